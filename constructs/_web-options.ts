@@ -1,0 +1,80 @@
+/**
+ * Internal (not exported by index.ts): the nginx and gunicorn settings WebTier and SingleServer share, with
+ * their defaults, checked once here.
+ */
+import { IConstruct } from 'constructs';
+import { SizeInfo } from '../lib/catalog/sizes';
+import { NginxConfOptions } from '../lib/render/nginx';
+import { gunicornWorkers } from '../lib/render/gunicorn';
+import { checkCidr, checkInteger, isToken } from '../lib/validate';
+import { propError } from '../lib/errors';
+
+export interface WebServerProps {
+  /** nginx `server_name`s. @default ['_'] (any host) */
+  readonly serverNames?: string[];
+  /** Largest request body accepted, MiB. @default 10 */
+  readonly clientMaxBodySizeMb?: number;
+  /** Sustained requests per second per client address before 429s. @default 10 */
+  readonly rateLimitRequestsPerSecond?: number;
+  /** Requests above the rate served at once. @default 20 */
+  readonly rateLimitBurst?: number;
+  /** Longest nginx waits for the app's response, seconds. @default 60 */
+  readonly proxyReadTimeoutSeconds?: number;
+  /** Upstream failures within `failTimeoutSeconds` before nginx skips the app server. @default 3 */
+  readonly maxFails?: number;
+  /** Window for `maxFails` and how long a failing app server is skipped, seconds. @default 30 */
+  readonly failTimeoutSeconds?: number;
+  /**
+   * Proxies whose X-Forwarded-For/-Proto are trusted (the load balancer's network).
+   * @default - the VPC's range
+   */
+  readonly trustedProxyCidrs?: string[];
+  /** gunicorn workers. @default - 2 × vCPUs + 1 of the droplet size */
+  readonly workers?: number;
+  /** gunicorn kills a worker silent this long, seconds. @default 30 */
+  readonly appTimeoutSeconds?: number;
+  /** Memory limit of the app service, MiB. @default - half the droplet's memory */
+  readonly appMemoryMaxMb?: number;
+}
+
+export interface ResolvedWebServer {
+  readonly nginx: Omit<NginxConfOptions, 'upstreamServers'>;
+  readonly workers: number;
+  readonly appTimeoutSeconds: number;
+  readonly appMemoryMaxMb: number;
+}
+
+export function resolveWebServer(scope: IConstruct, props: WebServerProps, size: SizeInfo | undefined, vpcRange: string): ResolvedWebServer {
+  const serverNames = props.serverNames ?? ['_'];
+  if (!isToken(serverNames)) {
+    for (const name of serverNames) {
+      if (!isToken(name) && !/^(_|\*\.)?([a-z0-9-]+\.)*[a-z0-9-]*$/i.test(name)) {
+        throw propError(scope, 'serverNames', 'contains an invalid server name', name, "Pass host names such as 'www.foobar.com', or '_' for any.");
+      }
+    }
+  }
+  const trusted = props.trustedProxyCidrs ?? [vpcRange];
+  for (const cidr of trusted) checkCidr(scope, 'trustedProxyCidrs', cidr);
+  const proxyReadTimeoutSeconds = checkInteger(scope, 'proxyReadTimeoutSeconds', props.proxyReadTimeoutSeconds ?? 60, 1, 3600);
+  const memoryMb = size?.memoryMb ?? 1024;
+  return {
+    nginx: {
+      serverNames,
+      listenPort: 80,
+      balance: 'round-robin',
+      maxFails: checkInteger(scope, 'maxFails', props.maxFails ?? 3, 1, 100),
+      failTimeoutSeconds: checkInteger(scope, 'failTimeoutSeconds', props.failTimeoutSeconds ?? 30, 1, 3600),
+      upstreamKeepalive: 16,
+      clientMaxBodySizeMb: checkInteger(scope, 'clientMaxBodySizeMb', props.clientMaxBodySizeMb ?? 10, 1, 10240),
+      proxyConnectTimeoutSeconds: 5,
+      proxySendTimeoutSeconds: proxyReadTimeoutSeconds,
+      proxyReadTimeoutSeconds,
+      rateLimitRequestsPerSecond: checkInteger(scope, 'rateLimitRequestsPerSecond', props.rateLimitRequestsPerSecond ?? 10, 1, 100000),
+      rateLimitBurst: checkInteger(scope, 'rateLimitBurst', props.rateLimitBurst ?? 20, 0, 100000),
+      realIpFromCidrs: trusted,
+    },
+    workers: checkInteger(scope, 'workers', props.workers ?? gunicornWorkers(size?.vcpus ?? 1), 1, 256),
+    appTimeoutSeconds: checkInteger(scope, 'appTimeoutSeconds', props.appTimeoutSeconds ?? 30, 1, 3600),
+    appMemoryMaxMb: checkInteger(scope, 'appMemoryMaxMb', props.appMemoryMaxMb ?? Math.max(128, Math.floor(memoryMb / 2)), 64, memoryMb),
+  };
+}

@@ -1,0 +1,72 @@
+import { Domain } from '@cdktf/provider-digitalocean/lib/domain';
+import { Record as DnsRecord } from '@cdktf/provider-digitalocean/lib/record';
+import { Construct } from 'constructs';
+import { propError } from '../lib/errors';
+import { checkDomain, checkInteger, isToken } from '../lib/validate';
+
+export interface DnsProps {
+  /** The zone, e.g. 'foobar.com'. */
+  readonly domain: string;
+  /** IPv4 address the records point to: the stage's entry point (a reference is fine). */
+  readonly targetIpv4: string;
+  /**
+   * Record names to point at the target: '@' is the apex.
+   * @default ['@', 'www']
+   */
+  readonly recordNames?: string[];
+  /** TTL of the A records, in seconds (30..86400). @default 300 */
+  readonly ttlSeconds?: number;
+  /**
+   * Create the domain in DigitalOcean DNS. Set false when the zone already exists in your account (it is then
+   * referenced by name and left alone on destroy).
+   * @default true
+   */
+  readonly createDomain?: boolean;
+}
+
+const RECORD_NAME = /^(@|\*|(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*)$/i;
+
+/** DigitalOcean DNS: the zone and A records (apex and www by default) pointing at the entry point. */
+export class Dns extends Construct {
+  public readonly domainName: string;
+  public readonly records: DnsRecord[] = [];
+  public readonly resource?: Domain;
+  public readonly recordNames: string[];
+
+  constructor(scope: Construct, id: string, props: DnsProps) {
+    super(scope, id);
+    checkDomain(this, 'domain', props.domain);
+    const ttl = checkInteger(this, 'ttlSeconds', props.ttlSeconds ?? 300, 30, 86400);
+    this.recordNames = props.recordNames ?? ['@', 'www'];
+    if (!isToken(this.recordNames)) {
+      if (this.recordNames.length === 0) {
+        throw propError(this, 'recordNames', 'must name at least one record', this.recordNames, "Pass e.g. ['@', 'www'].");
+      }
+      for (const name of this.recordNames) {
+        if (!RECORD_NAME.test(name)) {
+          throw propError(this, 'recordNames', 'contains an invalid record name', name, "Use '@' for the apex or a relative name such as 'www'.");
+        }
+      }
+      if (new Set(this.recordNames).size !== this.recordNames.length) {
+        throw propError(this, 'recordNames', 'contains duplicates', this.recordNames, 'List each record once.');
+      }
+    }
+    if (props.createDomain ?? true) {
+      this.resource = new Domain(this, 'Resource', { name: props.domain });
+      this.domainName = this.resource.name;
+    } else {
+      this.domainName = props.domain;
+    }
+    for (const name of this.recordNames) {
+      const logical = name === '@' ? 'Apex' : name === '*' ? 'Wildcard' : name.replace(/[^a-z0-9]/gi, '_');
+      this.records.push(
+        new DnsRecord(this, `A_${logical}`, { domain: this.domainName, type: 'A', name, value: props.targetIpv4, ttl }),
+      );
+    }
+  }
+
+  /** Fully qualified names the records answer for, e.g. ['foobar.com', 'www.foobar.com']. */
+  public hostnames(domain: string): string[] {
+    return this.recordNames.map((n) => (n === '@' ? domain : `${n}.${domain}`));
+  }
+}

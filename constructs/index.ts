@@ -1,0 +1,15 @@
+export * from './app-source';
+export * from './balance';
+export * from './connections';
+export * from './dns';
+export * from './haproxy-load-balancer';
+export * from './mysql-engine';
+export * from './port';
+export * from './primary-replica-mysql';
+export * from './role-firewall';
+export * from './single-server';
+export * from './tier-droplet';
+export * from './vpc';
+export * from './web-tier';
+export type { WebServerProps } from './_web-options';
+export type { AdminAccessProps } from '../lib/admin-access';

@@ -1,0 +1,176 @@
+import { Volume } from '@cdktf/provider-digitalocean/lib/volume';
+import { Fn, TerraformOutput } from 'cdktf';
+import { Construct } from 'constructs';
+import { applyAdminAccess } from '../lib/admin-access';
+import { propError } from '../lib/errors';
+import { NET_ENV_FILE } from '../lib/roles/base';
+import { mysqlFragment } from '../lib/roles/mysql';
+import { checkSecret, passwordVariable } from '../lib/secrets';
+import { checkInteger, checkName, isToken } from '../lib/validate';
+import { Connections, IConnectable } from './connections';
+import { MysqlEngine } from './mysql-engine';
+import { Port } from './port';
+import { RoleFirewall } from './role-firewall';
+import { DropletOptions, TierDroplet } from './tier-droplet';
+import { Vpc } from './vpc';
+
+/** What an app needs to reach a MySQL database. */
+export interface IMysqlDatabase extends IConnectable {
+  /** Address for writes (the primary's VPC address). */
+  readonly writerHost: string;
+  /** Address for reads (a replica), when there is one. */
+  readonly readerHost?: string;
+  readonly port: number;
+  readonly databaseName: string;
+  readonly appUser: string;
+  /** The app account's password: a token (sensitive variable), never a literal. */
+  readonly appPassword: string;
+}
+
+export interface PrimaryReplicaMysqlProps extends DropletOptions {
+  readonly vpc: Vpc;
+  /** Prefix of droplet, volume and tag names, e.g. 'foobar-db' → foobar-db-primary, foobar-db-replica-1. */
+  readonly name: string;
+  /** Read replicas (0 for a lone primary). @default 1 */
+  readonly replicas?: number;
+  /** @default MysqlEngine.mysql8_0() */
+  readonly engine?: MysqlEngine;
+  /** The app's database. @default 'app' */
+  readonly databaseName?: string;
+  /** The app's account: privileges on `databaseName` only, from the VPC only. @default 'app' */
+  readonly appUser?: string;
+  /**
+   * Password of the app account: a sensitive TerraformVariable's value (or another token). Literals are refused.
+   * @default - a new sensitive variable `<path>_AppPassword` (set TF_VAR_... at deploy)
+   */
+  readonly appPassword?: string;
+  /**
+   * Password of the replication account (REPLICATION SLAVE only, from the VPC only).
+   * @default - a new sensitive variable `<path>_ReplicationPassword`
+   */
+  readonly replicationPassword?: string;
+  /** Size of each node's data volume, GiB. @default 20 */
+  readonly volumeSizeGb?: number;
+  /** `max_connections`. @default 200 */
+  readonly maxConnections?: number;
+  /** How long a new replica waits for the primary at boot, seconds. @default 1800 */
+  readonly replicaWaitSeconds?: number;
+  /** How long the primary keeps binary logs (a new replica can start from them), days. @default 7 */
+  readonly binlogExpireDays?: number;
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * A MySQL primary and N read replicas on their own droplets, each with its data on a DigitalOcean volume.
+ * Binary log + GTID replication is set up at boot (replicas wait for the primary; no manual step), the server
+ * binds to the VPC address only, and the firewall admits 3306 only from roles you allow:
+ *
+ *   const db = new PrimaryReplicaMysql(this, 'Db', { vpc, name: 'foobar-db', sshKeys });
+ *   db.connections.allowFrom(web, Port.tcp(3306)); // WebTier does this itself when given `database: db`
+ */
+export class PrimaryReplicaMysql extends Construct implements IMysqlDatabase {
+  public readonly connections: Connections;
+  public readonly firewall: RoleFirewall;
+  public readonly primary: TierDroplet;
+  public readonly replicas: TierDroplet[] = [];
+  public readonly volumes: Volume[] = [];
+  public readonly engine: MysqlEngine;
+  public readonly port = 3306;
+  public readonly databaseName: string;
+  public readonly appUser: string;
+  public readonly appPassword: string;
+  public readonly replicationPassword: string;
+
+  constructor(scope: Construct, id: string, props: PrimaryReplicaMysqlProps) {
+    super(scope, id);
+    checkName(this, 'name', props.name);
+    const replicaCount = checkInteger(this, 'replicas', props.replicas ?? 1, 0, 10);
+    const volumeSizeGb = checkInteger(this, 'volumeSizeGb', props.volumeSizeGb ?? 20, 1, 16384);
+    const maxConnections = checkInteger(this, 'maxConnections', props.maxConnections ?? 200, 10, 100000);
+    const waitSeconds = checkInteger(this, 'replicaWaitSeconds', props.replicaWaitSeconds ?? 1800, 60, 86400);
+    const binlogDays = checkInteger(this, 'binlogExpireDays', props.binlogExpireDays ?? 7, 1, 90);
+    this.engine = props.engine ?? MysqlEngine.mysql8_0();
+    this.databaseName = this.identifier('databaseName', props.databaseName ?? 'app', 64);
+    this.appUser = this.identifier('appUser', props.appUser ?? 'app', 32);
+    const replicationUser = this.appUser === 'replicator' ? 'replicator2' : 'replicator';
+    checkSecret(this, 'appPassword', props.appPassword);
+    checkSecret(this, 'replicationPassword', props.replicationPassword);
+    this.appPassword = props.appPassword ?? passwordVariable(this, 'AppPassword', `Password of the MySQL app account of ${this.node.path}`).stringValue;
+    this.replicationPassword =
+      props.replicationPassword ?? passwordVariable(this, 'ReplicationPassword', `Password of the MySQL replication account of ${this.node.path}`).stringValue;
+    if (isToken(props.vpc.ipRange)) {
+      throw propError(this, 'vpc.ipRange', 'must be known at synth (it becomes the accounts\u2019 host pattern)', '(token)', 'Give the Vpc a literal ipRange.');
+    }
+
+    this.firewall = new RoleFirewall(this, 'Firewall', { name: props.name });
+    this.connections = this.firewall.connections;
+    // Replicas pull the binary log from the primary.
+    this.connections.allowInternally(Port.tcp(this.port), 'replication');
+    applyAdminAccess(this, this.connections, props);
+
+    const node = (index: number): TierDroplet => {
+      const nodeName = index === 0 ? 'primary' : `replica-${index}`;
+      const logical = index === 0 ? 'Primary' : `Replica${index}`;
+      const volumeName = `${props.name}-${nodeName}-data`;
+      const volume = new Volume(this, `${logical}Volume`, {
+        name: volumeName,
+        region: props.vpc.region,
+        size: volumeSizeGb,
+        initialFilesystemType: 'ext4',
+        description: `MySQL data of ${props.name}-${nodeName} (tierform)`,
+      });
+      this.volumes.push(volume);
+      const droplet = new TierDroplet(this, logical, {
+        ...props,
+        name: `${props.name}-${nodeName}`,
+        vpc: props.vpc,
+        role: this.firewall,
+        defaultSize: 's-1vcpu-2gb',
+        volumeIds: [volume.id],
+      });
+      const memoryMb = droplet.sizeInfo?.memoryMb ?? 2048;
+      droplet.addRole(
+        mysqlFragment({
+          flavor: this.engine.flavor,
+          serverId: index + 1,
+          innodbBufferPoolMb: Math.max(128, Math.floor(memoryMb * 0.5)),
+          maxConnections,
+          binlogExpireSeconds: binlogDays * 86400,
+          volumeName,
+          appPasswordBase64: index === 0 ? Fn.base64encode(this.appPassword) : undefined,
+          replicationPasswordBase64: Fn.base64encode(this.replicationPassword),
+          netEnvFile: NET_ENV_FILE,
+          primary: index === 0 ? { database: this.databaseName, appUser: this.appUser, replicationUser, vpcCidr: props.vpc.ipRange } : undefined,
+          replica: index === 0 ? undefined : { primaryHost: this.primary.privateIpv4, replicationUser, waitSeconds },
+        }),
+      );
+      return droplet;
+    };
+    this.primary = node(0);
+    for (let i = 1; i <= replicaCount; i++) {
+      this.replicas.push(node(i));
+    }
+
+    new TerraformOutput(this, 'PrimaryPrivateIpv4', { value: this.primary.privateIpv4, description: 'VPC address of the MySQL primary (writes)' });
+    new TerraformOutput(this, 'ReplicaPrivateIpv4', {
+      value: this.replicas.map((r) => r.privateIpv4),
+      description: 'VPC addresses of the read replicas',
+    });
+  }
+
+  public get writerHost(): string {
+    return this.primary.privateIpv4;
+  }
+
+  public get readerHost(): string | undefined {
+    return this.replicas[0]?.privateIpv4;
+  }
+
+  private identifier(prop: string, value: string, max: number): string {
+    if (!isToken(value) && (!IDENTIFIER.test(value) || value.length > max)) {
+      throw propError(this, prop, `is not a MySQL identifier (letters, digits, _; at most ${max} characters)`, value, `Pass e.g. 'app'.`);
+    }
+    return value;
+  }
+}

@@ -1,0 +1,131 @@
+import { Volume } from '@cdktf/provider-digitalocean/lib/volume';
+import { Fn, TerraformOutput } from 'cdktf';
+import { Construct } from 'constructs';
+import { applyAdminAccess } from '../lib/admin-access';
+import { propError } from '../lib/errors';
+import { APP_SOCKET, appFragment } from '../lib/roles/app';
+import { mysqlFragment } from '../lib/roles/mysql';
+import { nginxFragment } from '../lib/roles/web';
+import { checkSecret, passwordVariable } from '../lib/secrets';
+import { checkInteger, checkName, isToken } from '../lib/validate';
+import { AppSource } from './app-source';
+import { Connections, IConnectable, Peer } from './connections';
+import { MysqlEngine } from './mysql-engine';
+import { Port } from './port';
+import { RoleFirewall } from './role-firewall';
+import { DropletOptions, TierDroplet } from './tier-droplet';
+import { Vpc } from './vpc';
+import { WebServerProps, resolveWebServer } from './_web-options';
+
+export interface SingleServerProps extends DropletOptions, WebServerProps {
+  readonly vpc: Vpc;
+  /** Droplet name and role tag, e.g. 'foobar-www'. */
+  readonly name: string;
+  /** @default AppSource.sample() */
+  readonly app?: AppSource;
+  /** @default MysqlEngine.mysql8_0() */
+  readonly engine?: MysqlEngine;
+  /** @default 'app' */
+  readonly databaseName?: string;
+  /** @default 'app' */
+  readonly appUser?: string;
+  /**
+   * Password of the app's MySQL account: a sensitive variable's value; literals are refused.
+   * @default - a new sensitive variable `<path>_AppPassword`
+   */
+  readonly appPassword?: string;
+  /** Size of the data volume, GiB. @default 10 */
+  readonly volumeSizeGb?: number;
+}
+
+/** MySQL on the same droplet listens on loopback only: this file stands in for net.env for the server's bind. */
+const LOOPBACK_ENV_FILE = '/etc/tierform/mysql-loopback.env';
+
+/**
+ * Stage 0 in one droplet (seed 002's `0-simple_web_stack`): nginx → gunicorn (unix socket) → MySQL on
+ * 127.0.0.1 with its data on a volume. Every component is a single point of failure; the stage 1 constructs
+ * split them.
+ */
+export class SingleServer extends Construct implements IConnectable {
+  public readonly connections: Connections;
+  public readonly droplet: TierDroplet;
+  public readonly firewall: RoleFirewall;
+  public readonly volume: Volume;
+  public readonly appPassword: string;
+
+  constructor(scope: Construct, id: string, props: SingleServerProps) {
+    super(scope, id);
+    checkName(this, 'name', props.name);
+    const code = (props.app ?? AppSource.sample()).bind(this, 'app');
+    const engine = props.engine ?? MysqlEngine.mysql8_0();
+    const databaseName = props.databaseName ?? 'app';
+    const appUser = props.appUser ?? 'app';
+    for (const [prop, value] of [['databaseName', databaseName], ['appUser', appUser]] as const) {
+      if (!isToken(value) && !/^[A-Za-z_][A-Za-z0-9_]{0,31}$/.test(value)) {
+        throw propError(this, prop, 'is not a MySQL identifier (letters, digits, _; at most 32 characters)', value, "Pass e.g. 'app'.");
+      }
+    }
+    checkSecret(this, 'appPassword', props.appPassword);
+    this.appPassword = props.appPassword ?? passwordVariable(this, 'AppPassword', `Password of the MySQL app account of ${this.node.path}`).stringValue;
+    const volumeSizeGb = checkInteger(this, 'volumeSizeGb', props.volumeSizeGb ?? 10, 1, 16384);
+
+    this.firewall = new RoleFirewall(this, 'Firewall', { name: props.name });
+    this.connections = this.firewall.connections;
+    this.connections.allowFrom(Peer.anywhere(), Port.tcp(80), 'public HTTP');
+    applyAdminAccess(this, this.connections, props);
+
+    this.volume = new Volume(this, 'DataVolume', {
+      name: `${props.name}-data`,
+      region: props.vpc.region,
+      size: volumeSizeGb,
+      initialFilesystemType: 'ext4',
+      description: `MySQL data of ${props.name} (tierform)`,
+    });
+    this.droplet = new TierDroplet(this, 'Droplet', {
+      ...props,
+      vpc: props.vpc,
+      role: this.firewall,
+      defaultSize: 's-1vcpu-2gb',
+      volumeIds: [this.volume.id],
+    });
+    const memoryMb = this.droplet.sizeInfo?.memoryMb ?? 2048;
+    // The app and MySQL share the droplet's memory: a quarter each to the app and InnoDB's buffer pool.
+    const settings = resolveWebServer(this, { appMemoryMaxMb: Math.max(128, Math.floor(memoryMb / 4)), ...props }, this.droplet.sizeInfo, props.vpc.ipRange);
+    this.droplet.addRole(nginxFragment({ ...settings.nginx, upstreamServers: [`unix:${APP_SOCKET}`] }));
+    this.droplet.addRole({
+      files: [{ path: LOOPBACK_ENV_FILE, content: 'TIERFORM_PRIVATE_IP=127.0.0.1\n', permissions: '0644' }],
+    });
+    this.droplet.addRole(
+      mysqlFragment({
+        flavor: engine.flavor,
+        serverId: 1,
+        innodbBufferPoolMb: Math.max(128, Math.floor(memoryMb / 4)),
+        maxConnections: 100,
+        binlogExpireSeconds: 7 * 86400,
+        volumeName: `${props.name}-data`,
+        appPasswordBase64: Fn.base64encode(this.appPassword),
+        netEnvFile: LOOPBACK_ENV_FILE,
+        primary: { database: databaseName, appUser, vpcCidr: '127.0.0.1/32' },
+      }),
+    );
+    this.droplet.addRole(
+      appFragment({
+        code,
+        workers: settings.workers,
+        bind: `unix:${APP_SOCKET}`,
+        timeoutSeconds: settings.appTimeoutSeconds,
+        memoryMaxMb: settings.appMemoryMaxMb,
+        forwardedAllowIps: ['127.0.0.1'],
+        socketGroup: 'www-data',
+        database: { writerHost: '127.0.0.1', port: 3306, name: databaseName, user: appUser, passwordBase64: Fn.base64encode(this.appPassword) },
+      }),
+    );
+
+    new TerraformOutput(this, 'PublicIpv4', { value: this.droplet.publicIpv4, description: 'Public address of the server' });
+    new TerraformOutput(this, 'PrivateIpv4', { value: this.droplet.privateIpv4, description: 'VPC address of the server' });
+  }
+
+  public get publicIpv4(): string {
+    return this.droplet.publicIpv4;
+  }
+}

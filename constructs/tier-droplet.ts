@@ -1,0 +1,108 @@
+import { Droplet } from '@cdktf/provider-digitalocean/lib/droplet';
+import { Lazy } from 'cdktf';
+import { Construct } from 'constructs';
+import { AdminAccessProps } from '../lib/admin-access';
+import { SizeInfo } from '../lib/catalog/sizes';
+import { Messages, propError } from '../lib/errors';
+import { CloudConfig, FragmentSource } from '../lib/render/cloud-config';
+import { baseFragment } from '../lib/roles/base';
+import { escapeForTerraform } from '../lib/terraform-text';
+import { checkSize, checkSshKeys, isToken } from '../lib/validate';
+import { RoleFirewall } from './role-firewall';
+import { Vpc } from './vpc';
+
+/** Every tierform droplet runs this image; its package versions are what the renderers target. */
+export const DROPLET_IMAGE = 'ubuntu-24-04-x64';
+
+/** Props every role construct passes through to its droplets. */
+export interface DropletOptions extends AdminAccessProps {
+  /**
+   * SSH keys installed for root: MD5 fingerprints or numeric ids of keys in your DigitalOcean account, or a
+   * token list (e.g. a Terraform variable). Required: droplets never get a root password.
+   */
+  readonly sshKeys: string[];
+  /**
+   * Droplet size slug.
+   * @default 's-1vcpu-1gb' (roles choose larger defaults where they need them)
+   */
+  readonly size?: string;
+  /** Weekly DigitalOcean backups (+20% of the droplet price). @default false */
+  readonly backups?: boolean;
+  /** Give the droplet a public IPv6 address as well. @default false */
+  readonly ipv6?: boolean;
+  /** Extra tags, added to the role's tag. @default - none */
+  readonly tags?: string[];
+}
+
+export interface TierDropletProps extends DropletOptions {
+  /** Droplet name, which is also its hostname. */
+  readonly name: string;
+  readonly vpc: Vpc;
+  /** The role the droplet belongs to: it carries the role's tag, so the role's firewall applies. */
+  readonly role: RoleFirewall;
+  /** Block storage volumes attached at creation (so they exist at first boot). @default - none */
+  readonly volumeIds?: string[];
+  /** Used when `size` is not given. @default 's-1vcpu-1gb' */
+  readonly defaultSize?: string;
+}
+
+/**
+ * The droplet base used by every role: Ubuntu 24.04 in the stage's VPC and region, SSH keys required, the
+ * role's tag, DigitalOcean's monitoring agent, and a cloud-config built from typed fragments. Roles add
+ * fragments with `addRole()`; user_data is rendered at synth, so fragments added later still count.
+ */
+export class TierDroplet extends Construct {
+  public readonly resource: Droplet;
+  public readonly cloudConfig: CloudConfig;
+  /** Catalog entry of the size, or undefined when the size is a token. */
+  public readonly sizeInfo: SizeInfo | undefined;
+  public readonly size: string;
+  public readonly backups: boolean;
+  /** Droplet name (= hostname). */
+  public readonly name: string;
+
+  constructor(scope: Construct, id: string, props: TierDropletProps) {
+    super(scope, id);
+    const sshKeys = checkSshKeys(this, 'sshKeys', props.sshKeys);
+    this.size = props.size ?? props.defaultSize ?? 's-1vcpu-1gb';
+    this.sizeInfo = checkSize(this, 'size', this.size);
+    if (!isToken(props.name) && !/^[a-z][a-z0-9-]{0,62}$/.test(props.name)) {
+      throw propError(this, 'name', 'is not a valid hostname', props.name, Messages.nameInvalid);
+    }
+    this.backups = props.backups ?? false;
+    this.name = props.name;
+    this.cloudConfig = new CloudConfig({ description: `tierform droplet ${props.name} (${this.node.path})` });
+    this.cloudConfig.add(baseFragment());
+    this.resource = new Droplet(this, 'Resource', {
+      name: props.name,
+      image: DROPLET_IMAGE,
+      region: props.vpc.region,
+      size: this.size,
+      vpcUuid: props.vpc.id,
+      sshKeys,
+      monitoring: true,
+      backups: this.backups,
+      ipv6: props.ipv6 ?? false,
+      tags: [props.role.tagName, ...(props.tags ?? [])],
+      volumeIds: props.volumeIds,
+      gracefulShutdown: true,
+      userData: Lazy.stringValue({ produce: () => escapeForTerraform(this.cloudConfig.render()) }),
+    });
+  }
+
+  /** Adds a role's packages, files and boot commands; pass a function to build them at synth time. */
+  public addRole(fragment: FragmentSource): this {
+    this.cloudConfig.add(fragment);
+    return this;
+  }
+
+  /** The VPC address (a reference, known after apply). */
+  public get privateIpv4(): string {
+    return this.resource.ipv4AddressPrivate;
+  }
+
+  /** The public address (a reference, known after apply). */
+  public get publicIpv4(): string {
+    return this.resource.ipv4Address;
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * Every error and warning text tierform shows lives here, so messages stay consistent:
+ * construct path, prop, value received, and the fix.
+ */
+import { IConstruct } from 'constructs';
+
+/** Thrown for bad input at synth time. The message names the construct path, prop, value and fix. */
+export class TierformError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TierformError';
+  }
+}
+
+/** A value as it appears in an error message: strings quoted, everything else as JSON. */
+export function show(value: unknown): string {
+  if (typeof value === 'string') {
+    return `'${value}'`;
+  }
+  if (value === undefined) {
+    return 'undefined';
+  }
+  return JSON.stringify(value);
+}
+
+/** `<path>: '<prop>' <problem>, got <value>. <fix>` */
+export function propError(scope: IConstruct, prop: string, problem: string, value: unknown, fix: string): TierformError {
+  return new TierformError(`${scope.node.path}: '${prop}' ${problem}, got ${show(value)}. ${fix}`);
+}
+
+/** For errors that are about a combination of props rather than one value. */
+export function scopeError(scope: IConstruct, message: string): TierformError {
+  return new TierformError(`${scope.node.path}: ${message}`);
+}
+
+export const Messages = {
+  regionUnknown: (known: readonly string[]) => `Use a DigitalOcean region slug: ${known.join(', ')}.`,
+  sizeUnknown: (known: readonly string[]) => `Use a DigitalOcean droplet size slug, e.g. ${known.slice(0, 6).join(', ')} (see lib/catalog/sizes.ts).`,
+  sshKeysMissing:
+    'Droplets are created without passwords: pass at least one SSH key fingerprint (aa:bb:...:ff) or numeric key id from your DigitalOcean account (doctl compute ssh-key list).',
+  sshKeyFormat: 'Pass an MD5 fingerprint like 3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa or a numeric key id.',
+  cidrInvalid: 'Pass an IPv4 or IPv6 network in CIDR notation, e.g. 203.0.113.7/32.',
+  sshFromAnywhere:
+    "SSH open to the whole internet is refused: list your admin networks in 'adminCidrs' (e.g. your office /32), or set 'allowSshFromAnywhere' to { reason: '...' } to accept the risk explicitly.",
+  reasonRequired: "Give a non-empty 'reason' so reviewers know why the exception is there.",
+  portRange: 'Ports are integers from 1 to 65535.',
+  domainInvalid: "Pass a fully qualified domain name such as 'foobar.com' (letters, digits and hyphens, labels separated by dots, no trailing dot, no scheme).",
+  ttlRange: 'DigitalOcean accepts TTLs from 30 to 86400 seconds.',
+  countAtLeast: (min: number) => `Pass an integer of at least ${min}.`,
+  integerRange: (min: number, max: number) => `Pass an integer from ${min} to ${max}.`,
+  nameInvalid: 'Use lowercase letters, digits and hyphens, starting with a letter (it becomes part of droplet hostnames and tags).',
+  vpcRange:
+    'Pass a private IPv4 range (10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16) with a prefix from /16 to /24 that does not overlap DigitalOcean-reserved ranges.',
+  secretLiteral:
+    'Secrets must not be literals in the plan (they would be stored in cdk.tf.json and Terraform state). Omit the prop to get a sensitive Terraform variable, or pass a TerraformVariable with sensitive: true.',
+  noBackends: 'it has no backends: call addBackend() or pass a WebTier in the props.',
+  gitUrl: "Pass an https:// git URL (e.g. 'https://github.com/you/app.git'); ssh URLs need a deploy key, which tierform does not manage yet.",
+  wsgiModule: "Pass 'module:callable' with Python identifiers, e.g. 'app:app' or 'myproject.wsgi:application'.",
+} as const;

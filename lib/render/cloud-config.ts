@@ -1,0 +1,121 @@
+/**
+ * A typed model of the `#cloud-config` a droplet boots with, rendered with the `yaml` package.
+ * Pure: no cdktf. Values unknown until deploy arrive as opaque strings and are copied verbatim.
+ */
+import { stringify } from 'yaml';
+
+export interface CloudConfigFile {
+  /** Absolute path on the droplet. */
+  readonly path: string;
+  readonly content: string;
+  /** Octal permissions, e.g. '0644'. */
+  readonly permissions: string;
+  /** @default 'root:root' */
+  readonly owner?: string;
+  /**
+   * Write after packages are installed (cloud-init's write-files-deferred module). Needed for files a
+   * package ships as a conffile (nginx.conf, haproxy.cfg): written earlier, dpkg would see a foreign
+   * conffile at install time.
+   * @default false
+   */
+  readonly defer?: boolean;
+}
+
+/** The parts of a droplet's cloud-config one role contributes; several roles merge onto one droplet. */
+export interface CloudConfigFragment {
+  readonly packages?: readonly string[];
+  readonly files?: readonly CloudConfigFile[];
+  /** Commands run once at first boot, in order, as argv lists (no shell). */
+  readonly commands?: readonly (readonly string[])[];
+}
+
+export interface CloudConfigOptions {
+  /** A comment under `#cloud-config` saying what the droplet is for. */
+  readonly description: string;
+  /** apt-get update before installing packages. @default true */
+  readonly packageUpdate?: boolean;
+  /** apt-get upgrade at first boot, so the droplet starts with current security fixes. @default true */
+  readonly packageUpgrade?: boolean;
+}
+
+const PERMISSIONS = /^0[0-7]{3}$/;
+
+/** A fragment, or a function producing one at render time (for roles whose content depends on later calls). */
+export type FragmentSource = CloudConfigFragment | (() => CloudConfigFragment);
+
+export class CloudConfig {
+  private readonly sources: FragmentSource[] = [];
+
+  constructor(private readonly options: CloudConfigOptions) {}
+
+  /** Adds a role's packages, files and commands. Functions are called at render time. */
+  public add(fragment: FragmentSource): this {
+    this.sources.push(fragment);
+    return this;
+  }
+
+  /** Merges every fragment: packages deduplicated, files checked (absolute path, permissions, written once). */
+  public compile(): { packages: string[]; files: CloudConfigFile[]; commands: string[][] } {
+    const packages = new Set<string>();
+    const files = new Map<string, CloudConfigFile>();
+    const commands: string[][] = [];
+    for (const source of this.sources) {
+      const fragment = typeof source === 'function' ? source() : source;
+      for (const pkg of fragment.packages ?? []) {
+        packages.add(pkg);
+      }
+      for (const file of fragment.files ?? []) {
+        if (!file.path.startsWith('/')) {
+          throw new Error(`cloud-config file path must be absolute, got '${file.path}'`);
+        }
+        if (!PERMISSIONS.test(file.permissions)) {
+          throw new Error(`cloud-config file ${file.path}: permissions must look like '0644', got '${file.permissions}'`);
+        }
+        if (files.has(file.path)) {
+          throw new Error(`cloud-config file ${file.path} is written twice: two roles on one droplet claim it`);
+        }
+        files.set(file.path, file);
+      }
+      for (const command of fragment.commands ?? []) {
+        commands.push([...command]);
+      }
+    }
+    return { packages: [...packages], files: [...files.values()], commands };
+  }
+
+  public render(): string {
+    const { packages, files, commands } = this.compile();
+    const doc: Record<string, unknown> = {
+      package_update: this.options.packageUpdate ?? true,
+      package_upgrade: this.options.packageUpgrade ?? true,
+      // Key-only SSH: DigitalOcean installs the account keys given to the droplet.
+      ssh_pwauth: false,
+    };
+    if (packages.length > 0) {
+      doc.packages = packages;
+    }
+    if (files.length > 0) {
+      doc.write_files = files.map((f) => ({
+        path: f.path,
+        owner: f.owner ?? 'root:root',
+        permissions: f.permissions,
+        ...(f.defer ? { defer: true } : {}),
+        content: f.content,
+      }));
+    }
+    if (commands.length > 0) {
+      doc.runcmd = commands;
+    }
+    const body = stringify(doc, {
+      lineWidth: 0, // never fold: a folded line could split a Terraform reference
+      blockQuote: 'literal',
+      defaultStringType: 'PLAIN',
+      defaultKeyType: 'PLAIN',
+    });
+    const comment = this.options.description
+      .split('\n')
+      .map((line) => `# ${line}`.trimEnd())
+      .join('\n');
+    return `#cloud-config\n${comment}\n${body}`;
+  }
+}

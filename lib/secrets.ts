@@ -1,0 +1,32 @@
+/**
+ * Secrets (database passwords) never appear as literals in the plan. tierform takes them as sensitive
+ * Terraform variables, supplied at deploy time (`TF_VAR_<name>` from your secret manager):
+ * - the value is not in cdk.tf.json, and Terraform redacts it in plan output;
+ * - the DigitalOcean provider stores user_data in state only as a hash;
+ * - no extra provider (random_password would also store the generated value in state in clear).
+ * On the droplet it lands base64-encoded (any character survives YAML and shell) in a 0600 root-only file.
+ */
+import { TerraformVariable, Token } from 'cdktf';
+import { Construct } from 'constructs';
+import { Messages, propError } from './errors';
+
+/** Characters allowed in passwords: safe inside SQL single quotes and shell without escaping. */
+const PASSWORD_PATTERN = '^[-A-Za-z0-9_.~+=@#^*:,!?/]{16,128}$';
+
+/** A sensitive string variable whose value must be a 16..128 character password of safe characters. */
+export function passwordVariable(scope: Construct, id: string, description: string): TerraformVariable {
+  const variable = new TerraformVariable(scope, id, { type: 'string', sensitive: true, nullable: false, description });
+  const ref = `var.${variable.friendlyUniqueId}`;
+  variable.addValidation({
+    condition: `\${can(regex("${PASSWORD_PATTERN}", ${ref}))}`,
+    errorMessage: `${id} must be 16 to 128 characters of letters, digits and - _ . ~ + = @ # ^ * : , ! ? / (e.g. openssl rand -base64 24).`,
+  });
+  return variable;
+}
+
+/** Refuses a literal where a secret belongs: only tokens (variables, references) are accepted. */
+export function checkSecret(scope: Construct, prop: string, value: string | undefined): void {
+  if (value !== undefined && !Token.isUnresolved(value)) {
+    throw propError(scope, prop, 'is a literal secret', '(redacted)', Messages.secretLiteral);
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * What every stage shares: its props, the provider, and deploy-time inputs (SSH keys, admin networks,
+ * passwords) as Terraform variables when they are not given at synth.
+ */
+import { DigitaloceanProvider } from '@cdktf/provider-digitalocean/lib/provider';
+import { TerraformVariable } from 'cdktf';
+import { Construct } from 'constructs';
+import { MysqlEngine } from '../../constructs/mysql-engine';
+import { passwordVariable } from '../secrets';
+
+export interface StageProps {
+  /** The site's domain, e.g. 'foobar.com': records '@' and 'www' point at the stage's entry point. */
+  readonly domain: string;
+  /** DigitalOcean region of every resource. @default 'nyc3' */
+  readonly region?: string;
+  /**
+   * SSH key fingerprints or ids for root on every droplet.
+   * @default - a Terraform variable `ssh_keys` (list of strings), asked at deploy
+   */
+  readonly sshKeys?: string[];
+  /**
+   * Networks allowed to SSH in (CIDR).
+   * @default - a Terraform variable `admin_cidrs` (list of CIDRs, 0.0.0.0/0 refused), asked at deploy
+   */
+  readonly adminCidrs?: string[];
+  /** Accept SSH from anywhere, with the reason. @default - refused */
+  readonly allowSshFromAnywhere?: { readonly reason: string };
+  /** Prefix of every droplet, tag, firewall and volume name. @default - first label of the domain + stage suffix */
+  readonly namePrefix?: string;
+  /** The VPC's range. @default - a /20 per stage (10.20.0.0/20, 10.20.16.0/20, ...) so stages never overlap */
+  readonly vpcIpRange?: string;
+  /** Size of the web/app droplets (stage 0: the one droplet). @default 's-1vcpu-2gb' */
+  readonly webSize?: string;
+  /** Size of the database droplets. @default 's-1vcpu-2gb' */
+  readonly dbSize?: string;
+  /** Size of the load balancer droplets. @default 's-1vcpu-1gb' */
+  readonly lbSize?: string;
+  /** @default MysqlEngine.mysql8_0() */
+  readonly engine?: MysqlEngine;
+  /** Create the DNS zone (false when it already exists in the account). @default true */
+  readonly createDomain?: boolean;
+  /** TTL of the A records, seconds. @default 300 */
+  readonly dnsTtlSeconds?: number;
+}
+
+export interface StageInputs {
+  readonly sshKeys: string[];
+  readonly adminCidrs: string[];
+  readonly namePrefix: string;
+  readonly region: string;
+}
+
+/** The DigitalOcean provider; its token comes from DIGITALOCEAN_TOKEN at deploy, never from the plan. */
+export function configureProvider(scope: Construct): void {
+  new DigitaloceanProvider(scope, 'digitalocean', {});
+}
+
+export function stageInputs(scope: Construct, props: StageProps, suffix: string): StageInputs {
+  let sshKeys = props.sshKeys;
+  if (sshKeys === undefined) {
+    const v = new TerraformVariable(scope, 'ssh_keys', {
+      type: 'list(string)',
+      nullable: false,
+      description: 'SSH key fingerprints or ids (doctl compute ssh-key list) installed for root on every droplet',
+    });
+    v.addValidation({ condition: '${length(var.ssh_keys) > 0}', errorMessage: 'ssh_keys must list at least one key: droplets get no root password.' });
+    sshKeys = v.listValue;
+  }
+  let adminCidrs = props.adminCidrs;
+  if (adminCidrs === undefined) {
+    const v = new TerraformVariable(scope, 'admin_cidrs', {
+      type: 'list(string)',
+      nullable: false,
+      description: 'Networks (CIDR) allowed to SSH into the droplets, e.g. ["203.0.113.7/32"]',
+    });
+    v.addValidation({
+      condition: '${alltrue([for c in var.admin_cidrs : can(cidrhost(c, 0)) && !endswith(c, "/0")])}',
+      errorMessage: 'admin_cidrs must be CIDR blocks such as 203.0.113.7/32; /0 (the whole internet) is refused.',
+    });
+    adminCidrs = v.listValue;
+  }
+  const base = props.domain.split('.')[0].toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 30);
+  return {
+    sshKeys,
+    adminCidrs,
+    namePrefix: props.namePrefix ?? `${/^[a-z]/.test(base) ? base : `t-${base}`}-${suffix}`,
+    region: props.region ?? 'nyc3',
+  };
+}
+
+/** Stack-level sensitive variables with short names users set as TF_VAR_<name>. */
+export function databasePasswords(scope: Construct): { appPassword: string; replicationPassword: string } {
+  return {
+    appPassword: passwordVariable(scope, 'mysql_app_password', 'Password of the MySQL app account').stringValue,
+    replicationPassword: passwordVariable(scope, 'mysql_replication_password', 'Password of the MySQL replication account').stringValue,
+  };
+}

@@ -1,0 +1,3 @@
+export * from './common';
+export * from './stage0';
+export * from './stage1';

@@ -1,0 +1,42 @@
+import { TerraformOutput, TerraformStack } from 'cdktf';
+import { Construct } from 'constructs';
+import { Dns } from '../../constructs/dns';
+import { SingleServer } from '../../constructs/single-server';
+import { Vpc } from '../../constructs/vpc';
+import { passwordVariable } from '../secrets';
+import { StageProps, configureProvider, stageInputs } from './common';
+
+/**
+ * Stage 0 — one server (seed 002 `0-simple_web_stack`, seed 004 phase 1): a droplet running nginx, gunicorn
+ * and MySQL, `@` and `www` A records pointing at it.
+ * Weaknesses kept on purpose: everything is a single point of failure; deploys restart the only server.
+ */
+export class Stage0SingleServer extends TerraformStack {
+  public readonly server: SingleServer;
+  public readonly dns: Dns;
+
+  constructor(scope: Construct, id: string, props: StageProps) {
+    super(scope, id);
+    configureProvider(this);
+    const inputs = stageInputs(this, props, 's0');
+    const vpc = new Vpc(this, 'Vpc', { region: inputs.region, name: `${inputs.namePrefix}-vpc`, ipRange: props.vpcIpRange ?? '10.20.0.0/20' });
+    this.server = new SingleServer(this, 'Server', {
+      vpc,
+      name: `${inputs.namePrefix}-www`,
+      sshKeys: inputs.sshKeys,
+      adminCidrs: inputs.adminCidrs,
+      allowSshFromAnywhere: props.allowSshFromAnywhere,
+      size: props.webSize,
+      engine: props.engine,
+      serverNames: [props.domain, `www.${props.domain}`],
+      appPassword: passwordVariable(this, 'mysql_app_password', 'Password of the MySQL app account').stringValue,
+    });
+    this.dns = new Dns(this, 'Dns', {
+      domain: props.domain,
+      targetIpv4: this.server.publicIpv4,
+      ttlSeconds: props.dnsTtlSeconds,
+      createDomain: props.createDomain,
+    });
+    new TerraformOutput(this, 'url', { value: `http://www.${props.domain}/`, description: 'The site' });
+  }
+}

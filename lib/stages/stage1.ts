@@ -1,0 +1,69 @@
+import { TerraformOutput, TerraformStack } from 'cdktf';
+import { Construct } from 'constructs';
+import { Dns } from '../../constructs/dns';
+import { HaproxyLoadBalancer } from '../../constructs/haproxy-load-balancer';
+import { PrimaryReplicaMysql } from '../../constructs/primary-replica-mysql';
+import { WebTier } from '../../constructs/web-tier';
+import { Vpc } from '../../constructs/vpc';
+import { StageProps, configureProvider, databasePasswords, stageInputs } from './common';
+
+export interface Stage1Props extends StageProps {
+  /** Web/app droplets behind the load balancer. @default 2 */
+  readonly webCount?: number;
+  /** Read replicas. @default 1 */
+  readonly replicas?: number;
+}
+
+/**
+ * Stage 1 — load balanced (seed 002 part 1, seed 004 phase 2): HAProxy (round robin, HTTP health checks) in
+ * front of two nginx+gunicorn droplets; MySQL primary for writes and a replica for reads.
+ * Fixes from stage 0: a web server can die or be redeployed without downtime; reads scale on the replica.
+ * Weaknesses left: the load balancer and the primary are single points of failure; no HTTPS; no monitoring.
+ */
+export class Stage1LoadBalanced extends TerraformStack {
+  public readonly loadBalancer: HaproxyLoadBalancer;
+  public readonly web: WebTier;
+  public readonly database: PrimaryReplicaMysql;
+  public readonly dns: Dns;
+
+  constructor(scope: Construct, id: string, props: Stage1Props) {
+    super(scope, id);
+    configureProvider(this);
+    const inputs = stageInputs(this, props, 's1');
+    const access = { sshKeys: inputs.sshKeys, adminCidrs: inputs.adminCidrs, allowSshFromAnywhere: props.allowSshFromAnywhere };
+    const vpc = new Vpc(this, 'Vpc', { region: inputs.region, name: `${inputs.namePrefix}-vpc`, ipRange: props.vpcIpRange ?? '10.20.16.0/20' });
+    this.database = new PrimaryReplicaMysql(this, 'Database', {
+      ...access,
+      vpc,
+      name: `${inputs.namePrefix}-db`,
+      replicas: props.replicas ?? 1,
+      size: props.dbSize,
+      engine: props.engine,
+      ...databasePasswords(this),
+    });
+    this.web = new WebTier(this, 'Web', {
+      ...access,
+      vpc,
+      name: `${inputs.namePrefix}-web`,
+      count: props.webCount ?? 2,
+      size: props.webSize ?? 's-1vcpu-2gb',
+      database: this.database,
+      serverNames: [props.domain, `www.${props.domain}`],
+    });
+    this.loadBalancer = new HaproxyLoadBalancer(this, 'LoadBalancer', {
+      ...access,
+      vpc,
+      name: `${inputs.namePrefix}-lb`,
+      size: props.lbSize,
+      healthCheckHost: `www.${props.domain}`,
+      backends: [this.web],
+    });
+    this.dns = new Dns(this, 'Dns', {
+      domain: props.domain,
+      targetIpv4: this.loadBalancer.publicIpv4,
+      ttlSeconds: props.dnsTtlSeconds,
+      createDomain: props.createDomain,
+    });
+    new TerraformOutput(this, 'url', { value: `http://www.${props.domain}/`, description: 'The site' });
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * The example app: every tierform stage for an example domain, one Terraform stack each.
+ *
+ *   npx cdktf synth            # or: npm run synth (same output, no CLI)
+ *   cdktf.out/stacks/<stage>/cdk.tf.json
+ *
+ * Override from the environment: TIERFORM_DOMAIN (foobar.com), TIERFORM_REGION (nyc3), TIERFORM_WEB_SIZE,
+ * TIERFORM_DB_SIZE, TIERFORM_LB_SIZE (droplet size slugs), TIERFORM_ENGINE (mysql-8.0 | mariadb-10.11).
+ * SSH keys and admin networks are asked at deploy (TF_VAR_ssh_keys, TF_VAR_admin_cidrs) unless given here as
+ * TIERFORM_SSH_KEYS / TIERFORM_ADMIN_CIDRS (comma-separated). The stages are successive designs of the same
+ * site: deploy one of them at a time.
+ */
+import { App } from 'cdktf';
+import { MysqlEngine } from './constructs';
+import { Stage0SingleServer, Stage1LoadBalanced, StageProps } from './lib/stages';
+
+function list(name: string): string[] | undefined {
+  const value = process.env[name];
+  return value === undefined || value.trim() === '' ? undefined : value.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+function engine(): MysqlEngine | undefined {
+  const value = process.env.TIERFORM_ENGINE;
+  if (value === undefined || value === '' || value === 'mysql-8.0') return undefined;
+  if (value === 'mariadb-10.11') return MysqlEngine.mariadb10_11();
+  throw new Error(`TIERFORM_ENGINE must be 'mysql-8.0' or 'mariadb-10.11', got '${value}'`);
+}
+
+export function exampleProps(): StageProps {
+  return {
+    domain: process.env.TIERFORM_DOMAIN || 'foobar.com',
+    region: process.env.TIERFORM_REGION || undefined,
+    webSize: process.env.TIERFORM_WEB_SIZE || undefined,
+    dbSize: process.env.TIERFORM_DB_SIZE || undefined,
+    lbSize: process.env.TIERFORM_LB_SIZE || undefined,
+    engine: engine(),
+    sshKeys: list('TIERFORM_SSH_KEYS'),
+    adminCidrs: list('TIERFORM_ADMIN_CIDRS'),
+  };
+}
+
+/** Builds the example app; `outdir` defaults to cdktf's (CDKTF_OUTDIR or cdktf.out). */
+export function buildApp(outdir?: string): App {
+  const app = new App(outdir ? { outdir } : {});
+  const props = exampleProps();
+  new Stage0SingleServer(app, 'stage0-single-server', props);
+  new Stage1LoadBalanced(app, 'stage1-load-balanced', props);
+  return app;
+}
+
+if (require.main === module) {
+  buildApp().synth();
+}
