@@ -102,7 +102,8 @@ export function renderGunicornUnit(options: GunicornUnitOptions): string {
     'StartLimitBurst=10',
     '',
     '[Service]',
-    // gunicorn 20/21 does not speak sd_notify: Type=notify would time out.
+    // exec: start fails if gunicorn cannot be executed. (gunicorn >= 20 also sends READY=1, but Type=notify is
+    // not relied on: a gunicorn or venv without it would hang the start until the timeout.)
     'Type=exec',
     `User=${options.user}`,
     `Group=${options.group}`,

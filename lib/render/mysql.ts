@@ -289,8 +289,11 @@ export interface PrimarySetupScriptOptions extends SetupScriptCommon {
   readonly database: string;
   /** App account, allowed from `vpcCidr`, with privileges on `database` only. */
   readonly appUser: string;
-  /** Replication account, allowed from `vpcCidr`, with `REPLICATION SLAVE` only. */
-  readonly replicationUser: string;
+  /**
+   * Replication account, allowed from `vpcCidr`, with `REPLICATION SLAVE` only.
+   * @default - no replication account (a server without replicas); `MYSQL_REPLICATION_PASSWORD_B64` is not read
+   */
+  readonly replicationUser?: string;
   /** The VPC's IPv4 range, e.g. `10.20.0.0/16` (a concrete value: it becomes the accounts' host part). */
   readonly vpcCidr: string;
 }
@@ -310,35 +313,31 @@ export interface PrimarySetupScriptOptions extends SetupScriptCommon {
  */
 export function renderPrimarySetupScript(o: PrimarySetupScriptOptions): string {
   const facts = flavorFacts(o.flavor);
+  const mysql = isMysql(o.flavor);
   const database = identifier('database', o.database, 64);
   const app = identifier('appUser', o.appUser, 32);
-  const repl = identifier('replicationUser', o.replicationUser, 32);
+  const repl = o.replicationUser === undefined ? undefined : identifier('replicationUser', o.replicationUser, 32);
   if (app === repl) {
     throw new Error(`appUser and replicationUser must differ, both are '${app}'`);
   }
   const host = mysqlHostPattern(o.vpcCidr);
   const appAccount = `'${app}'@'${host}'`;
-  const replAccount = `'${repl}'@'${host}'`;
+  const replAccount = repl === undefined ? undefined : `'${repl}'@'${host}'`;
   const grantDb = database.replace(/_/g, '\\_');
   return `${scriptPrelude(o, 'primary', `primary of database '${database}'`)}
 APP_PASSWORD="$(decode_password MYSQL_APP_PASSWORD_B64)"
-REPLICATION_PASSWORD="$(decode_password MYSQL_REPLICATION_PASSWORD_B64)"
-
+${replAccount ? 'REPLICATION_PASSWORD="$(decode_password MYSQL_REPLICATION_PASSWORD_B64)"\n' : ''}
 ensure_bind_address
 wait_for_local_server
 
 # Idempotent: CREATE ... IF NOT EXISTS, then ALTER USER keeps the passwords in sync with the secrets file.
-# These statements are binary-logged, so every replica gets the database and both accounts too.
-log "ensuring database '${database}', app account ${appAccount} and replication account ${replAccount}"
+# These statements are binary-logged, so every replica gets the database and the accounts too.
+log "ensuring database '${database}', app account ${appAccount}${replAccount ? ` and replication account ${replAccount}` : ''}"
 "\${MYSQL_CMD[@]}" --batch <<SQL
 CREATE DATABASE IF NOT EXISTS \\\`${database}\\\`;
-CREATE USER IF NOT EXISTS ${appAccount} IDENTIFIED BY '\${APP_PASSWORD}';
-ALTER USER ${appAccount} IDENTIFIED BY '\${APP_PASSWORD}';
+${accountSql(mysql, appAccount, 'APP_PASSWORD')}
 GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, DROP, REFERENCES ON \\\`${grantDb}\\\`.* TO ${appAccount};
-CREATE USER IF NOT EXISTS ${replAccount} IDENTIFIED BY '\${REPLICATION_PASSWORD}';
-ALTER USER ${replAccount} IDENTIFIED BY '\${REPLICATION_PASSWORD}';
-GRANT REPLICATION SLAVE ON *.* TO ${replAccount};
-SQL
+${replAccount ? `${accountSql(mysql, replAccount, 'REPLICATION_PASSWORD')}\nGRANT REPLICATION SLAVE ON *.* TO ${replAccount};\n` : ''}SQL
 log "primary ready (${facts.serviceName} on \${TIERFORM_PRIVATE_IP}:3306)"
 `;
 }
@@ -463,6 +462,34 @@ ${changeSql.join('\n')}
 SQL
 log "replication from $PRIMARY_HOST:$PRIMARY_PORT started"
 `;
+}
+
+/**
+ * Creates `account` if missing and sets its password from the shell variable `passwordVar` (expanded by the
+ * heredoc). MySQL 8.0 rewrites CREATE/ALTER USER to the hashed form before writing the binary log. MariaDB
+ * 10.11 logs them verbatim, which would put the plaintext password in every binary and relay log: there the
+ * statements are built from `PASSWORD()` and run prepared, so only the hash is logged (the SET of a user
+ * variable is not logged, and the prepared statement's text holds no variable reference).
+ */
+function accountSql(mysql: boolean, account: string, passwordVar: string): string {
+  if (mysql) {
+    return [
+      `CREATE USER IF NOT EXISTS ${account} IDENTIFIED BY '\${${passwordVar}}';`,
+      `ALTER USER ${account} IDENTIFIED BY '\${${passwordVar}}';`,
+    ].join('\n');
+  }
+  const quoted = account.replace(/'/g, "''");
+  return [
+    `SET @tierform_hash = PASSWORD('\${${passwordVar}}');`,
+    `SET @tierform_sql = CONCAT('CREATE USER IF NOT EXISTS ${quoted} IDENTIFIED BY PASSWORD ''', @tierform_hash, '''');`,
+    'PREPARE tierform_stmt FROM @tierform_sql;',
+    'EXECUTE tierform_stmt;',
+    `SET @tierform_sql = CONCAT('ALTER USER ${quoted} IDENTIFIED BY PASSWORD ''', @tierform_hash, '''');`,
+    'PREPARE tierform_stmt FROM @tierform_sql;',
+    'EXECUTE tierform_stmt;',
+    'DEALLOCATE PREPARE tierform_stmt;',
+    'SET @tierform_hash = NULL, @tierform_sql = NULL;',
+  ].join('\n');
 }
 
 /** Shebang, strict mode, logging, overridable commands, env files, password decoding and bind file helpers. */

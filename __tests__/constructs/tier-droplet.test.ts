@@ -1,0 +1,88 @@
+import { Droplet } from '@cdktf/provider-digitalocean/lib/droplet';
+import { TerraformVariable, Testing } from 'cdktf';
+import { parse } from 'yaml';
+import { RoleFirewall } from '../../constructs/role-firewall';
+import { TierDroplet } from '../../constructs/tier-droplet';
+import { SSH_KEYS, synthJson, testStack, userData } from '../helpers/stacks';
+
+function droplet(extra: Partial<ConstructorParameters<typeof TierDroplet>[2]> = {}) {
+  const { stack, vpc } = testStack();
+  const role = new RoleFirewall(stack, 'Role', { name: 'site-web' });
+  const d = new TierDroplet(stack, 'Droplet', { name: 'site-web-0', vpc, role, sshKeys: SSH_KEYS, ...extra });
+  return { stack, d };
+}
+
+describe('TierDroplet', () => {
+  test('is Ubuntu 24.04 in the VPC and region, with the role tag, SSH keys and monitoring', () => {
+    const { stack } = droplet();
+    expect(Testing.synth(stack)).toHaveResourceWithProperties(Droplet, {
+      name: 'site-web-0',
+      image: 'ubuntu-24-04-x64',
+      region: 'nyc3',
+      size: 's-1vcpu-1gb',
+      ssh_keys: SSH_KEYS,
+      monitoring: true,
+      backups: false,
+      ipv6: false,
+      vpc_uuid: expect.stringMatching(/^\$\{digitalocean_vpc\.Vpc_[0-9A-F]{8}\.id\}$/),
+      tags: [expect.stringMatching(/^\$\{digitalocean_tag\.Role_Tag_[0-9A-F]{8}\.name\}$/)],
+    });
+  });
+
+  test('turns on backups and IPv6 when asked', () => {
+    const { stack } = droplet({ backups: true, ipv6: true, size: 's-2vcpu-4gb' });
+    expect(Testing.synth(stack)).toHaveResourceWithProperties(Droplet, { backups: true, ipv6: true, size: 's-2vcpu-4gb' });
+  });
+
+  test('user_data is readable cloud-config with the base role: metadata lookup, key-only SSH, fail2ban, journald limits', () => {
+    const { stack } = droplet();
+    const text = userData(synthJson(stack), 'site-web-0');
+    expect(text.startsWith('#cloud-config\n')).toBe(true);
+    const doc = parse(text);
+    expect(doc.ssh_pwauth).toBe(false);
+    expect(doc.packages).toEqual(expect.arrayContaining(['fail2ban', 'curl']));
+    expect(doc.write_files.map((f: { path: string }) => f.path)).toEqual(
+      expect.arrayContaining(['/usr/local/sbin/tierform-netinfo', '/etc/ssh/sshd_config.d/60-tierform.conf', '/etc/systemd/journald.conf.d/60-tierform.conf']),
+    );
+    expect(doc.runcmd[0]).toEqual(['/usr/local/sbin/tierform-netinfo']);
+  });
+
+  test('escapes literal ${...} in rendered scripts so Terraform leaves them alone', () => {
+    const { stack } = droplet();
+    const text = userData(synthJson(stack), 'site-web-0');
+    expect(text).toContain('METADATA="$${TIERFORM_METADATA_URL:-http://169.254.169.254/metadata/v1}"');
+  });
+
+  test('roles added after construction still reach user_data', () => {
+    const { stack, d } = droplet();
+    d.addRole({ packages: ['nginx'] });
+    expect(parse(userData(synthJson(stack), 'site-web-0')).packages).toContain('nginx');
+  });
+
+  test('accepts SSH keys from a Terraform variable', () => {
+    const { stack, vpc } = testStack();
+    const role = new RoleFirewall(stack, 'Role', { name: 'site-web' });
+    const keys = new TerraformVariable(stack, 'ssh_keys', { type: 'list(string)' });
+    new TierDroplet(stack, 'Droplet', { name: 'site-web-0', vpc, role, sshKeys: keys.listValue });
+    expect(Testing.synth(stack)).toHaveResourceWithProperties(Droplet, { ssh_keys: '${var.ssh_keys}' });
+  });
+
+  test('throws if there are no SSH keys', () => {
+    expect(() => droplet({ sshKeys: [] })).toThrow(
+      "test/Droplet: 'sshKeys' must list at least one SSH key, got []. Droplets are created without passwords: pass at least one SSH key fingerprint",
+    );
+  });
+
+  test('throws if an SSH key is neither a fingerprint nor an id', () => {
+    expect(() => droplet({ sshKeys: ['ssh-ed25519 AAAA'] })).toThrow(
+      "test/Droplet: 'sshKeys' contains something that is neither an SSH key fingerprint nor a key id, got 'ssh-ed25519 AAAA'. Pass an MD5 fingerprint",
+    );
+  });
+
+  test('throws if the size slug is unknown', () => {
+    expect(() => droplet({ size: 's-99vcpu-1tb' })).toThrow(
+      "test/Droplet: 'size' is not a known droplet size slug, got 's-99vcpu-1tb'. Use a DigitalOcean droplet size slug, e.g. s-1vcpu-512mb-10gb",
+    );
+  });
+
+});

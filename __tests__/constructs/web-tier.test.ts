@@ -1,0 +1,144 @@
+import { Droplet } from '@cdktf/provider-digitalocean/lib/droplet';
+import { Testing } from 'cdktf';
+import { parse } from 'yaml';
+import { AppSource } from '../../constructs/app-source';
+import { PrimaryReplicaMysql } from '../../constructs/primary-replica-mysql';
+import { WebTier } from '../../constructs/web-tier';
+import { TerraformVariable } from 'cdktf';
+import { ADMIN, SSH_KEYS, resources, synthJson, testStack, userData } from '../helpers/stacks';
+
+type Files = { path: string; content: string; permissions: string }[];
+
+function file(text: string, path: string): string {
+  const f = (parse(text).write_files as Files).find((w) => w.path === path);
+  if (!f) throw new Error(`no ${path}`);
+  return f.content;
+}
+
+describe('WebTier', () => {
+  test('creates N droplets named after the tier, all in one role', () => {
+    const { stack, vpc } = testStack();
+    new WebTier(stack, 'Web', { vpc, name: 'site-web', count: 3, sshKeys: SSH_KEYS });
+    const droplets = resources(synthJson(stack), 'digitalocean_droplet');
+    expect(droplets.map((d) => d.name)).toEqual(['site-web-0', 'site-web-1', 'site-web-2']);
+    expect(new Set(droplets.map((d) => JSON.stringify(d.tags))).size).toBe(1);
+  });
+
+  test('defaults to two droplets', () => {
+    const { stack, vpc } = testStack();
+    new WebTier(stack, 'Web', { vpc, name: 'site-web', sshKeys: SSH_KEYS });
+    expect(resources(synthJson(stack), 'digitalocean_droplet')).toHaveLength(2);
+  });
+
+  test('runs nginx in front of gunicorn on a unix socket, never Flask dev server', () => {
+    const { stack, vpc } = testStack();
+    new WebTier(stack, 'Web', { vpc, name: 'site-web', count: 1, sshKeys: SSH_KEYS });
+    const text = userData(synthJson(stack), 'site-web-0');
+    expect(file(text, '/etc/nginx/nginx.conf')).toContain('server unix:/run/tierform-app/gunicorn.sock');
+    const unit = file(text, '/etc/systemd/system/tierform-app.service');
+    expect(unit).toMatch(/ExecStart=\/usr\/bin\/gunicorn .*--bind unix:\/run\/tierform-app\/gunicorn\.sock/s);
+    expect(unit).not.toMatch(/flask run|app\.run/);
+  });
+
+  test('sizes gunicorn workers from the droplet vCPUs (2n+1)', () => {
+    const { stack, vpc } = testStack();
+    new WebTier(stack, 'Web', { vpc, name: 'site-web', count: 1, size: 's-4vcpu-8gb', sshKeys: SSH_KEYS });
+    expect(file(userData(synthJson(stack), 'site-web-0'), '/etc/systemd/system/tierform-app.service')).toMatch(/--workers 9\b/);
+  });
+
+  test('nginx answers /health itself and sets body size, timeouts and rate limits from props', () => {
+    const { stack, vpc } = testStack();
+    new WebTier(stack, 'Web', { vpc, name: 'site-web', count: 1, sshKeys: SSH_KEYS, clientMaxBodySizeMb: 25, rateLimitRequestsPerSecond: 50, proxyReadTimeoutSeconds: 90 });
+    const conf = file(userData(synthJson(stack), 'site-web-0'), '/etc/nginx/nginx.conf');
+    expect(conf).toMatch(/location = \/health \{[^}]*return 200/s);
+    expect(conf).toContain('client_max_body_size 25m;');
+    expect(conf).toContain('rate=50r/s');
+    expect(conf).toContain('proxy_read_timeout 90s;');
+    expect(conf).toMatch(/max_fails=3 fail_timeout=30s/);
+  });
+
+  test('with a database, the app gets its address and the database firewall admits the tier on 3306 only', () => {
+    // GIVEN a database and a web tier using it
+    const { stack, vpc } = testStack();
+    const db = new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, replicas: 1 });
+    new WebTier(stack, 'Web', { vpc, name: 'site-web', count: 1, sshKeys: SSH_KEYS, database: db });
+    const json = synthJson(stack);
+    // THEN the app's env file points at the primary (writes) and the replica (reads)
+    const env = file(userData(json, 'site-web-0'), '/etc/tierform/app.env');
+    expect(env).toMatch(/DB_HOST='\$\{digitalocean_droplet\.Db_Primary_[0-9A-F]{8}\.ipv4_address_private\}'/);
+    expect(env).toMatch(/DB_READ_HOST='\$\{digitalocean_droplet\.Db_Replica1_[0-9A-F]{8}\.ipv4_address_private\}'/);
+    // AND the password is a base64 of a sensitive variable, in a 0600 file
+    const secrets = (parse(userData(json, 'site-web-0')).write_files as Files).find((f) => f.path === '/etc/tierform/app-secrets.b64')!;
+    expect(secrets.permissions).toBe('0600');
+    expect(secrets.content).toMatch(/DB_PASSWORD_B64='\$\{base64encode\(var\.Db_AppPassword_[0-9A-F]{8}\)\}'/);
+    // AND the database firewall admits the web tag on 3306 (and its own tag, for replication)
+    const dbFirewall = resources(json, 'digitalocean_firewall').find((f) => f.name === 'site-db');
+    expect(dbFirewall.inbound_rule).toEqual(
+      expect.arrayContaining([{ protocol: 'tcp', port_range: '3306', source_tags: [expect.stringMatching(/Web_Firewall_Tag/)] }]),
+    );
+    expect(JSON.stringify(dbFirewall.inbound_rule)).not.toContain('0.0.0.0/0');
+  });
+
+  test('admits SSH only from the admin networks', () => {
+    const { stack, vpc } = testStack();
+    new WebTier(stack, 'Web', { vpc, name: 'site-web', count: 1, sshKeys: SSH_KEYS, adminCidrs: ADMIN });
+    const fw = resources(synthJson(stack), 'digitalocean_firewall')[0];
+    expect(fw.inbound_rule).toEqual([{ protocol: 'tcp', port_range: '22', source_addresses: ADMIN }]);
+  });
+
+  test('deploys a git app into a virtualenv', () => {
+    const { stack, vpc } = testStack();
+    new WebTier(stack, 'Web', { vpc, name: 'site-web', count: 1, sshKeys: SSH_KEYS, app: AppSource.git({ url: 'https://github.com/you/app.git', ref: 'v1.2.0', wsgiApp: 'shop.wsgi:application' }) });
+    const text = userData(synthJson(stack), 'site-web-0');
+    expect(file(text, '/usr/local/sbin/tierform-app-setup')).toContain('git -C "/opt/tierform/app" checkout --quiet "v1.2.0"');
+    expect(file(text, '/etc/systemd/system/tierform-app.service')).toMatch(/\/opt\/tierform\/venv\/bin\/gunicorn .*shop\.wsgi:application/s);
+    expect(Testing.synth(stack)).toHaveResourceWithProperties(Droplet, { name: 'site-web-0' });
+  });
+
+  test('throws if count is zero', () => {
+    const { stack, vpc } = testStack();
+    expect(() => new WebTier(stack, 'Web', { vpc, name: 'site-web', count: 0, sshKeys: SSH_KEYS })).toThrow(
+      "test/Web: 'count' must be an integer from 1 to 1000, got 0. Pass an integer from 1 to 1000.",
+    );
+  });
+
+  test('throws if an admin CIDR is invalid', () => {
+    const { stack, vpc } = testStack();
+    expect(() => new WebTier(stack, 'Web', { vpc, name: 'site-web', sshKeys: SSH_KEYS, adminCidrs: ['203.0.113.7/33'] })).toThrow(
+      "test/Web: 'adminCidrs' is not a valid CIDR block, got '203.0.113.7/33'. Pass an IPv4 or IPv6 network in CIDR notation",
+    );
+  });
+
+  test('throws if SSH is opened to the internet without a reason', () => {
+    const { stack, vpc } = testStack();
+    expect(() => new WebTier(stack, 'Web', { vpc, name: 'site-web', sshKeys: SSH_KEYS, adminCidrs: ['0.0.0.0/0'] })).toThrow(
+      "test/Web: 'adminCidrs' opens SSH to the whole internet, got '0.0.0.0/0'. SSH open to the whole internet is refused",
+    );
+  });
+
+  test('accepts SSH from anywhere with a reason', () => {
+    const { stack, vpc } = testStack();
+    new WebTier(stack, 'Web', { vpc, name: 'site-web', count: 1, sshKeys: SSH_KEYS, adminCidrs: ['0.0.0.0/0'], allowSshFromAnywhere: { reason: 'CI runners without fixed addresses' } });
+    expect(resources(synthJson(stack), 'digitalocean_firewall')[0].inbound_rule[0].source_addresses).toEqual(['0.0.0.0/0']);
+  });
+
+  test('throws if the reason for SSH from anywhere is empty', () => {
+    const { stack, vpc } = testStack();
+    expect(() => new WebTier(stack, 'Web', { vpc, name: 'site-web', sshKeys: SSH_KEYS, adminCidrs: ['0.0.0.0/0'], allowSshFromAnywhere: { reason: ' ' } })).toThrow(
+      "test/Web: 'allowSshFromAnywhere.reason' must explain the exception, got ' '.",
+    );
+  });
+
+  test('throws if the body size limit is not positive', () => {
+    const { stack, vpc } = testStack();
+    expect(() => new WebTier(stack, 'Web', { vpc, name: 'site-web', sshKeys: SSH_KEYS, clientMaxBodySizeMb: -1 })).toThrow(
+      "test/Web: 'clientMaxBodySizeMb' must be an integer from 1 to 10240, got -1.",
+    );
+  });
+
+  test('does not judge values that are tokens', () => {
+    const { stack, vpc } = testStack();
+    const count = new TerraformVariable(stack, 'cidrs', { type: 'list(string)' });
+    expect(() => new WebTier(stack, 'Web', { vpc, name: 'site-web', count: 1, sshKeys: SSH_KEYS, adminCidrs: count.listValue })).not.toThrow();
+  });
+});

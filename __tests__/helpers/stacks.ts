@@ -1,0 +1,33 @@
+/** Fixtures for construct tests: a stack with a provider and a VPC, and synthesized JSON access. */
+import { DigitaloceanProvider } from '@cdktf/provider-digitalocean/lib/provider';
+import { TerraformStack, Testing } from 'cdktf';
+import { Vpc } from '../../constructs/vpc';
+
+export const SSH_KEYS = ['3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa'];
+export const ADMIN = ['203.0.113.7/32'];
+
+export function testStack(): { stack: TerraformStack; vpc: Vpc } {
+  const stack = new TerraformStack(Testing.app(), 'test');
+  new DigitaloceanProvider(stack, 'do', {});
+  const vpc = new Vpc(stack, 'Vpc', { region: 'nyc3', name: 'test-vpc', ipRange: '10.20.0.0/20' });
+  return { stack, vpc };
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = any;
+
+export function synthJson(stack: TerraformStack): Json {
+  return JSON.parse(Testing.synth(stack));
+}
+
+/** Resources of one type as an array of their attributes. */
+export function resources(json: Json, type: string): Json[] {
+  return Object.values(json.resource?.[type] ?? {});
+}
+
+/** The user_data of the droplet with this name, with Terraform's escaping undone for literal text. */
+export function userData(json: Json, dropletName: string): string {
+  const droplet = resources(json, 'digitalocean_droplet').find((d: Json) => d.name === dropletName);
+  if (!droplet) throw new Error(`no droplet named ${dropletName}`);
+  return droplet.user_data as string;
+}
