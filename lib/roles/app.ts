@@ -86,7 +86,7 @@ tmp=$(mktemp "${APP_SECRETS_ENV_FILE}.XXXXXX")
 if [ -n "$DB_PASSWORD_B64" ]; then
   # Single-quoted, with ' written as '"'"' (read the same by systemd's EnvironmentFile parser and sh).
   password=$(printf '%s' "$DB_PASSWORD_B64" | base64 -d)
-  printf "DB_PASSWORD='%s'\\n" "$(printf '%s' "$password" | sed "s/'/'\"'\"'/g")" > "$tmp"
+  printf "DB_PASSWORD='%s'\\n" "$(printf '%s' "$password" | sed "s/'/'\\"'\\"'/g")" > "$tmp"
 fi
 chmod 0600 "$tmp"
 mv "$tmp" "${APP_SECRETS_ENV_FILE}"
