@@ -343,13 +343,14 @@ export interface CloudConfigDocument {
 
 export class CloudConfigError extends Error {}
 
-/** Parses a rendered `#cloud-config` (YAML errors and wrongly typed known keys throw). */
+/** Parses a rendered `#cloud-config` as cloud-init does (YAML 1.1); YAML errors and wrongly typed known keys throw. */
 export function parseCloudConfig(text: string): CloudConfigDocument {
   const firstLine = text.split('\n', 1)[0].trimEnd();
   if (firstLine !== '#cloud-config') {
     throw new CloudConfigError(`user_data must start with a '#cloud-config' line for cloud-init to read it as cloud-config, got '${firstLine.slice(0, 60)}'`);
   }
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+  // YAML 1.1, as cloud-init's PyYAML reads it: `0644` is octal 420, `on`/`yes` are booleans.
+  const doc = parseDocument(text, { version: '1.1', uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new CloudConfigError(`cloud-config is not valid YAML: ${doc.errors.map((e) => e.message).join('; ')}`);
   }
@@ -500,7 +501,7 @@ function computedAttributes(plan: Plan): Map<string, Record<string, string>> {
   const publicIps = hostAddresses(FAKE_PUBLIC_NETWORK, 10);
   let uuid = 0;
   const nextUuid = () => `00000000-0000-4000-8000-${(++uuid).toString(16).padStart(12, '0')}`;
-  const resolveLiteral = (r: PlanResource, attribute: string) => {
+  const literal = (r: PlanResource, attribute: string) => {
     const v = r.attributes[attribute];
     return typeof v === 'string' ? v : undefined;
   };
@@ -508,7 +509,7 @@ function computedAttributes(plan: Plan): Map<string, Record<string, string>> {
   const vpcRanges = new Map<string, string>();
   for (const vpc of plan.resources('digitalocean_vpc')) {
     const id = nextUuid();
-    const ipRange = resolveLiteral(vpc, 'ip_range') ?? FAKE_DEFAULT_VPC_RANGE;
+    const ipRange = literal(vpc, 'ip_range') ?? FAKE_DEFAULT_VPC_RANGE;
     if (!ipaddr.IPv4.isValidCIDR(ipRange)) {
       throw new PlanError(`${vpc.address}: ip_range '${ipRange}' is not an IPv4 CIDR fakeResolver can assign from`);
     }
@@ -516,7 +517,7 @@ function computedAttributes(plan: Plan): Map<string, Record<string, string>> {
     out.set(vpc.address, { id, urn: `do:vpc:${id}`, ip_range: ipRange });
   }
 
-  const nextInVpc = new Map<string, () => string>();
+  const nextInVpc = new Map<string, (forAddress: string) => string>();
   plan.droplets().forEach((d, i) => {
     const vpcAddress = d.vpcUuid === undefined ? undefined : referencedAddress(d.vpcUuid, 'digitalocean_vpc', 'id');
     if (d.vpcUuid !== undefined && vpcAddress === undefined) {
@@ -527,9 +528,9 @@ function computedAttributes(plan: Plan): Map<string, Record<string, string>> {
       const range = vpcAddress === undefined ? FAKE_DEFAULT_VPC_RANGE : vpcRanges.get(vpcAddress);
       if (range === undefined) throw new PlanError(`${d.address}: vpc_uuid references ${vpcAddress}, which is not in the plan`);
       const hosts = hostAddresses(range, FIRST_HOST_OFFSET);
-      nextInVpc.set(key, () => {
+      nextInVpc.set(key, (forAddress) => {
         const next = hosts.next();
-        if (next.done) throw new PlanError(`VPC ${key} (${range}) has no address left for ${d.address}`);
+        if (next.done) throw new PlanError(`VPC ${key} (${range}) has no address left for ${forAddress}`);
         return next.value;
       });
     }
@@ -539,7 +540,7 @@ function computedAttributes(plan: Plan): Map<string, Record<string, string>> {
     out.set(d.address, {
       id,
       urn: `do:droplet:${id}`,
-      ipv4_address_private: nextInVpc.get(key)!(),
+      ipv4_address_private: nextInVpc.get(key)!(d.address),
       ipv4_address: publicIp.value,
       status: 'active',
     });
