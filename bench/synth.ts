@@ -150,7 +150,12 @@ function machine(): string {
   const cpus = os.cpus();
   const model = cpus[0]?.model.trim() ?? 'unknown cpu';
   const load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
-  return `machine: ${model} x${cpus.length}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ${os.platform()} ${os.arch()}, node ${process.version}, load avg ${load}`;
+  // scripts/run-ts.js turns source maps on; they make every cdktf token's stack capture dearer (see README).
+  const sourceMaps = process.sourceMapsEnabled ? 'on' : 'off';
+  return (
+    `machine: ${model} x${cpus.length}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ${os.platform()} ${os.arch()}, ` +
+    `node ${process.version}, source maps ${sourceMaps}, load avg ${load}`
+  );
 }
 
 // ---------------------------------------------------------------------------------------------- main
@@ -244,7 +249,8 @@ function main(): void {
       l1LargePlan = planL1Stack(id, readStack(outLarge, id));
       const check = tempDir('tierform-bench-l1-');
       synthL1(check, [l1LargePlan]);
-      largeEquivalent = compare(outLarge, check, [id]).resource ?? 'true';
+      const d = compare(outLarge, check, [id]).resource;
+      largeEquivalent = d === undefined ? 'true' : `false, ${d}`;
       removeDir(check);
     }
     removeDir(outLarge);

@@ -96,6 +96,7 @@ export class HaproxyLoadBalancer extends Construct implements IConnectable {
   public addBackend(backend: IHttpBackend): this {
     if (this.backends.includes(backend)) return this;
     this.backends.push(backend);
+    this.droplet.invalidateUserData();
     backend.connections.allowFrom(this, Port.tcp(backend.httpPort), 'load balancer to web');
     return this;
   }

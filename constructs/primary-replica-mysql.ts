@@ -109,6 +109,8 @@ export class PrimaryReplicaMysql extends Construct implements IMysqlDatabase {
     this.connections.allowInternally(Port.tcp(this.port), 'replication');
     applyAdminAccess(this, this.connections, props);
 
+    const appPasswordBase64 = Fn.base64encode(this.appPassword);
+    const replicationPasswordBase64 = Fn.base64encode(this.replicationPassword);
     const node = (index: number): TierDroplet => {
       const nodeName = index === 0 ? 'primary' : `replica-${index}`;
       const logical = index === 0 ? 'Primary' : `Replica${index}`;
@@ -138,8 +140,8 @@ export class PrimaryReplicaMysql extends Construct implements IMysqlDatabase {
           maxConnections,
           binlogExpireSeconds: binlogDays * 86400,
           volumeName,
-          appPasswordBase64: index === 0 ? Fn.base64encode(this.appPassword) : undefined,
-          replicationPasswordBase64: Fn.base64encode(this.replicationPassword),
+          appPasswordBase64: index === 0 ? appPasswordBase64 : undefined,
+          replicationPasswordBase64,
           netEnvFile: NET_ENV_FILE,
           primary: index === 0 ? { database: this.databaseName, appUser: this.appUser, replicationUser, vpcCidr: props.vpc.ipRange } : undefined,
           replica: index === 0 ? undefined : { primaryHost: this.primary.privateIpv4, replicationUser, waitSeconds },

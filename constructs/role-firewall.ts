@@ -29,6 +29,8 @@ export class RoleFirewall extends Construct {
   public readonly resource: Firewall;
   public readonly connections: Connections;
   public readonly allowsAllOutbound: boolean;
+  /** The tag's name as a reference, so Terraform creates the tag before anything naming it. */
+  public readonly tagName: string;
   private readonly inbound = new Map<string, FirewallInboundRule>();
   private readonly outbound = new Map<string, FirewallOutboundRule>();
   private readonly allowed: AllowedFlow[] = [];
@@ -38,7 +40,8 @@ export class RoleFirewall extends Construct {
     checkName(this, 'name', props.name);
     this.allowsAllOutbound = props.allowAllOutbound ?? true;
     this.tag = new Tag(this, 'Tag', { name: props.name });
-    this.resource = new Firewall(this, 'Resource', { name: props.name, tags: [this.tag.name] });
+    this.tagName = this.tag.name;
+    this.resource = new Firewall(this, 'Resource', { name: props.name, tags: [this.tagName] });
     this.connections = new Connections(this);
     if (this.allowsAllOutbound) {
       const anywhere = { addresses: ['0.0.0.0/0', '::/0'] };
@@ -46,11 +49,6 @@ export class RoleFirewall extends Construct {
         this.addOutboundRule(port, anywhere, 'anywhere', 'all outbound');
       }
     }
-  }
-
-  /** The tag's name as a reference, so Terraform creates the tag before anything naming it. */
-  public get tagName(): string {
-    return this.tag.name;
   }
 
   public get flows(): AllowedFlow[] {

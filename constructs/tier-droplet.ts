@@ -60,6 +60,12 @@ export class TierDroplet extends Construct {
   public readonly backups: boolean;
   /** Droplet name (= hostname). */
   public readonly name: string;
+  /** The VPC address (a reference, known after apply). */
+  public readonly privateIpv4: string;
+  /** The public address (a reference, known after apply). */
+  public readonly publicIpv4: string;
+  /** user_data as rendered at the last synth; cdktf resolves every value twice per synth. */
+  private renderedUserData?: string;
 
   constructor(scope: Construct, id: string, props: TierDropletProps) {
     super(scope, id);
@@ -86,23 +92,26 @@ export class TierDroplet extends Construct {
       tags: [props.role.tagName, ...(props.tags ?? [])],
       volumeIds: props.volumeIds,
       gracefulShutdown: true,
-      userData: Lazy.stringValue({ produce: () => escapeForTerraform(this.cloudConfig.render()) }),
+      userData: Lazy.stringValue({ produce: () => (this.renderedUserData ??= escapeForTerraform(this.cloudConfig.render())) }),
     });
+    // Each reference read once: every getter call would otherwise mint a new token (cdktf records a stack
+    // trace for each, the dominant cost of synthesizing large stacks).
+    this.privateIpv4 = this.resource.ipv4AddressPrivate;
+    this.publicIpv4 = this.resource.ipv4Address;
   }
 
   /** Adds a role's packages, files and boot commands; pass a function to build them at synth time. */
   public addRole(fragment: FragmentSource): this {
     this.cloudConfig.add(fragment);
+    this.invalidateUserData();
     return this;
   }
 
-  /** The VPC address (a reference, known after apply). */
-  public get privateIpv4(): string {
-    return this.resource.ipv4AddressPrivate;
-  }
-
-  /** The public address (a reference, known after apply). */
-  public get publicIpv4(): string {
-    return this.resource.ipv4Address;
+  /**
+   * Forgets the rendered user_data. Roles that add a function fragment call this when the function's inputs
+   * change (e.g. a backend added to a load balancer), so the next synth renders again.
+   */
+  public invalidateUserData(): void {
+    this.renderedUserData = undefined;
   }
 }

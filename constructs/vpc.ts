@@ -31,6 +31,8 @@ export class Vpc extends Construct {
   public readonly resource: DoVpc;
   public readonly region: string;
   public readonly ipRange: string;
+  /** The VPC's id (a reference). */
+  public readonly id: string;
 
   constructor(scope: Construct, id: string, props: VpcProps) {
     super(scope, id);
@@ -56,9 +58,6 @@ export class Vpc extends Construct {
       ipRange: this.ipRange,
       description: 'Managed by tierform',
     });
-  }
-
-  public get id(): string {
-    return this.resource.id;
+    this.id = this.resource.id;
   }
 }

@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { applyAdminAccess } from '../lib/admin-access';
 import { APP_SOCKET, appFragment } from '../lib/roles/app';
 import { nginxFragment } from '../lib/roles/web';
-import { checkInteger, checkName } from '../lib/validate';
+import { checkInteger, checkName, checkSize } from '../lib/validate';
 import { AppSource } from './app-source';
 import { Connections, IConnectable } from './connections';
 import { Port } from './port';
@@ -65,31 +65,34 @@ export class WebTier extends Construct implements IHttpBackend {
     if (database) {
       database.connections.allowFrom(this, Port.tcp(database.port), `${props.name} app to MySQL`);
     }
+    // Every droplet of the tier is the same: settings and fragments are built once and shared, so the
+    // cloud-config is rendered once per tier (CloudConfig caches bodies by fragment identity).
+    const sizeInfo = checkSize(this, 'size', props.size ?? 's-1vcpu-1gb');
+    const settings = resolveWebServer(this, props, sizeInfo, props.vpc.ipRange);
+    const nginx = nginxFragment({ ...settings.nginx, upstreamServers: [`unix:${APP_SOCKET}`] });
+    const app = appFragment({
+      code,
+      workers: settings.workers,
+      bind: `unix:${APP_SOCKET}`,
+      timeoutSeconds: settings.appTimeoutSeconds,
+      memoryMaxMb: settings.appMemoryMaxMb,
+      forwardedAllowIps: ['127.0.0.1'],
+      socketGroup: 'www-data',
+      database: database
+        ? {
+            writerHost: database.writerHost,
+            readerHost: database.readerHost,
+            port: database.port,
+            name: database.databaseName,
+            user: database.appUser,
+            passwordBase64: Fn.base64encode(database.appPassword),
+          }
+        : undefined,
+    });
     for (let i = 0; i < count; i++) {
       const droplet = new TierDroplet(this, `Droplet${i}`, { ...props, name: `${props.name}-${i}`, vpc: props.vpc, role: this.firewall });
-      const settings = resolveWebServer(this, props, droplet.sizeInfo, props.vpc.ipRange);
-      droplet.addRole(nginxFragment({ ...settings.nginx, upstreamServers: [`unix:${APP_SOCKET}`] }));
-      droplet.addRole(
-        appFragment({
-          code,
-          workers: settings.workers,
-          bind: `unix:${APP_SOCKET}`,
-          timeoutSeconds: settings.appTimeoutSeconds,
-          memoryMaxMb: settings.appMemoryMaxMb,
-          forwardedAllowIps: ['127.0.0.1'],
-          socketGroup: 'www-data',
-          database: database
-            ? {
-                writerHost: database.writerHost,
-                readerHost: database.readerHost,
-                port: database.port,
-                name: database.databaseName,
-                user: database.appUser,
-                passwordBase64: Fn.base64encode(database.appPassword),
-              }
-            : undefined,
-        }),
-      );
+      droplet.addRole(nginx);
+      droplet.addRole(app);
       this.droplets.push(droplet);
     }
     new TerraformOutput(this, 'PrivateIpv4', {

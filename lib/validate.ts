@@ -43,11 +43,9 @@ export function checkSize(scope: IConstruct, prop: string, size: string): SizeIn
 
 export function parseCidr(cidr: string): [ipaddr.IPv4 | ipaddr.IPv6, number] | undefined {
   if (typeof cidr !== 'string' || !cidr.includes('/')) return undefined;
-  try {
-    return ipaddr.parseCIDR(cidr);
-  } catch {
-    return undefined;
-  }
+  // Pick the family first: ipaddr.parseCIDR tries IPv6, throws, then IPv4, and each throw captures a stack.
+  const family = cidr.includes(':') ? ipaddr.IPv6 : ipaddr.IPv4;
+  return family.isValidCIDR(cidr) ? family.parseCIDR(cidr) : undefined;
 }
 
 export function checkCidr(scope: IConstruct, prop: string, cidr: string): string {

@@ -37,7 +37,9 @@ if (require.main === module) {
   const outfile = bundle(entry);
   // Run the bundle as the main module, so `require.main === module` holds in the entry point.
   process.argv = [process.argv[0], outfile, ...args];
-  process.setSourceMapsEnabled(true);
+  // Source maps make every stack trace cdktf records (one per token) several times dearer; opt in for
+  // debugging with TIERFORM_SOURCE_MAPS=1 (stack traces then point at the .ts files).
+  if (process.env.TIERFORM_SOURCE_MAPS === '1') process.setSourceMapsEnabled(true);
   require('module').runMain();
 }
 

@@ -40,6 +40,25 @@ export interface CloudConfigOptions {
 
 const PERMISSIONS = /^0[0-7]{3}$/;
 
+/**
+ * Rendered bodies keyed by the identity of their fragments: droplets built from the same fragment objects (a
+ * WebTier's N droplets) render the YAML once. Function fragments are evaluated on every render and never
+ * cached. Bounded, so a long-running process cannot grow it without limit.
+ */
+const bodyCache = new Map<string, string>();
+const BODY_CACHE_MAX = 256;
+const fragmentIds = new WeakMap<object, number>();
+let nextFragmentId = 1;
+
+function fragmentId(fragment: object): number {
+  let id = fragmentIds.get(fragment);
+  if (id === undefined) {
+    id = nextFragmentId++;
+    fragmentIds.set(fragment, id);
+  }
+  return id;
+}
+
 /** A fragment, or a function producing one at render time (for roles whose content depends on later calls). */
 export type FragmentSource = CloudConfigFragment | (() => CloudConfigFragment);
 
@@ -84,6 +103,31 @@ export class CloudConfig {
   }
 
   public render(): string {
+    const comment = this.options.description
+      .split('\n')
+      .map((line) => `# ${line}`.trimEnd())
+      .join('\n');
+    return `#cloud-config\n${comment}\n${this.renderBody()}`;
+  }
+
+  private renderBody(): string {
+    const cacheable = this.sources.every((s) => typeof s !== 'function');
+    const key = cacheable
+      ? `${this.options.packageUpdate ?? true}|${this.options.packageUpgrade ?? true}|${this.sources.map((s) => fragmentId(s)).join(',')}`
+      : undefined;
+    const cached = key === undefined ? undefined : bodyCache.get(key);
+    if (cached !== undefined) {
+      return cached;
+    }
+    const body = this.renderBodyUncached();
+    if (key !== undefined) {
+      if (bodyCache.size >= BODY_CACHE_MAX) bodyCache.clear();
+      bodyCache.set(key, body);
+    }
+    return body;
+  }
+
+  private renderBodyUncached(): string {
     const { packages, files, commands } = this.compile();
     const doc: Record<string, unknown> = {
       package_update: this.options.packageUpdate ?? true,
@@ -106,16 +150,11 @@ export class CloudConfig {
     if (commands.length > 0) {
       doc.runcmd = commands;
     }
-    const body = stringify(doc, {
+    return stringify(doc, {
       lineWidth: 0, // never fold: a folded line could split a Terraform reference
       blockQuote: 'literal',
       defaultStringType: 'PLAIN',
       defaultKeyType: 'PLAIN',
     });
-    const comment = this.options.description
-      .split('\n')
-      .map((line) => `# ${line}`.trimEnd())
-      .join('\n');
-    return `#cloud-config\n${comment}\n${body}`;
   }
 }

@@ -77,8 +77,11 @@ MaxRetentionSec=1month
 `;
 }
 
+let base: CloudConfigFragment | undefined;
+
+/** The same object every time, so droplets with the same roles share one rendered cloud-config body. */
 export function baseFragment(): CloudConfigFragment {
-  return {
+  return (base ??= {
     packages: ['curl', 'fail2ban'],
     files: [
       { path: NETINFO_SCRIPT, content: renderNetinfoScript(), permissions: '0755' },
@@ -93,5 +96,5 @@ export function baseFragment(): CloudConfigFragment {
       ['systemctl', 'enable', '--now', 'fail2ban'],
       ['systemctl', 'restart', 'fail2ban'],
     ],
-  };
+  });
 }
