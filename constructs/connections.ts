@@ -104,7 +104,8 @@ export class Connections implements IPeer {
     const peer = isConnectable(other) ? other.connections : other;
     this.checkPeer(peer);
     this.firewall.addInboundRule(port, peer.toFirewallEndpoint(), peer.peerDescription, description);
-    if (isConnectable(other) && !other.connections.firewall.allowsAllOutbound) {
+    if (isConnectable(other)) {
+      // Recorded on the source too: emitted as a rule once the source's outbound traffic is restricted.
       other.connections.firewall.addOutboundRule(port, this.toFirewallEndpoint(), this.peerDescription, description);
     }
   }
@@ -117,9 +118,7 @@ export class Connections implements IPeer {
     }
     port.validate(this.firewall, 'port');
     this.checkPeer(other);
-    if (!this.firewall.allowsAllOutbound) {
-      this.firewall.addOutboundRule(port, other.toFirewallEndpoint(), other.peerDescription, description);
-    }
+    this.firewall.addOutboundRule(port, other.toFirewallEndpoint(), other.peerDescription, description);
   }
 
   /** Allows the role's droplets to talk to each other on `port`. */

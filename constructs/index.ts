@@ -4,6 +4,7 @@ export * from './connections';
 export * from './dns';
 export * from './haproxy-load-balancer';
 export * from './mysql-engine';
+export * from './outbound-policy';
 export * from './port';
 export * from './primary-replica-mysql';
 export * from './role-firewall';

@@ -2,18 +2,20 @@ import { Firewall, FirewallInboundRule, FirewallOutboundRule } from '@cdktf/prov
 import { Tag } from '@cdktf/provider-digitalocean/lib/tag';
 import { Construct } from 'constructs';
 import { checkName } from '../lib/validate';
+import { IConstruct } from 'constructs';
 import { AllowedFlow, Connections, FirewallEndpoint } from './connections';
+import { OutboundPolicy } from './outbound-policy';
 import { Port } from './port';
 
 export interface RoleFirewallProps {
   /** Name of the role's tag and Cloud Firewall, e.g. 'foobar-stage1-web'. */
   readonly name: string;
   /**
-   * Allow all outbound tcp/udp/icmp. DigitalOcean firewalls drop every outbound packet not allowed, so
-   * without this the role needs explicit outbound rules (added by `allowTo`/`allowFrom` between roles).
-   * @default true
+   * What the role may send. DigitalOcean firewalls drop every outbound packet not allowed; flows to other
+   * roles (`allowTo`/`allowFrom`) get their own rules whenever the policy is not `allowAll()`.
+   * @default OutboundPolicy.allowAll()
    */
-  readonly allowAllOutbound?: boolean;
+  readonly outbound?: OutboundPolicy;
 }
 
 function endpointKey(port: Port, endpoint: FirewallEndpoint): string {
@@ -28,27 +30,34 @@ export class RoleFirewall extends Construct {
   public readonly tag: Tag;
   public readonly resource: Firewall;
   public readonly connections: Connections;
-  public readonly allowsAllOutbound: boolean;
+  private outboundPolicy: OutboundPolicy;
   /** The tag's name as a reference, so Terraform creates the tag before anything naming it. */
   public readonly tagName: string;
   private readonly inbound = new Map<string, FirewallInboundRule>();
-  private readonly outbound = new Map<string, FirewallOutboundRule>();
+  /** Outbound rules for flows to other roles and peers, emitted unless the policy allows everything. */
+  private readonly outboundFlows = new Map<string, FirewallOutboundRule>();
   private readonly allowed: AllowedFlow[] = [];
 
   constructor(scope: Construct, id: string, props: RoleFirewallProps) {
     super(scope, id);
     checkName(this, 'name', props.name);
-    this.allowsAllOutbound = props.allowAllOutbound ?? true;
+    this.outboundPolicy = props.outbound ?? OutboundPolicy.allowAll();
     this.tag = new Tag(this, 'Tag', { name: props.name });
     this.tagName = this.tag.name;
     this.resource = new Firewall(this, 'Resource', { name: props.name, tags: [this.tagName] });
     this.connections = new Connections(this);
-    if (this.allowsAllOutbound) {
-      const anywhere = { addresses: ['0.0.0.0/0', '::/0'] };
-      for (const port of [Port.allTcp(), Port.allUdp(), Port.icmp()]) {
-        this.addOutboundRule(port, anywhere, 'anywhere', 'all outbound');
-      }
-    }
+    this.syncOutbound();
+  }
+
+  /** True when the role may send anything anywhere (flows need no outbound rules of their own). */
+  public get allowsAllOutbound(): boolean {
+    return this.outboundPolicy.allowsAll;
+  }
+
+  /** Switches the role to a restricted outbound policy; flows already added keep their rules. */
+  public restrictOutbound(policy: OutboundPolicy = OutboundPolicy.essential()): void {
+    this.outboundPolicy = policy;
+    this.syncOutbound();
   }
 
   public get flows(): AllowedFlow[] {
@@ -68,16 +77,39 @@ export class RoleFirewall extends Construct {
     this.resource.putInboundRule([...this.inbound.values()]);
   }
 
+  /** Records an outbound flow; it becomes a rule whenever the policy does not already allow everything. */
   public addOutboundRule(port: Port, destination: FirewallEndpoint, peer: string, description: string): void {
     const key = endpointKey(port, destination);
-    if (this.outbound.has(key)) return;
-    this.outbound.set(key, {
+    if (this.outboundFlows.has(key)) return;
+    this.outboundFlows.set(key, {
       protocol: port.protocol,
       portRange: port.portRange,
       destinationAddresses: destination.addresses,
       destinationTags: destination.tags,
     });
     this.allowed.push({ direction: 'outbound', port, peer, description });
-    this.resource.putOutboundRule([...this.outbound.values()]);
+    this.syncOutbound();
+  }
+
+  private syncOutbound(): void {
+    const rules = new Map<string, FirewallOutboundRule>();
+    for (const a of this.outboundPolicy.allowances) {
+      rules.set(endpointKey(a.port, { addresses: a.addresses }), {
+        protocol: a.port.protocol,
+        portRange: a.port.portRange,
+        destinationAddresses: a.addresses,
+      });
+    }
+    if (!this.outboundPolicy.allowsAll) {
+      for (const [key, rule] of this.outboundFlows) rules.set(key, rule);
+    }
+    this.resource.putOutboundRule([...rules.values()]);
+  }
+}
+
+/** Restricts the outbound traffic of every role under `scope` (stage 2's third firewall layer). */
+export function restrictOutbound(scope: IConstruct, policy: OutboundPolicy = OutboundPolicy.essential()): void {
+  for (const c of scope.node.findAll()) {
+    if (c instanceof RoleFirewall) c.restrictOutbound(policy);
   }
 }

@@ -2,8 +2,9 @@ import { Firewall } from '@cdktf/provider-digitalocean/lib/firewall';
 import { Tag } from '@cdktf/provider-digitalocean/lib/tag';
 import { Testing } from 'cdktf';
 import { Peer } from '../../constructs/connections';
+import { OutboundPolicy } from '../../constructs/outbound-policy';
 import { Port } from '../../constructs/port';
-import { RoleFirewall } from '../../constructs/role-firewall';
+import { RoleFirewall, restrictOutbound } from '../../constructs/role-firewall';
 import { resources, synthJson, testStack } from '../helpers/stacks';
 
 /** A reference to the name of the role tag created by the construct with this id. */
@@ -41,7 +42,8 @@ describe('RoleFirewall and Connections', () => {
     const json = synthJson(stack);
     const dbFirewall = resources(json, 'digitalocean_firewall').find((f) => f.name === 'site-db');
     expect(dbFirewall.inbound_rule).toEqual([{ protocol: 'tcp', port_range: '3306', source_tags: [tagRef('Web')] }]);
-    expect(db.connections.flows.map((f) => `${f.direction} ${f.port}`)).toEqual(['outbound tcp/1-65535', 'outbound udp/1-65535', 'outbound icmp', 'inbound tcp/3306']);
+    expect(db.connections.flows.map((f) => `${f.direction} ${f.port}`)).toEqual(['inbound tcp/3306']);
+    expect(web.connections.flows.map((f) => `${f.direction} ${f.port}`)).toEqual(['outbound tcp/3306']);
   });
 
   test('the same rule added twice appears once', () => {
@@ -63,7 +65,7 @@ describe('RoleFirewall and Connections', () => {
 
   test('with outbound restricted, allowFrom also writes the outbound rule on the source', () => {
     const { stack } = testStack();
-    const app = new RoleFirewall(stack, 'App', { name: 'site-app', allowAllOutbound: false });
+    const app = new RoleFirewall(stack, 'App', { name: 'site-app', outbound: OutboundPolicy.none() });
     const db = new RoleFirewall(stack, 'Db', { name: 'site-db' });
     db.connections.allowFrom(app, Port.tcp(3306));
     const fw = resources(synthJson(stack), 'digitalocean_firewall').find((f) => f.name === 'site-app');
@@ -82,5 +84,31 @@ describe('RoleFirewall and Connections', () => {
     expect(() => db.connections.allowFrom(Peer.cidr('10.0.0.300/8'), Port.tcp(3306))).toThrow(
       "test/Db: 'peer' is not a valid CIDR block, got '10.0.0.300/8'. Pass an IPv4 or IPv6 network in CIDR notation, e.g. 203.0.113.7/32.",
     );
+  });
+
+  test('essential outbound allows DNS, NTP, HTTP(S) and icmp, plus the flows to other roles', () => {
+    // GIVEN an app role that reaches the database, in a stack whose outbound traffic is then restricted
+    const { stack } = testStack();
+    const app = new RoleFirewall(stack, 'App', { name: 'site-app' });
+    const db = new RoleFirewall(stack, 'Db', { name: 'site-db' });
+    db.connections.allowFrom(app, Port.tcp(3306));
+    // WHEN
+    restrictOutbound(stack);
+    // THEN the app may send only the essentials and MySQL to the database tag
+    const fw = resources(synthJson(stack), 'digitalocean_firewall').find((f) => f.name === 'site-app');
+    const summary = fw.outbound_rule.map((r: { protocol: string; port_range?: string; destination_tags?: string[] }) =>
+      `${r.protocol}/${r.port_range ?? '-'}${r.destination_tags ? ' to tag' : ''}`,
+    );
+    expect(summary).toEqual(['udp/53', 'tcp/53', 'udp/123', 'tcp/80', 'tcp/443', 'icmp/-', 'tcp/3306 to tag']);
+    expect(JSON.stringify(fw.outbound_rule)).not.toContain('1-65535');
+  });
+
+  test('flows added after restricting still get their outbound rule', () => {
+    const { stack } = testStack();
+    const app = new RoleFirewall(stack, 'App', { name: 'site-app', outbound: OutboundPolicy.essential() });
+    const cache = new RoleFirewall(stack, 'Cache', { name: 'site-cache' });
+    app.connections.allowTo(cache, Port.tcp(6379));
+    const fw = resources(synthJson(stack), 'digitalocean_firewall').find((f) => f.name === 'site-app');
+    expect(fw.outbound_rule).toContainEqual({ protocol: 'tcp', port_range: '6379', destination_tags: [tagRef('Cache')] });
   });
 });
