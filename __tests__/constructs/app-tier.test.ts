@@ -1,0 +1,57 @@
+import { parse } from 'yaml';
+import { AppTier } from '../../constructs/app-tier';
+import { PrimaryReplicaMysql } from '../../constructs/primary-replica-mysql';
+import { RoleFirewall } from '../../constructs/role-firewall';
+import { Port } from '../../constructs/port';
+import { SSH_KEYS, resources, synthJson, testStack, userData } from '../helpers/stacks';
+
+type Files = { path: string; content: string }[];
+const content = (text: string, path: string): string => (parse(text).write_files as Files).find((f) => f.path === path)!.content;
+
+describe('AppTier', () => {
+  test('runs gunicorn on the VPC address of each app droplet, no nginx', () => {
+    const { stack, vpc } = testStack();
+    new AppTier(stack, 'App', { vpc, name: 'site-app', sshKeys: SSH_KEYS });
+    const json = synthJson(stack);
+    expect(resources(json, 'digitalocean_droplet').map((d) => d.name)).toEqual(['site-app-0', 'site-app-1']);
+    const text = userData(json, 'site-app-0');
+    // systemd expands the address from /etc/tierform/net.env (Terraform-escaped in the plan)
+    expect(content(text, '/etc/systemd/system/tierform-app.service')).toContain('--bind $${TIERFORM_PRIVATE_IP}:8000');
+    expect(parse(text).packages).not.toContain('nginx');
+  });
+
+  test('exposes upstream addresses for a web tier', () => {
+    const { stack, vpc } = testStack();
+    const app = new AppTier(stack, 'App', { vpc, name: 'site-app', count: 3, port: 9000, sshKeys: SSH_KEYS });
+    expect(app.upstreamServers).toHaveLength(3);
+    expect(app.upstreamServers[0]).toMatch(/:9000$/);
+  });
+
+  test('only roles allowed explicitly reach the app port; the database admits the app tier', () => {
+    const { stack, vpc } = testStack();
+    const db = new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, replicas: 0 });
+    const app = new AppTier(stack, 'App', { vpc, name: 'site-app', sshKeys: SSH_KEYS, database: db });
+    const web = new RoleFirewall(stack, 'Web', { name: 'site-web' });
+    app.connections.allowFrom(web, Port.tcp(app.port));
+    const firewalls = resources(synthJson(stack), 'digitalocean_firewall');
+    const appFw = firewalls.find((f) => f.name === 'site-app');
+    expect(appFw.inbound_rule).toEqual([{ protocol: 'tcp', port_range: '8000', source_tags: [expect.stringMatching(/Web_Tag/)] }]);
+    const dbFw = firewalls.find((f) => f.name === 'site-db');
+    expect(dbFw.inbound_rule).toContainEqual({ protocol: 'tcp', port_range: '3306', source_tags: [expect.stringMatching(/App_Firewall_Tag/)] });
+  });
+
+  test('sizes workers and memory from the droplet size', () => {
+    const { stack, vpc } = testStack();
+    new AppTier(stack, 'App', { vpc, name: 'site-app', count: 1, size: 's-2vcpu-4gb', sshKeys: SSH_KEYS });
+    const unit = content(userData(synthJson(stack), 'site-app-0'), '/etc/systemd/system/tierform-app.service');
+    expect(unit).toMatch(/--workers 5\b/);
+    expect(unit).toContain('MemoryMax=3072M');
+  });
+
+  test('throws if the port is privileged', () => {
+    const { stack, vpc } = testStack();
+    expect(() => new AppTier(stack, 'App', { vpc, name: 'site-app', port: 80, sshKeys: SSH_KEYS })).toThrow(
+      "test/App: 'port' must be an integer from 1024 to 65535, got 80. Pass an integer from 1024 to 65535.",
+    );
+  });
+});

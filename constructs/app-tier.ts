@@ -1,0 +1,106 @@
+import { Fn, TerraformOutput } from 'cdktf';
+import { Construct } from 'constructs';
+import { applyAdminAccess } from '../lib/admin-access';
+import { gunicornWorkers } from '../lib/render/gunicorn';
+import { appFragment } from '../lib/roles/app';
+import { checkInteger, checkName, checkSize } from '../lib/validate';
+import { AppSource } from './app-source';
+import { Connections, IConnectable } from './connections';
+import { Port } from './port';
+import type { IMysqlDatabase } from './primary-replica-mysql';
+import { RoleFirewall } from './role-firewall';
+import { DropletOptions, TierDroplet } from './tier-droplet';
+import { Vpc } from './vpc';
+
+export interface AppTierProps extends DropletOptions {
+  readonly vpc: Vpc;
+  /** Prefix of droplet names and of the role tag, e.g. 'foobar-app' → foobar-app-0, foobar-app-1. */
+  readonly name: string;
+  /** Number of app droplets. @default 2 */
+  readonly count?: number;
+  /** The code to run. @default AppSource.sample() */
+  readonly app?: AppSource;
+  /** Database the app uses; its firewall admits this tier on 3306. @default - none */
+  readonly database?: IMysqlDatabase;
+  /** Port gunicorn listens on, on the VPC address. @default 8000 */
+  readonly port?: number;
+  /** gunicorn workers. @default - 2 × vCPUs + 1 of the droplet size */
+  readonly workers?: number;
+  /** gunicorn kills a worker silent this long, seconds. @default 30 */
+  readonly appTimeoutSeconds?: number;
+  /** Memory limit of the app service, MiB. @default - 3/4 of the droplet's memory */
+  readonly appMemoryMaxMb?: number;
+}
+
+/**
+ * Application servers on their own droplets (stage 3, seed 002 part 3): gunicorn running the WSGI app on the
+ * droplet's VPC address, reachable only from the roles you allow (the web tier). Put a `WebTier` with
+ * `upstream: appTier` in front of it.
+ */
+export class AppTier extends Construct implements IConnectable {
+  public readonly connections: Connections;
+  public readonly firewall: RoleFirewall;
+  public readonly droplets: TierDroplet[] = [];
+  public readonly port: number;
+  public readonly healthCheckPath = '/health';
+
+  constructor(scope: Construct, id: string, props: AppTierProps) {
+    super(scope, id);
+    checkName(this, 'name', props.name);
+    const count = checkInteger(this, 'count', props.count ?? 2, 1, 1000);
+    this.port = checkInteger(this, 'port', props.port ?? 8000, 1024, 65535);
+    const code = (props.app ?? AppSource.sample()).bind(this, 'app');
+    const size = checkSize(this, 'size', props.size ?? 's-1vcpu-2gb');
+    const memoryMb = size?.memoryMb ?? 2048;
+    const workers = checkInteger(this, 'workers', props.workers ?? gunicornWorkers(size?.vcpus ?? 1), 1, 256);
+    const timeoutSeconds = checkInteger(this, 'appTimeoutSeconds', props.appTimeoutSeconds ?? 30, 1, 3600);
+    const memoryMaxMb = checkInteger(this, 'appMemoryMaxMb', props.appMemoryMaxMb ?? Math.max(128, Math.floor((memoryMb * 3) / 4)), 64, memoryMb);
+
+    this.firewall = new RoleFirewall(this, 'Firewall', { name: props.name });
+    this.connections = this.firewall.connections;
+    applyAdminAccess(this, this.connections, props);
+    const database = props.database;
+    if (database) {
+      database.connections.allowFrom(this, Port.tcp(database.port), `${props.name} to MySQL`);
+    }
+    // gunicorn binds the VPC address (from net.env, expanded by systemd). It trusts X-Forwarded-Proto from
+    // any source ('*'): the firewall admits only the web tier to this port, and gunicorn before 22 takes no
+    // CIDRs here.
+    const fragment = appFragment({
+      code,
+      workers,
+      bind: `\${TIERFORM_PRIVATE_IP}:${this.port}`,
+      timeoutSeconds,
+      memoryMaxMb,
+      forwardedAllowIps: ['*'],
+      socketGroup: 'tierform-app',
+      database: database
+        ? {
+            writerHost: database.writerHost,
+            readerHost: database.readerHost,
+            port: database.port,
+            name: database.databaseName,
+            user: database.appUser,
+            passwordBase64: Fn.base64encode(database.appPassword),
+          }
+        : undefined,
+    });
+    for (let i = 0; i < count; i++) {
+      const droplet = new TierDroplet(this, `Droplet${i}`, {
+        ...props,
+        name: `${props.name}-${i}`,
+        vpc: props.vpc,
+        role: this.firewall,
+        defaultSize: 's-1vcpu-2gb',
+      });
+      droplet.addRole(fragment);
+      this.droplets.push(droplet);
+    }
+    new TerraformOutput(this, 'PrivateIpv4', { value: this.droplets.map((d) => d.privateIpv4), description: `VPC addresses of ${props.name}` });
+  }
+
+  /** `address:port` of every app server, for the web tier's upstream. */
+  public get upstreamServers(): string[] {
+    return this.droplets.map((d) => `${d.privateIpv4}:${this.port}`);
+  }
+}
