@@ -1,3 +1,4 @@
+export * from './app-tier';
 export * from './app-source';
 export * from './balance';
 export * from './connections';
