@@ -1,0 +1,1282 @@
+/**
+ * The lab's network: droplets as Linux network namespaces on one machine.
+ *
+ * Topology (every link lives in a namespace the lab created; the root namespace keeps its interfaces):
+ *
+ *   tfl-<id>-internet   the "internet" and DigitalOcean's edge: bridge `inet` holding the router address
+ *                       (203.0.113.1/24) and the anchor gateway (10.19.0.1/16); one bridge `vpc<j>` per VPC
+ *                       (no address: VPC traffic stays layer 2); forwards between internet hosts; DNATs
+ *                       reserved IPs to their holder's anchor IP (see below).
+ *   tfl-<id>-client     the user: eth0 203.0.113.2/24, default route via the router.
+ *   tfl-<id>-<droplet>  one per droplet, named after the droplet (readable in `ip netns list`):
+ *                       eth0 = public (its 203.0.113.x/24 and its anchor IP 10.19.x.y/16, default route via
+ *                       the router), eth1 = VPC (its address with the VPC's prefix length) — DigitalOcean's
+ *                       interface names and addresses.
+ *
+ * Reserved IPs work as on DigitalOcean: the reserved IP is not configured on the droplet; DO's edge
+ * translates it to the holder's anchor IP. Here the internet namespace holds every reserved IP as a /32 on
+ * `inet` (so it answers ARP for it), and an nftables table `ip tierform_edge` DNATs `daddr <reserved IP>` to
+ * the holder's anchor IP before routing. The holder sees connections to its anchor IP, with the client's real
+ * source address; a service bound to the anchor IP or 0.0.0.0 receives them, one bound to the public IP does
+ * not — exactly DigitalOcean's behaviour. Replies from the anchor IP are policy-routed (`ip rule from <anchor>
+ * lookup 100`, default via the anchor gateway) back through the edge, whose conntrack rewrites their source
+ * to the reserved IP. Moving the address rewrites the DNAT map atomically (`nft -f`); flows that were
+ * established to the previous holder are reset (tcp) or dropped, as they would break on DigitalOcean; an
+ * unassigned reserved IP drops everything sent to it.
+ *
+ * Processes run through `ip netns exec` (which bind-mounts `/etc/netns/<ns>/*` over `/etc`, see dns.ts), in
+ * their own process group, with output in `<lab dir>/logs/`. Teardown kills the tracked processes (pid checked
+ * against its start time, then its process group) and every process inside the lab's namespaces (by namespace
+ * inode, like `ip netns pids`), SIGTERM then SIGKILL after a bounded wait, then deletes the namespaces (which
+ * destroys their links) and the `/etc/netns/<ns>` directories. The state JSON (`<lab dir>/state.json`,
+ * written before anything is created) lets another process (`downLab`, `npm run lab -- down`) do the same.
+ * Teardown runs on SIGINT/SIGTERM/SIGHUP and at exit; and since a process can die without running handlers
+ * (SIGKILL; under jest, whose sandboxed `process` never receives real signals), a detached watchdog
+ * (`watchdog.js`) tears the lab down from the state file when the owner process is gone.
+ */
+import { ChildProcess, spawn as spawnChild, spawnSync } from 'child_process';
+import { randomBytes } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as ipaddr from 'ipaddr.js';
+import { HostRecord, renderHostsFile, renderResolvConf } from './dns';
+import {
+  KillTarget,
+  isRunning,
+  killAndWait,
+  netnsInode,
+  pidsInGroups,
+  pidsInNetns,
+  procStat,
+  processStartTime,
+  sleepSync,
+} from './processes';
+
+export class LabError extends Error {}
+
+// ---------------------------------------------------------------------------------------------------------------
+// constants and prerequisites
+
+/** Where labs keep their state and logs: on tmpfs, so that it vanishes at reboot together with the namespaces. */
+export function defaultLabRoot(): string {
+  return process.env.TIERFORM_LAB_DIR ?? '/run/tierform-lab';
+}
+
+/** TEST-NET-3 (RFC 5737): documentation addresses, never routed anywhere real. */
+export const DEFAULT_PUBLIC_NETWORK = '203.0.113.0/24';
+/** DigitalOcean puts anchor IPs in a 10.x.0.0/16 per datacenter. */
+export const DEFAULT_ANCHOR_NETWORK = '10.19.0.0/16';
+/** The routing table droplets use for traffic sourced from their anchor IP. */
+const ANCHOR_TABLE = 100;
+const NETNS_DIR = '/run/netns';
+const ETC_NETNS_DIR = '/etc/netns';
+/** Names that are not droplets. */
+const INTERNET = 'internet';
+const CLIENT = 'client';
+const SEARCH_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** The watchdog gives up after a day: every loop of the lab is bounded. */
+const WATCHDOG_MAX_SECONDS = 24 * 3600;
+
+/** The commands the lab runs itself, with their Debian packages. */
+export const REQUIRED_TOOLS: readonly { readonly command: string; readonly debianPackage: string }[] = [
+  { command: 'ip', debianPackage: 'iproute2' },
+  { command: 'nft', debianPackage: 'nftables' },
+  { command: 'unshare', debianPackage: 'util-linux' },
+];
+
+export interface PrerequisiteOptions {
+  /** @default process.getuid() */
+  readonly uid?: number;
+  /** Directories searched for the tools. @default $PATH plus the sbin directories */
+  readonly searchPath?: string;
+}
+
+/** What stops the lab from running here, one sentence each; empty when nothing does. */
+export function prerequisiteProblems(options: PrerequisiteOptions = {}): string[] {
+  const problems: string[] = [];
+  const uid = options.uid ?? process.getuid?.() ?? -1;
+  if (uid !== 0) {
+    problems.push(`the lab must run as root (it creates network namespaces, veth links and nftables rules); you are uid ${uid}: run it with sudo`);
+  }
+  const dirs = (options.searchPath ?? `${process.env.PATH ?? ''}:${SEARCH_PATH}`).split(':').filter(Boolean);
+  const missing = REQUIRED_TOOLS.filter((t) => !dirs.some((d) => isExecutable(path.join(d, t.command))));
+  if (missing.length > 0) {
+    problems.push(`missing tools: ${missing.map((t) => `'${t.command}'`).join(', ')}: apt-get install ${missing.map((t) => t.debianPackage).join(' ')}`);
+  }
+  return problems;
+}
+
+/** Throws a LabError listing every problem of `prerequisiteProblems`. */
+export function checkPrerequisites(options: PrerequisiteOptions = {}): void {
+  const problems = prerequisiteProblems(options);
+  if (problems.length > 0) throw new LabError(`cannot run the tierform lab: ${problems.join('; ')}`);
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** A script shipped beside this file (run with node), found also when this module is bundled elsewhere. */
+export function labScript(name: string): string {
+  const candidates = [
+    path.join(__dirname, name),
+    path.resolve(__dirname, '..', '..', 'lib', 'lab', name),
+    path.resolve(process.cwd(), 'lib', 'lab', name),
+  ];
+  const found = candidates.find((c) => fs.existsSync(c));
+  if (!found) throw new LabError(`lab script ${name} not found (looked in ${candidates.join(', ')})`);
+  return found;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// options and views
+
+export interface LabVpcSpec {
+  readonly name: string;
+  /** IPv4 CIDR, e.g. '10.10.0.0/20'. */
+  readonly ipRange: string;
+}
+
+export interface LabDropletSpec {
+  /** The droplet's name (its hostname); also names its namespace `tfl-<id>-<name>`. */
+  readonly name: string;
+  /** DigitalOcean droplet id, e.g. '100000001'. */
+  readonly id: string;
+  /** In the public network. */
+  readonly publicIp: string;
+  /** Name of a LabVpcSpec; the droplet gets no VPC interface without one. */
+  readonly vpc?: string;
+  /** Required with `vpc`: an address of the VPC's range. */
+  readonly privateIp?: string;
+  /**
+   * @default the anchor network's address with the public IP's host offset (203.0.113.10 → 10.19.0.10)
+   */
+  readonly anchorIp?: string;
+  /** DigitalOcean tag names (for firewalls and metadata). @default [] */
+  readonly tags?: readonly string[];
+  /** @default 'lab1' */
+  readonly region?: string;
+}
+
+export interface LabReservedIpSpec {
+  readonly ip: string;
+  /** The droplet holding it. @default - unassigned */
+  readonly holder?: string;
+}
+
+export interface LabNetworkOptions {
+  /** Short id [a-z0-9]{1,10} in every name the lab creates. @default 6 random characters */
+  readonly id?: string;
+  /** Directory holding `<id>/state.json` and `<id>/logs`. @default defaultLabRoot() */
+  readonly labRoot?: string;
+  /** @default [] */
+  readonly vpcs?: readonly LabVpcSpec[];
+  readonly droplets: readonly LabDropletSpec[];
+  /** @default [] */
+  readonly reservedIps?: readonly LabReservedIpSpec[];
+  /** @default DEFAULT_PUBLIC_NETWORK; the router takes its first host address */
+  readonly publicNetwork?: string;
+  /** @default DEFAULT_ANCHOR_NETWORK; the anchor gateway takes its first host address */
+  readonly anchorNetwork?: string;
+  /** The client's address in the public network. @default the second host address (203.0.113.2) */
+  readonly clientIp?: string;
+  /** Tear down on SIGINT, SIGTERM, SIGHUP and process exit. @default true */
+  readonly handleSignals?: boolean;
+  /** Keep `<lab dir>/logs` after teardown (the state file is removed anyway). @default false */
+  readonly keepLogs?: boolean;
+  /**
+   * Start a watchdog process (`watchdog.js`, outside the lab's namespaces) that tears the lab down if this
+   * process dies without doing so (SIGKILL, crash, a jest worker stopped by Ctrl-C). @default true
+   */
+  readonly watchdog?: boolean;
+}
+
+/** A droplet as the lab built it. */
+export interface LabDroplet {
+  readonly name: string;
+  readonly id: string;
+  readonly index: number;
+  readonly netns: string;
+  readonly region: string;
+  readonly tags: readonly string[];
+  readonly publicIp: string;
+  readonly publicPrefixLength: number;
+  readonly gateway: string;
+  readonly publicMac: string;
+  readonly anchorIp: string;
+  readonly anchorPrefixLength: number;
+  readonly anchorGateway: string;
+  readonly vpc?: string;
+  readonly privateIp?: string;
+  readonly privatePrefixLength?: number;
+  readonly privateMac?: string;
+}
+
+/** A change other parts of the lab (metadata) follow. */
+export interface LabChange {
+  readonly type: 'reserved-ip';
+  readonly ip: string;
+  readonly holder?: string;
+  readonly previous?: string;
+}
+
+/** A process the lab started and must stop. */
+export interface TrackedProcess {
+  readonly pid: number;
+  readonly startTime: string;
+  readonly node: string;
+  readonly argv: readonly string[];
+}
+
+/** What `state.json` holds: enough for another process to tear the lab down. */
+export interface LabState {
+  readonly version: 1;
+  readonly id: string;
+  readonly dir: string;
+  readonly status: 'creating' | 'up';
+  readonly createdAt: string;
+  readonly ownerPid: number;
+  readonly ownerStartTime?: string;
+  /** Every namespace created (or about to be), in creation order. */
+  readonly namespaces: readonly string[];
+  /** Every /etc/netns/<ns> directory created (or about to be). */
+  readonly etcDirs: readonly string[];
+  readonly processes: readonly TrackedProcess[];
+  readonly keepLogs: boolean;
+  /** The watchdog process, if any. */
+  readonly watchdog?: { readonly pid: number; readonly startTime: string };
+  readonly internet?: { readonly netns: string; readonly routerIp: string; readonly anchorGateway: string };
+  readonly client?: { readonly netns: string; readonly ip: string };
+  readonly droplets: readonly LabDroplet[];
+  readonly reservedIps: Readonly<Record<string, string | null>>;
+}
+
+export interface TeardownReport {
+  readonly id: string;
+  /** Processes signalled. */
+  readonly killed: readonly number[];
+  /** Processes still running afterwards (should be none). */
+  readonly survivors: readonly number[];
+  readonly namespacesDeleted: readonly string[];
+  readonly errors: readonly string[];
+  /** downLab: the owner process was running and was sent SIGTERM (it tears its lab down itself). */
+  readonly ownerStopped?: boolean;
+}
+
+export interface RunOptions {
+  readonly input?: string;
+  /** @default 30000 */
+  readonly timeoutMs?: number;
+}
+
+export interface RunResult {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface LabExecOptions {
+  /** Added to the lab's minimal environment (PATH, HOME, LANG). */
+  readonly env?: Readonly<Record<string, string>>;
+  readonly cwd?: string;
+  /** Written to stdin, which is then closed. */
+  readonly input?: string;
+  /** Killed (its whole process group) after this long. @default 30000 */
+  readonly timeoutMs?: number;
+  /**
+   * Run in a UTS namespace with this hostname (util-linux `unshare --uts`); false for the machine's.
+   * @default the droplet's name in droplet namespaces, false elsewhere
+   */
+  readonly hostname?: string | false;
+}
+
+export interface ExecResult {
+  readonly status: number | null;
+  readonly signal: string | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly timedOut: boolean;
+}
+
+export interface LabSpawnOptions {
+  readonly env?: Readonly<Record<string, string>>;
+  readonly cwd?: string;
+  /** Names the log file `<lab dir>/logs/<node>.<name>.log`. @default the command's base name */
+  readonly name?: string;
+  /** @see LabExecOptions.hostname */
+  readonly hostname?: string | false;
+}
+
+const MAX_EXEC_OUTPUT = 8 * 1024 * 1024;
+
+// ---------------------------------------------------------------------------------------------------------------
+// signal handling: one set of handlers for every lab of this process
+
+const activeLabs = new Set<LabNetwork>();
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+function onSignal(signal: NodeJS.Signals): void {
+  for (const lab of [...activeLabs]) {
+    process.stderr.write(`tierform lab ${lab.id}: ${signal}, tearing down\n`);
+    lab.teardown();
+  }
+  uninstallHandlers();
+  // Let the signal do what it would have done without us (usually: end the process).
+  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+}
+
+function onExit(): void {
+  for (const lab of [...activeLabs]) lab.teardown();
+}
+
+let installed = false;
+function installHandlers(): void {
+  if (installed) return;
+  installed = true;
+  for (const s of SIGNALS) process.on(s, onSignal);
+  process.on('exit', onExit);
+}
+
+function uninstallHandlers(): void {
+  if (!installed) return;
+  installed = false;
+  for (const s of SIGNALS) process.removeListener(s, onSignal);
+  process.removeListener('exit', onExit);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// LabNetwork
+
+interface LiveProcess extends TrackedProcess {
+  readonly child: ChildProcess;
+}
+
+/** The lab's namespaces, links, addresses and processes. Build with `LabNetwork.create`. */
+export class LabNetwork {
+  /** Checks the prerequisites, writes the state file, builds every namespace; tears down again on failure. */
+  public static create(options: LabNetworkOptions): LabNetwork {
+    checkPrerequisites();
+    const lab = new LabNetwork(options);
+    try {
+      lab.build(options);
+    } catch (e) {
+      lab.teardown();
+      throw e;
+    }
+    return lab;
+  }
+
+  public readonly id: string;
+  /** `<lab root>/<id>`: state.json, logs/, and files of other lab parts (metadata, API socket). */
+  public readonly dir: string;
+  public readonly stateFile: string;
+  public readonly publicNetwork: string;
+  public readonly anchorNetwork: string;
+  public readonly internet: { readonly netns: string; readonly routerIp: string; readonly anchorGateway: string };
+  public readonly client: { readonly netns: string; readonly ip: string };
+  public readonly droplets: readonly LabDroplet[];
+
+  private readonly createdAt = new Date().toISOString();
+  private readonly keepLogs: boolean;
+  private readonly handleSignals: boolean;
+  private readonly useWatchdog: boolean;
+  private watchdog?: { readonly pid: number; readonly startTime: string };
+  private readonly vpcBridges = new Map<string, string>();
+  private readonly namespaces: string[] = [];
+  private readonly etcDirs: string[] = [];
+  private readonly live = new Map<number, LiveProcess>();
+  private readonly reserved = new Map<string, string | undefined>();
+  private readonly listeners = new Set<(change: LabChange) => void>();
+  private readonly cleanups: (() => void)[] = [];
+  private status: 'creating' | 'up' = 'creating';
+  private torn = false;
+  private report?: TeardownReport;
+
+  private constructor(options: LabNetworkOptions) {
+    this.id = options.id ?? randomId();
+    if (!/^[a-z0-9]{1,10}$/.test(this.id)) throw new LabError(`lab id '${this.id}' must be 1 to 10 characters of [a-z0-9]`);
+    const root = path.resolve(options.labRoot ?? defaultLabRoot());
+    this.dir = path.join(root, this.id);
+    this.stateFile = path.join(this.dir, 'state.json');
+    this.keepLogs = options.keepLogs ?? false;
+    this.handleSignals = options.handleSignals ?? true;
+    this.useWatchdog = options.watchdog ?? true;
+    this.publicNetwork = options.publicNetwork ?? DEFAULT_PUBLIC_NETWORK;
+    this.anchorNetwork = options.anchorNetwork ?? DEFAULT_ANCHOR_NETWORK;
+    const pub = parseV4Cidr(this.publicNetwork, 'publicNetwork');
+    const anchor = parseV4Cidr(this.anchorNetwork, 'anchorNetwork');
+    if (overlaps(pub, anchor)) throw new LabError(`anchorNetwork ${this.anchorNetwork} overlaps publicNetwork ${this.publicNetwork}`);
+
+    this.internet = { netns: this.nsName(INTERNET), routerIp: hostAddress(pub, 1), anchorGateway: hostAddress(anchor, 1) };
+    this.client = { netns: this.nsName(CLIENT), ip: options.clientIp ?? hostAddress(pub, 2) };
+    const used = new Map<string, string>([
+      [this.internet.routerIp, 'the router'],
+      [this.client.ip, 'the client'],
+    ]);
+    const claim = (ip: string, what: string) => {
+      const other = used.get(ip);
+      if (other) throw new LabError(`${what}: address ${ip} is already used by ${other}`);
+      used.set(ip, what);
+    };
+    inRange(this.client.ip, pub, 'clientIp');
+
+    const vpcs = new Map<string, [ipaddr.IPv4, number]>();
+    for (const vpc of options.vpcs ?? []) {
+      if (vpcs.has(vpc.name)) throw new LabError(`VPC '${vpc.name}' is declared twice`);
+      const range = parseV4Cidr(vpc.ipRange, `VPC ${vpc.name} ipRange`);
+      for (const [otherName, other] of vpcs) {
+        if (overlaps(range, other)) throw new LabError(`VPC ${vpc.name} (${vpc.ipRange}) overlaps VPC ${otherName}`);
+      }
+      if (overlaps(range, pub) || overlaps(range, anchor)) {
+        throw new LabError(`VPC ${vpc.name} (${vpc.ipRange}) overlaps the lab's public or anchor network: choose another anchorNetwork`);
+      }
+      vpcs.set(vpc.name, range);
+      this.vpcBridges.set(vpc.name, `vpc${this.vpcBridges.size}`);
+    }
+
+    const names = new Set<string>();
+    const ids = new Set<string>();
+    this.droplets = options.droplets.map((d, index) => {
+      if (!/^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$/i.test(d.name)) {
+        throw new LabError(`droplet name '${d.name}' is not a valid hostname`);
+      }
+      if (d.name === INTERNET || d.name === CLIENT) throw new LabError(`droplet name '${d.name}' is reserved by the lab`);
+      if (names.has(d.name)) throw new LabError(`droplet name '${d.name}' is used twice`);
+      if (ids.has(d.id)) throw new LabError(`droplet id '${d.id}' is used twice`);
+      names.add(d.name);
+      ids.add(d.id);
+      inRange(d.publicIp, pub, `droplet ${d.name} publicIp`);
+      claim(d.publicIp, `droplet ${d.name}`);
+      const anchorIp = d.anchorIp ?? sameOffset(d.publicIp, pub, anchor);
+      inRange(anchorIp, anchor, `droplet ${d.name} anchorIp`);
+      claim(anchorIp, `droplet ${d.name} (anchor)`);
+      let privatePrefixLength: number | undefined;
+      if (d.vpc !== undefined) {
+        const range = vpcs.get(d.vpc);
+        if (!range) throw new LabError(`droplet ${d.name}: VPC '${d.vpc}' is not declared in vpcs`);
+        if (d.privateIp === undefined) throw new LabError(`droplet ${d.name}: privateIp is required with vpc`);
+        inRange(d.privateIp, range, `droplet ${d.name} privateIp`);
+        claim(d.privateIp, `droplet ${d.name} (private)`);
+        privatePrefixLength = range[1];
+      } else if (d.privateIp !== undefined) {
+        throw new LabError(`droplet ${d.name}: privateIp needs a vpc`);
+      }
+      return {
+        name: d.name,
+        id: d.id,
+        index,
+        netns: this.nsName(d.name),
+        region: d.region ?? 'lab1',
+        tags: [...(d.tags ?? [])],
+        publicIp: d.publicIp,
+        publicPrefixLength: pub[1],
+        gateway: this.internet.routerIp,
+        publicMac: mac(index, 1),
+        anchorIp,
+        anchorPrefixLength: anchor[1],
+        anchorGateway: this.internet.anchorGateway,
+        vpc: d.vpc,
+        privateIp: d.privateIp,
+        privatePrefixLength,
+        privateMac: d.vpc === undefined ? undefined : mac(index, 2),
+      };
+    });
+    for (const r of options.reservedIps ?? []) {
+      inRange(r.ip, pub, `reserved IP ${r.ip}`);
+      claim(r.ip, `reserved IP ${r.ip}`);
+      if (r.holder !== undefined) this.droplet(r.holder);
+    }
+  }
+
+  // ---- names and views
+
+  /** The network namespace of `node`: 'internet', 'client' or a droplet name. */
+  public netns(node: string): string {
+    if (node === INTERNET) return this.internet.netns;
+    if (node === CLIENT) return this.client.netns;
+    return this.droplet(node).netns;
+  }
+
+  /** The droplet named `nameOrId` (name or DigitalOcean id), or throws naming the droplets. */
+  public droplet(nameOrId: string): LabDroplet {
+    const found = this.droplets.find((d) => d.name === nameOrId || d.id === nameOrId);
+    if (!found) {
+      throw new LabError(`no droplet '${nameOrId}' in lab ${this.id}; droplets: ${this.droplets.map((d) => d.name).join(', ') || 'none'}`);
+    }
+    return found;
+  }
+
+  /** Every reserved IP and the name of the droplet holding it (undefined: unassigned). */
+  public reservedIps(): Map<string, string | undefined> {
+    return new Map(this.reserved);
+  }
+
+  /** The droplet holding reserved IP `ip`, or undefined when it is unassigned. */
+  public holderOf(ip: string): LabDroplet | undefined {
+    if (!this.reserved.has(ip)) throw new LabError(`${ip} is not a reserved IP of lab ${this.id}`);
+    const holder = this.reserved.get(ip);
+    return holder === undefined ? undefined : this.droplet(holder);
+  }
+
+  /** The watchdog's pid, if the lab started one. */
+  public get watchdogPid(): number | undefined {
+    return this.watchdog?.pid;
+  }
+
+  public get isTornDown(): boolean {
+    return this.torn;
+  }
+
+  /** Follows changes (reserved IP moves); returns the function that stops following. */
+  public onChange(listener: (change: LabChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Runs `fn` (synchronously) at teardown, before processes are killed; last added runs first. */
+  public addCleanup(fn: () => void): void {
+    this.cleanups.push(fn);
+  }
+
+  // ---- reserved IPs
+
+  /** Adds a reserved IP to the lab, assigned to `holder` (a droplet name or id) or unassigned. */
+  public addAddress(ip: string, holder?: string): void {
+    this.assertUp();
+    if (this.reserved.has(ip)) throw new LabError(`reserved IP ${ip} already exists in lab ${this.id}`);
+    inRange(ip, parseV4Cidr(this.publicNetwork, 'publicNetwork'), `reserved IP ${ip}`);
+    const clash = [this.internet.routerIp, this.client.ip, ...this.droplets.map((d) => d.publicIp)].includes(ip);
+    if (clash) throw new LabError(`reserved IP ${ip} is already the address of a lab host`);
+    const name = holder === undefined ? undefined : this.droplet(holder).name;
+    this.ipBatch(this.internet.netns, [`addr add ${ip}/32 dev inet`]);
+    this.reserved.set(ip, name);
+    this.applyEdge();
+    this.saveState();
+    this.emit({ type: 'reserved-ip', ip, holder: name });
+  }
+
+  /**
+   * Assigns reserved IP `ip` to `holder` (a droplet name or id), or unassigns it (undefined): DigitalOcean's
+   * `assign`/`unassign` actions. Takes effect at once for new flows; flows to the previous holder are reset.
+   */
+  public moveAddress(ip: string, holder: string | undefined): void {
+    this.assertUp();
+    if (!this.reserved.has(ip)) throw new LabError(`${ip} is not a reserved IP of lab ${this.id}`);
+    const previous = this.reserved.get(ip);
+    const name = holder === undefined ? undefined : this.droplet(holder).name;
+    this.reserved.set(ip, name);
+    this.applyEdge();
+    this.saveState();
+    this.emit({ type: 'reserved-ip', ip, holder: name, previous });
+  }
+
+  // ---- links
+
+  /** Unplugs a droplet's (or the client's) cables on the lab side: its namespace and processes stay. */
+  public disconnect(node: string): void {
+    this.setPorts(node, 'down');
+  }
+
+  /** Plugs them back. */
+  public reconnect(node: string): void {
+    this.setPorts(node, 'up');
+  }
+
+  private setPorts(node: string, state: 'up' | 'down'): void {
+    this.assertUp();
+    const ports = node === CLIENT ? ['pc'] : (() => {
+      const d = this.droplet(node);
+      return d.vpc === undefined ? [`p${d.index}`] : [`p${d.index}`, `v${d.index}`];
+    })();
+    this.ipBatch(this.internet.netns, ports.map((p) => `link set ${p} ${state}`));
+  }
+
+  // ---- DNS
+
+  /** Writes every namespace's /etc/hosts view with `records` (see dns.ts); running processes see it too. */
+  public setHosts(records: readonly HostRecord[]): void {
+    this.assertUp();
+    for (const ns of this.namespaces) this.writeEtc(ns, 'hosts', renderHostsFile({ hostname: this.hostnameOf(ns), records, comment: `tierform lab ${this.id}` }));
+  }
+
+  // ---- running things
+
+  /** Runs a short command in `node`'s namespace and waits (synchronously, bounded). Not tracked. */
+  public run(node: string, argv: readonly string[], options: RunOptions = {}): RunResult {
+    return runSync(['ip', 'netns', 'exec', this.netns(node), ...argv], options);
+  }
+
+  /** Like `run`, throwing a LabError with the output when the command fails. */
+  public runOrThrow(node: string, argv: readonly string[], options: RunOptions = {}): string {
+    const r = this.run(node, argv, options);
+    if (r.status !== 0) throw new LabError(`in ${node}: ${argv.join(' ')} failed (${r.status}): ${r.stderr.trim() || r.stdout.trim()}`);
+    return r.stdout;
+  }
+
+  /** Runs a command in `node`'s namespace (tracked until it exits; its group killed at the timeout). */
+  public exec(node: string, argv: readonly string[], options: LabExecOptions = {}): Promise<ExecResult> {
+    this.assertUp();
+    const command = this.wrap(node, argv, options.hostname);
+    const child = spawnChild(command[0], command.slice(1), {
+      detached: true,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: this.env(options.env),
+      cwd: options.cwd,
+    });
+    const tracked = this.track(child, node, argv);
+    return new Promise((resolve, reject) => {
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      let size = 0;
+      const collect = (into: Buffer[]) => (b: Buffer) => {
+        if (size < MAX_EXEC_OUTPUT) into.push(b);
+        size += b.length;
+      };
+      child.stdout!.on('data', collect(out));
+      child.stderr!.on('data', collect(err));
+      child.stdin!.on('error', () => undefined);
+      child.stdin!.end(options.input ?? '');
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        killGroup(tracked, 'SIGKILL');
+      }, options.timeoutMs ?? 30_000);
+      child.on('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+      child.on('close', (status, signal) => {
+        clearTimeout(timer);
+        resolve({
+          status,
+          signal,
+          stdout: Buffer.concat(out).toString('utf8'),
+          stderr: Buffer.concat(err).toString('utf8'),
+          timedOut,
+        });
+      });
+    });
+  }
+
+  /** Starts a long-running process in `node`'s namespace, tracked by pid until teardown. */
+  public spawn(node: string, argv: readonly string[], options: LabSpawnOptions = {}): LabProcess {
+    this.assertUp();
+    const logs = path.join(this.dir, 'logs');
+    fs.mkdirSync(logs, { recursive: true });
+    const name = (options.name ?? path.basename(argv[0] ?? 'process')).replace(/[^A-Za-z0-9_.-]/g, '_');
+    let logFile = path.join(logs, `${node}.${name}.log`);
+    for (let i = 2; fs.existsSync(logFile) && i < 1000; i++) logFile = path.join(logs, `${node}.${name}.${i}.log`);
+    const fd = fs.openSync(logFile, 'a');
+    let child: ChildProcess;
+    try {
+      const command = this.wrap(node, argv, options.hostname);
+      child = spawnChild(command[0], command.slice(1), {
+        detached: true,
+        stdio: ['ignore', fd, fd],
+        env: this.env(options.env),
+        cwd: options.cwd,
+      });
+    } finally {
+      fs.closeSync(fd);
+    }
+    const tracked = this.track(child, node, argv);
+    return new LabProcess(tracked, child, logFile);
+  }
+
+  // ---- teardown
+
+  /**
+   * Stops everything the lab started and deletes everything it created; safe to call again (returns the
+   * first report). Synchronous, so it also runs from exit and signal handlers.
+   */
+  public teardown(): TeardownReport {
+    if (this.report) return this.report;
+    if (this.torn) return { id: this.id, killed: [], survivors: [], namespacesDeleted: [], errors: ['teardown re-entered'] };
+    this.torn = true;
+    activeLabs.delete(this);
+    if (activeLabs.size === 0) uninstallHandlers();
+    const errors: string[] = [];
+    for (const fn of [...this.cleanups].reverse()) {
+      try {
+        fn();
+      } catch (e) {
+        errors.push(`cleanup: ${(e as Error).message}`);
+      }
+    }
+    const report = destroy(this.state(), [...this.live.values()]);
+    stopWatchdog(this.watchdog);
+    this.report = { ...report, errors: [...errors, ...report.errors] };
+    return this.report;
+  }
+
+  // ---- internals
+
+  private nsName(node: string): string {
+    return `tfl-${this.id}-${node}`;
+  }
+
+  private hostnameOf(ns: string): string | undefined {
+    return this.droplets.find((d) => d.netns === ns)?.name;
+  }
+
+  private assertUp(): void {
+    if (this.torn) throw new LabError(`lab ${this.id} is torn down`);
+  }
+
+  private emit(change: LabChange): void {
+    for (const l of this.listeners) l(change);
+  }
+
+  private env(extra: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv {
+    return { PATH: SEARCH_PATH, HOME: '/root', LANG: 'C.UTF-8', TIERFORM_LAB_ID: this.id, ...extra };
+  }
+
+  private wrap(node: string, argv: readonly string[], hostname: string | false | undefined): string[] {
+    if (argv.length === 0) throw new LabError('empty command');
+    const ns = this.netns(node);
+    const host = hostname === undefined ? this.hostnameOf(ns) : hostname || undefined;
+    const base = ['ip', 'netns', 'exec', ns];
+    // `ip netns exec` and `unshare` exec (no fork) and `sh` execs the command: the pid is the command's.
+    if (host) return [...base, 'unshare', '--uts', '--', 'sh', '-c', 'hostname "$0" && exec "$@"', host, ...argv];
+    return [...base, ...argv];
+  }
+
+  private track(child: ChildProcess, node: string, argv: readonly string[]): LiveProcess {
+    if (child.pid === undefined) {
+      throw new LabError(`could not start ${argv.join(' ')} in ${node}`);
+    }
+    const tracked: LiveProcess = { pid: child.pid, startTime: processStartTime(child.pid) ?? '', node, argv: [...argv], child };
+    this.live.set(child.pid, tracked);
+    this.saveState();
+    child.on('exit', () => {
+      this.live.delete(tracked.pid);
+      if (!this.torn) this.saveState();
+    });
+    return tracked;
+  }
+
+  private state(): LabState {
+    return {
+      version: 1,
+      id: this.id,
+      dir: this.dir,
+      status: this.status,
+      createdAt: this.createdAt,
+      ownerPid: process.pid,
+      ownerStartTime: processStartTime(process.pid),
+      namespaces: [...this.namespaces],
+      etcDirs: [...this.etcDirs],
+      processes: [...this.live.values()].map(({ pid, startTime, node, argv }) => ({ pid, startTime, node, argv })),
+      keepLogs: this.keepLogs,
+      watchdog: this.watchdog,
+      internet: this.internet,
+      client: this.client,
+      droplets: this.droplets,
+      reservedIps: Object.fromEntries([...this.reserved].map(([ip, h]) => [ip, h ?? null])),
+    };
+  }
+
+  private saveState(): void {
+    if (this.torn) return;
+    fs.mkdirSync(this.dir, { recursive: true });
+    const tmp = `${this.stateFile}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, `${JSON.stringify(this.state(), null, 2)}\n`);
+    fs.renameSync(tmp, this.stateFile);
+  }
+
+  private ipBatch(ns: string, lines: readonly string[]): void {
+    if (lines.length === 0) return;
+    const r = runSync(['ip', '-n', ns, '-batch', '-'], { input: `${lines.join('\n')}\n` });
+    if (r.status !== 0) throw new LabError(`ip -n ${ns}: ${r.stderr.trim() || r.stdout.trim()} (commands: ${lines.join('; ')})`);
+  }
+
+  private sysctl(ns: string, settings: Readonly<Record<string, string>>): void {
+    const script = Object.entries(settings)
+      .map(([key, value]) => `f=/proc/sys/${key.replace(/\./g, '/')}; if [ -e "$f" ]; then echo ${value} > "$f"; fi`)
+      .join('\n');
+    const r = runSync(['ip', 'netns', 'exec', ns, 'sh', '-ec', script]);
+    if (r.status !== 0) throw new LabError(`sysctl in ${ns}: ${r.stderr.trim()}`);
+  }
+
+  private addNamespace(ns: string, hostname?: string): void {
+    if (fs.existsSync(path.join(NETNS_DIR, ns))) throw new LabError(`network namespace ${ns} already exists: is lab ${this.id} running? (npm run lab -- down ${this.id})`);
+    this.namespaces.push(ns);
+    this.saveState();
+    const r = runSync(['ip', 'netns', 'add', ns]);
+    if (r.status !== 0) {
+      this.namespaces.pop();
+      this.saveState();
+      throw new LabError(`ip netns add ${ns}: ${r.stderr.trim()}`);
+    }
+    const etc = path.join(ETC_NETNS_DIR, ns);
+    this.etcDirs.push(etc);
+    this.saveState();
+    fs.mkdirSync(etc, { recursive: true });
+    this.writeEtc(ns, 'hosts', renderHostsFile({ hostname, records: [], comment: `tierform lab ${this.id}` }));
+    this.writeEtc(ns, 'resolv.conf', renderResolvConf());
+    if (hostname) this.writeEtc(ns, 'hostname', `${hostname}\n`);
+  }
+
+  /** Writes /etc/netns/<ns>/<file> in place (same inode), only for files /etc has (ip netns exec binds over them). */
+  private writeEtc(ns: string, file: string, content: string): void {
+    if (!fs.existsSync(path.join('/etc', file))) return;
+    fs.writeFileSync(path.join(ETC_NETNS_DIR, ns, file), content);
+  }
+
+  private build(options: LabNetworkOptions): void {
+    fs.mkdirSync(this.dir, { recursive: true });
+    if (this.handleSignals) {
+      activeLabs.add(this);
+      installHandlers();
+    }
+    this.saveState();
+    if (this.useWatchdog) this.startWatchdog();
+    const net = this.internet.netns;
+    const pubLen = parseV4Cidr(this.publicNetwork, 'publicNetwork')[1];
+    const anchorLen = parseV4Cidr(this.anchorNetwork, 'anchorNetwork')[1];
+
+    // The internet and DigitalOcean's edge.
+    this.addNamespace(net);
+    this.sysctl(net, {
+      'net.ipv6.conf.all.disable_ipv6': '1',
+      'net.ipv6.conf.default.disable_ipv6': '1',
+      'net.ipv4.ip_forward': '1',
+      'net.ipv4.conf.all.send_redirects': '0',
+      'net.ipv4.conf.default.send_redirects': '0',
+      // Only present when br_netfilter is loaded: keep bridged frames out of the edge's nftables.
+      'net.bridge.bridge-nf-call-iptables': '0',
+      'net.bridge.bridge-nf-call-ip6tables': '0',
+    });
+    this.ipBatch(net, [
+      'link set lo up',
+      'link add inet type bridge',
+      `addr add ${this.internet.routerIp}/${pubLen} dev inet`,
+      `addr add ${this.internet.anchorGateway}/${anchorLen} dev inet`,
+      'link set inet up',
+      ...[...this.vpcBridges.values()].flatMap((br) => [`link add ${br} type bridge`, `link set ${br} up`]),
+    ]);
+
+    // The client.
+    this.addNamespace(this.client.netns);
+    this.ipBatch(this.client.netns, [
+      'link set lo up',
+      `link add eth0 type veth peer name pc netns ${net}`,
+      `addr add ${this.client.ip}/${pubLen} dev eth0`,
+      'link set eth0 up',
+      `route add default via ${this.internet.routerIp} dev eth0`,
+    ]);
+    this.ipBatch(net, ['link set pc master inet', 'link set pc up']);
+
+    // The droplets.
+    for (const d of this.droplets) {
+      this.addNamespace(d.netns, d.name);
+      const lines = [
+        'link set lo up',
+        `link add eth0 address ${d.publicMac} type veth peer name p${d.index} netns ${net}`,
+        `addr add ${d.publicIp}/${d.publicPrefixLength} dev eth0`,
+        `addr add ${d.anchorIp}/${d.anchorPrefixLength} dev eth0`,
+        'link set eth0 up',
+        `route add default via ${d.gateway} dev eth0 src ${d.publicIp}`,
+        `rule add from ${d.anchorIp} lookup ${ANCHOR_TABLE} priority ${ANCHOR_TABLE}`,
+        `route add default via ${d.anchorGateway} dev eth0 table ${ANCHOR_TABLE}`,
+      ];
+      const netLines = [`link set p${d.index} master inet`, `link set p${d.index} up`];
+      if (d.vpc !== undefined) {
+        lines.push(
+          `link add eth1 address ${d.privateMac} type veth peer name v${d.index} netns ${net}`,
+          `addr add ${d.privateIp}/${d.privatePrefixLength} dev eth1`,
+          'link set eth1 up',
+        );
+        netLines.push(`link set v${d.index} master ${this.vpcBridges.get(d.vpc)}`, `link set v${d.index} up`);
+      }
+      this.ipBatch(d.netns, lines);
+      this.ipBatch(net, netLines);
+    }
+
+    // Reserved IPs.
+    for (const r of options.reservedIps ?? []) {
+      this.ipBatch(net, [`addr add ${r.ip}/32 dev inet`]);
+      this.reserved.set(r.ip, r.holder === undefined ? undefined : this.droplet(r.holder).name);
+    }
+    this.applyEdge();
+    this.status = 'up';
+    this.saveState();
+  }
+
+  private startWatchdog(): void {
+    const owner = processStartTime(process.pid);
+    if (owner === undefined) throw new LabError('cannot read this process start time from /proc');
+    const logs = path.join(this.dir, 'logs');
+    fs.mkdirSync(logs, { recursive: true });
+    const fd = fs.openSync(path.join(logs, 'watchdog.log'), 'a');
+    try {
+      const child = spawnChild(process.execPath, [labScript('watchdog.js'), this.stateFile, String(process.pid), owner, String(WATCHDOG_MAX_SECONDS)], {
+        detached: true,
+        stdio: ['ignore', fd, fd],
+        env: { PATH: SEARCH_PATH, LANG: 'C.UTF-8' },
+      });
+      if (child.pid === undefined) throw new LabError('could not start the lab watchdog');
+      child.unref();
+      this.watchdog = { pid: child.pid, startTime: processStartTime(child.pid) ?? '' };
+    } finally {
+      fs.closeSync(fd);
+    }
+    this.saveState();
+  }
+
+  private applyEdge(): void {
+    const entries = [...this.reserved].map(([ip, holder]) => {
+      const d = holder === undefined ? undefined : this.droplet(holder);
+      return { ip, anchorIp: d?.anchorIp, holderPublicIp: d?.publicIp };
+    });
+    const r = runSync(['ip', 'netns', 'exec', this.internet.netns, 'nft', '-f', '-'], { input: renderEdgeRuleset(entries, this.internet.anchorGateway) });
+    if (r.status !== 0) throw new LabError(`nft in ${this.internet.netns}: ${r.stderr.trim()}`);
+  }
+}
+
+/** A process started by `LabNetwork.spawn`; its output goes to `logFile`. */
+export class LabProcess {
+  public readonly pid: number;
+  public readonly node: string;
+  public readonly argv: readonly string[];
+  /** Resolves when the process has exited. */
+  public readonly exited: Promise<{ code: number | null; signal: string | null }>;
+  private done = false;
+
+  constructor(
+    private readonly tracked: TrackedProcess,
+    private readonly child: ChildProcess,
+    public readonly logFile: string,
+  ) {
+    this.pid = tracked.pid;
+    this.node = tracked.node;
+    this.argv = tracked.argv;
+    this.exited = new Promise((resolve) => {
+      child.on('exit', (code, signal) => {
+        this.done = true;
+        resolve({ code, signal });
+      });
+    });
+  }
+
+  public get running(): boolean {
+    return !this.done && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Everything the process wrote so far (stdout and stderr). */
+  public output(): string {
+    try {
+      return fs.readFileSync(this.logFile, 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  /** Waits (polling the log, bounded) until the output matches; rejects on exit or timeout with the output. */
+  public async waitForOutput(pattern: RegExp | string, timeoutMs = 10_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    const matches = (s: string) => (typeof pattern === 'string' ? s.includes(pattern) : pattern.test(s));
+    for (;;) {
+      const out = this.output();
+      if (matches(out)) return out;
+      if (!this.running) throw new LabError(`${this.argv.join(' ')} in ${this.node} exited before printing ${pattern}; output:\n${tail(out)}`);
+      if (Date.now() > deadline) throw new LabError(`${this.argv.join(' ')} in ${this.node} did not print ${pattern} within ${timeoutMs} ms; output:\n${tail(out)}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  /** Sends `signal` to the process's group. */
+  public kill(signal: NodeJS.Signals = 'SIGTERM'): void {
+    if (this.running) killGroup(this.tracked, signal);
+  }
+
+  /** SIGTERM, wait up to `graceMs`, then SIGKILL its whole group. */
+  public async stop(graceMs = 3000): Promise<void> {
+    if (!this.running) return;
+    killGroup(this.tracked, 'SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.exited, new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+    clearTimeout(timer);
+    if (this.running) killGroup(this.tracked, 'SIGKILL');
+    await this.exited;
+  }
+}
+
+function killGroup(p: TrackedProcess, signal: NodeJS.Signals): void {
+  if (!isRunning(p.pid, p.startTime)) return;
+  try {
+    process.kill(-p.pid, signal);
+  } catch {
+    try {
+      process.kill(p.pid, signal);
+    } catch {
+      // gone
+    }
+  }
+}
+
+function tail(s: string, n = 2000): string {
+  return s.length > n ? `...${s.slice(-n)}` : s;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// the edge's nftables
+
+/** One reserved IP and the anchor IP of its holder (undefined: unassigned). */
+export interface EdgeEntry {
+  readonly ip: string;
+  readonly anchorIp?: string;
+  /** The holder's public IP: its own connections to the reserved IP are hairpinned (see below). */
+  readonly holderPublicIp?: string;
+}
+
+/**
+ * The internet namespace's nftables table: DNAT each assigned reserved IP to its holder's anchor IP; reset
+ * (tcp) or drop flows still established to a previous holder; drop what is sent to an unassigned one.
+ * The holder's own connections to its reserved IP come back to it with its own public IP as source, which
+ * Linux drops as a martian (and its reply would not return through the edge): they are SNATed to the anchor
+ * gateway, as routers do for "NAT loopback". Deterministic; replaces the table atomically with `nft -f`.
+ */
+export function renderEdgeRuleset(entries: readonly EdgeEntry[], anchorGateway: string): string {
+  const sorted = [...entries].sort((a, b) => compareIp(a.ip, b.ip));
+  const dnat = sorted.filter((e) => e.anchorIp !== undefined).map((e) => `    ip daddr ${e.ip} dnat to ${e.anchorIp}`);
+  const hairpin = [
+    ...new Set(
+      sorted
+        .filter((e) => e.anchorIp !== undefined && e.holderPublicIp !== undefined)
+        .map((e) => `    ip saddr ${e.holderPublicIp} ip daddr ${e.anchorIp} ct status dnat snat to ${anchorGateway}`),
+    ),
+  ];
+  const stale = sorted.flatMap((e) => {
+    const match = e.anchorIp === undefined ? `ct original ip daddr ${e.ip}` : `ct original ip daddr ${e.ip} ct reply ip saddr != ${e.anchorIp}`;
+    return [`    ${match} meta l4proto tcp reject with tcp reset`, `    ${match} drop`];
+  });
+  const all = sorted.map((e) => e.ip);
+  return [
+    'table ip tierform_edge {}',
+    'delete table ip tierform_edge',
+    'table ip tierform_edge {',
+    '  chain prerouting {',
+    '    type nat hook prerouting priority dstnat; policy accept;',
+    ...dnat,
+    '  }',
+    '  chain postrouting {',
+    '    type nat hook postrouting priority srcnat; policy accept;',
+    ...hairpin,
+    '  }',
+    '  chain forward {',
+    '    type filter hook forward priority filter; policy accept;',
+    ...stale,
+    '  }',
+    '  chain input {',
+    '    type filter hook input priority filter; policy accept;',
+    ...(all.length > 0 ? [`    ip daddr { ${all.join(', ')} } drop`] : []),
+    '  }',
+    '}',
+    '',
+  ].join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// teardown, also from another process
+
+/** Kills the lab's processes, deletes its namespaces and /etc/netns directories and its directory. */
+function destroy(state: LabState, tracked: readonly TrackedProcess[]): TeardownReport {
+  const errors: string[] = [];
+  const inodes = new Set<number>();
+  const own = state.namespaces.filter((ns) => ns.startsWith(`tfl-${state.id}-`));
+  for (const ns of own) {
+    const ino = netnsInode(path.join(NETNS_DIR, ns));
+    if (ino !== undefined) inodes.add(ino);
+  }
+  const killed = new Set<number>();
+  let survivors: number[] = [];
+  // Twice: a process may fork while the first round waits.
+  for (let round = 0; round < 2; round++) {
+    const targets = new Map<number, KillTarget>();
+    const add = (pid: number) => {
+      const stat = procStat(pid);
+      if (stat && stat.state !== 'Z' && pid !== process.pid) targets.set(pid, { pid, startTime: stat.startTime });
+    };
+    const leaders = tracked.filter((p) => isRunning(p.pid, p.startTime));
+    for (const p of leaders) add(p.pid);
+    for (const pid of pidsInGroups(new Set(leaders.map((p) => p.pid)))) add(pid);
+    for (const pid of pidsInNetns(inodes)) add(pid);
+    if (targets.size === 0) break;
+    for (const pid of targets.keys()) killed.add(pid);
+    survivors = killAndWait([...targets.values()]).map((t) => t.pid);
+  }
+  if (survivors.length > 0) errors.push(`processes still running: ${survivors.join(', ')}`);
+
+  const deleted: string[] = [];
+  for (const ns of [...own].reverse()) {
+    if (!fs.existsSync(path.join(NETNS_DIR, ns))) continue;
+    const r = runSync(['ip', 'netns', 'delete', ns]);
+    if (r.status === 0) deleted.push(ns);
+    else errors.push(`ip netns delete ${ns}: ${r.stderr.trim()}`);
+  }
+  for (const dir of state.etcDirs) {
+    if (path.dirname(dir) !== ETC_NETNS_DIR || !path.basename(dir).startsWith(`tfl-${state.id}-`)) continue;
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  try {
+    fs.rmdirSync(ETC_NETNS_DIR);
+  } catch {
+    // not empty (other namespaces) or absent
+  }
+  if (state.keepLogs) {
+    fs.rmSync(path.join(state.dir, 'state.json'), { force: true });
+  } else {
+    fs.rmSync(state.dir, { recursive: true, force: true });
+  }
+  return { id: state.id, killed: [...killed], survivors, namespacesDeleted: deleted, errors };
+}
+
+/** A lab's state as found on disk, and whether its owner process still runs. */
+export interface LabListing {
+  readonly state: LabState;
+  readonly ownerRunning: boolean;
+}
+
+/** Every lab with a state file under `labRoot`. */
+export function listLabs(labRoot: string = defaultLabRoot()): LabListing[] {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(labRoot).sort();
+  } catch {
+    return [];
+  }
+  const out: LabListing[] = [];
+  for (const id of entries) {
+    const state = readState(path.join(labRoot, id, 'state.json'));
+    if (state) out.push({ state, ownerRunning: state.ownerPid !== process.pid && isRunning(state.ownerPid, state.ownerStartTime) });
+  }
+  return out;
+}
+
+function readState(file: string): LabState | undefined {
+  try {
+    const s = JSON.parse(fs.readFileSync(file, 'utf8')) as LabState;
+    return s.version === 1 && typeof s.id === 'string' ? s : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface DownOptions {
+  /** @default defaultLabRoot() */
+  readonly labRoot?: string;
+  /**
+   * SIGTERM the lab's owner process first (its handlers tear the lab down and it ends), when it still runs.
+   * @default true
+   */
+  readonly stopOwner?: boolean;
+  /** How long the owner gets. @default 10000 */
+  readonly ownerGraceMs?: number;
+}
+
+/** Tears down lab `id` from any process, by the ids in its state file. */
+export function downLab(id: string, options: DownOptions = {}): TeardownReport {
+  const root = path.resolve(options.labRoot ?? defaultLabRoot());
+  const file = path.join(root, id, 'state.json');
+  const state = readState(file);
+  if (!state) throw new LabError(`no lab '${id}' under ${root} (labs: ${listLabs(root).map((l) => l.state.id).join(', ') || 'none'})`);
+  const ownerRunning = state.ownerPid !== process.pid && isRunning(state.ownerPid, state.ownerStartTime);
+  if (ownerRunning && (options.stopOwner ?? true)) {
+    try {
+      process.kill(state.ownerPid, 'SIGTERM');
+    } catch {
+      // gone
+    }
+    const deadline = Date.now() + (options.ownerGraceMs ?? 10_000);
+    while (Date.now() < deadline && isRunning(state.ownerPid, state.ownerStartTime) && fs.existsSync(file)) sleepSync(50);
+  }
+  const ownerStopped = ownerRunning && (options.stopOwner ?? true);
+  const latest = readState(file);
+  if (!latest) return { id, killed: [], survivors: [], namespacesDeleted: [], errors: [], ownerStopped };
+  const report = destroy(latest, latest.processes);
+  stopWatchdog(latest.watchdog);
+  return { ...report, ownerStopped };
+}
+
+function stopWatchdog(watchdog: { readonly pid: number; readonly startTime: string } | undefined): void {
+  if (watchdog && watchdog.pid !== process.pid && isRunning(watchdog.pid, watchdog.startTime)) {
+    try {
+      process.kill(watchdog.pid, 'SIGTERM');
+    } catch {
+      // gone
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// helpers
+
+function runSync(argv: readonly string[], options: RunOptions = {}): RunResult {
+  const r = spawnSync(argv[0], argv.slice(1), {
+    input: options.input,
+    encoding: 'utf8',
+    timeout: options.timeoutMs ?? 30_000,
+    killSignal: 'SIGKILL',
+    env: { PATH: `${process.env.PATH ?? ''}:${SEARCH_PATH}`, LANG: 'C.UTF-8' },
+  });
+  if (r.error) throw new LabError(`${argv.join(' ')}: ${r.error.message}`);
+  return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+function randomId(): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  return [...randomBytes(6)].map((b) => alphabet[b % alphabet.length]).join('');
+}
+
+function parseV4Cidr(cidr: string, what: string): [ipaddr.IPv4, number] {
+  if (!ipaddr.IPv4.isValidCIDR(cidr)) throw new LabError(`${what}: '${cidr}' is not an IPv4 CIDR`);
+  const [, bits] = ipaddr.IPv4.parseCIDR(cidr);
+  return [ipaddr.IPv4.networkAddressFromCIDR(cidr), bits];
+}
+
+function toInt(ip: ipaddr.IPv4): number {
+  return ip.octets.reduce((n, o) => n * 256 + o, 0);
+}
+
+function fromInt(n: number): string {
+  return [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+}
+
+function hostAddress([network, bits]: [ipaddr.IPv4, number], offset: number): string {
+  if (offset >= 2 ** (32 - bits) - 1) throw new LabError(`${network.toString()}/${bits} has no host ${offset}`);
+  return fromInt(toInt(network) + offset);
+}
+
+function inRange(ip: string, [network, bits]: [ipaddr.IPv4, number], what: string): void {
+  if (!ipaddr.IPv4.isValidFourPartDecimal(ip)) throw new LabError(`${what}: '${ip}' is not an IPv4 address`);
+  const addr = ipaddr.IPv4.parse(ip);
+  const size = 2 ** (32 - bits);
+  const offset = toInt(addr) - toInt(network);
+  if (!addr.match(network, bits) || offset === 0 || offset === size - 1) {
+    throw new LabError(`${what}: ${ip} is not a host address of ${network.toString()}/${bits}`);
+  }
+}
+
+function sameOffset(ip: string, from: [ipaddr.IPv4, number], to: [ipaddr.IPv4, number]): string {
+  return hostAddress(to, toInt(ipaddr.IPv4.parse(ip)) - toInt(from[0]));
+}
+
+function overlaps(a: [ipaddr.IPv4, number], b: [ipaddr.IPv4, number]): boolean {
+  return a[0].match(b[0], b[1]) || b[0].match(a[0], a[1]);
+}
+
+function compareIp(a: string, b: string): number {
+  return toInt(ipaddr.IPv4.parse(a)) - toInt(ipaddr.IPv4.parse(b));
+}
+
+/** Locally administered, unique per droplet and interface: 02:74:66 ("tf"), droplet index, interface. */
+function mac(index: number, iface: number): string {
+  const hex = (n: number) => n.toString(16).padStart(2, '0');
+  return ['02', '74', '66', hex((index >> 8) & 255), hex(index & 255), hex(iface)].join(':');
+}
