@@ -55,4 +55,29 @@ describe('Dns', () => {
       "test/Dns: 'recordNames' contains an invalid record name, got 'bad name'. Use '@' for the apex or a relative name such as 'www'.",
     );
   });
+
+  test('points the records later with pointTo(), and adds single records', () => {
+    const { stack } = testStack();
+    const dns = new Dns(stack, 'Dns', { domain: 'foobar.com' });
+    dns.pointTo('203.0.113.20');
+    dns.addRecord('LbPeer0', 'lb-0.internal', '10.20.0.5');
+    expect(resources(synthJson(stack), 'digitalocean_record').map((r) => `${r.name}=${r.value}`).sort()).toEqual([
+      '@=203.0.113.20',
+      'lb-0.internal=10.20.0.5',
+      'www=203.0.113.20',
+    ]);
+    expect(dns.fqdn('lb-0.internal')).toBe('lb-0.internal.foobar.com');
+  });
+
+  test('fails validation when nothing points the records anywhere', () => {
+    const { stack } = testStack();
+    new Dns(stack, 'Dns', { domain: 'foobar.com' });
+    expect(() => Testing.synth(stack, true)).toThrow(/test\/Dns: Dns has no target: pass 'targetIpv4' or call pointTo\(ipv4\)/);
+  });
+
+  test('throws if the records are pointed twice', () => {
+    const { stack } = testStack();
+    const dns = new Dns(stack, 'Dns', { domain: 'foobar.com', targetIpv4: '203.0.113.10' });
+    expect(() => dns.pointTo('203.0.113.11')).toThrow("test/Dns: 'targetIpv4' is already set, got '203.0.113.11'. Call pointTo() once");
+  });
 });
