@@ -9,6 +9,10 @@
  *   (`bind "${TIERFORM_PRIVATE_IP}:8404"`; HAProxy expands variables only inside double quotes). The
  *   systemd unit reads `EnvironmentFile=-/etc/default/haproxy`, which a boot step writes.
  *
+ * HTTPS (optional `tls`): HAProxy terminates TLS with Mozilla's server-side TLS guidelines 6.0 (intermediate or
+ * modern), redirects plain HTTP to HTTPS and adds the security headers of seed 000 to every response it sends.
+ * Without `tls` the output is exactly the plain-HTTP file of before.
+ *
  * Inputs are validated by the construct layer; this file only refuses what would corrupt the file's syntax.
  */
 import * as ipaddr from 'ipaddr.js';
@@ -47,6 +51,50 @@ export interface HaproxyStatsOptions {
    */
   readonly refreshSeconds?: number;
 }
+
+/**
+ * Mozilla server-side TLS profile (guidelines 6.0, https://ssl-config.mozilla.org):
+ * - `intermediate`: TLS 1.2 and 1.3, ECDHE + AEAD suites only (the recommendation for general-purpose sites);
+ * - `modern`: TLS 1.3 only (clients from 2018 on: Firefox 63, Chrome 70, Safari 12.1, Android 10, Java 11).
+ */
+export type HaproxyTlsProfile = 'intermediate' | 'modern';
+
+/** HTTPS at the load balancer. */
+export interface HaproxyTlsOptions {
+  /**
+   * Certificate for `bind ... ssl crt`: a combined PEM (full chain, then the private key), e.g.
+   * `/etc/haproxy/certs/site.pem` as built by `renderCertbotIssueScript`, or a directory (trailing `/`) whose
+   * every file is such a PEM (SNI picks among them). It must exist when HAProxy starts or reloads.
+   */
+  readonly certificatePath: string;
+  /**
+   * Protocols and cipher suites.
+   * @default 'intermediate'
+   */
+  readonly profile?: HaproxyTlsProfile;
+  /**
+   * Public HTTPS port, bound on all addresses like `frontendPort` (which then only redirects to HTTPS).
+   * @default 443
+   */
+  readonly port?: number;
+  /**
+   * `Strict-Transport-Security` max-age (sent with `includeSubDomains`, over HTTPS only as RFC 6797 requires).
+   * The certificate is a wildcard, so every subdomain is expected to serve HTTPS too.
+   * @default 63072000 (two years, Mozilla's recommendation)
+   */
+  readonly hstsMaxAgeSeconds?: number;
+  /**
+   * `Content-Security-Policy` sent with every response (replacing one the application sent).
+   * @default DEFAULT_CONTENT_SECURITY_POLICY (seed 000)
+   */
+  readonly contentSecurityPolicy?: string;
+}
+
+/** Seed 000's Content-Security-Policy: same-origin content, plus `data:`/`blob:` images and `data:` fonts. */
+export const DEFAULT_CONTENT_SECURITY_POLICY = "default-src 'self' data:; img-src 'self' data: blob:; font-src 'self' data:;";
+
+/** Two years: Mozilla's HSTS max-age, and the minimum for the browsers' HSTS preload lists (one year). */
+export const DEFAULT_HSTS_MAX_AGE_SECONDS = 63072000;
 
 /** Everything `renderHaproxyCfg` needs for a complete haproxy.cfg. */
 export interface HaproxyConfigOptions {
@@ -92,12 +140,54 @@ export interface HaproxyConfigOptions {
   readonly queueSeconds: number;
   /** Stats page and Prometheus exporter. */
   readonly stats: HaproxyStatsOptions;
+  /**
+   * Terminate HTTPS at the load balancer: `frontendPort` then only redirects to HTTPS (301).
+   * @default - plain HTTP on `frontendPort` only
+   */
+  readonly tls?: HaproxyTlsOptions;
+  /**
+   * A loopback-only health endpoint for keepalived (HaproxyPair): `monitor-uri` answers 200 while at least one
+   * web server is up and 503 when none is, and fails outright when HAProxy is dead or hung.
+   * @default - none
+   */
+  readonly lbHealth?: HaproxyLbHealthOptions;
+}
+
+/** Where keepalived asks HAProxy whether it can serve. */
+export interface HaproxyLbHealthOptions {
+  /** Port on 127.0.0.1. */
+  readonly port: number;
+  /** Path of the monitor URI, e.g. `/tierform-lb-health`. */
+  readonly path: string;
 }
 
 /** RFC 1918 and loopback: the default audience of the stats listener. */
 const PRIVATE_SOURCES: readonly string[] = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '127.0.0.0/8'];
 
 const BACKEND = 'web';
+
+/** TLS 1.3 suites, both profiles (Mozilla 6.0: OpenSSL's default set and order). */
+const TLS13_CIPHERSUITES = ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256'];
+
+/**
+ * TLS 1.2 suites of Mozilla 6.0 intermediate: ECDHE key exchange with AEAD only. 6.0 dropped the DHE suites, so no
+ * Diffie-Hellman group file (`ssl-dh-param-file`) is needed; the ECDSA suites serve certbot's default ECDSA key,
+ * the RSA ones an RSA certificate.
+ */
+const TLS12_CIPHERS = [
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+];
+
+/**
+ * Key exchange groups, Mozilla 6.0 without its first entry X25519MLKEM768: that hybrid needs OpenSSL 3.5, and
+ * Ubuntu 24.04 ships 3.0 (an unknown group name fails HAProxy's start).
+ */
+const TLS_CURVES = ['X25519', 'prime256v1', 'secp384r1'];
 
 /** Renders the complete /etc/haproxy/haproxy.cfg. Throws if there are no servers. */
 export function renderHaproxyCfg(o: HaproxyConfigOptions): string {
@@ -111,6 +201,7 @@ export function renderHaproxyCfg(o: HaproxyConfigOptions): string {
     renderFrontend(o),
     renderBackend(o),
     renderStats(o.stats),
+    ...(o.lbHealth ? [renderLbHealth(o.lbHealth)] : []),
   ];
   return `${sections.map((lines) => lines.join('\n')).join('\n\n')}\n`;
 }
@@ -126,6 +217,30 @@ function renderGlobal(o: HaproxyConfigOptions): string[] {
     '    group haproxy',
     // No `daemon`: the Debian/Ubuntu unit runs `haproxy -Ws` (master-worker under systemd).
     `    maxconn ${int('maxConnections', o.maxConnections)}`,
+    ...(o.tls ? renderTlsGlobal(o.tls) : []),
+  ];
+}
+
+/**
+ * Mozilla 6.0 settings as defaults for every `bind ... ssl` (the generator's HAProxy template, minus the
+ * `ssl-default-server-*` lines: HAProxy talks plain HTTP to the web servers inside the VPC).
+ * - Server cipher order (HAProxy's default): every offered suite is ECDHE + AEAD, so the order only picks among
+ *   equals; AES-128-GCM first as in Mozilla's list.
+ * - `no-tls-tickets`: no TLS 1.2 session tickets, whose one process-wide key would undo forward secrecy for every
+ *   session until it rotates; resumption uses HAProxy's session cache (TLS 1.3 resumption still works with it).
+ * - Sessions stay resumable for a day (Mozilla's `ssl_session_timeout 1d`; HAProxy's default is 5 minutes).
+ * - No OCSP stapling: Let's Encrypt ended its OCSP service in 2025 (its certificates carry a CRL URL instead).
+ */
+function renderTlsGlobal(tls: HaproxyTlsOptions): string[] {
+  const profile = tls.profile ?? 'intermediate';
+  const minVersion = profile === 'modern' ? 'TLSv1.3' : 'TLSv1.2';
+  return [
+    `    ssl-default-bind-curves ${TLS_CURVES.join(':')}`,
+    // TLS 1.2 suites only matter where TLS 1.2 is allowed.
+    ...(profile === 'intermediate' ? [`    ssl-default-bind-ciphers ${TLS12_CIPHERS.join(':')}`] : []),
+    `    ssl-default-bind-ciphersuites ${TLS13_CIPHERSUITES.join(':')}`,
+    `    ssl-default-bind-options ssl-min-ver ${minVersion} no-tls-tickets`,
+    '    tune.ssl.lifetime 86400',
   ];
 }
 
@@ -150,12 +265,29 @@ function renderDefaults(o: HaproxyConfigOptions): string[] {
   ];
 }
 
-/** The public listener. Kept apart so TLS (bind ssl, HTTP→HTTPS redirect, HSTS) can be added here alone. */
+/**
+ * The public listener. With TLS, the plain-HTTP port only redirects (every request reaching a web server came over
+ * HTTPS, hence `X-Forwarded-Proto https`) and every response carries the security headers.
+ */
 function renderFrontend(o: HaproxyConfigOptions): string[] {
-  const scheme = 'http';
+  const tls = o.tls;
+  const scheme = tls ? 'https' : 'http';
+  const binds = [`    bind :${port('frontendPort', o.frontendPort)}`];
+  if (tls) {
+    const tlsPort = port('tls.port', tls.port ?? 443);
+    if (tlsPort === o.frontendPort) {
+      throw new Error(`'tls.port' must differ from 'frontendPort' (${o.frontendPort}), got ${tlsPort}`);
+    }
+    binds.push(
+      `    bind :${tlsPort} ssl crt ${word('tls.certificatePath', tls.certificatePath)} alpn h2,http/1.1`,
+      // First rule: plain HTTP gets nothing but the redirect (same host, path and query). No ACME http-01 path
+      // is exempted: certificates are validated over DNS (DNS-01).
+      '    http-request redirect scheme https code 301 unless { ssl_fc }',
+    );
+  }
   return [
     'frontend http',
-    `    bind :${port('frontendPort', o.frontendPort)}`,
+    ...binds,
     // HAProxy is the edge: forwarding headers a client sent itself are dropped, never trusted.
     '    http-request del-header X-Forwarded-For',
     '    option forwardfor',
@@ -164,7 +296,29 @@ function renderFrontend(o: HaproxyConfigOptions): string[] {
     '    unique-id-format %{+X}o\\ %ci:%cp_%fi:%fp_%Ts_%rt:%pid',
     '    http-request set-header X-Request-ID %[unique-id]',
     '    http-request capture unique-id len 64',
+    ...(tls ? renderSecurityHeaders(tls) : []),
     `    default_backend ${BACKEND}`,
+  ];
+}
+
+/**
+ * Seed 000's security headers, set (replacing the application's) on every response of the frontend:
+ * `http-after-response` (HAProxy 2.2+) also covers responses HAProxy makes itself (the redirect, 503 when no web
+ * server is up, 502/504, denials). Not covered: errors the connection layer sends before a request exists (400 on
+ * an unparsable request, 408 when request headers time out), which skip every http rule.
+ * HSTS only over HTTPS: RFC 6797 forbids it on plain HTTP (browsers ignore it there anyway).
+ */
+function renderSecurityHeaders(tls: HaproxyTlsOptions): string[] {
+  const maxAge = int('tls.hstsMaxAgeSeconds', tls.hstsMaxAgeSeconds ?? DEFAULT_HSTS_MAX_AGE_SECONDS);
+  const csp = headerValue('tls.contentSecurityPolicy', tls.contentSecurityPolicy ?? DEFAULT_CONTENT_SECURITY_POLICY);
+  const set = 'http-after-response set-header';
+  return [
+    `    ${set} Strict-Transport-Security "max-age=${maxAge}; includeSubDomains" if { ssl_fc }`,
+    `    ${set} X-Frame-Options SAMEORIGIN`,
+    `    ${set} X-Content-Type-Options nosniff`,
+    `    ${set} Referrer-Policy strict-origin-when-cross-origin`,
+    `    ${set} Permissions-Policy "camera=(), microphone=(), geolocation=(), payment=()"`,
+    `    ${set} Content-Security-Policy "${csp}"`,
   ];
 }
 
@@ -212,6 +366,16 @@ function renderStats(s: HaproxyStatsOptions): string[] {
   ];
 }
 
+/** keepalived's view of this HAProxy: 200 while a web server is up, 503 when none is (not logged). */
+function renderLbHealth(h: HaproxyLbHealthOptions): string[] {
+  return [
+    'frontend lb_health',
+    `    bind 127.0.0.1:${port('lbHealth.port', h.port)}`,
+    `    monitor-uri ${word('lbHealth.path', h.path)}`,
+    `    monitor fail if { nbsrv(${BACKEND}) lt 1 }`,
+  ];
+}
+
 // ---- value helpers: refuse only what would break the file's syntax -----------------------------------------
 
 function word(field: string, value: string): string {
@@ -227,6 +391,19 @@ function quoted(field: string, value: string): string {
     throw new Error(`'${field}' must be non-empty without spaces, '"' or '\\', got ${JSON.stringify(value)}`);
   }
   return value;
+}
+
+/**
+ * A header value placed inside double quotes in a log-format argument: `%` is doubled (literal, not a sample
+ * fetch); quotes, backslashes, `$` (environment expansion) and control characters are refused.
+ */
+function headerValue(field: string, value: string): string {
+  if (value.trim() === '' || /["\\$\x00-\x1f\x7f]/.test(value)) {
+    throw new Error(
+      `'${field}' must be non-empty printable text without '"', '\\' or '$', got ${JSON.stringify(value)}`,
+    );
+  }
+  return value.replace(/%/g, '%%');
 }
 
 function int(field: string, value: number): number {

@@ -1,7 +1,16 @@
 import { ChildProcess, spawn } from 'child_process';
+import * as fs from 'fs';
 import * as http from 'http';
+import * as https from 'https';
 import * as net from 'net';
-import { HaproxyBalance, HaproxyConfigOptions, renderHaproxyCfg } from '../../../lib/render/haproxy';
+import * as path from 'path';
+import {
+  DEFAULT_CONTENT_SECURITY_POLICY,
+  HaproxyBalance,
+  HaproxyConfigOptions,
+  HaproxyTlsOptions,
+  renderHaproxyCfg,
+} from '../../../lib/render/haproxy';
 import { makeTempDir, requireTool, run, RunResult, writeFile } from '../../helpers/tools';
 
 const BALANCES: readonly HaproxyBalance[] = ['roundrobin', 'leastconn', 'source'];
@@ -294,6 +303,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface RunningHaproxy {
   readonly frontendPort: number;
+  /** The HTTPS port when started with `tls`. */
+  readonly tlsPort?: number;
   readonly statsPort: number;
   /** Everything HAProxy printed so far (its log goes to stdout in this run). */
   output(): string;
@@ -307,7 +318,7 @@ interface RunningHaproxy {
  * - no chroot/user/group (needs root and the haproxy user);
  * - the admin socket in the temp dir; the public frontend on 127.0.0.1 instead of every address.
  */
-function forLoopbackRun(cfg: string, dir: string, frontendPort: number): string {
+function forLoopbackRun(cfg: string, dir: string, frontendPort: number, tlsPort?: number): string {
   const edits: [RegExp, string][] = [
     [/^ {4}log \/dev\/log local0$/m, '    log stdout format raw local0'],
     [/^ {4}chroot \/var\/lib\/haproxy\n/m, ''],
@@ -315,6 +326,9 @@ function forLoopbackRun(cfg: string, dir: string, frontendPort: number): string 
     [/^ {4}group haproxy\n/m, ''],
     [/^ {4}stats socket \/run\/haproxy\/admin\.sock /m, `    stats socket ${dir}/admin.sock `],
     [new RegExp(`^ {4}bind :${frontendPort}$`, 'm'), `    bind 127.0.0.1:${frontendPort}`],
+    ...(tlsPort === undefined
+      ? []
+      : [[new RegExp(`^ {4}bind :${tlsPort} ssl `, 'm'), `    bind 127.0.0.1:${tlsPort} ssl `] as [RegExp, string]]),
   ];
   return edits.reduce((text, [pattern, replacement]) => {
     expect(text).toMatch(pattern);
@@ -322,14 +336,20 @@ function forLoopbackRun(cfg: string, dir: string, frontendPort: number): string 
   }, cfg);
 }
 
+/**
+ * `overrides.tls` (if any) gets a free port; `extraEdit` changes the rendered file further (control experiments).
+ */
 async function startHaproxy(
   overrides: Partial<Omit<HaproxyConfigOptions, 'frontendPort' | 'stats'>>,
   statsAllowedSources?: readonly string[],
+  extraEdit: (cfg: string) => string = (cfg) => cfg,
 ): Promise<RunningHaproxy> {
   const haproxy = requireTool('haproxy', 'haproxy');
   const tmp = makeTempDir('haproxy-run');
   const frontendPort = await freePort();
   const statsPort = await freePort();
+  const tlsPort = overrides.tls ? await freePort() : undefined;
+  const tls = overrides.tls ? { ...overrides.tls, port: tlsPort } : undefined;
   const rendered = renderHaproxyCfg(
     options({
       frontendPort,
@@ -345,10 +365,11 @@ async function startHaproxy(
       queueSeconds: 5,
       maxConnections: 256,
       ...overrides,
+      tls,
       stats: { port: statsPort, bindAddress: '${TIERFORM_PRIVATE_IP}', allowedSources: statsAllowedSources },
     }),
   );
-  const file = writeFile(tmp.dir, 'haproxy.cfg', forLoopbackRun(rendered, tmp.dir, frontendPort));
+  const file = writeFile(tmp.dir, 'haproxy.cfg', extraEdit(forLoopbackRun(rendered, tmp.dir, frontendPort, tlsPort)));
   const child: ChildProcess = spawn(haproxy, ['-db', '-f', file], {
     env: { ...process.env, TIERFORM_PRIVATE_IP: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -385,7 +406,7 @@ async function startHaproxy(
       await sleep(50);
     }
   }
-  return { frontendPort, statsPort, output: () => output, stop };
+  return { frontendPort, tlsPort, statsPort, output: () => output, stop };
 }
 
 describe('HAProxy running the rendered file on loopback', () => {
@@ -513,14 +534,25 @@ describe('HAProxy running the rendered file on loopback', () => {
     const started = Date.now();
     b.healthy = false;
     // WHEN: requests until 10 in a row are served by a (bounded)
+    // A request in flight to b at the instant b is marked down is cut (on-marked-down shutdown-sessions) and
+    // answered 502/503: allowed during the transition, at most twice, never otherwise.
     let streak = 0;
+    const cut: number[] = [];
     while (streak < 10 && Date.now() - started < 8000) {
-      streak = (await servedBy(roundrobin!.frontendPort)) === 'a' ? streak + 1 : 0;
+      const reply = await get(roundrobin!.frontendPort, '/');
+      if (reply.status === 200) {
+        streak = (JSON.parse(reply.body) as { name: string }).name === 'a' ? streak + 1 : 0;
+      } else {
+        cut.push(reply.status);
+        streak = 0;
+      }
       await sleep(20);
     }
     const leftAfterMs = Date.now() - started;
     // THEN
     expect(streak).toBe(10);
+    expect(cut.length).toBeLessThanOrEqual(2);
+    for (const status of cut) expect([502, 503]).toContain(status);
     expect(leftAfterMs).toBeGreaterThanOrEqual(900); // two failed checks, one inter apart: fall is honoured
     expect(leftAfterMs).toBeLessThan(3000 + 1000);
 
@@ -537,5 +569,569 @@ describe('HAProxy running the rendered file on loopback', () => {
     process.stdout.write(
       `haproxy: b left rotation ${leftAfterMs} ms after failing /health, returned after ${Date.now() - back} ms\n`,
     );
+  });
+});
+
+// ---- HTTPS at the load balancer ------------------------------------------------------------------------------
+
+const TLS: HaproxyTlsOptions = { certificatePath: '/etc/haproxy/certs/site.pem' };
+
+/** The security headers every response must carry (HSTS over HTTPS only), as HAProxy sends them. */
+const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'x-frame-options': 'SAMEORIGIN',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'strict-origin-when-cross-origin',
+  'permissions-policy': 'camera=(), microphone=(), geolocation=(), payment=()',
+  'content-security-policy': DEFAULT_CONTENT_SECURITY_POLICY,
+};
+const HSTS = 'max-age=63072000; includeSubDomains';
+
+const MOZILLA_INTERMEDIATE_TLS12 =
+  'ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:' +
+  'ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305';
+const TLS13 = 'TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256';
+
+describe('renderHaproxyCfg with tls (text)', () => {
+  test('without tls nothing about TLS is rendered', () => {
+    // GIVEN / WHEN
+    const cfg = renderHaproxyCfg(options());
+    // THEN
+    expect(cfg).not.toMatch(/ssl|https|http-after-response|redirect/);
+  });
+
+  test('intermediate (default): TLS 1.2 and 1.3, Mozilla 6.0 ECDHE+AEAD suites, no tickets, day-long sessions', () => {
+    // GIVEN / WHEN
+    const cfg = renderHaproxyCfg(options({ tls: TLS }));
+    // THEN
+    expect(cfg).toContain(
+      [
+        '    maxconn 4096',
+        '    ssl-default-bind-curves X25519:prime256v1:secp384r1',
+        `    ssl-default-bind-ciphers ${MOZILLA_INTERMEDIATE_TLS12}`,
+        `    ssl-default-bind-ciphersuites ${TLS13}`,
+        '    ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets',
+        '    tune.ssl.lifetime 86400',
+        '',
+      ].join('\n'),
+    );
+    expect(cfg).not.toMatch(/[: ]DHE-|ssl-dh-param-file|ssl-default-server/);
+  });
+
+  test('modern: TLS 1.3 only, without a TLS 1.2 cipher list', () => {
+    // GIVEN / WHEN
+    const cfg = renderHaproxyCfg(options({ tls: { ...TLS, profile: 'modern' } }));
+    // THEN
+    expect(cfg).toContain('    ssl-default-bind-options ssl-min-ver TLSv1.3 no-tls-tickets\n');
+    expect(cfg).toContain(`    ssl-default-bind-ciphersuites ${TLS13}\n`);
+    expect(cfg).not.toContain('ssl-default-bind-ciphers ');
+  });
+
+  test('binds HTTPS on 443 with the certificate and ALPN h2,http/1.1; plain HTTP redirects with 301 first', () => {
+    // GIVEN / WHEN
+    const cfg = renderHaproxyCfg(options({ tls: TLS }));
+    // THEN
+    expect(cfg).toContain(
+      '\nfrontend http\n    bind :80\n    bind :443 ssl crt /etc/haproxy/certs/site.pem alpn h2,http/1.1\n' +
+        '    http-request redirect scheme https code 301 unless { ssl_fc }\n    http-request del-header X-Forwarded-For\n',
+    );
+  });
+
+  test('forwards X-Forwarded-Proto https (plain HTTP never reaches a web server)', () => {
+    // GIVEN / WHEN
+    const cfg = renderHaproxyCfg(options({ tls: TLS }));
+    // THEN
+    expect(cfg).toContain('    http-request set-header X-Forwarded-Proto https\n');
+    expect(cfg).not.toContain('X-Forwarded-Proto http\n');
+  });
+
+  test('sets the security headers on every response, HSTS over HTTPS only', () => {
+    // GIVEN / WHEN
+    const cfg = renderHaproxyCfg(options({ tls: TLS }));
+    // THEN
+    expect(cfg).toContain(
+      [
+        `    http-after-response set-header Strict-Transport-Security "${HSTS}" if { ssl_fc }`,
+        '    http-after-response set-header X-Frame-Options SAMEORIGIN',
+        '    http-after-response set-header X-Content-Type-Options nosniff',
+        '    http-after-response set-header Referrer-Policy strict-origin-when-cross-origin',
+        '    http-after-response set-header Permissions-Policy "camera=(), microphone=(), geolocation=(), payment=()"',
+        `    http-after-response set-header Content-Security-Policy "${DEFAULT_CONTENT_SECURITY_POLICY}"`,
+        '    default_backend web',
+      ].join('\n'),
+    );
+  });
+
+  test("the default policy is seed 000's", () => {
+    // GIVEN / WHEN / THEN
+    expect(DEFAULT_CONTENT_SECURITY_POLICY).toBe("default-src 'self' data:; img-src 'self' data: blob:; font-src 'self' data:;");
+  });
+
+  test('port, HSTS max-age and policy are configurable; a % in the policy stays literal', () => {
+    // GIVEN / WHEN
+    const cfg = renderHaproxyCfg(
+      options({ tls: { ...TLS, port: 8443, hstsMaxAgeSeconds: 300, contentSecurityPolicy: "default-src 'self'; x 50%" } }),
+    );
+    // THEN
+    expect(cfg).toContain('    bind :8443 ssl crt ');
+    expect(cfg).toContain('Strict-Transport-Security "max-age=300; includeSubDomains" if { ssl_fc }\n');
+    expect(cfg).toContain(`set-header Content-Security-Policy "default-src 'self'; x 50%%"\n`);
+  });
+
+  test('a certificate directory is passed to crt as is', () => {
+    // GIVEN / WHEN
+    const cfg = renderHaproxyCfg(options({ tls: { certificatePath: '/etc/haproxy/certs/' } }));
+    // THEN
+    expect(cfg).toContain('    bind :443 ssl crt /etc/haproxy/certs/ alpn h2,http/1.1\n');
+  });
+
+  test('throws if tls.port equals frontendPort', () => {
+    // GIVEN / WHEN / THEN
+    expect(() => renderHaproxyCfg(options({ frontendPort: 443, tls: TLS }))).toThrow(
+      "'tls.port' must differ from 'frontendPort' (443), got 443",
+    );
+  });
+
+  test.each(['a "b"', 'x ${HOME}', 'a\\b', 'a\nb', ' '])('throws if the policy is %p', (policy) => {
+    // GIVEN / WHEN / THEN
+    expect(() => renderHaproxyCfg(options({ tls: { ...TLS, contentSecurityPolicy: policy } }))).toThrow(
+      /'tls.contentSecurityPolicy' must be non-empty printable text/,
+    );
+  });
+
+  test('throws if certificatePath would inject configuration', () => {
+    // GIVEN / WHEN / THEN
+    expect(() => renderHaproxyCfg(options({ tls: { certificatePath: '/a.pem verify none' } }))).toThrow(
+      /'tls.certificatePath' must be one word/,
+    );
+  });
+});
+
+interface TestCertificate {
+  /** Certificate alone (the trust anchor for clients). */
+  readonly cert: string;
+  /** Combined PEM (certificate, then key), mode 0600, in its own directory `certDir`. */
+  readonly pem: string;
+  readonly certDir: string;
+  cleanup(): void;
+}
+
+/**
+ * A self-signed certificate for www.foobar.com, foobar.com and *.foobar.com, 90 days like Let's Encrypt's, with a
+ * CRL URL as Let's Encrypt's have (nothing serves it; no test fetches it).
+ */
+function makeTestCertificate(keyType: 'ec' | 'rsa' = 'ec'): TestCertificate {
+  const openssl = requireTool('openssl', 'openssl');
+  const tmp = makeTempDir('tls-cert');
+  const key = path.join(tmp.dir, 'key.pem');
+  const cert = path.join(tmp.dir, 'cert.pem');
+  const newkey = keyType === 'ec' ? ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'] : ['-newkey', 'rsa:2048'];
+  const result = run(openssl, [
+    'req', '-x509', ...newkey, '-nodes', '-days', '90', '-subj', '/CN=www.foobar.com',
+    '-addext', 'subjectAltName=DNS:www.foobar.com,DNS:foobar.com,DNS:*.foobar.com',
+    '-addext', 'crlDistributionPoints=URI:http://127.0.0.1:9/test.crl',
+    '-keyout', key, '-out', cert,
+  ]);
+  expect({ status: result.status, output: result.output }).toEqual({ status: 0, output: expect.any(String) });
+  const pem = writeFile(tmp.dir, 'certs/site.pem', fs.readFileSync(cert, 'utf8') + fs.readFileSync(key, 'utf8'), 0o600);
+  return { cert, pem, certDir: path.dirname(pem), cleanup: tmp.cleanup };
+}
+
+describe('haproxy -c accepts the TLS file without warnings', () => {
+  let ec: TestCertificate;
+  let rsa: TestCertificate;
+
+  beforeAll(() => {
+    ec = makeTestCertificate('ec');
+    rsa = makeTestCertificate('rsa');
+  });
+
+  afterAll(() => {
+    ec?.cleanup();
+    rsa?.cleanup();
+  });
+
+  const profiles = ['intermediate', 'modern'] as const;
+  const cases = profiles.flatMap((profile) => BALANCES.map((balance) => [profile, balance] as const));
+
+  test.each(cases)('%s profile, balance %s, ECDSA certificate', (profile, balance) => {
+    // GIVEN
+    const tls = { certificatePath: ec.pem, profile };
+    const cfg = resolveTokens(renderHaproxyCfg(options({ balance, servers: tokenServers(3), tls })));
+    // WHEN
+    const result = haproxyCheck(cfg);
+    // THEN
+    expectClean(result);
+    expect(result.output).not.toContain('[NOTICE]');
+  });
+
+  test('intermediate with an RSA certificate', () => {
+    // GIVEN
+    const cfg = resolveTokens(renderHaproxyCfg(options({ tls: { certificatePath: rsa.pem } })));
+    // WHEN
+    const result = haproxyCheck(cfg);
+    // THEN
+    expectClean(result);
+    expect(result.output).not.toContain('[NOTICE]');
+  });
+
+  test('a certificate directory', () => {
+    // GIVEN
+    const cfg = resolveTokens(renderHaproxyCfg(options({ tls: { certificatePath: `${ec.certDir}/` } })));
+    // WHEN
+    const result = haproxyCheck(cfg);
+    // THEN
+    expectClean(result);
+  });
+
+  test('the check fails when the certificate is missing (it reads the certificate)', () => {
+    // GIVEN
+    const cfg = resolveTokens(renderHaproxyCfg(options({ tls: { certificatePath: `${ec.certDir}/missing.pem` } })));
+    // WHEN
+    const result = haproxyCheck(cfg);
+    // THEN
+    expect(result.status).not.toBe(0);
+    expect(result.output).toContain('[ALERT]');
+  });
+});
+
+interface FullReply {
+  readonly status: number;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly body: string;
+}
+
+/** One request with `Host: www.foobar.com`; HTTPS verifies the server against the test certificate. */
+function request(scheme: 'http' | 'https', port: number, urlPath: string, ca?: string): Promise<FullReply> {
+  return new Promise((resolve, reject) => {
+    const base = { host: '127.0.0.1', port, path: urlPath, agent: false, timeout: 5000, headers: { Host: 'www.foobar.com' } };
+    const onResponse = (res: http.IncomingMessage) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    };
+    const req =
+      scheme === 'https'
+        ? https.get({ ...base, ca, servername: 'www.foobar.com' }, onResponse)
+        : http.get(base, onResponse);
+    req.on('timeout', () => req.destroy(new Error(`${scheme} 127.0.0.1:${port}${urlPath} timed out`)));
+    req.on('error', reject);
+  });
+}
+
+/** Runs a command without blocking the event loop (the node web servers must keep answering), bounded in time. */
+function runAsync(command: string, args: readonly string[], timeoutMs: number, cwd?: string): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    // Own process group, so a timeout can end the command and whatever it started (testssl runs openssl).
+    const child = spawn(command, args, { cwd, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    }, timeoutMs);
+    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      if (timedOut) {
+        reject(new Error(`${command} ${args.join(' ')} did not finish within ${timeoutMs} ms:\n${stdout}${stderr}`));
+      } else {
+        resolve({ status, stdout, stderr, output: `${stdout}${stderr}` });
+      }
+    });
+    child.stdin?.end();
+  });
+}
+
+/** One TLS handshake with `openssl s_client` (then EOF): the handshake's outcome, as openssl printed it. */
+function handshake(port: number, ca: string, extra: readonly string[]): Promise<RunResult> {
+  const openssl = requireTool('openssl', 'openssl');
+  return runAsync(openssl, ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'www.foobar.com', '-CAfile', ca, ...extra], 10_000);
+}
+
+/** The client would offer TLS 1.0/1.1 (OpenSSL 3 clients need security level 0 for them). */
+const OLD_CLIENT = ['-cipher', 'DEFAULT@SECLEVEL=0'];
+
+function expectRefusedProtocol(result: RunResult): void {
+  expect(result.status).not.toBe(0);
+  // The server's alert, not a client-side refusal.
+  expect(result.output).toMatch(/alert protocol version/);
+}
+
+/**
+ * The handshake succeeded with `protocol` and a verified certificate. s_client prints the protocol in its session
+ * block up to TLS 1.2; for TLS 1.3 it prints only the suite, and TLS 1.3 suites exist in TLS 1.3 alone.
+ */
+function expectNegotiated(result: RunResult, protocol: 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3'): void {
+  expect(result.status).toBe(0);
+  expect(result.output).toMatch(
+    protocol === 'TLSv1.3' ? /^New, TLSv1\.3, Cipher is TLS_/m : new RegExp(`^\\s*Protocol\\s*: ${protocol.replace('.', '\\.')}$`, 'm'),
+  );
+  expect(result.output).toContain('Verify return code: 0 (ok)');
+}
+
+describe('HAProxy terminating TLS on loopback', () => {
+  let cert: TestCertificate;
+  let app: Backend;
+  let intermediate: RunningHaproxy | undefined;
+  let modern: RunningHaproxy | undefined;
+  let noWebServer: RunningHaproxy | undefined;
+  let ca: string;
+
+  beforeAll(async () => {
+    cert = makeTestCertificate();
+    ca = fs.readFileSync(cert.cert, 'utf8');
+    app = await startBackend('app');
+    const servers = [{ name: 'app', address: '127.0.0.1', port: app.port }];
+    intermediate = await startHaproxy({ servers, tls: { certificatePath: cert.pem } });
+    modern = await startHaproxy({ servers, tls: { certificatePath: cert.pem, profile: 'modern' } });
+    // A web server that is not there: HAProxy answers 503 itself.
+    const nobody = await freePort();
+    noWebServer = await startHaproxy({ servers: [{ name: 'gone', address: '127.0.0.1', port: nobody }], tls: { certificatePath: cert.pem } });
+  });
+
+  afterAll(async () => {
+    await intermediate?.stop();
+    await modern?.stop();
+    await noWebServer?.stop();
+    await app?.close();
+    cert?.cleanup();
+  });
+
+  test('plain HTTP answers 301 to the same host, path and query over HTTPS, with the headers but no HSTS', async () => {
+    // GIVEN / WHEN
+    const reply = await request('http', intermediate!.frontendPort, '/shop/cart?item=42&q=a%20b');
+    // THEN
+    expect(reply.status).toBe(301);
+    expect(reply.headers.location).toBe('https://www.foobar.com/shop/cart?item=42&q=a%20b');
+    expect(reply.headers).toEqual(expect.objectContaining(SECURITY_HEADERS));
+    expect(reply.headers['strict-transport-security']).toBeUndefined();
+  });
+
+  test('HTTPS serves the application with every security header, and tells it the scheme was https', async () => {
+    // GIVEN / WHEN
+    const reply = await request('https', intermediate!.tlsPort!, '/', ca);
+    // THEN
+    expect(reply.status).toBe(200);
+    expect(reply.headers).toEqual(expect.objectContaining({ ...SECURITY_HEADERS, 'strict-transport-security': HSTS }));
+    expect(JSON.parse(reply.body)).toEqual(expect.objectContaining({ name: 'app', xfp: 'https', xff: '127.0.0.1' }));
+  });
+
+  test('a 503 made by HAProxy itself (no web server up) carries the security headers too', async () => {
+    // GIVEN / WHEN
+    const reply = await request('https', noWebServer!.tlsPort!, '/', ca);
+    // THEN
+    expect(reply.status).toBe(503);
+    expect(reply.body).toContain('No server is available');
+    expect(reply.headers).toEqual(expect.objectContaining({ ...SECURITY_HEADERS, 'strict-transport-security': HSTS }));
+  });
+
+  test('offers HTTP/2 and HTTP/1.1 by ALPN', async () => {
+    // GIVEN / WHEN
+    const h2 = await handshake(intermediate!.tlsPort!, cert.cert, ['-alpn', 'h2,http/1.1']);
+    const h1 = await handshake(intermediate!.tlsPort!, cert.cert, ['-alpn', 'http/1.1']);
+    // THEN
+    expect(h2.output).toContain('ALPN protocol: h2');
+    expect(h1.output).toContain('ALPN protocol: http/1.1');
+  });
+
+  test('intermediate accepts TLS 1.3 and TLS 1.2', async () => {
+    // GIVEN / WHEN
+    const tls13 = await handshake(intermediate!.tlsPort!, cert.cert, ['-tls1_3']);
+    const tls12 = await handshake(intermediate!.tlsPort!, cert.cert, ['-tls1_2']);
+    // THEN
+    expectNegotiated(tls13, 'TLSv1.3');
+    expectNegotiated(tls12, 'TLSv1.2');
+    expect(tls12.output).toMatch(/Cipher is ECDHE-ECDSA-AES128-GCM-SHA256/);
+  });
+
+  test('intermediate refuses TLS 1.1 and TLS 1.0', async () => {
+    // GIVEN / WHEN
+    const tls11 = await handshake(intermediate!.tlsPort!, cert.cert, ['-tls1_1', ...OLD_CLIENT]);
+    const tls10 = await handshake(intermediate!.tlsPort!, cert.cert, ['-tls1', ...OLD_CLIENT]);
+    // THEN
+    expectRefusedProtocol(tls11);
+    expectRefusedProtocol(tls10);
+  });
+
+  test('control: the same TLS 1.1 client gets through when ssl-min-ver is lowered (the refusal above is ours)', async () => {
+    // GIVEN: the rendered file with TLS 1.0 allowed and OpenSSL's security level 0 (which TLS < 1.2 needs)
+    const lowered = await startHaproxy(
+      { servers: [{ name: 'app', address: '127.0.0.1', port: app.port }], tls: { certificatePath: cert.pem } },
+      undefined,
+      (cfg) => {
+        const edited = cfg
+          .replace('ssl-min-ver TLSv1.2', 'ssl-min-ver TLSv1.0')
+          .replace(/^ {4}ssl-default-bind-ciphers .*$/m, '    ssl-default-bind-ciphers DEFAULT:@SECLEVEL=0');
+        expect(edited).toContain('ssl-min-ver TLSv1.0');
+        expect(edited).toContain('DEFAULT:@SECLEVEL=0');
+        return edited;
+      },
+    );
+    try {
+      // WHEN
+      const tls11 = await handshake(lowered.tlsPort!, cert.cert, ['-tls1_1', ...OLD_CLIENT]);
+      // THEN
+      expectNegotiated(tls11, 'TLSv1.1');
+    } finally {
+      await lowered.stop();
+    }
+  });
+
+  test('intermediate refuses TLS 1.2 suites outside the list (CBC)', async () => {
+    // GIVEN / WHEN
+    const cbc = await handshake(intermediate!.tlsPort!, cert.cert, ['-tls1_2', '-cipher', 'ECDHE-ECDSA-AES128-SHA']);
+    const sha256 = await handshake(intermediate!.tlsPort!, cert.cert, ['-tls1_2', '-cipher', 'ECDHE-ECDSA-AES128-SHA256']);
+    // THEN
+    expect([cbc.status, sha256.status]).not.toContain(0);
+    expect(cbc.output).toMatch(/handshake failure/);
+    expect(sha256.output).toMatch(/handshake failure/);
+  });
+
+  test('no TLS 1.2 session tickets are issued', async () => {
+    // GIVEN / WHEN
+    const tls12 = await handshake(intermediate!.tlsPort!, cert.cert, ['-tls1_2']);
+    // THEN
+    expectNegotiated(tls12, 'TLSv1.2');
+    expect(tls12.output).not.toMatch(/TLS session ticket lifetime hint/);
+  });
+
+  test('modern refuses TLS 1.2 and accepts TLS 1.3', async () => {
+    // GIVEN / WHEN
+    const tls12 = await handshake(modern!.tlsPort!, cert.cert, ['-tls1_2']);
+    const tls13 = await handshake(modern!.tlsPort!, cert.cert, ['-tls1_3']);
+    // THEN
+    expectRefusedProtocol(tls12);
+    expectNegotiated(tls13, 'TLSv1.3');
+  });
+
+  test('modern serves the application with every security header', async () => {
+    // GIVEN / WHEN
+    const reply = await request('https', modern!.tlsPort!, '/', ca);
+    // THEN
+    expect(reply.status).toBe(200);
+    expect(reply.headers).toEqual(expect.objectContaining({ ...SECURITY_HEADERS, 'strict-transport-security': HSTS }));
+  });
+
+  test('testssl scans the intermediate listener and its rating is recorded', async () => {
+    // GIVEN: testssl against loopback only (no DNS lookups), trusting the test certificate as a CA
+    const testssl = requireTool('testssl', 'testssl.sh');
+    const tmp = makeTempDir('testssl');
+    try {
+      const json = path.join(tmp.dir, 'testssl.json');
+      // WHEN: bounded (the scan takes about 90 s here)
+      const result = await runAsync(
+        testssl,
+        [
+          '--fast', '--quiet', '--warnings', 'off', '--color', '0', '--nodns', 'none',
+          '--openssl', requireTool('openssl', 'openssl'), '--add-ca', cert.cert, '--jsonfile', json,
+          // The certificate's name, connecting to 127.0.0.1 (--ip: no name lookup).
+          '--ip', '127.0.0.1', `https://www.foobar.com:${intermediate!.tlsPort!}/`,
+        ],
+        240_000,
+        tmp.dir,
+      );
+      // THEN: it ran to the end and judged the listener
+      expect(fs.existsSync(json)).toBe(true);
+      const findings = JSON.parse(fs.readFileSync(json, 'utf8')) as TestsslFinding[];
+      const byId = new Map(findings.map((f) => [f.id, f]));
+      expect(byId.get('scanTime')).toBeDefined();
+      expect(byId.get('TLS1')?.finding).toMatch(/not offered/);
+      expect(byId.get('TLS1_1')?.finding).toMatch(/not offered/);
+      expect(byId.get('TLS1_2')?.finding).toMatch(/^offered/);
+      expect(byId.get('TLS1_3')?.finding).toMatch(/^offered/);
+      const rating = testsslRating(findings);
+      expect(rating).toMatch(/\S/);
+      process.stdout.write(`testssl (127.0.0.1:${intermediate!.tlsPort}, intermediate): ${rating}\n`);
+      expect(result.output).toContain('Done');
+    } finally {
+      tmp.cleanup();
+    }
+  }, 300_000);
+});
+
+interface TestsslFinding {
+  readonly id: string;
+  readonly severity: string;
+  readonly finding: string;
+}
+
+const SEVERITIES = ['OK', 'INFO', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'];
+
+/**
+ * testssl's overall grade (`overall_grade`, testssl 3.1 and later). Debian 12's testssl 3.0.8 predates the rating,
+ * so then the summary is the worst severity it gave, the count per severity and every finding rated LOW or worse.
+ * WARN findings are about the scan itself (checks the local openssl cannot do) and are listed apart.
+ */
+function testsslRating(findings: readonly TestsslFinding[]): string {
+  const grade = findings.find((f) => f.id === 'overall_grade');
+  if (grade) {
+    return `overall grade ${grade.finding}`;
+  }
+  const rank = (f: TestsslFinding) => SEVERITIES.indexOf(f.severity);
+  const worst = Math.max(...findings.map(rank));
+  const counts = SEVERITIES.map((s) => `${s} ${findings.filter((f) => f.severity === s).length}`).join(', ');
+  const notable = findings.filter((f) => rank(f) >= SEVERITIES.indexOf('LOW')).map((f) => `${f.id} ${f.severity} (${f.finding})`);
+  const scanWarnings = findings.filter((f) => f.severity === 'WARN').map((f) => `${f.id} (${f.finding})`);
+  return (
+    `no overall grade in this testssl version; worst severity ${SEVERITIES[worst]} [${counts}]; ` +
+    `LOW or worse: ${notable.join(', ') || 'none'}; scan warnings: ${scanWarnings.join(', ') || 'none'}`
+  );
+}
+
+// ---- keepalived's health endpoint (HaproxyPair) ----------------------------------------------------------------
+
+describe('lbHealth: a loopback monitor endpoint for keepalived', () => {
+  test('renders a monitor-uri frontend on 127.0.0.1 that fails when no web server is up', () => {
+    const text = renderHaproxyCfg(options({ lbHealth: { port: 8405, path: '/tierform-lb-health' } }));
+    expect(text).toContain('frontend lb_health\n    bind 127.0.0.1:8405\n    monitor-uri /tierform-lb-health\n    monitor fail if { nbsrv(web) lt 1 }');
+  });
+
+  test('without lbHealth nothing is rendered', () => {
+    expect(renderHaproxyCfg(options({}))).not.toContain('lb_health');
+  });
+
+  test('haproxy -c accepts it without warnings', () => {
+    const servers = [{ name: 'web-0', address: '10.20.0.5', port: 80 }];
+    expectClean(haproxyCheck(renderHaproxyCfg(options({ servers, lbHealth: { port: 8405, path: '/tierform-lb-health' } }))));
+  });
+
+  test('answers 200 while a server is up and 503 once none is', async () => {
+    // GIVEN one backend behind HAProxy with the health endpoint
+    const backend = await startBackend('only');
+    const healthPort = await freePort();
+    const running = await startHaproxy({
+      balance: 'roundrobin',
+      servers: [{ name: 'only', address: '127.0.0.1', port: backend.port }],
+      lbHealth: { port: healthPort, path: '/tierform-lb-health' },
+    });
+    try {
+      // THEN healthy while the server is up (bounded wait for its first checks)
+      let status = 0;
+      const upBy = Date.now() + 5000;
+      while (status !== 200 && Date.now() < upBy) {
+        status = (await get(healthPort, '/tierform-lb-health')).status;
+        await sleep(50);
+      }
+      expect(status).toBe(200);
+      // WHEN the only server fails its health check
+      backend.healthy = false;
+      const downBy = Date.now() + 6000;
+      while (status !== 503 && Date.now() < downBy) {
+        status = (await get(healthPort, '/tierform-lb-health')).status;
+        await sleep(100);
+      }
+      // THEN keepalived would see HAProxy as unable to serve
+      expect(status).toBe(503);
+    } finally {
+      await running.stop();
+      await backend.close();
+    }
   });
 });
