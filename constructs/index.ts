@@ -4,6 +4,7 @@ export * from './balance';
 export * from './connections';
 export * from './dns';
 export * from './haproxy-load-balancer';
+export * from './haproxy-pair';
 export * from './mysql-engine';
 export * from './outbound-policy';
 export * from './port';

@@ -1,0 +1,146 @@
+import { ReservedIp } from '@cdktf/provider-digitalocean/lib/reserved-ip';
+import { TerraformOutput, TerraformVariable, Token } from 'cdktf';
+import { Construct } from 'constructs';
+import { applyAdminAccess } from '../lib/admin-access';
+import { Messages, scopeError } from '../lib/errors';
+import { CloudConfigFragment } from '../lib/render/cloud-config';
+import { haproxyFragment } from '../lib/roles/haproxy';
+import { LB_HEALTH_PATH, LB_HEALTH_PORT, VRRP_TUNNEL_UDP_PORT, keepalivedFragment } from '../lib/roles/keepalived';
+import { checkSecret } from '../lib/secrets';
+import { checkInteger, checkName } from '../lib/validate';
+import { Connections, IConnectable, Peer } from './connections';
+import { Dns } from './dns';
+import { Port } from './port';
+import { RoleFirewall } from './role-firewall';
+import { DropletOptions, TierDroplet } from './tier-droplet';
+import { Vpc } from './vpc';
+import type { IHttpBackend } from './web-tier';
+import { HaproxyBalancingProps, ResolvedHaproxy, backendServers, resolveHaproxy } from './_haproxy-options';
+
+export interface HaproxyPairProps extends DropletOptions, HaproxyBalancingProps {
+  readonly vpc: Vpc;
+  /** Prefix of the two droplets and the role tag, e.g. 'foobar-lb' → foobar-lb-0, foobar-lb-1. */
+  readonly name: string;
+  /**
+   * The DNS zone where each node's VPC address gets a name (`<name>-<i>.internal.<zone>`): the nodes find
+   * each other by name at boot, because each droplet's user_data cannot hold the other's address (a
+   * Terraform dependency cycle).
+   */
+  readonly dns: Dns;
+  /**
+   * DigitalOcean API token used by the master to assign the reserved IP to itself: a sensitive variable's
+   * value (a token with write access to reserved IPs). Literals are refused.
+   * @default - a new sensitive variable `<path>_ApiToken`
+   */
+  readonly apiToken?: string;
+  /** VRRP virtual router id, unique among VRRP groups sharing the tunnel network. @default 51 */
+  readonly virtualRouterId?: number;
+}
+
+/**
+ * Two HAProxy droplets sharing a DigitalOcean reserved IP (stage 3, seed 004 phase 4). keepalived decides
+ * which one is master; the master assigns the reserved IP to itself through the DigitalOcean API.
+ *
+ * - VRRP between the nodes runs unicast inside a VXLAN tunnel over the VPC (udp/4789): Cloud Firewalls drop
+ *   IP protocol 112, so plain VRRP would leave both nodes master. The firewall admits udp/4789 only from the
+ *   pair's own tag.
+ * - keepalived tracks HAProxy's own health (`monitor-uri` on loopback, failing when no backend is up).
+ * - Terraform assigns the reserved IP to node 0 at creation and then ignores the assignment
+ *   (`lifecycle.ignore_changes = [droplet_id]`), so an apply never moves it back after a failover.
+ */
+export class HaproxyPair extends Construct implements IConnectable {
+  public readonly connections: Connections;
+  public readonly firewall: RoleFirewall;
+  public readonly nodes: TierDroplet[] = [];
+  public readonly reservedIp: ReservedIp;
+  private readonly backends: IHttpBackend[] = [];
+  private readonly haproxy: ResolvedHaproxy;
+
+  constructor(scope: Construct, id: string, props: HaproxyPairProps) {
+    super(scope, id);
+    checkName(this, 'name', props.name);
+    this.haproxy = resolveHaproxy(this, props);
+    const virtualRouterId = checkInteger(this, 'virtualRouterId', props.virtualRouterId ?? 51, 1, 255);
+    checkSecret(this, 'apiToken', props.apiToken);
+    const apiToken = props.apiToken ?? failoverTokenVariable(this).stringValue;
+
+    this.firewall = new RoleFirewall(this, 'Firewall', { name: props.name });
+    this.connections = this.firewall.connections;
+    this.connections.allowFrom(Peer.anywhere(), Port.tcp(80), 'public HTTP');
+    this.connections.allowInternally(Port.udp(VRRP_TUNNEL_UDP_PORT), 'VRRP inside VXLAN between the pair');
+    applyAdminAccess(this, this.connections, props);
+
+    const peerName = (i: number): string => `${props.name}-${i}.internal`;
+    for (const i of [0, 1] as const) {
+      const node = new TierDroplet(this, `Node${i}`, { ...props, name: `${props.name}-${i}`, vpc: props.vpc, role: this.firewall });
+      this.nodes.push(node);
+    }
+    // Both nodes exist: the reserved IP starts on node 0; failovers move it, Terraform never moves it back.
+    this.reservedIp = new ReservedIp(this, 'ReservedIp', {
+      region: props.vpc.region,
+      dropletId: Token.asNumber(this.nodes[0].resource.id),
+      lifecycle: { ignoreChanges: ['droplet_id'] },
+    });
+    this.nodes.forEach((node, i) => {
+      props.dns.addRecord(`${props.name.replace(/[^a-z0-9]/gi, '_')}_Node${i}`, peerName(i), node.privateIpv4, 60);
+      node.addRole(() => this.haproxyFragment());
+      node.addRole(
+        keepalivedFragment({
+          nodeIndex: i as 0 | 1,
+          routerId: `${props.name}-${i}`,
+          reservedIp: this.reservedIp.ipAddress,
+          peerDnsName: props.dns.fqdn(peerName(1 - i)),
+          apiToken,
+          virtualRouterId,
+        }),
+      );
+    });
+    for (const backend of props.backends ?? []) this.addBackend(backend);
+    this.node.addValidation({
+      validate: () => (this.backends.length === 0 ? [scopeError(this, `HaproxyPair ${Messages.noBackends}`).message] : []),
+    });
+
+    new TerraformOutput(this, 'ReservedIpv4', { value: this.reservedIp.ipAddress, description: 'The reserved IP in front of the pair' });
+    new TerraformOutput(this, 'NodePublicIpv4', { value: this.nodes.map((n) => n.publicIpv4), description: 'Public addresses of the two nodes' });
+    new TerraformOutput(this, 'NodePrivateIpv4', { value: this.nodes.map((n) => n.privateIpv4), description: 'VPC addresses (stats on :8404)' });
+  }
+
+  /** The address clients use: point DNS here. */
+  public get reservedIpv4(): string {
+    return this.reservedIp.ipAddress;
+  }
+
+  /** Sends traffic to `backend` and lets both nodes in through the backend's firewall. */
+  public addBackend(backend: IHttpBackend): this {
+    if (this.backends.includes(backend)) return this;
+    this.backends.push(backend);
+    for (const node of this.nodes) node.invalidateUserData();
+    backend.connections.allowFrom(this, Port.tcp(backend.httpPort), 'load balancer pair to web');
+    return this;
+  }
+
+  private haproxyFragment(): CloudConfigFragment {
+    if (this.backends.length === 0) return {};
+    return haproxyFragment({
+      ...this.haproxy,
+      servers: backendServers(this, this.backends),
+      healthCheckPath: this.backends[0].healthCheckPath,
+      lbHealth: { port: LB_HEALTH_PORT, path: LB_HEALTH_PATH },
+    });
+  }
+}
+
+/** The failover token: sensitive, validated as a DigitalOcean personal access token. */
+function failoverTokenVariable(scope: Construct): TerraformVariable {
+  const v = new TerraformVariable(scope, 'ApiToken', {
+    type: 'string',
+    sensitive: true,
+    nullable: false,
+    description: 'DigitalOcean API token the HAProxy pair uses to move its reserved IP (scope: reserved IPs)',
+  });
+  v.addValidation({
+    condition: `\${can(regex("^do[op]_v1_[0-9a-f]{64}$", var.${v.friendlyUniqueId}))}`,
+    errorMessage: 'The failover token must be a DigitalOcean API token (dop_v1_ followed by 64 hex digits).',
+  });
+  return v;
+}
