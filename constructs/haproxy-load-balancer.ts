@@ -8,6 +8,7 @@ import { haproxyFragment } from '../lib/roles/haproxy';
 import { checkInteger, checkName, isToken } from '../lib/validate';
 import { Balance } from './balance';
 import { Connections, IConnectable, Peer } from './connections';
+import type { ExporterKind, IMonitorable } from './monitoring-agent';
 import { Port } from './port';
 import { RoleFirewall } from './role-firewall';
 import { DropletOptions, TierDroplet } from './tier-droplet';
@@ -44,16 +45,20 @@ export const HAPROXY_STATS_PORT = 8404;
  * server, stats and metrics only on the VPC address. It is a single point of failure by design; stage 3's
  * HaproxyPair removes it.
  */
-export class HaproxyLoadBalancer extends Construct implements IConnectable {
+export class HaproxyLoadBalancer extends Construct implements IConnectable, IMonitorable {
   public readonly connections: Connections;
   public readonly droplet: TierDroplet;
   public readonly firewall: RoleFirewall;
   public readonly balance: Balance;
+  /** The load balancer's name (droplet, tag and firewall). */
+  public readonly roleName: string;
+  /** Monitored: HAProxy's built-in Prometheus endpoint on the stats listener (VPC address, port 8404). */
+  public readonly exporters: readonly ExporterKind[] = ['haproxy'];
   private readonly backends: IHttpBackend[] = [];
 
   constructor(scope: Construct, id: string, props: HaproxyLoadBalancerProps) {
     super(scope, id);
-    checkName(this, 'name', props.name);
+    this.roleName = checkName(this, 'name', props.name);
     this.balance = props.balance ?? Balance.roundRobin();
     const interval = checkInteger(this, 'checkIntervalSeconds', props.checkIntervalSeconds ?? 2, 1, 300);
     const fall = checkInteger(this, 'fall', props.fall ?? 3, 1, 100);
@@ -103,6 +108,10 @@ export class HaproxyLoadBalancer extends Construct implements IConnectable {
 
   public get publicIpv4(): string {
     return this.droplet.publicIpv4;
+  }
+
+  public get monitoredDroplets(): readonly TierDroplet[] {
+    return [this.droplet];
   }
 
   private fragment(): CloudConfigFragment {

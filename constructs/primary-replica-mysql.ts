@@ -8,6 +8,7 @@ import { mysqlFragment } from '../lib/roles/mysql';
 import { checkSecret, passwordVariable } from '../lib/secrets';
 import { checkInteger, checkName, isToken } from '../lib/validate';
 import { Connections, IConnectable } from './connections';
+import type { ExporterKind, IMonitorable, MysqlMonitoring } from './monitoring-agent';
 import { MysqlEngine } from './mysql-engine';
 import { Port } from './port';
 import { RoleFirewall } from './role-firewall';
@@ -69,7 +70,7 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
  *   const db = new PrimaryReplicaMysql(this, 'Db', { vpc, name: 'foobar-db', sshKeys });
  *   db.connections.allowFrom(web, Port.tcp(3306)); // WebTier does this itself when given `database: db`
  */
-export class PrimaryReplicaMysql extends Construct implements IMysqlDatabase {
+export class PrimaryReplicaMysql extends Construct implements IMysqlDatabase, IMonitorable {
   public readonly connections: Connections;
   public readonly firewall: RoleFirewall;
   public readonly primary: TierDroplet;
@@ -81,10 +82,14 @@ export class PrimaryReplicaMysql extends Construct implements IMysqlDatabase {
   public readonly appUser: string;
   public readonly appPassword: string;
   public readonly replicationPassword: string;
+  /** Prefix of the nodes' names, and the role's tag and firewall name. */
+  public readonly roleName: string;
+  /** Monitored: mysqld_exporter on every node (account created by the primary's setup). */
+  public readonly exporters: readonly ExporterKind[] = ['mysqld'];
 
   constructor(scope: Construct, id: string, props: PrimaryReplicaMysqlProps) {
     super(scope, id);
-    checkName(this, 'name', props.name);
+    this.roleName = checkName(this, 'name', props.name);
     const replicaCount = checkInteger(this, 'replicas', props.replicas ?? 1, 0, 10);
     const volumeSizeGb = checkInteger(this, 'volumeSizeGb', props.volumeSizeGb ?? 20, 1, 16384);
     const maxConnections = checkInteger(this, 'maxConnections', props.maxConnections ?? 200, 10, 100000);
@@ -159,6 +164,14 @@ export class PrimaryReplicaMysql extends Construct implements IMysqlDatabase {
       value: this.replicas.map((r) => r.privateIpv4),
       description: 'VPC addresses of the read replicas',
     });
+  }
+
+  public get monitoredDroplets(): readonly TierDroplet[] {
+    return [this.primary, ...this.replicas];
+  }
+
+  public get mysqlMonitoring(): MysqlMonitoring {
+    return { flavor: this.engine.flavor, primary: this.primary };
   }
 
   public get writerHost(): string {

@@ -10,6 +10,7 @@ import { checkSecret, passwordVariable } from '../lib/secrets';
 import { checkInteger, checkName, isToken } from '../lib/validate';
 import { AppSource } from './app-source';
 import { Connections, IConnectable, Peer } from './connections';
+import type { ExporterKind, IMonitorable, MysqlMonitoring } from './monitoring-agent';
 import { MysqlEngine } from './mysql-engine';
 import { Port } from './port';
 import { RoleFirewall } from './role-firewall';
@@ -46,18 +47,23 @@ const LOOPBACK_ENV_FILE = '/etc/tierform/mysql-loopback.env';
  * 127.0.0.1 with its data on a volume. Every component is a single point of failure; the stage 1 constructs
  * split them.
  */
-export class SingleServer extends Construct implements IConnectable {
+export class SingleServer extends Construct implements IConnectable, IMonitorable {
   public readonly connections: Connections;
   public readonly droplet: TierDroplet;
   public readonly firewall: RoleFirewall;
   public readonly volume: Volume;
   public readonly appPassword: string;
+  public readonly engine: MysqlEngine;
+  /** The server's name (droplet, tag and firewall). */
+  public readonly roleName: string;
+  /** Monitored: nginx (stub_status and its exporter) and MySQL (mysqld_exporter). */
+  public readonly exporters: readonly ExporterKind[] = ['nginx', 'mysqld'];
 
   constructor(scope: Construct, id: string, props: SingleServerProps) {
     super(scope, id);
-    checkName(this, 'name', props.name);
+    this.roleName = checkName(this, 'name', props.name);
     const code = (props.app ?? AppSource.sample()).bind(this, 'app');
-    const engine = props.engine ?? MysqlEngine.mysql8_0();
+    const engine = (this.engine = props.engine ?? MysqlEngine.mysql8_0());
     const databaseName = props.databaseName ?? 'app';
     const appUser = props.appUser ?? 'app';
     for (const [prop, value] of [['databaseName', databaseName], ['appUser', appUser]] as const) {
@@ -127,5 +133,13 @@ export class SingleServer extends Construct implements IConnectable {
 
   public get publicIpv4(): string {
     return this.droplet.publicIpv4;
+  }
+
+  public get monitoredDroplets(): readonly TierDroplet[] {
+    return [this.droplet];
+  }
+
+  public get mysqlMonitoring(): MysqlMonitoring {
+    return { flavor: this.engine.flavor, primary: this.droplet };
   }
 }

@@ -7,6 +7,7 @@ import { checkInteger, checkName, checkSize } from '../lib/validate';
 import { AppSource } from './app-source';
 import { Connections, IConnectable } from './connections';
 import { Port } from './port';
+import type { ExporterKind, IMonitorable } from './monitoring-agent';
 import type { IMysqlDatabase } from './primary-replica-mysql';
 import { RoleFirewall } from './role-firewall';
 import { DropletOptions, TierDroplet } from './tier-droplet';
@@ -45,16 +46,20 @@ export interface WebTierProps extends DropletOptions, WebServerProps {
  *
  *   const web = new WebTier(this, 'Web', { vpc, name: 'foobar-web', sshKeys, database: db });
  */
-export class WebTier extends Construct implements IHttpBackend {
+export class WebTier extends Construct implements IHttpBackend, IMonitorable {
   public readonly connections: Connections;
   public readonly droplets: TierDroplet[] = [];
   public readonly firewall: RoleFirewall;
   public readonly httpPort = 80;
   public readonly healthCheckPath = '/health';
+  /** The tier's name (tag and firewall). */
+  public readonly roleName: string;
+  /** Monitored: nginx (stub_status on loopback, read by the nginx exporter). */
+  public readonly exporters: readonly ExporterKind[] = ['nginx'];
 
   constructor(scope: Construct, id: string, props: WebTierProps) {
     super(scope, id);
-    checkName(this, 'name', props.name);
+    this.roleName = checkName(this, 'name', props.name);
     const count = checkInteger(this, 'count', props.count ?? 2, 1, 1000);
     const code = (props.app ?? AppSource.sample()).bind(this, 'app');
     this.firewall = new RoleFirewall(this, 'Firewall', { name: props.name });
@@ -103,6 +108,10 @@ export class WebTier extends Construct implements IHttpBackend {
       value: this.droplets.map((d) => d.publicIpv4),
       description: `Public addresses of ${props.name} (firewalled: HTTP only from the load balancer)`,
     });
+  }
+
+  public get monitoredDroplets(): readonly TierDroplet[] {
+    return this.droplets;
   }
 
   public get httpServers(): { name: string; address: string }[] {

@@ -56,4 +56,16 @@ export const Messages = {
   noBackends: "has no backends: call addBackend(webTier) or pass 'backends' in the props.",
   gitUrl: "Pass an https:// git URL (e.g. 'https://github.com/you/app.git'); ssh URLs need a deploy key, which tierform does not manage yet.",
   wsgiModule: "Pass 'module:callable' with Python identifiers, e.g. 'app:app' or 'myproject.wsgi:application'.",
+  emailInvalid: "Pass e-mail addresses such as 'ops@foobar.com' (DigitalOcean only notifies addresses verified in your account).",
+  alertEmailsMissing:
+    "DigitalOcean alerts and uptime alerts need someone to notify: list e-mail addresses verified in your DigitalOcean account in 'alertEmails', or set 'digitalOceanAlerts: false' and omit 'uptimeUrl'.",
+  uptimeUrl: "Pass the site's public URL with its scheme, e.g. 'https://www.foobar.com/' (DigitalOcean checks http and https URLs).",
+  alertWindow: 'DigitalOcean alert windows are 5, 10, 30 or 60 minutes.',
+  uptimePeriod: 'DigitalOcean uptime alert periods are 2, 3, 5, 10, 15, 30 or 60 minutes.',
+  uptimeRegions: (known: readonly string[]) => `Pass one or more of ${known.map((r) => `'${r}'`).join(', ')}.`,
+  nothingWatched: "watches nothing: call watch(role) or pass 'roles' in the props.",
+  mysqlMonitoringMissing: "A role with the 'mysqld' exporter must expose 'mysqlMonitoring' (its engine and primary droplet).",
+  ignoredWithoutAlerts: (prop: string) => `'${prop}' is ignored: 'digitalOceanAlerts' is false.`,
+  watchedAgain: (role: string) => `${role} is already watched: the second watch() is ignored.`,
+  watchedTwice: (other: string) => `is already watched by ${other}: a role has one monitoring server (its exporters and firewall rules would be added twice).`,
 } as const;

@@ -13,13 +13,24 @@ import { Messages, propError } from './errors';
 /** Characters allowed in passwords: safe inside SQL single quotes and shell without escaping. */
 const PASSWORD_PATTERN = '^[-A-Za-z0-9_.~+=@#^*:,!?/]{16,128}$';
 
-/** A sensitive string variable whose value must be a 16..128 character password of safe characters. */
-export function passwordVariable(scope: Construct, id: string, description: string): TerraformVariable {
+/** A password set narrower than the default one (e.g. for a consumer that cannot take `#` or `?`). */
+export interface PasswordCharset {
+  /** Terraform regex of the whole value, anchored, e.g. `^[-A-Za-z0-9_]{16,128}$` (no `"` or `\\`). */
+  readonly pattern: string;
+  /** The allowed characters in words, for the validation message. */
+  readonly characters: string;
+}
+
+/**
+ * A sensitive string variable whose value must be a 16..128 character password of safe characters (or of
+ * `charset`, when given).
+ */
+export function passwordVariable(scope: Construct, id: string, description: string, charset?: PasswordCharset): TerraformVariable {
   const variable = new TerraformVariable(scope, id, { type: 'string', sensitive: true, nullable: false, description });
   const ref = `var.${variable.friendlyUniqueId}`;
   variable.addValidation({
-    condition: `\${can(regex("${PASSWORD_PATTERN}", ${ref}))}`,
-    errorMessage: `${id} must be 16 to 128 characters of letters, digits and - _ . ~ + = @ # ^ * : , ! ? / (e.g. openssl rand -base64 24).`,
+    condition: `\${can(regex("${charset?.pattern ?? PASSWORD_PATTERN}", ${ref}))}`,
+    errorMessage: `${id} must be 16 to 128 characters of ${charset?.characters ?? 'letters, digits and - _ . ~ + = @ # ^ * : , ! ? /'} (e.g. openssl rand -base64 24).`,
   });
   return variable;
 }

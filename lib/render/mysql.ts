@@ -44,6 +44,11 @@ export const MYSQLD_CONF_FILE = '60-tierform.cnf';
  * the package's own file (`mysqld.cnf` / `50-server.cnf`, which bind 127.0.0.1), so its values win.
  */
 export const MYSQLD_BIND_CONF_FILE = '61-tierform-bind.cnf';
+/**
+ * Directory of the primary setup script's hooks: every executable `*.sh` there runs after the script's own
+ * statements (other roles' accounts, e.g. the monitoring role's exporter account; see `renderPrimarySetupScript`).
+ */
+export const MYSQL_SETUP_HOOKS_DIR = '/etc/tierform/mysql-setup.d';
 
 const FACTS: Readonly<Record<MysqlFlavor, MysqlFlavorFacts>> = {
   'mysql-8.0': {
@@ -296,6 +301,12 @@ export interface PrimarySetupScriptOptions extends SetupScriptCommon {
   readonly replicationUser?: string;
   /** The VPC's IPv4 range, e.g. `10.20.0.0/16` (a concrete value: it becomes the accounts' host part). */
   readonly vpcCidr: string;
+  /**
+   * Directory of hooks run after the script's own statements (overridable at run time with
+   * `TIERFORM_MYSQL_HOOKS_DIR`).
+   * @default '/etc/tierform/mysql-setup.d'
+   */
+  readonly hooksDir?: string;
 }
 
 /**
@@ -310,6 +321,13 @@ export interface PrimarySetupScriptOptions extends SetupScriptCommon {
  * be a wildcard. On MySQL both accounts use the default caching_sha2_password: mysql_native_password is
  * deprecated in 8.0 and off by default in 8.4, so the replica fetches the RSA key (GET_SOURCE_PUBLIC_KEY=1)
  * and uses TLS instead.
+ *
+ * Hooks: then every executable `<hooksDir>/*.sh` runs, one after the other in byte order of their names (C
+ * collation, whatever the droplet's locale), with `TIERFORM_MYSQL` (the client command and its arguments: root
+ * over the unix socket) and `TIERFORM_PRIVATE_IP` in their environment. The first hook that fails fails the
+ * script (and so `tierform-mysql-setup.service`), naming the hook and its exit status; a `*.sh` that is not
+ * executable is skipped with a log line. Hooks run on every boot, so they must be idempotent; their statements
+ * are binary-logged like the script's own, so replicas get their effects too.
  */
 export function renderPrimarySetupScript(o: PrimarySetupScriptOptions): string {
   const facts = flavorFacts(o.flavor);
@@ -338,6 +356,25 @@ CREATE DATABASE IF NOT EXISTS \\\`${database}\\\`;
 ${accountSql(mysql, appAccount, 'APP_PASSWORD')}
 GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, DROP, REFERENCES ON \\\`${grantDb}\\\`.* TO ${appAccount};
 ${replAccount ? `${accountSql(mysql, replAccount, 'REPLICATION_PASSWORD')}\nGRANT REPLICATION SLAVE ON *.* TO ${replAccount};\n` : ''}SQL
+
+# Hooks of other roles (e.g. the monitoring role's exporter account), in name order; the first failure is fatal.
+readonly HOOKS_DIR="\${TIERFORM_MYSQL_HOOKS_DIR:-${absPath('hooksDir', o.hooksDir ?? MYSQL_SETUP_HOOKS_DIR)}}"
+run_hooks() {
+  local LC_ALL=C hook status
+  [[ -d $HOOKS_DIR ]] || return 0
+  for hook in "$HOOKS_DIR"/*.sh; do
+    [[ -e $hook ]] || continue
+    if [[ ! -f $hook || ! -x $hook ]]; then
+      log "skipping $hook: not an executable file"
+      continue
+    fi
+    log "running hook $hook"
+    status=0
+    TIERFORM_MYSQL="\${MYSQL_CMD[*]}" TIERFORM_PRIVATE_IP="$TIERFORM_PRIVATE_IP" "$hook" || status=$?
+    ((status == 0)) || die "hook $hook failed with exit status $status"
+  done
+}
+run_hooks
 log "primary ready (${facts.serviceName} on \${TIERFORM_PRIVATE_IP}:3306)"
 `;
 }
@@ -502,7 +539,7 @@ function scriptPrelude(o: SetupScriptCommon, tag: 'primary' | 'replica', what: s
   return `#!/usr/bin/env bash
 # Managed by tierform: sets up the ${facts.serviceName} ${what}. Runs on every boot; idempotent.
 # Overrides for labs and tests: TIERFORM_MYSQL, TIERFORM_MYSQLADMIN (command and arguments),
-# TIERFORM_RESTART_CMD, TIERFORM_CONF_DIR.
+# TIERFORM_RESTART_CMD, TIERFORM_CONF_DIR${tag === 'primary' ? ', TIERFORM_MYSQL_HOOKS_DIR' : ''}.
 set -euo pipefail
 
 readonly LOG_TAG='tierform-mysql-${tag}'

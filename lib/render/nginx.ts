@@ -8,8 +8,13 @@
  * The file is self-contained on purpose: it does not include `sites-enabled/` (the package's default site also
  * claims `default_server` on port 80) nor `modules-enabled/` (every directive used is compiled into Debian's and
  * Ubuntu's nginx). Only directives valid on nginx 1.22 (Debian 12, where it is checked) and 1.24 (Ubuntu 24.04)
- * are used.
+ * are used. The one include of ours is `/etc/nginx/tierform.d/*.conf` at the end of `http { }`: blocks other
+ * tierform roles add to a web droplet (the monitoring role's loopback stub_status server). A pattern that matches
+ * no file is not an error for nginx, so a droplet without such roles needs nothing there.
  */
+
+/** Directory whose `*.conf` files nginx.conf includes inside `http { }` (other roles' server blocks). */
+export const NGINX_INCLUDE_DIR = '/etc/nginx/tierform.d';
 
 /** How nginx spreads requests over the upstream servers. */
 export type NginxBalance = 'round-robin' | 'least-conn' | 'ip-hash';
@@ -57,6 +62,11 @@ export interface NginxConfOptions {
    * @default - no `/static/` location: every path is proxied
    */
   readonly staticRoot?: string;
+  /**
+   * Directory whose `*.conf` files are included at the end of `http { }` (absolute, no spaces or `;`).
+   * @default '/etc/nginx/tierform.d'
+   */
+  readonly includeDir?: string;
 }
 
 /** Name of the upstream block and of the rate limiting zone. */
@@ -70,6 +80,10 @@ export function renderNginxConf(options: NginxConfOptions): string {
   }
   if (options.upstreamServers.length === 0) {
     throw new Error('renderNginxConf: upstreamServers must not be empty');
+  }
+  const includeDir = options.includeDir ?? NGINX_INCLUDE_DIR;
+  if (!/^\/[A-Za-z0-9._/-]*$/.test(includeDir)) {
+    throw new Error(`renderNginxConf: includeDir must be an absolute path of letters, digits, '.', '_', '-' and '/', got '${includeDir}'`);
   }
   const trusted = options.realIpFromCidrs.length > 0;
   const isCatchAll = options.serverNames.includes('_');
@@ -221,6 +235,9 @@ export function renderNginxConf(options: NginxConfOptions): string {
     '            proxy_busy_buffers_size 16k;',
     '        }',
     '    }',
+    '',
+    '    # Server blocks other tierform roles add (e.g. the monitoring role\'s stub_status); none is fine.',
+    `    include ${includeDir.replace(/\/+$/, '')}/*.conf;`,
     '}',
     '',
   );

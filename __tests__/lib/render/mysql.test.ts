@@ -15,6 +15,7 @@ import {
   renderPrimarySetupScript,
   renderReplicaSetupScript,
 } from '../../../lib/render/mysql';
+import { renderMysqldExporterAccountHook } from '../../../lib/roles/monitoring';
 import { makeTempDir, requireTool, run, RunResult, writeFile } from '../../helpers/tools';
 
 const FLAVORS: readonly MysqlFlavor[] = ['mysql-8.0', 'mariadb-10.11'];
@@ -211,6 +212,22 @@ describe('setup scripts (text)', () => {
     expect(script).toContain("'app'@'10.20.0.0/255.255.0.0'");
   });
 
+  it('runs the hook directory after its own statements, sorted bytewise, on the primary only', () => {
+    // GIVEN / WHEN
+    const primary = renderPrimarySetupScript(primaryOptions());
+    // THEN
+    expect(primary).toContain('readonly HOOKS_DIR="${TIERFORM_MYSQL_HOOKS_DIR:-/etc/tierform/mysql-setup.d}"');
+    expect(primary).toContain('  local LC_ALL=C hook status\n');
+    expect(primary.indexOf('run_hooks\n')).toBeGreaterThan(primary.lastIndexOf('SQL\n'));
+    expect(renderReplicaSetupScript(replicaOptions())).not.toContain('HOOKS_DIR');
+  });
+
+  it('throws if the hook directory is not an absolute path', () => {
+    expect(() => renderPrimarySetupScript(primaryOptions({ hooksDir: 'hooks' }))).toThrow(
+      "hooksDir must be an absolute path of letters, digits, '.', '_', '-' and '/', got 'hooks'",
+    );
+  });
+
   it('throws if appUser and replicationUser are the same', () => {
     expect(() => renderPrimarySetupScript(primaryOptions({ replicationUser: 'app' }))).toThrow("appUser and replicationUser must differ, both are 'app'");
   });
@@ -396,6 +413,8 @@ interface Instance {
 const APP_PASSWORD = 'app#Pw"$(id)`id`;%{x}&|<>!~';
 const APP_PASSWORD_2 = 'rotated#2"$HOME;^*';
 const REPL_PASSWORD = 're#pl"$PATH;&*()=+';
+// The exporter's set is narrower (no # ? ; for mysqld_exporter's config parser): lib/roles/monitoring.ts.
+const EXPORTER_PASSWORD = 'exp-Pw.~+=@^*:,!/_42x';
 
 
 describe('end to end on MariaDB 10.11', () => {
@@ -405,6 +424,7 @@ describe('end to end on MariaDB 10.11', () => {
   let primary: Instance;
   let replica: Instance;
   let netEnv: string;
+  let hooksDir: string;
   let mariadb: string;
   let mariadbAdmin: string;
 
@@ -494,7 +514,7 @@ ${requireTool('mariadbd', 'mariadb-server')} --defaults-file=${top} </dev/null >
       flavor, database: 'tierform_app', appUser: 'app', replicationUser: 'repl', vpcCidr: '127.0.0.0/8',
       secretsFile: writeSecrets(appPassword), netEnvFile: netEnv, serverWaitSeconds: 30,
     }), 0o755);
-    const result = run('bash', [script], { env: scriptEnv(primary) });
+    const result = run('bash', [script], { env: scriptEnv(primary, { TIERFORM_MYSQL_HOOKS_DIR: hooksDir }) });
     trackPid(primary);
     return result;
   }
@@ -547,6 +567,8 @@ ${requireTool('mariadbd', 'mariadb-server')} --defaults-file=${top} </dev/null >
     tmp = makeTempDir('mysql-e2e');
     netEnv = writeFile(tmp.dir, 'net.env', 'TIERFORM_PRIVATE_IP=127.0.0.1\nTIERFORM_PUBLIC_IP=127.0.0.1\n');
     writeSecrets(APP_PASSWORD);
+    hooksDir = path.join(tmp.dir, 'mysql-setup.d');
+    fs.mkdirSync(hooksDir);
     primary = createInstance('primary', await freePort(), 1, 'primary');
     replica = createInstance('replica', await freePort(), 2, 'replica');
     for (const inst of [primary, replica]) {
@@ -667,6 +689,81 @@ ${requireTool('mariadbd', 'mariadb-server')} --defaults-file=${top} </dev/null >
       await sleep(50);
     }
     expectOk(tcpSql(replica, 'app', APP_PASSWORD_2, 'SELECT 1'));
+  });
+
+  it('runs executable hooks after its statements, in name order, with the client command; skips the rest', () => {
+    // GIVEN two hooks that log and query through TIERFORM_MYSQL, a non-executable one and a file that is no hook
+    const log = path.join(tmp.dir, 'hooks.log');
+    const hook = (name: string) =>
+      `#!/usr/bin/env bash\nset -euo pipefail\nread -r -a mysql <<<"$TIERFORM_MYSQL"\n` +
+      `printf '%s %s %s\\n' ${name} "$TIERFORM_PRIVATE_IP" "$("\${mysql[@]}" --batch --skip-column-names -e 'SELECT COUNT(*) FROM mysql.user WHERE user = "app"')" >>${log}\n`;
+    writeFile(hooksDir, 'a-lower.sh', hook('a'), 0o755);
+    writeFile(hooksDir, '20-second.sh', hook('20'), 0o755);
+    writeFile(hooksDir, '10-first.sh', hook('10'), 0o755);
+    writeFile(hooksDir, 'Z-upper.sh', hook('Z'), 0o755); // C (byte) order: Z before a, whatever the locale
+    writeFile(hooksDir, '05-off.sh', hook('off'), 0o644);
+    writeFile(hooksDir, 'README', 'not a hook\n', 0o755);
+    try {
+      // WHEN
+      const result = runPrimaryScript(APP_PASSWORD_2);
+      // THEN
+      expectOk(result);
+      expect(fs.readFileSync(log, 'utf8')).toBe('10 127.0.0.1 1\n20 127.0.0.1 1\nZ 127.0.0.1 1\na 127.0.0.1 1\n');
+      expect(result.stderr).toContain(`tierform-mysql-primary: skipping ${hooksDir}/05-off.sh: not an executable file`);
+      expect(result.stderr.indexOf('running hook')).toBeGreaterThan(result.stderr.indexOf('ensuring database'));
+    } finally {
+      for (const f of fs.readdirSync(hooksDir)) fs.rmSync(path.join(hooksDir, f));
+    }
+  });
+
+  it('fails loudly on the first failing hook, naming it', () => {
+    // GIVEN a failing hook before another
+    const marker = path.join(tmp.dir, 'after-failure');
+    writeFile(hooksDir, '30-fail.sh', '#!/usr/bin/env bash\nexit 3\n', 0o755);
+    writeFile(hooksDir, '40-next.sh', `#!/usr/bin/env bash\ntouch ${marker}\n`, 0o755);
+    try {
+      // WHEN
+      const result = runPrimaryScript(APP_PASSWORD_2);
+      // THEN
+      expect(result.status).toBe(1);
+      expect(result.stderr).toContain(`tierform-mysql-primary: ERROR: hook ${hooksDir}/30-fail.sh failed with exit status 3`);
+      expect(fs.existsSync(marker)).toBe(false);
+    } finally {
+      for (const f of fs.readdirSync(hooksDir)) fs.rmSync(path.join(hooksDir, f));
+    }
+  });
+
+  it("the monitoring role's hook creates the exporter account, which replicates, with only its hash in the binary log", async () => {
+    // GIVEN the hook and its secret, as the monitoring role writes them on the primary
+    try {
+      const secrets = writeFile(tmp.dir, 'mysqld-exporter.b64', `MYSQLD_EXPORTER_PASSWORD_B64='${Buffer.from(EXPORTER_PASSWORD).toString('base64')}'\n`, 0o600);
+      writeFile(hooksDir, '50-mysqld-exporter-account.sh', renderMysqldExporterAccountHook(flavor), 0o755);
+      // WHEN
+      const script = writeFile(tmp.dir, 'primary-setup.sh', renderPrimarySetupScript({
+        flavor, database: 'tierform_app', appUser: 'app', replicationUser: 'repl', vpcCidr: '127.0.0.0/8',
+        secretsFile: writeSecrets(APP_PASSWORD_2), netEnvFile: netEnv, serverWaitSeconds: 30,
+      }), 0o755);
+      const result = run('bash', [script], { env: scriptEnv(primary, { TIERFORM_MYSQL_HOOKS_DIR: hooksDir, TIERFORM_EXPORTER_SECRETS: secrets }) });
+      // THEN the account exists with the exporter's privileges only, and logs in over the socket
+      expectOk(result);
+      expect(result.stderr).toContain("tierform-mysqld-exporter-account: ensuring account 'exporter'@'localhost'");
+      expect(rootSql(primary, "SHOW GRANTS FOR 'exporter'@'localhost'").stdout).toContain('GRANT PROCESS, BINLOG MONITOR, SLAVE MONITOR ON *.* TO `exporter`@`localhost`');
+      const login = run(mariadb, ['--no-defaults', `--socket=${primary.socket}`, '--user=exporter', '-e', 'SELECT 1'], { env: { ...process.env, MYSQL_PWD: EXPORTER_PASSWORD } });
+      expect({ status: login.status, output: login.output }).toEqual({ status: 0, output: '1\n1\n' });
+      // AND the replica has it too (replicated, not created there)
+      for (let i = 0; i < 200 && rootSql(replica, "SELECT COUNT(*) FROM mysql.user WHERE user = 'exporter'").stdout.trim() !== '1'; i++) {
+        await sleep(50);
+      }
+      expect(rootSql(replica, "SELECT COUNT(*) FROM mysql.user WHERE user = 'exporter'").stdout.trim()).toBe('1');
+      // AND the binary log holds the hash, never the password
+      const logs = rootSql(primary, 'SHOW BINARY LOGS').stdout.trim().split('\n').map((line) => line.split('\t')[0]);
+      const events = logs.map((l) => rootSql(primary, `SHOW BINLOG EVENTS IN '${l}'`).stdout).join('\n');
+      expect(events).toMatch(/CREATE USER IF NOT EXISTS 'exporter'@'localhost' IDENTIFIED BY PASSWORD '\*[0-9A-F]{40}'/);
+      expect(events).not.toContain(EXPORTER_PASSWORD);
+      expect(result.output).not.toContain(EXPORTER_PASSWORD);
+    } finally {
+      fs.rmSync(path.join(hooksDir, '50-mysqld-exporter-account.sh'));
+    }
   });
 
   it('keeps plaintext passwords out of the binary log the replicas read', () => {

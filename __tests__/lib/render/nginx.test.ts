@@ -236,6 +236,21 @@ describe('renderNginxConf (text)', () => {
     expect(first).not.toContain('%{');
   });
 
+  test('includes the tierform.d directory at the end of http { }, after every server', () => {
+    // GIVEN / WHEN
+    const conf = renderNginxConf(options());
+    // THEN
+    expect(conf).toMatch(/\n {4}include \/etc\/nginx\/tierform\.d\/\*\.conf;\n\}\n$/);
+    expect(conf.match(/include /g)).toHaveLength(2); // mime.types and tierform.d, nothing else
+  });
+
+  test('throws if includeDir is not an absolute path', () => {
+    // GIVEN / WHEN / THEN
+    expect(() => renderNginxConf(options({ includeDir: 'conf.d; evil' }))).toThrow(
+      "renderNginxConf: includeDir must be an absolute path of letters, digits, '.', '_', '-' and '/', got 'conf.d; evil'",
+    );
+  });
+
   test('throws if there is no upstream server', () => {
     // GIVEN / WHEN / THEN
     expect(() => renderNginxConf(options({ upstreamServers: [] }))).toThrow(/upstreamServers must not be empty/);
@@ -282,6 +297,46 @@ describe('renderNginxConf checked by nginx -t', () => {
       expect(result.output).toContain('test is successful');
       expect(result.output).not.toMatch(/\[(warn|emerg|alert|crit|error)\]/);
       expect(result.status).toBe(0);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
+
+describe('the tierform.d include checked by nginx -t', () => {
+  const NGINX = requireTool('nginx', 'nginx');
+
+  test.each<[string, string | undefined]>([
+    ['an empty include directory', undefined],
+    ['a missing include directory', 'missing'],
+  ])('accepts %s without warnings', (_name, sub) => {
+    // GIVEN
+    const tmp = makeTempDir('nginx-include');
+    try {
+      const includeDir = path.join(tmp.dir, sub ?? 'tierform.d');
+      if (sub === undefined) fs.mkdirSync(includeDir);
+      const file = writeFile(tmp.dir, 'nginx.conf', renderNginxConf(options({ includeDir })));
+      // WHEN
+      const result = run(NGINX, ['-t', '-c', file]);
+      // THEN
+      expect({ status: result.status, bad: result.output.match(/\[(warn|emerg|alert|crit|error)\].*/g) }).toEqual({ status: 0, bad: null });
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  test('reads the included files inside http { } (a planted mistake there fails)', () => {
+    // GIVEN a server block in the include directory, then the same with a misspelt directive
+    const tmp = makeTempDir('nginx-include');
+    try {
+      const includeDir = path.join(tmp.dir, 'tierform.d');
+      const file = writeFile(tmp.dir, 'nginx.conf', renderNginxConf(options({ includeDir })));
+      const block = 'server {\n    listen 127.0.0.1:8080;\n    location = /stub_status {\n        stub_status;\n    }\n}\n';
+      writeFile(includeDir, 'stub-status.conf', block);
+      // WHEN / THEN
+      expect(run(NGINX, ['-t', '-c', file]).status).toBe(0);
+      writeFile(includeDir, 'stub-status.conf', block.replace('stub_status;', 'stub_statuz;'));
+      expect(run(NGINX, ['-t', '-c', file]).output).toMatch(/unknown directive "stub_statuz" in .*stub-status\.conf/);
     } finally {
       tmp.cleanup();
     }

@@ -1,0 +1,389 @@
+import { MonitorAlert } from '@cdktf/provider-digitalocean/lib/monitor-alert';
+import { UptimeAlert } from '@cdktf/provider-digitalocean/lib/uptime-alert';
+import { UptimeCheck } from '@cdktf/provider-digitalocean/lib/uptime-check';
+import { Annotations, Fn, Lazy, TerraformOutput } from 'cdktf';
+import { Construct } from 'constructs';
+import { applyAdminAccess } from '../lib/admin-access';
+import { Messages, propError, scopeError } from '../lib/errors';
+import { MysqlFlavor } from '../lib/render/mysql';
+import { PROMETHEUS_JOBS, PROMETHEUS_PORT, PrometheusJob, PrometheusTarget } from '../lib/render/prometheus';
+import {
+  EXPORTER_PASSWORD_CHARACTERS,
+  EXPORTER_PASSWORD_PATTERN,
+  EXPORTER_PORTS,
+  ExporterKind,
+  exportersFragment,
+  prometheusServerFragment,
+} from '../lib/roles/monitoring';
+import { checkSecret, passwordVariable } from '../lib/secrets';
+import { checkInteger, checkName, isToken } from '../lib/validate';
+import { Connections, IConnectable } from './connections';
+import { Port } from './port';
+import { RoleFirewall } from './role-firewall';
+import { DropletOptions, TierDroplet } from './tier-droplet';
+import { Vpc } from './vpc';
+
+export type { ExporterKind } from '../lib/roles/monitoring';
+export { EXPORTER_PORTS } from '../lib/roles/monitoring';
+
+/** The engine and primary of a watched database: the primary's setup creates the exporter account. */
+export interface MysqlMonitoring {
+  readonly flavor: MysqlFlavor;
+  /** Runs the account hook; the account reaches the replicas through replication. */
+  readonly primary: TierDroplet;
+}
+
+/**
+ * A role a MonitoringAgent can watch: WebTier, HaproxyLoadBalancer, PrimaryReplicaMysql, SingleServer (and any
+ * construct with droplets and a firewall of its own). Every droplet listed gets node_exporter and the role's
+ * exporters, the role's firewall admits the monitoring server on exactly those ports, and Prometheus scrapes each
+ * droplet at its VPC address.
+ */
+export interface IMonitorable extends IConnectable {
+  /** The role's name (its tag and firewall name), e.g. 'foobar-web': the `role` label of its series. */
+  readonly roleName: string;
+  /** Every droplet of the role. */
+  readonly monitoredDroplets: readonly TierDroplet[];
+  /** What the droplets run besides node_exporter, which every watched droplet runs. */
+  readonly exporters: readonly ExporterKind[];
+  /** Required when `exporters` includes 'mysqld'. */
+  readonly mysqlMonitoring?: MysqlMonitoring;
+}
+
+/** Regions DigitalOcean runs uptime checks from. */
+export const UPTIME_REGIONS = ['us_east', 'us_west', 'eu_west', 'se_asia'] as const;
+
+export interface MonitoringAgentProps extends DropletOptions {
+  readonly vpc: Vpc;
+  /** Droplet name and role tag, e.g. 'foobar-monitoring'. */
+  readonly name: string;
+  /** Roles to watch; more with `watch()`. @default - none yet */
+  readonly roles?: IMonitorable[];
+  /**
+   * Droplet size slug.
+   * @default 's-1vcpu-2gb'
+   */
+  readonly size?: string;
+  /** Days Prometheus keeps samples (1 to 3650). @default 15 */
+  readonly retentionDays?: number;
+  /**
+   * Disk space Prometheus's samples may use, GB; the oldest go first.
+   * @default - half the droplet's disk (25 on s-1vcpu-2gb); no cap when the size is a token
+   */
+  readonly retentionSizeGb?: number;
+  /** Seconds between scrapes, also the rule evaluation interval (5 to 300). @default 15 */
+  readonly scrapeIntervalSeconds?: number;
+  /** Prometheus alert ReplicationLagging: a replica this many seconds behind for 5 minutes. @default 30 */
+  readonly replicationLagAlertSeconds?: number;
+  /** Prometheus alerts DiskSpaceLow / DiskFilling: below this percentage free on any disk (1 to 99). @default 15 */
+  readonly diskFreeAlertPercent?: number;
+  /** Prometheus alert High5xxRate: this fraction of a HAProxy backend's responses are 5xx (0 to 1). @default 0.05 */
+  readonly http5xxAlertRatio?: number;
+  /**
+   * Password of the database account mysqld_exporter uses ('exporter'@'localhost': PROCESS and replication
+   * status only): a sensitive variable's value; literals are refused. It must be 16 to 128 of
+   * [-A-Za-z0-9_.~+=@^*:,!/] (no `#`, `?`, `;`, quotes or backquotes: the exporter cannot read them).
+   * @default - a new sensitive variable `<path>_ExporterPassword`, created when a database is first watched
+   */
+  readonly exporterPassword?: string;
+  /**
+   * DigitalOcean monitor alerts (CPU, memory, root disk) on every watched role's droplets and on this one,
+   * e-mailed to `alertEmails`.
+   * @default true
+   */
+  readonly digitalOceanAlerts?: boolean;
+  /**
+   * Who DigitalOcean alerts (monitor and uptime) e-mail: addresses verified in your DigitalOcean account, or a
+   * token list. Required while `digitalOceanAlerts` is on or `uptimeUrl` is given.
+   * @default - none (an error when alerts are on)
+   */
+  readonly alertEmails?: string[];
+  /** CPU alert: above this percentage (1 to 99) for `alertWindowMinutes`. @default 80 */
+  readonly cpuAlertPercent?: number;
+  /** Memory alert: above this percentage used (1 to 99). @default 90 */
+  readonly memoryAlertPercent?: number;
+  /** Disk alert: root disk above this percentage used (1 to 99). @default 85 */
+  readonly diskAlertPercent?: number;
+  /** How long a DigitalOcean metric must stay over its threshold: 5, 10, 30 or 60 minutes. @default 5 */
+  readonly alertWindowMinutes?: number;
+  /**
+   * The site's public URL, checked by DigitalOcean from outside ('down' alert to `alertEmails`).
+   * @default - no uptime check
+   */
+  readonly uptimeUrl?: string;
+  /** Where DigitalOcean checks `uptimeUrl` from: 'us_east', 'us_west', 'eu_west', 'se_asia'. @default ['us_east', 'eu_west'] */
+  readonly uptimeRegions?: string[];
+  /** Minutes the URL must be down in a region before the alert: 2, 3, 5, 10, 15, 30 or 60. @default 2 */
+  readonly uptimeDownMinutes?: number;
+}
+
+/** Which MonitoringAgent watches a role: a role has one (its exporters and rules exist once). */
+const watchers = new WeakMap<IMonitorable, MonitoringAgent>();
+
+const ALERT_WINDOWS: Readonly<Record<number, string>> = { 5: '5m', 10: '10m', 30: '30m', 60: '1h' };
+const UPTIME_PERIODS: Readonly<Record<number, string>> = { 2: '2m', 3: '3m', 5: '5m', 10: '10m', 15: '15m', 30: '30m', 60: '1h' };
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@.]+$/;
+
+/**
+ * A Prometheus server droplet watching roles over the VPC, plus DigitalOcean's own alerts:
+ *
+ *   const monitoring = new MonitoringAgent(this, 'Monitoring', { vpc, name: 'foobar-mon', sshKeys, alertEmails });
+ *   monitoring.watch(web).watch(lb).watch(db);
+ *
+ * - Every watched droplet runs node_exporter; per role the nginx exporter (reading a loopback stub_status),
+ *   HAProxy's built-in `/metrics` (port 8404) or mysqld_exporter (its account created by the primary's setup).
+ *   Every exporter and Prometheus listen on their droplet's VPC address only, and each watched role's firewall
+ *   admits exactly the exporter ports, from this role's tag only.
+ * - Scrape targets are `<droplet VPC address>:<port>` Terraform references in this droplet's user_data, rendered
+ *   at synth: roles watched after construction count, and Terraform creates this droplet after the ones it watches.
+ * - Prometheus evaluates tierform's alert rules (instance down, replication stopped or lagging, disk filling, 5xx
+ *   rate); they show in Prometheus (/alerts). Nothing routes them (no Alertmanager): notifications come from the
+ *   DigitalOcean alerts (CPU, memory, root disk per droplet tag; uptime of `uptimeUrl`), e-mailed to `alertEmails`.
+ * - Prometheus is reachable on `<privateIpv4>:9090` from nothing by default: use an SSH tunnel from an admin
+ *   network, or `monitoring.connections.allowFrom(peer, Port.tcp(9090))`.
+ */
+export class MonitoringAgent extends Construct implements IConnectable {
+  public readonly connections: Connections;
+  public readonly firewall: RoleFirewall;
+  public readonly droplet: TierDroplet;
+  /** DigitalOcean monitor alerts: cpu, memory, disk (empty when `digitalOceanAlerts` is false). */
+  public readonly monitorAlerts: MonitorAlert[] = [];
+  public readonly uptimeCheck?: UptimeCheck;
+  public readonly uptimeAlert?: UptimeAlert;
+  private readonly roleName: string;
+  private readonly watched: IMonitorable[] = [];
+  private readonly exporterPasswordProp?: string;
+  private exporterPasswordValue?: string;
+
+  constructor(scope: Construct, id: string, props: MonitoringAgentProps) {
+    super(scope, id);
+    this.roleName = checkName(this, 'name', props.name);
+    const retentionDays = checkInteger(this, 'retentionDays', props.retentionDays ?? 15, 1, 3650);
+    const scrapeIntervalSeconds = checkInteger(this, 'scrapeIntervalSeconds', props.scrapeIntervalSeconds ?? 15, 5, 300);
+    const replicationLagSeconds = checkInteger(this, 'replicationLagAlertSeconds', props.replicationLagAlertSeconds ?? 30, 1, 86400);
+    const diskFreePercent = checkInteger(this, 'diskFreeAlertPercent', props.diskFreeAlertPercent ?? 15, 1, 99);
+    const http5xxRatio = props.http5xxAlertRatio ?? 0.05;
+    if (!isToken(http5xxRatio) && !(Number.isFinite(http5xxRatio) && http5xxRatio > 0 && http5xxRatio < 1)) {
+      throw propError(this, 'http5xxAlertRatio', 'must be a fraction between 0 and 1 (exclusive)', http5xxRatio, 'Pass e.g. 0.05 for 5 % of the responses.');
+    }
+    checkSecret(this, 'exporterPassword', props.exporterPassword);
+    this.exporterPasswordProp = props.exporterPassword;
+
+    this.firewall = new RoleFirewall(this, 'Firewall', { name: props.name });
+    this.connections = this.firewall.connections;
+    applyAdminAccess(this, this.connections, props);
+    this.droplet = new TierDroplet(this, 'Droplet', { ...props, vpc: props.vpc, role: this.firewall, defaultSize: 's-1vcpu-2gb' });
+    const diskGb = this.droplet.sizeInfo?.diskGb;
+    const retentionSizeGb =
+      props.retentionSizeGb !== undefined
+        ? checkInteger(this, 'retentionSizeGb', props.retentionSizeGb, 1, diskGb === undefined ? 16384 : diskGb - 1)
+        : diskGb === undefined
+          ? undefined
+          : Math.max(1, Math.floor(diskGb / 2));
+
+    const rules = { replicationLagSeconds, diskFreePercent, http5xxRatio };
+    // Its own machine metrics, then Prometheus rendered at synth: roles watched later count.
+    this.droplet.addRole(() => prometheusServerFragment({ jobs: this.scrapeJobs(), scrapeIntervalSeconds, retentionDays, retentionSizeGb, rules }));
+
+    this.createDigitalOceanAlerts(props);
+    if (props.uptimeUrl !== undefined) {
+      const uptime = this.createUptimeCheck(props, props.uptimeUrl);
+      this.uptimeCheck = uptime.check;
+      this.uptimeAlert = uptime.alert;
+    }
+
+    for (const role of props.roles ?? []) this.watch(role);
+    this.node.addValidation({
+      validate: () => (this.watched.length === 0 ? [scopeError(this, `MonitoringAgent ${Messages.nothingWatched}`).message] : []),
+    });
+
+    new TerraformOutput(this, 'PrivateIpv4', {
+      value: this.droplet.privateIpv4,
+      description: `VPC address of Prometheus (port ${PROMETHEUS_PORT}; reach it through an SSH tunnel)`,
+    });
+  }
+
+  /**
+   * Monitors `role`: its droplets get node_exporter and the role's exporters, its firewall admits this role on the
+   * exporter ports, and Prometheus scrapes them. Watching a role again is a no-op (with a warning).
+   */
+  public watch(role: IMonitorable): this {
+    const watcher = watchers.get(role);
+    if (watcher === this) {
+      Annotations.of(this).addWarning(Messages.watchedAgain(rolePath(role)));
+      return this;
+    }
+    if (watcher !== undefined) {
+      throw scopeError(this, `${rolePath(role)} ${Messages.watchedTwice(watcher.node.path)}`);
+    }
+    if (role.exporters.includes('mysqld') && role.mysqlMonitoring === undefined) {
+      throw scopeError(this, `cannot watch ${rolePath(role)}: ${Messages.mysqlMonitoringMissing}`);
+    }
+    watchers.set(role, this);
+    this.watched.push(role);
+
+    const passwordBase64 = role.exporters.includes('mysqld') ? Fn.base64encode(this.exporterPassword()) : undefined;
+    // One fragment object per droplet kind, so droplets of a role still share one rendered cloud-config.
+    const replicaFragment = exportersFragment({
+      exporters: role.exporters,
+      mysql: role.mysqlMonitoring && { flavor: role.mysqlMonitoring.flavor, primary: false, passwordBase64: passwordBase64! },
+    });
+    const primaryFragment = role.mysqlMonitoring
+      ? exportersFragment({ exporters: role.exporters, mysql: { flavor: role.mysqlMonitoring.flavor, primary: true, passwordBase64: passwordBase64! } })
+      : replicaFragment;
+    for (const droplet of role.monitoredDroplets) {
+      droplet.addRole(droplet === role.mysqlMonitoring?.primary ? primaryFragment : replicaFragment);
+    }
+
+    for (const kind of ['node', ...role.exporters] as const) {
+      role.connections.allowFrom(this, Port.tcp(EXPORTER_PORTS[kind]), `${kind} exporter, scraped by ${this.roleName}`);
+    }
+    this.droplet.invalidateUserData();
+    return this;
+  }
+
+  /** Roles watched so far, in order. */
+  public get watchedRoles(): readonly IMonitorable[] {
+    return [...this.watched];
+  }
+
+  /** Prometheus's VPC address (a reference). */
+  public get privateIpv4(): string {
+    return this.droplet.privateIpv4;
+  }
+
+  /** The password of the exporter account: the prop, or a sensitive variable made on first use. */
+  private exporterPassword(): string {
+    this.exporterPasswordValue ??=
+      this.exporterPasswordProp ??
+      passwordVariable(this, 'ExporterPassword', `Password of the MySQL account of mysqld_exporter (${this.node.path})`, {
+        pattern: EXPORTER_PASSWORD_PATTERN,
+        characters: EXPORTER_PASSWORD_CHARACTERS,
+      }).stringValue;
+    return this.exporterPasswordValue;
+  }
+
+  /** One job per exporter kind with targets; node and prometheus also scrape this droplet itself. */
+  private scrapeJobs(): PrometheusJob[] {
+    const selfLabels = { role: this.roleName, droplet: this.droplet.name };
+    const targets = (kind: ExporterKind | 'node'): PrometheusTarget[] =>
+      this.watched
+        .filter((r) => kind === 'node' || r.exporters.includes(kind))
+        .flatMap((r) =>
+          r.monitoredDroplets.map((d) => ({ address: `${d.privateIpv4}:${EXPORTER_PORTS[kind]}`, labels: { role: r.roleName, droplet: d.name } })),
+        );
+    const jobs: PrometheusJob[] = [{ name: PROMETHEUS_JOBS.node, targets: targets('node'), selfTarget: { port: EXPORTER_PORTS.node, labels: selfLabels } }];
+    for (const kind of ['haproxy', 'nginx', 'mysqld'] as const) {
+      const t = targets(kind);
+      if (t.length > 0) jobs.push({ name: PROMETHEUS_JOBS[kind], targets: t });
+    }
+    jobs.push({ name: PROMETHEUS_JOBS.prometheus, targets: [], selfTarget: { port: PROMETHEUS_PORT, labels: selfLabels } });
+    return jobs;
+  }
+
+  /** The watched roles' tags and this role's, evaluated at synth. */
+  private alertTags(): string[] {
+    return Lazy.listValue({ produce: () => [this.firewall.tagName, ...this.watched.map((r) => r.connections.toFirewallEndpoint().tags ?? []).flat()] });
+  }
+
+  private createDigitalOceanAlerts(props: MonitoringAgentProps): void {
+    const on = props.digitalOceanAlerts ?? true;
+    const emails = this.alertEmails(props, on || props.uptimeUrl !== undefined);
+    const window = this.alertWindow(props.alertWindowMinutes ?? 5);
+    const thresholds = [
+      ['Cpu', 'cpuAlertPercent', props.cpuAlertPercent ?? 80, 'v1/insights/droplet/cpu', 'CPU'],
+      ['Memory', 'memoryAlertPercent', props.memoryAlertPercent ?? 90, 'v1/insights/droplet/memory_utilization_percent', 'memory'],
+      ['Disk', 'diskAlertPercent', props.diskAlertPercent ?? 85, 'v1/insights/droplet/disk_utilization_percent', 'root disk'],
+    ] as const;
+    for (const [, prop, value] of thresholds) checkInteger(this, prop, value, 1, 99);
+    if (!on) {
+      for (const [, prop] of thresholds) {
+        if (props[prop] !== undefined) Annotations.of(this).addWarning(Messages.ignoredWithoutAlerts(prop));
+      }
+      return;
+    }
+    const tags = this.alertTags();
+    for (const [id, , value, type, what] of thresholds) {
+      this.monitorAlerts.push(
+        new MonitorAlert(this, `${id}Alert`, {
+          type,
+          compare: 'GreaterThan',
+          value,
+          window,
+          tags,
+          enabled: true,
+          description: `${this.roleName}: ${what} above ${value}% for ${window} (tierform)`,
+          alerts: { email: emails },
+        }),
+      );
+    }
+  }
+
+  private createUptimeCheck(props: MonitoringAgentProps, url: string): { check: UptimeCheck; alert: UptimeAlert } {
+    let type: string | undefined;
+    if (!isToken(url)) {
+      let parsed: URL | undefined;
+      try {
+        parsed = new URL(url);
+      } catch {
+        parsed = undefined;
+      }
+      if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || parsed.hostname === '' || !url.startsWith(`${parsed.protocol}//`)) {
+        throw propError(this, 'uptimeUrl', 'is not an http:// or https:// URL', url, Messages.uptimeUrl);
+      }
+      type = parsed.protocol.slice(0, -1);
+    }
+    const regions = props.uptimeRegions ?? ['us_east', 'eu_west'];
+    if (!isToken(regions)) {
+      if (regions.length === 0) {
+        throw propError(this, 'uptimeRegions', 'must list at least one region', regions, Messages.uptimeRegions(UPTIME_REGIONS));
+      }
+      for (const region of regions) {
+        if (!isToken(region) && !(UPTIME_REGIONS as readonly string[]).includes(region)) {
+          throw propError(this, 'uptimeRegions', 'contains a region DigitalOcean does not check from', region, Messages.uptimeRegions(UPTIME_REGIONS));
+        }
+      }
+    }
+    const minutes = props.uptimeDownMinutes ?? 2;
+    const period = UPTIME_PERIODS[minutes];
+    if (!isToken(minutes) && period === undefined) {
+      throw propError(this, 'uptimeDownMinutes', 'is not a DigitalOcean uptime alert period', minutes, Messages.uptimePeriod);
+    }
+    const check = new UptimeCheck(this, 'UptimeCheck', { name: `${this.roleName}-uptime`, target: url, type, regions, enabled: true });
+    const alert = new UptimeAlert(this, 'UptimeAlert', {
+      checkId: check.id,
+      name: `${this.roleName}: ${isToken(url) ? 'the site' : url} is down`,
+      type: 'down',
+      period: period ?? `${minutes}m`,
+      notifications: [{ email: this.alertEmails(props, true) }],
+    });
+    return { check, alert };
+  }
+
+  private alertEmails(props: MonitoringAgentProps, required: boolean): string[] {
+    const emails = props.alertEmails ?? [];
+    if (isToken(emails)) return emails;
+    if (required && emails.length === 0) {
+      throw propError(this, 'alertEmails', 'must list at least one address while DigitalOcean alerts are on', emails, Messages.alertEmailsMissing);
+    }
+    for (const email of emails) {
+      if (!isToken(email) && !EMAIL.test(email)) {
+        throw propError(this, 'alertEmails', 'contains something that is not an e-mail address', email, Messages.emailInvalid);
+      }
+    }
+    return [...emails];
+  }
+
+  private alertWindow(minutes: number): string {
+    if (isToken(minutes)) return `${minutes}m`;
+    const window = ALERT_WINDOWS[minutes];
+    if (window === undefined) {
+      throw propError(this, 'alertWindowMinutes', 'is not a DigitalOcean alert window', minutes, Messages.alertWindow);
+    }
+    return window;
+  }
+}
+
+function rolePath(role: IMonitorable): string {
+  return (role as unknown as Construct).node?.path ?? `role ${role.roleName}`;
+}
