@@ -6,6 +6,7 @@ import { appFragment } from '../lib/roles/app';
 import { checkInteger, checkName, checkSize } from '../lib/validate';
 import { AppSource } from './app-source';
 import { Connections, IConnectable } from './connections';
+import type { ExporterKind, IMonitorable } from './monitoring-agent';
 import { Port } from './port';
 import type { IMysqlDatabase } from './primary-replica-mysql';
 import { RoleFirewall } from './role-firewall';
@@ -37,16 +38,20 @@ export interface AppTierProps extends DropletOptions {
  * droplet's VPC address, reachable only from the roles you allow (the web tier). Put a `WebTier` with
  * `upstream: appTier` in front of it.
  */
-export class AppTier extends Construct implements IConnectable {
+export class AppTier extends Construct implements IConnectable, IMonitorable {
   public readonly connections: Connections;
   public readonly firewall: RoleFirewall;
   public readonly droplets: TierDroplet[] = [];
   public readonly port: number;
   public readonly healthCheckPath = '/health';
+  /** The tier's name (tag and firewall). */
+  public readonly roleName: string;
+  /** Monitored by node_exporter only (gunicorn has no exporter of its own here). */
+  public readonly exporters: readonly ExporterKind[] = [];
 
   constructor(scope: Construct, id: string, props: AppTierProps) {
     super(scope, id);
-    checkName(this, 'name', props.name);
+    this.roleName = checkName(this, 'name', props.name);
     const count = checkInteger(this, 'count', props.count ?? 2, 1, 1000);
     this.port = checkInteger(this, 'port', props.port ?? 8000, 1024, 65535);
     const code = (props.app ?? AppSource.sample()).bind(this, 'app');
@@ -97,6 +102,10 @@ export class AppTier extends Construct implements IConnectable {
       this.droplets.push(droplet);
     }
     new TerraformOutput(this, 'PrivateIpv4', { value: this.droplets.map((d) => d.privateIpv4), description: `VPC addresses of ${props.name}` });
+  }
+
+  public get monitoredDroplets(): readonly TierDroplet[] {
+    return this.droplets;
   }
 
   /** `address:port` of every app server, for the web tier's upstream. */

@@ -1,10 +1,15 @@
-import { Fn, TerraformOutput } from 'cdktf';
+import { Annotations, Fn, TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
 import { applyAdminAccess } from '../lib/admin-access';
+import { scopeError } from '../lib/errors';
+import { CloudConfigFragment } from '../lib/render/cloud-config';
+import { NginxBalance } from '../lib/render/nginx';
 import { APP_SOCKET, appFragment } from '../lib/roles/app';
 import { nginxFragment } from '../lib/roles/web';
 import { checkInteger, checkName, checkSize } from '../lib/validate';
+import type { AppTier } from './app-tier';
 import { AppSource } from './app-source';
+import { Balance } from './balance';
 import { Connections, IConnectable } from './connections';
 import { Port } from './port';
 import type { ExporterKind, IMonitorable } from './monitoring-agent';
@@ -12,7 +17,7 @@ import type { IMysqlDatabase } from './primary-replica-mysql';
 import { RoleFirewall } from './role-firewall';
 import { DropletOptions, TierDroplet } from './tier-droplet';
 import { Vpc } from './vpc';
-import { WebServerProps, resolveWebServer } from './_web-options';
+import { ResolvedWebServer, WebServerProps, resolveWebServer } from './_web-options';
 
 /** A set of HTTP servers a load balancer can send traffic to. */
 export interface IHttpBackend extends IConnectable {
@@ -38,7 +43,25 @@ export interface WebTierProps extends DropletOptions, WebServerProps {
    * @default - none (the app runs without DB settings)
    */
   readonly database?: IMysqlDatabase;
+  /**
+   * Split tiers (stage 3): proxy to these app servers instead of running the app on the web droplets. nginx
+   * then serves `/static/` itself and proxies the rest, with `max_fails`/`fail_timeout` per app server.
+   * `database` and `app` belong on the AppTier.
+   * @default - gunicorn on each web droplet (unix socket)
+   */
+  readonly upstream?: AppTier;
+  /**
+   * How nginx spreads requests over the `upstream` app servers; `Balance.source()` pins each client address to
+   * one app server (nginx `ip_hash`, seed 000's sticky sessions for apps that keep sessions in memory).
+   * @default Balance.roundRobin()
+   */
+  readonly upstreamBalance?: Balance;
 }
+
+/** Where a web-only tier serves static files from. */
+export const STATIC_ROOT = '/var/www/tierform/static';
+
+const NGINX_BALANCE: Record<string, NginxBalance> = { roundrobin: 'round-robin', leastconn: 'least-conn', source: 'ip-hash' };
 
 /**
  * N droplets, each nginx (reverse proxy, rate limiting, its own /health) in front of gunicorn on a unix
@@ -67,6 +90,12 @@ export class WebTier extends Construct implements IHttpBackend, IMonitorable {
     applyAdminAccess(this, this.connections, props);
 
     const database = props.database;
+    if (props.upstream && database) {
+      throw scopeError(this, "'database' and 'upstream' are both set: with an app tier, the app talks to the database, so pass 'database' to the AppTier.");
+    }
+    if (props.upstream && props.app) {
+      Annotations.of(this).addWarning(`${this.node.path}: 'app' is ignored when 'upstream' is set: the AppTier runs the app.`);
+    }
     if (database) {
       database.connections.allowFrom(this, Port.tcp(database.port), `${props.name} app to MySQL`);
     }
@@ -74,30 +103,35 @@ export class WebTier extends Construct implements IHttpBackend, IMonitorable {
     // cloud-config is rendered once per tier (CloudConfig caches bodies by fragment identity).
     const sizeInfo = checkSize(this, 'size', props.size ?? 's-1vcpu-1gb');
     const settings = resolveWebServer(this, props, sizeInfo, props.vpc.ipRange);
-    const nginx = nginxFragment({ ...settings.nginx, upstreamServers: [`unix:${APP_SOCKET}`] });
-    const app = appFragment({
-      code,
-      workers: settings.workers,
-      bind: `unix:${APP_SOCKET}`,
-      timeoutSeconds: settings.appTimeoutSeconds,
-      memoryMaxMb: settings.appMemoryMaxMb,
-      forwardedAllowIps: ['127.0.0.1'],
-      socketGroup: 'www-data',
-      database: database
-        ? {
-            writerHost: database.writerHost,
-            readerHost: database.readerHost,
-            port: database.port,
-            name: database.databaseName,
-            user: database.appUser,
-            passwordBase64: Fn.base64encode(database.appPassword),
-          }
-        : undefined,
-    });
+    const upstream = props.upstream;
+    const fragments: CloudConfigFragment[] = upstream ? this.proxyFragments(settings.nginx, upstream, props.upstreamBalance) : [];
+    if (!upstream) {
+      fragments.push(nginxFragment({ ...settings.nginx, upstreamServers: [`unix:${APP_SOCKET}`] }));
+      fragments.push(
+        appFragment({
+          code,
+          workers: settings.workers,
+          bind: `unix:${APP_SOCKET}`,
+          timeoutSeconds: settings.appTimeoutSeconds,
+          memoryMaxMb: settings.appMemoryMaxMb,
+          forwardedAllowIps: ['127.0.0.1'],
+          socketGroup: 'www-data',
+          database: database
+            ? {
+                writerHost: database.writerHost,
+                readerHost: database.readerHost,
+                port: database.port,
+                name: database.databaseName,
+                user: database.appUser,
+                passwordBase64: Fn.base64encode(database.appPassword),
+              }
+            : undefined,
+        }),
+      );
+    }
     for (let i = 0; i < count; i++) {
       const droplet = new TierDroplet(this, `Droplet${i}`, { ...props, name: `${props.name}-${i}`, vpc: props.vpc, role: this.firewall });
-      droplet.addRole(nginx);
-      droplet.addRole(app);
+      for (const fragment of fragments) droplet.addRole(fragment);
       this.droplets.push(droplet);
     }
     new TerraformOutput(this, 'PrivateIpv4', {
@@ -108,6 +142,20 @@ export class WebTier extends Construct implements IHttpBackend, IMonitorable {
       value: this.droplets.map((d) => d.publicIpv4),
       description: `Public addresses of ${props.name} (firewalled: HTTP only from the load balancer)`,
     });
+  }
+
+  /** nginx only: static files here, everything else proxied to the app tier (which admits this tier). */
+  private proxyFragments(nginx: ResolvedWebServer['nginx'], upstream: AppTier, balance: Balance | undefined): CloudConfigFragment[] {
+    upstream.connections.allowFrom(this, Port.tcp(upstream.port), `${this.roleName} to the app servers`);
+    return [
+      { commands: [['install', '-d', '-m', '0755', STATIC_ROOT]] },
+      nginxFragment({
+        ...nginx,
+        upstreamServers: upstream.upstreamServers,
+        balance: NGINX_BALANCE[(balance ?? Balance.roundRobin()).algorithm],
+        staticRoot: STATIC_ROOT,
+      }),
+    ];
   }
 
   public get monitoredDroplets(): readonly TierDroplet[] {

@@ -2,6 +2,8 @@ import { Droplet } from '@cdktf/provider-digitalocean/lib/droplet';
 import { Testing } from 'cdktf';
 import { parse } from 'yaml';
 import { AppSource } from '../../constructs/app-source';
+import { AppTier } from '../../constructs/app-tier';
+import { Balance } from '../../constructs/balance';
 import { PrimaryReplicaMysql } from '../../constructs/primary-replica-mysql';
 import { WebTier } from '../../constructs/web-tier';
 import { TerraformVariable } from 'cdktf';
@@ -140,5 +142,44 @@ describe('WebTier', () => {
     const { stack, vpc } = testStack();
     const count = new TerraformVariable(stack, 'cidrs', { type: 'list(string)' });
     expect(() => new WebTier(stack, 'Web', { vpc, name: 'site-web', count: 1, sshKeys: SSH_KEYS, adminCidrs: count.listValue })).not.toThrow();
+  });
+
+  describe('in front of an AppTier (split tiers)', () => {
+    function split(extra: Partial<ConstructorParameters<typeof WebTier>[2]> = {}) {
+      const { stack, vpc } = testStack();
+      const app = new AppTier(stack, 'App', { vpc, name: 'site-app', count: 2, sshKeys: SSH_KEYS });
+      new WebTier(stack, 'Web', { vpc, name: 'site-web', count: 2, sshKeys: SSH_KEYS, upstream: app, ...extra });
+      return { stack, json: synthJson(stack) };
+    }
+
+    test('nginx proxies to every app server with max_fails/fail_timeout and serves /static/ itself; no gunicorn on the web droplets', () => {
+      const { json } = split();
+      const text = userData(json, 'site-web-0');
+      const conf = file(text, '/etc/nginx/nginx.conf');
+      expect(conf).toMatch(/server \$\{digitalocean_droplet\.App_Droplet0_[0-9A-F]{8}\.ipv4_address_private\}:8000 max_fails=3 fail_timeout=30s;/);
+      expect(conf).toMatch(/server \$\{digitalocean_droplet\.App_Droplet1_[0-9A-F]{8}\.ipv4_address_private\}:8000 max_fails=3 fail_timeout=30s;/);
+      expect(conf).toContain('location /static/');
+      expect((parse(text).write_files as Files).map((f) => f.path)).not.toContain('/etc/systemd/system/tierform-app.service');
+    });
+
+    test('Balance.source() pins clients to one app server (ip_hash)', () => {
+      const { json } = split({ upstreamBalance: Balance.source() });
+      expect(file(userData(json, 'site-web-1'), '/etc/nginx/nginx.conf')).toContain('ip_hash;');
+    });
+
+    test('the app tier admits only the web tier on its port', () => {
+      const { json } = split();
+      const fw = resources(json, 'digitalocean_firewall').find((f) => f.name === 'site-app');
+      expect(fw.inbound_rule).toEqual([{ protocol: 'tcp', port_range: '8000', source_tags: [expect.stringMatching(/Web_Firewall_Tag/)] }]);
+    });
+
+    test('throws if a database is given to the web tier as well', () => {
+      const { stack, vpc } = testStack();
+      const db = new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, replicas: 0 });
+      const app = new AppTier(stack, 'App', { vpc, name: 'site-app', sshKeys: SSH_KEYS });
+      expect(() => new WebTier(stack, 'Web', { vpc, name: 'site-web', sshKeys: SSH_KEYS, upstream: app, database: db })).toThrow(
+        "test/Web: 'database' and 'upstream' are both set: with an app tier, the app talks to the database, so pass 'database' to the AppTier.",
+      );
+    });
   });
 });
