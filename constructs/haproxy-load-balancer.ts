@@ -1,44 +1,35 @@
 import { TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
 import { applyAdminAccess } from '../lib/admin-access';
-import { Messages, propError, scopeError } from '../lib/errors';
+import { Messages, scopeError } from '../lib/errors';
 import { CloudConfigFragment } from '../lib/render/cloud-config';
-import { HaproxyServer } from '../lib/render/haproxy';
 import { haproxyFragment } from '../lib/roles/haproxy';
-import { checkInteger, checkName, isToken } from '../lib/validate';
+import { tlsAfterHaproxy, tlsBeforeHaproxy } from '../lib/roles/tls';
+import { checkName } from '../lib/validate';
 import { Balance } from './balance';
 import { Connections, IConnectable, Peer } from './connections';
+import { HttpsProps, resolveHttps } from './https';
 import type { ExporterKind, IMonitorable } from './monitoring-agent';
 import { Port } from './port';
 import { RoleFirewall } from './role-firewall';
 import { DropletOptions, TierDroplet } from './tier-droplet';
 import { Vpc } from './vpc';
 import type { IHttpBackend } from './web-tier';
+import { HaproxyBalancingProps, ResolvedHaproxy, backendServers, resolveHaproxy } from './_haproxy-options';
 
-export interface HaproxyLoadBalancerProps extends DropletOptions {
+export { HAPROXY_STATS_PORT } from './_haproxy-options';
+
+export interface HaproxyLoadBalancerProps extends DropletOptions, HaproxyBalancingProps {
   readonly vpc: Vpc;
   /** Droplet name and role tag, e.g. 'foobar-lb'. */
   readonly name: string;
-  /** Backends to balance over; more with `addBackend()`. @default - none yet */
-  readonly backends?: IHttpBackend[];
-  /** @default Balance.roundRobin() */
-  readonly balance?: Balance;
-  /** Host header of the health check requests. @default 'localhost' */
-  readonly healthCheckHost?: string;
-  /** Seconds between health checks of each backend server. @default 2 */
-  readonly checkIntervalSeconds?: number;
-  /** Failed checks before a server leaves rotation. @default 3 */
-  readonly fall?: number;
-  /** Passed checks before a server returns. @default 2 */
-  readonly rise?: number;
-  /** Longest a backend response may take, seconds. @default 60 */
-  readonly serverTimeoutSeconds?: number;
-  /** Concurrent connections the load balancer accepts. @default 4096 */
-  readonly maxConnections?: number;
+  /**
+   * Terminate HTTPS here with a Let's Encrypt certificate (DNS-01); HTTP then answers 301 to HTTPS and every
+   * response carries HSTS and the security headers.
+   * @default - plain HTTP only
+   */
+  readonly https?: HttpsProps;
 }
-
-/** Port of HAProxy's stats page and Prometheus endpoint, bound to the VPC address only. */
-export const HAPROXY_STATS_PORT = 8404;
 
 /**
  * One HAProxy droplet in front of web servers (stage 1): public HTTP in, `option httpchk` on every backend
@@ -55,30 +46,27 @@ export class HaproxyLoadBalancer extends Construct implements IConnectable, IMon
   /** Monitored: HAProxy's built-in Prometheus endpoint on the stats listener (VPC address, port 8404). */
   public readonly exporters: readonly ExporterKind[] = ['haproxy'];
   private readonly backends: IHttpBackend[] = [];
+  private readonly haproxy: ResolvedHaproxy;
 
   constructor(scope: Construct, id: string, props: HaproxyLoadBalancerProps) {
     super(scope, id);
     this.roleName = checkName(this, 'name', props.name);
     this.balance = props.balance ?? Balance.roundRobin();
-    const interval = checkInteger(this, 'checkIntervalSeconds', props.checkIntervalSeconds ?? 2, 1, 300);
-    const fall = checkInteger(this, 'fall', props.fall ?? 3, 1, 100);
-    const rise = checkInteger(this, 'rise', props.rise ?? 2, 1, 100);
-    const serverSeconds = checkInteger(this, 'serverTimeoutSeconds', props.serverTimeoutSeconds ?? 60, 1, 3600);
-    const maxConnections = checkInteger(this, 'maxConnections', props.maxConnections ?? 4096, 1, 1_000_000);
-    const healthCheckHost = props.healthCheckHost ?? 'localhost';
-    if (!isToken(healthCheckHost) && !/^[a-z0-9.-]+$/i.test(healthCheckHost)) {
-      throw propError(this, 'healthCheckHost', 'is not a host name', healthCheckHost, Messages.domainInvalid);
-    }
+    const https = props.https ? resolveHttps(this, props.https) : undefined;
+    this.haproxy = { ...resolveHaproxy(this, props), tls: https?.haproxy };
 
     this.firewall = new RoleFirewall(this, 'Firewall', { name: props.name });
     this.connections = this.firewall.connections;
-    this.connections.allowFrom(Peer.anywhere(), Port.tcp(80), 'public HTTP');
+    this.connections.allowFrom(Peer.anywhere(), Port.tcp(80), https ? 'public HTTP (redirects to HTTPS)' : 'public HTTP');
+    if (https) this.connections.allowFrom(Peer.anywhere(), Port.tcp(443), 'public HTTPS');
     applyAdminAccess(this, this.connections, props);
     this.droplet = new TierDroplet(this, 'Droplet', { ...props, vpc: props.vpc, role: this.firewall });
 
-    this.fragmentOptions = { interval, fall, rise, serverSeconds, maxConnections, healthCheckHost };
+    // A usable certificate must exist before HAProxy's config check; issuance starts once HAProxy runs.
+    if (https) this.droplet.addRole(tlsBeforeHaproxy(https.role));
     // Rendered at synth, so backends added after construction count.
     this.droplet.addRole(() => this.fragment());
+    if (https) this.droplet.addRole(tlsAfterHaproxy());
     for (const backend of props.backends ?? []) this.addBackend(backend);
     this.node.addValidation({
       validate: () => (this.backends.length === 0 ? [scopeError(this, `HaproxyLoadBalancer ${Messages.noBackends}`).message] : []),
@@ -87,15 +75,6 @@ export class HaproxyLoadBalancer extends Construct implements IConnectable, IMon
     new TerraformOutput(this, 'PublicIpv4', { value: this.droplet.publicIpv4, description: 'Public address of the load balancer' });
     new TerraformOutput(this, 'PrivateIpv4', { value: this.droplet.privateIpv4, description: 'VPC address (stats on :8404)' });
   }
-
-  private readonly fragmentOptions: {
-    interval: number;
-    fall: number;
-    rise: number;
-    serverSeconds: number;
-    maxConnections: number;
-    healthCheckHost: string;
-  };
 
   /** Sends traffic to `backend` and lets it in through the backend's firewall. */
   public addBackend(backend: IHttpBackend): this {
@@ -118,30 +97,6 @@ export class HaproxyLoadBalancer extends Construct implements IConnectable, IMon
     if (this.backends.length === 0) {
       return {};
     }
-    const servers: HaproxyServer[] = this.backends.flatMap((b) => b.httpServers.map((s) => ({ name: s.name, address: s.address, port: b.httpPort })));
-    const names = new Set<string>();
-    for (const s of servers) {
-      if (names.has(s.name)) throw scopeError(this, `two backend servers are both named '${s.name}': give each WebTier its own name.`);
-      names.add(s.name);
-    }
-    const o = this.fragmentOptions;
-    return haproxyFragment({
-      balance: this.balance.algorithm,
-      servers,
-      healthCheckPath: this.backends[0].healthCheckPath,
-      healthCheckHost: o.healthCheckHost,
-      checkIntervalSeconds: o.interval,
-      fall: o.fall,
-      rise: o.rise,
-      frontendPort: 80,
-      maxConnections: o.maxConnections,
-      connectSeconds: 5,
-      clientSeconds: 30,
-      serverSeconds: o.serverSeconds,
-      httpRequestSeconds: 10,
-      httpKeepAliveSeconds: 10,
-      queueSeconds: 30,
-      stats: { port: HAPROXY_STATS_PORT, bindAddress: '${TIERFORM_PRIVATE_IP}' },
-    });
+    return haproxyFragment({ ...this.haproxy, servers: backendServers(this, this.backends), healthCheckPath: this.backends[0].healthCheckPath });
   }
 }

@@ -6,10 +6,12 @@ import { Messages, scopeError } from '../lib/errors';
 import { CloudConfigFragment } from '../lib/render/cloud-config';
 import { haproxyFragment } from '../lib/roles/haproxy';
 import { LB_HEALTH_PATH, LB_HEALTH_PORT, VRRP_TUNNEL_UDP_PORT, keepalivedFragment } from '../lib/roles/keepalived';
+import { tlsAfterHaproxy, tlsBeforeHaproxy } from '../lib/roles/tls';
 import { checkSecret } from '../lib/secrets';
 import { checkInteger, checkName } from '../lib/validate';
 import { Connections, IConnectable, Peer } from './connections';
 import { Dns } from './dns';
+import { HttpsProps, resolveHttps } from './https';
 import { Port } from './port';
 import { RoleFirewall } from './role-firewall';
 import { DropletOptions, TierDroplet } from './tier-droplet';
@@ -33,6 +35,12 @@ export interface HaproxyPairProps extends DropletOptions, HaproxyBalancingProps 
    * @default - a new sensitive variable `<path>_ApiToken`
    */
   readonly apiToken?: string;
+  /**
+   * Terminate HTTPS on both nodes (each obtains the same Let's Encrypt certificate by DNS-01); HTTP then answers
+   * 301 to HTTPS.
+   * @default - plain HTTP only
+   */
+  readonly https?: HttpsProps;
   /** VRRP virtual router id, unique among VRRP groups sharing the tunnel network. @default 51 */
   readonly virtualRouterId?: number;
 }
@@ -59,14 +67,16 @@ export class HaproxyPair extends Construct implements IConnectable {
   constructor(scope: Construct, id: string, props: HaproxyPairProps) {
     super(scope, id);
     checkName(this, 'name', props.name);
-    this.haproxy = resolveHaproxy(this, props);
+    const https = props.https ? resolveHttps(this, props.https) : undefined;
+    this.haproxy = { ...resolveHaproxy(this, props), tls: https?.haproxy };
     const virtualRouterId = checkInteger(this, 'virtualRouterId', props.virtualRouterId ?? 51, 1, 255);
     checkSecret(this, 'apiToken', props.apiToken);
     const apiToken = props.apiToken ?? failoverTokenVariable(this).stringValue;
 
     this.firewall = new RoleFirewall(this, 'Firewall', { name: props.name });
     this.connections = this.firewall.connections;
-    this.connections.allowFrom(Peer.anywhere(), Port.tcp(80), 'public HTTP');
+    this.connections.allowFrom(Peer.anywhere(), Port.tcp(80), https ? 'public HTTP (redirects to HTTPS)' : 'public HTTP');
+    if (https) this.connections.allowFrom(Peer.anywhere(), Port.tcp(443), 'public HTTPS');
     this.connections.allowInternally(Port.udp(VRRP_TUNNEL_UDP_PORT), 'VRRP inside VXLAN between the pair');
     applyAdminAccess(this, this.connections, props);
 
@@ -83,7 +93,10 @@ export class HaproxyPair extends Construct implements IConnectable {
     });
     this.nodes.forEach((node, i) => {
       props.dns.addRecord(`${props.name.replace(/[^a-z0-9]/gi, '_')}_Node${i}`, peerName(i), node.privateIpv4, 60);
+      // A usable certificate must exist before HAProxy's config check; issuance starts once HAProxy runs.
+      if (https) node.addRole(tlsBeforeHaproxy(https.role));
       node.addRole(() => this.haproxyFragment());
+      if (https) node.addRole(tlsAfterHaproxy());
       node.addRole(
         keepalivedFragment({
           nodeIndex: i as 0 | 1,

@@ -5,6 +5,7 @@ export * from './connections';
 export * from './dns';
 export * from './haproxy-load-balancer';
 export * from './haproxy-pair';
+export * from './https';
 export * from './monitoring-agent';
 export * from './mysql-engine';
 export * from './outbound-policy';
