@@ -5,14 +5,15 @@
  *   cdktf.out/stacks/<stage>/cdk.tf.json
  *
  * Override from the environment: TIERFORM_DOMAIN (foobar.com), TIERFORM_REGION (nyc3), TIERFORM_WEB_SIZE,
- * TIERFORM_DB_SIZE, TIERFORM_LB_SIZE (droplet size slugs), TIERFORM_ENGINE (mysql-8.0 | mariadb-10.11).
+ * TIERFORM_DB_SIZE, TIERFORM_LB_SIZE (droplet size slugs), TIERFORM_ENGINE (mysql-8.0 | mariadb-10.11),
+ * TIERFORM_EMAIL (Let's Encrypt account and alert recipient for stages 2 and 3; default ops@<domain>).
  * SSH keys and admin networks are asked at deploy (TF_VAR_ssh_keys, TF_VAR_admin_cidrs) unless given here as
  * TIERFORM_SSH_KEYS / TIERFORM_ADMIN_CIDRS (comma-separated). The stages are successive designs of the same
  * site: deploy one of them at a time.
  */
 import { App } from 'cdktf';
 import { MysqlEngine } from './constructs';
-import { Stage0SingleServer, Stage1LoadBalanced, StageProps } from './lib/stages';
+import { SecuredStageProps, Stage0SingleServer, Stage1LoadBalanced, Stage2SecuredMonitored, Stage3HighAvailability } from './lib/stages';
 
 function list(name: string): string[] | undefined {
   const value = process.env[name];
@@ -26,9 +27,11 @@ function engine(): MysqlEngine | undefined {
   throw new Error(`TIERFORM_ENGINE must be 'mysql-8.0' or 'mariadb-10.11', got '${value}'`);
 }
 
-export function exampleProps(): StageProps {
+export function exampleProps(): SecuredStageProps {
+  const domain = process.env.TIERFORM_DOMAIN || 'foobar.com';
   return {
-    domain: process.env.TIERFORM_DOMAIN || 'foobar.com',
+    domain,
+    email: process.env.TIERFORM_EMAIL || `ops@${domain}`,
     region: process.env.TIERFORM_REGION || undefined,
     webSize: process.env.TIERFORM_WEB_SIZE || undefined,
     dbSize: process.env.TIERFORM_DB_SIZE || undefined,
@@ -45,6 +48,8 @@ export function buildApp(outdir?: string): App {
   const props = exampleProps();
   new Stage0SingleServer(app, 'stage0-single-server', props);
   new Stage1LoadBalanced(app, 'stage1-load-balanced', props);
+  new Stage2SecuredMonitored(app, 'stage2-secured-monitored', props);
+  new Stage3HighAvailability(app, 'stage3-high-availability', props);
   return app;
 }
 

@@ -95,6 +95,18 @@ export class Dns extends Construct {
     return record;
   }
 
+  /**
+   * CAA records at the apex: which certificate authorities may issue for the zone (e.g. only Let's Encrypt),
+   * from `renderCaaRecords()`.
+   */
+  public addCaaRecords(records: readonly { readonly tag: string; readonly digitaloceanValue: string }[]): void {
+    records.forEach((r, i) => {
+      this.records.push(
+        new DnsRecord(this, `Caa${i}_${r.tag}`, { domain: this.domainName, type: 'CAA', name: '@', flags: 0, tag: r.tag, value: r.digitaloceanValue, ttl: 3600 }),
+      );
+    });
+  }
+
   /** The fully qualified name of a relative record name. */
   public fqdn(name: string): string {
     return name === '@' ? this.zone : `${name}.${this.zone}`;

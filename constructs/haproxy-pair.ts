@@ -1,5 +1,5 @@
 import { ReservedIp } from '@cdktf/provider-digitalocean/lib/reserved-ip';
-import { TerraformOutput, TerraformVariable, Token } from 'cdktf';
+import { TerraformOutput, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { applyAdminAccess } from '../lib/admin-access';
 import { Messages, scopeError } from '../lib/errors';
@@ -7,11 +7,12 @@ import { CloudConfigFragment } from '../lib/render/cloud-config';
 import { haproxyFragment } from '../lib/roles/haproxy';
 import { LB_HEALTH_PATH, LB_HEALTH_PORT, VRRP_TUNNEL_UDP_PORT, keepalivedFragment } from '../lib/roles/keepalived';
 import { tlsAfterHaproxy, tlsBeforeHaproxy } from '../lib/roles/tls';
-import { checkSecret } from '../lib/secrets';
+import { checkSecret, digitalOceanTokenVariable } from '../lib/secrets';
 import { checkInteger, checkName } from '../lib/validate';
 import { Connections, IConnectable, Peer } from './connections';
 import { Dns } from './dns';
 import { HttpsProps, resolveHttps } from './https';
+import type { ExporterKind, IMonitorable } from './monitoring-agent';
 import { Port } from './port';
 import { RoleFirewall } from './role-firewall';
 import { DropletOptions, TierDroplet } from './tier-droplet';
@@ -56,22 +57,27 @@ export interface HaproxyPairProps extends DropletOptions, HaproxyBalancingProps 
  * - Terraform assigns the reserved IP to node 0 at creation and then ignores the assignment
  *   (`lifecycle.ignore_changes = [droplet_id]`), so an apply never moves it back after a failover.
  */
-export class HaproxyPair extends Construct implements IConnectable {
+export class HaproxyPair extends Construct implements IConnectable, IMonitorable {
   public readonly connections: Connections;
   public readonly firewall: RoleFirewall;
   public readonly nodes: TierDroplet[] = [];
   public readonly reservedIp: ReservedIp;
+  /** The pair's name (tag and firewall). */
+  public readonly roleName: string;
+  /** Monitored: HAProxy's built-in Prometheus endpoint on each node's VPC address. */
+  public readonly exporters: readonly ExporterKind[] = ['haproxy'];
   private readonly backends: IHttpBackend[] = [];
   private readonly haproxy: ResolvedHaproxy;
 
   constructor(scope: Construct, id: string, props: HaproxyPairProps) {
     super(scope, id);
-    checkName(this, 'name', props.name);
+    this.roleName = checkName(this, 'name', props.name);
     const https = props.https ? resolveHttps(this, props.https) : undefined;
     this.haproxy = { ...resolveHaproxy(this, props), tls: https?.haproxy };
     const virtualRouterId = checkInteger(this, 'virtualRouterId', props.virtualRouterId ?? 51, 1, 255);
     checkSecret(this, 'apiToken', props.apiToken);
-    const apiToken = props.apiToken ?? failoverTokenVariable(this).stringValue;
+    const apiToken =
+      props.apiToken ?? digitalOceanTokenVariable(this, 'ApiToken', 'DigitalOcean API token the HAProxy pair uses to move its reserved IP').stringValue;
 
     this.firewall = new RoleFirewall(this, 'Firewall', { name: props.name });
     this.connections = this.firewall.connections;
@@ -118,6 +124,10 @@ export class HaproxyPair extends Construct implements IConnectable {
     new TerraformOutput(this, 'NodePrivateIpv4', { value: this.nodes.map((n) => n.privateIpv4), description: 'VPC addresses (stats on :8404)' });
   }
 
+  public get monitoredDroplets(): readonly TierDroplet[] {
+    return this.nodes;
+  }
+
   /** The address clients use: point DNS here. */
   public get reservedIpv4(): string {
     return this.reservedIp.ipAddress;
@@ -141,19 +151,4 @@ export class HaproxyPair extends Construct implements IConnectable {
       lbHealth: { port: LB_HEALTH_PORT, path: LB_HEALTH_PATH },
     });
   }
-}
-
-/** The failover token: sensitive, validated as a DigitalOcean personal access token. */
-function failoverTokenVariable(scope: Construct): TerraformVariable {
-  const v = new TerraformVariable(scope, 'ApiToken', {
-    type: 'string',
-    sensitive: true,
-    nullable: false,
-    description: 'DigitalOcean API token the HAProxy pair uses to move its reserved IP (scope: reserved IPs)',
-  });
-  v.addValidation({
-    condition: `\${can(regex("^do[op]_v1_[0-9a-f]{64}$", var.${v.friendlyUniqueId}))}`,
-    errorMessage: 'The failover token must be a DigitalOcean API token (dop_v1_ followed by 64 hex digits).',
-  });
-  return v;
 }

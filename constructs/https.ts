@@ -1,9 +1,8 @@
-import { TerraformVariable } from 'cdktf';
-import { Construct, IConstruct } from 'constructs';
+import { Construct } from 'constructs';
 import { propError } from '../lib/errors';
 import { HaproxyTlsOptions, HaproxyTlsProfile } from '../lib/render/haproxy';
 import { TLS_PEM_PATH, TlsRoleOptions } from '../lib/roles/tls';
-import { checkSecret } from '../lib/secrets';
+import { checkSecret, digitalOceanTokenVariable } from '../lib/secrets';
 import { checkDomain, checkInteger, isToken } from '../lib/validate';
 
 /** Which TLS versions and ciphers the load balancer offers. */
@@ -66,22 +65,8 @@ export function resolveHttps(scope: Construct, https: HttpsProps): { haproxy: Ha
     role: {
       domain: https.domain,
       email: https.email,
-      dnsToken: https.dnsToken ?? dnsTokenVariable(scope).stringValue,
+      dnsToken: https.dnsToken ?? digitalOceanTokenVariable(scope, 'DnsToken', "DigitalOcean API token with DNS write access, for Let's Encrypt DNS-01 challenges").stringValue,
       staging: https.staging ?? false,
     },
   };
-}
-
-function dnsTokenVariable(scope: IConstruct): TerraformVariable {
-  const v = new TerraformVariable(scope as Construct, 'DnsToken', {
-    type: 'string',
-    sensitive: true,
-    nullable: false,
-    description: "DigitalOcean API token with DNS write access, for Let's Encrypt DNS-01 challenges",
-  });
-  v.addValidation({
-    condition: `\${can(regex("^do[op]_v1_[0-9a-f]{64}$", var.${v.friendlyUniqueId}))}`,
-    errorMessage: 'The DNS token must be a DigitalOcean API token (dop_v1_ followed by 64 hex digits).',
-  });
-  return v;
 }

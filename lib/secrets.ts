@@ -41,3 +41,18 @@ export function checkSecret(scope: Construct, prop: string, value: string | unde
     throw propError(scope, prop, 'is a literal secret', '(redacted)', Messages.secretLiteral);
   }
 }
+
+/**
+ * A sensitive variable holding a DigitalOcean API token (`dop_v1_` + 64 hex digits; `doo_v1_` for OAuth), for
+ * things a droplet does through the API itself: DNS-01 challenges, moving a reserved IP. Give it a token
+ * scoped to just that.
+ */
+export function digitalOceanTokenVariable(scope: Construct, id: string, description: string): TerraformVariable {
+  const variable = new TerraformVariable(scope, id, { type: 'string', sensitive: true, nullable: false, description });
+  variable.addValidation({
+    condition: `\${can(regex("^do[op]_v1_[0-9a-f]{64}$", var.${variable.friendlyUniqueId}))}`,
+    errorMessage: `${id} must be a DigitalOcean API token: dop_v1_ followed by 64 hex digits.`,
+  });
+  return variable;
+}
+

@@ -245,8 +245,11 @@ export const CHECKERS: readonly Checker[] = [
     matches: (f) => f.path === '/etc/haproxy/haproxy.cfg',
     check: (ctx) => {
       const haproxy = requireTool('haproxy', 'haproxy');
+      // With HTTPS, `crt` names the PEM certbot builds at boot: point it at a throwaway self-signed one.
+      const cfg = ctx.file.content.replace(/ crt (\/\S+)/g, () => ` crt ${testCertificate(ctx.scratch)}`);
+      const file = cfg === ctx.file.content ? ctx.hostPath : writeFile(ctx.scratch, 'haproxy.cfg', cfg);
       // The haproxy.service drop-in gives haproxy net.env's variables; the config expands them.
-      expectNo(run(haproxy, ['-c', '-f', ctx.hostPath], { env: { ...process.env, ...NET_ENV } }), /\[(WARNING|ALERT|NOTICE)\]/);
+      expectNo(run(haproxy, ['-c', '-f', file], { env: { ...process.env, ...NET_ENV } }), /\[(WARNING|ALERT|NOTICE)\]/);
     },
   },
   {
@@ -370,6 +373,29 @@ export const CHECKERS: readonly Checker[] = [
     },
   },
   {
+    name: 'keepalived -t (in a namespace with the droplet\u2019s own VRRP tunnel up)',
+    matches: (f) => f.path === '/etc/keepalived/keepalived.conf',
+    check: (ctx) => keepalivedCheck(ctx),
+  },
+  {
+    name: 'root-only token file: 0600, one line, no spaces',
+    matches: (f) => f.path === '/etc/tierform/do-token',
+    check: (ctx) => {
+      expect(ctx.file.permissions).toBe('0600');
+      expect(ctx.file.content).toMatch(/^\S+\n$/);
+    },
+  },
+  {
+    name: 'certbot DNS plugin credentials: 0600, dns_digitalocean_token only',
+    matches: (f) => f.path === '/etc/tierform/certbot-digitalocean.ini',
+    check: (ctx) => {
+      // certbot refuses credentials readable by others; the plugin reads exactly this key (configobj syntax).
+      expect(ctx.file.permissions).toBe('0600');
+      const entries = ctx.file.content.split('\n').filter((l) => l.trim() !== '' && !l.trim().startsWith('#'));
+      expect(entries).toEqual([expect.stringMatching(/^dns_digitalocean_token = \S+$/)]);
+    },
+  },
+  {
     name: 'journald.conf(5) keys and values',
     matches: (f) => /^\/etc\/systemd\/journald\.conf\.d\/[^/]+\.conf$/.test(f.path),
     check: (ctx) => {
@@ -389,6 +415,50 @@ export const CHECKERS: readonly Checker[] = [
     },
   },
 ];
+
+/** A self-signed EC certificate + key as one PEM in `dir` (what HAProxy's `crt` takes). */
+function testCertificate(dir: string): string {
+  const openssl = requireTool('openssl', 'openssl');
+  const pem = path.join(dir, 'site.pem');
+  const key = path.join(dir, 'site.key');
+  const crt = path.join(dir, 'site.crt');
+  const result = run(openssl, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2', '-subj', '/CN=www.foobar.com', '-keyout', key, '-out', crt]);
+  expect(result.status).toBe(0);
+  fs.writeFileSync(pem, fs.readFileSync(crt, 'utf8') + fs.readFileSync(key, 'utf8'), { mode: 0o600 });
+  return pem;
+}
+
+let checkNamespaces = 0;
+
+/**
+ * keepalived -t needs the VRRP interface to exist and the scripts it names to be root-owned executables: a
+ * namespace of its own, the droplet's own tunnel script bringing vrrp0 up (peer given by address, not DNS),
+ * and the /usr/local/sbin paths pointing at the droplet's copies. The namespace is removed afterwards.
+ */
+function keepalivedCheck(ctx: CheckContext): void {
+  const ip = requireTool('ip', 'iproute2');
+  const keepalived = requireTool('keepalived', 'keepalived');
+  const tunnel = ctx.files.find((f) => f.path === '/usr/local/sbin/tierform-vrrp-tunnel');
+  expect(tunnel).toBeDefined();
+  const ns = `tfchk-${process.pid}-${checkNamespaces++}`;
+  expect(run(ip, ['netns', 'add', ns]).status).toBe(0);
+  try {
+    run(ip, ['-n', ns, 'link', 'set', 'lo', 'up']);
+    run(ip, ['-n', ns, 'addr', 'add', '10.77.1.1/32', 'dev', 'lo']);
+    const netEnv = writeFile(ctx.scratch, 'net.env', 'TIERFORM_PRIVATE_IP=10.77.1.1\n');
+    const up = run(ip, ['netns', 'exec', ns, path.join(ctx.root, tunnel!.path), 'up'], {
+      env: { ...process.env, TIERFORM_NET_ENV: netEnv, TIERFORM_PEER_ADDRESS: '10.77.1.2' },
+    });
+    expect({ status: up.status, output: up.output }).toEqual({ status: 0, output: up.output });
+    const conf = ctx.file.content.replace(/\/usr\/local\/sbin\/[\w.-]+/g, (p) => rebase(ctx, p));
+    const file = writeFile(ctx.scratch, 'keepalived.conf', conf);
+    // -l: messages to the console, -D: detailed; -t: check and exit (non-zero on any finding).
+    const result = run(ip, ['netns', 'exec', ns, keepalived, '-t', '-l', '-D', '-f', file]);
+    expectNo(result, /warn|error|unknown|not (found|executable|secure)/i);
+  } finally {
+    run(ip, ['netns', 'del', ns]);
+  }
+}
 
 export function checkersFor(file: WriteFile): Checker[] {
   return CHECKERS.filter((c) => c.matches(file));

@@ -1,42 +1,42 @@
 /**
  * `npm run lab -- <command>` (package.json: "lab": "node scripts/run-ts.js lib/lab/cli.ts"):
  *
- *   status             the labs of this machine (state files under $TIERFORM_LAB_DIR or /run/tierform-lab)
- *   down <id>...       tear labs down by the ids in their state files: SIGTERM their owner process, then kill
- *                      whatever runs in their namespaces, delete the namespaces and /etc/netns directories
- *   down --all         every lab listed by status
- *
- * `up <stage>` comes with booting a stage (reading cdk.tf.json).
+ *   up <stage> [--outdir cdktf.out] [--id <id>] [--keep-logs] [--detach]
+ *                      boot the synthesized stage (cdktf.out/stacks/<stage>/cdk.tf.json) and keep it up until
+ *                      Ctrl-C, SIGTERM or `down`; with --detach, boot in a background process and return once it
+ *                      is up (its output: <lab root>/<id>.up.log)
+ *   status             the labs of this machine (state under $TIERFORM_LAB_DIR or /run/tierform-lab): droplets,
+ *                      addresses, units and their pids, reserved IPs
+ *   down [<id>...]     tear labs down by the ids in their state files (all labs when no id is given): SIGTERM their
+ *                      owner process, then kill whatever runs in their namespaces, delete the namespaces and
+ *                      /etc/netns directories and the lab directory
+ *   down --all         the same as `down` without ids
  */
+import { spawn } from 'child_process';
+import { randomBytes } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { bootStage, formatStatus, listBoots } from './boot';
 import { checkPrerequisites, defaultLabRoot, downLab, LabError, listLabs } from './netns';
 
-export function main(argv: readonly string[]): number {
+const USAGE = 'usage: lab up <stage> [--outdir cdktf.out] [--id <id>] [--keep-logs] [--detach] | lab status | lab down [<id>... | --all]';
+
+export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...args] = argv;
   const root = defaultLabRoot();
   if (command === 'status') {
-    const labs = listLabs(root);
-    if (labs.length === 0) console.log(`no labs under ${root}`);
-    for (const { state, ownerRunning } of labs) {
-      const reserved = Object.entries(state.reservedIps).map(([ip, h]) => `${ip}→${h ?? 'unassigned'}`);
-      console.log(
-        `${state.id}  ${state.status}  owner ${state.ownerPid} ${ownerRunning ? 'running' : 'gone'}  ` +
-          `${state.droplets.length} droplets  ${state.processes.length} processes  created ${state.createdAt}` +
-          (reserved.length ? `  reserved ${reserved.join(' ')}` : ''),
-      );
-      for (const ns of state.namespaces) console.log(`    ${ns}`);
-    }
+    console.log(formatStatus(listBoots(root)));
     return 0;
   }
   if (command === 'down') {
     checkPrerequisites();
-    const ids = args.includes('--all') ? listLabs(root).map((l) => l.state.id) : args;
-    if (ids.length === 0) {
-      console.error('usage: lab down <id>... | lab down --all');
-      return 2;
-    }
+    const ids = args.filter((a) => a !== '--all');
+    const targets = ids.length > 0 ? ids : listLabs(root).map((l) => l.state.id);
+    if (targets.length === 0) console.log(`no labs under ${root}`);
     let failed = false;
-    for (const id of ids) {
+    for (const id of targets) {
       const report = downLab(id, { labRoot: root });
+      fs.rmSync(path.join(root, `${id}.up.log`), { force: true });
       const owner = report.ownerStopped ? 'owner stopped (it tore its lab down); ' : '';
       console.log(`${id}: ${owner}${report.namespacesDeleted.length} namespaces deleted, ${report.killed.length} processes stopped`);
       for (const e of report.errors) {
@@ -46,17 +46,82 @@ export function main(argv: readonly string[]): number {
     }
     return failed ? 1 : 0;
   }
-  console.error('usage: lab status | lab down <id>... | lab down --all');
+  if (command === 'up') return up(args, root);
+  console.error(USAGE);
   return 2;
 }
 
-if (require.main === module) {
-  try {
-    process.exitCode = main(process.argv.slice(2));
-  } catch (e) {
-    if (e instanceof LabError) {
-      console.error(e.message);
-      process.exitCode = 1;
-    } else throw e;
+async function up(args: readonly string[], root: string): Promise<number> {
+  const options = new Map<string, string>();
+  const flags = new Set<string>();
+  const positional: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--outdir' || a === '--id') options.set(a, args[++i] ?? '');
+    else if (a.startsWith('--outdir=') || a.startsWith('--id=')) options.set(a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1));
+    else if (a.startsWith('--')) flags.add(a);
+    else positional.push(a);
   }
+  const stage = positional[0];
+  if (!stage || positional.length > 1) {
+    console.error(USAGE);
+    return 2;
+  }
+  if (flags.has('--detach')) return detach(args, root, options.get('--id'));
+  const boot = await bootStage({
+    stage,
+    outdir: options.get('--outdir') ?? 'cdktf.out',
+    id: options.get('--id'),
+    keepLogs: flags.has('--keep-logs'),
+    log: (line) => console.log(line),
+  });
+  console.log(formatStatus(listBoots(root).filter((l) => l.id === boot.lab.id)));
+  console.log(`ready: lab ${boot.lab.id} is up. Try: ip netns exec ${boot.lab.client.netns} curl -s http://${boot.labPlan.records[0]?.name ?? boot.labPlan.droplets[0].publicIp}/`);
+  console.log(`Ctrl-C (or npm run lab -- down ${boot.lab.id}) tears it down.`);
+  // Stay up: the lab's signal handlers tear it down on SIGINT/SIGTERM/SIGHUP and end the process.
+  setInterval(() => undefined, 1 << 30);
+  return 0;
+}
+
+/** Runs `up` without --detach in a detached process and waits (bounded) until it prints "ready" or exits. */
+async function detach(args: readonly string[], root: string, id?: string): Promise<number> {
+  const labId = id ?? [...randomBytes(6)].map((b) => 'abcdefghijklmnopqrstuvwxyz0123456789'[b % 36]).join('');
+  fs.mkdirSync(root, { recursive: true });
+  const logFile = path.join(root, `${labId}.up.log`);
+  const fd = fs.openSync(logFile, 'w');
+  const rest = args.filter((a) => a !== '--detach' && a !== '--id' && !a.startsWith('--id=') && a !== id);
+  const child = spawn(process.execPath, [process.argv[1], 'up', ...rest, '--id', labId], { detached: true, stdio: ['ignore', fd, fd] });
+  fs.closeSync(fd);
+  child.unref();
+  const deadline = Date.now() + 600_000;
+  let exited: number | null | undefined;
+  child.on('exit', (code) => (exited = code));
+  for (;;) {
+    const out = fs.readFileSync(logFile, 'utf8');
+    if (/^ready: /m.test(out)) {
+      process.stdout.write(out);
+      console.log(`(running in the background as pid ${child.pid}; its output: ${logFile})`);
+      return 0;
+    }
+    if (exited !== undefined || Date.now() > deadline) {
+      process.stdout.write(out);
+      console.error(exited !== undefined ? `the lab process exited (${exited}) before the lab was up` : 'the lab did not come up within 600 s');
+      return 1;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      if (e instanceof LabError) {
+        console.error(e.message);
+        process.exitCode = 1;
+      } else throw e;
+    },
+  );
 }

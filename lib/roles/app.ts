@@ -71,8 +71,10 @@ set -euo pipefail
 if ! id -u ${APP_USER} >/dev/null 2>&1; then
   useradd --system --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin --user-group ${APP_USER}
 fi
-# nginx (www-data) connects to gunicorn's unix socket through the socket's group.
+# nginx (www-data) connects to gunicorn's unix socket through the socket's group. Running nginx workers
+# keep the groups they started with, so reload nginx (new workers) once the membership is in place.
 usermod -a -G ${APP_USER} ${socketGroup} 2>/dev/null || true
+systemctl try-reload-or-restart nginx.service
 mkdir -p "${APP_DIR}"
 ${fetchCode}
 # Decode the database password into a root-only EnvironmentFile read by systemd.

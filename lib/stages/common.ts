@@ -5,8 +5,10 @@
 import { DigitaloceanProvider } from '@cdktf/provider-digitalocean/lib/provider';
 import { TerraformVariable } from 'cdktf';
 import { Construct } from 'constructs';
+import { TlsProfile } from '../../constructs/https';
 import { MysqlEngine } from '../../constructs/mysql-engine';
-import { passwordVariable } from '../secrets';
+import { EXPORTER_PASSWORD_CHARACTERS, EXPORTER_PASSWORD_PATTERN } from '../roles/monitoring';
+import { digitalOceanTokenVariable, passwordVariable } from '../secrets';
 
 export interface StageProps {
   /** The site's domain, e.g. 'foobar.com': records '@' and 'www' point at the stage's entry point. */
@@ -41,6 +43,14 @@ export interface StageProps {
   readonly createDomain?: boolean;
   /** TTL of the A records, seconds. @default 300 */
   readonly dnsTtlSeconds?: number;
+}
+
+/** Stages 2 and 3: HTTPS and alerts need an e-mail address. */
+export interface SecuredStageProps extends StageProps {
+  /** Let's Encrypt account and alert recipient. */
+  readonly email: string;
+  /** @default TlsProfile.intermediate() */
+  readonly tlsProfile?: TlsProfile;
 }
 
 export interface StageInputs {
@@ -94,4 +104,22 @@ export function databasePasswords(scope: Construct): { appPassword: string; repl
     appPassword: passwordVariable(scope, 'mysql_app_password', 'Password of the MySQL app account').stringValue,
     replicationPassword: passwordVariable(scope, 'mysql_replication_password', 'Password of the MySQL replication account').stringValue,
   };
+}
+
+/** The DigitalOcean token certbot uses for DNS-01 challenges: a stack-level sensitive variable. */
+export function dnsToken(scope: Construct): string {
+  return digitalOceanTokenVariable(scope, 'digitalocean_dns_token', "DigitalOcean API token with DNS write access, for Let's Encrypt DNS-01").stringValue;
+}
+
+/** The password of mysqld_exporter's MySQL account: a stack-level sensitive variable. */
+export function exporterPassword(scope: Construct): string {
+  return passwordVariable(scope, 'mysql_exporter_password', 'Password of the MySQL account of mysqld_exporter', {
+    pattern: EXPORTER_PASSWORD_PATTERN,
+    characters: EXPORTER_PASSWORD_CHARACTERS,
+  }).stringValue;
+}
+
+/** The DigitalOcean token the HAProxy pair uses to move its reserved IP: a stack-level sensitive variable. */
+export function failoverToken(scope: Construct): string {
+  return digitalOceanTokenVariable(scope, 'digitalocean_failover_token', 'DigitalOcean API token the HAProxy pair uses to move the reserved IP').stringValue;
 }

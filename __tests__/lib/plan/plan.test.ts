@@ -18,10 +18,10 @@ import {
 } from '../../../lib/plan/plan';
 import { templateReferences } from '../../../lib/plan/template';
 import * as stages from '../../../lib/stages';
-import { Stage1LoadBalanced, StageProps } from '../../../lib/stages';
+import { SecuredStageProps, Stage1LoadBalanced } from '../../../lib/stages';
 import { makeTempDir, writeFile } from '../../helpers/tools';
 
-const PROPS: StageProps = { domain: 'foobar.com', sshKeys: ['123'], adminCidrs: ['203.0.113.7/32'] };
+const PROPS: SecuredStageProps = { domain: 'foobar.com', email: 'ops@foobar.com', sshKeys: ['123'], adminCidrs: ['203.0.113.7/32'] };
 
 /** A small hand-written plan in cdktf's JSON shape. */
 function fixture(): TerraformJson {
@@ -81,7 +81,7 @@ function fixture(): TerraformJson {
   };
 }
 
-type StageClass = new (scope: Construct, id: string, props: StageProps) => TerraformStack;
+type StageClass = new (scope: Construct, id: string, props: SecuredStageProps) => TerraformStack;
 
 const STAGES: Array<[string, StageClass]> = Object.entries(stages)
   .filter(([, value]) => typeof value === 'function' && (value as { prototype: unknown }).prototype instanceof TerraformStack)

@@ -15,14 +15,14 @@ import { Construct } from 'constructs';
 import { MysqlEngine } from '../../../constructs/mysql-engine';
 import { WriteFile } from '../../../lib/plan/plan';
 import * as stages from '../../../lib/stages';
-import { StageProps } from '../../../lib/stages';
+import { SecuredStageProps } from '../../../lib/stages';
 import { CHECKERS, RenderedDroplet, describeRenderedDroplet, renderDroplets } from '../../helpers/checkers';
 import { makeTempDir, writeFile } from '../../helpers/tools';
 
 // ---------------------------------------------------------------------------------------------------------------
 // The droplets: every stage exported by lib/stages (new stages are picked up), with both engines.
 
-type StageClass = new (scope: Construct, id: string, props: StageProps) => TerraformStack;
+type StageClass = new (scope: Construct, id: string, props: SecuredStageProps) => TerraformStack;
 
 const STAGES: Array<[string, StageClass]> = Object.entries(stages)
   .filter(([, value]) => typeof value === 'function' && (value as { prototype: unknown }).prototype instanceof TerraformStack)
@@ -30,7 +30,7 @@ const STAGES: Array<[string, StageClass]> = Object.entries(stages)
 
 const ENGINES: readonly MysqlEngine[] = [MysqlEngine.mysql8_0(), MysqlEngine.mariadb10_11()];
 
-const PROPS: StageProps = { domain: 'foobar.com', sshKeys: ['123'], adminCidrs: ['203.0.113.7/32'] };
+const PROPS: SecuredStageProps = { domain: 'foobar.com', email: 'ops@foobar.com', sshKeys: ['123'], adminCidrs: ['203.0.113.7/32'] };
 
 function renderStage(stageClass: StageClass, engine: MysqlEngine): RenderedDroplet[] {
   return renderDroplets(Testing.synth(new stageClass(Testing.app(), 'stage', { ...PROPS, engine })));
@@ -78,25 +78,48 @@ describe('the checkers catch planted mistakes', () => {
     ['journald.conf(5) keys and values', 'bad time span', /journald/, (c) => c.replace('MaxRetentionSec=1month', 'MaxRetentionSec=1 fortnight'), /1 fortnight/],
   ];
 
+  // Stage 3's load balancers carry the files no earlier stage has (keepalived, certbot, the API token).
+  const [, stage3] = STAGES.find(([name]) => name === 'Stage3HighAvailability') ?? STAGES[0];
+  const stage3Droplets = renderStage(stage3, MysqlEngine.mariadb10_11());
+  const stage3Mistakes: typeof mistakes = [
+    ['keepalived -t (in a namespace with the droplet\u2019s own VRRP tunnel up)', 'unknown keyword', /keepalived\.conf$/, (c) => c.replace('advert_int', 'advert_intervall'), /Unknown keyword|advert_intervall/],
+    ['certbot DNS plugin credentials: 0600, dns_digitalocean_token only', 'second key', /certbot-digitalocean\.ini$/, (c) => `${c}dns_digitalocean_propagation = 10\n`, /dns_digitalocean_propagation/],
+    ['root-only token file: 0600, one line, no spaces', 'second line', /do-token$/, (c) => `${c}extra\n`, /extra/],
+  ];
+
+  it.each(stage3Mistakes)('%s fails on a planted %s (stage 3)', (checkerName, _mistake, pathPattern, plant, message) => {
+    plantAndCheck(stage3Droplets, checkerName, pathPattern, plant, message);
+  });
+
   it.each(mistakes)('%s fails on a planted %s', (checkerName, _mistake, pathPattern, plant, message) => {
-    // GIVEN a droplet's real file, with a mistake planted
-    const checker = CHECKERS.find((c) => c.name === checkerName)!;
-    const droplet = droplets.find((d) => d.doc.writeFiles.some((f) => pathPattern.test(f.path) && checker.matches(f)));
-    const original = droplet?.doc.writeFiles.find((f) => pathPattern.test(f.path) && checker.matches(f));
-    expect(original).toBeDefined();
-    const file: WriteFile = { ...original!, content: plant(original!.content) };
-    expect(file.content).not.toBe(original!.content);
-    const files = droplet!.doc.writeFiles.map((f) => (f === original ? file : f));
-    const tmp = makeTempDir('planted');
-    try {
-      const root = path.join(tmp.dir, 'root');
-      for (const f of files) writeFile(root, f.path, f.content, parseInt(f.permissions, 8));
-      const scratch = path.join(tmp.dir, 'scratch');
-      fs.mkdirSync(scratch);
-      // WHEN / THEN
-      expect(() => checker.check({ file, hostPath: path.join(root, file.path), root, files, scratch })).toThrow(message);
-    } finally {
-      tmp.cleanup();
-    }
+    plantAndCheck(droplets, checkerName, pathPattern, plant, message);
   });
 });
+
+function plantAndCheck(
+  droplets: ReturnType<typeof renderStage>,
+  checkerName: string,
+  pathPattern: RegExp,
+  plant: (content: string) => string,
+  message: RegExp,
+): void {
+  // GIVEN a droplet's real file, with a mistake planted
+  const checker = CHECKERS.find((c) => c.name === checkerName)!;
+  const droplet = droplets.find((d) => d.doc.writeFiles.some((f) => pathPattern.test(f.path) && checker.matches(f)));
+  const original = droplet?.doc.writeFiles.find((f) => pathPattern.test(f.path) && checker.matches(f));
+  expect(original).toBeDefined();
+  const file: WriteFile = { ...original!, content: plant(original!.content) };
+  expect(file.content).not.toBe(original!.content);
+  const files = droplet!.doc.writeFiles.map((f) => (f === original ? file : f));
+  const tmp = makeTempDir('planted');
+  try {
+    const root = path.join(tmp.dir, 'root');
+    for (const f of files) writeFile(root, f.path, f.content, parseInt(f.permissions, 8));
+    const scratch = path.join(tmp.dir, 'scratch');
+    fs.mkdirSync(scratch);
+    // WHEN / THEN
+    expect(() => checker.check({ file, hostPath: path.join(root, file.path), root, files, scratch })).toThrow(message);
+  } finally {
+    tmp.cleanup();
+  }
+}

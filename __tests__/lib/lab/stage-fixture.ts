@@ -1,0 +1,170 @@
+/**
+ * Shared pieces of the end-to-end tests that boot a synthesized stage in the lab (stage0.e2e.test.ts, ...).
+ *
+ * The stage is synthesized in the test, into a temporary outdir, exactly as a user would:
+ * `node scripts/run-ts.js main.ts` with CDKTF_OUTDIR and TIERFORM_ENGINE=mariadb-10.11 (the lab runs MariaDB).
+ * TIERFORM_LAB_E2E_OUTDIR=<dir> boots an already synthesized outdir instead (to try a hand-edited plan).
+ *
+ * Every wait is bounded in attempts and time; all traffic stays inside the lab's namespaces.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { LabBoot, bootStage } from '../../../lib/lab/boot';
+import { allPids, netnsInode } from '../../../lib/lab/processes';
+import { makeTempDir, run } from '../../helpers/tools';
+import { requireLab } from './lab-fixture';
+
+const REPO = path.resolve(__dirname, '..', '..', '..');
+
+export interface BootedStage {
+  readonly boot: LabBoot;
+  /** Seconds from the start of synth to the end of the boot. */
+  readonly totalSeconds: number;
+  readonly synthSeconds: number;
+  /** Namespace inodes (network and mount) of the lab, recorded while up, to prove nothing is left. */
+  readonly inodes: ReadonlySet<number>;
+  readonly cleanup: () => void;
+}
+
+/** Synthesizes `stage` with MariaDB and boots it in a fresh lab root; tears down again if the boot fails. */
+export async function synthAndBoot(stage: string): Promise<BootedStage> {
+  requireLab();
+  const started = Date.now();
+  const tmp = makeTempDir('e2e');
+  let outdir = process.env.TIERFORM_LAB_E2E_OUTDIR;
+  if (!outdir) {
+    outdir = path.join(tmp.dir, 'cdktf.out');
+    const synth = run(process.execPath, [path.join(REPO, 'scripts', 'run-ts.js'), 'main.ts'], {
+      cwd: REPO,
+      env: { ...process.env, CDKTF_OUTDIR: outdir, TIERFORM_ENGINE: 'mariadb-10.11' },
+      timeout: 60_000,
+    });
+    if (synth.status !== 0) throw new Error(`synth failed:\n${synth.output}`);
+  }
+  const synthSeconds = (Date.now() - started) / 1000;
+  const labRoot = path.join(tmp.dir, 'labs');
+  let boot: LabBoot;
+  try {
+    boot = await bootStage({ stage, outdir, labRoot });
+  } catch (e) {
+    tmp.cleanup();
+    throw e;
+  }
+  const inodes = new Set<number>();
+  for (const ns of [boot.lab.internet.netns, boot.lab.client.netns, ...boot.lab.droplets.map((d) => d.netns)]) {
+    const ino = netnsInode(path.join('/run/netns', ns));
+    if (ino !== undefined) inodes.add(ino);
+  }
+  for (const d of boot.droplets.values()) {
+    const ino = mntInode(d.host.holderPid);
+    if (ino !== undefined) inodes.add(ino);
+  }
+  return { boot, totalSeconds: (Date.now() - started) / 1000, synthSeconds, inodes, cleanup: tmp.cleanup };
+}
+
+/** Tears the lab down and returns what is left of it (namespaces, processes, host mounts): should be nothing. */
+export async function shutdownAndCheck(booted: BootedStage | undefined): Promise<{ namespaces: string[]; processes: number[]; hostMounts: string[]; errors: readonly string[] }> {
+  if (!booted) return { namespaces: [], processes: [], hostMounts: [], errors: [] };
+  const { boot } = booted;
+  const report = await boot.shutdown();
+  const namespaces = run('ip', ['netns', 'list']).stdout.split('\n').map((l) => l.split(' ')[0]).filter((n) => n.startsWith(`tfl-${boot.lab.id}-`));
+  const processes = allPids().filter((pid) => {
+    for (const kind of ['net', 'mnt']) {
+      try {
+        const m = /\[([0-9]+)\]/.exec(fs.readlinkSync(`/proc/${pid}/ns/${kind}`));
+        if (m && booted.inodes.has(Number(m[1]))) return true;
+      } catch {
+        // gone
+      }
+    }
+    try {
+      return fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`TIERFORM_LAB_ID=${boot.lab.id}`);
+    } catch {
+      return false;
+    }
+  });
+  const hostMounts = hostMountsUnder(boot.lab.dir);
+  booted.cleanup();
+  return { namespaces, processes, hostMounts, errors: report.errors };
+}
+
+/** Mount points of this (the host's) mount namespace under `dir`. */
+export function hostMountsUnder(dir: string): string[] {
+  return fs
+    .readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4])
+    .filter((m): m is string => m !== undefined && (m === dir || m.startsWith(`${dir}/`)));
+}
+
+function mntInode(pid: number): number | undefined {
+  try {
+    const m = /\[([0-9]+)\]/.exec(fs.readlinkSync(`/proc/${pid}/ns/mnt`));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface HttpAnswer {
+  /** 0 when curl got no answer. */
+  readonly status: number;
+  readonly body: string;
+  /** The body as JSON, when it is. */
+  readonly json?: Record<string, unknown>;
+  readonly curlExit: number | null;
+}
+
+/** GET `url` from lab host `node` (default: the client), 2 s to connect, 5 s in all. */
+export async function httpGet(boot: LabBoot, url: string, node = 'client'): Promise<HttpAnswer> {
+  const r = await boot.lab.exec(node, ['curl', '-sS', '--connect-timeout', '2', '--max-time', '5', '-o', '-', '-w', '\n%{http_code}', url], { timeoutMs: 10_000 });
+  const lines = r.stdout.split('\n');
+  const status = Number(lines.pop() ?? '0') || 0;
+  const body = lines.join('\n');
+  let json: Record<string, unknown> | undefined;
+  try {
+    json = JSON.parse(body) as Record<string, unknown>;
+  } catch {
+    json = undefined;
+  }
+  return { status, body, json, curlExit: r.status };
+}
+
+/**
+ * Calls `attempt` until it returns a value (not undefined): at most `attempts` times and `timeoutMs` in all,
+ * `intervalMs` apart. Returns the value, or throws with `describe()` of the last state.
+ */
+export async function poll<T>(
+  what: string,
+  attempt: () => Promise<T | undefined>,
+  options: { readonly attempts?: number; readonly timeoutMs?: number; readonly intervalMs?: number; readonly describe?: () => string } = {},
+): Promise<T> {
+  const attempts = options.attempts ?? 40;
+  const deadline = Date.now() + (options.timeoutMs ?? 20_000);
+  for (let i = 0; i < attempts && Date.now() < deadline; i++) {
+    const value = await attempt();
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, options.intervalMs ?? 250));
+  }
+  throw new Error(`${what}: not within ${attempts} attempts / ${options.timeoutMs ?? 20_000} ms${options.describe ? `\n${options.describe()}` : ''}`);
+}
+
+/** What a request through nginx to the app answered until now, with nginx's last errors (for failure messages). */
+export function nginxDiagnosis(boot: LabBoot, droplet: string, last: HttpAnswer | undefined): string {
+  const log = boot.droplet(droplet).host.readFile('/var/log/nginx/error.log') ?? '';
+  const errors = log.trim().split('\n').slice(-3).join('\n');
+  const hint = /gunicorn\.sock failed \(13: Permission denied\)/.test(log)
+    ? '\nnginx\'s workers may not connect to gunicorn\'s socket: they were started (runcmd "systemctl restart nginx") before ' +
+      'the app setup script added www-data to the tierform-app group, and a worker gets its groups when it starts — ' +
+      'the same happens on a real droplet (fix in lib/roles: reload nginx after the usermod, or set up the app before nginx).'
+    : '';
+  return `last answer: ${last ? `${last.status} ${last.body.slice(0, 200)}` : 'none'}\nnginx error.log of ${droplet}:\n${errors}${hint}`;
+}
+
+/** Whether a TCP connection from `node` to `address:port` is accepted ('open'), refused, or gets no answer (dropped). */
+export async function tcpProbe(boot: LabBoot, node: string, address: string, port: number): Promise<'open' | 'refused' | 'dropped' | 'unreachable'> {
+  const r = await boot.lab.exec(node, ['timeout', '2', 'bash', '-c', `exec 3<>/dev/tcp/${address}/${port}`], { timeoutMs: 10_000 });
+  if (r.status === 0) return 'open';
+  if (r.status === 124) return 'dropped';
+  return /refused/i.test(r.stderr) ? 'refused' : 'unreachable';
+}

@@ -1,0 +1,599 @@
+/**
+ * Boots a synthesized stage in the lab: reads `cdktf.out/stacks/<stage>/cdk.tf.json` (what `cdktf deploy` would
+ * send — never the constructs), gives every droplet lab addresses, answers the plan's references with them, and
+ * runs each droplet's user_data the way cloud-init would.
+ *
+ * Boot sequence (`bootStage`):
+ *  1. plan → lab (`planLab`, pure): droplets in plan order get ids 100000001…, public addresses 203.0.113.10…,
+ *     VPC addresses from their VPC's `ip_range` (from its 3rd address), anchor IPs 10.19.0.x; reserved IPs the
+ *     next public addresses. A `fakeResolver` with overrides keyed by whole references (`digitalocean_droplet.
+ *     X.ipv4_address_private`, ...) renders every droplet's user_data with these addresses; variables: passwords
+ *     generated (24 random [A-Za-z0-9]), `*cidr*` lists = the lab client's /32, `ssh_keys` a placeholder (no SSH).
+ *  2. prerequisites (`bootProblems`): root; the lab's tools; every Debian package the droplets install (minus the
+ *     skipped ones) installed here; no MySQL 8.0 (the lab runs MariaDB: synthesize with
+ *     TIERFORM_ENGINE=mariadb-10.11); every cloud-config key known. All problems are reported at once.
+ *  3. the network (`LabNetwork`): namespaces, VPC bridges, public and anchor addresses, reserved IPs;
+ *  4. Cloud Firewalls → nftables in every droplet namespace (`firewallsFromPlan` → `renderNftRuleset`), before
+ *     anything runs (DigitalOcean applies them when the droplet is created);
+ *  5. DNS: the plan's A records (CNAMEs flattened) in every namespace's /etc/hosts;
+ *  6. the metadata service of every droplet (with its rendered user_data) and the DigitalOcean API stand-in;
+ *  7. every droplet in parallel (as they boot on DigitalOcean): its mount namespace and filesystem, its shims
+ *     (`systemctl`, `apt-get`), /run directories from tmpfiles.d, then its cloud-config (cloud-init.ts);
+ *  8. the boot fails (and the lab is torn down) when any step failed, with each failure and its output.
+ *
+ * The lab's state for other processes (`npm run lab -- status`) is `<lab dir>/boot.json`, next to the
+ * network's state.json; secrets (the generated passwords) are not written there.
+ */
+import { randomBytes } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as ipaddr from 'ipaddr.js';
+import { CloudConfigDocument, Plan, fakeResolver, loadStack, parseCloudConfig, renderUserData } from '../plan/plan';
+import { renderTemplate } from '../plan/template';
+import { CloudInitStep, aptGet, aptInstallPackages, installedPackages, runCloudConfig, unsupportedCloudConfigKeys } from './cloud-init';
+import { DoApiStandIn } from './do-api';
+import { DropletHost, MountRecord, ShimRequest, ShimResponse } from './droplet-host';
+import { HostRecord } from './dns';
+import { FirewallSpec, applyRuleset, firewallsFromPlan, renderNftRuleset } from './firewall';
+import { LAB_TOOL_PACKAGES, SKIPPED_PACKAGES, UNSUPPORTED_PACKAGES } from './lab-units';
+import { LabMetadata } from './metadata';
+import {
+  DEFAULT_PUBLIC_NETWORK,
+  LabError,
+  LabNetwork,
+  LabReservedIpSpec,
+  LabVpcSpec,
+  TeardownReport,
+  defaultLabRoot,
+  listLabs,
+} from './netns';
+import { isRunning } from './processes';
+import { UnitManager, UnitStatus } from './systemd';
+
+// ---------------------------------------------------------------------------------------------------------------
+// plan → lab
+
+/** A droplet of the plan with its lab identity and the cloud-config it boots with. */
+export interface PlannedDroplet {
+  /** `digitalocean_droplet.<logical id>`. */
+  readonly address: string;
+  readonly name: string;
+  readonly id: string;
+  readonly publicIp: string;
+  readonly vpc: string;
+  readonly privateIp: string;
+  readonly tags: readonly string[];
+  readonly region: string;
+  /** Names of the volumes attached (`volume_ids`). */
+  readonly volumes: readonly string[];
+  /** The rendered user_data, as the metadata service serves it. */
+  readonly userData: string;
+  /** Parsed; undefined for a droplet without user_data. */
+  readonly cloudConfig?: CloudConfigDocument;
+}
+
+/** Everything the lab builds from a plan, decided before anything is created. */
+export interface LabPlan {
+  readonly stage: string;
+  readonly plan: Plan;
+  readonly resolve: (reference: string) => string;
+  readonly vpcs: readonly LabVpcSpec[];
+  readonly droplets: readonly PlannedDroplet[];
+  readonly reservedIps: readonly LabReservedIpSpec[];
+  readonly records: readonly HostRecord[];
+  readonly firewalls: readonly FirewallSpec[];
+  /** Values given to the plan's variables (secrets included: keep out of files). */
+  readonly variables: Readonly<Record<string, string | readonly string[]>>;
+  /** Debian packages the droplets install that must be installed here (skipped ones excluded). */
+  readonly packages: readonly string[];
+  /** Packages the lab cannot provide (MySQL), with the reason. */
+  readonly unsupportedPackages: readonly string[];
+  readonly clientIp: string;
+}
+
+export interface PlanLabOptions {
+  /** @default '203.0.113.2' (the lab's default client address) */
+  readonly clientIp?: string;
+  /** Values of variables (by name), instead of generated ones. */
+  readonly variables?: Readonly<Record<string, string | readonly string[]>>;
+}
+
+/** The first droplet's public address offset in the public network; the rest follow in plan order. */
+const FIRST_DROPLET_OFFSET = 10;
+const DEFAULT_VPC_RANGE = '10.10.0.0/20';
+const PASSWORD_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/** Decides the lab's addresses and renders every droplet's user_data with them. Pure apart from random passwords. */
+export function planLab(plan: Plan, options: PlanLabOptions = {}): LabPlan {
+  const clientIp = options.clientIp ?? hostAt(DEFAULT_PUBLIC_NETWORK, 2);
+  const overrides: Record<string, string | readonly string[]> = {};
+
+  // Variables first: the VPC and droplet attributes may use them.
+  const variables: Record<string, string | readonly string[]> = {};
+  for (const v of plan.variables()) {
+    const given = options.variables?.[v.name];
+    if (given !== undefined) variables[v.name] = given;
+    else if (v.default !== undefined) continue;
+    else if (v.sensitive || /password|secret|token/i.test(v.name)) variables[v.name] = randomPassword();
+    else if (/^(list|set)\(/.test((v.type ?? '').replace(/\s/g, ''))) {
+      if (/cidr/i.test(v.name)) variables[v.name] = [`${clientIp}/32`];
+      else if (/ssh_keys/i.test(v.name)) variables[v.name] = ['tierform-lab:no-ssh'];
+    }
+  }
+  Object.assign(overrides, variables);
+  const base = fakeResolver(plan, overrides);
+
+  const vpcs: LabVpcSpec[] = [];
+  const vpcByAddress = new Map<string, LabVpcSpec>();
+  for (const v of plan.vpcs()) {
+    const spec = { name: renderTemplate(v.name, base), ipRange: v.ipRange === undefined ? base(`${v.address}.ip_range`) : renderTemplate(v.ipRange, base) };
+    vpcs.push(spec);
+    vpcByAddress.set(v.address, spec);
+  }
+  const nextInVpc = new Map<string, number>();
+  const planned = plan.droplets().map((d, i) => {
+    let vpc: LabVpcSpec | undefined;
+    if (d.vpcUuid !== undefined) {
+      const m = /^\$\{(digitalocean_vpc\.[A-Za-z0-9_-]+)\.id\}$/.exec(d.vpcUuid);
+      vpc = m ? vpcByAddress.get(m[1]) : undefined;
+      if (!vpc) throw new LabError(`${d.address}: vpc_uuid '${d.vpcUuid}' does not reference a VPC of the plan`);
+    } else {
+      // DigitalOcean puts a droplet without vpc_uuid in the region's default VPC.
+      vpc = vpcs.find((v) => v.name === 'default');
+      if (!vpc) {
+        vpc = { name: 'default', ipRange: DEFAULT_VPC_RANGE };
+        vpcs.push(vpc);
+      }
+    }
+    const offset = nextInVpc.get(vpc.name) ?? 2;
+    nextInVpc.set(vpc.name, offset + 1);
+    const id = String(100_000_001 + i);
+    const publicIp = hostAt(DEFAULT_PUBLIC_NETWORK, FIRST_DROPLET_OFFSET + i);
+    const privateIp = hostAt(vpc.ipRange, offset);
+    Object.assign(overrides, {
+      [`${d.address}.id`]: id,
+      [`${d.address}.urn`]: `do:droplet:${id}`,
+      [`${d.address}.ipv4_address`]: publicIp,
+      [`${d.address}.ipv4_address_private`]: privateIp,
+    });
+    return { d, id, publicIp, privateIp, vpc: vpc.name };
+  });
+  const reservedResources = [...plan.resources('digitalocean_reserved_ip'), ...plan.resources('digitalocean_floating_ip')];
+  reservedResources.forEach((r, j) => {
+    const ip = hostAt(DEFAULT_PUBLIC_NETWORK, FIRST_DROPLET_OFFSET + planned.length + j);
+    Object.assign(overrides, { [`${r.address}.ip_address`]: ip, [`${r.address}.id`]: ip, [`${r.address}.urn`]: `do:reservedip:${ip}` });
+  });
+  const resolve = fakeResolver(plan, overrides);
+
+  const droplets: PlannedDroplet[] = planned.map(({ d, id, publicIp, privateIp, vpc }) => {
+    const userData = d.userDataTemplate === undefined ? '' : renderUserData(d, resolve);
+    return {
+      address: d.address,
+      name: d.name,
+      id,
+      publicIp,
+      vpc,
+      privateIp,
+      tags: d.tags.map((t) => renderTemplate(t, resolve)),
+      region: renderTemplate(d.region, resolve),
+      volumes: d.volumeIds.map((v) => {
+        const m = /^\$\{(digitalocean_volume\.[A-Za-z0-9_-]+)\.id\}$/.exec(v);
+        if (!m) throw new LabError(`${d.address}: volume_ids entry '${v}' does not reference a volume of the plan`);
+        return resolve(`${m[1]}.name`);
+      }),
+      userData,
+      cloudConfig: d.userDataTemplate === undefined ? undefined : parseCloudConfig(userData),
+    };
+  });
+
+  // Reserved IPs and their holders (droplet_id on the reserved IP, or an assignment resource).
+  const dropletById = (id: string) => droplets.find((x) => x.id === id)?.name;
+  const reservedIps: LabReservedIpSpec[] = reservedResources.map((r) => {
+    const ip = resolve(`${r.address}.ip_address`);
+    const holderRef = r.attributes.droplet_id;
+    return { ip, holder: typeof holderRef === 'string' ? dropletById(renderTemplate(holderRef, resolve)) : undefined };
+  });
+  for (const a of [...plan.resources('digitalocean_reserved_ip_assignment'), ...plan.resources('digitalocean_floating_ip_assignment')]) {
+    const ip = renderTemplate(String(a.attributes.ip_address), resolve);
+    const holder = dropletById(renderTemplate(String(a.attributes.droplet_id), resolve));
+    const entry = reservedIps.find((x) => x.ip === ip);
+    if (entry) reservedIps[reservedIps.indexOf(entry)] = { ip, holder };
+  }
+
+  // DNS: A records; CNAMEs flattened to the addresses of their target.
+  const records: HostRecord[] = [];
+  const fqdn = (name: string, domain: string) => (name === '@' ? domain : `${name}.${domain}`).replace(/\.$/, '');
+  const all = plan.records().map((r) => ({
+    type: r.type,
+    name: fqdn(renderTemplate(r.name, resolve), renderTemplate(r.domain, resolve)),
+    value: renderTemplate(r.value, resolve),
+  }));
+  for (const r of all.filter((x) => x.type === 'A')) records.push({ name: r.name, address: r.value });
+  for (const r of all.filter((x) => x.type === 'CNAME')) {
+    const target = r.value.replace(/\.$/, '');
+    for (const a of records.filter((x) => x.name === target)) records.push({ name: r.name, address: a.address });
+  }
+
+  const packages = new Set<string>();
+  const unsupported = new Set<string>();
+  for (const d of droplets) {
+    const doc = d.cloudConfig;
+    if (!doc) continue;
+    const wanted = [...doc.packages, ...doc.runcmd.flatMap((argv) => aptArgs(argv) ?? [])].map((p) => p.replace(/[=:].*$/, ''));
+    for (const p of wanted) {
+      if (UNSUPPORTED_PACKAGES[p] !== undefined) unsupported.add(p);
+      else if (SKIPPED_PACKAGES[p] === undefined) packages.add(p);
+    }
+  }
+
+  return {
+    stage: plan.name ?? 'stage',
+    plan,
+    resolve,
+    vpcs,
+    droplets,
+    reservedIps,
+    records,
+    firewalls: firewallsFromPlan(plan, resolve),
+    variables,
+    packages: [...packages].sort(),
+    unsupportedPackages: [...unsupported].sort(),
+    clientIp,
+  };
+}
+
+/** The package names of an `apt-get install` runcmd entry (behind `env`, `sh -c` strings excluded). */
+function aptArgs(argv: readonly string[]): string[] | undefined {
+  const i = argv.findIndex((a) => a === 'apt-get' || a === 'apt' || a.endsWith('/apt-get'));
+  return i === -1 ? undefined : aptInstallPackages(argv.slice(i + 1));
+}
+
+/** Everything that keeps the stage from booting here, one sentence each; empty when nothing does. */
+export function bootProblems(labPlan: LabPlan, options: { readonly uid?: number; readonly searchPath?: string } = {}): string[] {
+  const problems: string[] = [];
+  const uid = options.uid ?? process.getuid?.() ?? -1;
+  if (uid !== 0) problems.push(`the lab must run as root (network and mount namespaces, nftables); you are uid ${uid}: run it with sudo`);
+  for (const p of labPlan.unsupportedPackages) problems.push(`${p}: ${UNSUPPORTED_PACKAGES[p]}`);
+  const dirs = (options.searchPath ?? `${process.env.PATH ?? ''}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`).split(':').filter(Boolean);
+  const toolMissing = LAB_TOOL_PACKAGES.filter((t) => !dirs.some((d) => isExecutable(path.join(d, t.command))));
+  const missing = new Set(toolMissing.map((t) => t.debianPackage));
+  if (!toolMissing.some((t) => t.command === 'dpkg-query')) {
+    const wanted = [...labPlan.packages, 'iproute2', 'nftables', 'util-linux', 'curl'];
+    const installed = installedPackages(wanted);
+    for (const p of wanted) if (!installed.has(p)) missing.add(p);
+  }
+  if (missing.size > 0) {
+    const list = [...missing].sort();
+    problems.push(`missing Debian packages: ${list.join(', ')}: apt-get install ${list.join(' ')}`);
+  }
+  for (const d of labPlan.droplets) {
+    const keys = d.cloudConfig ? unsupportedCloudConfigKeys(d.cloudConfig) : [];
+    if (keys.length > 0) problems.push(`droplet ${d.name}: cloud-config keys the lab cannot run: ${keys.join(', ')}`);
+  }
+  return problems;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// booting
+
+export interface BootOptions {
+  /** Stack name, e.g. 'stage0-single-server'. */
+  readonly stage: string;
+  /** Synth output directory. @default 'cdktf.out' */
+  readonly outdir?: string;
+  /** @default defaultLabRoot() */
+  readonly labRoot?: string;
+  /** @default random */
+  readonly id?: string;
+  /** Keep `<lab dir>` (logs, droplet filesystems) after teardown. @default false */
+  readonly keepLogs?: boolean;
+  /** @see LabNetworkOptions.handleSignals @default true */
+  readonly handleSignals?: boolean;
+  /** @see LabNetworkOptions.watchdog @default true */
+  readonly watchdog?: boolean;
+  /** Values for the plan's variables instead of generated ones. */
+  readonly variables?: Readonly<Record<string, string | readonly string[]>>;
+  /** Bound of each runcmd entry. @default 300000 */
+  readonly runcmdTimeoutMs?: number;
+  /** Progress lines. */
+  readonly log?: (line: string) => void;
+}
+
+/** A droplet of a booted lab. */
+export interface BootedDroplet {
+  readonly planned: PlannedDroplet;
+  readonly host: DropletHost;
+  readonly units: UnitManager;
+  steps: CloudInitStep[];
+  bootMs?: number;
+}
+
+/** What `boot.json` holds (no secrets). */
+export interface BootState {
+  readonly version: 1;
+  readonly id: string;
+  readonly stage: string;
+  readonly planFile: string;
+  readonly bootedAt?: string;
+  readonly bootSeconds?: number;
+  readonly status: 'booting' | 'up' | 'failed';
+  readonly apiUrl?: string;
+  readonly client: { readonly netns: string; readonly ip: string };
+  readonly records: readonly HostRecord[];
+  readonly droplets: readonly {
+    readonly name: string;
+    readonly id: string;
+    readonly netns: string;
+    readonly publicIp: string;
+    readonly privateIp: string;
+    readonly anchorIp: string;
+    readonly tags: readonly string[];
+    readonly volumes: readonly string[];
+    readonly mountHolder?: { readonly pid: number; readonly startTime?: string };
+    readonly mounts: readonly MountRecord[];
+    readonly units: readonly UnitStatus[];
+    readonly failedSteps: readonly CloudInitStep[];
+    readonly substitutedSteps: readonly CloudInitStep[];
+  }[];
+}
+
+export class LabBoot {
+  public readonly droplets = new Map<string, BootedDroplet>();
+  public metadata?: LabMetadata;
+  public api?: DoApiStandIn;
+  public bootSeconds?: number;
+  private status: BootState['status'] = 'booting';
+  private stateTimer?: NodeJS.Timeout;
+
+  constructor(
+    public readonly lab: LabNetwork,
+    public readonly labPlan: LabPlan,
+    public readonly planFile: string,
+  ) {}
+
+  /** The booted droplet named `name` (its name in the plan). */
+  public droplet(name: string): BootedDroplet {
+    const d = this.droplets.get(name);
+    if (!d) throw new LabError(`no droplet '${name}' in lab ${this.lab.id}; droplets: ${[...this.droplets.keys()].join(', ')}`);
+    return d;
+  }
+
+  /** Runs a command in a droplet (its namespaces and filesystem), as root unless `user` is given. */
+  public exec(droplet: string, argv: readonly string[], options: { readonly user?: string; readonly timeoutMs?: number; readonly input?: string } = {}) {
+    return this.droplet(droplet).host.exec(argv, { env: { HOME: '/root', LANG: 'C.UTF-8' }, timeoutMs: options.timeoutMs ?? 30_000, user: options.user, input: options.input });
+  }
+
+  /** The `systemctl` of a droplet, as its shim would call it. */
+  public systemctl(droplet: string, ...argv: string[]): Promise<ShimResponse> {
+    return this.droplet(droplet).units.systemctl(argv);
+  }
+
+  /** Stops every unit (bounded, in parallel), then tears the lab down. Safe to call twice. */
+  public async shutdown(): Promise<TeardownReport> {
+    if (!this.lab.isTornDown) {
+      clearTimeout(this.stateTimer);
+      await Promise.all([...this.droplets.values()].map((d) => withTimeout(d.units.stopAll(), 30_000)));
+    }
+    return this.lab.teardown();
+  }
+
+  /** Writes `<lab dir>/boot.json` now. */
+  public saveState(status?: BootState['status']): void {
+    if (status) this.status = status;
+    if (this.lab.isTornDown) return;
+    const state: BootState = {
+      version: 1,
+      id: this.lab.id,
+      stage: this.labPlan.stage,
+      planFile: this.planFile,
+      bootedAt: this.status === 'up' ? new Date().toISOString() : undefined,
+      bootSeconds: this.bootSeconds,
+      status: this.status,
+      apiUrl: this.api?.url,
+      client: this.lab.client,
+      records: this.labPlan.records,
+      droplets: this.labPlan.droplets.map((p) => {
+        const b = this.droplets.get(p.name);
+        const d = this.lab.droplet(p.name);
+        return {
+          name: p.name,
+          id: p.id,
+          netns: d.netns,
+          publicIp: p.publicIp,
+          privateIp: p.privateIp,
+          anchorIp: d.anchorIp,
+          tags: p.tags,
+          volumes: p.volumes,
+          mountHolder: b ? { pid: b.host.holderPid, startTime: b.host.holderStartTime } : undefined,
+          mounts: b ? [...b.host.mounts] : [],
+          units: b ? b.units.status() : [],
+          failedSteps: b ? b.steps.filter((s) => s.outcome === 'failed') : [],
+          substitutedSteps: b ? b.steps.filter((s) => s.outcome === 'substituted' || s.outcome === 'skipped') : [],
+        };
+      }),
+    };
+    const file = path.join(this.lab.dir, 'boot.json');
+    try {
+      fs.writeFileSync(`${file}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
+      fs.renameSync(`${file}.tmp`, file);
+    } catch {
+      // lab directory gone (teardown in progress)
+    }
+  }
+
+  /** Coalesces state writes of unit changes. */
+  public scheduleSave(): void {
+    if (this.stateTimer || this.lab.isTornDown) return;
+    this.stateTimer = setTimeout(() => {
+      this.stateTimer = undefined;
+      this.saveState();
+    }, 50);
+    this.stateTimer.unref();
+  }
+}
+
+/** The plan file of a stage in a synth output directory. */
+export function stagePlanFile(stage: string, outdir = 'cdktf.out'): string {
+  return path.resolve(outdir, 'stacks', stage, 'cdk.tf.json');
+}
+
+/** Boots a synthesized stage; on any failure tears everything down again and throws with the details. */
+export async function bootStage(options: BootOptions): Promise<LabBoot> {
+  const started = Date.now();
+  const log = options.log ?? (() => undefined);
+  const planFile = stagePlanFile(options.stage, options.outdir);
+  if (!fs.existsSync(planFile)) {
+    const stacks = path.resolve(options.outdir ?? 'cdktf.out', 'stacks');
+    const known = fs.existsSync(stacks) ? fs.readdirSync(stacks).join(', ') : 'none (run npx cdktf synth first)';
+    throw new LabError(`no plan ${planFile}: stages in ${stacks}: ${known}`);
+  }
+  const labPlan = planLab(loadStack(planFile), { variables: options.variables });
+  const problems = bootProblems(labPlan);
+  if (problems.length > 0) throw new LabError(`cannot boot ${labPlan.stage} in the lab: ${problems.join('; ')}`);
+
+  log(`${labPlan.stage}: ${labPlan.droplets.length} droplets, ${labPlan.firewalls.length} firewalls, ${labPlan.records.length} DNS records`);
+  const lab = LabNetwork.create({
+    id: options.id,
+    labRoot: options.labRoot ?? defaultLabRoot(),
+    keepLogs: options.keepLogs,
+    handleSignals: options.handleSignals,
+    watchdog: options.watchdog,
+    clientIp: labPlan.clientIp,
+    vpcs: labPlan.vpcs,
+    droplets: labPlan.droplets.map((d) => ({
+      name: d.name,
+      id: d.id,
+      publicIp: d.publicIp,
+      vpc: d.vpc,
+      privateIp: d.privateIp,
+      tags: d.tags,
+      region: d.region,
+    })),
+    reservedIps: labPlan.reservedIps,
+  });
+  const boot = new LabBoot(lab, labPlan, planFile);
+  try {
+    boot.saveState('booting');
+    log(`lab ${lab.id}: network up (${lab.dir})`);
+    const fwDroplets = lab.droplets.map((d) => ({ id: d.id, name: d.name, tags: d.tags, addresses: [d.publicIp, ...(d.privateIp ? [d.privateIp] : [])] }));
+    for (const d of lab.droplets) applyRuleset(d.netns, renderNftRuleset({ droplet: d.name, droplets: fwDroplets, firewalls: labPlan.firewalls }));
+    lab.setHosts(labPlan.records);
+    boot.metadata = await LabMetadata.start(lab, { userData: Object.fromEntries(labPlan.droplets.map((d) => [d.name, d.userData])) });
+    boot.api = await DoApiStandIn.start(lab);
+    log(`lab ${lab.id}: firewalls, DNS, metadata and API stand-in ready; booting droplets`);
+
+    await Promise.all(
+      labPlan.droplets.map(async (planned) => {
+        const t0 = Date.now();
+        let units: UnitManager | undefined;
+        const handler = (req: ShimRequest): Promise<ShimResponse> => {
+          if (req.tool === 'systemctl') return units!.systemctl(req.argv);
+          if (req.tool === 'apt-get' || req.tool === 'apt') return Promise.resolve(aptGet(req.argv));
+          return Promise.resolve({ status: 127, stdout: '', stderr: `tierform lab: no shim for ${req.tool}\n` });
+        };
+        const host = await DropletHost.create(lab, planned.name, handler);
+        units = new UnitManager(host, { onChange: () => boot.scheduleSave() });
+        lab.addCleanup(() => units!.close());
+        for (const v of planned.volumes) fs.mkdirSync(host.volumeDir(v), { recursive: true, mode: 0o755 });
+        const booted: BootedDroplet = { planned, host, units, steps: [] };
+        boot.droplets.set(planned.name, booted);
+        if (planned.cloudConfig) {
+          booted.steps = await runCloudConfig(host, planned.cloudConfig, { volumes: planned.volumes, runcmdTimeoutMs: options.runcmdTimeoutMs, log });
+        }
+        booted.bootMs = Date.now() - t0;
+        log(`${planned.name}: booted in ${(booted.bootMs / 1000).toFixed(1)} s`);
+      }),
+    );
+    const failures = [...boot.droplets.values()].flatMap((d) => d.steps.filter((s) => s.outcome === 'failed').map((s) => `${d.planned.name}: ${s.what}: ${s.detail ?? 'failed'}`));
+    if (failures.length > 0) throw new LabError(`the boot of ${labPlan.stage} failed:\n${failures.join('\n')}\n(logs: ${path.join(lab.dir, 'logs')})`);
+    boot.bootSeconds = (Date.now() - started) / 1000;
+    boot.saveState('up');
+    log(`lab ${lab.id}: ${labPlan.stage} up in ${boot.bootSeconds.toFixed(1)} s`);
+    return boot;
+  } catch (e) {
+    boot.saveState('failed');
+    await boot.shutdown().catch(() => undefined);
+    throw e;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// status from another process
+
+/** A booted lab as found on disk. */
+export interface BootListing {
+  readonly id: string;
+  readonly dir: string;
+  readonly ownerPid: number;
+  readonly ownerRunning: boolean;
+  readonly reservedIps: Readonly<Record<string, string | null>>;
+  readonly boot?: BootState;
+}
+
+/** Every lab under `labRoot`, with its boot state when it booted a stage. */
+export function listBoots(labRoot: string = defaultLabRoot()): BootListing[] {
+  return listLabs(labRoot).map(({ state, ownerRunning }) => {
+    let boot: BootState | undefined;
+    try {
+      boot = JSON.parse(fs.readFileSync(path.join(state.dir, 'boot.json'), 'utf8')) as BootState;
+    } catch {
+      boot = undefined;
+    }
+    return { id: state.id, dir: state.dir, ownerPid: state.ownerPid, ownerRunning, reservedIps: state.reservedIps, boot };
+  });
+}
+
+/** Human-readable status of the labs (what `npm run lab -- status` prints). */
+export function formatStatus(listings: readonly BootListing[]): string {
+  const lines: string[] = [];
+  for (const l of listings) {
+    const b = l.boot;
+    lines.push(`lab ${l.id}${b ? ` — ${b.stage} — ${b.status}${b.bootSeconds ? ` (booted in ${b.bootSeconds.toFixed(1)} s)` : ''}` : ''} — owner ${l.ownerPid} ${l.ownerPid === process.pid ? '(this process)' : l.ownerRunning ? 'running' : 'gone'} — ${l.dir}`);
+    if (b) {
+      lines.push(`  client ${b.client.ip} (${b.client.netns})${b.apiUrl ? `  DigitalOcean API stand-in ${b.apiUrl}` : ''}`);
+      if (b.records.length > 0) lines.push(`  DNS ${b.records.map((r) => `${r.name}→${r.address}`).join('  ')}`);
+      for (const d of b.droplets) {
+        lines.push(`  ${d.name}  id ${d.id}  public ${d.publicIp}  private ${d.privateIp}  anchor ${d.anchorIp}  tags ${d.tags.join(',') || '-'}  netns ${d.netns}`);
+        for (const u of d.units) {
+          const alive = u.pid !== undefined && isRunning(u.pid, u.startTime);
+          lines.push(`      ${u.name.padEnd(32)} ${u.state}${u.subState !== u.state ? ` (${u.subState})` : ''}${u.pid !== undefined ? `  pid ${u.pid}${alive ? '' : ' (gone)'}` : ''}${u.restarts ? `  restarts ${u.restarts}` : ''}`);
+        }
+        for (const s of d.failedSteps) lines.push(`      FAILED ${s.module} ${s.what}: ${s.detail ?? ''}`);
+      }
+    }
+    const reserved = Object.entries(l.reservedIps);
+    lines.push(`  reserved IPs: ${reserved.length === 0 ? 'none' : reserved.map(([ip, h]) => `${ip}→${h ?? 'unassigned'}`).join('  ')}`);
+  }
+  return lines.length === 0 ? 'no labs' : lines.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// helpers
+
+function hostAt(cidr: string, offset: number): string {
+  const [network, bits] = ipaddr.IPv4.parseCIDR(cidr);
+  const base = ipaddr.IPv4.networkAddressFromCIDR(cidr).octets.reduce((n, o) => n * 256 + o, 0);
+  if (offset >= 2 ** (32 - bits) - 1) throw new LabError(`${network.toString()}/${bits} has no host address at offset ${offset}`);
+  const n = base + offset;
+  return [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+}
+
+function randomPassword(): string {
+  return [...randomBytes(24)].map((b) => PASSWORD_ALPHABET[b % PASSWORD_ALPHABET.length]).join('');
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const result = await Promise.race([p, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)))]);
+  clearTimeout(timer);
+  return result;
+}

@@ -1,0 +1,90 @@
+import { TerraformOutput, TerraformStack } from 'cdktf';
+import { Construct } from 'constructs';
+import { Dns } from '../../constructs/dns';
+import { HaproxyLoadBalancer } from '../../constructs/haproxy-load-balancer';
+import { TlsProfile } from '../../constructs/https';
+import { MonitoringAgent } from '../../constructs/monitoring-agent';
+import { PrimaryReplicaMysql } from '../../constructs/primary-replica-mysql';
+import { restrictOutbound } from '../../constructs/role-firewall';
+import { WebTier } from '../../constructs/web-tier';
+import { Vpc } from '../../constructs/vpc';
+import { renderCaaRecords } from '../render/certbot';
+import { SecuredStageProps, configureProvider, databasePasswords, dnsToken, exporterPassword, stageInputs } from './common';
+
+export interface Stage2Props extends SecuredStageProps {
+  /** Web/app droplets behind the load balancer. @default 2 */
+  readonly webCount?: number;
+  /** Read replicas. @default 1 */
+  readonly replicas?: number;
+}
+
+/**
+ * Stage 2 — secured and monitored (seed 002 part 2, seed 004 phase 3): stage 1 behind three firewall layers
+ * (public → load balancer on 80/443 only; load balancer → web on 80; web → database on 3306; exporters only
+ * from the monitoring server; SSH only from admin networks; outbound limited to DNS, NTP, HTTP/HTTPS and the
+ * flows between roles), HTTPS only at the load balancer (Let's Encrypt, HSTS and security headers), and a
+ * Prometheus server with exporters on every droplet, alert rules, DigitalOcean alerts and an uptime check.
+ * Weaknesses left: the load balancer and the MySQL primary are single points of failure; TLS ends at the load
+ * balancer (VPC traffic is plain).
+ */
+export class Stage2SecuredMonitored extends TerraformStack {
+  public readonly loadBalancer: HaproxyLoadBalancer;
+  public readonly web: WebTier;
+  public readonly database: PrimaryReplicaMysql;
+  public readonly monitoring: MonitoringAgent;
+  public readonly dns: Dns;
+
+  constructor(scope: Construct, id: string, props: Stage2Props) {
+    super(scope, id);
+    configureProvider(this);
+    const inputs = stageInputs(this, props, 's2');
+    const access = { sshKeys: inputs.sshKeys, adminCidrs: inputs.adminCidrs, allowSshFromAnywhere: props.allowSshFromAnywhere };
+    const vpc = new Vpc(this, 'Vpc', { region: inputs.region, name: `${inputs.namePrefix}-vpc`, ipRange: props.vpcIpRange ?? '10.20.32.0/20' });
+    this.database = new PrimaryReplicaMysql(this, 'Database', {
+      ...access,
+      vpc,
+      name: `${inputs.namePrefix}-db`,
+      replicas: props.replicas ?? 1,
+      size: props.dbSize,
+      engine: props.engine,
+      ...databasePasswords(this),
+    });
+    this.web = new WebTier(this, 'Web', {
+      ...access,
+      vpc,
+      name: `${inputs.namePrefix}-web`,
+      count: props.webCount ?? 2,
+      size: props.webSize ?? 's-1vcpu-2gb',
+      database: this.database,
+      serverNames: [props.domain, `www.${props.domain}`],
+    });
+    this.loadBalancer = new HaproxyLoadBalancer(this, 'LoadBalancer', {
+      ...access,
+      vpc,
+      name: `${inputs.namePrefix}-lb`,
+      size: props.lbSize,
+      healthCheckHost: `www.${props.domain}`,
+      backends: [this.web],
+      https: { domain: props.domain, email: props.email, dnsToken: dnsToken(this), profile: props.tlsProfile ?? TlsProfile.intermediate() },
+    });
+    this.monitoring = new MonitoringAgent(this, 'Monitoring', {
+      ...access,
+      vpc,
+      name: `${inputs.namePrefix}-mon`,
+      roles: [this.loadBalancer, this.web, this.database],
+      alertEmails: [props.email],
+      uptimeUrl: `https://www.${props.domain}/`,
+      exporterPassword: exporterPassword(this),
+    });
+    this.dns = new Dns(this, 'Dns', {
+      domain: props.domain,
+      targetIpv4: this.loadBalancer.publicIpv4,
+      ttlSeconds: props.dnsTtlSeconds,
+      createDomain: props.createDomain,
+    });
+    this.dns.addCaaRecords(renderCaaRecords({ domain: props.domain, iodefEmail: props.email }));
+    // The third firewall layer: every role may send only what it needs.
+    restrictOutbound(this);
+    new TerraformOutput(this, 'url', { value: `https://www.${props.domain}/`, description: 'The site' });
+  }
+}
