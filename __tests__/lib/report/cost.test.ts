@@ -3,6 +3,8 @@ import { SingleServer } from '../../../constructs/single-server';
 import { estimateMonthlyCost } from '../../../lib/report/cost';
 import { Stage0SingleServer } from '../../../lib/stages/stage0';
 import { Stage1LoadBalanced } from '../../../lib/stages/stage1';
+import { Stage2SecuredMonitored } from '../../../lib/stages/stage2';
+import { Stage3HighAvailability } from '../../../lib/stages/stage3';
 import { ADMIN, SSH_KEYS, testStack } from '../../helpers/stacks';
 
 const props = { domain: 'foobar.com', sshKeys: SSH_KEYS, adminCidrs: ADMIN };
@@ -41,5 +43,11 @@ describe('estimateMonthlyCost', () => {
     const size = new TerraformVariable(stack, 'size', { type: 'string' });
     new SingleServer(stack, 'Server', { vpc, name: 'site-www', sshKeys: SSH_KEYS, size: size.stringValue });
     expect(estimateMonthlyCost(stack).unpriced).toEqual(['test/Server/Droplet']);
+  });
+
+  test('stages 2 and 3 cost what the README says ($70 and $102 a month)', () => {
+    const secured = { ...props, email: 'ops@foobar.com' };
+    expect(estimateMonthlyCost(new Stage2SecuredMonitored(Testing.app(), 's2', secured)).totalMonthlyUsd).toBe(70);
+    expect(estimateMonthlyCost(new Stage3HighAvailability(Testing.app(), 's3', secured)).totalMonthlyUsd).toBe(102);
   });
 });
