@@ -14,9 +14,13 @@
 import { Domain } from '@cdktf/provider-digitalocean/lib/domain';
 import { Droplet } from '@cdktf/provider-digitalocean/lib/droplet';
 import { Firewall } from '@cdktf/provider-digitalocean/lib/firewall';
+import { MonitorAlert } from '@cdktf/provider-digitalocean/lib/monitor-alert';
 import { DigitaloceanProvider } from '@cdktf/provider-digitalocean/lib/provider';
 import { Record as DnsRecord } from '@cdktf/provider-digitalocean/lib/record';
+import { ReservedIp } from '@cdktf/provider-digitalocean/lib/reserved-ip';
 import { Tag } from '@cdktf/provider-digitalocean/lib/tag';
+import { UptimeAlert } from '@cdktf/provider-digitalocean/lib/uptime-alert';
+import { UptimeCheck } from '@cdktf/provider-digitalocean/lib/uptime-check';
 import { Volume } from '@cdktf/provider-digitalocean/lib/volume';
 import { Vpc } from '@cdktf/provider-digitalocean/lib/vpc';
 import { TerraformElement, TerraformOutput, TerraformProvider, TerraformResource, TerraformStack, TerraformVariable } from 'cdktf';
@@ -31,8 +35,12 @@ export const L1_RESOURCES: Readonly<Record<string, L1ResourceClass>> = {
   digitalocean_domain: Domain,
   digitalocean_droplet: Droplet,
   digitalocean_firewall: Firewall,
+  digitalocean_monitor_alert: MonitorAlert,
   digitalocean_record: DnsRecord,
+  digitalocean_reserved_ip: ReservedIp,
   digitalocean_tag: Tag,
+  digitalocean_uptime_alert: UptimeAlert,
+  digitalocean_uptime_check: UptimeCheck,
   digitalocean_volume: Volume,
   digitalocean_vpc: Vpc,
 };

@@ -92,7 +92,7 @@ export class TierDroplet extends Construct {
       tags: [props.role.tagName, ...(props.tags ?? [])],
       volumeIds: props.volumeIds,
       gracefulShutdown: true,
-      userData: Lazy.stringValue({ produce: () => (this.renderedUserData ??= escapeForTerraform(this.cloudConfig.render())) }),
+      userData: Lazy.stringValue({ produce: () => (this.renderedUserData ??= this.cloudConfig.render(escapeForTerraform)) }),
     });
     // Each reference read once: every getter call would otherwise mint a new token (cdktf records a stack
     // trace for each, the dominant cost of synthesizing large stacks).

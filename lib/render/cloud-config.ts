@@ -50,6 +50,19 @@ const BODY_CACHE_MAX = 256;
 const fragmentIds = new WeakMap<object, number>();
 let nextFragmentId = 1;
 
+const IDENTITY = (text: string): string => text;
+const transformIds = new WeakMap<object, number>();
+let nextTransformId = 1;
+
+function transformId(transform: object): number {
+  let id = transformIds.get(transform);
+  if (id === undefined) {
+    id = nextTransformId++;
+    transformIds.set(transform, id);
+  }
+  return id;
+}
+
 function fragmentId(fragment: object): number {
   let id = fragmentIds.get(fragment);
   if (id === undefined) {
@@ -102,24 +115,28 @@ export class CloudConfig {
     return { packages: [...packages], files: [...files.values()], commands };
   }
 
-  public render(): string {
+  /**
+   * The whole document. `transform` (e.g. escaping for Terraform) must work line by line: it is applied to the
+   * header and to the body separately, and its result for a shared body is cached with the body.
+   */
+  public render(transform: (text: string) => string = IDENTITY): string {
     const comment = this.options.description
       .split('\n')
       .map((line) => `# ${line}`.trimEnd())
       .join('\n');
-    return `#cloud-config\n${comment}\n${this.renderBody()}`;
+    return transform(`#cloud-config\n${comment}\n`) + this.renderBody(transform);
   }
 
-  private renderBody(): string {
+  private renderBody(transform: (text: string) => string): string {
     const cacheable = this.sources.every((s) => typeof s !== 'function');
     const key = cacheable
-      ? `${this.options.packageUpdate ?? true}|${this.options.packageUpgrade ?? true}|${this.sources.map((s) => fragmentId(s)).join(',')}`
+      ? `${transformId(transform)}|${this.options.packageUpdate ?? true}|${this.options.packageUpgrade ?? true}|${this.sources.map((s) => fragmentId(s)).join(',')}`
       : undefined;
     const cached = key === undefined ? undefined : bodyCache.get(key);
     if (cached !== undefined) {
       return cached;
     }
-    const body = this.renderBodyUncached();
+    const body = transform(this.renderBodyUncached());
     if (key !== undefined) {
       if (bodyCache.size >= BODY_CACHE_MAX) bodyCache.clear();
       bodyCache.set(key, body);
