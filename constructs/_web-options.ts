@@ -2,9 +2,14 @@
  * Internal (not exported by index.ts): the nginx and gunicorn settings WebTier and SingleServer share, with
  * their defaults, checked once here.
  */
+import { Fn } from 'cdktf';
 import { IConstruct } from 'constructs';
 import { SizeInfo } from '../lib/catalog/sizes';
+import { CloudConfigFragment } from '../lib/render/cloud-config';
 import { NginxConfOptions } from '../lib/render/nginx';
+import { APP_SOCKET, AppCode, AppDatabaseSettings, appFragment } from '../lib/roles/app';
+import { nginxFragment } from '../lib/roles/web';
+import type { IMysqlDatabase } from './primary-replica-mysql';
 import { gunicornWorkers } from '../lib/render/gunicorn';
 import { checkCidr, checkInteger, isToken } from '../lib/validate';
 import { propError } from '../lib/errors';
@@ -78,3 +83,37 @@ export function resolveWebServer(scope: IConstruct, props: WebServerProps, size:
     appMemoryMaxMb: checkInteger(scope, 'appMemoryMaxMb', props.appMemoryMaxMb ?? Math.max(128, Math.floor(memoryMb / 2)), 64, memoryMb),
   };
 }
+
+/** What the app's environment needs to reach `database` (the password as base64 of its token). */
+export function appDatabaseSettings(database: IMysqlDatabase): AppDatabaseSettings {
+  return {
+    writerHost: database.writerHost,
+    readerHost: database.readerHost,
+    port: database.port,
+    name: database.databaseName,
+    user: database.appUser,
+    passwordBase64: Fn.base64encode(database.appPassword),
+  };
+}
+
+/** nginx and gunicorn on the same droplet, talking over a unix socket (WebTier, SingleServer). */
+export function colocatedWebFragments(
+  settings: ResolvedWebServer,
+  code: AppCode,
+  database: AppDatabaseSettings | undefined,
+): { nginx: CloudConfigFragment; app: CloudConfigFragment } {
+  return {
+    nginx: nginxFragment({ ...settings.nginx, upstreamServers: [`unix:${APP_SOCKET}`] }),
+    app: appFragment({
+      code,
+      workers: settings.workers,
+      bind: `unix:${APP_SOCKET}`,
+      timeoutSeconds: settings.appTimeoutSeconds,
+      memoryMaxMb: settings.appMemoryMaxMb,
+      forwardedAllowIps: ['127.0.0.1'],
+      socketGroup: 'www-data',
+      database,
+    }),
+  };
+}
+

@@ -1,4 +1,4 @@
-import { Fn, TerraformOutput } from 'cdktf';
+import { TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
 import { applyAdminAccess } from '../lib/admin-access';
 import { gunicornWorkers } from '../lib/render/gunicorn';
@@ -12,6 +12,7 @@ import type { IMysqlDatabase } from './primary-replica-mysql';
 import { RoleFirewall } from './role-firewall';
 import { DropletOptions, TierDroplet } from './tier-droplet';
 import { Vpc } from './vpc';
+import { appDatabaseSettings } from './_web-options';
 
 export interface AppTierProps extends DropletOptions {
   readonly vpc: Vpc;
@@ -79,16 +80,7 @@ export class AppTier extends Construct implements IConnectable, IMonitorable {
       memoryMaxMb,
       forwardedAllowIps: ['*'],
       socketGroup: 'tierform-app',
-      database: database
-        ? {
-            writerHost: database.writerHost,
-            readerHost: database.readerHost,
-            port: database.port,
-            name: database.databaseName,
-            user: database.appUser,
-            passwordBase64: Fn.base64encode(database.appPassword),
-          }
-        : undefined,
+      database: database ? appDatabaseSettings(database) : undefined,
     });
     for (let i = 0; i < count; i++) {
       const droplet = new TierDroplet(this, `Droplet${i}`, {

@@ -3,9 +3,7 @@ import { Fn, TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
 import { applyAdminAccess } from '../lib/admin-access';
 import { propError } from '../lib/errors';
-import { APP_SOCKET, appFragment } from '../lib/roles/app';
 import { mysqlFragment } from '../lib/roles/mysql';
-import { nginxFragment } from '../lib/roles/web';
 import { checkSecret, passwordVariable } from '../lib/secrets';
 import { checkInteger, checkName, isToken } from '../lib/validate';
 import { AppSource } from './app-source';
@@ -16,7 +14,7 @@ import { Port } from './port';
 import { RoleFirewall } from './role-firewall';
 import { DropletOptions, TierDroplet } from './tier-droplet';
 import { Vpc } from './vpc';
-import { WebServerProps, resolveWebServer } from './_web-options';
+import { WebServerProps, colocatedWebFragments, resolveWebServer } from './_web-options';
 
 export interface SingleServerProps extends DropletOptions, WebServerProps {
   readonly vpc: Vpc;
@@ -97,7 +95,9 @@ export class SingleServer extends Construct implements IConnectable, IMonitorabl
     const memoryMb = this.droplet.sizeInfo?.memoryMb ?? 2048;
     // The app and MySQL share the droplet's memory: a quarter each to the app and InnoDB's buffer pool.
     const settings = resolveWebServer(this, { appMemoryMaxMb: Math.max(128, Math.floor(memoryMb / 4)), ...props }, this.droplet.sizeInfo, props.vpc.ipRange);
-    this.droplet.addRole(nginxFragment({ ...settings.nginx, upstreamServers: [`unix:${APP_SOCKET}`] }));
+    const passwordBase64 = Fn.base64encode(this.appPassword);
+    const web = colocatedWebFragments(settings, code, { writerHost: '127.0.0.1', port: 3306, name: databaseName, user: appUser, passwordBase64 });
+    this.droplet.addRole(web.nginx);
     this.droplet.addRole({
       files: [{ path: LOOPBACK_ENV_FILE, content: 'TIERFORM_PRIVATE_IP=127.0.0.1\n', permissions: '0644' }],
     });
@@ -109,23 +109,12 @@ export class SingleServer extends Construct implements IConnectable, IMonitorabl
         maxConnections: 100,
         binlogExpireSeconds: 7 * 86400,
         volumeName: `${props.name}-data`,
-        appPasswordBase64: Fn.base64encode(this.appPassword),
+        appPasswordBase64: passwordBase64,
         netEnvFile: LOOPBACK_ENV_FILE,
         primary: { database: databaseName, appUser, vpcCidr: '127.0.0.1/32' },
       }),
     );
-    this.droplet.addRole(
-      appFragment({
-        code,
-        workers: settings.workers,
-        bind: `unix:${APP_SOCKET}`,
-        timeoutSeconds: settings.appTimeoutSeconds,
-        memoryMaxMb: settings.appMemoryMaxMb,
-        forwardedAllowIps: ['127.0.0.1'],
-        socketGroup: 'www-data',
-        database: { writerHost: '127.0.0.1', port: 3306, name: databaseName, user: appUser, passwordBase64: Fn.base64encode(this.appPassword) },
-      }),
-    );
+    this.droplet.addRole(web.app);
 
     new TerraformOutput(this, 'PublicIpv4', { value: this.droplet.publicIpv4, description: 'Public address of the server' });
     new TerraformOutput(this, 'PrivateIpv4', { value: this.droplet.privateIpv4, description: 'VPC address of the server' });

@@ -1,10 +1,9 @@
-import { Annotations, Fn, TerraformOutput } from 'cdktf';
+import { Annotations, TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
 import { applyAdminAccess } from '../lib/admin-access';
 import { scopeError } from '../lib/errors';
 import { CloudConfigFragment } from '../lib/render/cloud-config';
 import { NginxBalance } from '../lib/render/nginx';
-import { APP_SOCKET, appFragment } from '../lib/roles/app';
 import { nginxFragment } from '../lib/roles/web';
 import { checkInteger, checkName, checkSize } from '../lib/validate';
 import type { AppTier } from './app-tier';
@@ -17,7 +16,7 @@ import type { IMysqlDatabase } from './primary-replica-mysql';
 import { RoleFirewall } from './role-firewall';
 import { DropletOptions, TierDroplet } from './tier-droplet';
 import { Vpc } from './vpc';
-import { ResolvedWebServer, WebServerProps, resolveWebServer } from './_web-options';
+import { ResolvedWebServer, WebServerProps, appDatabaseSettings, colocatedWebFragments, resolveWebServer } from './_web-options';
 
 /** A set of HTTP servers a load balancer can send traffic to. */
 export interface IHttpBackend extends IConnectable {
@@ -106,28 +105,8 @@ export class WebTier extends Construct implements IHttpBackend, IMonitorable {
     const upstream = props.upstream;
     const fragments: CloudConfigFragment[] = upstream ? this.proxyFragments(settings.nginx, upstream, props.upstreamBalance) : [];
     if (!upstream) {
-      fragments.push(nginxFragment({ ...settings.nginx, upstreamServers: [`unix:${APP_SOCKET}`] }));
-      fragments.push(
-        appFragment({
-          code,
-          workers: settings.workers,
-          bind: `unix:${APP_SOCKET}`,
-          timeoutSeconds: settings.appTimeoutSeconds,
-          memoryMaxMb: settings.appMemoryMaxMb,
-          forwardedAllowIps: ['127.0.0.1'],
-          socketGroup: 'www-data',
-          database: database
-            ? {
-                writerHost: database.writerHost,
-                readerHost: database.readerHost,
-                port: database.port,
-                name: database.databaseName,
-                user: database.appUser,
-                passwordBase64: Fn.base64encode(database.appPassword),
-              }
-            : undefined,
-        }),
-      );
+      const { nginx, app } = colocatedWebFragments(settings, code, database ? appDatabaseSettings(database) : undefined);
+      fragments.push(nginx, app);
     }
     for (let i = 0; i < count; i++) {
       const droplet = new TierDroplet(this, `Droplet${i}`, { ...props, name: `${props.name}-${i}`, vpc: props.vpc, role: this.firewall });

@@ -6,6 +6,9 @@ import { DigitaloceanProvider } from '@cdktf/provider-digitalocean/lib/provider'
 import { TerraformVariable } from 'cdktf';
 import { Construct } from 'constructs';
 import { TlsProfile } from '../../constructs/https';
+import { PrimaryReplicaMysql } from '../../constructs/primary-replica-mysql';
+import { Vpc } from '../../constructs/vpc';
+import { WebTier } from '../../constructs/web-tier';
 import { MysqlEngine } from '../../constructs/mysql-engine';
 import { EXPORTER_PASSWORD_CHARACTERS, EXPORTER_PASSWORD_PATTERN } from '../roles/monitoring';
 import { digitalOceanTokenVariable, passwordVariable } from '../secrets';
@@ -123,3 +126,33 @@ export function exporterPassword(scope: Construct): string {
 export function failoverToken(scope: Construct): string {
   return digitalOceanTokenVariable(scope, 'digitalocean_failover_token', 'DigitalOcean API token the HAProxy pair uses to move the reserved IP').stringValue;
 }
+
+/** Stages 1 and 2: a MySQL primary with replicas, and a web tier (nginx + gunicorn) using it. */
+export function databaseAndWebTier(
+  scope: Construct,
+  props: StageProps & { readonly webCount?: number; readonly replicas?: number },
+  inputs: StageInputs,
+  vpc: Vpc,
+): { database: PrimaryReplicaMysql; web: WebTier } {
+  const access = { sshKeys: inputs.sshKeys, adminCidrs: inputs.adminCidrs, allowSshFromAnywhere: props.allowSshFromAnywhere };
+  const database = new PrimaryReplicaMysql(scope, 'Database', {
+    ...access,
+    vpc,
+    name: `${inputs.namePrefix}-db`,
+    replicas: props.replicas ?? 1,
+    size: props.dbSize,
+    engine: props.engine,
+    ...databasePasswords(scope),
+  });
+  const web = new WebTier(scope, 'Web', {
+    ...access,
+    vpc,
+    name: `${inputs.namePrefix}-web`,
+    count: props.webCount ?? 2,
+    size: props.webSize ?? 's-1vcpu-2gb',
+    database,
+    serverNames: [props.domain, `www.${props.domain}`],
+  });
+  return { database, web };
+}
+

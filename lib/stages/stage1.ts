@@ -2,10 +2,10 @@ import { TerraformOutput, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { Dns } from '../../constructs/dns';
 import { HaproxyLoadBalancer } from '../../constructs/haproxy-load-balancer';
-import { PrimaryReplicaMysql } from '../../constructs/primary-replica-mysql';
-import { WebTier } from '../../constructs/web-tier';
+import type { PrimaryReplicaMysql } from '../../constructs/primary-replica-mysql';
+import type { WebTier } from '../../constructs/web-tier';
 import { Vpc } from '../../constructs/vpc';
-import { StageProps, configureProvider, databasePasswords, stageInputs } from './common';
+import { StageProps, configureProvider, databaseAndWebTier, stageInputs } from './common';
 
 export interface Stage1Props extends StageProps {
   /** Web/app droplets behind the load balancer. @default 2 */
@@ -32,24 +32,7 @@ export class Stage1LoadBalanced extends TerraformStack {
     const inputs = stageInputs(this, props, 's1');
     const access = { sshKeys: inputs.sshKeys, adminCidrs: inputs.adminCidrs, allowSshFromAnywhere: props.allowSshFromAnywhere };
     const vpc = new Vpc(this, 'Vpc', { region: inputs.region, name: `${inputs.namePrefix}-vpc`, ipRange: props.vpcIpRange ?? '10.20.16.0/20' });
-    this.database = new PrimaryReplicaMysql(this, 'Database', {
-      ...access,
-      vpc,
-      name: `${inputs.namePrefix}-db`,
-      replicas: props.replicas ?? 1,
-      size: props.dbSize,
-      engine: props.engine,
-      ...databasePasswords(this),
-    });
-    this.web = new WebTier(this, 'Web', {
-      ...access,
-      vpc,
-      name: `${inputs.namePrefix}-web`,
-      count: props.webCount ?? 2,
-      size: props.webSize ?? 's-1vcpu-2gb',
-      database: this.database,
-      serverNames: [props.domain, `www.${props.domain}`],
-    });
+    ({ database: this.database, web: this.web } = databaseAndWebTier(this, props, inputs, vpc));
     this.loadBalancer = new HaproxyLoadBalancer(this, 'LoadBalancer', {
       ...access,
       vpc,

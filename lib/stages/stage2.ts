@@ -4,12 +4,12 @@ import { Dns } from '../../constructs/dns';
 import { HaproxyLoadBalancer } from '../../constructs/haproxy-load-balancer';
 import { TlsProfile } from '../../constructs/https';
 import { MonitoringAgent } from '../../constructs/monitoring-agent';
-import { PrimaryReplicaMysql } from '../../constructs/primary-replica-mysql';
+import type { PrimaryReplicaMysql } from '../../constructs/primary-replica-mysql';
 import { restrictOutbound } from '../../constructs/role-firewall';
-import { WebTier } from '../../constructs/web-tier';
+import type { WebTier } from '../../constructs/web-tier';
 import { Vpc } from '../../constructs/vpc';
 import { renderCaaRecords } from '../render/certbot';
-import { SecuredStageProps, configureProvider, databasePasswords, dnsToken, exporterPassword, stageInputs } from './common';
+import { SecuredStageProps, configureProvider, databaseAndWebTier, dnsToken, exporterPassword, stageInputs } from './common';
 
 export interface Stage2Props extends SecuredStageProps {
   /** Web/app droplets behind the load balancer. @default 2 */
@@ -40,24 +40,7 @@ export class Stage2SecuredMonitored extends TerraformStack {
     const inputs = stageInputs(this, props, 's2');
     const access = { sshKeys: inputs.sshKeys, adminCidrs: inputs.adminCidrs, allowSshFromAnywhere: props.allowSshFromAnywhere };
     const vpc = new Vpc(this, 'Vpc', { region: inputs.region, name: `${inputs.namePrefix}-vpc`, ipRange: props.vpcIpRange ?? '10.20.32.0/20' });
-    this.database = new PrimaryReplicaMysql(this, 'Database', {
-      ...access,
-      vpc,
-      name: `${inputs.namePrefix}-db`,
-      replicas: props.replicas ?? 1,
-      size: props.dbSize,
-      engine: props.engine,
-      ...databasePasswords(this),
-    });
-    this.web = new WebTier(this, 'Web', {
-      ...access,
-      vpc,
-      name: `${inputs.namePrefix}-web`,
-      count: props.webCount ?? 2,
-      size: props.webSize ?? 's-1vcpu-2gb',
-      database: this.database,
-      serverNames: [props.domain, `www.${props.domain}`],
-    });
+    ({ database: this.database, web: this.web } = databaseAndWebTier(this, props, inputs, vpc));
     this.loadBalancer = new HaproxyLoadBalancer(this, 'LoadBalancer', {
       ...access,
       vpc,
