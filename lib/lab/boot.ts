@@ -16,7 +16,9 @@
  *  4. Cloud Firewalls → nftables in every droplet namespace (`firewallsFromPlan` → `renderNftRuleset`), before
  *     anything runs (DigitalOcean applies them when the droplet is created);
  *  5. DNS: the plan's A records (CNAMEs flattened) in every namespace's /etc/hosts;
- *  6. the metadata service of every droplet (with its rendered user_data) and the DigitalOcean API stand-in;
+ *  6. the metadata service of every droplet (with its rendered user_data), the DigitalOcean API stand-in (accepting
+ *     the plan's token variables; units get TIERFORM_DO_API) and the lab CA (Let's Encrypt's stand-in, trusted by
+ *     the client; droplets' `certbot` is its shim);
  *  7. every droplet in parallel (as they boot on DigitalOcean): its mount namespace and filesystem, its shims
  *     (`systemctl`, `apt-get`), /run directories from tmpfiles.d, then its cloud-config (cloud-init.ts);
  *  8. the boot fails (and the lab is torn down) when any step failed, with each failure and its output.
@@ -33,6 +35,7 @@ import { renderTemplate } from '../plan/template';
 import { CloudInitStep, aptGet, aptInstallPackages, installedPackages, runCloudConfig, unsupportedCloudConfigKeys } from './cloud-init';
 import { DoApiStandIn } from './do-api';
 import { DropletHost, MountRecord, ShimRequest, ShimResponse } from './droplet-host';
+import { LabCa } from './lab-ca';
 import { HostRecord } from './dns';
 import { FirewallSpec, applyRuleset, firewallsFromPlan, renderNftRuleset } from './firewall';
 import { LAB_TOOL_PACKAGES, SKIPPED_PACKAGES, UNSUPPORTED_PACKAGES } from './lab-units';
@@ -100,6 +103,8 @@ export interface PlanLabOptions {
 
 /** The first droplet's public address offset in the public network; the rest follow in plan order. */
 const FIRST_DROPLET_OFFSET = 10;
+/** Where droplet scripts honouring TIERFORM_LOG_FILE (the reserved-IP assign script) also log, in the droplet. */
+export const LAB_SCRIPT_LOG = '/var/log/tierform-lab-scripts.log';
 const DEFAULT_VPC_RANGE = '10.10.0.0/20';
 const PASSWORD_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -341,6 +346,8 @@ export class LabBoot {
   public readonly droplets = new Map<string, BootedDroplet>();
   public metadata?: LabMetadata;
   public api?: DoApiStandIn;
+  /** The CA standing in for Let's Encrypt (its certificate: `ca.certFile`; the client trusts it). */
+  public ca?: LabCa;
   public bootSeconds?: number;
   private status: BootState['status'] = 'booting';
   private stateTimer?: NodeJS.Timeout;
@@ -366,6 +373,17 @@ export class LabBoot {
   /** The `systemctl` of a droplet, as its shim would call it. */
   public systemctl(droplet: string, ...argv: string[]): Promise<ShimResponse> {
     return this.droplet(droplet).units.systemctl(argv);
+  }
+
+  /**
+   * Kills a unit's main process (its process group) with `signal`, as a crash would. `restart: false` holds the
+   * unit's `Restart=` for this exit: the service stays down (a crash systemd cannot recover from) until `systemctl
+   * start`. Returns the pid killed; throws when the unit is not running.
+   */
+  public killUnit(droplet: string, unit: string, options: { readonly signal?: NodeJS.Signals; readonly restart?: boolean } = {}): number {
+    const pid = this.droplet(droplet).units.killUnit(unit, options.signal ?? 'SIGKILL', { restart: options.restart });
+    if (pid === undefined) throw new LabError(`${droplet}: ${unit} is not running`);
+    return pid;
   }
 
   /** Stops every unit (bounded, in parallel), then tears the lab down. Safe to call twice. */
@@ -479,20 +497,31 @@ export async function bootStage(options: BootOptions): Promise<LabBoot> {
     for (const d of lab.droplets) applyRuleset(d.netns, renderNftRuleset({ droplet: d.name, droplets: fwDroplets, firewalls: labPlan.firewalls }));
     lab.setHosts(labPlan.records);
     boot.metadata = await LabMetadata.start(lab, { userData: Object.fromEntries(labPlan.droplets.map((d) => [d.name, d.userData])) });
-    boot.api = await DoApiStandIn.start(lab);
-    log(`lab ${lab.id}: firewalls, DNS, metadata and API stand-in ready; booting droplets`);
+    // The plan's DigitalOcean tokens (generated per boot) are what droplets present to the API stand-in.
+    const tokens = Object.entries(labPlan.variables).filter(([k, v]) => /token/i.test(k) && typeof v === 'string').map(([, v]) => v as string);
+    boot.api = await DoApiStandIn.start(lab, { acceptTokens: tokens });
+    boot.ca = LabCa.create(path.join(lab.dir, 'ca'), lab.id);
+    lab.trustCa('client', boot.ca.certPem);
+    const ca = boot.ca;
+    // The scripts' documented overrides (lib/render/keepalived.ts): the API base URL is the stand-in's; the
+    // reserved-IP script's log lines, which go to syslog on a droplet, are also appended to a file of the droplet.
+    const unitEnvironment = { TIERFORM_DO_API: boot.api.url, TIERFORM_LOG_FILE: LAB_SCRIPT_LOG };
+    log(`lab ${lab.id}: firewalls, DNS, metadata, API stand-in and lab CA ready; booting droplets`);
 
     await Promise.all(
       labPlan.droplets.map(async (planned) => {
         const t0 = Date.now();
         let units: UnitManager | undefined;
+        let hostRef: DropletHost | undefined;
         const handler = (req: ShimRequest): Promise<ShimResponse> => {
           if (req.tool === 'systemctl') return units!.systemctl(req.argv);
           if (req.tool === 'apt-get' || req.tool === 'apt') return Promise.resolve(aptGet(req.argv));
+          if (req.tool === 'certbot' && hostRef) return Promise.resolve(ca.certbot(hostRef, req.argv));
           return Promise.resolve({ status: 127, stdout: '', stderr: `tierform lab: no shim for ${req.tool}\n` });
         };
         const host = await DropletHost.create(lab, planned.name, handler);
-        units = new UnitManager(host, { onChange: () => boot.scheduleSave() });
+        hostRef = host;
+        units = new UnitManager(host, { onChange: () => boot.scheduleSave(), environment: unitEnvironment });
         lab.addCleanup(() => units!.close());
         for (const v of planned.volumes) fs.mkdirSync(host.volumeDir(v), { recursive: true, mode: 0o755 });
         const booted: BootedDroplet = { planned, host, units, steps: [] };

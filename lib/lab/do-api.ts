@@ -24,6 +24,8 @@ import { LabNetwork, LabProcess, labScript } from './netns';
 export interface DoApiOptions {
   /** The token requests must carry. @default 64 random hex characters */
   readonly token?: string;
+  /** More tokens accepted as well (a booted plan's token variables, generated per boot). @default [] */
+  readonly acceptTokens?: readonly string[];
   /** The port droplets connect to on the router's address. @default 443 */
   readonly port?: number;
   /**
@@ -150,7 +152,8 @@ export class DoApiStandIn {
           return reply(400, error('bad_request', 'The request body is not valid JSON.'));
         }
       }
-      if (req.headers.authorization !== `Bearer ${this.token}`) {
+      const auth = req.headers.authorization ?? '';
+      if (![this.token, ...(this.options.acceptTokens ?? [])].some((t) => auth === `Bearer ${t}`)) {
         return reply(401, error('unauthorized', 'Unable to authenticate you'));
       }
       const m = RESERVED_IP_PATH.exec(new URL(req.url ?? '/', 'http://api').pathname);

@@ -41,8 +41,11 @@ export const PRIVATE_DIRS: readonly { readonly dir: string; readonly mode: numbe
 export const LAB_DOOR = '/run/tierform-lab';
 export const SHIM_SOCKET = `${LAB_DOOR}/systemd.sock`;
 export const VOLUMES_DIR = `${LAB_DOOR}/volumes`;
-/** Commands of the droplet replaced by the lab's shims (written to the droplet's /usr/bin). */
-export const SHIMMED_COMMANDS: readonly string[] = ['systemctl', 'apt-get', 'apt'];
+/**
+ * Commands of the droplet replaced by the lab's shims (written to the droplet's /usr/bin): systemd's and apt's, and
+ * certbot (not installed here: the lab CA issues, see lab-ca.ts).
+ */
+export const SHIMMED_COMMANDS: readonly string[] = ['systemctl', 'apt-get', 'apt', 'certbot'];
 
 /** A mount made in a droplet's namespace. */
 export interface MountRecord {

@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 /*
- * The lab's stand-in for commands a droplet cannot run for real here (systemctl, apt-get, apt). The lab copies
+ * The lab's stand-in for commands a droplet cannot run for real here (systemctl, apt-get, apt, certbot). The lab copies
  * this file into each droplet's /run/tierform-lab/ and writes /usr/bin/<command> wrappers calling
  *
  *   node /run/tierform-lab/droplet-shim.js <command> [args...]
  *
  * It forwards the command line to the lab's process over the droplet's own Unix socket
  * (/run/tierform-lab/systemd.sock; the lab knows the droplet by the socket), prints the answer's output and
- * exits with its status. The lab does the work: it starts and stops units with its tracked processes, and checks
- * packages on this machine. See lib/lab/README.md, "Substitutions".
+ * exits with its status. The lab does the work: it starts and stops units with its tracked processes, checks
+ * packages on this machine, and issues certificates from the lab CA (lab-ca.ts). See lib/lab/README.md, "Substitutions".
  */
 'use strict';
 const http = require('http');

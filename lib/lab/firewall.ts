@@ -13,8 +13,10 @@
  * - `port_range`: '80', '8000-9000', '1-65535' or 'all' (also '0'); icmp has none.
  * - Sources (destinations) by address or CIDR, by tag (every droplet carrying the tag, matched by its public
  *   and its VPC address) or by droplet id (same addresses). Filtering applies to the public and the VPC
- *   interface alike; loopback is always allowed (so the metadata service on 169.254.169.254, which the lab
- *   puts on loopback, is never filtered — on DigitalOcean it is not behind the Cloud Firewall either).
+ *   interface alike (eth0, eth1); every other interface passes: loopback (so the metadata service on
+ *   169.254.169.254, which the lab puts on loopback, is never filtered — on DigitalOcean it is not behind the
+ *   Cloud Firewall either) and the droplet's own links, such as the VXLAN tunnel an HAProxy pair runs VRRP in:
+ *   DigitalOcean filters at the hypervisor, where only the encapsulated udp/4789 packets on eth1 are seen.
  * - Load balancer sources are not supported by the lab (it has no managed load balancers): that throws.
  *
  * `renderNftRuleset` is pure and deterministic; `applyRuleset` loads the text with `nft -f -` in a namespace.
@@ -62,6 +64,14 @@ export interface NftRulesetInput {
 
 export class FirewallError extends Error {}
 
+/**
+ * The droplet's network interfaces, the only ones a Cloud Firewall sees (it filters at the hypervisor): loopback
+ * and interfaces the droplet creates itself (a VXLAN link's inner packets, bridges) are never filtered; what such
+ * a link sends over eth1 (the VXLAN udp/4789 packets) is.
+ */
+export const FIREWALLED_INTERFACES: readonly string[] = ['eth0', 'eth1'];
+const NICS = FIREWALLED_INTERFACES.map((i) => `"${i}"`).join(', ');
+
 /** The nftables table the lab owns in each droplet namespace. */
 export const FIREWALL_TABLE = 'inet tierform_firewall';
 
@@ -105,14 +115,14 @@ export function renderNftRuleset(input: NftRulesetInput): string {
     `  # ${droplet.name}: Cloud Firewalls ${names}`,
     '  chain input {',
     '    type filter hook input priority filter; policy drop;',
-    '    iif "lo" accept',
+    `    iifname != { ${NICS} } accept`,
     '    ct state established,related accept',
     '    ct state invalid drop',
     ...chain('inbound'),
     '  }',
     '  chain output {',
     '    type filter hook output priority filter; policy drop;',
-    '    oif "lo" accept',
+    `    oifname != { ${NICS} } accept`,
     '    ct state established,related accept',
     ...chain('outbound'),
     '  }',

@@ -21,6 +21,11 @@
  *   Its `ExecStartPre=+` initializes an empty datadir with the exact command of the mariadb-server package's
  *   postinst, which the lab does not run (the `apt-get` shim installs nothing): on a droplet the datadir is
  *   initialized when `apt-get install mariadb-server` runs, here when the service first starts.
+ * - keepalived: Debian's unit, plus `--log-console --log-detail` (keepalived logs to syslog, which the lab has not:
+ *   its state changes go to the unit's lab log instead). `ConditionFileNotEmpty=` is honoured.
+ *
+ * Other packages' units (prometheus, the exporters) run as the packages ship them, read from the droplet's
+ * /lib/systemd/system (this machine's packages, seen through the overlay).
  */
 export const LAB_PACKAGE_UNITS: Readonly<Record<string, string>> = {
   'nginx.service': `# tierform lab stand-in for Debian's nginx.service (foreground instead of forking)
@@ -88,6 +93,22 @@ LimitNOFILE=32768
 [Install]
 WantedBy=multi-user.target
 `,
+  'keepalived.service': `# tierform lab stand-in for Debian's keepalived.service (logs to its console: no syslog in the lab)
+[Unit]
+Description=Keepalive Daemon (LVS and VRRP) (tierform lab)
+After=network-online.target
+Wants=network-online.target
+ConditionFileNotEmpty=/etc/keepalived/keepalived.conf
+
+[Service]
+Type=notify
+EnvironmentFile=-/etc/default/keepalived
+ExecStart=/usr/sbin/keepalived --dont-fork --log-console --log-detail $DAEMON_ARGS
+ExecReload=/bin/kill -HUP $MAINPID
+
+[Install]
+WantedBy=multi-user.target
+`,
 };
 
 /** Names that are aliases of a unit (Debian's mariadb package links mysql.service and mysqld.service to it). */
@@ -108,6 +129,8 @@ export const SKIPPED_UNITS: Readonly<Record<string, string>> = {
 export const SKIPPED_PACKAGES: Readonly<Record<string, string>> = {
   fail2ban: SKIPPED_UNITS['fail2ban.service'],
   'openssh-server': SKIPPED_UNITS['ssh.service'],
+  certbot: "Let's Encrypt is not reachable: the droplet's certbot is the lab's shim, which issues from the lab CA (lib/lab/lab-ca.ts)",
+  'python3-certbot-dns-digitalocean': "no DNS-01 challenge in the lab: the lab CA issues for the requested names (lib/lab/lab-ca.ts)",
 };
 
 /** Packages the lab cannot provide, with what to do instead. */

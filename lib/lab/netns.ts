@@ -391,6 +391,7 @@ export class LabNetwork {
   private readonly etcDirs: string[] = [];
   private readonly live = new Map<number, LiveProcess>();
   private readonly reserved = new Map<string, string | undefined>();
+  private readonly extraClientIps: string[] = [];
   private readonly listeners = new Set<(change: LabChange) => void>();
   private readonly cleanups: (() => void)[] = [];
   private status: 'creating' | 'up' = 'creating';
@@ -575,6 +576,35 @@ export class LabNetwork {
     this.emit({ type: 'reserved-ip', ip, holder: name, previous });
   }
 
+  // ---- more users
+
+  /**
+   * Gives the client `count` more addresses in the public network (the highest free ones, downwards), so that a
+   * load can come from many users: per-client limits of the plan (nginx's limit_req) then apply to each as they
+   * would to real users. Returns the addresses; they go with the client's namespace at teardown.
+   */
+  public addClientAddresses(count: number): string[] {
+    this.assertUp();
+    if (!Number.isInteger(count) || count < 1 || count > 100) throw new LabError('addClientAddresses: count must be 1 to 100');
+    const pub = parseV4Cidr(this.publicNetwork, 'publicNetwork');
+    const size = 2 ** (32 - pub[1]);
+    const used = new Set([this.internet.routerIp, this.client.ip, ...this.droplets.map((d) => d.publicIp), ...this.reserved.keys(), ...this.extraClientIps]);
+    const picked: string[] = [];
+    for (let offset = size - 2; offset > 1 && picked.length < count; offset--) {
+      const ip = hostAddress(pub, offset);
+      if (!used.has(ip)) picked.push(ip);
+    }
+    if (picked.length < count) throw new LabError(`the public network ${this.publicNetwork} has only ${picked.length} free addresses`);
+    this.ipBatch(this.client.netns, picked.map((ip) => `addr add ${ip}/${pub[1]} dev eth0`));
+    this.extraClientIps.push(...picked);
+    return picked;
+  }
+
+  /** Addresses added by `addClientAddresses`. */
+  public get clientAddresses(): readonly string[] {
+    return [this.client.ip, ...this.extraClientIps];
+  }
+
   // ---- links
 
   /** Unplugs a droplet's (or the client's) cables on the lab side: its namespace and processes stay. */
@@ -602,6 +632,28 @@ export class LabNetwork {
   public setHosts(records: readonly HostRecord[]): void {
     this.assertUp();
     for (const ns of this.namespaces) this.writeEtc(ns, 'hosts', renderHostsFile({ hostname: this.hostnameOf(ns), records, comment: `tierform lab ${this.id}` }));
+  }
+
+  /**
+   * Makes processes `ip netns exec` starts in `node` trust only the CA `pem`: `/etc/netns/<ns>/ssl` (with
+   * `certs/ca-certificates.crt`, the hashed link OpenSSL looks up, and this machine's `openssl.cnf`) is bound over
+   * `/etc/ssl` there — curl, openssl and Python verify lab certificates as real ones. Nothing outside the lab is
+   * reachable, so no other CA is needed. Removed with the namespace's /etc/netns directory.
+   */
+  public trustCa(node: string, pem: string): void {
+    this.assertUp();
+    const ns = this.netns(node);
+    const ssl = path.join(ETC_NETNS_DIR, ns, 'ssl');
+    fs.mkdirSync(path.join(ssl, 'certs'), { recursive: true, mode: 0o755 });
+    fs.mkdirSync(path.join(ssl, 'private'), { recursive: true, mode: 0o700 });
+    if (fs.existsSync('/etc/ssl/openssl.cnf')) fs.copyFileSync('/etc/ssl/openssl.cnf', path.join(ssl, 'openssl.cnf'));
+    fs.writeFileSync(path.join(ssl, 'certs', 'tierform-lab-ca.pem'), pem, { mode: 0o644 });
+    fs.writeFileSync(path.join(ssl, 'certs', 'ca-certificates.crt'), pem, { mode: 0o644 });
+    const hash = runSync(['openssl', 'x509', '-hash', '-noout'], { input: pem });
+    if (hash.status !== 0) throw new LabError(`openssl x509 -hash: ${hash.stderr.trim()}`);
+    const link = path.join(ssl, 'certs', `${hash.stdout.trim()}.0`);
+    fs.rmSync(link, { force: true });
+    fs.symlinkSync('tierform-lab-ca.pem', link);
   }
 
   // ---- running things

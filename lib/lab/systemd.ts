@@ -61,6 +61,11 @@ export interface UnitStatus {
 }
 
 export interface UnitManagerOptions {
+  /**
+   * Variables every service gets before its own `Environment=`/`EnvironmentFile=` (the lab's substitutions, e.g.
+   * `TIERFORM_DO_API` pointing the scripts at the DigitalOcean API stand-in). @default {}
+   */
+  readonly environment?: Readonly<Record<string, string>>;
   /** Cap of any start (TimeoutStartSec=). @default 300000 */
   readonly maxStartMs?: number;
   /** Cap of any stop (TimeoutStopSec=). @default 20000 */
@@ -70,6 +75,8 @@ export interface UnitManagerOptions {
 }
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** Where packages put their units (Debian 12 has merged /usr: /lib is /usr/lib). */
+const PACKAGE_UNIT_DIRS = ['/usr/lib/systemd/system', '/lib/systemd/system'];
 const CLEAN_SIGNALS = new Set(['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGPIPE']);
 const SUPPORTED = new Set([
   'Unit.Description', 'Unit.Documentation', 'Unit.After', 'Unit.Before', 'Unit.Wants', 'Unit.Requires', 'Unit.BindsTo',
@@ -80,6 +87,8 @@ const SUPPORTED = new Set([
   'Service.RuntimeDirectoryPreserve', 'Service.RemainAfterExit', 'Service.Restart', 'Service.RestartSec',
   'Service.TimeoutStartSec', 'Service.TimeoutStopSec', 'Service.TimeoutSec', 'Service.KillMode', 'Service.KillSignal',
   'Service.SendSIGKILL', 'Service.SuccessExitStatus', 'Service.PIDFile', 'Service.UMask', 'Service.X-TierformLabReady',
+  'Unit.ConditionPathExists', 'Unit.ConditionFileNotEmpty',
+  'Timer.OnActiveSec', 'Timer.OnBootSec', 'Timer.OnStartupSec', 'Timer.OnUnitActiveSec', 'Timer.OnUnitInactiveSec', 'Timer.Unit',
 ]);
 
 interface Runtime {
@@ -99,6 +108,21 @@ interface Runtime {
   env?: Record<string, string>;
   /** The main process's command (as the unit wrote it, expanded). */
   mainArgv?: readonly string[];
+  /** Set by `killUnit(..., { restart: false })`: the next exit of the main process is not restarted. */
+  holdRestart?: boolean;
+  /** Timers: the pending elapse and what already fired. */
+  timer?: TimerRuntime;
+}
+
+interface TimerRuntime {
+  readonly activatedAt: number;
+  handle?: NodeJS.Timeout;
+  /** One-shot triggers (OnActiveSec, OnBootSec, OnStartupSec) already fired. */
+  readonly fired: Set<string>;
+  /** When the timer last started its unit, and when that start ended. */
+  lastActivation?: number;
+  lastInactive?: number;
+  elapses: number;
 }
 
 class JobError extends Error {}
@@ -108,6 +132,8 @@ export class UnitManager {
   private readonly units = new Map<string, Runtime>();
   private readonly maxStartMs: number;
   private readonly maxStopMs: number;
+  /** The droplet's boot (OnBootSec=, OnStartupSec= count from here). */
+  private readonly bootedAt = Date.now();
   private closed = false;
 
   constructor(
@@ -125,7 +151,7 @@ export class UnitManager {
 
   /** Stops every running unit (bounded) and never restarts one again. */
   public async stopAll(): Promise<void> {
-    this.closed = true;
+    this.close();
     await Promise.all(
       [...this.units.values()].map(async (u) => {
         clearTimeout(u.restartTimer);
@@ -134,10 +160,27 @@ export class UnitManager {
     );
   }
 
-  /** Forbids restarts (the lab is going down). */
+  /** Forbids restarts and timer elapses (the lab is going down). */
   public close(): void {
     this.closed = true;
-    for (const u of this.units.values()) clearTimeout(u.restartTimer);
+    for (const u of this.units.values()) {
+      clearTimeout(u.restartTimer);
+      clearTimeout(u.timer?.handle);
+    }
+  }
+
+  /**
+   * Sends `signal` to a unit's main process group, as a crash would (`systemctl kill` without systemd's bookkeeping):
+   * with `restart: false` the unit's `Restart=` is held for this exit, so the service stays down — a crash systemd
+   * cannot recover from — until the next `systemctl start`. Returns the pid signalled, undefined when not running.
+   */
+  public killUnit(name: string, signal: NodeJS.Signals = 'SIGKILL', options: { readonly restart?: boolean } = {}): number | undefined {
+    const u = this.units.get(this.canonical(name));
+    if (!u?.main?.running) return undefined;
+    if (options.restart === false) u.holdRestart = true;
+    const pid = u.main.pid;
+    u.main.kill(signal);
+    return pid;
   }
 
   /** A `systemctl` command line, as the droplet's shim sends it. */
@@ -198,6 +241,12 @@ export class UnitManager {
       case 'reload-or-restart':
       case 'try-reload-or-restart':
       case 'force-reload':
+        if (flags.has('--no-block')) {
+          // systemd queues the job and returns at once; its outcome shows in the unit's state and log.
+          if (units.length === 0) return { status: 1, stdout: '', stderr: `Too few arguments.\n` };
+          for (const u of units) void this.run(u, verb);
+          return { status: 0, stdout: '', stderr: '' };
+        }
         return each((u) => this.run(u, verb));
       case 'kill':
         return each((u) => this.kill(u, signal, whom));
@@ -229,6 +278,7 @@ export class UnitManager {
     const skipped = SKIPPED_UNITS[canonical];
     if (skipped !== undefined) return { status: 0, stdout: '', stderr: `tierform lab: ${verb} ${canonical} skipped: ${skipped}\n` };
     if (canonical.endsWith('.target')) return { status: 0, stdout: '', stderr: '' };
+    if (canonical.endsWith('.timer')) return this.runTimer(canonical, verb);
     const u = this.runtime(canonical);
     try {
       await this.job(u, async () => {
@@ -307,6 +357,13 @@ export class UnitManager {
       }
     }
 
+    const unmet = this.unmetCondition(def);
+    if (unmet !== undefined) {
+      this.log(u, `condition failed, not started: ${unmet}`);
+      u.result = 'success';
+      this.setState(u, 'inactive', 'dead');
+      return;
+    }
     this.setState(u, 'activating', 'start-pre');
     this.log(u, `starting (${def.sources.join(', ')})`);
     const ignored = [...new Set(def.entries.map((e) => `${e.section}.${e.key}`).filter((k) => !SUPPORTED.has(k) && !k.startsWith('Install.')))];
@@ -464,6 +521,11 @@ export class UnitManager {
     if (u.state === 'activating') return; // the start in progress reports it
     this.setState(u, clean ? 'inactive' : 'failed', clean ? 'dead' : 'failed');
     if (!def || this.closed || this.host.lab.isTornDown) return;
+    if (u.holdRestart) {
+      u.holdRestart = false;
+      this.log(u, 'not restarted: killed by the lab with restart held');
+      return;
+    }
     const policy = def.value('Service', 'Restart') ?? 'no';
     const restart =
       policy === 'always' ||
@@ -489,6 +551,107 @@ export class UnitManager {
       this.job(u, () => this.start(u, new Set())).catch((e: Error) => this.log(u, `restart failed: ${e.message}`));
     }, delay);
     u.restartTimer.unref();
+  }
+
+  // ---- timers
+
+  /**
+   * A `.timer` unit: start arms it, stop disarms it. Monotonic triggers only (OnActiveSec, OnBootSec and
+   * OnStartupSec — from the droplet's boot in the lab —, OnUnitActiveSec, OnUnitInactiveSec); `OnCalendar=` is
+   * not scheduled (a lab lives minutes) and `RandomizedDelaySec=`, `AccuracySec=`, `Persistent=` are not applied.
+   */
+  private async runTimer(name: string, verb: string): Promise<ShimResponse> {
+    const def = this.load(name);
+    if (!def) return { status: 5, stdout: '', stderr: `Failed to ${verb} ${name}: Unit ${name} not found.\n` };
+    const u = this.runtime(name);
+    u.def = def;
+    const active = u.state === 'active';
+    const disarm = () => {
+      clearTimeout(u.timer?.handle);
+      u.timer = undefined;
+      this.setState(u, 'inactive', 'dead');
+    };
+    const arm = () => {
+      u.timer = { activatedAt: Date.now(), fired: new Set(), elapses: 0 };
+      this.setState(u, 'active', 'waiting');
+      const ignored = [...new Set(def.entries.filter((e) => e.section === 'Timer' && !SUPPORTED.has(`Timer.${e.key}`)).map((e) => e.key))];
+      this.log(u, `armed (${def.sources.join(', ')})${ignored.length > 0 ? `; not applied by the lab: ${ignored.join(', ')}` : ''}`);
+      this.scheduleTimer(u, def);
+    };
+    switch (verb) {
+      case 'start':
+        if (!active) arm();
+        break;
+      case 'stop':
+        disarm();
+        break;
+      case 'restart':
+      case 'reload-or-restart':
+        disarm();
+        arm();
+        break;
+      case 'try-restart':
+      case 'condrestart':
+      case 'try-reload-or-restart':
+        if (active) {
+          disarm();
+          arm();
+        }
+        break;
+      default:
+        return { status: 1, stdout: '', stderr: `Failed to ${verb} ${name}: not supported for timers by the tierform lab.\n` };
+    }
+    return { status: 0, stdout: '', stderr: '' };
+  }
+
+  /** Schedules the timer's next elapse (none when only calendar triggers remain). */
+  private scheduleTimer(u: Runtime, def: UnitDefinition): void {
+    const t = u.timer;
+    if (!t || this.closed || this.host.lab.isTornDown) return;
+    const span = (key: string) => def.values('Timer', key).map(parseTimespanMs);
+    const candidates: { key: string; at: number }[] = [];
+    for (const [key, base] of [['OnActiveSec', t.activatedAt], ['OnBootSec', this.bootedAt], ['OnStartupSec', this.bootedAt]] as const) {
+      span(key).forEach((ms, i) => {
+        if (!t.fired.has(`${key}#${i}`)) candidates.push({ key: `${key}#${i}`, at: base + ms });
+      });
+    }
+    if (t.lastActivation !== undefined) for (const ms of span('OnUnitActiveSec')) candidates.push({ key: 'OnUnitActiveSec', at: t.lastActivation + ms });
+    if (t.lastInactive !== undefined) for (const ms of span('OnUnitInactiveSec')) candidates.push({ key: 'OnUnitInactiveSec', at: t.lastInactive + ms });
+    if (candidates.length === 0) return;
+    const next = candidates.reduce((a, b) => (b.at < a.at ? b : a));
+    clearTimeout(t.handle);
+    t.handle = setTimeout(() => void this.elapse(u, def, next.key), Math.max(0, next.at - Date.now()));
+    t.handle.unref();
+  }
+
+  private async elapse(u: Runtime, def: UnitDefinition, key: string): Promise<void> {
+    const t = u.timer;
+    if (!t || this.closed || this.host.lab.isTornDown) return;
+    if (key.includes('#')) t.fired.add(key);
+    t.elapses++;
+    const target = normalizeUnitName(def.value('Timer', 'Unit') ?? u.name.replace(/\.timer$/, '.service'));
+    t.lastActivation = Date.now();
+    const r = await this.run(target, 'start');
+    t.lastInactive = Date.now();
+    if (r.status !== 0) this.log(u, `elapsed (${key}): starting ${target} failed: ${r.stderr.trim()}`);
+    if (u.timer === t) this.scheduleTimer(u, def);
+  }
+
+  /** The first `ConditionPathExists=`/`ConditionFileNotEmpty=` of the unit that does not hold, or undefined. */
+  private unmetCondition(def: UnitDefinition): string | undefined {
+    const checks: [string, (p: string) => boolean][] = [
+      ['ConditionPathExists', (p) => this.host.exists(p)],
+      ['ConditionFileNotEmpty', (p) => (this.host.readFile(p) ?? '').length > 0],
+    ];
+    for (const [key, test] of checks) {
+      for (const raw of def.values('Unit', key)) {
+        const value = raw.replace(/^\|/, '');
+        const negate = value.startsWith('!');
+        const p = negate ? value.slice(1) : value;
+        if (test(p) === negate) return `${key}=${raw}`;
+      }
+    }
+    return undefined;
   }
 
   // ---- helpers
@@ -523,6 +686,7 @@ export class UnitManager {
     if (user !== undefined && !entry) throw new JobError(`Failed to determine user credentials: no user '${user}' on ${this.host.name}.`);
     const env: Record<string, string> = { PATH: DEFAULT_PATH, LANG: 'C.UTF-8', INVOCATION_ID: randomBytes(16).toString('hex') };
     if (entry) Object.assign(env, { HOME: entry.home, USER: entry.name, LOGNAME: entry.name, SHELL: entry.shell });
+    Object.assign(env, this.options.environment ?? {});
     Object.assign(env, parseEnvironmentAssignments(def.values('Service', 'Environment')));
     for (const raw of def.values('Service', 'EnvironmentFile')) {
       const optional = raw.startsWith('-');
@@ -590,6 +754,13 @@ export class UnitManager {
       }
     }
     if (!main && LAB_PACKAGE_UNITS[canonical] !== undefined) main = [`tierform lab stand-in for ${canonical} (lib/lab/lab-units.ts)`, LAB_PACKAGE_UNITS[canonical]];
+    // Other packages' units as they ship them (the droplet's /usr, i.e. this machine's packages).
+    for (const n of [name, canonical]) {
+      for (const dir of PACKAGE_UNIT_DIRS) {
+        const text = main ? undefined : this.host.readFile(`${dir}/${n}`);
+        if (text !== undefined) main = [`${this.host.name}:${dir}/${n} (package unit)`, text];
+      }
+    }
     if (!main) return undefined;
     const dropIns = new Map<string, string>();
     for (const dir of ['/run/systemd/system', '/etc/systemd/system']) {

@@ -45,7 +45,7 @@ describe('the DigitalOcean API stand-in (live)', () => {
       applyRuleset(d.netns, renderNftRuleset({ droplet: d.name, droplets, firewalls: [fw] }));
       await startHttp(lab, d.name, [80]);
     }
-    api = await DoApiStandIn.start(lab, { token: 'lab-token' });
+    api = await DoApiStandIn.start(lab, { token: 'lab-token', acceptTokens: ['plan-token'] });
   });
 
   afterAll(() => {
@@ -57,6 +57,11 @@ describe('the DigitalOcean API stand-in (live)', () => {
     const [status, body] = await call('lb-1', 'POST', `/v2/reserved_ips/${RESERVED}/actions`, 'wrong', { type: 'assign', droplet_id: 100000002 });
     expect([status, body]).toEqual([401, { id: 'unauthorized', message: 'Unable to authenticate you' }]);
     expect(lab.holderOf(RESERVED)?.name).toBe('lb-0');
+  });
+
+  test('accepts the extra tokens it was given (a booted plan\'s token variables)', async () => {
+    const [status] = await call('lb-1', 'GET', `/v2/reserved_ips/${RESERVED}`, 'plan-token');
+    expect(status).toBe(200);
   });
 
   test('answers the current assignment', async () => {

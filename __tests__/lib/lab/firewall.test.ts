@@ -42,10 +42,10 @@ describe('renderNftRuleset', () => {
     expect(chain(render('web-0', [web]), 'output')).toContain('type filter hook output priority filter; policy drop;');
   });
 
-  test('always allows loopback', () => {
+  test('filters only the droplet NICs (eth0, eth1): loopback and the droplet own links always pass', () => {
     const text = render('web-0', [web]);
-    expect(chain(text, 'input')).toContain('iif "lo" accept');
-    expect(chain(text, 'output')).toContain('oif "lo" accept');
+    expect(chain(text, 'input')).toContain('iifname != { "eth0", "eth1" } accept');
+    expect(chain(text, 'output')).toContain('oifname != { "eth0", "eth1" } accept');
   });
 
   test('leaves a droplet without any firewall unfiltered', () => {
@@ -120,7 +120,7 @@ describe('renderNftRuleset', () => {
   test('blocks all outbound traffic when a firewall has no outbound rules', () => {
     const inboundOnly: FirewallSpec = { name: 'fw', tags: ['web'], inbound: web.inbound };
     expect(chain(render('web-0', [inboundOnly]), 'output').filter((l) => l.endsWith('accept'))).toEqual([
-      'oif "lo" accept',
+      'oifname != { "eth0", "eth1" } accept',
       'ct state established,related accept',
     ]);
   });
@@ -263,6 +263,31 @@ describe('firewalls in the lab (live)', () => {
     expect(await vrrpReceived(lab, 'client', 'web-0', '203.0.113.11')).toBeGreaterThan(0);
     expect(await vrrpReceived(lab, 'web-0', 'db-0', '10.10.0.2')).toBe(0);
     expect(await vrrpReceived(lab, 'db-0', 'web-0', '10.10.0.3')).toBe(0);
+  });
+
+  test('VRRP inside a VXLAN link over udp/4789 passes when the firewall allows udp/4789 (DigitalOcean sees only the udp)', async () => {
+    const fwPair: FirewallSpec = {
+      name: 'fw-pair',
+      tags: ['db', 'x'],
+      inbound: [{ protocol: 'udp', portRange: '4789', tags: ['db', 'x'] }],
+      outbound: [{ protocol: 'udp', portRange: '4789', tags: ['db', 'x'] }],
+    };
+    apply('db-0', [fwDb, fwPair]);
+    apply('web-0', [fwPair]);
+    const vxlan = (node: string, local: string, remote: string, self: string) =>
+      lab.runOrThrow(node, ['sh', '-ec', `ip link add vx0 type vxlan id 42 local ${local} remote ${remote} dstport 4789 nolearning; ip addr add ${self}/29 dev vx0; ip link set vx0 up`]);
+    try {
+      vxlan('db-0', '10.10.0.2', '10.10.0.3', '10.255.255.1');
+      vxlan('web-0', '10.10.0.3', '10.10.0.2', '10.255.255.2');
+      // The first packets resolve the peer's tunnel MAC (ARP inside the tunnel): send twice.
+      await vrrpReceived(lab, 'db-0', 'web-0', '10.255.255.2');
+      expect(await vrrpReceived(lab, 'db-0', 'web-0', '10.255.255.2')).toBeGreaterThan(0);
+      expect(await vrrpReceived(lab, 'web-0', 'db-0', '10.255.255.1')).toBeGreaterThan(0);
+    } finally {
+      for (const node of ['db-0', 'web-0']) lab.run(node, ['ip', 'link', 'del', 'vx0']);
+      apply('db-0', [fwDb]);
+      apply('web-0', []);
+    }
   });
 
   test('outbound rules stop a droplet from opening what they do not allow', async () => {

@@ -168,3 +168,59 @@ export async function tcpProbe(boot: LabBoot, node: string, address: string, por
   if (r.status === 124) return 'dropped';
   return /refused/i.test(r.stderr) ? 'refused' : 'unreachable';
 }
+
+/** Status and headers (lower-case names) of one request from `node` (default: the client), bounded. */
+export async function httpHead(boot: LabBoot, url: string, node = 'client', extra: readonly string[] = []): Promise<{ status: number; headers: Record<string, string>; curlExit: number | null; stderr: string }> {
+  const r = await boot.lab.exec(node, ['curl', '-sS', '--connect-timeout', '2', '--max-time', '5', '-D', '-', '-o', '/dev/null', ...extra, url], { timeoutMs: 10_000 });
+  const blocks = r.stdout.split(/\r?\n\r?\n/).filter((b) => b.trim() !== '');
+  const last = blocks[blocks.length - 1] ?? '';
+  const [statusLine, ...lines] = last.split(/\r?\n/);
+  const headers: Record<string, string> = {};
+  for (const l of lines) {
+    const i = l.indexOf(':');
+    if (i > 0) headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim();
+  }
+  return { status: Number(/^HTTP\/\S+ ([0-9]{3})/.exec(statusLine ?? '')?.[1] ?? 0), headers, curlExit: r.status, stderr: r.stderr };
+}
+
+/**
+ * The response headers haproxy.cfg sets on every response (`http-after-response set-header`), as the plan wrote
+ * them: name (lower case) → value; `tlsOnly` when the line is conditioned on `ssl_fc`.
+ */
+export function headersFromHaproxyCfg(cfg: string): { name: string; value: string; tlsOnly: boolean }[] {
+  const out: { name: string; value: string; tlsOnly: boolean }[] = [];
+  for (const line of cfg.split('\n')) {
+    const m = /^\s*http-after-response set-header (\S+) (?:"([^"]*)"|(\S+))(\s+if .*)?$/.exec(line);
+    if (m) out.push({ name: m[1].toLowerCase(), value: m[2] ?? m[3], tlsOnly: /ssl_fc/.test(m[4] ?? '') });
+  }
+  return out;
+}
+
+export interface TestsslFinding {
+  readonly id: string;
+  readonly severity: string;
+  readonly finding: string;
+}
+
+const SEVERITIES = ['OK', 'INFO', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'];
+
+/**
+ * testssl's overall grade (`overall_grade`, testssl 3.1 and later). Debian 12's testssl 3.0.8 predates the rating,
+ * so then the summary is the worst severity it gave, the count per severity and every finding rated LOW or worse
+ * (as __tests__/lib/render/haproxy.test.ts records it). WARN findings are about the scan itself and listed apart.
+ */
+export function testsslRating(findings: readonly TestsslFinding[]): { summary: string; worst: string } {
+  const grade = findings.find((f) => f.id === 'overall_grade');
+  const rank = (f: TestsslFinding) => SEVERITIES.indexOf(f.severity);
+  const worst = SEVERITIES[Math.max(...findings.map(rank))] ?? 'none';
+  if (grade) return { summary: `overall grade ${grade.finding}`, worst };
+  const counts = SEVERITIES.map((s) => `${s} ${findings.filter((f) => f.severity === s).length}`).join(', ');
+  const notable = findings.filter((f) => rank(f) >= SEVERITIES.indexOf('LOW')).map((f) => `${f.id} ${f.severity} (${f.finding})`);
+  const scanWarnings = findings.filter((f) => f.severity === 'WARN').map((f) => `${f.id} (${f.finding})`);
+  return {
+    summary:
+      `no overall grade in this testssl version; worst severity ${worst} [${counts}]; ` +
+      `LOW or worse: ${notable.join(', ') || 'none'}; scan warnings: ${scanWarnings.join(', ') || 'none'}`,
+    worst,
+  };
+}

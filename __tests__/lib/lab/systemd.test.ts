@@ -48,7 +48,7 @@ beforeAll(async () => {
   root = makeTempDir('lab');
   lab = LabNetwork.create({ labRoot: root.dir, droplets: [{ name: 'a', id: '1', publicIp: '203.0.113.10' }] });
   host = await DropletHost.create(lab, 'a', (req) => (req.tool === 'systemctl' ? units.systemctl(req.argv) : Promise.resolve({ status: 127, stdout: '', stderr: '' })));
-  units = new UnitManager(host);
+  units = new UnitManager(host, { environment: { TIERFORM_LAB_MARK: 'lab' } });
   host.writeFile('/etc/systemd/system/demo.service', DEMO, 0o644);
   host.writeFile('/etc/systemd/system/setup.service', SETUP, 0o644);
   host.writeFile('/etc/demo.env', "GREETING='hello lab'\n", 0o600);
@@ -132,4 +132,58 @@ test('a failing start reports the command and its output', async () => {
   expect(r.status).toBe(1);
   expect(r.stderr).toMatch(/failed \(status 3\): no config/);
   expect(units.status().find((u) => u.name === 'broken.service')).toMatchObject({ state: 'failed' });
+});
+
+test('every service gets the lab environment (before its own Environment=)', async () => {
+  host.writeFile('/etc/systemd/system/envdemo.service', "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'echo $TIERFORM_LAB_MARK > /opt/demo/mark'\n", 0o644);
+  expect(await systemctl('start', 'envdemo')).toMatchObject({ status: 0 });
+  expect(host.readFile('/opt/demo/mark')).toBe('lab\n');
+});
+
+test('a package unit is read from the droplet /lib/systemd/system when no stand-in or droplet unit exists', async () => {
+  host.writeFile('/usr/lib/systemd/system/pkgdemo.service', "[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/sh -c 'echo pkg > /opt/demo/pkg'\n", 0o644);
+  expect(await systemctl('start', 'pkgdemo')).toMatchObject({ status: 0 });
+  expect(host.readFile('/opt/demo/pkg')).toBe('pkg\n');
+  expect(units.status().find((u) => u.name === 'pkgdemo.service')?.sources[0]).toMatch(/\/lib\/systemd\/system\/pkgdemo\.service \(package unit\)$/);
+});
+
+test('ConditionPathExists= that does not hold skips the start, which succeeds (as systemd)', async () => {
+  host.writeFile('/etc/systemd/system/conddemo.service', "[Unit]\nConditionPathExists=!/opt/demo/done\n[Service]\nType=oneshot\nExecStart=/bin/sh -c 'echo ran >> /opt/demo/cond'\n", 0o644);
+  expect(await systemctl('start', 'conddemo')).toMatchObject({ status: 0 });
+  host.writeFile('/opt/demo/done', '', 0o644);
+  expect(await systemctl('start', 'conddemo')).toMatchObject({ status: 0 });
+  expect(host.readFile('/opt/demo/cond')).toBe('ran\n');
+});
+
+test('start --no-block returns before the job ends; the job runs on', async () => {
+  host.writeFile('/etc/systemd/system/slowdemo.service', "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'sleep 1; echo done > /opt/demo/slow'\n", 0o644);
+  const t0 = Date.now();
+  expect(await systemctl('start', '--no-block', 'slowdemo')).toMatchObject({ status: 0 });
+  expect(Date.now() - t0).toBeLessThan(900);
+  await poll('the queued job to finish', async () => (host.readFile('/opt/demo/slow') === 'done\n' ? true : undefined), { timeoutMs: 10_000 });
+});
+
+test('a timer starts its service after OnActiveSec=, again every OnUnitActiveSec=, and stop disarms it', async () => {
+  host.writeFile('/etc/systemd/system/tick.service', "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'echo tick >> /opt/demo/ticks'\n", 0o644);
+  host.writeFile('/etc/systemd/system/tick.timer', '[Timer]\nOnActiveSec=200ms\nOnUnitActiveSec=300ms\nOnCalendar=daily\n[Install]\nWantedBy=timers.target\n', 0o644);
+  expect(await systemctl('enable', '--now', 'tick.timer')).toMatchObject({ status: 0 });
+  expect(await systemctl('is-active', 'tick.timer')).toMatchObject({ status: 0, stdout: 'active\n' });
+  await poll('three ticks', async () => ((host.readFile('/opt/demo/ticks') ?? '').split('\n').length > 3 ? true : undefined), { timeoutMs: 10_000 });
+  expect(await systemctl('stop', 'tick.timer')).toMatchObject({ status: 0 });
+  await new Promise((r) => setTimeout(r, 500));
+  const count = (host.readFile('/opt/demo/ticks') ?? '').split('\n').length;
+  await new Promise((r) => setTimeout(r, 800));
+  expect((host.readFile('/opt/demo/ticks') ?? '').split('\n').length).toBe(count);
+});
+
+test('killUnit with restart held leaves a Restart=on-failure service down until the next start', async () => {
+  expect(await systemctl('start', 'demo')).toMatchObject({ status: 0 });
+  const pid = demo()!.pid!;
+  expect(units.killUnit('demo', 'SIGKILL', { restart: false })).toBe(pid);
+  await poll('the service down', async () => (demo()?.state === 'failed' ? true : undefined), { timeoutMs: 5000 });
+  await new Promise((r) => setTimeout(r, 500));
+  expect(demo()).toMatchObject({ state: 'failed', pid: undefined });
+  expect(await systemctl('start', 'demo')).toMatchObject({ status: 0 });
+  expect(demo()).toMatchObject({ state: 'active' });
+  await systemctl('stop', 'demo');
 });

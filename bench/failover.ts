@@ -1,0 +1,179 @@
+/**
+ * `npm run bench:failover`: stage 3's failover and replication, measured in the lab (root; see bench/README.md).
+ *
+ * 1. Synthesizes the stages with TIERFORM_ENGINE=mariadb-10.11 into a temporary outdir and boots
+ *    stage3-high-availability in the lab (lib/lab): ten droplets in network namespaces, keepalived's VRRP in
+ *    VXLAN, the reserved IP moved by the DigitalOcean API stand-in.
+ * 2. Runs a bounded open-loop load from the lab's client through the reserved IP (`--rps` requests per second for
+ *    `--seconds`, each a new HTTPS connection with a 1 s timeout), kills the active HAProxy at `--kill-at` (its
+ *    tracked process, SIGKILL, systemd's restart held: it stays down), and reports how long until requests succeed
+ *    again (failover_seconds) and the share of all requests that failed (lost_percent).
+ * 3. Writes `--lag-rate` rows per second for `--lag-seconds` on the primary from an app droplet (the app's own
+ *    account) while readers poll both replicas: replica_lag_seconds is the worst row's commit → visible delay.
+ * 4. Tears the lab down (also on failure and Ctrl-C) and checks that nothing of it is left.
+ *
+ * The last line is for machines: `failover_seconds=<s> lost_percent=<p> replica_lag_seconds=<s>`.
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { LabBoot, bootStage } from '../lib/lab/boot';
+import { analyzeLoad, measureReplicaLag, startLoad, vrrpMasters, vrrpNodes } from '../lib/lab/failover';
+import { LabError, listLabs } from '../lib/lab/netns';
+
+const STAGE = 'stage3-high-availability';
+const TARGETS = { failoverSeconds: 3.5, lostPercent: 2, replicaLagSeconds: 1 };
+
+interface Options {
+  readonly rps: number;
+  readonly seconds: number;
+  readonly killAt: number;
+  readonly lagRate: number;
+  readonly lagSeconds: number;
+  readonly outdir?: string;
+}
+
+function parseOptions(argv: readonly string[]): Options {
+  const get = (name: string, fallback: number) => {
+    const a = argv.find((x) => x.startsWith(`--${name}=`));
+    const v = a === undefined ? fallback : Number(a.slice(name.length + 3));
+    if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} must be a positive number`);
+    return v;
+  };
+  const o = {
+    rps: get('rps', 40),
+    seconds: get('seconds', 30),
+    killAt: get('kill-at', 10),
+    lagRate: get('lag-rate', 200),
+    lagSeconds: get('lag-seconds', 10),
+    outdir: argv.find((x) => x.startsWith('--outdir='))?.slice(9),
+  };
+  // Bounds: the load and the writer are bounded in rate, count and time.
+  if (o.rps > 200 || o.seconds > 120 || o.killAt >= o.seconds - 5 || o.lagRate > 1000 || o.lagSeconds > 60) {
+    throw new Error('bounds: --rps ≤ 200, --seconds ≤ 120, --kill-at ≤ --seconds − 5, --lag-rate ≤ 1000, --lag-seconds ≤ 60');
+  }
+  return o;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const out = (line: string) => process.stdout.write(`${line}\n`);
+
+async function poll<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new LabError(`${what}: not within ${timeoutMs / 1000} s`);
+    await sleep(250);
+  }
+}
+
+/** The app droplet, its database account and the database droplets, from the app's environment file. */
+function database(boot: LabBoot): { app: string; primary: string; replicas: string[]; user: string; database: string; password: string } {
+  for (const [name, d] of boot.droplets) {
+    const env = d.host.readFile('/etc/tierform/app.env');
+    if (env === undefined || d.host.readFile('/etc/systemd/system/tierform-app.service') === undefined) continue;
+    const value = (key: string) => new RegExp(`^${key}='([^']*)'$`, 'm').exec(env)?.[1];
+    const host = value('DB_HOST');
+    const primary = boot.labPlan.droplets.find((x) => x.privateIp === host);
+    if (!primary) throw new LabError(`${name}: DB_HOST ${host} is no droplet of the lab`);
+    const replicas = boot.labPlan.droplets.filter((x) => x.name !== primary.name && x.tags.some((t) => primary.tags.includes(t))).map((x) => x.name);
+    const password = boot.labPlan.variables.mysql_app_password;
+    if (typeof password !== 'string') throw new LabError('the plan has no mysql_app_password variable');
+    return { app: name, primary: primary.name, replicas, user: value('DB_USER') ?? 'app', database: value('DB_NAME') ?? 'app', password };
+  }
+  throw new LabError('no app droplet (/etc/tierform/app.env) in the lab');
+}
+
+async function main(): Promise<void> {
+  const o = parseOptions(process.argv.slice(2));
+  if (process.getuid?.() !== 0) throw new Error('bench:failover boots the lab: run it as root (network namespaces, nftables)');
+  out(`bench:failover — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}, load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  out(`load: ${o.rps} req/s for ${o.seconds} s (${Math.round(o.rps * o.seconds)} requests at most, 1 s timeout each, from ${Math.ceil(o.rps / 2)} client addresses), HAProxy killed at ${o.killAt} s; replica lag at ${o.lagRate} writes/s for ${o.lagSeconds} s`);
+
+  let tmp: string | undefined;
+  // Ctrl-C: remove the temporary outdir and exit; the lab's exit handler tears the lab down (and its watchdog would).
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      process.stderr.write(`bench:failover: ${signal}, tearing down\n`);
+      if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+      process.exit(130);
+    });
+  }
+  let boot: LabBoot | undefined;
+  try {
+    let outdir = o.outdir;
+    if (!outdir) {
+      tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tierform-bench-failover-'));
+      outdir = path.join(tmp, 'cdktf.out');
+      // The repository: this file's parent directory, or (when run-ts.js bundled it elsewhere) the working directory.
+      const repo = [path.resolve(__dirname, '..'), path.resolve(__dirname, '..', '..'), process.cwd()].find((d) => fs.existsSync(path.join(d, 'scripts', 'run-ts.js')) && fs.existsSync(path.join(d, 'main.ts')));
+      if (!repo) throw new Error('run bench:failover from the repository (npm run bench:failover)');
+      const synth = spawnSync(process.execPath, [path.join(repo, 'scripts', 'run-ts.js'), 'main.ts'], {
+        cwd: repo,
+        env: { ...process.env, CDKTF_OUTDIR: outdir, TIERFORM_ENGINE: 'mariadb-10.11' },
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
+      if (synth.status !== 0) throw new Error(`synth failed:\n${synth.stdout}${synth.stderr}`);
+    }
+    boot = await bootStage({ stage: STAGE, outdir });
+    const lab = boot;
+    out(`booted ${STAGE} in ${lab.bootSeconds?.toFixed(1)} s (lab ${lab.lab.id}, ${lab.droplets.size} droplets)`);
+    const reservedIp = [...lab.lab.reservedIps().keys()][0];
+    if (!reservedIp) throw new LabError(`${STAGE} has no reserved IP`);
+    const nodes = vrrpNodes(lab);
+    const holder = () => lab.lab.holderOf(reservedIp)?.name;
+    const active = await poll(
+      'one keepalived master holding the reserved IP',
+      () => {
+        const m = vrrpMasters(lab, nodes);
+        return m.length === 1 && holder() === m[0] ? m[0] : undefined;
+      },
+      30_000,
+    );
+    const url = `https://www.${lab.labPlan.records.find((r) => r.address === reservedIp && r.name.startsWith('www.'))?.name.slice(4) ?? 'foobar.com'}/`;
+    await poll('the site answering through the reserved IP', async () => {
+      const r = await lab.lab.exec('client', ['curl', '-sS', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '3', url], { timeoutMs: 10_000 });
+      return r.stdout === '200' ? true : undefined;
+    }, 30_000);
+    out(`${active} is master and holds ${reservedIp}; ${url} answers`);
+
+    // Many users, each well under the plan's per-client rate limit (nginx limit_req): 2 requests/s each.
+    const users = lab.lab.addClientAddresses(Math.min(100, Math.ceil(o.rps / 2)));
+    const load = startLoad(lab, { url, rps: o.rps, seconds: o.seconds, timeoutSeconds: 1, sources: users });
+    await sleep(load.startedAt - Date.now() + o.killAt * 1000);
+    const killAt = Date.now();
+    const pid = lab.killUnit(active, 'haproxy', { restart: false });
+    const records = await load.done;
+    const report = analyzeLoad(records, killAt);
+    const move = lab.api!.calls.find((c) => c.method === 'POST' && Date.parse(c.at) >= killAt);
+    const after = vrrpMasters(lab, nodes);
+    out(`killed HAProxy (pid ${pid}) on ${active} at ${o.killAt} s; reserved IP assigned to ${move?.caller ?? 'nobody'} (HTTP ${move?.status ?? '-'}) ${move ? ((Date.parse(move.at) - killAt) / 1000).toFixed(2) : '-'} s later; masters now: ${after.join(', ') || 'none'}; ${reservedIp} on ${holder() ?? 'nobody'}`);
+    out(`load: ${report.total} requests, ${report.ok} ok, ${report.failed} failed (${Object.entries(report.failures).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}); outage ${report.outage ? `${(report.outage.last - report.outage.first).toFixed(2)} s, ${report.outage.failed} requests` : 'none'}; ${report.laterFailures} failed after the recovery`);
+    if (report.recoverySeconds === undefined) throw new LabError('requests never succeeded again through the reserved IP after the kill');
+    if (!move || move.status !== 201 || holder() === active) throw new LabError(`the reserved IP did not move off ${active}`);
+
+    const db = database(lab);
+    const lag = await measureReplicaLag(lab, { from: db.app, primary: db.primary, replicas: db.replicas, user: db.user, password: db.password, database: db.database, rate: o.lagRate, seconds: o.lagSeconds });
+    out(`replica lag: ${lag.rows} rows at ${lag.achievedRate.toFixed(1)}/s written on ${db.primary} from ${db.app}; ${Object.entries(lag.replicas).map(([k, v]) => `${k} max ${v.max.toFixed(3)} s, p99 ${v.p99.toFixed(3)} s, p50 ${v.p50.toFixed(3)} s`).join('; ')}`);
+
+    const figures = { failoverSeconds: report.recoverySeconds, lostPercent: report.lostPercent, replicaLagSeconds: lag.maxLagSeconds };
+    const verdict = (k: keyof typeof TARGETS) => `${figures[k] < TARGETS[k] ? 'met' : 'MISSED'} (target < ${TARGETS[k]})`;
+    out(`failover ${figures.failoverSeconds.toFixed(2)} s: ${verdict('failoverSeconds')}; lost ${figures.lostPercent.toFixed(2)} %: ${verdict('lostPercent')}; replica lag ${figures.replicaLagSeconds.toFixed(3)} s: ${verdict('replicaLagSeconds')}`);
+    const report2 = await boot.shutdown();
+    boot = undefined;
+    const left = listLabs().filter((l) => l.state.id === lab.lab.id).length + report2.survivors.length + report2.errors.length;
+    out(`lab torn down: ${report2.namespacesDeleted.length} namespaces deleted, ${report2.killed.length} processes stopped${left > 0 ? `; LEFT: ${JSON.stringify(report2)}` : ', nothing left'}`);
+    out(`failover_seconds=${figures.failoverSeconds.toFixed(2)} lost_percent=${figures.lostPercent.toFixed(2)} replica_lag_seconds=${figures.replicaLagSeconds.toFixed(3)}`);
+  } finally {
+    if (boot) await boot.shutdown().catch(() => undefined);
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: Error) => {
+  process.stderr.write(`bench:failover failed: ${e.message}\n`);
+  process.exitCode = 1;
+});
