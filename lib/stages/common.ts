@@ -61,6 +61,8 @@ export interface StageInputs {
   readonly adminCidrs: string[];
   readonly namePrefix: string;
   readonly region: string;
+  /** What every role construct takes for SSH: keys, admin networks, the optional exception. */
+  readonly access: { readonly sshKeys: string[]; readonly adminCidrs: string[]; readonly allowSshFromAnywhere?: { readonly reason: string } };
 }
 
 /** The DigitalOcean provider; its token comes from DIGITALOCEAN_TOKEN at deploy, never from the plan. */
@@ -96,6 +98,7 @@ export function stageInputs(scope: Construct, props: StageProps, suffix: string)
   return {
     sshKeys,
     adminCidrs,
+    access: { sshKeys, adminCidrs, allowSshFromAnywhere: props.allowSshFromAnywhere },
     namePrefix: props.namePrefix ?? `${/^[a-z]/.test(base) ? base : `t-${base}`}-${suffix}`,
     region: props.region ?? 'nyc3',
   };
@@ -134,7 +137,7 @@ export function databaseAndWebTier(
   inputs: StageInputs,
   vpc: Vpc,
 ): { database: PrimaryReplicaMysql; web: WebTier } {
-  const access = { sshKeys: inputs.sshKeys, adminCidrs: inputs.adminCidrs, allowSshFromAnywhere: props.allowSshFromAnywhere };
+  const access = inputs.access;
   const database = new PrimaryReplicaMysql(scope, 'Database', {
     ...access,
     vpc,
@@ -154,5 +157,13 @@ export function databaseAndWebTier(
     serverNames: [props.domain, `www.${props.domain}`],
   });
   return { database, web };
+}
+
+/** What every stage starts with: the provider, the deploy-time inputs and the stage's VPC. */
+export function stageFoundation(scope: Construct, props: StageProps, suffix: string, defaultIpRange: string): { inputs: StageInputs; vpc: Vpc } {
+  configureProvider(scope);
+  const inputs = stageInputs(scope, props, suffix);
+  const vpc = new Vpc(scope, 'Vpc', { region: inputs.region, name: `${inputs.namePrefix}-vpc`, ipRange: props.vpcIpRange ?? defaultIpRange });
+  return { inputs, vpc };
 }
 

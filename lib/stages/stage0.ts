@@ -2,9 +2,8 @@ import { TerraformOutput, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { Dns } from '../../constructs/dns';
 import { SingleServer } from '../../constructs/single-server';
-import { Vpc } from '../../constructs/vpc';
 import { passwordVariable } from '../secrets';
-import { StageProps, configureProvider, stageInputs } from './common';
+import {StageProps, stageFoundation } from './common';
 
 /**
  * Stage 0 — one server (seed 002 `0-simple_web_stack`, seed 004 phase 1): a droplet running nginx, gunicorn
@@ -17,9 +16,7 @@ export class Stage0SingleServer extends TerraformStack {
 
   constructor(scope: Construct, id: string, props: StageProps) {
     super(scope, id);
-    configureProvider(this);
-    const inputs = stageInputs(this, props, 's0');
-    const vpc = new Vpc(this, 'Vpc', { region: inputs.region, name: `${inputs.namePrefix}-vpc`, ipRange: props.vpcIpRange ?? '10.20.0.0/20' });
+    const { inputs, vpc } = stageFoundation(this, props, 's0', '10.20.0.0/20');
     this.server = new SingleServer(this, 'Server', {
       vpc,
       name: `${inputs.namePrefix}-www`,

@@ -4,8 +4,7 @@ import { Dns } from '../../constructs/dns';
 import { HaproxyLoadBalancer } from '../../constructs/haproxy-load-balancer';
 import type { PrimaryReplicaMysql } from '../../constructs/primary-replica-mysql';
 import type { WebTier } from '../../constructs/web-tier';
-import { Vpc } from '../../constructs/vpc';
-import { StageProps, configureProvider, databaseAndWebTier, stageInputs } from './common';
+import {StageProps, databaseAndWebTier, stageFoundation } from './common';
 
 export interface Stage1Props extends StageProps {
   /** Web/app droplets behind the load balancer. @default 2 */
@@ -28,10 +27,8 @@ export class Stage1LoadBalanced extends TerraformStack {
 
   constructor(scope: Construct, id: string, props: Stage1Props) {
     super(scope, id);
-    configureProvider(this);
-    const inputs = stageInputs(this, props, 's1');
-    const access = { sshKeys: inputs.sshKeys, adminCidrs: inputs.adminCidrs, allowSshFromAnywhere: props.allowSshFromAnywhere };
-    const vpc = new Vpc(this, 'Vpc', { region: inputs.region, name: `${inputs.namePrefix}-vpc`, ipRange: props.vpcIpRange ?? '10.20.16.0/20' });
+    const { inputs, vpc } = stageFoundation(this, props, 's1', '10.20.16.0/20');
+    const access = inputs.access;
     ({ database: this.database, web: this.web } = databaseAndWebTier(this, props, inputs, vpc));
     this.loadBalancer = new HaproxyLoadBalancer(this, 'LoadBalancer', {
       ...access,

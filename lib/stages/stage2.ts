@@ -7,9 +7,8 @@ import { MonitoringAgent } from '../../constructs/monitoring-agent';
 import type { PrimaryReplicaMysql } from '../../constructs/primary-replica-mysql';
 import { restrictOutbound } from '../../constructs/role-firewall';
 import type { WebTier } from '../../constructs/web-tier';
-import { Vpc } from '../../constructs/vpc';
 import { renderCaaRecords } from '../render/certbot';
-import { SecuredStageProps, configureProvider, databaseAndWebTier, dnsToken, exporterPassword, stageInputs } from './common';
+import {SecuredStageProps, databaseAndWebTier, dnsToken, exporterPassword, stageFoundation } from './common';
 
 export interface Stage2Props extends SecuredStageProps {
   /** Web/app droplets behind the load balancer. @default 2 */
@@ -36,10 +35,8 @@ export class Stage2SecuredMonitored extends TerraformStack {
 
   constructor(scope: Construct, id: string, props: Stage2Props) {
     super(scope, id);
-    configureProvider(this);
-    const inputs = stageInputs(this, props, 's2');
-    const access = { sshKeys: inputs.sshKeys, adminCidrs: inputs.adminCidrs, allowSshFromAnywhere: props.allowSshFromAnywhere };
-    const vpc = new Vpc(this, 'Vpc', { region: inputs.region, name: `${inputs.namePrefix}-vpc`, ipRange: props.vpcIpRange ?? '10.20.32.0/20' });
+    const { inputs, vpc } = stageFoundation(this, props, 's2', '10.20.32.0/20');
+    const access = inputs.access;
     ({ database: this.database, web: this.web } = databaseAndWebTier(this, props, inputs, vpc));
     this.loadBalancer = new HaproxyLoadBalancer(this, 'LoadBalancer', {
       ...access,

@@ -9,9 +9,8 @@ import { MonitoringAgent } from '../../constructs/monitoring-agent';
 import { PrimaryReplicaMysql } from '../../constructs/primary-replica-mysql';
 import { restrictOutbound } from '../../constructs/role-firewall';
 import { WebTier } from '../../constructs/web-tier';
-import { Vpc } from '../../constructs/vpc';
 import { renderCaaRecords } from '../render/certbot';
-import { SecuredStageProps, configureProvider, databasePasswords, dnsToken, exporterPassword, failoverToken, stageInputs } from './common';
+import {SecuredStageProps, databasePasswords, dnsToken, exporterPassword, failoverToken, stageFoundation } from './common';
 
 export interface Stage3Props extends SecuredStageProps {
   /** Web (nginx) droplets. @default 2 */
@@ -44,10 +43,8 @@ export class Stage3HighAvailability extends TerraformStack {
 
   constructor(scope: Construct, id: string, props: Stage3Props) {
     super(scope, id);
-    configureProvider(this);
-    const inputs = stageInputs(this, props, 's3');
-    const access = { sshKeys: inputs.sshKeys, adminCidrs: inputs.adminCidrs, allowSshFromAnywhere: props.allowSshFromAnywhere };
-    const vpc = new Vpc(this, 'Vpc', { region: inputs.region, name: `${inputs.namePrefix}-vpc`, ipRange: props.vpcIpRange ?? '10.20.48.0/20' });
+    const { inputs, vpc } = stageFoundation(this, props, 's3', '10.20.48.0/20');
+    const access = inputs.access;
     this.database = new PrimaryReplicaMysql(this, 'Database', {
       ...access,
       vpc,
