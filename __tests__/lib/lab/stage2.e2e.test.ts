@@ -116,7 +116,14 @@ test('HTTPS answers with a certificate the client trusts and the security header
 
 test('testssl.sh scans the site; its rating is recorded', async () => {
   const r = await testssl!;
-  expect({ status: r.status, findings: r.findings !== undefined }).toEqual({ status: 0, findings: true });
+  // testssl's exit status is the sum of its checks' return codes (a check that cannot decide something returns 1),
+  // not a verdict; only 242..255 are fatal (ERR_CONNECT, ERR_CMDLINE, ...). The findings below decide.
+  expect({ finished: r.status !== null, fatal: (r.status ?? 0) >= 242, findings: r.findings !== undefined, output: r.findings ? '' : r.output }).toEqual({
+    finished: true,
+    fatal: false,
+    findings: true,
+    output: '',
+  });
   const findings = r.findings!;
   const byId = new Map(findings.map((f) => [f.id, f]));
   expect(byId.get('TLS1')?.finding).toMatch(/not offered/);
@@ -124,7 +131,7 @@ test('testssl.sh scans the site; its rating is recorded', async () => {
   expect(byId.get('TLS1_2')?.finding).toMatch(/^offered/);
   expect(byId.get('TLS1_3')?.finding).toMatch(/^offered/);
   const rating = testsslRating(findings);
-  process.stdout.write(`${STAGE}: testssl ${r.seconds.toFixed(0)} s (https://www.${DOMAIN}/ from the client): ${rating.summary}\n`);
+  process.stdout.write(`${STAGE}: testssl ${r.seconds.toFixed(0)} s, exit ${r.status} (https://www.${DOMAIN}/ from the client): ${rating.summary}\n`);
   expect(['OK', 'INFO', 'LOW', 'MEDIUM']).toContain(rating.worst);
 }, 160_000);
 
