@@ -1,6 +1,6 @@
 import { IConstruct } from 'constructs';
 import { Messages, propError } from '../lib/errors';
-import { isAnywhere, isToken, parseCidr } from '../lib/validate';
+import { isToken, parseCidr } from '../lib/validate';
 import { Port } from './port';
 import type { RoleFirewall } from './role-firewall';
 
@@ -152,4 +152,3 @@ export class Connections implements IPeer {
   }
 }
 
-export { isAnywhere };
