@@ -10,7 +10,6 @@
  * Not modelled: provider-side CustomizeDiff and normalisation, computed attributes a provider recomputes on update,
  * `moved` blocks, `count`/`for_each` instance keys (a counted resource is one row).
  */
-import { isDeepStrictEqual } from 'util';
 import REPLACING_JSON from './digitalocean-replacing-attributes.json';
 import { planProblems } from './graph';
 import { HclSyntaxError, Traversal, expressionReferences, parseExpression, parseTemplate, staticTraversal } from './hcl';
@@ -225,7 +224,7 @@ class Comparison {
       if (!(name in newOutputs)) return [{ name, action: 'delete' }];
       const before = stripMetadata(objectOf(oldOutputs[name]).value);
       const after = stripMetadata(objectOf(newOutputs[name]).value);
-      if (!isDeepStrictEqual(before, after)) return [{ name, action: 'update', detail: describeValueChange(before, after) }];
+      if (!jsonEqual(before, after)) return [{ name, action: 'update', detail: describeValueChange(before, after) }];
       const status = this.valueStatus(after, `output.${name}`);
       return status.status === 'same' ? [] : [{ name, action: 'update', detail: status.because }];
     });
@@ -262,7 +261,7 @@ class Comparison {
   private attributeChange(before: unknown, after: unknown, from: string): string | undefined {
     const a = stripMetadata(before);
     const b = stripMetadata(after);
-    if (!isDeepStrictEqual(a, b)) return describeValueChange(a, b);
+    if (!jsonEqual(a, b)) return describeValueChange(a, b);
     const status = this.valueStatus(b, from);
     return status.status === 'same' ? undefined : status.because;
   }
@@ -305,14 +304,14 @@ class Comparison {
       case 'var': {
         const before = objectOf(objectOf(this.oldPlan.json.variable)[names[0] ?? '']).default;
         const after = objectOf(objectOf(this.newPlan.json.variable)[names[0] ?? '']).default;
-        return isDeepStrictEqual(before, after) ? SAME : { status: 'changed', because: `refers to ${ref.text}, whose default changes` };
+        return jsonEqual(before, after) ? SAME : { status: 'changed', because: `refers to ${ref.text}, whose default changes` };
       }
       case 'local': {
         const id = `local.${names[0]}`;
         if (visiting.has(id)) return SAME;
         const before = stripMetadata(locals(this.oldPlan)[names[0] ?? '']);
         const after = stripMetadata(locals(this.newPlan)[names[0] ?? '']);
-        if (!isDeepStrictEqual(before, after)) return { status: 'changed', because: `refers to ${ref.text}, which changes` };
+        if (!jsonEqual(before, after)) return { status: 'changed', because: `refers to ${ref.text}, which changes` };
         const inner = this.valueStatus(after, id, new Set([...visiting, id]));
         return inner.status === 'same' ? SAME : { status: inner.status, because: `refers to ${ref.text}, which ${inner.because}` };
       }
@@ -321,13 +320,13 @@ class Comparison {
         const before = stripMetadata(objectOf(objectOf(this.oldPlan.json.data)[names[0] ?? ''])[names[1] ?? '']);
         const after = stripMetadata(objectOf(objectOf(this.newPlan.json.data)[names[0] ?? ''])[names[1] ?? '']);
         if (visiting.has(id)) return SAME;
-        const changed = !isDeepStrictEqual(before, after) || this.valueStatus(after, id, new Set([...visiting, id])).status !== 'same';
+        const changed = !jsonEqual(before, after) || this.valueStatus(after, id, new Set([...visiting, id])).status !== 'same';
         return changed ? { status: 'unknown', because: `refers to ${ref.text}, which is read again at apply` } : SAME;
       }
       case 'module': {
         const before = stripMetadata(objectOf(this.oldPlan.json.module)[names[0] ?? '']);
         const after = stripMetadata(objectOf(this.newPlan.json.module)[names[0] ?? '']);
-        return isDeepStrictEqual(before, after) ? SAME : { status: 'unknown', because: `refers to ${ref.text}, whose module call changes` };
+        return jsonEqual(before, after) ? SAME : { status: 'unknown', because: `refers to ${ref.text}, whose module call changes` };
       }
       case 'count':
       case 'each':
@@ -361,7 +360,7 @@ class Comparison {
     if (visiting.has(key)) return SAME;
     const before = stripMetadata(this.oldResources.get(address)![attribute]);
     const now = stripMetadata(after[attribute]);
-    if (!isDeepStrictEqual(before, now)) return { status: 'changed', because: `refers to ${ref.text}, which changes (${describeValueChange(before, now)})` };
+    if (!jsonEqual(before, now)) return { status: 'changed', because: `refers to ${ref.text}, which changes (${describeValueChange(before, now)})` };
     const inner = this.valueStatus(now, address, new Set([...visiting, key]));
     return inner.status === 'same' ? SAME : { status: inner.status, because: `refers to ${ref.text}, which ${inner.because}` };
   }
@@ -566,6 +565,22 @@ function managedResources(plan: Plan): Map<string, Attributes> {
     for (const [name, attrs] of Object.entries(byName)) out.set(`${type}.${name}`, stripMetadata(attrs) as Attributes);
   }
   return out;
+}
+
+/**
+ * Structural equality of JSON values. Not util.isDeepStrictEqual: it compares prototypes, so the same JSON parsed
+ * in another realm (a jest sandbox, structuredClone) would differ.
+ */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => jsonEqual(x, b[i]));
+  }
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  const ob = b as Record<string, unknown>;
+  return ka.length === kb.length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && jsonEqual((a as Record<string, unknown>)[k], ob[k]));
 }
 
 /** cdktf's `//` metadata removed at any depth. */
