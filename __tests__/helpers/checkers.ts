@@ -12,6 +12,7 @@ import * as path from 'path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { CloudConfigDocument, PlanDroplet, WriteFile, fakeResolver, parseCloudConfig, parseStack, renderUserData } from '../../lib/plan/plan';
 import { PROMETHEUS_PATHS } from '../../lib/render/prometheus';
+import { SIZING_SCRIPT, SIZING_UNIT_PATH } from '../../lib/render/sizing';
 import { UPSTREAM_WATCH_SCRIPT } from '../../lib/render/upstream-watch';
 import { makeTempDir, requireTool, run, RunResult, writeFile } from './tools';
 
@@ -94,6 +95,27 @@ function nginxConfForCheck(ctx: CheckContext, conf: WriteFile): string {
     return `${head}${ours ? path.join(ctx.root, p) : (bootGeneratedFile(ctx, p) ?? p)}`;
   });
   return writeFile(ctx.scratch, 'nginx.conf', content);
+}
+
+/**
+ * MySQL option files the droplet's sizing service writes into `dir` at every boot (innodb_buffer_pool_size from the
+ * droplet's memory): the sizing script runs with its unit's arguments, the option file moved into scratch.
+ */
+function bootGeneratedMysqlCnfs(ctx: CheckContext, dir: string): WriteFile[] {
+  const unit = ctx.files.find((f) => f.path === SIZING_UNIT_PATH);
+  const script = ctx.files.find((f) => f.path === SIZING_SCRIPT);
+  const execStart = unit?.content.split('\n').find((l) => l.startsWith('ExecStart='));
+  const args = execStart?.slice('ExecStart='.length).split(' ').slice(1) ?? [];
+  const i = args.indexOf('--mysql-cnf');
+  if (!unit || !script || i < 0 || path.dirname(args[i + 1]) !== dir) return [];
+  const target = args[i + 1];
+  const out = path.join(ctx.scratch, 'sizing', path.basename(target));
+  const file = writeFile(ctx.scratch, 'tierform-sizing', script.content);
+  fs.chmodSync(file, 0o755);
+  const argv = args.map((a) => (a === target ? out : a));
+  const result = run(file, argv, { env: { ...process.env, TIERFORM_SIZING_ENV: path.join(ctx.scratch, 'sizing.env') } });
+  expect({ status: result.status, written: fs.existsSync(out) }).toEqual({ status: 0, written: true });
+  return [{ path: target, content: fs.readFileSync(out, 'utf8'), permissions: '0644', owner: 'root:root', defer: false }];
 }
 
 /**
@@ -324,7 +346,9 @@ export const CHECKERS: readonly Checker[] = [
       const mariadbd = requireTool('mariadbd', 'mariadb-server');
       // Every file the droplet writes to the directory, in the server's reading order, as one defaults file.
       const dir = path.dirname(ctx.file.path);
-      const all = ctx.files.filter((f) => path.dirname(f.path) === dir && f.path.endsWith('.cnf')).sort((a, b) => a.path.localeCompare(b.path));
+      const all = [...ctx.files.filter((f) => path.dirname(f.path) === dir && f.path.endsWith('.cnf')), ...bootGeneratedMysqlCnfs(ctx, dir)].sort((a, b) =>
+        a.path.localeCompare(b.path),
+      );
       const defaults = writeFile(ctx.scratch, 'my.cnf', all.map((f) => f.content).join('\n'));
       const result = run(mariadbd, [`--defaults-file=${defaults}`, '--help', '--verbose']);
       // Not about the file: the server asks for more open files than this container's hard limit allows
@@ -337,7 +361,7 @@ export const CHECKERS: readonly Checker[] = [
     name: 'MySQL 8.0 option names (no mysqld 8.0 here)',
     matches: (f) => /^\/etc\/mysql\/mysql\.conf\.d\/[^/]+\.cnf$/.test(f.path),
     check: (ctx) => {
-      const entries = iniEntries(ctx.file.content);
+      const entries = [ctx.file, ...bootGeneratedMysqlCnfs(ctx, path.dirname(ctx.file.path))].flatMap((f) => iniEntries(f.content));
       expect(entries.filter((e) => e.section !== 'mysqld')).toEqual([]);
       expect(entries.map((e) => e.key.replace(/-/g, '_')).filter((name) => !MYSQL80_DOCUMENTED_OPTIONS.has(name))).toEqual([]);
     },
