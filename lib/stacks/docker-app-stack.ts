@@ -5,7 +5,7 @@
  * The same stack runs on your machine (`DockerTarget.local()`: validate locally) or on a droplet
  * (`DockerTarget.droplet(host)`).
  */
-import { TerraformOutput, TerraformStack } from 'cdktf';
+import { LocalBackend, TerraformOutput, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { ContainerImage } from '../../constructs/container-image';
 import { DockerNetwork } from '../../constructs/docker-network';
@@ -35,6 +35,7 @@ export class DockerAppStack extends TerraformStack {
 
   constructor(scope: Construct, id: string, props: DockerAppStackProps) {
     super(scope, id);
+    new LocalBackend(this, { path: `../../../terraform.${id}.tfstate` });
     props.target.configure(this);
     const prefix = props.namePrefix ?? 'shop';
     const port = checkInteger(this, 'publishedPort', props.publishedPort ?? 8080, 1, 65535);

@@ -16,7 +16,7 @@ import { DockerHost } from '../../constructs/docker-host';
 import { DockerTarget } from '../../constructs/docker-target';
 import { EdgeProxy } from '../../constructs/edge-proxy';
 import { TlsProfile } from '../../constructs/https';
-import { AppDatabase, WebApp } from '../../constructs/web-app';
+import { AppDatabase, WebApp, WebAppProps } from '../../constructs/web-app';
 import { renderCaaRecords } from '../render/certbot';
 import { passwordVariable } from '../secrets';
 import { StageProps, dnsToken, stageFoundation } from '../stages/common';
@@ -67,6 +67,8 @@ export interface DockerMultiAppStackProps {
   readonly target: DockerTarget;
   /** @default TlsProfile.intermediate() */
   readonly tlsProfile?: TlsProfile;
+  /** More apps beside recipe and bookfinder, each on its own subdomain. @default - none */
+  readonly extraApps?: WebAppProps[];
 }
 
 export class DockerMultiAppStack extends TerraformStack {
@@ -76,6 +78,7 @@ export class DockerMultiAppStack extends TerraformStack {
 
   constructor(scope: Construct, id: string, props: DockerMultiAppStackProps) {
     super(scope, id);
+    new LocalBackend(this, { path: `../../../terraform.${id}.tfstate` });
     props.target.configure(this);
     const image = ContainerImage.fromDirectory(SAMPLE_APP_DIR, { name: 'tierform-sample-app' });
     this.recipe = new WebApp(this, 'Recipe', {
@@ -100,9 +103,10 @@ export class DockerMultiAppStack extends TerraformStack {
         appPassword: passwordVariable(this, 'bookfinder_db_app_password', 'Password of the bookfinder app account').stringValue,
       }),
     });
+    const extra = (props.extraApps ?? []).map((p) => new WebApp(this, `App-${p.name}`, p));
     this.edge = new EdgeProxy(this, 'Edge', {
       domain: props.domain,
-      apps: [this.recipe, this.bookfinder],
+      apps: [this.recipe, this.bookfinder, ...extra],
       staticSiteDirectory: SAMPLE_SITE_DIR,
       https: props.target.https ? { profile: props.tlsProfile } : undefined,
     });
