@@ -6,7 +6,7 @@ import { ContainerImage } from '../../../constructs/container-image';
 import { WebAppProps } from '../../../constructs/web-app';
 import { DockerHostStack, DockerMultiAppStack, SAMPLE_APP_DIR } from '../../../lib/stacks';
 import { estimateMonthlyCost } from '../../../lib/report/cost';
-import { describeContainerUploads, describeRenderedDroplet, renderDroplets } from '../../helpers/checkers';
+import { ContainerUpload, checkDockerDaemonJson, containerCheckersFor, describeContainerUploads, describeRenderedDroplet, renderDroplets } from '../../helpers/checkers';
 import { expectMachineIndependent, expectSecretsOnlyFromSensitiveVariables } from '../../helpers/invariants';
 import { ADMIN, Json, SSH_KEYS, resources } from '../../helpers/stacks';
 import { makeTempDir } from '../../helpers/tools';
@@ -167,4 +167,31 @@ describe('Seed 000: files the host droplet boots with', () => {
 
 describe('Seed 000: files uploaded into containers', () => {
   describeContainerUploads(build().appsJson);
+});
+
+describe('the Docker checkers catch planted mistakes', () => {
+  const { appsJson, hostText } = build();
+
+  test('dockerd refuses a misspelt daemon.json key', () => {
+    const daemon = renderDroplets(hostText)[0].doc.writeFiles.find((f) => f.path === '/etc/docker/daemon.json')!;
+    const tmp = makeTempDir('planted');
+    try {
+      const file = path.join(tmp.dir, 'daemon.json');
+      fs.writeFileSync(file, daemon.content.replace('live-restore', 'live-restor'));
+      expect(() => checkDockerDaemonJson(file, tmp.dir)).toThrow(/don't match any configuration option: live-restor/);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  test('nginx -t refuses a misspelt directive in the edge configuration', () => {
+    const upload = byName(appsJson, 'tierform-edge').upload.find((u: ContainerUpload) => u.file === '/etc/nginx/nginx.conf') as ContainerUpload;
+    const planted = { ...upload, content: upload.content!.replace('client_max_body_size', 'client_max_body_sise') };
+    const tmp = makeTempDir('planted');
+    try {
+      expect(() => containerCheckersFor(planted)[0].check(path.join(tmp.dir, 'nginx.conf'), planted.content!, tmp.dir)).toThrow(/unknown directive .*client_max_body_sise/);
+    } finally {
+      tmp.cleanup();
+    }
+  });
 });
