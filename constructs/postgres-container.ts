@@ -89,6 +89,7 @@ export class PostgresContainer extends Construct implements IContainerDatabase {
         throw propError(this, prop, 'is not a PostgreSQL identifier tierform accepts', value, "Use lowercase letters, digits and _, not 'postgres'.");
       }
     }
+    if (!isToken(props.name) && props.name.length > 35) throw propError(this, 'name', 'is too long (the volume adds -data)', props.name, Messages.containerName);
     checkSecret(this, 'superuserPassword', props.superuserPassword);
     checkSecret(this, 'appPassword', props.appPassword);
     if (props.superuserPassword === props.appPassword) {
@@ -119,6 +120,5 @@ export class PostgresContainer extends Construct implements IContainerDatabase {
       waitUntilHealthy: true,
       stopGraceSeconds: 60,
     });
-    if (props.name.length > 35) throw propError(this, 'name', 'is too long for the volume name', props.name, Messages.containerName);
   }
 }
