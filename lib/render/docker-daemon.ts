@@ -12,6 +12,8 @@
  * - `icc: false`: containers on the default bridge cannot talk to each other (tierform's containers use their own
  *   networks; this only closes the default bridge).
  * - `userland-proxy: false`: published ports go through iptables, not a docker-proxy process per port.
+ * - `default-address-pools` 172.17.0.0/16 in /24s: networks Docker numbers itself stay out of 172.30.0.0/16, where
+ *   tierform's apps get fixed frontend subnets (`WebApp`), so the two never collide.
  * - No `hosts` key: dockerd listens on its unix socket only (Ubuntu's unit passes `-H fd://`; a `hosts` key would
  *   conflict with it), so there is no TCP socket, encrypted or not. Remote control is SSH to the socket.
  */
@@ -39,6 +41,7 @@ export function renderDockerDaemonJson(o: DockerDaemonOptions): string {
     'no-new-privileges': true,
     icc: false,
     'userland-proxy': false,
+    'default-address-pools': [{ base: '172.17.0.0/16', size: 24 }],
   };
   return `${JSON.stringify(config, null, 2)}\n`;
 }
