@@ -41,7 +41,7 @@ export class DockerHostStack extends TerraformStack {
     // State at the project root, named by a path relative to the stack's directory (cdktf.out/stacks/<id>): the
     // apps stack reads it through a cross-stack reference, and the plan names no path of this machine.
     new LocalBackend(this, { path: `../../../terraform.${id}.tfstate` });
-    const { inputs, vpc } = stageFoundation(this, props, 'docker', '10.20.64.0/20');
+    const { inputs, vpc, dns } = stageFoundation(this, props, 'docker', { ipRange: '10.20.64.0/20', dnsTtlSeconds: 300 });
     this.host = new DockerHost(this, 'Host', {
       ...inputs.access,
       vpc,
@@ -49,14 +49,10 @@ export class DockerHostStack extends TerraformStack {
       size: props.size,
       https: props.email ? { domain: props.domain, email: props.email, dnsToken: dnsToken(this) } : undefined,
     });
-    // The apex and every subdomain: the wildcard certificate covers them, nginx drops unknown hosts (444).
-    this.dns = new Dns(this, 'Dns', {
-      domain: props.domain,
-      recordNames: ['@', '*'],
-      targetIpv4: this.host.publicIpv4,
-      ttlSeconds: props.dnsTtlSeconds,
-      createDomain: props.createDomain,
-    });
+    // The apex, www and every other subdomain: the wildcard certificate covers them, nginx drops unknown hosts (444).
+    this.dns = dns;
+    this.dns.pointTo(this.host.publicIpv4);
+    this.dns.addRecord('A_Wildcard', '*', this.host.publicIpv4);
     if (props.email) this.dns.addCaaRecords(renderCaaRecords({ domain: props.domain, iodefEmail: props.email }));
   }
 }

@@ -1,6 +1,8 @@
 import { Testing } from 'cdktf';
 import { DockerTarget } from '../../../constructs/docker-target';
 import { DockerAppStack, DockerHostStack } from '../../../lib/stacks';
+import { planProblems } from '../../../lib/plan/graph';
+import { parseStack } from '../../../lib/plan/plan';
 import { describeContainerUploads } from '../../helpers/checkers';
 import { expectMachineIndependent } from '../../helpers/invariants';
 import { ADMIN, Json, SSH_KEYS, resources } from '../../helpers/stacks';
@@ -66,6 +68,10 @@ describe('Seed 001: the app stack', () => {
     const droplet = JSON.parse(Testing.synth(onDroplet)) as Json;
     expect(droplet.provider.docker[0].host).toMatch(/^ssh:\/\/root@\$\{.+\}:22$/);
     expect(byName(droplet, 'shop-nginx').ports).toEqual([{ external: 80, internal: 80, protocol: 'tcp' }]);
+  });
+
+  test('Terraform can create it: no cycle, every reference resolvable (lib/plan/graph)', () => {
+    expect(planProblems(parseStack(text, 'docker-app-local'))).toEqual([]);
   });
 
   test('validates the whole tree', () => {

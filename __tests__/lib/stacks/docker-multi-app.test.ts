@@ -6,6 +6,8 @@ import { ContainerImage } from '../../../constructs/container-image';
 import { WebAppProps } from '../../../constructs/web-app';
 import { DockerHostStack, DockerMultiAppStack, SAMPLE_APP_DIR } from '../../../lib/stacks';
 import { estimateMonthlyCost } from '../../../lib/report/cost';
+import { planProblems } from '../../../lib/plan/graph';
+import { parseStack } from '../../../lib/plan/plan';
 import { ContainerUpload, checkDockerDaemonJson, containerCheckersFor, describeContainerUploads, describeRenderedDroplet, renderDroplets } from '../../helpers/checkers';
 import { expectMachineIndependent, expectSecretsOnlyFromSensitiveVariables } from '../../helpers/invariants';
 import { ADMIN, Json, SSH_KEYS, resources } from '../../helpers/stacks';
@@ -69,7 +71,7 @@ describe('Seed 000: the Docker host stack and its apps stack', () => {
 
   test('DNS: the apex and a wildcard point at the host, with CAA for Let\u2019s Encrypt', () => {
     const records = resources(built.hostJson, 'digitalocean_record').map((r) => `${r.type} ${r.name}`);
-    expect(records).toEqual(expect.arrayContaining(['A @', 'A *', 'CAA @']));
+    expect(records).toEqual(expect.arrayContaining(['A @', 'A www', 'A *', 'CAA @']));
   });
 
   test('only the edge publishes ports, 80 and 443', () => {
@@ -124,6 +126,11 @@ describe('Seed 000: the Docker host stack and its apps stack', () => {
 
   test('the host costs one s-1vcpu-2gb droplet a month', () => {
     expect(estimateMonthlyCost(built.host)).toEqual({ lines: [{ item: 'droplet s-1vcpu-2gb', count: 1, unitMonthlyUsd: 12, monthlyUsd: 12 }], totalMonthlyUsd: 12, unpriced: [] });
+  });
+
+  test('Terraform can create both stacks: no cycle, every reference resolvable (lib/plan/graph)', () => {
+    expect(planProblems(parseStack(built.hostText, 'docker-host'))).toEqual([]);
+    expect(planProblems(parseStack(built.appsText, 'docker-apps'))).toEqual([]);
   });
 
   test('validates both stacks', () => {
