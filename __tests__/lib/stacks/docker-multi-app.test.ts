@@ -8,6 +8,8 @@ import { DockerHostStack, DockerMultiAppStack, SAMPLE_APP_DIR } from '../../../l
 import { estimateMonthlyCost } from '../../../lib/report/cost';
 import { planProblems } from '../../../lib/plan/graph';
 import { parseStack } from '../../../lib/plan/plan';
+import { DIGITALOCEAN_REPLACING_ATTRIBUTES, compareStacks } from '../../../lib/plan/impact';
+import { DOCKER_REPLACING_ATTRIBUTES } from '../../../lib/plan/docker-replacing-attributes';
 import { ContainerUpload, checkDockerDaemonJson, containerCheckersFor, describeContainerUploads, describeRenderedDroplet, renderDroplets } from '../../helpers/checkers';
 import { expectMachineIndependent, expectSecretsOnlyFromSensitiveVariables } from '../../helpers/invariants';
 import { ADMIN, Json, SSH_KEYS, resources } from '../../helpers/stacks';
@@ -159,6 +161,26 @@ describe('Seed 000: changes touch only what they must', () => {
     expect(diff('docker_container')).toEqual([]);
     expect(byName(v2.appsJson, 'shop-web').image).toMatch(/^\$\{docker_image\.App-shop_Web_Image_[0-9A-F]+\.image_id\}$/);
     expect(v2.hostText).toBe(v1.hostText);
+  });
+
+  test('Terraform\u2019s plan of a new tag (lib/plan/impact with the Docker ForceNew table): that image and its one container are replaced, nothing else moves', () => {
+    const v1 = build([shop('1.0.0')]);
+    const v2 = build([shop('1.0.1')]);
+    const replacing = { ...DIGITALOCEAN_REPLACING_ATTRIBUTES, ...DOCKER_REPLACING_ATTRIBUTES };
+    const apps = compareStacks(parseStack(v1.appsText, 'docker-apps'), parseStack(v2.appsText, 'docker-apps'), { replacing });
+    expect(apps.resources.map((r) => `${r.action} ${r.type} ${r.name}`).sort()).toEqual(['replace docker_container shop-web', 'replace docker_image ghcr.io/foobar/shop:1.0.1']);
+    expect(apps.problems).toEqual([]);
+    const host = compareStacks(parseStack(v1.hostText, 'docker-host'), parseStack(v2.hostText, 'docker-host'), { replacing });
+    expect(host.counts).toEqual(expect.objectContaining({ create: 0, update: 0, replace: 0, delete: 0 }));
+  });
+
+  test('Terraform\u2019s plan of a new app: its resources are created and only the edge is replaced', () => {
+    const before = build();
+    const after = build([shop('1.0.0')]);
+    const replacing = { ...DIGITALOCEAN_REPLACING_ATTRIBUTES, ...DOCKER_REPLACING_ATTRIBUTES };
+    const apps = compareStacks(parseStack(before.appsText, 'docker-apps'), parseStack(after.appsText, 'docker-apps'), { replacing });
+    expect(apps.resources.filter((r) => r.action !== 'create').map((r) => `${r.action} ${r.name}`)).toEqual(['replace tierform-edge']);
+    expect(apps.resources.filter((r) => r.action === 'create').map((r) => r.name).sort()).toEqual(['ghcr.io/foobar/shop:1.0.0', 'shop-frontend', 'shop-web']);
   });
 });
 
