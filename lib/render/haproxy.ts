@@ -217,14 +217,14 @@ const BACKEND = 'web';
 const RESOLVERS = 'tierform';
 
 /** TLS 1.3 suites, both profiles (Mozilla 6.0: OpenSSL's default set and order). */
-const TLS13_CIPHERSUITES = ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256'];
+export const TLS13_CIPHERSUITES = ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256'];
 
 /**
  * TLS 1.2 suites of Mozilla 6.0 intermediate: ECDHE key exchange with AEAD only. 6.0 dropped the DHE suites, so no
  * Diffie-Hellman group file (`ssl-dh-param-file`) is needed; the ECDSA suites serve certbot's default ECDSA key,
  * the RSA ones an RSA certificate.
  */
-const TLS12_CIPHERS = [
+export const TLS12_CIPHERS = [
   'ECDHE-ECDSA-AES128-GCM-SHA256',
   'ECDHE-RSA-AES128-GCM-SHA256',
   'ECDHE-ECDSA-AES256-GCM-SHA384',
@@ -237,7 +237,7 @@ const TLS12_CIPHERS = [
  * Key exchange groups, Mozilla 6.0 without its first entry X25519MLKEM768: that hybrid needs OpenSSL 3.5, and
  * Ubuntu 24.04 ships 3.0 (an unknown group name fails HAProxy's start).
  */
-const TLS_CURVES = ['X25519', 'prime256v1', 'secp384r1'];
+export const TLS_CURVES = ['X25519', 'prime256v1', 'secp384r1'];
 
 /** Renders the complete /etc/haproxy/haproxy.cfg. Throws if there are no servers. */
 export function renderHaproxyCfg(o: HaproxyConfigOptions): string {
