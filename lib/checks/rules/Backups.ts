@@ -20,10 +20,12 @@ function scheduledDump(text: string, files: readonly { path: string; content: st
   return text.split('\n').some((l) => /crontab|\/etc\/cron/.test(l) && DUMP.test(l));
 }
 
-function stackDumpsContainers(stack: StackView): boolean {
+/** Another container of the stack runs a dump tool (possibly from a database image) or a backup image. */
+function stackDumpsContainers(stack: StackView, except: string): boolean {
   return stack.resources('docker_container').some((e) => {
+    if (e.address === except) return false;
     const c = containerView(e, stack);
-    return !isDatabaseContainer(c) && (DUMP.test(c.commandLine) || /backup/.test(c.image ?? ''));
+    return DUMP.test(c.commandLine) || /backup/.test(c.image ?? '');
   });
 }
 
@@ -33,7 +35,7 @@ export default namedRule('Backups', (element, stack): RuleResult => {
   if (!w) return Compliance.NOT_APPLICABLE;
   if (w.kind === 'container') {
     if (!isDatabaseContainer(w.container)) return Compliance.NOT_APPLICABLE;
-    return stackDumpsContainers(stack) ? Compliance.COMPLIANT : [`database container ${w.container.name} has no dump job beside it`];
+    return stackDumpsContainers(stack, element.address) ? Compliance.COMPLIANT : [`database container ${w.container.name} has no dump job beside it`];
   }
   const d = w.droplet;
   const volumes = Array.isArray(element.attributes.volume_ids) && element.attributes.volume_ids.length > 0;

@@ -17,7 +17,9 @@ export default namedRule('ConfigFromEnvFiles', (element, stack): RuleResult => {
   for (const unit of d.config.files.filter((f) => /\.service$/.test(f.path))) {
     if (!APP.test(/^\s*ExecStart\s*=\s*(.*)$/m.exec(unit.content)?.[1] ?? '')) continue;
     apps++;
-    const inline = [...unit.content.matchAll(/^\s*Environment\s*=\s*"?([^"\n]*)"?/gm)].flatMap((m) => m[1].split(/\s+/)).filter((kv) => kv.includes('=') && !HARMLESS.test(kv));
+    const inline = [...unit.content.matchAll(/^\s*Environment\s*=\s*(.*)$/gm)]
+      .flatMap((m) => [...m[1].matchAll(/"([^"]*)"|(\S+)/g)].map((w) => w[1] ?? w[2]))
+      .filter((kv) => kv.includes('=') && !HARMLESS.test(kv));
     if (inline.length > 0 && !/^\s*EnvironmentFile\s*=/m.test(unit.content)) findings.push(`${unit.path} sets ${inline.map((kv) => kv.split('=')[0]).join(', ')} inline instead of reading an EnvironmentFile`);
   }
   const lines = d.config.commands.flatMap((c) => c.split('\n'));

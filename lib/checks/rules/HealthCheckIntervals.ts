@@ -34,7 +34,7 @@ export default namedRule('HealthCheckIntervals', (element, stack): RuleResult =>
     const hc = w.container.healthcheck;
     if (!hc || !Array.isArray(hc.test) || hc.test.length === 0) return Compliance.NOT_APPLICABLE;
     const interval = typeof hc.interval === 'string' ? durationMs(hc.interval) : 30000;
-    const timeout = typeof hc.timeout === 'string' ? durationMs(hc.timeout) : 30000;
+    const timeout = typeof hc.timeout === 'string' ? durationMs(hc.timeout) : undefined;
     const findings: string[] = [];
     if (interval === undefined || interval < 5000 || interval > 300000) findings.push(`container ${w.container.name}: healthcheck interval ${String(hc.interval)} (use 5s to 5m)`);
     if (interval !== undefined && timeout !== undefined && timeout > interval) findings.push(`container ${w.container.name}: healthcheck timeout ${String(hc.timeout)} is longer than its interval`);

@@ -5,7 +5,7 @@
  * An app started straight from a boot script (`nohup ... &`) has no limit.
  */
 import { Compliance, RuleResult, namedRule } from '../rule';
-import { DEV_SERVERS, PRODUCTION_SERVERS, workloadOf } from './_workloads';
+import { DEV_SERVERS, workloadOf } from './_workloads';
 
 const APP_PROCESS = /\b(gunicorn|uwsgi|uvicorn|hypercorn|waitress-serve|flask|python[0-9.]*\s+\S+\.py|node\s+\S+\.js|npm\s+start|java\s+-jar|rails\s+server|puma)\b/;
 
@@ -35,5 +35,5 @@ export default namedRule('ResourceLimits', (element, stack): RuleResult => {
     }
   }
   if (findings.length > 0) return findings;
-  return apps > 0 || PRODUCTION_SERVERS.test(d.config.text) ? Compliance.COMPLIANT : Compliance.NOT_APPLICABLE;
+  return apps > 0 ? Compliance.COMPLIANT : Compliance.NOT_APPLICABLE;
 });

@@ -8,7 +8,8 @@ import { Compliance, RuleResult, namedRule } from '../rule';
 import { tlsSetup } from './_entry';
 import { workloadOf } from './_workloads';
 
-const OLD = ['SSLv2', 'SSLv3', 'TLSv1', 'TLSv1.1'];
+/** nginx spells TLS 1.0 `TLSv1`, HAProxy `TLSv1.0`. */
+const OLD = ['SSLv2', 'SSLv3', 'TLSv1', 'TLSv1.0', 'TLSv1.1'];
 
 export default namedRule('TlsProtocols', (element, stack): RuleResult => {
   const w = workloadOf(element, stack);
