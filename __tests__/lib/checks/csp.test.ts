@@ -65,7 +65,8 @@ describe("rateCsp agrees with Mozilla's HTTP Observatory", () => {
     expect({ result: ours.expectation, pass: ours.pass, modifier: ours.modifier }).toEqual({ result: theirs.result, pass: theirs.pass, modifier: theirs.modifier });
   });
 
-  test("seed 000's policy costs 20 points", () => {
+  test("seed 000's policy costs 20 points; tierform's default earns 5", () => {
     expect(rateCsp(SEED_000).modifier).toBe(-20);
+    expect(rateCsp(DEFAULT_CONTENT_SECURITY_POLICY)).toEqual({ expectation: 'csp-implemented-with-no-unsafe', modifier: 5, pass: true });
   });
 });

@@ -45,6 +45,17 @@ describe('the shipped stages pass the pack', () => {
     expect(suppressed).toEqual(['stage0-single-server PR-TLS1 stage0-single-server/Server/Droplet/Resource', 'stage1-load-balanced PR-TLS1 stage1-load-balanced/LoadBalancer/Droplet/Resource']);
   });
 
+  test("stages 2 and 3 send a CSP that keeps Mozilla's HTTP Observatory at A+ (no PR-HDR2)", () => {
+    for (const stage of ['stage2-secured-monitored', 'stage3-high-availability']) {
+      const hdr2 = packs.get(stage)!.results.filter((r) => r.ruleId === 'PR-HDR2');
+      expect({ stage, compliant: hdr2.filter((r) => r.compliance === Compliance.COMPLIANT).length, nonCompliant: hdr2.filter((r) => r.compliance === Compliance.NON_COMPLIANT).length }).toEqual({
+        stage,
+        compliant: stage.startsWith('stage2') ? 1 : 2,
+        nonCompliant: 0,
+      });
+    }
+  });
+
   test('the pack is not vacuous on the stages: the rules that judge droplets, firewalls and TLS did judge them', () => {
     const stage3 = packs.get('stage3-high-availability')!;
     const judged = (id: string) => stage3.results.filter((r) => r.ruleId === id && r.compliance === Compliance.COMPLIANT).length;
