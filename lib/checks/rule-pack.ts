@@ -100,7 +100,7 @@ export abstract class RulePack implements IAspect {
       return;
     }
     const stack = TerraformStack.of(node);
-    const view = this.view(stack);
+    const view = this.stackView(stack);
     const element = view.element(address);
     if (!element) return;
     const suppressions = Suppressions.of(node);
@@ -133,7 +133,8 @@ export abstract class RulePack implements IAspect {
     return this.results.filter((r) => r.compliance === Compliance.NON_COMPLIANT && !r.suppressed && (level === undefined || r.level === level));
   }
 
-  private view(stack: TerraformStack): StackView {
+  /** The stack as the rules see it (its resolved Terraform JSON), built once per stack. */
+  public stackView(stack: TerraformStack): StackView {
     let view = this.views.get(stack);
     if (!view) {
       view = new StackView(stack.toTerraform() as Record<string, unknown>, { now: this.props.now });
