@@ -88,7 +88,7 @@ describe('readiness reports in Chromium', () => {
     expect(fs.statSync(png).size).toBeGreaterThan(20_000);
     expect(box).toBeGreaterThan(500);
     expect([...roles].sort()).toEqual(report.architecture.roles.map((r) => r.id).sort());
-    const drawn = new Set(edges.flatMap((e) => e.ports.map((p) => `${e.from} -> ${e.to} ${p}`)));
+    const drawn = new Set(edges.flatMap((e) => e.ports.map((p: string) => `${e.from} -> ${e.to} ${p}`)));
     const flows = treeFlows(stage);
     expect(flows.length).toBeGreaterThanOrEqual(2);
     expect(flows.filter((f) => !drawn.has(f))).toEqual([]);
