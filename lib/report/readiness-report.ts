@@ -45,7 +45,7 @@ export async function readinessReport(stack: TerraformStack, pack: RulePack): Pr
   const view = pack.stackView(stack);
   const name = stack.node.id;
   const architecture = architectureOf(view, name, stack);
-  const verdicts = singlePointsOfFailure(architecture, view, readerEndpoints(stack, architecture, view));
+  const verdicts = singlePointsOfFailure(architecture, view, readerEndpoints(architecture, view));
   const results = pack.results.filter((r) => r.path === name || r.path.startsWith(`${name}/`));
   const count = (id: string, pred: (r: RuleOutcome) => boolean) => results.filter((r) => r.ruleId === id && pred(r)).length;
   const report: ReadinessReport = {

@@ -9,12 +9,9 @@
  * - A role further in survives if it has several droplets and the role sending to it checks their health
  *   (HAProxy checks, nginx upstream with passive checks), so traffic leaves a dead one.
  * - A database role: its writer (the primary: no replica markers) is a single point of failure on the write path
- *   unless there are several writers; the replica the app reads from is one on the request path when the app's
- *   reader endpoint names a single droplet (tierform's sample app reads from one replica, with no fallback).
+ *   unless there are several writers; a replica is one on the request path when the app's reads go to it alone
+ *   (`DB_READ_HOST` naming one droplet: tierform's sample app has no fallback to another node).
  */
-import { IConstruct } from 'constructs';
-import { TerraformStack, Token } from 'cdktf';
-import { TierDroplet } from '../../constructs/tier-droplet';
 import { DropletView, StackView, referencedAddress } from '../checks/stack-view';
 import { isDatabaseDroplet } from '../checks/rules/_workloads';
 import { Architecture, RoleNode } from './architecture';
@@ -41,26 +38,24 @@ const checksBackends = (d: DropletView) =>
 const runsKeepalived = (d: DropletView) => d.config.packages.includes('keepalived') || d.config.files.some((f) => f.path.startsWith('/etc/keepalived/'));
 
 /**
- * Reader endpoints from the construct tree: constructs with a `readerHost` (tierform's IMysqlDatabase) naming one
- * droplet: its private address (the same token as the droplet's `privateIpv4`), or a DNS name whose only A record
- * points at one droplet.
+ * Where the app's reads go, from the app droplets' environment (`DB_READ_HOST`, tierform's app contract): a droplet
+ * reference (its private address) or an internal DNS name, resolved to droplets through the stack's A records. A
+ * name with several records spreads reads (the MySQL client tries each address), one record pins them.
  */
-export function readerEndpoints(stack: TerraformStack, a: Architecture, view?: StackView): ReaderEndpoint[] {
+export function readerEndpoints(a: Architecture, view: StackView): ReaderEndpoint[] {
+  const hosts = new Set<string>();
+  for (const d of view.droplets()) {
+    for (const m of d.config.text.matchAll(/^\s*DB_READ_HOST=(.+)$/gm)) hosts.add(m[1].trim().replace(/^['"]|['"]$/g, ''));
+  }
   const out: ReaderEndpoint[] = [];
-  const all = stack.node.findAll();
-  const droplets = all.filter((c): c is TierDroplet => c instanceof TierDroplet);
-  for (const c of all as (IConstruct & { readerHost?: unknown })[]) {
-    if (!('readerHost' in c) || typeof c.readerHost !== 'string') continue;
-    const host = c.readerHost;
-    const target = droplets.find((d) => d.privateIpv4 === host)?.resource;
-    let address = target ? `digitalocean_droplet.${target.friendlyUniqueId}` : undefined;
-    if (!address && view && !Token.isUnresolved(host)) {
+  for (const host of hosts) {
+    let targets = [referencedAddress(host)].filter((x): x is string => x !== undefined);
+    if (targets.length === 0) {
       const records = view.resources('digitalocean_record').filter((r) => r.attributes.type === 'A' && host.startsWith(`${String(r.attributes.name)}.`));
-      const targets = [...new Set(records.map((r) => referencedAddress(r.attributes.value)).filter((x): x is string => x !== undefined))];
-      if (targets.length === 1) address = targets[0];
+      targets = [...new Set(records.map((r) => referencedAddress(r.attributes.value)).filter((x): x is string => x !== undefined))];
     }
-    const role = a.roles.find((r) => r.droplets.some((d) => d.address === address));
-    if (address && role) out.push({ role: role.id, droplets: [address] });
+    const role = a.roles.find((r) => targets.length > 0 && targets.every((t) => r.droplets.some((d) => d.address === t)));
+    if (role) out.push({ role: role.id, droplets: targets });
   }
   return out;
 }

@@ -84,16 +84,28 @@ describe('singlePointsOfFailure', () => {
     });
   });
 
-  test('stage 3: the pair survives (reserved IP moved by keepalived); the primary and the replica the app reads from do not', () => {
+  test('stage 3: the pair survives (reserved IP moved by keepalived), reads spread over both replicas; the primary does not', () => {
     const stack = new Stage3HighAvailability(Testing.app(), 's3', { domain: 'foobar.com', email: 'ops@foobar.com' });
     const view = new StackView(stack.toTerraform() as Record<string, unknown>);
     const a = architectureOf(view, 's3', stack);
-    expect(readerEndpoints(stack, a, view)).toEqual([{ role: 'foobar-s3-db', droplets: [expect.stringMatching(/^digitalocean_droplet\.Database_Replica1_/)] }]);
-    expect(singlePointsOfFailure(a, view, readerEndpoints(stack, a, view)).map((x) => [x.role, x.paths, x.singlePoints])).toEqual([
-      ['foobar-s3-db', ['request', 'write'], ['foobar-s3-db-primary', 'foobar-s3-db-replica-1']],
+    expect(readerEndpoints(a, view)).toEqual([{ role: 'foobar-s3-db', droplets: [expect.stringMatching(/Database_Replica1_/), expect.stringMatching(/Database_Replica2_/)] }]);
+    expect(singlePointsOfFailure(a, view, readerEndpoints(a, view)).map((x) => [x.role, x.paths, x.singlePoints])).toEqual([
+      ['foobar-s3-db', ['request', 'write'], ['foobar-s3-db-primary']],
       ['foobar-s3-app', ['request', 'write'], []],
       ['foobar-s3-web', ['request', 'write'], []],
       ['foobar-s3-lb', ['request', 'write'], []],
     ]);
+  });
+
+  test('stage 2: one replica takes every read, so losing it stops the site as losing the primary does', () => {
+    const stack = new Stage2SecuredMonitored(Testing.app(), 's2', { domain: 'foobar.com', email: 'ops@foobar.com' });
+    const view = new StackView(stack.toTerraform() as Record<string, unknown>);
+    const a = architectureOf(view, 's2', stack);
+    expect(singlePointsOfFailure(a, view, readerEndpoints(a, view)).find((x) => x.role === 'foobar-s2-db')).toEqual({
+      role: 'foobar-s2-db',
+      paths: ['request', 'write'],
+      singlePoints: ['foobar-s2-db-primary', 'foobar-s2-db-replica-1'],
+      reason: 'foobar-s2-db-primary takes every write and nothing promotes a replica; the app reads from foobar-s2-db-replica-1 only',
+    });
   });
 });

@@ -40,7 +40,7 @@ function computed(): Map<string, { stack: TerraformStack; view: StackView; spofs
     for (const stack of app.node.children.filter((c): c is TerraformStack => TerraformStack.isStack(c))) {
       const view = new StackView(stack.toTerraform() as Record<string, unknown>);
       const a = architectureOf(view, stack.node.id, stack);
-      result.set(stack.node.id, { stack, view, spofs: singlePointsOfFailure(a, view, readerEndpoints(stack, a, view)).flatMap((v) => v.singlePoints) });
+      result.set(stack.node.id, { stack, view, spofs: singlePointsOfFailure(a, view, readerEndpoints(a, view)).flatMap((v) => v.singlePoints) });
     }
     return result;
   } finally {
@@ -73,7 +73,7 @@ describe('README', () => {
     expect(README).toContain('![Stage 3 architecture, drawn by npm run report](docs/images/stage3-architecture.svg)');
     const { stack, view } = stages.get('stage3-high-availability')!;
     const a = architectureOf(view, stack.node.id, stack);
-    const svg = await renderDiagram(a, singlePointsOfFailure(a, view, readerEndpoints(stack, a, view)));
+    const svg = await renderDiagram(a, singlePointsOfFailure(a, view, readerEndpoints(a, view)));
     expect(fs.readFileSync(path.join(REPO, 'docs', 'images', 'stage3-architecture.svg'), 'utf8')).toBe(svg);
   });
 });
