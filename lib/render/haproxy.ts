@@ -124,13 +124,19 @@ export interface HaproxyTlsOptions {
   readonly hstsMaxAgeSeconds?: number;
   /**
    * `Content-Security-Policy` sent with every response (replacing one the application sent).
-   * @default DEFAULT_CONTENT_SECURITY_POLICY (seed 000)
+   * @default DEFAULT_CONTENT_SECURITY_POLICY (seed 000's sources, scoring A+ in Mozilla's HTTP Observatory)
    */
   readonly contentSecurityPolicy?: string;
 }
 
-/** Seed 000's Content-Security-Policy: same-origin content, plus `data:`/`blob:` images and `data:` fonts. */
-export const DEFAULT_CONTENT_SECURITY_POLICY = "default-src 'self' data:; img-src 'self' data: blob:; font-src 'self' data:;";
+/**
+ * Same-origin content, plus `data:`/`blob:` images and `data:` fonts: what seed 000's policy allows, with `data:`
+ * kept out of `default-src` (Mozilla's HTTP Observatory counts `data:` reaching `script-src` as unsafe-inline, -20:
+ * seed 000's own policy graded B+ 80/100) and `object-src`, `base-uri`, `form-action` and `frame-ancestors` stated,
+ * so the default headers earn A+ in Mozilla's scoring (checked in the lab, stages 2 and 3).
+ */
+export const DEFAULT_CONTENT_SECURITY_POLICY =
+  "default-src 'self'; img-src 'self' data: blob:; font-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'";
 
 /** Two years: Mozilla's HSTS max-age, and the minimum for the browsers' HSTS preload lists (one year). */
 export const DEFAULT_HSTS_MAX_AGE_SECONDS = 63072000;
