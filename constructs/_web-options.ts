@@ -125,7 +125,7 @@ export function appDatabaseSettings(database: IMysqlDatabase, names = databaseNa
     port: database.port,
     name: database.databaseName,
     user: database.appUser,
-    passwordBase64: Fn.base64encode(database.appPassword),
+    passwordBase64: Fn.base64encode(database.appPassword.token),
   };
 }
 

@@ -3,7 +3,7 @@ import { Annotations, Token } from 'cdktf';
 import { createHash } from 'crypto';
 import { Construct } from 'constructs';
 import { Messages, propError, scopeError } from '../lib/errors';
-import { checkSecret } from '../lib/secrets';
+import { Secret, secretToken } from '../lib/secrets';
 import { escapeForTerraform } from '../lib/terraform-text';
 import { checkInteger, isToken } from '../lib/validate';
 import { BoundImage, ContainerImage } from './container-image';
@@ -75,8 +75,8 @@ export class RestartPolicy {
 export interface SecretFile {
   /** Absolute path in the container, e.g. '/run/secrets/postgres-password'. */
   readonly path: string;
-  /** The secret: a token (a sensitive TerraformVariable's value). Literals are refused. */
-  readonly value: string;
+  /** The secret (`Secret.fromVariable(...)`): literals are refused. */
+  readonly value: Secret;
   /**
    * File mode. The provider's `upload` always writes root-owned files: 0400 where the image's entrypoint reads
    * the file as root before dropping privileges (postgres, mysql); 0444 where an unprivileged process must read it.
@@ -357,8 +357,8 @@ export class DockerService extends Construct {
     };
     const uploads: { file: string; content?: string; source?: string; sourceHash?: string; permissions: string }[] = [];
     for (const s of props.secretFiles ?? []) {
-      checkSecret(this, `secretFiles[${s.path}].value`, s.value);
-      uploads.push({ file: path('secretFiles.path', s.path), content: s.value, permissions: mode('secretFiles.mode', s.mode ?? '0400') });
+      const content = secretToken(this, `secretFiles[${s.path}].value`, s.value)!;
+      uploads.push({ file: path('secretFiles.path', s.path), content, permissions: mode('secretFiles.mode', s.mode ?? '0400') });
     }
     for (const f of props.files ?? []) {
       // Literal `${`/`%{` in rendered text reach the container as written (Terraform would interpolate them).

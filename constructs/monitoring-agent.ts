@@ -15,7 +15,7 @@ import {
   exportersFragment,
   prometheusServerFragment,
 } from '../lib/roles/monitoring';
-import { checkSecret, passwordVariable } from '../lib/secrets';
+import { Secret, passwordVariable, secretToken } from '../lib/secrets';
 import { checkInteger, isToken } from '../lib/validate';
 import { IConnectable } from './connections';
 import { Port } from './port';
@@ -82,7 +82,7 @@ export interface MonitoringAgentProps extends RoleProps {
    * [-A-Za-z0-9_.~+=@^*:,!/] (no `#`, `?`, `;`, quotes or backquotes: the exporter cannot read them).
    * @default - a new sensitive variable `<path>_ExporterPassword`, created when a database is first watched
    */
-  readonly exporterPassword?: string;
+  readonly exporterPassword?: Secret;
   /**
    * DigitalOcean monitor alerts (CPU, memory, root disk) on every watched role's droplets and on this one,
    * e-mailed to `alertEmails`.
@@ -157,8 +157,7 @@ export class MonitoringAgent extends RoleBase {
     if (!isToken(http5xxRatio) && !(Number.isFinite(http5xxRatio) && http5xxRatio > 0 && http5xxRatio < 1)) {
       throw propError(this, 'http5xxAlertRatio', 'must be a fraction between 0 and 1 (exclusive)', http5xxRatio, 'Pass e.g. 0.05 for 5 % of the responses.');
     }
-    checkSecret(this, 'exporterPassword', props.exporterPassword);
-    this.exporterPasswordProp = props.exporterPassword;
+    this.exporterPasswordProp = secretToken(this, 'exporterPassword', props.exporterPassword);
 
     this.droplet = this.addDroplet('Droplet', { defaultSize: 's-1vcpu-2gb' });
     const diskGb = this.droplet.sizeInfo?.diskGb;

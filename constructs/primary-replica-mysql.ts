@@ -5,7 +5,7 @@ import { propError } from '../lib/errors';
 import { NET_ENV_FILE } from '../lib/roles/base';
 import { mysqlFragment, mysqlSizing } from '../lib/roles/mysql';
 import { sizingFragment } from '../lib/roles/sizing';
-import { checkSecret, passwordVariable } from '../lib/secrets';
+import { Secret, passwordSecret, secretToken } from '../lib/secrets';
 import { checkInteger, isToken } from '../lib/validate';
 import { IConnectable } from './connections';
 import type { Dns } from './dns';
@@ -25,8 +25,8 @@ export interface IMysqlDatabase extends IConnectable, IConstruct {
   readonly port: number;
   readonly databaseName: string;
   readonly appUser: string;
-  /** The app account's password: a token (sensitive variable), never a literal. */
-  readonly appPassword: string;
+  /** The app account's password. */
+  readonly appPassword: Secret;
 }
 
 export interface PrimaryReplicaMysqlProps extends RoleProps {
@@ -42,12 +42,12 @@ export interface PrimaryReplicaMysqlProps extends RoleProps {
    * Password of the app account: a sensitive TerraformVariable's value (or another token). Literals are refused.
    * @default - a new sensitive variable `<path>_AppPassword` (set TF_VAR_... at deploy)
    */
-  readonly appPassword?: string;
+  readonly appPassword?: Secret;
   /**
    * Password of the replication account (REPLICATION SLAVE only, from the VPC only).
    * @default - a new sensitive variable `<path>_ReplicationPassword`
    */
-  readonly replicationPassword?: string;
+  readonly replicationPassword?: Secret;
   /** Size of each node's data volume, GiB. @default 20 */
   readonly volumeSizeGb?: number;
   /** `max_connections`. @default 200 */
@@ -76,8 +76,8 @@ export class PrimaryReplicaMysql extends RoleBase implements IMysqlDatabase, IMo
   public readonly port = 3306;
   public readonly databaseName: string;
   public readonly appUser: string;
-  public readonly appPassword: string;
-  public readonly replicationPassword: string;
+  public readonly appPassword: Secret;
+  public readonly replicationPassword: Secret;
   /** Monitored: mysqld_exporter on every node (account created by the primary's setup). */
   public readonly exporters: readonly ExporterKind[] = ['mysqld'];
   private readonly names: { readonly writer: LazyInternalName; readonly reader: LazyInternalName };
@@ -100,11 +100,11 @@ export class PrimaryReplicaMysql extends RoleBase implements IMysqlDatabase, IMo
     this.databaseName = this.identifier('databaseName', props.databaseName ?? 'app', 64);
     this.appUser = this.identifier('appUser', props.appUser ?? 'app', 32);
     const replicationUser = this.appUser === 'replicator' ? 'replicator2' : 'replicator';
-    checkSecret(this, 'appPassword', props.appPassword);
-    checkSecret(this, 'replicationPassword', props.replicationPassword);
-    this.appPassword = props.appPassword ?? passwordVariable(this, 'AppPassword', `Password of the MySQL app account of ${this.node.path}`).stringValue;
+    secretToken(this, 'appPassword', props.appPassword);
+    secretToken(this, 'replicationPassword', props.replicationPassword);
+    this.appPassword = props.appPassword ?? passwordSecret(this, 'AppPassword', `Password of the MySQL app account of ${this.node.path}`);
     this.replicationPassword =
-      props.replicationPassword ?? passwordVariable(this, 'ReplicationPassword', `Password of the MySQL replication account of ${this.node.path}`).stringValue;
+      props.replicationPassword ?? passwordSecret(this, 'ReplicationPassword', `Password of the MySQL replication account of ${this.node.path}`);
     if (isToken(props.vpc.ipRange)) {
       throw propError(this, 'vpc.ipRange', 'must be known at synth (it becomes the accounts\u2019 host pattern)', '(token)', 'Give the Vpc a literal ipRange.');
     }
@@ -112,8 +112,8 @@ export class PrimaryReplicaMysql extends RoleBase implements IMysqlDatabase, IMo
     // Replicas pull the binary log from the primary.
     this.connections.allowInternally(Port.MYSQL, 'replication');
 
-    const appPasswordBase64 = Fn.base64encode(this.appPassword);
-    const replicationPasswordBase64 = Fn.base64encode(this.replicationPassword);
+    const appPasswordBase64 = Fn.base64encode(this.appPassword.token);
+    const replicationPasswordBase64 = Fn.base64encode(this.replicationPassword.token);
     const sizing = sizingFragment(mysqlSizing(this.engine.flavor, 50));
     const node = (index: number): TierDroplet => {
       const nodeName = index === 0 ? 'primary' : `replica-${index}`;

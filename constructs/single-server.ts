@@ -5,7 +5,7 @@ import { propError } from '../lib/errors';
 import { GUNICORN_UNIT_NAME } from '../lib/render/gunicorn';
 import { mysqlFragment, mysqlSizing } from '../lib/roles/mysql';
 import { sizingFragment } from '../lib/roles/sizing';
-import { checkSecret, passwordVariable } from '../lib/secrets';
+import { Secret, passwordSecret, secretToken } from '../lib/secrets';
 import { checkInteger, isToken } from '../lib/validate';
 import { AppSource } from './app-source';
 import { Peer } from './connections';
@@ -30,7 +30,7 @@ export interface SingleServerProps extends RoleProps, WebServerProps {
    * Password of the app's MySQL account: a sensitive variable's value; literals are refused.
    * @default - a new sensitive variable `<path>_AppPassword`
    */
-  readonly appPassword?: string;
+  readonly appPassword?: Secret;
   /** Size of the data volume, GiB. @default 10 */
   readonly volumeSizeGb?: number;
 }
@@ -46,7 +46,7 @@ const LOOPBACK_ENV_FILE = '/etc/tierform/mysql-loopback.env';
 export class SingleServer extends RoleBase implements IMonitorable, IEntryPoint {
   public readonly droplet: TierDroplet;
   public readonly volume: Volume;
-  public readonly appPassword: string;
+  public readonly appPassword: Secret;
   public readonly engine: MysqlEngine;
   /** Monitored: nginx (stub_status and its exporter) and MySQL (mysqld_exporter). */
   public readonly exporters: readonly ExporterKind[] = ['nginx', 'mysqld'];
@@ -62,8 +62,8 @@ export class SingleServer extends RoleBase implements IMonitorable, IEntryPoint 
         throw propError(this, prop, 'is not a MySQL identifier (letters, digits, _; at most 32 characters)', value, "Pass e.g. 'app'.");
       }
     }
-    checkSecret(this, 'appPassword', props.appPassword);
-    this.appPassword = props.appPassword ?? passwordVariable(this, 'AppPassword', `Password of the MySQL app account of ${this.node.path}`).stringValue;
+    secretToken(this, 'appPassword', props.appPassword);
+    this.appPassword = props.appPassword ?? passwordSecret(this, 'AppPassword', `Password of the MySQL app account of ${this.node.path}`);
     const volumeSizeGb = checkInteger(this, 'volumeSizeGb', props.volumeSizeGb ?? 10, 1, 16384);
 
     this.connections.allowFrom(Peer.anywhere(), Port.HTTP, 'public HTTP');
@@ -83,7 +83,7 @@ export class SingleServer extends RoleBase implements IMonitorable, IEntryPoint 
     this.droplet.addFragment(
       sizingFragment({ mysql: mysqlSizingOptions.mysql, before: [...mysqlSizingOptions.before, ...(needsSizing(settings) ? [GUNICORN_UNIT_NAME] : [])] }),
     );
-    const passwordBase64 = Fn.base64encode(this.appPassword);
+    const passwordBase64 = Fn.base64encode(this.appPassword.token);
     const web = colocatedWebFragments(settings, code, { writerHost: '127.0.0.1', port: 3306, name: databaseName, user: appUser, passwordBase64 });
     this.droplet.addFragment(web.nginx);
     this.droplet.addFragment({

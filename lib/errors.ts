@@ -52,7 +52,7 @@ export const Messages = {
   vpcRange:
     'Pass a private IPv4 range (10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16) with a prefix from /16 to /24 that does not overlap DigitalOcean-reserved ranges.',
   secretLiteral:
-    'Secrets must not be literals in the plan (they would be stored in cdk.tf.json and Terraform state). Omit the prop to get a sensitive Terraform variable, or pass a TerraformVariable with sensitive: true.',
+    'Secrets must not be literals in the plan (they would be stored in cdk.tf.json and Terraform state). Omit the prop to get a sensitive Terraform variable, or pass Secret.fromVariable(new TerraformVariable(scope, id, { type: \'string\', sensitive: true })).',
   noBackends: "has no backends: call addBackend(webTier) or pass 'backends' in the props.",
   gitUrl: "Pass an https:// git URL (e.g. 'https://github.com/you/app.git'); ssh URLs need a deploy key, which tierform does not manage yet.",
   wsgiModule: "Pass 'module:callable' with Python identifiers, e.g. 'app:app' or 'myproject.wsgi:application'.",

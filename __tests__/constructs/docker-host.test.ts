@@ -1,3 +1,4 @@
+import { Secret } from '../../lib/secrets';
 import { Droplet } from '@cdktf/provider-digitalocean/lib/droplet';
 import { TerraformStack, Testing } from 'cdktf';
 import { ContainerImage } from '../../constructs/container-image';
@@ -26,7 +27,7 @@ describe('DockerHost', () => {
 
   test('throws if the HTTPS DNS token is a literal', () => {
     const { stack, vpc } = testStack();
-    expect(() => new DockerHost(stack, 'Host', { vpc, name: 'site-docker', sshKeys: SSH_KEYS, https: { domain: 'foobar.com', email: 'ops@foobar.com', dnsToken: 'dop_v1_literal' } })).toThrow(
+    expect(() => new DockerHost(stack, 'Host', { vpc, name: 'site-docker', sshKeys: SSH_KEYS, https: { domain: 'foobar.com', email: 'ops@foobar.com', dnsToken: 'dop_v1_literal' as unknown as Secret } })).toThrow(
       "test/Host: 'https.dnsToken' is a literal secret, got '(redacted)'.",
     );
   });

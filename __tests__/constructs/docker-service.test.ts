@@ -1,3 +1,4 @@
+import { Secret } from '../../lib/secrets';
 import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import { Container } from '@cdktf/provider-docker/lib/container';
@@ -11,7 +12,7 @@ function dockerStack() {
   new DockerProvider(stack, 'docker', { host: 'unix:///var/run/docker.sock' });
   const backend = new DockerNetwork(stack, 'Backend', { name: 'app-backend' });
   const public_ = new DockerNetwork(stack, 'Public', { name: 'app-public', internal: false });
-  const secret = new TerraformVariable(stack, 'secret', { type: 'string', sensitive: true }).stringValue;
+  const secret = Secret.fromVariable(new TerraformVariable(stack, 'secret', { type: 'string', sensitive: true }));
   return { stack, backend, public: public_, secret };
 }
 const image = ContainerImage.registry('ghcr.io/foobar/app:1.2.3');
@@ -121,7 +122,7 @@ describe('DockerService', () => {
 
   test('throws if a secret file is given a literal', () => {
     const { stack, backend } = dockerStack();
-    expect(() => new DockerService(stack, 'Web', { name: 'web', image, networks: [{ network: backend }], secretFiles: [{ path: '/run/secrets/pw', value: 'hunter2hunter2' }] })).toThrow(
+    expect(() => new DockerService(stack, 'Web', { name: 'web', image, networks: [{ network: backend }], secretFiles: [{ path: '/run/secrets/pw', value: 'hunter2hunter2' as unknown as Secret }] })).toThrow(
       "test/Web: 'secretFiles[/run/secrets/pw].value' is a literal secret, got '(redacted)'.",
     );
   });

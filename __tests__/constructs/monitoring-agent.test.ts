@@ -1,3 +1,4 @@
+import { Secret } from '../../lib/secrets';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Droplet } from '@cdktf/provider-digitalocean/lib/droplet';
@@ -301,7 +302,7 @@ describe('MonitoringAgent', () => {
     const s = site();
     const password = new TerraformVariable(s.stack, 'exporter_password', { type: 'string', sensitive: true });
     // WHEN
-    const mon = agent(s, { roles: [s.web], exporterPassword: password.stringValue });
+    const mon = agent(s, { roles: [s.web], exporterPassword: Secret.fromVariable(password) });
     const before = Object.keys(synthJson(s.stack).variable ?? {});
     mon.watch(s.db);
     // THEN
@@ -585,7 +586,7 @@ describe('MonitoringAgent', () => {
     ],
     [
       'the exporter password is a literal',
-      { exporterPassword: 'a-literal-password-1234' },
+      { exporterPassword: 'a-literal-password-1234' as unknown as Secret },
       "test/Mon: 'exporterPassword' is a literal secret, got '(redacted)'. Secrets must not be literals in the plan",
     ],
     ['the name is not a valid name', { name: 'Site_Mon' }, "test/Mon: 'name' is not a valid name (max 40 characters), got 'Site_Mon'."],

@@ -1,3 +1,4 @@
+import { Secret } from '../../lib/secrets';
 import { Volume } from '@cdktf/provider-digitalocean/lib/volume';
 import { TerraformVariable, Testing } from 'cdktf';
 import { parse } from 'yaml';
@@ -139,14 +140,14 @@ describe('PrimaryReplicaMysql', () => {
 
   test('throws if a password is a literal', () => {
     const { stack, vpc } = testStack({ dns: true });
-    expect(() => new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, appPassword: 'correct-horse-battery-staple' })).toThrow(
+    expect(() => new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, appPassword: 'correct-horse-battery-staple' as unknown as Secret })).toThrow(
       "test/Db: 'appPassword' is a literal secret, got '(redacted)'. Secrets must not be literals in the plan",
     );
   });
 
   test('the literal-password error does not echo the password', () => {
     const { stack, vpc } = testStack({ dns: true });
-    expect(() => new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, replicationPassword: 'correct-horse-battery-staple' })).toThrow(
+    expect(() => new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, replicationPassword: 'correct-horse-battery-staple' as unknown as Secret })).toThrow(
       expect.objectContaining({ message: expect.not.stringContaining('correct-horse') }),
     );
   });
@@ -154,7 +155,7 @@ describe('PrimaryReplicaMysql', () => {
   test('accepts passwords from sensitive variables', () => {
     const { stack, vpc } = testStack({ dns: true });
     const pw = new TerraformVariable(stack, 'db_pw', { type: 'string', sensitive: true });
-    new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, appPassword: pw.stringValue });
+    new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, appPassword: Secret.fromVariable(pw) });
     expect(content(userData(synthJson(stack), 'site-db-primary'), '/etc/tierform/mysql.env')).toContain('${base64encode(var.db_pw)}');
   });
 

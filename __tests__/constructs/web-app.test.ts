@@ -1,3 +1,4 @@
+import { Secret } from '../../lib/secrets';
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import { Container } from '@cdktf/provider-docker/lib/container';
 import { Network } from '@cdktf/provider-docker/lib/network';
@@ -12,7 +13,7 @@ import { AppDatabase, WebApp } from '../../constructs/web-app';
 function dockerStack() {
   const stack = new TerraformStack(Testing.app(), 'test');
   new DockerProvider(stack, 'docker', { host: 'unix:///var/run/docker.sock' });
-  const v = (id: string) => new TerraformVariable(stack, id, { type: 'string', sensitive: true }).stringValue;
+  const v = (id: string) => Secret.fromVariable(new TerraformVariable(stack, id, { type: 'string', sensitive: true }));
   return { stack, v };
 }
 const image = ContainerImage.registry('ghcr.io/foobar/app:1.2.3');

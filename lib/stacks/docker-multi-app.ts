@@ -18,7 +18,7 @@ import { EdgeProxy } from '../../constructs/edge-proxy';
 import { TlsProfile } from '../../constructs/https';
 import { AppDatabase, WebApp, WebAppProps } from '../../constructs/web-app';
 import { renderCaaRecords } from '../render/certbot';
-import { passwordVariable } from '../secrets';
+import { passwordSecret } from '../secrets';
 import { StageProps, dnsToken, stageFoundation } from '../stages/common';
 
 /** The repository's sample app and static site (the plan points at copies in the stack's assets). */
@@ -83,8 +83,8 @@ export class DockerMultiAppStack extends TerraformStack {
       replicas: 3,
       migrateCommand: ['python', 'migrate.py'],
       database: AppDatabase.postgres({
-        superuserPassword: passwordVariable(this, 'recipe_db_superuser_password', 'Password of the recipe database superuser (postgres)').stringValue,
-        appPassword: passwordVariable(this, 'recipe_db_app_password', 'Password of the recipe app role').stringValue,
+        superuserPassword: passwordSecret(this, 'recipe_db_superuser_password', 'Password of the recipe database superuser (postgres)'),
+        appPassword: passwordSecret(this, 'recipe_db_app_password', 'Password of the recipe app role'),
       }),
     });
     this.bookfinder = new WebApp(this, 'Bookfinder', {
@@ -94,8 +94,8 @@ export class DockerMultiAppStack extends TerraformStack {
       replicas: 1,
       migrateCommand: ['python', 'migrate.py'],
       database: AppDatabase.mysql({
-        rootPassword: passwordVariable(this, 'bookfinder_db_root_password', 'Password of the bookfinder MySQL root account').stringValue,
-        appPassword: passwordVariable(this, 'bookfinder_db_app_password', 'Password of the bookfinder app account').stringValue,
+        rootPassword: passwordSecret(this, 'bookfinder_db_root_password', 'Password of the bookfinder MySQL root account'),
+        appPassword: passwordSecret(this, 'bookfinder_db_app_password', 'Password of the bookfinder app account'),
       }),
     });
     const extra = (props.extraApps ?? []).map((p) => new WebApp(this, `App-${p.name}`, p));
