@@ -1,4 +1,4 @@
-import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
+import { TerraformOutput, TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { Secret, secretToken } from '../../lib/secrets';
 
 describe('Secret', () => {
@@ -8,7 +8,8 @@ describe('Secret', () => {
     const s = stack();
     const v = new TerraformVariable(s, 'db_password', { type: 'string', sensitive: true });
     const secret = Secret.fromVariable(v);
-    expect(s.resolve(secret.token)).toBe('${var.db_password}');
+    new TerraformOutput(s, 'out', { value: secret.token, sensitive: true });
+    expect(JSON.parse(Testing.synth(s)).output.out.value).toBe('${var.db_password}');
     expect(`${secret}`).toBe('(secret)');
     expect(Secret.isSecret(secret)).toBe(true);
   });
