@@ -18,7 +18,7 @@ export interface WebServerProps {
   /** nginx `server_name`s. @default ['_'] (any host) */
   readonly serverNames?: string[];
   /** Largest request body accepted, MiB. @default 10 */
-  readonly clientMaxBodySizeMb?: number;
+  readonly clientMaxBodySizeMiB?: number;
   /** Sustained requests per second per client address before 429s. @default 10 */
   readonly rateLimitRequestsPerSecond?: number;
   /** Requests above the rate served at once. @default 20 */
@@ -45,7 +45,7 @@ export interface WebServerProps {
    * Memory limit of the app service, MiB.
    * @default - half the droplet's memory (systemd `MemoryMax=50%`, which follows a resize)
    */
-  readonly appMemoryMaxMb?: number;
+  readonly appMemoryMaxMiB?: number;
 }
 
 export interface ResolvedWebServer {
@@ -94,7 +94,7 @@ export function resolveWebServer(
       maxFails: checkInteger(scope, 'maxFails', props.maxFails ?? 3, 1, 100),
       failTimeoutSeconds: checkInteger(scope, 'failTimeoutSeconds', props.failTimeoutSeconds ?? 30, 1, 3600),
       upstreamKeepalive: 16,
-      clientMaxBodySizeMb: checkInteger(scope, 'clientMaxBodySizeMb', props.clientMaxBodySizeMb ?? 10, 1, 10240),
+      clientMaxBodySizeMb: checkInteger(scope, 'clientMaxBodySizeMiB', props.clientMaxBodySizeMiB ?? 10, 1, 10240),
       proxyConnectTimeoutSeconds: 5,
       proxySendTimeoutSeconds: proxyReadTimeoutSeconds,
       proxyReadTimeoutSeconds,
@@ -105,7 +105,7 @@ export function resolveWebServer(
     workers: props.workers === undefined ? 'per-cpu' : checkInteger(scope, 'workers', props.workers, 1, 256),
     appTimeoutSeconds: checkInteger(scope, 'appTimeoutSeconds', props.appTimeoutSeconds ?? 30, 1, 3600),
     appMemoryMax:
-      props.appMemoryMaxMb === undefined ? { percent: defaults.appMemoryPercent } : checkInteger(scope, 'appMemoryMaxMb', props.appMemoryMaxMb, 64, memoryMb),
+      props.appMemoryMaxMiB === undefined ? { percent: defaults.appMemoryPercent } : checkInteger(scope, 'appMemoryMaxMiB', props.appMemoryMaxMiB, 64, memoryMb),
   };
 }
 

@@ -31,7 +31,7 @@ export interface AppTierProps extends RoleProps {
    * Memory limit of the app service, MiB.
    * @default - 3/4 of the droplet's memory (systemd `MemoryMax=75%`, which follows a resize)
    */
-  readonly appMemoryMaxMb?: number;
+  readonly appMemoryMaxMiB?: number;
 }
 
 /**
@@ -55,7 +55,7 @@ export class AppTier extends RoleBase implements IMonitorable {
     const memoryMb = size?.memoryMb ?? 2048;
     const workers = props.workers === undefined ? 'per-cpu' : checkInteger(this, 'workers', props.workers, 1, 256);
     const timeoutSeconds = checkInteger(this, 'appTimeoutSeconds', props.appTimeoutSeconds ?? 30, 1, 3600);
-    const memoryMax = props.appMemoryMaxMb === undefined ? { percent: 75 } : checkInteger(this, 'appMemoryMaxMb', props.appMemoryMaxMb, 64, memoryMb);
+    const memoryMax = props.appMemoryMaxMiB === undefined ? { percent: 75 } : checkInteger(this, 'appMemoryMaxMiB', props.appMemoryMaxMiB, 64, memoryMb);
 
     const database = props.database;
     if (database) {

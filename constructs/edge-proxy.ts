@@ -42,7 +42,7 @@ export interface EdgeProxyProps extends ContainerLimitsProps {
   /** @default ContainerImage.registry('nginx:1.27-alpine') */
   readonly image?: ContainerImage;
   /** @default 10 */
-  readonly clientMaxBodySizeMb?: number;
+  readonly clientMaxBodySizeMiB?: number;
   /** @default 10 */
   readonly rateLimitRequestsPerSecond?: number;
   /** @default 20 */
@@ -93,7 +93,7 @@ export class EdgeProxy extends Construct {
     if (props.apps.length === 0 && !props.staticSiteDirectory) {
       throw propError(this, 'apps', 'is empty and there is no static site', [], "Pass at least one WebApp or 'staticSiteDirectory'.");
     }
-    const limits = resolveLimits(this, props, { memoryLimitMb: 128, memoryReservationMb: 64, cpus: 0.5 });
+    const limits = resolveLimits(this, props, { memoryLimitMiB: 128, memoryReservationMiB: 64, cpus: 0.5 });
     this.network = new DockerNetwork(this, 'Network', { name: 'tierform-edge', internal: false });
 
     const sourceFiles: SourceFile[] = [];
@@ -126,7 +126,7 @@ export class EdgeProxy extends Construct {
             contentSecurityPolicy: props.https.contentSecurityPolicy,
           }
         : undefined,
-      clientMaxBodySizeMb: checkInteger(this, 'clientMaxBodySizeMb', props.clientMaxBodySizeMb ?? 10, 1, 10240),
+      clientMaxBodySizeMb: checkInteger(this, 'clientMaxBodySizeMiB', props.clientMaxBodySizeMiB ?? 10, 1, 10240),
       rateLimitRequestsPerSecond: checkInteger(this, 'rateLimitRequestsPerSecond', props.rateLimitRequestsPerSecond ?? 10, 1, 100000),
       rateLimitBurst: checkInteger(this, 'rateLimitBurst', props.rateLimitBurst ?? 20, 0, 100000),
       proxyReadTimeoutSeconds: checkInteger(this, 'proxyReadTimeoutSeconds', props.proxyReadTimeoutSeconds ?? 60, 1, 3600),

@@ -67,7 +67,7 @@ export interface MonitoringAgentProps extends RoleProps {
    * Disk space Prometheus's samples may use, GB; the oldest go first.
    * @default - half the disk the droplet has, measured at every boot (25 GB on s-1vcpu-2gb; follows a resize)
    */
-  readonly retentionSizeGb?: number;
+  readonly retentionSizeGiB?: number;
   /** Seconds between scrapes, also the rule evaluation interval (5 to 300). @default 15 */
   readonly scrapeIntervalSeconds?: number;
   /** Prometheus alert ReplicationLagging: a replica this many seconds behind for 5 minutes. @default 30 */
@@ -162,8 +162,8 @@ export class MonitoringAgent extends RoleBase {
     this.droplet = this.addDroplet('Droplet', { defaultSize: 's-1vcpu-2gb' });
     const diskGb = this.droplet.sizeInfo?.diskGb;
     const retentionSizeGb =
-      props.retentionSizeGb !== undefined
-        ? checkInteger(this, 'retentionSizeGb', props.retentionSizeGb, 1, diskGb === undefined ? 16384 : diskGb - 1)
+      props.retentionSizeGiB !== undefined
+        ? checkInteger(this, 'retentionSizeGiB', props.retentionSizeGiB, 1, diskGb === undefined ? 16384 : diskGb - 1)
         : ('sizing' as const);
     if (retentionSizeGb === 'sizing') {
       // Half the storage filesystem, measured at every boot: a resize replaces nothing.

@@ -63,8 +63,8 @@ export class MysqlContainer extends Construct implements IContainerDatabase {
     this.network = props.network;
     this.volume = new DockerVolume(this, 'Data', { name: `${props.name}-data`, retainOnDestroy: props.retainDataOnDestroy });
     this.service = new DockerService(this, 'Service', {
-      memoryLimitMb: 512,
-      memoryReservationMb: 256,
+      memoryLimitMiB: 512,
+      memoryReservationMiB: 256,
       cpus: 0.5,
       ...props,
       image: props.image ?? ContainerImage.registry('mysql:8.4'),

@@ -102,8 +102,8 @@ export class PostgresContainer extends Construct implements IContainerDatabase {
     this.network = props.network;
     this.volume = new DockerVolume(this, 'Data', { name: `${props.name}-data`, retainOnDestroy: props.retainDataOnDestroy });
     this.service = new DockerService(this, 'Service', {
-      memoryLimitMb: 384,
-      memoryReservationMb: 192,
+      memoryLimitMiB: 384,
+      memoryReservationMiB: 192,
       cpus: 0.3,
       ...props,
       image: props.image ?? ContainerImage.registry('postgres:16.4'),

@@ -49,7 +49,7 @@ export interface PrimaryReplicaMysqlProps extends RoleProps {
    */
   readonly replicationPassword?: Secret;
   /** Size of each node's data volume, GiB. @default 20 */
-  readonly volumeSizeGb?: number;
+  readonly volumeSizeGiB?: number;
   /** `max_connections`. @default 200 */
   readonly maxConnections?: number;
   /** How long a new replica waits for the primary at boot, seconds. @default 1800 */
@@ -92,7 +92,7 @@ export class PrimaryReplicaMysql extends RoleBase implements IMysqlDatabase, IMo
       reader: lazy((zone) => publishName(zone, `${this.roleName}-read`, this.replicas.length > 0 ? this.replicas : [this.primary], 'ReadName')),
     };
     const replicaCount = checkInteger(this, 'replicas', props.replicas ?? 1, 0, 10);
-    const volumeSizeGb = checkInteger(this, 'volumeSizeGb', props.volumeSizeGb ?? 20, 1, 16384);
+    const volumeSizeGiB = checkInteger(this, 'volumeSizeGiB', props.volumeSizeGiB ?? 20, 1, 16384);
     const maxConnections = checkInteger(this, 'maxConnections', props.maxConnections ?? 200, 10, 100000);
     const waitSeconds = checkInteger(this, 'replicaWaitSeconds', props.replicaWaitSeconds ?? 1800, 60, 86400);
     const binlogDays = checkInteger(this, 'binlogExpireDays', props.binlogExpireDays ?? 7, 1, 90);
@@ -122,7 +122,7 @@ export class PrimaryReplicaMysql extends RoleBase implements IMysqlDatabase, IMo
       const volume = new Volume(this, `${logical}Volume`, {
         name: volumeName,
         region: props.vpc.region,
-        size: volumeSizeGb,
+        size: volumeSizeGiB,
         initialFilesystemType: 'ext4',
         description: `MySQL data of ${props.name}-${nodeName} (tierform)`,
       });

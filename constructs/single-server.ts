@@ -32,7 +32,7 @@ export interface SingleServerProps extends RoleProps, WebServerProps {
    */
   readonly appPassword?: Secret;
   /** Size of the data volume, GiB. @default 10 */
-  readonly volumeSizeGb?: number;
+  readonly volumeSizeGiB?: number;
 }
 
 /** MySQL on the same droplet listens on loopback only: this file stands in for net.env for the server's bind. */
@@ -64,14 +64,14 @@ export class SingleServer extends RoleBase implements IMonitorable, IEntryPoint 
     }
     secretToken(this, 'appPassword', props.appPassword);
     this.appPassword = props.appPassword ?? passwordSecret(this, 'AppPassword', `Password of the MySQL app account of ${this.node.path}`);
-    const volumeSizeGb = checkInteger(this, 'volumeSizeGb', props.volumeSizeGb ?? 10, 1, 16384);
+    const volumeSizeGiB = checkInteger(this, 'volumeSizeGiB', props.volumeSizeGiB ?? 10, 1, 16384);
 
     this.connections.allowFrom(Peer.anywhere(), Port.HTTP, 'public HTTP');
 
     this.volume = new Volume(this, 'DataVolume', {
       name: `${props.name}-data`,
       region: props.vpc.region,
-      size: volumeSizeGb,
+      size: volumeSizeGiB,
       initialFilesystemType: 'ext4',
       description: `MySQL data of ${props.name} (tierform)`,
     });

@@ -159,8 +159,8 @@ export class WebApp extends Construct {
         secretFiles,
         networks: backendNetworks.length > 0 ? backendNetworks : [{ network: this.frontend }],
         runOnce: true,
-        memoryLimitMb: props.memoryLimitMb,
-        memoryReservationMb: props.memoryReservationMb,
+        memoryLimitMiB: props.memoryLimitMiB,
+        memoryReservationMiB: props.memoryReservationMiB,
         cpus: props.cpus,
         dependsOn: this.database ? [this.database.service] : undefined,
       });

@@ -76,7 +76,7 @@ export const Messages = {
   containerName: "Use lowercase letters, digits and '-', starting with a letter, at most 40 characters (it names containers, networks and volumes).",
   databasePortPublished:
     'A database port published on the host is reachable from outside the Docker networks (seed 000: \u201cDatabase port exposed\u201d). Keep the database on an internal network and reach it from the app containers; for a one-off admin session use an SSH tunnel and docker exec.',
-  memoryBelowReservation: 'The limit is the hard ceiling (the OOM killer acts at it) and must be at least the reservation; raise memoryLimitMb or lower memoryReservationMb.',
+  memoryBelowReservation: 'The limit is the hard ceiling (the OOM killer acts at it) and must be at least the reservation; raise memoryLimitMiB or lower memoryReservationMiB.',
   healthInterval: 'Seed 003: checks every few seconds load the service for nothing and flap under load; check every 5 s or more (10 s for databases, 30 s for apps is usual).',
   secretInEnvironment:
     "Secrets must not be literals in the plan: pass a sensitive TerraformVariable's value through 'secretFiles' (written to a file in the container) instead of 'environment'.",

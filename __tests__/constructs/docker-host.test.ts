@@ -50,7 +50,7 @@ describe('DockerTarget capacity checks', () => {
 
   test('throws at synth if the reservations exceed the host\u2019s memory less 512 MiB', () => {
     expect(() => Testing.synth(appsOn('s-1vcpu-1gb', 3), true)).toThrow(
-      'apps: the containers reserve 576 MiB, more than the Docker host\u2019s 1024 MiB less 512 MiB for the system (512 MiB). Choose a larger droplet size or lower memoryReservationMb.'.replace('\u2019', "'"),
+      'apps: the containers reserve 576 MiB, more than the Docker host\u2019s 1024 MiB less 512 MiB for the system (512 MiB). Choose a larger droplet size or lower memoryReservationMiB.'.replace('\u2019', "'"),
     );
   });
 

@@ -73,7 +73,7 @@ describe('DockerService', () => {
 
   test('memory changes in place; the restart policy too (RestartPolicy.onFailure)', () => {
     const { stack, backend } = dockerStack();
-    new DockerService(stack, 'Web', { name: 'web', image, networks: [{ network: backend }], memoryLimitMb: 512, restart: RestartPolicy.onFailure(5) });
+    new DockerService(stack, 'Web', { name: 'web', image, networks: [{ network: backend }], memoryLimitMiB: 512, restart: RestartPolicy.onFailure(5) });
     expect(Testing.synth(stack)).toHaveResourceWithProperties(Container, { memory: 512, memory_swap: 512, restart: 'on-failure', max_retry_count: 5 });
   });
 
@@ -86,8 +86,8 @@ describe('DockerService', () => {
 
   test('throws if the memory limit is below the reservation', () => {
     const { stack, backend } = dockerStack();
-    expect(() => new DockerService(stack, 'Web', { name: 'web', image, networks: [{ network: backend }], memoryLimitMb: 128, memoryReservationMb: 192 })).toThrow(
-      "test/Web: 'memoryLimitMb' is below 'memoryReservationMb' (192), got 128. The limit is the hard ceiling (the OOM killer acts at it) and must be at least the reservation; raise memoryLimitMb or lower memoryReservationMb.",
+    expect(() => new DockerService(stack, 'Web', { name: 'web', image, networks: [{ network: backend }], memoryLimitMiB: 128, memoryReservationMiB: 192 })).toThrow(
+      "test/Web: 'memoryLimitMiB' is below 'memoryReservationMiB' (192), got 128. The limit is the hard ceiling (the OOM killer acts at it) and must be at least the reservation; raise memoryLimitMiB or lower memoryReservationMiB.",
     );
   });
 

@@ -168,7 +168,7 @@ describe('MonitoringAgent', () => {
     // GIVEN
     const s = site();
     // WHEN
-    agent(s, { roles: [s.web], retentionDays: 30, retentionSizeGb: 20, scrapeIntervalSeconds: 30, replicationLagAlertSeconds: 60 });
+    agent(s, { roles: [s.web], retentionDays: 30, retentionSizeGiB: 20, scrapeIntervalSeconds: 30, replicationLagAlertSeconds: 60 });
     // THEN
     const json = synthJson(s.stack);
     const dropIn = file(json, 'site-mon', '/etc/systemd/system/prometheus.service.d/50-tierform.conf');
@@ -202,9 +202,9 @@ describe('MonitoringAgent', () => {
     expect(userData(synthJson(other.stack), 'site-mon')).toEqual(userData(json, 'site-mon'));
   });
 
-  test('an explicit retentionSizeGb is written as given', () => {
+  test('an explicit retentionSizeGiB is written as given', () => {
     const s = site();
-    agent(s, { roles: [s.web], retentionSizeGb: 10 });
+    agent(s, { roles: [s.web], retentionSizeGiB: 10 });
     const json = synthJson(s.stack);
     expect(file(json, 'site-mon', '/etc/systemd/system/prometheus.service.d/50-tierform.conf')).toContain('--storage.tsdb.retention.size=10GB ');
     expect(files(json, 'site-mon').map((f) => f.path)).not.toContain('/etc/systemd/system/tierform-sizing.service');
@@ -535,7 +535,7 @@ describe('MonitoringAgent', () => {
 
   test.each<[string, Partial<MonitoringAgentProps>, string]>([
     ['retention is 0 days', { retentionDays: 0 }, "test/Mon: 'retentionDays' must be an integer from 1 to 3650, got 0. Pass an integer from 1 to 3650."],
-    ['the retention size exceeds the disk', { retentionSizeGb: 50 }, "test/Mon: 'retentionSizeGb' must be an integer from 1 to 49, got 50. Pass an integer from 1 to 49."],
+    ['the retention size exceeds the disk', { retentionSizeGiB: 50 }, "test/Mon: 'retentionSizeGiB' must be an integer from 1 to 49, got 50. Pass an integer from 1 to 49."],
     ['the scrape interval is 1 second', { scrapeIntervalSeconds: 1 }, "test/Mon: 'scrapeIntervalSeconds' must be an integer from 5 to 300, got 1. Pass an integer from 5 to 300."],
     [
       'the 5xx ratio is a percentage',

@@ -13,7 +13,7 @@ const content = (text: string, path: string): string => files(text).find((f) => 
 describe('PrimaryReplicaMysql', () => {
   test('creates a primary and N replicas, each with its own data volume attached at creation', () => {
     const { stack, vpc } = testStack({ dns: true });
-    new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, replicas: 2, volumeSizeGb: 50 });
+    new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, replicas: 2, volumeSizeGiB: 50 });
     const json = synthJson(stack);
     const droplets = resources(json, 'digitalocean_droplet');
     expect(droplets.map((d) => d.name)).toEqual(['site-db-primary', 'site-db-replica-1', 'site-db-replica-2']);
@@ -168,8 +168,8 @@ describe('PrimaryReplicaMysql', () => {
 
   test('throws if the volume is too small', () => {
     const { stack, vpc } = testStack({ dns: true });
-    expect(() => new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, volumeSizeGb: 0 })).toThrow(
-      "test/Db: 'volumeSizeGb' must be an integer from 1 to 16384, got 0.",
+    expect(() => new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, volumeSizeGiB: 0 })).toThrow(
+      "test/Db: 'volumeSizeGiB' must be an integer from 1 to 16384, got 0.",
     );
   });
 });

@@ -107,7 +107,7 @@ describe('database containers', () => {
 
   test('Redis keeps its memory ceiling under the container limit, append-only', () => {
     const { stack } = dockerStack();
-    new RedisContainer(stack, 'Cache', { name: 'cache', network: new DockerNetwork(stack, 'Net', { name: 'backend' }), memoryLimitMb: 200, memoryReservationMb: 100 });
+    new RedisContainer(stack, 'Cache', { name: 'cache', network: new DockerNetwork(stack, 'Net', { name: 'backend' }), memoryLimitMiB: 200, memoryReservationMiB: 100 });
     expect(Testing.synth(stack)).toHaveResourceWithProperties(Container, { memory: 200, command: expect.arrayContaining(['--appendonly', 'yes', '--maxmemory', '150mb']) });
   });
 

@@ -57,8 +57,8 @@ export class DockerAppStack extends TerraformStack {
     this.proxy = new DockerService(this, 'Proxy', {
       name: `${prefix}-nginx`,
       image: ContainerImage.registry('nginx:1.27-alpine'),
-      memoryLimitMb: 128,
-      memoryReservationMb: 64,
+      memoryLimitMiB: 128,
+      memoryReservationMiB: 64,
       cpus: 0.5,
       networks: [{ network: frontend }],
       publishedPorts: [{ internal: 80, external: port }],
