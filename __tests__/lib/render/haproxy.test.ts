@@ -210,8 +210,8 @@ describe('renderHaproxyCfg text', () => {
     ['a template name with a space', { serverTemplates: [{ name: 'a b', fqdn: 'x.example.com', port: 80, slots: 2 }] }, "'serverTemplates[0].name' must be one word"],
     ['a template name with a newline', { serverTemplates: [{ name: 'a\nb', fqdn: 'x.example.com', port: 80, slots: 2 }] }, "'serverTemplates[0].name' must be one word"],
     ['an fqdn that is not a DNS name', { serverTemplates: [{ name: 'a', fqdn: 'x.example.com\nbackend evil', port: 80, slots: 2 }] }, "'serverTemplates[0].fqdn' must be a DNS name"],
-    ['zero slots', { serverTemplates: [{ name: 'a', fqdn: 'x.example.com', port: 80, slots: 0 }] }, "'serverTemplates[0].slots' must be a whole number of at least 1, got 0"],
-    ['too many slots', { serverTemplates: [{ name: 'a', fqdn: 'x.example.com', port: 80, slots: 1025 }] }, "'serverTemplates[0].slots' must be at most 1024, got 1025"],
+    ['zero slots', { serverTemplates: [{ name: 'a', fqdn: 'x.example.com', port: 80, slots: 0 }] }, "'serverTemplates[0].slots' must be an integer from 1 to 1024, got 0"],
+    ['too many slots', { serverTemplates: [{ name: 'a', fqdn: 'x.example.com', port: 80, slots: 1025 }] }, "'serverTemplates[0].slots' must be an integer from 1 to 1024, got 1025"],
   ])('throws if %s', (_name, overrides, message) => {
     expect(() => renderHaproxyCfg(options({ servers: [], ...overrides }))).toThrow(message);
   });

@@ -442,7 +442,7 @@ describe('script and unit text', () => {
   test('assign script: throws if the reserved IP would break out of its quotes', () => {
     // GIVEN / WHEN / THEN
     expect(() => renderReservedIpAssignScript(assignOptions({ reservedIp: "1.2.3.4'; rm -rf /; '" }))).toThrow(
-      /'reservedIp' must be non-empty without quotes/,
+      /^'reservedIp' must be non-empty without single quotes, backslashes or line breaks, got /,
     );
   });
 

@@ -15,7 +15,7 @@ import {
   renderPrimarySetupScript,
   renderReplicaSetupScript,
 } from '../../../lib/render/mysql';
-import { renderMysqldExporterAccountHook } from '../../../lib/roles/monitoring';
+import { renderMysqldExporterAccountHook } from '../../../lib/render/mysqld-exporter-setup';
 import { makeTempDir, requireTool, run, RunResult, writeFile } from '../../helpers/tools';
 
 const FLAVORS: readonly MysqlFlavor[] = ['mysql-8.0', 'mariadb-10.11'];
@@ -84,7 +84,7 @@ describe('address helpers', () => {
   });
 
   it.each(['${TfToken[TOKEN.1]}', 'fd00::/64', '10.20.0.0', '10.20/16'])('throws on %s, which is not a concrete IPv4 CIDR', (cidr) => {
-    expect(() => mysqlHostPattern(cidr)).toThrow(/must be a concrete IPv4 CIDR/);
+    expect(() => mysqlHostPattern(cidr)).toThrow(`'cidr' must be an IPv4 CIDR block such as 10.20.0.0/16, got ${JSON.stringify(cidr)}`);
   });
 
   it('names each flavor by its own client and service', () => {
@@ -137,12 +137,12 @@ describe('renderMysqldConf', () => {
 
   it('throws if binlogExpireSeconds exceeds what MariaDB accepts', () => {
     expect(() => renderMysqldConf(confOptions({ binlogExpireSeconds: 9_000_000 }))).toThrow(
-      "binlogExpireSeconds must be an integer from 3600 to 8553600, got 9000000",
+      "'binlogExpireSeconds' must be an integer from 3600 to 8553600, got 9000000",
     );
   });
 
   it('throws if serverId is 0', () => {
-    expect(() => renderMysqldConf(confOptions({ serverId: 0 }))).toThrow(/serverId must be an integer from 1/);
+    expect(() => renderMysqldConf(confOptions({ serverId: 0 }))).toThrow("'serverId' must be an integer from 1 to 4294967295, got 0");
   });
 
   it('is deterministic', () => {
@@ -224,16 +224,16 @@ describe('setup scripts (text)', () => {
 
   it('throws if the hook directory is not an absolute path', () => {
     expect(() => renderPrimarySetupScript(primaryOptions({ hooksDir: 'hooks' }))).toThrow(
-      "hooksDir must be an absolute path of letters, digits, '.', '_', '-' and '/', got 'hooks'",
+      `'hooksDir' must be an absolute path of letters, digits, '.', '_' and '-' between single '/' (no '.' or '..' component), got "hooks"`,
     );
   });
 
   it('throws if appUser and replicationUser are the same', () => {
-    expect(() => renderPrimarySetupScript(primaryOptions({ replicationUser: 'app' }))).toThrow("appUser and replicationUser must differ, both are 'app'");
+    expect(() => renderPrimarySetupScript(primaryOptions({ replicationUser: 'app' }))).toThrow("'replicationUser' must differ from 'appUser', both are 'app'");
   });
 
   it('throws if the database name is not a plain identifier', () => {
-    expect(() => renderPrimarySetupScript(primaryOptions({ database: 'app`; DROP' }))).toThrow(/database must be 1 to 64 letters/);
+    expect(() => renderPrimarySetupScript(primaryOptions({ database: 'app`; DROP' }))).toThrow(/^'database' must be 1 to 64 letters, digits or '_', got "app`; DROP"$/);
   });
 
   it('mounts the volume and bind-mounts the datadir from fstab', () => {
@@ -246,7 +246,7 @@ describe('setup scripts (text)', () => {
   });
 
   it('throws if the volume name could break the device path', () => {
-    expect(() => renderDataVolumeScript({ ...VOLUME, volumeName: '../sda' })).toThrow(/volumeName must be letters/);
+    expect(() => renderDataVolumeScript({ ...VOLUME, volumeName: '../sda' })).toThrow(`'volumeName' must be 1 to 64 letters, digits and '-', not starting with '-', got "../sda"`);
   });
 });
 
