@@ -4,13 +4,17 @@ import * as http from 'http';
 import * as https from 'https';
 import * as net from 'net';
 import * as path from 'path';
+import { NET_ENV_FILE } from '../../../lib/render/base';
 import {
   DEFAULT_CONTENT_SECURITY_POLICY,
+  HAPROXY_DROP_IN_PATH,
   HaproxyBalance,
   HaproxyConfigOptions,
   HaproxyTlsOptions,
   renderHaproxyCfg,
+  renderHaproxyDropIn,
 } from '../../../lib/render/haproxy';
+import { checkFiles } from '../../helpers/check-files';
 import { makeTempDir, requireTool, run, RunResult, writeFile } from '../../helpers/tools';
 
 const BALANCES: readonly HaproxyBalance[] = ['roundrobin', 'leastconn', 'source'];
@@ -1318,5 +1322,18 @@ describe('lbHealth: a loopback monitor endpoint for keepalived', () => {
       await running.stop();
       await backend.close();
     }
+  });
+});
+
+describe('renderHaproxyDropIn', () => {
+  test("gives haproxy.service the droplet's addresses from the netinfo file", () => {
+    expect(renderHaproxyDropIn()).toContain(`\n[Service]\nEnvironmentFile=${NET_ENV_FILE}\n`);
+  });
+
+  test("passes systemd-analyze verify applied to the package's haproxy.service", () => {
+    // GIVEN / WHEN
+    const ran = checkFiles([{ path: HAPROXY_DROP_IN_PATH, content: renderHaproxyDropIn(), permissions: '0644' }]);
+    // THEN
+    expect(ran).toEqual([`${HAPROXY_DROP_IN_PATH}: systemd-analyze verify (drop-in)`]);
   });
 });

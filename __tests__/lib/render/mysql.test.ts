@@ -3,6 +3,8 @@ import * as net from 'net';
 import * as path from 'path';
 import {
   flavorFacts,
+  MYSQL_SETUP_SCRIPT,
+  MYSQL_SETUP_UNIT,
   MysqldConfOptions,
   MysqlFlavor,
   mysqlHostPattern,
@@ -11,11 +13,13 @@ import {
   ReplicaSetupScriptOptions,
   renderBindConf,
   renderDataVolumeScript,
+  renderMysqlSetupUnit,
   renderMysqldConf,
   renderPrimarySetupScript,
   renderReplicaSetupScript,
 } from '../../../lib/render/mysql';
 import { renderMysqldExporterAccountHook } from '../../../lib/render/mysqld-exporter-setup';
+import { checkFiles } from '../../helpers/check-files';
 import { makeTempDir, requireTool, run, RunResult, writeFile } from '../../helpers/tools';
 
 const FLAVORS: readonly MysqlFlavor[] = ['mysql-8.0', 'mariadb-10.11'];
@@ -247,6 +251,23 @@ describe('setup scripts (text)', () => {
 
   it('throws if the volume name could break the device path', () => {
     expect(() => renderDataVolumeScript({ ...VOLUME, volumeName: '../sda' })).toThrow(`'volumeName' must be 1 to 64 letters, digits and '-', not starting with '-', got "../sda"`);
+  });
+});
+
+describe('renderMysqlSetupUnit', () => {
+  test.each(FLAVORS)('%s: runs the setup script once the server is up, at every boot; passes systemd-analyze verify', (flavor) => {
+    // GIVEN / WHEN
+    const unit = renderMysqlSetupUnit(flavor);
+    const ran = checkFiles([
+      { path: `/etc/systemd/system/${MYSQL_SETUP_UNIT}`, content: unit, permissions: '0644' },
+      { path: MYSQL_SETUP_SCRIPT, content: renderPrimarySetupScript(primaryOptions({ flavor })), permissions: '0755' },
+    ]);
+    // THEN
+    const server = flavorFacts(flavor).serviceName;
+    expect(unit).toContain(`\nAfter=${server}.service network-online.target\n`);
+    expect(unit).toContain(`\nRequires=${server}.service\n`);
+    expect(unit).toContain(`\nType=oneshot\nExecStart=${MYSQL_SETUP_SCRIPT}\n`);
+    expect(ran).toEqual([`/etc/systemd/system/${MYSQL_SETUP_UNIT}: systemd-analyze verify`, `${MYSQL_SETUP_SCRIPT}: shellcheck`]);
   });
 });
 
