@@ -15,6 +15,7 @@ import { PROMETHEUS_PATHS } from '../../lib/render/prometheus';
 import { SIZING_SCRIPT, SIZING_UNIT_PATH } from '../../lib/render/sizing';
 import { UPSTREAM_WATCH_SCRIPT } from '../../lib/render/upstream-watch';
 import { makeTempDir, requireTool, run, RunResult, writeFile } from './tools';
+import type { Json } from './stacks';
 
 /** What the droplet's metadata script (tierform-netinfo) writes to /etc/tierform/net.env at boot. */
 export const NET_ENV = { TIERFORM_PRIVATE_IP: '127.0.0.1', TIERFORM_PUBLIC_IP: '127.0.0.1', TIERFORM_DROPLET_ID: '100000001' };
@@ -445,6 +446,11 @@ export const CHECKERS: readonly Checker[] = [
     },
   },
   {
+    name: 'dockerd --config-file (configuration loaded, then stopped before its data root)',
+    matches: (f) => f.path === '/etc/docker/daemon.json',
+    check: (ctx) => checkDockerDaemonJson(ctx.hostPath, ctx.scratch),
+  },
+  {
     name: 'journald.conf(5) keys and values',
     matches: (f) => /^\/etc\/systemd\/journald\.conf\.d\/[^/]+\.conf$/.test(f.path),
     check: (ctx) => {
@@ -561,6 +567,100 @@ export function describeRenderedDroplet({ userData, doc }: RenderedDroplet): voi
         checker.check({ file, hostPath: path.join(root, file.path), root, files: doc.writeFiles, scratch: scratch.dir });
       } finally {
         scratch.cleanup();
+      }
+    });
+  }
+}
+
+/**
+ * Docker 20.10 (Debian 12) has no `dockerd --validate`. dockerd loads and validates its configuration file (unknown
+ * keys, keys that conflict with flags, bad values) before anything else, then creates its data root: pointing the
+ * data root into /proc, where no directory can be made, stops it right there (nothing created, nothing mounted). So
+ * "mkdir /proc/..." means the configuration passed every check dockerd makes before starting, and no daemon ran.
+ */
+export function checkDockerDaemonJson(file: string, scratch: string): void {
+  const dockerd = requireTool('dockerd', 'docker.io');
+  const result = run(dockerd, [
+    '--config-file', file,
+    '--pidfile', '/proc/tierform-no-such-dir/docker.pid',
+    '--data-root', '/proc/tierform-no-such-dir/data',
+    '--exec-root', '/proc/tierform-no-such-dir/exec',
+    '--host', `unix://${path.join(scratch, 'docker.sock')}`,
+  ], { timeout: 30_000 });
+  const last = result.output.trim().split('\n').pop() ?? '';
+  expect({ status: result.status === 0 ? 'started' : 'stopped', last, output: result.output }).toEqual({
+    status: 'stopped',
+    last: 'mkdir /proc/tierform-no-such-dir: no such file or directory',
+    output: expect.not.stringMatching(/unable to configure|directives|invalid|unknown/i),
+  });
+}
+
+/** A docker_container's upload block as synthesized. */
+export interface ContainerUpload {
+  readonly file: string;
+  readonly content?: string;
+  readonly source?: string;
+  readonly permissions?: string;
+}
+
+/** Terraform's escaping of literal text undone (the bytes the provider uploads). */
+export function unescapeTerraform(text: string): string {
+  return text.replace(/\$\$\{/g, '${').replace(/%%\{/g, '%{');
+}
+
+const CONTAINER_CHECKERS: ReadonlyArray<{ name: string; matches: (u: ContainerUpload) => boolean; check: (file: string, content: string, scratch: string) => void }> = [
+  {
+    name: 'nginx -t (container nginx.conf)',
+    matches: (u) => u.file === '/etc/nginx/nginx.conf',
+    check: (_file, content, scratch) => {
+      const nginx = requireTool('nginx', 'nginx');
+      // The certificate comes from the host's certbot at run time: a throwaway one stands in.
+      const conf = content.replace(/(ssl_certificate(?:_key)?) (\/\S+);/g, (_m, key: string) => `${key} ${testCertificate(scratch)};`);
+      expectNo(run(nginx, ['-t', '-c', writeFile(scratch, 'nginx.conf', conf)]), NGINX_FINDINGS);
+    },
+  },
+  {
+    name: 'shellcheck',
+    matches: (u) => SHEBANG.test((u.content ?? '').split('\n', 1)[0]),
+    check: (file) => expectClean(run(requireTool('shellcheck', 'shellcheck'), ['--norc', file])),
+  },
+];
+
+/** The checkers that claim a container upload. */
+export function containerCheckersFor(upload: ContainerUpload): typeof CONTAINER_CHECKERS[number][] {
+  return CONTAINER_CHECKERS.filter((c) => c.matches(upload));
+}
+
+/**
+ * Registers, for every docker_container of a synthesized stack, one test per rendered upload and checker. Secrets
+ * (content that is a variable reference) must be exactly that; repository files (`source`) are the user's; every
+ * other upload needs a checker, or the test fails.
+ */
+export function describeContainerUploads(json: Json): void {
+  const containers = Object.values((json.resource?.docker_container ?? {}) as Record<string, Json>);
+  const rendered = containers.flatMap((c: Json) =>
+    ((c.upload ?? []) as ContainerUpload[]).filter((u) => u.content !== undefined && !/^\$\{var\.[A-Za-z0-9_]+\}$/.test(u.content)).map((u) => [c.name as string, u] as const),
+  );
+  it('every rendered upload has a checker', () => {
+    expect(rendered.filter(([, u]) => containerCheckersFor(u).length === 0).map(([n, u]) => `${n}:${u.file}`)).toEqual([]);
+  });
+  it('secret uploads are sensitive variables, never literals', () => {
+    for (const c of containers) {
+      for (const u of (c.upload ?? []) as ContainerUpload[]) {
+        if (/secrets/.test(u.file)) expect({ file: u.file, content: u.content }).toEqual({ file: u.file, content: expect.stringMatching(/^\$\{var\.[a-z0-9_]+\}$/) });
+      }
+    }
+  });
+  const cases = rendered.flatMap(([name, u]) => containerCheckersFor(u).map((checker) => [name, u.file, checker.name, u, checker] as const));
+  if (cases.length > 0) {
+    it.each(cases)('%s %s: %s', (_name, _file, _checker, upload, checker) => {
+      const tmp = makeTempDir('upload');
+      try {
+        const content = unescapeTerraform(upload.content!);
+        const file = writeFile(tmp.dir, path.basename(upload.file), content, parseInt(upload.permissions ?? '0644', 8));
+        checker.check(file, content, tmp.dir);
+      } finally {
+        tmp.cleanup();
       }
     });
   }

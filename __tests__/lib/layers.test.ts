@@ -64,11 +64,11 @@ test('renderers live in lib/render only: lib/roles defines no render* function',
 });
 
 /**
- * Layers above the constructs may import them: lib/stages composes them, lib/report reads the tree. Everything else
- * in lib/ is below them. KNOWN lists the imports still to remove (issue 8); an entry that no longer imports
- * constructs/ fails too, so the list cannot go stale.
+ * Layers above the constructs may import them: lib/stages and lib/stacks compose them, lib/report reads the tree.
+ * Everything else in lib/ is below them. KNOWN lists the imports still to remove (issue 8); an entry that no longer
+ * imports constructs/ fails too, so the list cannot go stale.
  */
-const ABOVE_CONSTRUCTS = ['lib/stages/', 'lib/report/'];
+const ABOVE_CONSTRUCTS = ['lib/stages/', 'lib/stacks/', 'lib/report/'];
 const KNOWN: readonly string[] = ['lib/admin-access.ts'];
 
 test('nothing below the constructs imports constructs/', () => {

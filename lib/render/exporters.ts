@@ -33,7 +33,7 @@
  * packages are installed.
  */
 import { NET_ENV_FILE } from './base';
-import { absPath, integer, port, refuse, refuseSecret, word } from './guards';
+import { absPath, integer, port, refuse, refuseSecret, unitName, word } from './guards';
 import type { MysqlFlavor } from './mysql';
 
 /** node_exporter's port. */
@@ -57,7 +57,7 @@ export const EXPORTER_PACKAGES = {
 
 /** Where the drop-in of `unit` (e.g. `prometheus-node-exporter`) is written. */
 export function dropInPath(unit: string): string {
-  return `/etc/systemd/system/${unitName('unit', unit)}.service.d/50-tierform.conf`;
+  return `/etc/systemd/system/${serviceName('unit', unit)}.service.d/50-tierform.conf`;
 }
 
 /** A drop-in that runs a packaged daemon on the VPC address only. */
@@ -99,8 +99,8 @@ export function renderVpcDropIn(o: VpcDropInOptions): string {
     refuse('args', `must bind the daemon to ${PRIVATE_IP_REF}`, o.args);
   }
   o.args.forEach((a, i) => word(`args[${i}]`, a));
-  const requires = (o.requires ?? []).map((u, i) => unitName(`requires[${i}]`, u, true));
-  const after = ['network-online.target', ...(o.after ?? []), ...requires].map((u, i) => unitName(`after[${i}]`, u, true));
+  const requires = (o.requires ?? []).map((u, i) => unitName(`requires[${i}]`, u));
+  const after = ['network-online.target', ...(o.after ?? []), ...requires].map((u, i) => unitName(`after[${i}]`, u));
   const netEnvFile = absPath('netEnvFile', o.netEnvFile ?? NET_ENV_FILE);
   return [
     `# ${o.description.replace(/\n/g, ' ')}`,
@@ -408,10 +408,10 @@ export function renderMysqldExporterDropIn(o: MysqldExporterOptions = {}): strin
 
 // ---- helpers (shared ones in ./guards.ts) ----------------------------------------------------------------------
 
-function unitName(field: string, value: string, allowSuffix = false): string {
-  const pattern = allowSuffix ? /^[A-Za-z0-9_@.-]+$/ : /^[A-Za-z0-9_@-]+$/;
-  if (!pattern.test(value)) {
-    refuse(field, "must be a systemd unit name (letters, digits, '_', '@', '-'" + (allowSuffix ? " and '.')" : ')'), value);
+/** A unit named like its package, without `.service` (`prometheus-node-exporter`). */
+function serviceName(field: string, value: string): string {
+  if (!/^[A-Za-z0-9_@-]+$/.test(value)) {
+    refuse(field, "must be a service name without '.service' (letters, digits, '_', '@', '-')", value);
   }
   return value;
 }

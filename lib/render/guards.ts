@@ -122,6 +122,14 @@ export function email(field: string, value: string): string {
   return value;
 }
 
+/** A systemd unit name with its type, e.g. `haproxy.service` or `network-online.target`. */
+export function unitName(field: string, value: string): string {
+  if (!/^[A-Za-z0-9@._-]+\.(service|target|socket|timer)$/.test(value)) {
+    refuse(field, "must be a systemd unit name ending in '.service', '.target', '.socket' or '.timer'", value);
+  }
+  return value;
+}
+
 // ---- numbers -----------------------------------------------------------------------------------------------------
 
 /** An integer from `min` to `max` (both included). */
@@ -218,12 +226,13 @@ export function ipv4Cidr(field: string, value: string): [ipaddr.IPv4, number] {
 // ---- HTTP --------------------------------------------------------------------------------------------------------
 
 /**
- * An HTTP header value placed inside double quotes in an HAProxy log-format argument: printable, non-empty; `"`,
- * `\`, `$` (environment expansion) and control characters refused. `%` is doubled (literal, not a sample fetch).
+ * An HTTP header value placed inside double quotes in a config file (HAProxy, nginx): printable, non-empty; `"`,
+ * `\`, `$` (HAProxy's environment expansion, nginx's variables) and control characters refused. Returned as it is:
+ * a file with more special characters escapes them itself (HAProxy doubles `%`).
  */
 export function headerValue(field: string, value: string): string {
   if (value.trim() === '' || /["\\$\x00-\x1f\x7f]/.test(value)) {
     refuse(field, "must be non-empty printable text without '\"', '\\' or '$'", value);
   }
-  return value.replace(/%/g, '%%');
+  return value;
 }

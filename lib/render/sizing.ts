@@ -13,7 +13,7 @@
  *
  * Pure: plain values in, text out; no cdktf import.
  */
-import { absPath, percentage, refuse } from './guards';
+import { absPath, percentage, unitName } from './guards';
 
 export const SIZING_SCRIPT = '/usr/local/sbin/tierform-sizing';
 export const SIZING_UNIT_NAME = 'tierform-sizing.service';
@@ -118,7 +118,7 @@ export function renderSizingUnit(o: SizingOptions = {}): string {
   if (o.retention) {
     args.push(`--retention-dir ${absPath('retention.dir', o.retention.dir)}`, `--retention-percent ${percentage('retention.percent', o.retention.percent)}`);
   }
-  const before = (o.before ?? []).map((u, i) => unit(`before[${i}]`, u));
+  const before = (o.before ?? []).map((u, i) => unitName(`before[${i}]`, u));
   return `# tierform: values that follow the droplet size, computed at every boot (lib/render/sizing.ts)
 [Unit]
 Description=tierform sizing (CPU, memory and disk facts for the services)
@@ -133,11 +133,4 @@ ExecStart=${[SIZING_SCRIPT, ...args].join(' ')}
 [Install]
 WantedBy=multi-user.target
 `;
-}
-
-function unit(field: string, value: string): string {
-  if (!/^[A-Za-z0-9@._-]+\.(service|target|socket)$/.test(value)) {
-    refuse(field, "must name a systemd unit ending in '.service', '.target' or '.socket'", value);
-  }
-  return value;
 }

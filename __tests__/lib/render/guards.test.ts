@@ -177,8 +177,9 @@ describe('addresses and headers', () => {
     expect(() => ipv4Cidr('vpc', TOKEN)).toThrow(RenderError);
   });
 
-  test('headerValue: % doubled, quotes and $ refused', () => {
-    expect(headerValue('h', "default-src 'self'; x 50%")).toBe("default-src 'self'; x 50%%");
+  test('headerValue: quotes, backslashes, $ and control characters refused', () => {
+    expect(headerValue('h', "default-src 'self'; x 50%")).toBe("default-src 'self'; x 50%");
+    expect(() => headerValue('h', 'a\nb')).toThrow(RenderError);
     expect(() => headerValue('h', 'x ${HOME}')).toThrow(`'h' must be non-empty printable text without '"', '\\' or '$', got "x \${HOME}"`);
   });
 });
