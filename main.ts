@@ -6,7 +6,8 @@
  *
  * Override from the environment: TIERFORM_DOMAIN (foobar.com), TIERFORM_REGION (nyc3), TIERFORM_WEB_SIZE,
  * TIERFORM_DB_SIZE, TIERFORM_LB_SIZE (droplet size slugs), TIERFORM_ENGINE (mysql-8.0 | mariadb-10.11),
- * TIERFORM_EMAIL (Let's Encrypt account and alert recipient for stages 2 and 3; default ops@<domain>).
+ * TIERFORM_EMAIL (Let's Encrypt account and alert recipient for stages 2 and 3; default ops@<domain>),
+ * TIERFORM_WEB_COUNT (web droplets of stages 1 to 3; default 2).
  * SSH keys and admin networks are asked at deploy (TF_VAR_ssh_keys, TF_VAR_admin_cidrs) unless given here as
  * TIERFORM_SSH_KEYS / TIERFORM_ADMIN_CIDRS (comma-separated). The stages are successive designs of the same
  * site: deploy one of them at a time.
@@ -20,6 +21,13 @@ function list(name: string): string[] | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
+function count(name: string): number | undefined {
+  const value = process.env[name];
+  if (value === undefined || value.trim() === '') return undefined;
+  if (!/^[0-9]+$/.test(value.trim())) throw new Error(`${name} must be a whole number of droplets, got '${value}'`);
+  return Number(value);
+}
+
 function engine(): MysqlEngine | undefined {
   const value = process.env.TIERFORM_ENGINE;
   if (value === undefined || value === '' || value === 'mysql-8.0') return undefined;
@@ -27,7 +35,7 @@ function engine(): MysqlEngine | undefined {
   throw new Error(`TIERFORM_ENGINE must be 'mysql-8.0' or 'mariadb-10.11', got '${value}'`);
 }
 
-export function exampleProps(): SecuredStageProps {
+export function exampleProps(): SecuredStageProps & { readonly webCount?: number } {
   const domain = process.env.TIERFORM_DOMAIN || 'foobar.com';
   return {
     domain,
@@ -39,6 +47,7 @@ export function exampleProps(): SecuredStageProps {
     engine: engine(),
     sshKeys: list('TIERFORM_SSH_KEYS'),
     adminCidrs: list('TIERFORM_ADMIN_CIDRS'),
+    webCount: count('TIERFORM_WEB_COUNT'),
   };
 }
 

@@ -57,8 +57,8 @@ describe('planLab', () => {
 
   test('resolves the DNS records to the load balancer and the firewalls to tag names', () => {
     expect(plan.records).toEqual([
-      { name: 'foobar.com', address: '203.0.113.12' },
-      { name: 'www.foobar.com', address: '203.0.113.12' },
+      { name: 'foobar.com', address: '203.0.113.12', ttl: 300 },
+      { name: 'www.foobar.com', address: '203.0.113.12', ttl: 300 },
     ]);
     const db = plan.firewalls.find((f) => f.name === 'foobar-s1-db')!;
     expect(db.inbound).toEqual(expect.arrayContaining([expect.objectContaining({ protocol: 'tcp', portRange: '3306', tags: ['foobar-s1-web'] })]));
@@ -89,7 +89,7 @@ describe('bootProblems', () => {
 
   test('names the missing tools by their packages', () => {
     expect(bootProblems(plan, { uid: 0, searchPath: '/nonexistent' })).toEqual([
-      expect.stringMatching(/^missing Debian packages: .*curl.*dpkg.*iproute2.*mount.*nftables.*util-linux/),
+      expect.stringMatching(/^missing Debian packages: .*curl.*dnsmasq-base.*dpkg.*iproute2.*mount.*nftables.*util-linux/),
     ]);
   });
 
