@@ -82,8 +82,14 @@ export function planApply(running: LabPlan, plan: Plan, currentHolders: Readonly
       grew = true;
     }
     if (grew) continue;
+    const ignored = new Map<string, readonly string[]>();
+    for (const d of next.droplets) {
+      if (!running.droplets.some((x) => x.address === d.address) || replaced.has(d.address)) continue;
+      const skipped = forceNewChanges(running, next, d.address).ignored;
+      if (skipped.length > 0) ignored.set(d.address, skipped);
+    }
     const kept = keepIgnoredUserData(running, next, replaced);
-    return { next: kept, diff: diffLabPlans(running, kept, replaced, currentHolders) };
+    return { next: kept, diff: diffLabPlans(running, kept, replaced, currentHolders, ignored) };
   }
 }
 

@@ -117,13 +117,16 @@ function inPlaceChanges(before: LabPlan, after: LabPlan, address: string): strin
 /**
  * The diff between the running lab's plan and the next one. `replaced` gives, for droplets the caller decided to
  * replace, whether the plan changed them or they only depend on a replaced one; `currentHolders` (reserved IP →
- * droplet name) is who holds each reserved IP now, which may differ from the plan after a failover.
+ * droplet name) is who holds each reserved IP now, which may differ from the plan after a failover;
+ * `ignoredChangesOf` (by address) the ForceNew changes `ignore_changes` kept out, when `after` already has the
+ * droplets' old values for them.
  */
 export function diffLabPlans(
   before: LabPlan,
   after: LabPlan,
   replaced: ReadonlyMap<string, ReplacedDroplet>,
   currentHolders: ReadonlyMap<string, string | undefined> = new Map(),
+  ignoredChangesOf?: ReadonlyMap<string, readonly string[]>,
 ): LabDiff {
   const beforeByAddress = new Map(before.droplets.map((d) => [d.address, d]));
   const afterByAddress = new Map(after.droplets.map((d) => [d.address, d]));
@@ -136,7 +139,7 @@ export function diffLabPlans(
   for (const d of after.droplets) {
     if (!beforeByAddress.has(d.address) || replaced.has(d.address)) continue;
     const inPlace = inPlaceChanges(before, after, d.address);
-    const skipped = forceNewChanges(before, after, d.address).ignored;
+    const skipped = ignoredChangesOf?.get(d.address) ?? forceNewChanges(before, after, d.address).ignored;
     if (inPlace.length > 0) updated.push({ ...ref(d), attributes: inPlace });
     else unchanged.push(ref(d));
     if (skipped.length > 0) ignored.push({ ...ref(d), attributes: skipped });

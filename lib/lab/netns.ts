@@ -601,7 +601,8 @@ export class LabNetwork {
   /** Creates a droplet's namespace, links and addresses (as at boot); nothing runs in it yet. */
   public addDroplet(spec: LabDropletSpec): LabDroplet {
     this.assertUp();
-    const d = this.describeDroplet(spec, this.nextIndex++);
+    const d = this.describeDroplet(spec, this.nextIndex);
+    this.nextIndex++;
     this.dropletList.push(d);
     try {
       this.buildDroplet(d);
