@@ -10,7 +10,8 @@
  * `lifecycle.ignore_changes` is honoured: an ignored user_data stays the one the droplet booted with.
  *
  * Doing (`applyPlan`), in Terraform's dependency order:
- *  1. records that are gone from the plan leave the DNS server (before the droplets they point at);
+ *  1. record resources gone from the plan leave the DNS server (before the droplets they point at); a record whose
+ *     value changes keeps answering its old value until step 6, as Terraform updates it in place;
  *  2. destroyed and replaced droplets: units stopped (bounded), every process in the namespace killed, metadata
  *     service stopped, namespace deleted; reserved IPs they held are unassigned (as DigitalOcean does);
  *  3. tags changed in place;
@@ -182,8 +183,11 @@ export async function applyPlan(boot: LabBoot, planFile: string, options: ApplyO
   boot.saveState('applying');
   const d = diff.droplets;
   const gone = [...d.destroyed, ...d.replaced].map((x) => x.name);
-  const goneRecords = new Set(diff.records.removed.map((r) => `${r.name} ${r.address}`));
-  if (goneRecords.size > 0) await dns.setRecords(dns.records().filter((r) => !goneRecords.has(`${r.name} ${r.address}`)));
+  // Record resources gone from the plan are destroyed before what they point at; a record whose value changes is
+  // updated in place once its droplet exists (step 6), and answers its old value until then.
+  const kept = new Set(next.records.map((r) => r.resource));
+  const served = dns.records();
+  if (served.some((r) => r.resource !== undefined && !kept.has(r.resource))) await dns.setRecords(served.filter((r) => r.resource === undefined || kept.has(r.resource)));
   if (gone.length > 0) {
     log(`destroying ${gone.join(', ')}`);
     await Promise.all(gone.map((n) => boot.destroyDroplet(n)));

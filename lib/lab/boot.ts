@@ -219,11 +219,12 @@ export function planLab(plan: Plan, options: PlanLabOptions = {}): LabPlan {
     name: fqdn(renderTemplate(r.name, resolve), renderTemplate(r.domain, resolve)),
     value: renderTemplate(r.value, resolve),
     ttl: r.ttl ?? DEFAULT_RECORD_TTL,
+    resource: r.address,
   }));
-  for (const r of all.filter((x) => x.type === 'A')) records.push({ name: r.name, address: r.value, ttl: r.ttl });
+  for (const r of all.filter((x) => x.type === 'A')) records.push({ name: r.name, address: r.value, ttl: r.ttl, resource: r.resource });
   for (const r of all.filter((x) => x.type === 'CNAME')) {
     const target = r.value.replace(/\.$/, '');
-    for (const a of records.filter((x) => x.name === target)) records.push({ name: r.name, address: a.address, ttl: r.ttl });
+    for (const a of records.filter((x) => x.name === target)) records.push({ name: r.name, address: a.address, ttl: r.ttl, resource: r.resource });
   }
 
   const packages = new Set<string>();

@@ -18,6 +18,8 @@ export interface HostRecord {
   readonly address: string;
   /** Seconds, as the plan's record says. @default DigitalOcean's 1800 */
   readonly ttl?: number;
+  /** The plan's resource (`digitalocean_record.X`) the record comes from, when it comes from a plan. */
+  readonly resource?: string;
 }
 
 /** DigitalOcean's TTL for a record without `ttl`. */

@@ -57,8 +57,8 @@ describe('planLab', () => {
 
   test('resolves the DNS records to the load balancer and the firewalls to tag names', () => {
     expect(plan.records).toEqual([
-      { name: 'foobar.com', address: '203.0.113.12', ttl: 300 },
-      { name: 'www.foobar.com', address: '203.0.113.12', ttl: 300 },
+      { name: 'foobar.com', address: '203.0.113.12', ttl: 300, resource: expect.stringMatching(/^digitalocean_record\.Dns_A_Apex_/) },
+      { name: 'www.foobar.com', address: '203.0.113.12', ttl: 300, resource: expect.stringMatching(/^digitalocean_record\.Dns_A_www_/) },
     ]);
     const db = plan.firewalls.find((f) => f.name === 'foobar-s1-db')!;
     expect(db.inbound).toEqual(expect.arrayContaining([expect.objectContaining({ protocol: 'tcp', portRange: '3306', tags: ['foobar-s1-web'] })]));
