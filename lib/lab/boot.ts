@@ -15,13 +15,16 @@
  *  3. the network (`LabNetwork`): namespaces, VPC bridges, public and anchor addresses, reserved IPs;
  *  4. Cloud Firewalls → nftables in every droplet namespace (`firewallsFromPlan` → `renderNftRuleset`), before
  *     anything runs (DigitalOcean applies them when the droplet is created);
- *  5. DNS: the plan's A records (CNAMEs flattened) in every namespace's /etc/hosts;
+ *  5. DNS: the lab's DNS server (dnsmasq, dns-server.ts) serving the plan's A records (CNAMEs flattened), named
+ *     in every namespace's resolv.conf;
  *  6. the metadata service of every droplet (with its rendered user_data), the DigitalOcean API stand-in (accepting
  *     the plan's token variables; units get TIERFORM_DO_API) and the lab CA (Let's Encrypt's stand-in, trusted by
  *     the client; droplets' `certbot` is its shim);
  *  7. every droplet in parallel (as they boot on DigitalOcean): its mount namespace and filesystem, its shims
  *     (`systemctl`, `apt-get`), /run directories from tmpfiles.d, then its cloud-config (cloud-init.ts);
  *  8. the boot fails (and the lab is torn down) when any step failed, with each failure and its output.
+ *
+ * A booted lab takes changed plans (`LabBoot.apply`, apply.ts) through its control socket (control.ts).
  *
  * The lab's state for other processes (`npm run lab -- status`) is `<lab dir>/boot.json`, next to the
  * network's state.json; secrets (the generated passwords) are not written there.
