@@ -735,6 +735,7 @@ export function formatStatus(listings: readonly BootListing[]): string {
     lines.push(`lab ${l.id}${b ? ` — ${b.stage} — ${b.status}${b.bootSeconds ? ` (booted in ${b.bootSeconds.toFixed(1)} s)` : ''}` : ''} — owner ${l.ownerPid} ${l.ownerPid === process.pid ? '(this process)' : l.ownerRunning ? 'running' : 'gone'} — ${l.dir}`);
     if (b) {
       lines.push(`  client ${b.client.ip} (${b.client.netns})${b.apiUrl ? `  DigitalOcean API stand-in ${b.apiUrl}` : ''}`);
+      if (b.dns) lines.push(`  DNS server ${b.dns.address} (every answer TTL ${b.dns.ttl} s)${b.applies?.length ? `  applies: ${b.applies.length}, last ${b.applies[b.applies.length - 1].at}` : ''}`);
       if (b.records.length > 0) lines.push(`  DNS ${b.records.map((r) => `${r.name}→${r.address}`).join('  ')}`);
       for (const d of b.droplets) {
         lines.push(`  ${d.name}  id ${d.id}  public ${d.publicIp}  private ${d.privateIp}  anchor ${d.anchorIp}  tags ${d.tags.join(',') || '-'}  netns ${d.netns}`);
