@@ -181,6 +181,29 @@ export async function applyPlan(boot: LabBoot, planFile: string, options: ApplyO
   }
 
   boot.saveState('applying');
+  let done: ApplyResult;
+  try {
+    done = await execute(boot, file, next, diff, log, started, result);
+  } catch (e) {
+    boot.saveState('failed');
+    throw e;
+  }
+  log(done.summary);
+  return done;
+}
+
+/** The steps of an apply (see the top of this file); throws on the first failure, the lab left as it is. */
+async function execute(
+  boot: LabBoot,
+  file: string,
+  next: LabPlan,
+  diff: LabDiff,
+  log: (line: string) => void,
+  started: number,
+  result: (firewallsReloaded: readonly string[], update?: DnsUpdate, dnsServedAt?: number) => ApplyResult,
+): Promise<ApplyResult> {
+  const dns = boot.dns!;
+  const metadata = boot.metadata!;
   const d = diff.droplets;
   const gone = [...d.destroyed, ...d.replaced].map((x) => x.name);
   // Record resources gone from the plan are destroyed before what they point at; a record whose value changes is
@@ -223,9 +246,8 @@ export async function applyPlan(boot: LabBoot, planFile: string, options: ApplyO
   });
   const done = result(firewallsReloaded, update, dnsServedAt);
   boot.applies.push({ at: new Date().toISOString(), planFile: file, summary: done.summary });
-  boot.saveState(failures.length > 0 ? 'failed' : 'up');
   if (failures.length > 0) throw new LabError(`the apply to ${next.stage} failed (the lab stays up as it is):\n${failures.join('\n')}\n(logs: ${path.join(boot.lab.dir, 'logs')})`);
-  log(done.summary);
+  boot.saveState('up');
   return done;
 }
 
