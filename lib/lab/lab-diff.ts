@@ -181,13 +181,21 @@ export function diffLabPlans(
   };
 }
 
-/** Reserved IPs by resource address, with the holder the plan gives and whether ignore_changes lists droplet_id. */
+/**
+ * Reserved IPs by resource address, with the holder the plan gives and whether Terraform leaves the holder alone:
+ * when `ignore_changes` lists `droplet_id`, or when nothing in the plan assigns it (no `droplet_id`, no assignment
+ * resource): the provider then never reads the assignment back nor changes it (2.71.0: `droplet_id` is Optional,
+ * not Computed), so whoever claimed it (keepalived) keeps it.
+ */
 function reservedByAddress(labPlan: LabPlan): Map<string, { ip: string; holder?: string; ignoreHolder: boolean }> {
   const out = new Map<string, { ip: string; holder?: string; ignoreHolder: boolean }>();
+  const assignments = [...labPlan.plan.resources('digitalocean_reserved_ip_assignment'), ...labPlan.plan.resources('digitalocean_floating_ip_assignment')];
   for (const [address, ip] of Object.entries(labPlan.assignment.reservedIps)) {
-    const ignore = ignoredChanges(labPlan.plan.resource(address).attributes);
+    const attributes = labPlan.plan.resource(address).attributes;
+    const ignore = ignoredChanges(attributes);
+    const assigned = attributes.droplet_id !== undefined || assignments.some((a) => String(a.attributes.ip_address).includes(`${address}.`));
     const holder = labPlan.reservedIps.find((r) => r.ip === ip)?.holder;
-    out.set(address, { ip, holder, ignoreHolder: ignore === 'all' || ignore.includes('droplet_id') });
+    out.set(address, { ip, holder, ignoreHolder: !assigned || ignore === 'all' || ignore.includes('droplet_id') });
   }
   return out;
 }

@@ -44,21 +44,35 @@ describe('planApply', () => {
     expect(next.variables).toEqual(running.variables);
   });
 
-  test("today's load balancer lists its servers in user_data: adding one replaces it, because the plan changed it", () => {
-    const { diff } = planApply(running, plan(three));
-    expect(diff.droplets.replaced).toEqual([{ address: addressOf(three, 'foobar-s1-lb'), name: 'foobar-s1-lb', attributes: ['user_data'], cause: 'changed' }]);
-    expect(names(diff.droplets.unchanged)).toEqual(['foobar-s1-db-primary', 'foobar-s1-db-replica-1', 'foobar-s1-web-0', 'foobar-s1-web-1']);
+  test('a third web droplet replaces nothing: the load balancer finds its servers by name; only records are added', () => {
+    const { next, diff } = planApply(running, plan(three));
+    expect(diff.droplets.replaced).toEqual([]);
+    expect(names(diff.droplets.unchanged)).toEqual(['foobar-s1-db-primary', 'foobar-s1-db-replica-1', 'foobar-s1-lb', 'foobar-s1-web-0', 'foobar-s1-web-1']);
+    const web2 = next.droplets.find((d) => d.name === 'foobar-s1-web-2')!;
+    expect(diff.records).toEqual({ added: [expect.objectContaining({ name: 'foobar-s1-web.internal.foobar.com', address: web2.privateIp, ttl: 30 })], removed: [] });
+    // Tag-based firewalls do not change: their members do (the lab reloads every droplet's ruleset).
+    expect(diff.firewalls).toEqual({ added: [], removed: [], changed: [] });
+    expect(formatPlannedApply(S1, diff)).toMatch(/1 to create \(foobar-s1-web-2\), 0 to REPLACE, 0 to destroy, 0 to update in place, 5 unchanged/);
+  });
+
+  test('a changed user_data replaces the droplet, loudly', () => {
+    const json = JSON.parse(JSON.stringify(two)) as TerraformJson;
+    const lb = Object.values(droplets(json)).find((d) => d.name === 'foobar-s1-lb')!;
+    lb.user_data = `${String(lb.user_data)}\n# changed\n`;
+    const { next, diff } = planApply(running, plan(json));
+    expect(diff.droplets.replaced).toEqual([{ address: addressOf(json, 'foobar-s1-lb'), name: 'foobar-s1-lb', attributes: ['user_data'], cause: 'changed' }]);
     // Its replacement has a fresh address, so the site's records move to it.
-    expect(diff.records.removed.map((r) => r.name).sort()).toEqual(['foobar.com', 'www.foobar.com']);
-    const text = formatPlannedApply(S1, diff);
-    expect(text).toMatch(/1 to create \(foobar-s1-web-2\), 1 to REPLACE \(foobar-s1-lb\)/);
-    expect(text).toMatch(/!!! REPLACE foobar-s1-lb \(digitalocean_droplet\.\S+\): user_data changed in the plan/);
+    const lbAfter = next.droplets.find((d) => d.name === 'foobar-s1-lb')!;
+    expect(lbAfter.publicIp).not.toBe(running.droplets.find((d) => d.name === 'foobar-s1-lb')!.publicIp);
+    expect(diff.records.added.filter((r) => r.address === lbAfter.publicIp).map((r) => r.name).sort()).toEqual(['foobar.com', 'www.foobar.com']);
+    expect(formatPlannedApply(S1, diff)).toMatch(/!!! REPLACE foobar-s1-lb \(digitalocean_droplet\.\S+\): user_data changed in the plan/);
   });
 
   test('ignore_changes on user_data keeps the droplet and the user_data it booted with', () => {
-    const json = JSON.parse(JSON.stringify(three)) as TerraformJson;
+    const json = JSON.parse(JSON.stringify(two)) as TerraformJson;
     const lb = Object.values(droplets(json)).find((d) => d.name === 'foobar-s1-lb')!;
-    lb.lifecycle = { ignore_changes: ['user_data'] };
+    lb.user_data = `${String(lb.user_data)}\n# changed\n`;
+    lb.lifecycle = { ignore_changes: ['ssh_keys', 'user_data'] };
     const { next, diff } = planApply(running, plan(json));
     expect(diff.droplets.replaced).toEqual([]);
     expect(diff.droplets.ignored).toEqual([{ address: addressOf(json, 'foobar-s1-lb'), name: 'foobar-s1-lb', attributes: ['user_data'] }]);
@@ -66,8 +80,16 @@ describe('planApply', () => {
     expect(formatPlannedApply(S1, diff)).toMatch(/foobar-s1-lb: user_data changed but lifecycle\.ignore_changes lists them: not applied/);
   });
 
+  test('the plan ignores later ssh_keys changes (they would replace every droplet)', () => {
+    const json = JSON.parse(JSON.stringify(two)) as TerraformJson;
+    for (const d of Object.values(droplets(json))) d.ssh_keys = ['3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa'];
+    const { diff } = planApply(running, plan(json));
+    expect(diff.droplets.replaced).toEqual([]);
+    expect(diff.droplets.ignored.map((i) => [i.name, i.attributes])).toEqual(running.droplets.map((d) => [d.name, ['ssh_keys']]));
+  });
+
   test('a droplet whose user_data renders the address of a replaced droplet is replaced too (known after apply)', () => {
-    // web-0 gets a new image; web-1 (edited to) and the load balancer (as the plan is) render web-0's private address.
+    // web-0 gets a new image; web-1 is edited to render web-0's private address in its user_data.
     const json = JSON.parse(JSON.stringify(two)) as TerraformJson;
     const web0 = addressOf(json, 'foobar-s1-web-0');
     const web1 = Object.values(droplets(json)).find((d) => d.name === 'foobar-s1-web-1')!;
@@ -78,7 +100,6 @@ describe('planApply', () => {
     const base = planLab(plan(before));
     const { next, diff } = planApply(base, plan(json));
     expect(diff.droplets.replaced.map((r) => [r.name, r.attributes, r.cause]).sort()).toEqual([
-      ['foobar-s1-lb', ['user_data'], 'depends'],
       ['foobar-s1-web-0', ['image'], 'changed'],
       ['foobar-s1-web-1', ['user_data'], 'depends'],
     ]);
@@ -127,31 +148,38 @@ describe('planApply', () => {
   });
 
   test('the summary of an apply counts every kind of change and names replacements loudly', () => {
-    const { diff } = planApply(running, plan(three));
+    const json = JSON.parse(JSON.stringify(three)) as TerraformJson;
+    droplets(json)[addressOf(json, 'foobar-s1-web-0').split('.')[1]].image = 'ubuntu-22-04-x64';
+    const { diff } = planApply(running, plan(json));
     const text = formatApplySummary(S1, diff, ['foobar-s1-db-primary'], undefined, 7.25);
     expect(text).toMatch(/^applied to stage1-load-balanced in 7\.3 s: 1 created, 1 replaced, 0 destroyed, 0 updated in place, 4 unchanged droplets/);
-    expect(text).toMatch(/!!! REPLACED foobar-s1-lb: user_data/);
-    expect(text).toMatch(/DNS: 2 records added, 2 removed/);
+    expect(text).toMatch(/!!! REPLACED foobar-s1-web-0: image/);
+    expect(text).toMatch(/DNS: 2 records added, 1 removed/);
     expect(text).toMatch(/rulesets reloaded on 1 droplets \(foobar-s1-db-primary\)/);
   });
 });
 
 describe('stage 3 reserved IP', () => {
-  const json = JSON.parse(Testing.synth(new Stage3HighAvailability(Testing.app(), 'stage3-high-availability', { ...PROPS, email: 'ops@foobar.com' }))) as TerraformJson;
-  const running = planLab(plan(json, 'stage3-high-availability'));
+  const S3 = 'stage3-high-availability';
+  const json = JSON.parse(Testing.synth(new Stage3HighAvailability(Testing.app(), S3, { ...PROPS, email: 'ops@foobar.com' }))) as TerraformJson;
+  const running = planLab(plan(json, S3));
   const ip = running.reservedIps[0].ip;
+  const reserved = (j: TerraformJson) => Object.values(j.resource!.digitalocean_reserved_ip as Record<string, Record<string, unknown>>)[0];
 
-  test("an apply does not move the reserved IP back after a failover: the plan lists droplet_id in ignore_changes", () => {
-    const reserved = Object.values(json.resource!.digitalocean_reserved_ip as Record<string, Record<string, unknown>>)[0];
-    expect(ignoredChanges(reserved)).toEqual(['droplet_id']);
-    const { diff } = planApply(running, plan(json, 'stage3-high-availability'), new Map([[ip, 'foobar-s3-lb-1']]));
-    expect(diff.reservedIps.reassigned).toEqual([]);
+  test('is created unassigned: keepalived claims it; an apply never moves it (no droplet_id, and ignore_changes lists it)', () => {
+    expect(running.reservedIps).toEqual([{ ip, holder: undefined }]);
+    expect(reserved(json).droplet_id).toBeUndefined();
+    expect(planApply(running, plan(json, S3), new Map([[ip, 'foobar-s3-lb-1']])).diff.reservedIps.reassigned).toEqual([]);
+    const unguarded = JSON.parse(JSON.stringify(json)) as TerraformJson;
+    delete reserved(unguarded).lifecycle;
+    expect(planApply(running, plan(unguarded, S3), new Map([[ip, 'foobar-s3-lb-1']])).diff.reservedIps.reassigned).toEqual([]);
   });
 
-  test('without ignore_changes, Terraform assigns it back to the droplet the plan names', () => {
+  test('a droplet_id without ignore_changes: Terraform assigns it back to the droplet the plan names', () => {
     const edited = JSON.parse(JSON.stringify(json)) as TerraformJson;
-    delete Object.values(edited.resource!.digitalocean_reserved_ip as Record<string, Record<string, unknown>>)[0].lifecycle;
-    const { diff } = planApply(running, plan(edited, 'stage3-high-availability'), new Map([[ip, 'foobar-s3-lb-1']]));
+    delete reserved(edited).lifecycle;
+    reserved(edited).droplet_id = `\${${addressOf(edited, 'foobar-s3-lb-0')}.id}`;
+    const { diff } = planApply(running, plan(edited, S3), new Map([[ip, 'foobar-s3-lb-1']]));
     expect(diff.reservedIps.reassigned).toEqual([expect.objectContaining({ ip, from: 'foobar-s3-lb-1', to: 'foobar-s3-lb-0' })]);
   });
 });
