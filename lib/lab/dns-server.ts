@@ -11,7 +11,8 @@
  * one name answer all of them), from a hosts file in `--hostsdir`, which dnsmasq watches (inotify): `setRecords`
  * replaces the file atomically (written beside the directory, renamed into it) and dnsmasq re-reads it without a
  * restart; records gone from the file are gone from the answers. `--no-resolv --local=/#/`: nothing is forwarded
- * anywhere, every other name is NXDOMAIN at once. `--no-hosts`: this machine's /etc/hosts is not served.
+ * anywhere, every other name is NXDOMAIN at once. `--no-hosts`: this machine's /etc/hosts is not served. Every query
+ * and answer is logged, timestamped, in `<lab dir>/logs/dnsmasq.log`.
  *
  * TTL: a hosts file has no per-record TTL and dnsmasq gives local answers one TTL (`--local-ttl`), so the lab serves
  * every record with the smallest TTL of the plan's records (no client caches an answer longer than the plan allows;
@@ -105,6 +106,11 @@ export class LabDns {
     return [...this.current];
   }
 
+  /** dnsmasq's log: every query and answer, timestamped. */
+  public get logFile(): string {
+    return path.join(this.lab.dir, 'logs', 'dnsmasq.log');
+  }
+
   /** The hosts file dnsmasq serves. */
   public get recordsFile(): string {
     return path.join(this.hostsDir, 'records');
@@ -176,19 +182,21 @@ export class LabDns {
         '--port=53',
         '--user=root',
         '--pid-file=',
-        '--log-facility=-',
+        // Its own log file (timestamped lines), written asynchronously: logging never holds up an answer.
+        `--log-facility=${this.logFile}`,
+        '--log-async=100',
         '--log-queries',
       ],
       { name: 'dnsmasq' },
     );
-    await this.server.waitForOutput(/read .*records - [0-9]+ names/, timeoutMs);
-    // Answering: a query gets an answer (NXDOMAIN for a name the plan does not have), not a timeout.
+    // Answering: a query gets an answer (NXDOMAIN for a name the plan does not have), not a timeout. dnsmasq reads
+    // the hosts directory before it answers anything.
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const a = (await this.query(['tierform-lab-ready.invalid']))['tierform-lab-ready.invalid'];
       if (a.error === 'ENOTFOUND') return;
       if (Date.now() > deadline || !this.server.running) {
-        throw new LabError(`the lab's DNS server (dnsmasq on ${this.address}) does not answer (${a.error ?? 'an address'}); its log:\n${this.server.output().slice(-2000)}`);
+        throw new LabError(`the lab's DNS server (dnsmasq on ${this.address}) does not answer (${a.error ?? 'an address'}); its output:\n${this.server.output().slice(-2000)}`);
       }
       await new Promise((r) => setTimeout(r, 50));
     }

@@ -22,14 +22,20 @@ const LOAD_RPS = 10;
  * server in after its health checks pass.
  */
 const FIRST_SERVED_BOUND_SECONDS = 30;
-/** The smallest share of the load the new droplet must take once it serves (one of three: a third under round robin). */
-const MIN_SHARE = 0.15;
+/**
+ * The smallest share of the load the new droplet must take once HAProxy's slowstart (read from the plan's
+ * haproxy.cfg) has ended, over SHARE_WINDOW_SECONDS: round robin over three servers gives a third.
+ */
+const MIN_SHARE = 0.2;
+const SHARE_WINDOW_SECONDS = 10;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Scenario {
   readonly stage: string;
   readonly url: string;
   readonly prefix: string;
+  /** A load balancer droplet (its haproxy.cfg gives the servers' slowstart). */
+  readonly lb: string;
   /** A droplet holding a connection to its database (app.env's DB_HOST) across the apply. */
   readonly heldConnection?: { readonly from: string };
 }
@@ -60,6 +66,22 @@ function loadRequestsServed(boot: LabBoot, droplet: string): number[] {
       return m ? Date.parse(`${m[1]} ${m[2]} ${m[3]} ${m[4]} ${m[5]}`) : NaN;
     })
     .filter((t) => !Number.isNaN(t));
+}
+
+/** When each kind of failure happened, in seconds from the start of the apply (for the record of a failed run). */
+function failureWindows(records: readonly LoadRecord[], applyStarted: number): string {
+  const byKind = new Map<string, number[]>();
+  for (const r of records.filter((x) => x.status !== 200)) {
+    const kind = r.error ?? `HTTP ${r.status}`;
+    byKind.set(kind, [...(byKind.get(kind) ?? []), r.start - applyStarted / 1000]);
+  }
+  return [...byKind].map(([k, t]) => `; ${k} from ${Math.min(...t).toFixed(1)} s to ${Math.max(...t).toFixed(1)} s after the apply started`).join('');
+}
+
+/** The load's requests a web droplet's nginx answered with another status than 200 (access log lines). */
+function loadErrorsServed(boot: LabBoot, droplet: string): string[] {
+  const log = boot.droplets.get(droplet)?.host.readFile('/var/log/nginx/access.log') ?? '';
+  return log.split('\n').filter((l) => l.includes('"tierform-lab-load"') && !/" 200 /.test(l));
 }
 
 /** Holds a MySQL connection from `from` to the app database: prints its id, waits for a file, prints it again. */
@@ -133,8 +155,10 @@ function scenario(s: Scenario): void {
     if (boot().droplets.has(added)) {
       firstServed = await poll(`${added} serves a request of the load`, async () => loadRequestsServed(boot(), added)[0], { attempts: 400, timeoutMs: 100_000, intervalMs: 250 }).catch(() => undefined);
     }
-    // Some more seconds of load, to see the new droplet take its share.
-    await sleep(8000);
+    // HAProxy ramps a new server's weight up over its slowstart: the share is measured in a window after it.
+    const slowstart = Number(/slowstart ([0-9]+)s/.exec(boot().droplet(s.lb).host.readFile('/etc/haproxy/haproxy.cfg') ?? '')?.[1] ?? 0);
+    const windowStart = (firstServed ?? applied) + slowstart * 1000 + 1000;
+    await sleep(Math.max(0, windowStart + SHARE_WINDOW_SECONDS * 1000 + 1000 - Date.now()));
     load.stop();
     const records: LoadRecord[] = await load.done;
     const report = analyzeLoad(records);
@@ -143,8 +167,8 @@ function scenario(s: Scenario): void {
     }
     const heldAfter = held ? /after apply ([0-9]+)/.exec(await held.waitForOutput(/after apply [0-9]+|Error/, 20_000).catch((e: Error) => e.message))?.[1] : undefined;
 
-    const windowStart = firstServed ?? applied;
-    const served = Object.fromEntries([...web, added].map((w) => [w, loadRequestsServed(boot(), w).filter((t) => t >= windowStart).length]));
+    const inWindow = (t: number) => t >= windowStart && t < windowStart + SHARE_WINDOW_SECONDS * 1000;
+    const served = Object.fromEntries([...web, added].map((w) => [w, loadRequestsServed(boot(), w).filter(inWindow).length]));
     const total = Object.values(served).reduce((a, b) => a + b, 0);
     const share = total === 0 ? 0 : served[added] / total;
     const pidsAfter = processes(boot(), before);
@@ -152,9 +176,10 @@ function scenario(s: Scenario): void {
       `apply (web count 2 → 3) took ${((applied - applyStarted) / 1000).toFixed(1)} s${applyError ? ` and failed: ${applyError.message}` : ''}; ` +
         `DNS served the new records ${result?.dnsServedAfterSeconds?.toFixed(2) ?? '-'} s into it; firewalls reloaded on ${result?.firewallsReloaded.length ?? '-'} droplets`,
       `${result ? result.summary.split('\n').join('\n  ') : 'no summary'}`,
-      `load ${LOAD_RPS} req/s from ${users.length} addresses: ${report.failed}/${report.total} failed ${JSON.stringify(report.failures)}`,
+      `load ${LOAD_RPS} req/s from ${users.length} addresses: ${report.failed}/${report.total} failed ${JSON.stringify(report.failures)}${failureWindows(records, applyStarted)}`,
       `${added} served its first request of the load ${firstServed === undefined ? 'never' : `${((firstServed - applied) / 1000).toFixed(1)} s after the apply returned (access log, 1 s resolution)`}; ` +
-        `afterwards ${JSON.stringify(served)} (share ${(share * 100).toFixed(0)} %)`,
+        `in the ${SHARE_WINDOW_SECONDS} s after HAProxy's slowstart (${slowstart} s) ${JSON.stringify(served)} (share ${(share * 100).toFixed(0)} %)`,
+      ...[...web, added].flatMap((w) => loadErrorsServed(boot(), w).slice(0, 3).map((l) => `${w} answered: ${l}`)),
       ...(held ? [`database connection ${heldId} held by ${s.heldConnection!.from} across the apply: ${heldAfter === heldId ? 'still open' : `lost (${heldAfter ?? 'no answer'})`}`] : []),
     );
 
@@ -172,9 +197,9 @@ function scenario(s: Scenario): void {
 }
 
 describe('stage 1: scaling the web tier', () => {
-  scenario({ stage: 'stage1-load-balanced', url: 'http://www.foobar.com/', prefix: 'foobar-s1-web-', heldConnection: { from: 'foobar-s1-web-0' } });
+  scenario({ stage: 'stage1-load-balanced', url: 'http://www.foobar.com/', prefix: 'foobar-s1-web-', lb: 'foobar-s1-lb', heldConnection: { from: 'foobar-s1-web-0' } });
 });
 
 describe('stage 3: scaling the web tier', () => {
-  scenario({ stage: 'stage3-high-availability', url: 'https://www.foobar.com/', prefix: 'foobar-s3-web-' });
+  scenario({ stage: 'stage3-high-availability', url: 'https://www.foobar.com/', prefix: 'foobar-s3-web-', lb: 'foobar-s3-lb-0' });
 });

@@ -54,10 +54,14 @@ test('boots all five droplets from the plan, each running its user_data', async 
     expect({ droplet: d.planned.name, failed: d.steps.filter((s) => s.outcome === 'failed') }).toEqual({ droplet: d.planned.name, failed: [] });
   }
   await expect(boot().systemctl(LB, 'is-active', 'haproxy')).resolves.toMatchObject({ status: 0, stdout: 'active\n' });
-  // The web droplets reach the database by the primary's and replica's lab VPC addresses, put in by the plan.
+  // The web droplets reach the database by internal names, which the lab's DNS server resolves to the primary's and
+  // the replica's VPC addresses (glibc in the droplet: /etc/hosts has no such name).
   const env = boot().droplet(WEB[0]).host.readFile('/etc/tierform/app.env') ?? '';
-  expect(env).toContain(`DB_HOST='${boot().droplet(PRIMARY).planned.privateIp}'`);
-  expect(env).toContain(`DB_READ_HOST='${boot().droplet(REPLICA).planned.privateIp}'`);
+  expect(env).toContain("DB_HOST='foobar-s1-db-primary.internal.foobar.com'");
+  expect(env).toContain("DB_READ_HOST='foobar-s1-db-read.internal.foobar.com'");
+  const resolved = await boot().exec(WEB[0], ['getent', 'ahostsv4', 'foobar-s1-db-primary.internal.foobar.com', 'foobar-s1-db-read.internal.foobar.com']);
+  const addresses = new Set(resolved.stdout.split('\n').filter(Boolean).map((l) => l.split(/\s+/)[0]));
+  expect([...addresses].sort()).toEqual([boot().droplet(PRIMARY).planned.privateIp, boot().droplet(REPLICA).planned.privateIp].sort());
 });
 
 test(`spreads ${REQUESTS} requests over both web droplets (round robin)`, async () => {
