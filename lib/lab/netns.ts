@@ -73,6 +73,8 @@ export function defaultLabRoot(): string {
 export const DEFAULT_PUBLIC_NETWORK = '203.0.113.0/24';
 /** DigitalOcean puts anchor IPs in a 10.x.0.0/16 per datacenter. */
 export const DEFAULT_ANCHOR_NETWORK = '10.19.0.0/16';
+/** The internet bridge's (the router's) MAC: locally administered, interface byte 00 (droplets' are 01 and 02). */
+const ROUTER_MAC = '02:74:66:ff:ff:00';
 /** The routing table droplets use for traffic sourced from their anchor IP. */
 const ANCHOR_TABLE = 100;
 const NETNS_DIR = '/run/netns';
@@ -1003,7 +1005,9 @@ export class LabNetwork {
     });
     this.ipBatch(net, [
       'link set lo up',
-      'link add inet type bridge',
+      // A fixed MAC: a bridge without one takes the lowest of its ports', so adding a droplet (its random peer MAC)
+      // could change the router's MAC, and every host would send to the stale one until ARP re-resolves (~30 s).
+      `link add inet address ${ROUTER_MAC} type bridge`,
       `addr add ${this.internet.routerIp}/${pubLen} dev inet`,
       `addr add ${this.internet.anchorGateway}/${anchorLen} dev inet`,
       'link set inet up',

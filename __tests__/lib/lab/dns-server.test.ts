@@ -129,9 +129,13 @@ describe('the lab DNS server', () => {
 
 describe('droplets created and destroyed while the lab runs', () => {
   test('a new droplet gets its namespace, links, addresses, the lab resolver and fresh link names', async () => {
+    // The router keeps its MAC when a port joins its bridge: otherwise hosts would send to a stale MAC for ~30 s.
+    const routerMac = () => /link\/ether ([0-9a-f:]+)/.exec(lab.runOrThrow('internet', ['ip', '-o', 'link', 'show', 'inet']))?.[1];
+    expect(routerMac()).toBe('02:74:66:ff:ff:00');
     const d = lab.addDroplet({ name: 'web-2', id: '100000004', publicIp: '203.0.113.13', vpc: 'main', privateIp: '10.10.0.5', tags: ['web'] });
     expect(d.index).toBe(3);
     expect(d.publicMac).toBe('02:74:66:00:03:01');
+    expect(routerMac()).toBe('02:74:66:ff:ff:00');
     firewalls();
     await startHttp(lab, 'web-0', [80]);
     expect(await httpGet(lab, 'web-2', 'http://10.10.0.2/')).toMatchObject({ kind: 'answer', answer: { host: 'web-0', remote: '10.10.0.5' } });
