@@ -118,7 +118,9 @@ export class WebTier extends Construct implements IHttpBackend, IMonitorable {
     if (!upstream) {
       const names = database ? databaseNames(database) : undefined;
       const { nginx, app } = colocatedWebFragments(settings, code, database && names ? appDatabaseSettings(database, names) : undefined);
-      fragments.push(nginx, app);
+      // The app first: its setup returns once gunicorn listens, then nginx starts answering /health, which puts a new
+      // droplet in the load balancer's rotation (it is found by DNS as soon as it exists).
+      fragments.push(app, nginx);
       if (names) peers.push(names.writer, names.reader);
     }
     for (let i = 0; i < count; i++) {

@@ -49,7 +49,12 @@ export interface AppRoleOptions {
   readonly socketGroup: string;
 }
 
-export function renderAppSetupScript(code: AppCode, socketGroup: string): string {
+/**
+ * The app's setup script. With `socket` (gunicorn on a unix socket for nginx on the same droplet), it returns only
+ * once the socket exists (bounded): nginx starts after it, and a load balancer puts the droplet in rotation as soon
+ * as nginx answers its /health — a new droplet found by DNS must not get requests before its app listens.
+ */
+export function renderAppSetupScript(code: AppCode, socketGroup: string, socket?: string): string {
   const fetchCode =
     code.kind === 'git'
       ? `
@@ -71,10 +76,8 @@ set -euo pipefail
 if ! id -u ${APP_USER} >/dev/null 2>&1; then
   useradd --system --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin --user-group ${APP_USER}
 fi
-# nginx (www-data) connects to gunicorn's unix socket through the socket's group. Running nginx workers
-# keep the groups they started with, so reload nginx (new workers) once the membership is in place.
+# nginx (www-data) connects to gunicorn's unix socket through the socket's group (nginx is reloaded below).
 usermod -a -G ${APP_USER} ${socketGroup} 2>/dev/null || true
-systemctl try-reload-or-restart nginx.service
 mkdir -p "${APP_DIR}"
 ${fetchCode}
 # Decode the database password into a root-only EnvironmentFile read by systemd.
@@ -97,6 +100,25 @@ umask 022
 systemctl daemon-reload
 systemctl enable ${GUNICORN_UNIT_NAME}
 systemctl restart ${GUNICORN_UNIT_NAME}
+${
+  socket === undefined
+    ? ''
+    : `
+# Wait (at most 120 s) until gunicorn listens: nginx's /health puts the droplet in the load balancer's rotation, so
+# nginx must not serve this droplet's site before the app can (nginx is (re)started after this script).
+for _ in $(seq 1 240); do
+  [ -S "${socket}" ] && break
+  sleep 0.5
+done
+if [ ! -S "${socket}" ]; then
+  echo "tierform-app-setup: ${GUNICORN_UNIT_NAME} did not create ${socket} within 120 s" >&2
+  exit 1
+fi
+`
+}
+# Running nginx workers keep the groups they started with: reload nginx (new workers) now that the membership is in
+# place and the app listens.
+systemctl try-reload-or-restart nginx.service
 `;
 }
 
@@ -129,7 +151,7 @@ export function appFragment(o: AppRoleOptions): CloudConfigFragment {
       }),
       permissions: '0644',
     },
-    { path: APP_SETUP_SCRIPT, content: renderAppSetupScript(o.code, o.socketGroup), permissions: '0755' },
+    { path: APP_SETUP_SCRIPT, content: renderAppSetupScript(o.code, o.socketGroup, o.bind.startsWith('unix:') ? o.bind.slice('unix:'.length) : undefined), permissions: '0755' },
   ];
   if (o.database) {
     files.push({ path: APP_SECRETS_B64_FILE, content: renderEnvFile({ DB_PASSWORD_B64: o.database.passwordBase64 }), permissions: '0600' });

@@ -17,6 +17,11 @@ import { BootedStage, httpGet, noteNamespaces, poll, shutdownAndCheck, synthAndB
 /** Requests per second of the load (2 per user address: far under the plan's per-client limits). */
 const LOAD_RPS = 10;
 /**
+ * A request that gets no answer within this is failed. Generous: this test counts failures, not latency, and on a
+ * loaded machine a new droplet's first requests (gunicorn's first imports and database connections) take seconds.
+ */
+const REQUEST_TIMEOUT_SECONDS = 10;
+/**
  * Seconds from the apply returning until the new droplet must have served a request of the load. Measured (see
  * lib/lab/README.md, "Applying a changed plan"): HAProxy re-resolves its servers' name every few seconds and lets a
  * server in after its health checks pass.
@@ -139,7 +144,7 @@ function scenario(s: Scenario): void {
       heldId = /connection ([0-9]+)/.exec(await held.waitForOutput(/connection [0-9]+/, 20_000))![1];
     }
 
-    const load = startLoad(boot(), { url: s.url, rps: LOAD_RPS, seconds: 120, timeoutSeconds: 3, sources: users, stopFile: path.join(booted!.tmpDir, 'load.stop') });
+    const load = startLoad(boot(), { url: s.url, rps: LOAD_RPS, seconds: 120, timeoutSeconds: REQUEST_TIMEOUT_SECONDS, sources: users, stopFile: path.join(booted!.tmpDir, 'load.stop') });
     await sleep(load.startedAt - Date.now() + 3000);
     const applyStarted = Date.now();
     let result: ApplyResult | undefined;
