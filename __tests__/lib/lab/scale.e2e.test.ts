@@ -5,7 +5,8 @@
  * replaces nothing; no request of the load fails; the new droplet serves a share of the requests soon after the apply
  * returns; no process of any droplet that was there before restarted (every unit's pid and start time, the mount
  * holder, the metadata service); a connection the existing database had accepted survives the reload of its
- * firewall, which now admits the new web droplet. Root and the Debian packages are required. Every load is bounded.
+ * firewall, which now admits the new web droplet; stage 3's Prometheus finds the new droplet's exporters by DNS.
+ * Root and the Debian packages are required. Every load is bounded.
  */
 import * as path from 'path';
 import { ApplyResult } from '../../../lib/lab/apply';
@@ -26,7 +27,12 @@ const REQUEST_TIMEOUT_SECONDS = 10;
  * lib/lab/README.md, "Applying a changed plan"): HAProxy re-resolves its servers' name every few seconds and lets a
  * server in after its health checks pass.
  */
-const FIRST_SERVED_BOUND_SECONDS = 30;
+const FIRST_SERVED_BOUND_SECONDS = 15;
+/**
+ * Seconds from the apply returning until Prometheus scrapes the new droplet's exporters: its dns_sd refresh_interval
+ * (30 s in the plan) plus a scrape interval (15 s), with room for a loaded machine.
+ */
+const PROMETHEUS_BOUND_SECONDS = 75;
 /**
  * The smallest share of the load the new droplet must take once HAProxy's slowstart (read from the plan's
  * haproxy.cfg) has ended, over SHARE_WINDOW_SECONDS: round robin over three servers gives a third.
@@ -43,6 +49,8 @@ interface Scenario {
   readonly lb: string;
   /** A droplet holding a connection to its database (app.env's DB_HOST) across the apply. */
   readonly heldConnection?: { readonly from: string };
+  /** The monitoring droplet, whose Prometheus finds targets by DNS (dns_sd_configs). */
+  readonly prometheus?: string;
 }
 
 /** Every process of a droplet that must survive an apply: units (pid and start time), mount holder, metadata service. */
@@ -108,12 +116,37 @@ cur.execute('SELECT CONNECTION_ID()')
 print('after apply', cur.fetchone()[0], flush=True)
 `;
 
+/** Polls (every second, at most 150 s) until Prometheus on `mon` scrapes the node and nginx exporters at `address`. */
+async function scrapedBy(boot: LabBoot, mon: string, address: string): Promise<number> {
+  const api = `http://${boot.droplet(mon).planned.privateIp}:9090/api/v1/targets`;
+  let last = '';
+  await poll(
+    `Prometheus scrapes ${address}`,
+    async () => {
+      const r = await boot.lab.exec(mon, ['curl', '-sS', '--max-time', '5', api], { timeoutMs: 10_000 });
+      last = r.stdout;
+      let active: { labels: Record<string, string>; health: string }[];
+      try {
+        active = (JSON.parse(r.stdout) as { data: { activeTargets: typeof active } }).data.activeTargets;
+      } catch {
+        return undefined;
+      }
+      const jobs = active.filter((t) => t.labels.instance?.startsWith(`${address}:`) && t.health === 'up').map((t) => t.labels.job);
+      return jobs.includes('node') && jobs.includes('nginx') ? true : undefined;
+    },
+    { attempts: 150, timeoutMs: 150_000, intervalMs: 1000, describe: () => last.slice(0, 2000) },
+  );
+  return Date.now();
+}
+
 function scenario(s: Scenario): void {
   const web = [0, 1].map((i) => `${s.prefix}${i}`);
   const added = `${s.prefix}2`;
   let booted: BootedStage | undefined;
   let users: string[] = [];
   let scaledOutdir = '';
+  /** Seconds from the apply returning until Prometheus scraped the new droplet (polled from the apply on). */
+  let prometheusScraped: Promise<number> | undefined;
   const facts: string[] = [];
   const boot = () => {
     if (!booted) throw new Error('the lab did not boot');
@@ -156,6 +189,10 @@ function scenario(s: Scenario): void {
     }
     const applied = Date.now();
     noteNamespaces(boot(), booted!.inodes);
+    if (s.prometheus && boot().droplets.has(added)) {
+      prometheusScraped = scrapedBy(boot(), s.prometheus, boot().droplet(added).planned.privateIp).then((t) => (t - applied) / 1000);
+      prometheusScraped.catch(() => undefined);
+    }
     let firstServed: number | undefined;
     if (boot().droplets.has(added)) {
       firstServed = await poll(`${added} serves a request of the load`, async () => loadRequestsServed(boot(), added)[0], { attempts: 400, timeoutMs: 100_000, intervalMs: 250 }).catch(() => undefined);
@@ -199,6 +236,15 @@ function scenario(s: Scenario): void {
     expect(pidsAfter).toEqual(pidsBefore);
     if (held) expect(heldAfter).toBe(heldId);
   }, 420_000);
+
+  if (s.prometheus) {
+    test(`Prometheus finds ${added}'s exporters by DNS (dns_sd_configs) and scrapes them`, async () => {
+      if (!prometheusScraped) throw new Error(`${added} was not created: nothing to discover`);
+      const seconds = await prometheusScraped;
+      facts.push(`Prometheus scraped ${added}'s exporters (node, nginx) ${seconds.toFixed(1)} s after the apply returned (polled every second)`);
+      expect(seconds).toBeLessThan(PROMETHEUS_BOUND_SECONDS);
+    }, 200_000);
+  }
 }
 
 describe('stage 1: scaling the web tier', () => {
@@ -206,5 +252,5 @@ describe('stage 1: scaling the web tier', () => {
 });
 
 describe('stage 3: scaling the web tier', () => {
-  scenario({ stage: 'stage3-high-availability', url: 'https://www.foobar.com/', prefix: 'foobar-s3-web-', lb: 'foobar-s3-lb-0' });
+  scenario({ stage: 'stage3-high-availability', url: 'https://www.foobar.com/', prefix: 'foobar-s3-web-', lb: 'foobar-s3-lb-0', prometheus: 'foobar-s3-mon' });
 });
