@@ -7,7 +7,7 @@ import * as path from 'path';
 import { makeTempDir, run } from './helpers/tools';
 
 const ROOT = path.resolve(__dirname, '..');
-const STAGES = ['stage0-single-server', 'stage1-load-balanced', 'stage2-secured-monitored', 'stage3-high-availability'];
+const STAGES = ['docker-app-local', 'docker-apps', 'docker-host', 'stage0-single-server', 'stage1-load-balanced', 'stage2-secured-monitored', 'stage3-high-availability'];
 const ENV = { ...process.env, CHECKPOINT_DISABLE: '1', DISABLE_VERSION_CHECK: '1', CI: 'true' };
 
 function stackFiles(outdir: string): Record<string, string> {
@@ -33,7 +33,7 @@ describe('main.ts', () => {
 
   afterAll(() => tmp.cleanup());
 
-  test('synthesizes one stack per stage', () => {
+  test('synthesizes one stack per stage and the Docker stacks', () => {
     expect(Object.keys(fast)).toEqual(STAGES);
   });
 
@@ -64,7 +64,7 @@ describe('main.ts', () => {
     }
     const bad = run(process.execPath, ['scripts/run-ts.js', 'main.ts'], { cwd: ROOT, env: { ...ENV, CDKTF_OUTDIR: path.join(tmp.dir, 'web-bad'), TIERFORM_WEB_COUNT: 'three' } });
     expect(bad.status).not.toBe(0);
-    expect(bad.stderr).toContain("TIERFORM_WEB_COUNT must be a whole number of droplets, got 'three'");
+    expect(bad.stderr).toContain("TIERFORM_WEB_COUNT must be a whole number, got 'three'");
   });
 
   test('a bad override fails synth with a clear message', () => {

@@ -1,24 +1,17 @@
-import { TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
-import { applyAdminAccess } from '../lib/admin-access';
-import { gunicornWorkers } from '../lib/render/gunicorn';
+import { GUNICORN_UNIT_NAME } from '../lib/render/gunicorn';
+import { sizingFragment } from '../lib/roles/sizing';
 import { appFragment } from '../lib/roles/app';
-import { checkInteger, checkName, checkSize } from '../lib/validate';
+import { checkInteger, checkSize } from '../lib/validate';
 import { AppSource } from './app-source';
-import { Connections, IConnectable } from './connections';
 import type { ExporterKind, IMonitorable } from './monitoring-agent';
 import { Port } from './port';
 import type { IMysqlDatabase } from './primary-replica-mysql';
-import { RoleFirewall } from './role-firewall';
-import { DropletOptions, TierDroplet } from './tier-droplet';
-import { Vpc } from './vpc';
-import { IDiscoverable, InternalName, LazyInternalName, publishName, waitForNames } from './_discovery';
+import { RoleBase, RoleProps } from './role-base';
+import { waitForNames } from './_discovery';
 import { appDatabaseSettings, databaseNames } from './_web-options';
 
-export interface AppTierProps extends DropletOptions {
-  readonly vpc: Vpc;
-  /** Prefix of droplet names and of the role tag, e.g. 'foobar-app' → foobar-app-0, foobar-app-1. */
-  readonly name: string;
+export interface AppTierProps extends RoleProps {
   /** Number of app droplets. @default 2 */
   readonly count?: number;
   /** The code to run. @default AppSource.sample() */
@@ -27,12 +20,18 @@ export interface AppTierProps extends DropletOptions {
   readonly database?: IMysqlDatabase;
   /** Port gunicorn listens on, on the VPC address. @default 8000 */
   readonly port?: number;
-  /** gunicorn workers. @default - 2 × vCPUs + 1 of the droplet size */
+  /**
+   * gunicorn workers.
+   * @default - 2 × the droplet's CPUs + 1, counted at every boot (a resize changes it without replacing the droplet)
+   */
   readonly workers?: number;
   /** gunicorn kills a worker silent this long, seconds. @default 30 */
   readonly appTimeoutSeconds?: number;
-  /** Memory limit of the app service, MiB. @default - 3/4 of the droplet's memory */
-  readonly appMemoryMaxMb?: number;
+  /**
+   * Memory limit of the app service, MiB.
+   * @default - 3/4 of the droplet's memory (systemd `MemoryMax=75%`, which follows a resize)
+   */
+  readonly appMemoryMaxMiB?: number;
 }
 
 /**
@@ -40,37 +39,27 @@ export interface AppTierProps extends DropletOptions {
  * droplet's VPC address, reachable only from the roles you allow (the web tier). Put a `WebTier` with
  * `upstream: appTier` in front of it.
  */
-export class AppTier extends Construct implements IConnectable, IMonitorable, IDiscoverable {
-  public readonly connections: Connections;
-  public readonly firewall: RoleFirewall;
-  public readonly droplets: TierDroplet[] = [];
+export class AppTier extends RoleBase implements IMonitorable {
   public readonly port: number;
   public readonly healthCheckPath = '/health';
-  /** The tier's name (tag and firewall). */
-  public readonly roleName: string;
   /** Monitored by node_exporter only (gunicorn has no exporter of its own here). */
   public readonly exporters: readonly ExporterKind[] = [];
-  private readonly name: LazyInternalName;
 
   constructor(scope: Construct, id: string, props: AppTierProps) {
-    super(scope, id);
-    this.roleName = checkName(this, 'name', props.name);
-    this.name = new LazyInternalName(this, props.dns, (zone) => publishName(zone, this.roleName, this.droplets, 'InternalName'));
+    const port = props.port ?? 8000;
+    super(scope, id, props, { defaultPort: Port.tcp(port) });
     const count = checkInteger(this, 'count', props.count ?? 2, 1, 1000);
-    this.port = checkInteger(this, 'port', props.port ?? 8000, 1024, 65535);
+    this.port = checkInteger(this, 'port', port, 1024, 65535);
     const code = (props.app ?? AppSource.sample()).bind(this, 'app');
     const size = checkSize(this, 'size', props.size ?? 's-1vcpu-2gb');
     const memoryMb = size?.memoryMb ?? 2048;
-    const workers = checkInteger(this, 'workers', props.workers ?? gunicornWorkers(size?.vcpus ?? 1), 1, 256);
+    const workers = props.workers === undefined ? 'per-cpu' : checkInteger(this, 'workers', props.workers, 1, 256);
     const timeoutSeconds = checkInteger(this, 'appTimeoutSeconds', props.appTimeoutSeconds ?? 30, 1, 3600);
-    const memoryMaxMb = checkInteger(this, 'appMemoryMaxMb', props.appMemoryMaxMb ?? Math.max(128, Math.floor((memoryMb * 3) / 4)), 64, memoryMb);
+    const memoryMax = props.appMemoryMaxMiB === undefined ? { percent: 75 } : checkInteger(this, 'appMemoryMaxMiB', props.appMemoryMaxMiB, 64, memoryMb);
 
-    this.firewall = new RoleFirewall(this, 'Firewall', { name: props.name });
-    this.connections = this.firewall.connections;
-    applyAdminAccess(this, this.connections, props);
     const database = props.database;
     if (database) {
-      database.connections.allowFrom(this, Port.tcp(database.port), `${props.name} to MySQL`);
+      database.connections.allowDefaultPortFrom(this, `${props.name} to MySQL`);
     }
     const dbNames = database ? databaseNames(database) : undefined;
     // gunicorn binds the VPC address (from net.env, expanded by systemd). It trusts X-Forwarded-Proto from
@@ -81,32 +70,19 @@ export class AppTier extends Construct implements IConnectable, IMonitorable, ID
       workers,
       bind: `\${TIERFORM_PRIVATE_IP}:${this.port}`,
       timeoutSeconds,
-      memoryMaxMb,
+      memoryMax,
       forwardedAllowIps: ['*'],
       socketGroup: 'tierform-app',
       database: database && dbNames ? appDatabaseSettings(database, dbNames) : undefined,
     });
+    // Workers counted at every boot, so a resize replaces nothing (one fragment object: droplets share the body).
+    const sizing = workers === 'per-cpu' ? sizingFragment({ before: [GUNICORN_UNIT_NAME] }) : undefined;
     for (let i = 0; i < count; i++) {
-      const droplet = new TierDroplet(this, `Droplet${i}`, {
-        ...props,
-        name: `${props.name}-${i}`,
-        vpc: props.vpc,
-        role: this.firewall,
-        defaultSize: 's-1vcpu-2gb',
-      });
-      droplet.addRole(fragment);
-      this.droplets.push(droplet);
+      const droplet = this.addDroplet(`Droplet${i}`, { name: `${props.name}-${i}`, defaultSize: 's-1vcpu-2gb' });
+      if (sizing) droplet.addFragment(sizing);
+      droplet.addFragment(fragment);
     }
     if (dbNames) waitForNames(this.droplets, dbNames.writer, dbNames.reader);
-    new TerraformOutput(this, 'PrivateIpv4', { value: this.droplets.map((d) => d.privateIpv4), description: `VPC addresses of ${props.name}` });
-  }
-
-  public get monitoredDroplets(): readonly TierDroplet[] {
-    return this.droplets;
-  }
-
-  /** `<name>.internal.<zone>`: one A record per app droplet, resolved by the web tier's upstream watcher. */
-  public internalName(): InternalName {
-    return this.name.get();
+    this.addOutput('PrivateIpv4', this.droplets.map((d) => d.privateIpv4), `VPC addresses of ${props.name}`);
   }
 }

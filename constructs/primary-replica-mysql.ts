@@ -1,21 +1,20 @@
 import { Volume } from '@cdktf/provider-digitalocean/lib/volume';
-import { Fn, TerraformOutput } from 'cdktf';
+import { Fn } from 'cdktf';
 import { Construct, IConstruct } from 'constructs';
-import { applyAdminAccess } from '../lib/admin-access';
 import { propError } from '../lib/errors';
 import { NET_ENV_FILE } from '../lib/roles/base';
-import { mysqlFragment } from '../lib/roles/mysql';
-import { checkSecret, passwordVariable } from '../lib/secrets';
-import { checkInteger, checkName, isToken } from '../lib/validate';
-import { Connections, IConnectable } from './connections';
+import { mysqlFragment, mysqlSizing } from '../lib/roles/mysql';
+import { sizingFragment } from '../lib/roles/sizing';
+import { Secret, passwordSecret, secretToken } from '../lib/secrets';
+import { checkInteger, isToken } from '../lib/validate';
+import { IConnectable } from './connections';
 import type { Dns } from './dns';
 import type { ExporterKind, IMonitorable, MysqlMonitoring } from './monitoring-agent';
 import { MysqlEngine } from './mysql-engine';
 import { Port } from './port';
-import { RoleFirewall } from './role-firewall';
-import { DropletOptions, TierDroplet } from './tier-droplet';
-import { Vpc } from './vpc';
-import { IDiscoverable, InternalName, LazyInternalName, publishName, waitForNames } from './_discovery';
+import { RoleBase, RoleProps } from './role-base';
+import { TierDroplet } from './tier-droplet';
+import { InternalName, LazyInternalName, publishName, waitForNames } from './_discovery';
 
 /** What an app needs to reach a MySQL database: names it resolves at run time, never addresses in user_data. */
 export interface IMysqlDatabase extends IConnectable, IConstruct {
@@ -26,14 +25,11 @@ export interface IMysqlDatabase extends IConnectable, IConstruct {
   readonly port: number;
   readonly databaseName: string;
   readonly appUser: string;
-  /** The app account's password: a token (sensitive variable), never a literal. */
-  readonly appPassword: string;
+  /** The app account's password. */
+  readonly appPassword: Secret;
 }
 
-export interface PrimaryReplicaMysqlProps extends DropletOptions {
-  readonly vpc: Vpc;
-  /** Prefix of droplet, volume and tag names, e.g. 'foobar-db' → foobar-db-primary, foobar-db-replica-1. */
-  readonly name: string;
+export interface PrimaryReplicaMysqlProps extends RoleProps {
   /** Read replicas (0 for a lone primary). @default 1 */
   readonly replicas?: number;
   /** @default MysqlEngine.mysql8_0() */
@@ -46,14 +42,14 @@ export interface PrimaryReplicaMysqlProps extends DropletOptions {
    * Password of the app account: a sensitive TerraformVariable's value (or another token). Literals are refused.
    * @default - a new sensitive variable `<path>_AppPassword` (set TF_VAR_... at deploy)
    */
-  readonly appPassword?: string;
+  readonly appPassword?: Secret;
   /**
    * Password of the replication account (REPLICATION SLAVE only, from the VPC only).
    * @default - a new sensitive variable `<path>_ReplicationPassword`
    */
-  readonly replicationPassword?: string;
+  readonly replicationPassword?: Secret;
   /** Size of each node's data volume, GiB. @default 20 */
-  readonly volumeSizeGb?: number;
+  readonly volumeSizeGiB?: number;
   /** `max_connections`. @default 200 */
   readonly maxConnections?: number;
   /** How long a new replica waits for the primary at boot, seconds. @default 1800 */
@@ -72,9 +68,7 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
  *   const db = new PrimaryReplicaMysql(this, 'Db', { vpc, name: 'foobar-db', sshKeys });
  *   db.connections.allowFrom(web, Port.tcp(3306)); // WebTier does this itself when given `database: db`
  */
-export class PrimaryReplicaMysql extends Construct implements IMysqlDatabase, IMonitorable, IDiscoverable {
-  public readonly connections: Connections;
-  public readonly firewall: RoleFirewall;
+export class PrimaryReplicaMysql extends RoleBase implements IMysqlDatabase, IMonitorable {
   public readonly primary: TierDroplet;
   public readonly replicas: TierDroplet[] = [];
   public readonly volumes: Volume[] = [];
@@ -82,27 +76,23 @@ export class PrimaryReplicaMysql extends Construct implements IMysqlDatabase, IM
   public readonly port = 3306;
   public readonly databaseName: string;
   public readonly appUser: string;
-  public readonly appPassword: string;
-  public readonly replicationPassword: string;
-  /** Prefix of the nodes' names, and the role's tag and firewall name. */
-  public readonly roleName: string;
+  public readonly appPassword: Secret;
+  public readonly replicationPassword: Secret;
   /** Monitored: mysqld_exporter on every node (account created by the primary's setup). */
   public readonly exporters: readonly ExporterKind[] = ['mysqld'];
-  private readonly names: { readonly role: LazyInternalName; readonly writer: LazyInternalName; readonly reader: LazyInternalName };
+  private readonly names: { readonly writer: LazyInternalName; readonly reader: LazyInternalName };
 
   constructor(scope: Construct, id: string, props: PrimaryReplicaMysqlProps) {
-    super(scope, id);
-    this.roleName = checkName(this, 'name', props.name);
-    // Every node under the role's name (monitoring), the primary under '<name>-primary' (writes, and what replicas
-    // replicate from), the replicas (or the primary when there is none) under '<name>-read' (reads).
+    super(scope, id, props, { defaultPort: Port.MYSQL });
+    // Every node under the role's name (monitoring: RoleBase), the primary under '<name>-primary' (writes, and what
+    // replicas replicate from), the replicas (or the primary when there is none) under '<name>-read' (reads).
     const lazy = (publish: (zone: Dns) => InternalName) => new LazyInternalName(this, props.dns, publish);
     this.names = {
-      role: lazy((zone) => publishName(zone, this.roleName, [this.primary, ...this.replicas], 'InternalName')),
       writer: lazy((zone) => publishName(zone, `${this.roleName}-primary`, [this.primary], 'PrimaryName')),
       reader: lazy((zone) => publishName(zone, `${this.roleName}-read`, this.replicas.length > 0 ? this.replicas : [this.primary], 'ReadName')),
     };
     const replicaCount = checkInteger(this, 'replicas', props.replicas ?? 1, 0, 10);
-    const volumeSizeGb = checkInteger(this, 'volumeSizeGb', props.volumeSizeGb ?? 20, 1, 16384);
+    const volumeSizeGiB = checkInteger(this, 'volumeSizeGiB', props.volumeSizeGiB ?? 20, 1, 16384);
     const maxConnections = checkInteger(this, 'maxConnections', props.maxConnections ?? 200, 10, 100000);
     const waitSeconds = checkInteger(this, 'replicaWaitSeconds', props.replicaWaitSeconds ?? 1800, 60, 86400);
     const binlogDays = checkInteger(this, 'binlogExpireDays', props.binlogExpireDays ?? 7, 1, 90);
@@ -110,23 +100,21 @@ export class PrimaryReplicaMysql extends Construct implements IMysqlDatabase, IM
     this.databaseName = this.identifier('databaseName', props.databaseName ?? 'app', 64);
     this.appUser = this.identifier('appUser', props.appUser ?? 'app', 32);
     const replicationUser = this.appUser === 'replicator' ? 'replicator2' : 'replicator';
-    checkSecret(this, 'appPassword', props.appPassword);
-    checkSecret(this, 'replicationPassword', props.replicationPassword);
-    this.appPassword = props.appPassword ?? passwordVariable(this, 'AppPassword', `Password of the MySQL app account of ${this.node.path}`).stringValue;
+    secretToken(this, 'appPassword', props.appPassword);
+    secretToken(this, 'replicationPassword', props.replicationPassword);
+    this.appPassword = props.appPassword ?? passwordSecret(this, 'AppPassword', `Password of the MySQL app account of ${this.node.path}`);
     this.replicationPassword =
-      props.replicationPassword ?? passwordVariable(this, 'ReplicationPassword', `Password of the MySQL replication account of ${this.node.path}`).stringValue;
+      props.replicationPassword ?? passwordSecret(this, 'ReplicationPassword', `Password of the MySQL replication account of ${this.node.path}`);
     if (isToken(props.vpc.ipRange)) {
       throw propError(this, 'vpc.ipRange', 'must be known at synth (it becomes the accounts\u2019 host pattern)', '(token)', 'Give the Vpc a literal ipRange.');
     }
 
-    this.firewall = new RoleFirewall(this, 'Firewall', { name: props.name });
-    this.connections = this.firewall.connections;
     // Replicas pull the binary log from the primary.
-    this.connections.allowInternally(Port.tcp(this.port), 'replication');
-    applyAdminAccess(this, this.connections, props);
+    this.connections.allowInternally(Port.MYSQL, 'replication');
 
-    const appPasswordBase64 = Fn.base64encode(this.appPassword);
-    const replicationPasswordBase64 = Fn.base64encode(this.replicationPassword);
+    const appPasswordBase64 = Fn.base64encode(this.appPassword.token);
+    const replicationPasswordBase64 = Fn.base64encode(this.replicationPassword.token);
+    const sizing = sizingFragment(mysqlSizing(this.engine.flavor, 50));
     const node = (index: number): TierDroplet => {
       const nodeName = index === 0 ? 'primary' : `replica-${index}`;
       const logical = index === 0 ? 'Primary' : `Replica${index}`;
@@ -134,25 +122,18 @@ export class PrimaryReplicaMysql extends Construct implements IMysqlDatabase, IM
       const volume = new Volume(this, `${logical}Volume`, {
         name: volumeName,
         region: props.vpc.region,
-        size: volumeSizeGb,
+        size: volumeSizeGiB,
         initialFilesystemType: 'ext4',
         description: `MySQL data of ${props.name}-${nodeName} (tierform)`,
       });
       this.volumes.push(volume);
-      const droplet = new TierDroplet(this, logical, {
-        ...props,
-        name: `${props.name}-${nodeName}`,
-        vpc: props.vpc,
-        role: this.firewall,
-        defaultSize: 's-1vcpu-2gb',
-        volumeIds: [volume.id],
-      });
-      const memoryMb = droplet.sizeInfo?.memoryMb ?? 2048;
-      droplet.addRole(
+      const droplet = this.addDroplet(logical, { name: `${props.name}-${nodeName}`, defaultSize: 's-1vcpu-2gb', volumeIds: [volume.id] });
+      // The buffer pool follows the droplet's memory, computed at every boot: a resize replaces nothing.
+      droplet.addFragment(sizing);
+      droplet.addFragment(
         mysqlFragment({
           flavor: this.engine.flavor,
           serverId: index + 1,
-          innodbBufferPoolMb: Math.max(128, Math.floor(memoryMb * 0.5)),
           maxConnections,
           binlogExpireSeconds: binlogDays * 86400,
           volumeName,
@@ -172,15 +153,8 @@ export class PrimaryReplicaMysql extends Construct implements IMysqlDatabase, IM
     // Replicas resolve the primary's name at boot: created after its record.
     if (this.replicas.length > 0) waitForNames(this.replicas, this.writerName());
 
-    new TerraformOutput(this, 'PrimaryPrivateIpv4', { value: this.primary.privateIpv4, description: 'VPC address of the MySQL primary (writes)' });
-    new TerraformOutput(this, 'ReplicaPrivateIpv4', {
-      value: this.replicas.map((r) => r.privateIpv4),
-      description: 'VPC addresses of the read replicas',
-    });
-  }
-
-  public get monitoredDroplets(): readonly TierDroplet[] {
-    return [this.primary, ...this.replicas];
+    this.addOutput('PrimaryPrivateIpv4', this.primary.privateIpv4, 'VPC address of the MySQL primary (writes)');
+    this.addOutput('ReplicaPrivateIpv4', this.replicas.map((r) => r.privateIpv4), 'VPC addresses of the read replicas');
   }
 
   public get mysqlMonitoring(): MysqlMonitoring {
@@ -195,11 +169,6 @@ export class PrimaryReplicaMysql extends Construct implements IMysqlDatabase, IM
   /** `<name>-read.internal.<zone>` → every replica, or the primary when there is none (created on first use). */
   public readerName(): InternalName {
     return this.names.reader.get();
-  }
-
-  /** `<name>.internal.<zone>` → every node (created on first use). */
-  public internalName(): InternalName {
-    return this.names.role.get();
   }
 
   private identifier(prop: string, value: string, max: number): string {

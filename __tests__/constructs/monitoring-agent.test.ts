@@ -1,10 +1,11 @@
+import { Secret } from '../../lib/secrets';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Droplet } from '@cdktf/provider-digitalocean/lib/droplet';
 import { MonitorAlert } from '@cdktf/provider-digitalocean/lib/monitor-alert';
 import { UptimeAlert } from '@cdktf/provider-digitalocean/lib/uptime-alert';
 import { UptimeCheck } from '@cdktf/provider-digitalocean/lib/uptime-check';
-import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
+import { App, TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { Construct } from 'constructs';
 import { parse } from 'yaml';
 import { HaproxyLoadBalancer } from '../../constructs/haproxy-load-balancer';
@@ -167,7 +168,7 @@ describe('MonitoringAgent', () => {
     // GIVEN
     const s = site();
     // WHEN
-    agent(s, { roles: [s.web], retentionDays: 30, retentionSizeGb: 20, scrapeIntervalSeconds: 30, replicationLagAlertSeconds: 60 });
+    agent(s, { roles: [s.web], retentionDays: 30, retentionSizeGiB: 20, scrapeIntervalSeconds: 30, replicationLagAlertSeconds: 60 });
     // THEN
     const json = synthJson(s.stack);
     const dropIn = file(json, 'site-mon', '/etc/systemd/system/prometheus.service.d/50-tierform.conf');
@@ -181,15 +182,32 @@ describe('MonitoringAgent', () => {
     expect(files(json, 'site-mon').find((f) => f.path === '/etc/prometheus/prometheus.yml')?.defer).toBe(true);
   });
 
-  test('caps the samples at half the droplet disk by default', () => {
+  test('caps the samples at half the disk the droplet has, measured at every boot (a resize replaces nothing)', () => {
     // GIVEN
     const s = site();
     // WHEN
     agent(s, { roles: [s.web], size: 's-2vcpu-4gb' });
     // THEN
-    expect(file(synthJson(s.stack), 'site-mon', '/etc/systemd/system/prometheus.service.d/50-tierform.conf')).toContain(
-      '--storage.tsdb.retention.time=15d --storage.tsdb.retention.size=40GB ',
+    const json = synthJson(s.stack);
+    const dropIn = file(json, 'site-mon', '/etc/systemd/system/prometheus.service.d/50-tierform.conf');
+    expect(dropIn).toContain('--storage.tsdb.retention.time=15d --storage.tsdb.retention.size=$${TIERFORM_RETENTION_GB}GB ');
+    expect(dropIn).toContain('EnvironmentFile=/run/tierform/sizing.env\n');
+    expect(dropIn).toMatch(/^Requires=tierform-sizing\.service$/m);
+    expect(file(json, 'site-mon', '/etc/systemd/system/tierform-sizing.service')).toContain(
+      'ExecStart=/usr/local/sbin/tierform-sizing --retention-dir /var/lib/prometheus/metrics2/ --retention-percent 50\n',
     );
+    // AND a bigger droplet changes nothing in user_data (an in-place resize)
+    const other = site();
+    agent(other, { roles: [other.web], size: 's-4vcpu-8gb' });
+    expect(userData(synthJson(other.stack), 'site-mon')).toEqual(userData(json, 'site-mon'));
+  });
+
+  test('an explicit retentionSizeGiB is written as given', () => {
+    const s = site();
+    agent(s, { roles: [s.web], retentionSizeGiB: 10 });
+    const json = synthJson(s.stack);
+    expect(file(json, 'site-mon', '/etc/systemd/system/prometheus.service.d/50-tierform.conf')).toContain('--storage.tsdb.retention.size=10GB ');
+    expect(files(json, 'site-mon').map((f) => f.path)).not.toContain('/etc/systemd/system/tierform-sizing.service');
   });
 
   test('every watched droplet runs node_exporter on its VPC address, restarted after net.env is written', () => {
@@ -284,7 +302,7 @@ describe('MonitoringAgent', () => {
     const s = site();
     const password = new TerraformVariable(s.stack, 'exporter_password', { type: 'string', sensitive: true });
     // WHEN
-    const mon = agent(s, { roles: [s.web], exporterPassword: password.stringValue });
+    const mon = agent(s, { roles: [s.web], exporterPassword: Secret.fromVariable(password) });
     const before = Object.keys(synthJson(s.stack).variable ?? {});
     mon.watch(s.db);
     // THEN
@@ -487,6 +505,16 @@ describe('MonitoringAgent', () => {
     );
   });
 
+  test('throws if a role is watched by a monitoring server of another stack too', () => {
+    const s = site();
+    agent(s, { roles: [s.web] });
+    const other = new TerraformStack(s.stack.node.root as App, 'other');
+    const vpc = new Vpc(other, 'Vpc', { region: 'nyc3', name: 'other-vpc', ipRange: '10.30.0.0/20' });
+    expect(() => new MonitoringAgent(other, 'Mon', { vpc, name: 'other-mon', sshKeys: SSH_KEYS, alertEmails: EMAILS, roles: [s.web] })).toThrow(
+      'other/Mon: test/Web is already watched by test/Mon: a role has one monitoring server (its exporters and firewall rules would be added twice).',
+    );
+  });
+
   test('throws if a role with the mysqld exporter does not say which droplet is its primary', () => {
     // GIVEN a role of another kind that claims mysqld without mysqlMonitoring
     const s = site();
@@ -495,7 +523,7 @@ describe('MonitoringAgent', () => {
       node: new Construct(s.stack, 'OddDb').node,
       roleName: 'odd-db',
       connections: s.db.connections,
-      monitoredDroplets: s.db.monitoredDroplets,
+      droplets: s.db.droplets,
       exporters: ['mysqld' as const],
       internalName: () => s.db.internalName(),
     };
@@ -507,7 +535,7 @@ describe('MonitoringAgent', () => {
 
   test.each<[string, Partial<MonitoringAgentProps>, string]>([
     ['retention is 0 days', { retentionDays: 0 }, "test/Mon: 'retentionDays' must be an integer from 1 to 3650, got 0. Pass an integer from 1 to 3650."],
-    ['the retention size exceeds the disk', { retentionSizeGb: 50 }, "test/Mon: 'retentionSizeGb' must be an integer from 1 to 49, got 50. Pass an integer from 1 to 49."],
+    ['the retention size exceeds the disk', { retentionSizeGiB: 50 }, "test/Mon: 'retentionSizeGiB' must be an integer from 1 to 49, got 50. Pass an integer from 1 to 49."],
     ['the scrape interval is 1 second', { scrapeIntervalSeconds: 1 }, "test/Mon: 'scrapeIntervalSeconds' must be an integer from 5 to 300, got 1. Pass an integer from 5 to 300."],
     [
       'the 5xx ratio is a percentage',
@@ -558,7 +586,7 @@ describe('MonitoringAgent', () => {
     ],
     [
       'the exporter password is a literal',
-      { exporterPassword: 'a-literal-password-1234' },
+      { exporterPassword: 'a-literal-password-1234' as unknown as Secret },
       "test/Mon: 'exporterPassword' is a literal secret, got '(redacted)'. Secrets must not be literals in the plan",
     ],
     ['the name is not a valid name', { name: 'Site_Mon' }, "test/Mon: 'name' is not a valid name (max 40 characters), got 'Site_Mon'."],

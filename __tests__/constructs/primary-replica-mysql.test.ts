@@ -1,3 +1,4 @@
+import { Secret } from '../../lib/secrets';
 import { Volume } from '@cdktf/provider-digitalocean/lib/volume';
 import { TerraformVariable, Testing } from 'cdktf';
 import { parse } from 'yaml';
@@ -12,7 +13,7 @@ const content = (text: string, path: string): string => files(text).find((f) => 
 describe('PrimaryReplicaMysql', () => {
   test('creates a primary and N replicas, each with its own data volume attached at creation', () => {
     const { stack, vpc } = testStack({ dns: true });
-    new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, replicas: 2, volumeSizeGb: 50 });
+    new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, replicas: 2, volumeSizeGiB: 50 });
     const json = synthJson(stack);
     const droplets = resources(json, 'digitalocean_droplet');
     expect(droplets.map((d) => d.name)).toEqual(['site-db-primary', 'site-db-replica-1', 'site-db-replica-2']);
@@ -76,6 +77,23 @@ describe('PrimaryReplicaMysql', () => {
     expect(parse(text).runcmd).toEqual(expect.arrayContaining([expect.arrayContaining(['mariadb-server'])]));
   });
 
+  test('sizes the InnoDB buffer pool (half the memory) at every boot, so a resize keeps user_data unchanged', () => {
+    const primary = (size: string) => {
+      const { stack, vpc } = testStack({ dns: true });
+      new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, size, engine: MysqlEngine.mariadb10_11() });
+      return userData(synthJson(stack), 'site-db-primary');
+    };
+    const text = primary('s-2vcpu-4gb');
+    expect(content(text, '/etc/systemd/system/tierform-sizing.service')).toContain(
+      'ExecStart=/usr/local/sbin/tierform-sizing --mysql-cnf /etc/mysql/mariadb.conf.d/61-tierform-memory.cnf --mysql-buffer-pool-percent 50\n',
+    );
+    expect(content(text, '/etc/systemd/system/tierform-sizing.service')).toContain('Before=mariadb.service\n');
+    // the sizing service runs before the server package is installed (its first start already has the pool)
+    const runcmd = (parse(text).runcmd as string[][]).map((c) => c.join(' '));
+    expect(runcmd.indexOf('systemctl enable --now tierform-sizing.service')).toBeLessThan(runcmd.findIndex((c) => c.includes('mariadb-server')));
+    expect(primary('s-4vcpu-8gb')).toEqual(text);
+  });
+
   test('allows zero replicas: reads then go to the primary under the read name', () => {
     const { stack, vpc } = testStack({ dns: true });
     const db = new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, replicas: 0 });
@@ -109,7 +127,7 @@ describe('PrimaryReplicaMysql', () => {
   test('throws if replicas need the primary’s name and the stack has no DNS zone', () => {
     const { stack, vpc } = testStack();
     expect(() => new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, replicas: 1 })).toThrow(
-      "test/Db: its droplets get internal DNS names, by which peers find them at run time, and stack 'test' has no Dns zone yet. Create the zone first (new Dns(stack, 'Dns', { domain: 'example.com' }), with createDomain: false if it already exists in your account), or pass 'dns'.",
+      "test/Db: its droplets get internal DNS names, by which peers find them at run time, and stack 'test' has no Dns zone yet. Create the zone first (new Dns(stack, 'Dns', { domain: 'example.com' }), or Dns.fromZoneName(stack, 'Dns', 'example.com') when it already exists in your account), or pass 'dns'.",
     );
   });
 
@@ -122,14 +140,14 @@ describe('PrimaryReplicaMysql', () => {
 
   test('throws if a password is a literal', () => {
     const { stack, vpc } = testStack({ dns: true });
-    expect(() => new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, appPassword: 'correct-horse-battery-staple' })).toThrow(
+    expect(() => new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, appPassword: 'correct-horse-battery-staple' as unknown as Secret })).toThrow(
       "test/Db: 'appPassword' is a literal secret, got '(redacted)'. Secrets must not be literals in the plan",
     );
   });
 
   test('the literal-password error does not echo the password', () => {
     const { stack, vpc } = testStack({ dns: true });
-    expect(() => new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, replicationPassword: 'correct-horse-battery-staple' })).toThrow(
+    expect(() => new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, replicationPassword: 'correct-horse-battery-staple' as unknown as Secret })).toThrow(
       expect.objectContaining({ message: expect.not.stringContaining('correct-horse') }),
     );
   });
@@ -137,7 +155,7 @@ describe('PrimaryReplicaMysql', () => {
   test('accepts passwords from sensitive variables', () => {
     const { stack, vpc } = testStack({ dns: true });
     const pw = new TerraformVariable(stack, 'db_pw', { type: 'string', sensitive: true });
-    new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, appPassword: pw.stringValue });
+    new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, appPassword: Secret.fromVariable(pw) });
     expect(content(userData(synthJson(stack), 'site-db-primary'), '/etc/tierform/mysql.env')).toContain('${base64encode(var.db_pw)}');
   });
 
@@ -150,8 +168,8 @@ describe('PrimaryReplicaMysql', () => {
 
   test('throws if the volume is too small', () => {
     const { stack, vpc } = testStack({ dns: true });
-    expect(() => new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, volumeSizeGb: 0 })).toThrow(
-      "test/Db: 'volumeSizeGb' must be an integer from 1 to 16384, got 0.",
+    expect(() => new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, volumeSizeGiB: 0 })).toThrow(
+      "test/Db: 'volumeSizeGiB' must be an integer from 1 to 16384, got 0.",
     );
   });
 });

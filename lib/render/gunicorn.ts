@@ -1,6 +1,6 @@
 /**
- * Renders the app server side of the web tier: the systemd unit running gunicorn (`tierform-app.service`) and the
- * environment file it reads its configuration from.
+ * Renders the app server side of the web tier: the systemd unit running gunicorn (`tierform-app.service`). The
+ * environment files it reads are rendered by ./env-file.ts.
  *
  * Pure: plain values in, text out; no cdktf import. Inputs are validated by the construct layer. Values may be
  * unresolved Terraform tokens and are inserted verbatim. The unit may also contain `${VAR}` references that
@@ -8,21 +8,27 @@
  * layer escapes those for Terraform.
  */
 
+import { integer, refuse } from './guards';
+import { SIZING_ENV_FILE, SIZING_UNIT_NAME } from './sizing';
+
+// Kept for __tests__/lib/lab/unit-file.test.ts, which imports it from here; it lives in ./env-file.ts.
+export { renderEnvFile } from './env-file';
+
 /** Name of the rendered unit; its runtime directory is `/run/tierform-app`. */
 export const GUNICORN_UNIT_NAME = 'tierform-app.service';
 
 /** gunicorn's recommended worker count for `vcpus` cores: `2 * vcpus + 1`. */
 export function gunicornWorkers(vcpus: number): number {
-  if (!Number.isInteger(vcpus) || vcpus < 1) {
-    throw new Error(`gunicornWorkers: vcpus must be an integer of at least 1, got ${vcpus}`);
-  }
-  return 2 * vcpus + 1;
+  return 2 * integer('vcpus', vcpus, 1) + 1;
 }
 
 /** Everything `renderGunicornUnit` needs; the construct layer fills the defaults. */
 export interface GunicornUnitOptions {
-  /** Number of gunicorn worker processes (see `gunicornWorkers`). */
-  readonly workers: number;
+  /**
+   * Number of gunicorn worker processes (see `gunicornWorkers`), or `'per-cpu'`: 2 × the droplet's CPUs + 1, as
+   * `tierform-sizing.service` computes it at every boot (`TIERFORM_GUNICORN_WORKERS`), so a resize changes no file.
+   */
+  readonly workers: number | 'per-cpu';
   /**
    * Address gunicorn listens on: `unix:/run/tierform-app/gunicorn.sock`, or `host:port` for nginx on other
    * droplets (e.g. `${TIERFORM_PRIVATE_IP}:8000`, expanded by systemd from the environment file).
@@ -44,8 +50,11 @@ export interface GunicornUnitOptions {
   readonly gunicornPath: string;
   /** A worker silent for this long is killed and restarted (`--timeout`); also the graceful stop time, seconds. */
   readonly timeoutSeconds: number;
-  /** Hard memory limit of the whole service (`MemoryMax=`); `MemoryHigh=` throttles at 90 % of it, MiB. */
-  readonly memoryMaxMb: number;
+  /**
+   * Hard memory limit of the whole service (`MemoryMax=`), MiB, or `{ percent }` of the droplet's memory (systemd
+   * percentages follow a resize); `MemoryHigh=` throttles at 90 % of it.
+   */
+  readonly memoryMax: number | { readonly percent: number };
   /**
    * CPU time limit of the whole service, percent of one CPU (`CPUQuota=`, 200 = two full cores).
    * @default - no CPU limit
@@ -64,15 +73,19 @@ export function renderGunicornUnit(options: GunicornUnitOptions): string {
   const gracefulSeconds = options.timeoutSeconds;
   const forwardedAllowIps = options.forwardedAllowIps ?? ['127.0.0.1'];
   if (forwardedAllowIps.length === 0) {
-    throw new Error('renderGunicornUnit: forwardedAllowIps must not be empty');
+    refuse('forwardedAllowIps', 'must list at least one address', forwardedAllowIps);
   }
-  const memoryHighMb = Math.max(1, Math.floor(options.memoryMaxMb * 0.9));
-  // Enough threads for the workers and the master, with headroom; stops a fork bomb.
-  const tasksMax = Math.max(64, options.workers * 16);
+  const perCpu = options.workers === 'per-cpu';
+  const memory =
+    typeof options.memoryMax === 'number'
+      ? { high: `${Math.max(1, Math.floor(options.memoryMax * 0.9))}M`, max: `${options.memoryMax}M` }
+      : { high: `${Math.max(1, Math.floor(options.memoryMax.percent * 0.9))}%`, max: `${options.memoryMax.percent}%` };
+  // Enough threads for the workers and the master, with headroom; stops a fork bomb. Per CPU: room for 32 CPUs.
+  const tasksMax = Math.max(64, (perCpu ? 65 : (options.workers as number)) * 16);
 
   const execStart = [
     options.gunicornPath,
-    `--workers ${options.workers}`,
+    `--workers ${perCpu ? '${TIERFORM_GUNICORN_WORKERS}' : options.workers}`,
     `--bind ${options.bind}`,
     // Socket (and other files gunicorn creates) without world access: 0660.
     '--umask 0o007',
@@ -95,8 +108,7 @@ export function renderGunicornUnit(options: GunicornUnitOptions): string {
     '[Unit]',
     `Description=tierform app (gunicorn serving ${options.wsgiApp})`,
     'Documentation=https://docs.gunicorn.org/en/stable/settings.html',
-    'After=network-online.target',
-    'Wants=network-online.target',
+    ...(perCpu ? [`After=network-online.target ${SIZING_UNIT_NAME}`, `Wants=network-online.target`, `Requires=${SIZING_UNIT_NAME}`] : ['After=network-online.target', 'Wants=network-online.target']),
     // Restart=on-failure, but stop trying after 10 failed starts within 5 minutes.
     'StartLimitIntervalSec=300',
     'StartLimitBurst=10',
@@ -108,7 +120,7 @@ export function renderGunicornUnit(options: GunicornUnitOptions): string {
     `User=${options.user}`,
     `Group=${options.group}`,
     `WorkingDirectory=${options.workingDirectory}`,
-    ...options.environmentFiles.map((file) => `EnvironmentFile=${file}`),
+    ...[...options.environmentFiles, ...(perCpu ? [SIZING_ENV_FILE] : [])].map((file) => `EnvironmentFile=${file}`),
     // /run/tierform-app, owned by the service user; 0755 so nginx can reach the socket inside.
     'RuntimeDirectory=tierform-app',
     'RuntimeDirectoryMode=0755',
@@ -143,8 +155,8 @@ export function renderGunicornUnit(options: GunicornUnitOptions): string {
     'UMask=0027',
     '',
     '# Resource limits for the whole service (master and workers).',
-    `MemoryHigh=${memoryHighMb}M`,
-    `MemoryMax=${options.memoryMaxMb}M`,
+    `MemoryHigh=${memory.high}`,
+    `MemoryMax=${memory.max}`,
     `TasksMax=${tasksMax}`,
     'LimitNOFILE=65536',
   ];
@@ -153,33 +165,4 @@ export function renderGunicornUnit(options: GunicornUnitOptions): string {
   }
   lines.push('', '[Install]', 'WantedBy=multi-user.target', '');
   return lines.join('\n');
-}
-
-const ENV_KEY = /^[A-Z_][A-Z0-9_]*$/;
-
-/**
- * Renders an environment file readable both by systemd (`EnvironmentFile=`) and by POSIX sh (`. file`), one
- * `KEY='value'` per line, keys sorted.
- *
- * Quoting: every value is single-quoted, so sh expands nothing (`$`, backslash, backquote stay literal) and
- * systemd, which also keeps single-quoted text verbatim, reads the same bytes. A `'` inside a value is written as
- * `'"'"'` (close, a double-quoted quote, reopen): both parsers join adjacent quoted segments. The shell idiom
- * `'\''` is NOT used: systemd reads the quote after a backslash escape as the start of an unquoted word, where
- * quotes are literal. Newlines are rejected (a line-oriented file should not hide multi-line values) and so are
- * NUL and carriage returns.
- */
-export function renderEnvFile(vars: Readonly<Record<string, string>>): string {
-  const keys = Object.keys(vars).sort();
-  const lines = ['# Environment file generated by tierform (systemd EnvironmentFile= and POSIX sh compatible).'];
-  for (const key of keys) {
-    if (!ENV_KEY.test(key)) {
-      throw new Error(`renderEnvFile: key '${key}' must match ${ENV_KEY.source}`);
-    }
-    const value = vars[key];
-    if (/[\0\r\n]/.test(value)) {
-      throw new Error(`renderEnvFile: the value of '${key}' must not contain NUL, CR or newline characters`);
-    }
-    lines.push(`${key}='${value.replace(/'/g, `'"'"'`)}'`);
-  }
-  return `${lines.join('\n')}\n`;
 }

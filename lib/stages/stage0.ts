@@ -2,7 +2,7 @@ import { TerraformOutput, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { Dns } from '../../constructs/dns';
 import { SingleServer } from '../../constructs/single-server';
-import { passwordVariable } from '../secrets';
+import { passwordSecret } from '../secrets';
 import {StageProps, stageFoundation } from './common';
 
 /**
@@ -21,15 +21,12 @@ export class Stage0SingleServer extends TerraformStack {
     this.server = new SingleServer(this, 'Server', {
       vpc,
       name: `${inputs.namePrefix}-www`,
-      sshKeys: inputs.sshKeys,
-      adminCidrs: inputs.adminCidrs,
-      allowSshFromAnywhere: props.allowSshFromAnywhere,
       size: props.webSize,
       engine: props.engine,
       serverNames: [props.domain, `www.${props.domain}`],
-      appPassword: passwordVariable(this, 'mysql_app_password', 'Password of the MySQL app account').stringValue,
+      appPassword: passwordSecret(this, 'mysql_app_password', 'Password of the MySQL app account'),
     });
-    this.dns.pointTo(this.server.publicIpv4);
+    this.dns.pointTo(this.server);
     new TerraformOutput(this, 'url', { value: `http://www.${props.domain}/`, description: 'The site' });
   }
 }
