@@ -2,7 +2,8 @@
  * What applying a changed plan to a running lab does, as Terraform would decide it (pure): the lab's own small diff
  * over droplets, DNS records, Cloud Firewalls and reserved IPs, by resource address.
  *
- * Kept in this one file so that it can later give way to the shared plan-impact analysis (`lib/plan/impact.ts`).
+ * Kept in this one file so that it can later give way to the shared plan-impact analysis (`lib/plan/impact.ts`,
+ * whose ForceNew table it already uses).
  *
  * Droplets: a droplet whose address is only in the new plan is created, only in the old one destroyed. One in both is
  * replaced (destroyed, then created anew, as Terraform does without `create_before_destroy`) when an attribute the
@@ -13,13 +14,14 @@
 import { LabPlan, PlannedDroplet } from './boot';
 import { HostRecord } from './dns';
 import { FirewallSpec } from './firewall';
+import { DIGITALOCEAN_REPLACING_ATTRIBUTES } from '../plan/impact';
 import { renderTemplate } from '../plan/template';
 
 /**
- * `digitalocean_droplet` attributes that force a new droplet (provider 2.71.0, read from its schema at that tag:
- * /work/shared/reference/digitalocean-provider-2.71.0-replacing-attributes.json).
+ * `digitalocean_droplet` attributes that force a new droplet: the provider schema's (2.71.0), from the table the plan
+ * impact analysis uses (lib/plan/digitalocean-replacing-attributes.json).
  */
-export const DROPLET_FORCE_NEW: readonly string[] = ['image', 'region', 'user_data', 'ssh_keys', 'vpc_uuid', 'monitoring', 'droplet_agent'];
+export const DROPLET_FORCE_NEW: readonly string[] = DIGITALOCEAN_REPLACING_ATTRIBUTES.digitalocean_droplet;
 /** Droplet attributes the provider updates in place (`size` resizes; `tags`, `volume_ids`, `name`, … change in place). */
 const DROPLET_IN_PLACE: readonly string[] = ['name', 'size', 'tags', 'volume_ids', 'backups', 'ipv6', 'graceful_shutdown', 'resize_disk'];
 
