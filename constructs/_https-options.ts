@@ -1,13 +1,13 @@
 /** Internal (not exported by index.ts): checks `HttpsProps` and turns them into renderer and role options. */
 import { Construct } from 'constructs';
 import { propError } from '../lib/errors';
+import { EMAIL } from '../lib/render/guards';
 import { HaproxyTlsOptions } from '../lib/render/haproxy';
-import { TLS_PEM_PATH, TlsRoleOptions } from '../lib/roles/tls';
+import { TLS_PEM_PATH, TlsRoleOptions } from '../lib/fragments/tls';
 import { digitalOceanTokenSecret, secretToken } from '../lib/secrets';
 import { checkDomain, checkInteger, isToken } from '../lib/validate';
 import { HttpsProps, TlsProfile } from './https';
 
-const EMAIL = /^[^@\s'"`$\\]+@[a-z0-9-]+(\.[a-z0-9-]+)+$/i;
 
 /** Checks the props and returns what the HAProxy renderer and the TLS role take. */
 export function resolveHttps(scope: Construct, https: HttpsProps): { haproxy: HaproxyTlsOptions; role: TlsRoleOptions } {

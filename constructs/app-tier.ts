@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { GUNICORN_UNIT_NAME } from '../lib/render/gunicorn';
-import { sizingFragment } from '../lib/roles/sizing';
-import { appFragment } from '../lib/roles/app';
+import { sizingFragment } from '../lib/fragments/sizing';
+import { appFragment } from '../lib/fragments/app';
 import { checkInteger, checkSize } from '../lib/validate';
 import { AppSource } from './app-source';
 import type { ExporterKind, IMonitorable } from './monitoring-agent';

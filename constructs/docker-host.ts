@@ -1,6 +1,6 @@
 import { DataResource } from 'cdktf';
 import { Construct } from 'constructs';
-import { edgeTlsFragment, dockerEngineFragment } from '../lib/roles/docker-host';
+import { edgeTlsFragment, dockerEngineFragment } from '../lib/fragments/docker-host';
 import { checkInteger } from '../lib/validate';
 import { Peer } from './connections';
 import type { IEntryPoint } from './dns';

@@ -4,9 +4,10 @@ import { UptimeCheck } from '@cdktf/provider-digitalocean/lib/uptime-check';
 import { Annotations, Fn, Lazy } from 'cdktf';
 import { Construct } from 'constructs';
 import { Messages, propError, scopeError } from '../lib/errors';
+import { EMAIL } from '../lib/render/guards';
 import { MysqlFlavor } from '../lib/render/mysql';
 import { PROMETHEUS_JOBS, PROMETHEUS_PATHS, PROMETHEUS_PORT, PrometheusDnsTarget, PrometheusJob } from '../lib/render/prometheus';
-import { sizingFragment } from '../lib/roles/sizing';
+import { sizingFragment } from '../lib/fragments/sizing';
 import {
   EXPORTER_PASSWORD_CHARACTERS,
   EXPORTER_PASSWORD_PATTERN,
@@ -14,7 +15,7 @@ import {
   ExporterKind,
   exportersFragment,
   prometheusServerFragment,
-} from '../lib/roles/monitoring';
+} from '../lib/fragments/monitoring';
 import { Secret, passwordVariable, secretToken } from '../lib/secrets';
 import { checkInteger, isToken } from '../lib/validate';
 import { IConnectable } from './connections';
@@ -23,8 +24,8 @@ import { RoleBase, RoleProps } from './role-base';
 import { IRoleDroplet, TierDroplet } from './tier-droplet';
 import { IDiscoverable, waitForNames } from './_discovery';
 
-export type { ExporterKind } from '../lib/roles/monitoring';
-export { EXPORTER_PORTS } from '../lib/roles/monitoring';
+export type { ExporterKind } from '../lib/fragments/monitoring';
+export { EXPORTER_PORTS } from '../lib/fragments/monitoring';
 
 /** The engine and primary of a watched database: the primary's setup creates the exporter account. */
 export interface MysqlMonitoring {
@@ -116,7 +117,6 @@ export interface MonitoringAgentProps extends RoleProps {
 
 const ALERT_WINDOWS: Readonly<Record<number, string>> = { 5: '5m', 10: '10m', 30: '30m', 60: '1h' };
 const UPTIME_PERIODS: Readonly<Record<number, string>> = { 2: '2m', 3: '3m', 5: '5m', 10: '10m', 15: '15m', 30: '30m', 60: '1h' };
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@.]+$/;
 
 /**
  * A Prometheus server droplet watching roles over the VPC, plus DigitalOcean's own alerts:

@@ -1,6 +1,6 @@
 /**
  * The layer rules of docs/decisions.md ("Layers"), checked on the source: renderers live in lib/render and import
- * nothing of cdktf or of the layers above; lib/roles only composes renderer output; nothing below the constructs
+ * nothing of cdktf or of the layers above; lib/fragments only composes renderer output; nothing below the constructs
  * imports constructs/.
  */
 import * as fs from 'fs';
@@ -29,11 +29,11 @@ function target(file: string, specifier: string): string {
 }
 
 const RENDER = sources('lib/render');
-const ROLES = sources('lib/roles');
+const ROLES = sources('lib/fragments');
 
 test('finds the layers', () => {
   expect(RENDER).toEqual(expect.arrayContaining(['lib/render/guards.ts', 'lib/render/haproxy.ts']));
-  expect(ROLES).toEqual(expect.arrayContaining(['lib/roles/base.ts', 'lib/roles/haproxy.ts']));
+  expect(ROLES).toEqual(expect.arrayContaining(['lib/fragments/base.ts', 'lib/fragments/haproxy.ts']));
 });
 
 test('lib/render imports only itself, lib/terraform-text and plain packages (no cdktf, no constructs)', () => {
@@ -46,17 +46,17 @@ test('lib/render imports only itself, lib/terraform-text and plain packages (no 
   expect(outside).toEqual([]);
 });
 
-test('lib/roles imports only lib/render and itself', () => {
+test('lib/fragments imports only lib/render and itself', () => {
   const outside = ROLES.flatMap((file) =>
     imports(file)
       .map((spec) => target(file, spec))
-      .filter((t) => !t.startsWith('lib/render/') && !t.startsWith('lib/roles/'))
+      .filter((t) => !t.startsWith('lib/render/') && !t.startsWith('lib/fragments/'))
       .map((t) => `${file} imports ${t}`),
   );
   expect(outside).toEqual([]);
 });
 
-test('renderers live in lib/render only: lib/roles defines no render* function', () => {
+test('renderers live in lib/render only: lib/fragments defines no render* function', () => {
   const renderers = ROLES.flatMap((file) =>
     [...fs.readFileSync(path.join(ROOT, file), 'utf8').matchAll(/\bfunction\s+(render\w*)/g)].map((m) => `${file}: ${m[1]}`),
   );

@@ -19,7 +19,6 @@
  *    `tierform-haproxy`, which rebuilds the PEM and reloads HAProxy. A second renewal timer of ours would only race
  *    the package's for certbot's lock; the package's is kept up to date by Ubuntu.
  */
-import { CaaOptions, CaaRecord, LETS_ENCRYPT_CAA_DOMAIN, caaRecords } from './caa';
 import { absPath, integer, refuseSecret, unitName, word } from './guards';
 
 /** Debian/Ubuntu packages the scripts use. */
@@ -381,20 +380,6 @@ export function renderCertbotIssueTimer(): string {
     'WantedBy=timers.target',
     '',
   ].join('\n');
-}
-
-/** A CAA record with the value DigitalOcean's API takes (`renderCaaRecords`). */
-export interface DigitalOceanCaaRecord extends CaaRecord {
-  /** Issuer domains end in a dot (`letsencrypt.org.`; without it the API answers 422), `iodef` URLs do not. */
-  readonly digitaloceanValue: string;
-}
-
-/**
- * @deprecated `caaRecords` (./caa.ts) gives the same records as plain data; the DigitalOcean value belongs to the
- * Dns construct. Kept only while lib/stages/stage2.ts and stage3.ts still call it.
- */
-export function renderCaaRecords(o: CaaOptions): DigitalOceanCaaRecord[] {
-  return caaRecords(o).map((r) => ({ ...r, digitaloceanValue: r.value === LETS_ENCRYPT_CAA_DOMAIN ? `${r.value}.` : r.value }));
 }
 
 // ---- value helpers (shared ones in ./guards.ts) ------------------------------------------------------------------

@@ -12,7 +12,6 @@ import { integer, refuse } from './guards';
 import { SIZING_ENV_FILE, SIZING_UNIT_NAME } from './sizing';
 
 // Kept for __tests__/lib/lab/unit-file.test.ts, which imports it from here; it lives in ./env-file.ts.
-export { renderEnvFile } from './env-file';
 
 /** Name of the rendered unit; its runtime directory is `/run/tierform-app`. */
 export const GUNICORN_UNIT_NAME = 'tierform-app.service';

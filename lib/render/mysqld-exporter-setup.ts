@@ -38,13 +38,13 @@ decode_password() {
 }
 
 /**
- * The scripts' common head. The comment names lib/roles/monitoring.ts, where these scripts were first rendered:
+ * The scripts' common head. The comment names lib/fragments/monitoring.ts, where these scripts were first rendered:
  * it is left as it is because it is part of every database droplet's user_data, and any change there replaces the
  * droplet (user_data is ForceNew).
  */
 function scriptHead(tag: string, what: string): string {
   return `#!/usr/bin/env bash
-# Managed by tierform (lib/roles/monitoring.ts): ${what}
+# Managed by tierform (lib/fragments/monitoring.ts): ${what}
 set -euo pipefail
 
 readonly LOG_TAG='${tag}'

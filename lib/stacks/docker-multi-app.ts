@@ -17,7 +17,6 @@ import { DockerTarget } from '../../constructs/docker-target';
 import { EdgeProxy } from '../../constructs/edge-proxy';
 import { TlsProfile } from '../../constructs/https';
 import { AppDatabase, WebApp, WebAppProps } from '../../constructs/web-app';
-import { renderCaaRecords } from '../render/certbot';
 import { passwordSecret } from '../secrets';
 import { StageProps, dnsToken, stageFoundation } from '../stages/common';
 
@@ -52,7 +51,7 @@ export class DockerHostStack extends TerraformStack {
     this.dns = dns;
     this.dns.pointTo(this.host.publicIpv4);
     this.dns.addRecord('A_Wildcard', '*', this.host.publicIpv4);
-    if (props.email) this.dns.addCaaRecords(renderCaaRecords({ domain: props.domain, iodefEmail: props.email }));
+    if (props.email) this.dns.addCaaRecords({ iodefEmail: props.email });
   }
 }
 

@@ -12,7 +12,7 @@ import { Dns } from '../../constructs/dns';
 import { Vpc } from '../../constructs/vpc';
 import { WebTier } from '../../constructs/web-tier';
 import { MysqlEngine } from '../../constructs/mysql-engine';
-import { EXPORTER_PASSWORD_CHARACTERS, EXPORTER_PASSWORD_PATTERN } from '../roles/monitoring';
+import { EXPORTER_PASSWORD_CHARACTERS, EXPORTER_PASSWORD_PATTERN } from '../fragments/monitoring';
 import { Secret, digitalOceanTokenSecret, passwordSecret } from '../secrets';
 
 export interface StageProps {

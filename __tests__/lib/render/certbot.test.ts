@@ -8,14 +8,12 @@ import {
   CERTBOT_ISSUE_TIMER,
   CertbotIssueOptions,
   DEFAULT_HAPROXY_PEM_PATH,
-  renderCaaRecords,
   renderCertbotCredentials,
   renderCertbotDeployHook,
   renderCertbotIssueScript,
   renderCertbotIssueService,
   renderCertbotIssueTimer,
 } from '../../../lib/render/certbot';
-import { caaRecords } from '../../../lib/render/caa';
 import { renderHaproxyCfg } from '../../../lib/render/haproxy';
 import { makeTempDir, requireTool, run, RunResult, writeFile } from '../../helpers/tools';
 
@@ -569,16 +567,3 @@ describe('the deploy hook at work', () => {
   });
 });
 
-describe('renderCaaRecords (deprecated: caaRecords in lib/render/caa.ts, tested in caa.test.ts)', () => {
-  test("adds DigitalOcean's value: issuer domains with a trailing dot, iodef URLs as they are", () => {
-    // GIVEN / WHEN
-    const records = renderCaaRecords({ domain: 'foobar.com', iodefEmail: 'security@foobar.com' });
-    // THEN
-    expect(records.map((r) => [r.tag, r.digitaloceanValue])).toEqual([
-      ['issue', 'letsencrypt.org.'],
-      ['issuewild', 'letsencrypt.org.'],
-      ['iodef', 'mailto:security@foobar.com'],
-    ]);
-    expect(records.map(({ digitaloceanValue: _, ...plain }) => plain)).toEqual(caaRecords({ domain: 'foobar.com', iodefEmail: 'security@foobar.com' }));
-  });
-});

@@ -434,7 +434,7 @@ interface Instance {
 const APP_PASSWORD = 'app#Pw"$(id)`id`;%{x}&|<>!~';
 const APP_PASSWORD_2 = 'rotated#2"$HOME;^*';
 const REPL_PASSWORD = 're#pl"$PATH;&*()=+';
-// The exporter's set is narrower (no # ? ; for mysqld_exporter's config parser): lib/roles/monitoring.ts.
+// The exporter's set is narrower (no # ? ; for mysqld_exporter's config parser): lib/fragments/monitoring.ts.
 const EXPORTER_PASSWORD = 'exp-Pw.~+=@^*:,!/_42x';
 
 

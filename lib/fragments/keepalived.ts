@@ -34,7 +34,6 @@ import {
 } from '../render/keepalived';
 
 // Re-exported for constructs/haproxy-pair.ts, which imports them from here (defined with their renderer).
-export { LB_HEALTH_PATH, LB_HEALTH_PORT, VRRP_TUNNEL_UDP_PORT } from '../render/keepalived';
 
 export interface KeepalivedRoleOptions {
   readonly nodeIndex: 0 | 1;

@@ -1,5 +1,5 @@
 import { MYSQLD_EXPORTER_ACCOUNT_HOOK } from '../../../lib/render/mysqld-exporter-setup';
-import { EXPORTER_PASSWORD_PATTERN, EXPORTER_PORTS, exportersFragment, prometheusServerFragment } from '../../../lib/roles/monitoring';
+import { EXPORTER_PASSWORD_PATTERN, EXPORTER_PORTS, exportersFragment, prometheusServerFragment } from '../../../lib/fragments/monitoring';
 
 const B64 = '${base64encode(var.exporter)}';
 

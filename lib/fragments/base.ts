@@ -6,14 +6,11 @@
 import { NETINFO_SCRIPT, renderFail2banJail, renderJournaldLimits, renderNetinfoScript, renderSshdConfig } from '../render/base';
 import { CloudConfigFragment } from '../render/cloud-config';
 
-// Re-exported for constructs/primary-replica-mysql.ts, which imports it from here (defined with its renderer).
-export { NET_ENV_FILE } from '../render/base';
-
-let base: CloudConfigFragment | undefined;
-
-/** The same object every time, so droplets with the same roles share one rendered cloud-config body. */
-export function baseFragment(): CloudConfigFragment {
-  return (base ??= {
+/**
+ * The base fragment: one frozen object built once, so droplets with the same fragments share one rendered
+ * cloud-config body (the render cache keys bodies on fragment identity). Immutable: no hidden state.
+ */
+const BASE: CloudConfigFragment = Object.freeze({
     packages: ['curl', 'fail2ban'],
     files: [
       { path: NETINFO_SCRIPT, content: renderNetinfoScript(), permissions: '0755' },
@@ -28,5 +25,9 @@ export function baseFragment(): CloudConfigFragment {
       ['systemctl', 'enable', '--now', 'fail2ban'],
       ['systemctl', 'restart', 'fail2ban'],
     ],
-  });
+});
+
+/** What every droplet runs first (the same object every time). */
+export function baseFragment(): CloudConfigFragment {
+  return BASE;
 }

@@ -15,7 +15,6 @@ import { DOCKER_DAEMON_JSON_PATH, DockerDaemonOptions, renderDockerDaemonJson } 
 import { EDGE_RELOAD_UNIT, renderEdgeReloadUnit } from '../render/edge-reload';
 
 // Re-exported for constructs/edge-proxy.ts, which imports it from here (defined with its renderer).
-export { EDGE_CONTAINER_NAME } from '../render/edge-reload';
 
 /** Host directory holding the edge's certificate; mounted read-only into the edge container at the same path. */
 export const EDGE_TLS_DIR = '/etc/tierform/tls';

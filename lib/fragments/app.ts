@@ -18,7 +18,6 @@ import { GUNICORN_UNIT_NAME, renderGunicornUnit } from '../render/gunicorn';
 import { SAMPLE_APP_DEB_PACKAGES, renderSampleApp } from '../render/sample-app';
 
 // Re-exported for constructs/app-source.ts and constructs/_web-options.ts, which import it from here.
-export type { AppCode } from '../render/app-setup';
 
 export const APP_ENV_FILE = '/etc/tierform/app.env';
 export const APP_SETUP_SCRIPT = '/usr/local/sbin/tierform-app-setup';
