@@ -737,6 +737,8 @@ export function formatStatus(listings: readonly BootListing[]): string {
       lines.push(`  client ${b.client.ip} (${b.client.netns})${b.apiUrl ? `  DigitalOcean API stand-in ${b.apiUrl}` : ''}`);
       if (b.dns) lines.push(`  DNS server ${b.dns.address} (every answer TTL ${b.dns.ttl} s)${b.applies?.length ? `  applies: ${b.applies.length}, last ${b.applies[b.applies.length - 1].at}` : ''}`);
       if (b.records.length > 0) lines.push(`  DNS ${b.records.map((r) => `${r.name}→${r.address}`).join('  ')}`);
+      const hint = siteHint(b.client.netns, b.records, b.droplets);
+      if (b.status === 'up' && hint) lines.push(`  the site, from the client namespace (not from this host): ${hint}`);
       for (const d of b.droplets) {
         lines.push(`  ${d.name}  id ${d.id}  public ${d.publicIp}  private ${d.privateIp}  anchor ${d.anchorIp}  tags ${d.tags.join(',') || '-'}  netns ${d.netns}`);
         for (const u of d.units) {
@@ -750,6 +752,15 @@ export function formatStatus(listings: readonly BootListing[]): string {
     lines.push(`  reserved IPs: ${reserved.length === 0 ? 'none' : reserved.map(([ip, h]) => `${ip}→${h ?? 'unassigned'}`).join('  ')}`);
   }
   return lines.length === 0 ? 'no labs' : lines.join('\n');
+}
+
+/**
+ * How to reach the site: the lab's addresses exist only inside its namespaces, so the request is made from the
+ * client's (which uses the lab's DNS server and trusts the lab CA). The first DNS record, else the first droplet.
+ */
+export function siteHint(clientNetns: string, records: readonly { readonly name: string }[], droplets: readonly { readonly publicIp: string }[]): string | undefined {
+  const target = records[0]?.name ?? droplets[0]?.publicIp;
+  return target === undefined ? undefined : `ip netns exec ${clientNetns} curl -sL http://${target}/`;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ import { spawn } from 'child_process';
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { bootStage, formatStatus, listBoots, readStagePlan } from './boot';
+import { bootStage, formatStatus, listBoots, readStagePlan, siteHint } from './boot';
 import { requestApply } from './control';
 import { checkPrerequisites, defaultLabRoot, downLab, LabError, listLabs } from './netns';
 
@@ -116,7 +116,7 @@ async function up(args: readonly string[], root: string): Promise<number> {
     log: (line) => console.log(line),
   });
   console.log(formatStatus(listBoots(root).filter((l) => l.id === boot.lab.id)));
-  console.log(`ready: lab ${boot.lab.id} is up. Try: ip netns exec ${boot.lab.client.netns} curl -s http://${boot.labPlan.records[0]?.name ?? boot.labPlan.droplets[0].publicIp}/`);
+  console.log(`ready: lab ${boot.lab.id} is up. Try, from the client namespace: ${siteHint(boot.lab.client.netns, boot.labPlan.records, boot.labPlan.droplets)}`);
   console.log(`Ctrl-C (or npm run lab -- down ${boot.lab.id}) tears it down.`);
   // Stay up: the lab's signal handlers tear it down on SIGINT/SIGTERM/SIGHUP and end the process.
   setInterval(() => undefined, 1 << 30);
