@@ -32,7 +32,9 @@
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { CloudConfigDocument, Plan, fakeResolver, loadStack, parseCloudConfig, renderUserData } from '../plan/plan';
+import { Plan, loadStack } from '../plan/plan';
+import { CloudConfigDocument, parseCloudConfig, renderUserData } from '../plan/cloud-config';
+import { fakeResolver } from '../plan/fake-resolver';
 import { ApplyOptions, ApplyResult, applyPlan } from './apply';
 import { renderTemplate } from '../plan/template';
 import { CloudInitStep, aptGet, aptInstallPackages, installedPackages, runCloudConfig, unsupportedCloudConfigKeys } from './cloud-init';
