@@ -5,8 +5,7 @@
  */
 import * as path from 'path';
 import { SAMPLE_APP_DIR } from '../../lib/stacks';
-import { expectClean } from '../helpers/checkers';
-import { makeTempDir, requireTool, run } from '../helpers/tools';
+import { expectClean, makeTempDir, requireTool, run } from '../helpers/tools';
 
 const python = () => requireTool('python3', 'python3');
 

@@ -16,7 +16,7 @@ import { fakeResolver } from '../../lib/plan/fake-resolver';
 import { PROMETHEUS_PATHS } from '../../lib/render/prometheus';
 import { SIZING_SCRIPT, SIZING_UNIT_PATH } from '../../lib/render/sizing';
 import { UPSTREAM_WATCH_SCRIPT } from '../../lib/render/upstream-watch';
-import { makeTempDir, requireTool, run, RunResult, writeFile } from './tools';
+import { expectClean, expectNo, makeTempDir, requireTool, run, RunResult, writeFile } from './tools';
 import type { Json } from './stacks';
 
 /** What the droplet's metadata script (tierform-netinfo) writes to /etc/tierform/net.env at boot. */
@@ -65,17 +65,6 @@ export interface Checker {
   readonly name: string;
   readonly matches: (file: WriteFile) => boolean;
   readonly check: (ctx: CheckContext) => void;
-}
-
-/** A finding-free result: exit 0 and no output (the output is in the failure message). */
-export function expectClean(result: RunResult): void {
-  expect({ status: result.status, output: result.output }).toEqual({ status: 0, output: '' });
-}
-
-/** Exit 0 and no line matching `bad` (the whole output is in the failure message). */
-export function expectNo(result: RunResult, bad: RegExp): void {
-  const badLines = result.output.split('\n').filter((line) => bad.test(line));
-  expect({ status: result.status, badLines, output: result.output }).toEqual({ status: 0, badLines: [], output: result.output });
 }
 
 const SHEBANG = /^#!\s*(?:\/usr)?\/bin\/(?:env\s+)?(?:ba|da)?sh(?:\s|$)/;

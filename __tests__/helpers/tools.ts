@@ -44,6 +44,34 @@ export function run(command: string, args: readonly string[], options: SpawnSync
   return { status: result.status, stdout, stderr, output: `${stdout}${stderr}` };
 }
 
+/** How clean a checker's result must be (see expectClean). */
+export interface CleanOptions {
+  /**
+   * What the whole output must match: a RegExp (e.g. promtool's `SUCCESS` line), or `'any'` for checkers that
+   * always print something (haproxy -c prints "Configuration file is valid").
+   * @default no output at all
+   */
+  readonly output?: RegExp | 'any';
+  /** What the output must never contain (e.g. haproxy's `[WARNING]`/`[ALERT]`). @default nothing more */
+  readonly forbid?: RegExp;
+}
+
+/**
+ * A finding-free checker result: exit 0 and, by default, no output at all; `options` relax the output for checkers
+ * that always print and forbid their warning words instead. The output is in the failure message.
+ */
+export function expectClean(result: RunResult, options: CleanOptions = {}): void {
+  const output = options.output === undefined ? '' : options.output === 'any' ? expect.any(String) : expect.stringMatching(options.output);
+  expect({ status: result.status, output: result.output }).toEqual({ status: 0, output });
+  if (options.forbid) expect(result.output).not.toMatch(options.forbid);
+}
+
+/** Exit 0 and no line matching `bad` (the whole output is in the failure message). */
+export function expectNo(result: RunResult, bad: RegExp): void {
+  const badLines = result.output.split('\n').filter((line) => bad.test(line));
+  expect({ status: result.status, badLines, output: result.output }).toEqual({ status: 0, badLines: [], output: result.output });
+}
+
 /** A fresh temporary directory, removed by `cleanup()`. */
 export function makeTempDir(prefix: string): { dir: string; cleanup: () => void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `tierform-${prefix}-`));

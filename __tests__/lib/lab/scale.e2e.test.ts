@@ -39,7 +39,6 @@ const PROMETHEUS_BOUND_SECONDS = 75;
  */
 const MIN_SHARE = 0.2;
 const SHARE_WINDOW_SECONDS = 10;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Scenario {
   readonly stage: string;
@@ -115,6 +114,7 @@ while not os.path.exists('/tmp/tierform-scale-test.done') and time.time() < dead
 cur.execute('SELECT CONNECTION_ID()')
 print('after apply', cur.fetchone()[0], flush=True)
 `;
+import { sleep } from '../../helpers/processes';
 
 /** Polls (every second, at most 150 s) until Prometheus on `mon` scrapes the node and nginx exporters at `address`. */
 async function scrapedBy(boot: LabBoot, mon: string, address: string): Promise<number> {

@@ -8,6 +8,7 @@
 import * as fs from 'fs';
 import { MasterMonitor, VrrpNode, analyzeLoad, startLoad, vrrpMasters, vrrpNodes } from '../../../lib/lab/failover';
 import { BootedStage, HttpAnswer, httpGet, observatoryScan, observatorySummary, poll, shutdownAndCheck, synthAndBoot } from './stage-fixture';
+import { sleep } from '../../helpers/processes';
 
 const STAGE = 'stage3-high-availability';
 const SITE = 'https://www.foobar.com/';
@@ -51,7 +52,6 @@ const holder = () => boot().lab.holderOf(reservedIp)?.name;
 const masters = () => vrrpMasters(boot(), nodes);
 const apiMoves = (since: number) =>
   boot().api!.calls.filter((c) => c.method === 'POST' && Date.parse(c.at) >= since).map((c) => ({ status: c.status, caller: c.caller, at: Date.parse(c.at) }));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function diagnosis(): string {
   const lines = [`masters: ${masters().join(', ') || 'none'}; reserved IP ${reservedIp} on ${holder() ?? 'nobody'}`];

@@ -15,14 +15,10 @@ import {
   renderCertbotIssueTimer,
 } from '../../../lib/render/certbot';
 import { renderHaproxyCfg } from '../../../lib/render/haproxy';
-import { makeTempDir, requireTool, run, RunResult, writeFile } from '../../helpers/tools';
+import { expectClean, makeTempDir, requireTool, run, RunResult, writeFile } from '../../helpers/tools';
 
 const ISSUE: CertbotIssueOptions = { domain: 'foobar.com', email: 'ops@foobar.com', certName: 'foobar.com' };
 const TOKEN = '${TfToken[TOKEN.7]}';
-
-function expectClean(result: RunResult): void {
-  expect({ status: result.status, output: result.output }).toEqual({ status: 0, output: '' });
-}
 
 describe('renderCertbotCredentials', () => {
   test('writes the DNS plugin token line after a header', () => {

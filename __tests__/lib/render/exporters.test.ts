@@ -1,7 +1,6 @@
 import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
-import * as net from 'net';
 import * as path from 'path';
 import {
   MYSQLD_EXPORTER_CNF,
@@ -23,6 +22,7 @@ import { HAPROXY_STATS_PORT } from '../../../lib/render/haproxy';
 import { renderNginxConf } from '../../../lib/render/nginx';
 import { PROMETHEUS_PORT } from '../../../lib/render/prometheus';
 import { makeTempDir, requireTool, run, RunResult, writeFile } from '../../helpers/tools';
+import { freePort, sleep } from '../../helpers/processes';
 
 // ---- helpers --------------------------------------------------------------------------------------------------
 
@@ -69,14 +69,6 @@ function verifyDropIn(unit: string, dropIn: string): RunResult {
   }
 }
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 interface Reply {
   readonly status: number;
   readonly body: string;
@@ -94,8 +86,6 @@ function get(port: number, urlPath: string, localAddress?: string): Promise<Repl
     req.on('error', reject);
   });
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Daemon {
   readonly pid: number;

@@ -28,7 +28,9 @@ import {
 } from '../../../lib/render/keepalived';
 import { RenderError } from '../../../lib/render/guards';
 import { checkFiles } from '../../helpers/check-files';
-import { makeTempDir, requireTool, run, RunResult, writeFile } from '../../helpers/tools';
+import { expectClean, makeTempDir, requireTool, run, RunResult, writeFile } from '../../helpers/tools';
+import { resolveTokens } from '../../helpers/tokens';
+import { sleep } from '../../helpers/processes';
 
 // ---- shared fixtures -----------------------------------------------------------------------------------------
 
@@ -48,13 +50,6 @@ function tunnelOptions(overrides: Partial<TunnelScriptOptions> = {}): TunnelScri
   return { nodeIndex: 0, peerDnsName: 'lb-1.internal.foobar.com', ...overrides };
 }
 
-/** What Terraform does at apply: the token becomes the reserved IP. */
-function resolveTokens(text: string): string {
-  return text.replace(/\$\{TfToken\[TOKEN\.\d+\]\}/g, RESERVED_IP);
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** Polls `probe` until it returns a value other than undefined/false; throws with `what` after `timeoutMs`. */
 async function waitFor<T>(what: string, timeoutMs: number, probe: () => T | undefined | false, diag?: () => string): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -66,10 +61,6 @@ async function waitFor<T>(what: string, timeoutMs: number, probe: () => T | unde
     }
     await sleep(100);
   }
-}
-
-function expectClean(result: RunResult): void {
-  expect({ status: result.status, output: result.output }).toEqual({ status: 0, output: '' });
 }
 
 // ---- processes and network namespaces this file creates (and only those are ever killed or deleted) -----------
@@ -495,8 +486,8 @@ describe('script and unit text', () => {
 describe('shellcheck finds nothing in the scripts', () => {
   // As on the droplet: Terraform has replaced the tokens (a token text in single quotes is an SC2016 info).
   const scripts: Array<[string, string]> = [
-    ['assign, node 0', resolveTokens(renderReservedIpAssignScript(assignOptions()))],
-    ['assign, node 1, custom tunnel', resolveTokens(renderReservedIpAssignScript(assignOptions({ nodeIndex: 1, interfaceName: 'vrrp7', cidr: '172.31.255.16/28' })))],
+    ['assign, node 0', resolveTokens(renderReservedIpAssignScript(assignOptions()), RESERVED_IP)],
+    ['assign, node 1, custom tunnel', resolveTokens(renderReservedIpAssignScript(assignOptions({ nodeIndex: 1, interfaceName: 'vrrp7', cidr: '172.31.255.16/28' })), RESERVED_IP)],
     ['tunnel', renderTunnelScript(tunnelOptions())],
     ['tunnel, node 1', renderTunnelScript(tunnelOptions({ nodeIndex: 1, peerDnsName: 'lb-0.internal.foobar.com' }))],
     ['check', renderCheckHaproxyScript()],
@@ -626,7 +617,7 @@ describe('keepalived -t accepts the rendered file without warnings', () => {
     const ns = checkNamespace(o);
     for (const [script, text] of [
       [CHECK_HAPROXY_SCRIPT_PATH, renderCheckHaproxyScript()],
-      [RESERVED_IP_ASSIGN_SCRIPT_PATH, resolveTokens(renderReservedIpAssignScript(assignOptions({ nodeIndex: o.nodeIndex })))],
+      [RESERVED_IP_ASSIGN_SCRIPT_PATH, resolveTokens(renderReservedIpAssignScript(assignOptions({ nodeIndex: o.nodeIndex })), RESERVED_IP)],
     ]) {
       expect(conf).toContain(script);
       conf = conf.split(script).join(writeFile(tmp.dir, path.basename(script), text, 0o755));
@@ -924,7 +915,7 @@ describe('the reserved IP assign script', () => {
   async function scenario(apiEnv: NodeJS.ProcessEnv, o: Partial<ReservedIpAssignScriptOptions> = {}): Promise<Scenario> {
     port += 1;
     const api = await startFakeApi(ns, port, { HOST: '127.0.0.1', DROPLETS: JSON.stringify({ '127.0.0.1': 1001 }), ...apiEnv });
-    const script = writeFile(tmp.dir, `assign-${port}`, resolveTokens(renderReservedIpAssignScript(assignOptions(o))), 0o755);
+    const script = writeFile(tmp.dir, `assign-${port}`, resolveTokens(renderReservedIpAssignScript(assignOptions(o)), RESERVED_IP), 0o755);
     const env = {
       TIERFORM_DO_API: `http://127.0.0.1:${port}`,
       TIERFORM_METADATA_URL: `http://127.0.0.1:${port}/metadata/v1`,
@@ -1156,7 +1147,7 @@ describe('live failover between two keepalived nodes', () => {
     const dir = path.join(tmp.dir, name);
     const sbin = path.join(dir, 'sbin');
     const check = writeFile(sbin, 'tierform-check-haproxy', renderCheckHaproxyScript({ port: HEALTH_PORT }), 0o755);
-    const assign = writeFile(sbin, 'tierform-reserved-ip-assign', resolveTokens(renderReservedIpAssignScript(assignOptions({ nodeIndex: index }))), 0o755);
+    const assign = writeFile(sbin, 'tierform-reserved-ip-assign', resolveTokens(renderReservedIpAssignScript(assignOptions({ nodeIndex: index })), RESERVED_IP), 0o755);
     writeFile(sbin, 'tierform-vrrp-tunnel', renderTunnelScript(tunnelOptions({ nodeIndex: index, peerDnsName: `lb-${1 - index}.internal.foobar.com` })), 0o755);
     // The production file with only the script paths moved; each edit must match.
     let conf = renderKeepalivedConf(confOptions({ nodeIndex: index, routerId: `foobar-lb-${index}` }));

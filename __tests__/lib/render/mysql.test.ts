@@ -1,5 +1,4 @@
 import * as fs from 'fs';
-import * as net from 'net';
 import * as path from 'path';
 import {
   flavorFacts,
@@ -21,6 +20,7 @@ import {
 import { renderMysqldExporterAccountHook } from '../../../lib/render/mysqld-exporter-setup';
 import { checkFiles } from '../../helpers/check-files';
 import { makeTempDir, requireTool, run, RunResult, writeFile } from '../../helpers/tools';
+import { freePort, sleep } from '../../helpers/processes';
 
 const FLAVORS: readonly MysqlFlavor[] = ['mysql-8.0', 'mariadb-10.11'];
 
@@ -398,16 +398,6 @@ describe('MySQL 8.0 option names (no mysqld here: names only)', () => {
 
 // ---------------------------------------------------------------------------------------------------------------
 // End to end on real MariaDB: two servers on 127.0.0.1, the rendered files and scripts, real replication.
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** True while `pid` is a live (not zombie) mariadbd. */
 function isLiveMariadbd(pid: number): boolean {

@@ -5,6 +5,7 @@ import * as net from 'net';
 import * as path from 'path';
 import { NginxConfOptions, renderNginxConf } from '../../../lib/render/nginx';
 import { makeTempDir, requireTool, run, writeFile } from '../../helpers/tools';
+import { childPids, freePort, isAlive, settlesWithin, sleep } from '../../helpers/processes';
 
 const TOKEN = '${TfToken[TOKEN.3]}';
 const SOCKET = 'unix:/run/tierform-app/gunicorn.sock';
@@ -393,59 +394,6 @@ function request(
     req.on('error', reject);
     req.end(body);
   });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Resolves true when `promise` settles within `ms`, false otherwise; leaves no timer behind. */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([promise.then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Pids of the direct children of `pid` (nginx's workers), from /proc. */
-function childPids(pid: number): number[] {
-  const children: number[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === pid) children.push(Number(entry));
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return children;
 }
 
 interface RunningNginx {

@@ -15,7 +15,9 @@ import {
   renderPrometheusDropIn,
   renderPrometheusSelfTargetsScript,
 } from '../../../lib/render/prometheus';
-import { makeTempDir, requireTool, run, RunResult, writeFile } from '../../helpers/tools';
+import { expectClean, makeTempDir, requireTool, run, RunResult, writeFile } from '../../helpers/tools';
+import { resolveTokens } from '../../helpers/tokens';
+import { freePort, sleep } from '../../helpers/processes';
 
 // ---- fixtures -------------------------------------------------------------------------------------------------
 
@@ -46,11 +48,6 @@ function configOptions(overrides: Partial<PrometheusConfigOptions> = {}): Promet
 }
 
 const RULES: AlertRulesOptions = { replicationLagSeconds: 30, diskFreePercent: 15, http5xxRatio: 0.05 };
-
-/** What Terraform does at apply: each token becomes a droplet's private IP. */
-function resolveTokens(text: string): string {
-  return text.replace(/\$\{TfToken\[TOKEN\.(\d+)\]\}/g, (_, n: string) => `10.10.0.${Number(n) + 2}`);
-}
 
 interface Rule {
   alert: string;
@@ -257,10 +254,8 @@ describe('renderPrometheusDropIn text', () => {
 
 // ---- real checkers --------------------------------------------------------------------------------------------
 
-function expectClean(result: RunResult, success = /SUCCESS/): void {
-  expect({ status: result.status, output: result.output }).toEqual({ status: 0, output: expect.stringMatching(success) });
-  expect(result.output).not.toMatch(/WARNING|FAILED|error/i);
-}
+/** promtool check prints SUCCESS lines: they must be there, and no warning, failure or error. */
+const PROMTOOL_CLEAN = { output: /SUCCESS/, forbid: /WARNING|FAILED|error/i } as const;
 
 /** Runs the rendered self-targets script (bash) with the droplet's address, as ExecStartPre would. */
 function runSelfTargetsScript(dir: string, jobs: readonly PrometheusJob[], ip: string | undefined): RunResult {
@@ -278,7 +273,7 @@ describe('promtool check config', () => {
 
   test.each<[string, (text: string) => string]>([
     ['addresses as Terraform tokens (verbatim)', (t) => t],
-    ['addresses resolved by Terraform', resolveTokens],
+    ['addresses resolved by Terraform', (text: string) => resolveTokens(text, (i) => `10.10.0.${i + 2}`)],
   ])('accepts the config with %s, its rule file and self-target files, without warnings', (_name, transform) => {
     // GIVEN
     const tmp = makeTempDir('promtool-config');
@@ -292,7 +287,7 @@ describe('promtool check config', () => {
       // WHEN
       const result = run(PROMTOOL, ['check', 'config', file]);
       // THEN
-      expectClean(result, /SUCCESS: 1 rule files found[\s\S]*is valid prometheus config file syntax/);
+      expectClean(result, { ...PROMTOOL_CLEAN, output: /SUCCESS: 1 rule files found[\s\S]*is valid prometheus config file syntax/ });
     } finally {
       tmp.cleanup();
     }
@@ -317,7 +312,7 @@ describe('promtool check config', () => {
       // WHEN
       const result = run(PROMTOOL, ['check', 'config', file]);
       // THEN
-      expectClean(result, /SUCCESS: 1 rule files found[\s\S]*is valid prometheus config file syntax/);
+      expectClean(result, { ...PROMTOOL_CLEAN, output: /SUCCESS: 1 rule files found[\s\S]*is valid prometheus config file syntax/ });
     } finally {
       tmp.cleanup();
     }
@@ -404,7 +399,7 @@ describe('promtool check rules', () => {
     // GIVEN / WHEN
     const result = checkRules(renderAlertRules(RULES));
     // THEN
-    expectClean(result, new RegExp(`SUCCESS: ${rulesOf(renderAlertRules(RULES)).length} rules found`));
+    expectClean(result, { ...PROMTOOL_CLEAN, output: new RegExp(`SUCCESS: ${rulesOf(renderAlertRules(RULES)).length} rules found`) });
   });
 
   test('rejects a broken expression (the check can fail)', () => {
@@ -618,7 +613,7 @@ describe('promtool test rules', () => {
     // GIVEN / WHEN
     const result = promtoolTestRules(rulesWithoutAnnotations(), [unitTest]);
     // THEN
-    expectClean(result);
+    expectClean(result, PROMTOOL_CLEAN);
   });
 
   test('InstanceDown renders its annotations from the target labels (real file, annotations included)', () => {
@@ -645,7 +640,7 @@ describe('promtool test rules', () => {
     // WHEN
     const result = promtoolTestRules(renderAlertRules(RULES), [unitTest]);
     // THEN
-    expectClean(result);
+    expectClean(result, PROMTOOL_CLEAN);
   });
 
   test('fails when an alert is expected for a healthy target (the harness can fail)', () => {
@@ -796,14 +791,6 @@ function withFlags(args: readonly string[], values: Record<string, string>): str
   return out;
 }
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 function getText(port: number, urlPath: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const req = http.get({ host: '127.0.0.1', port, path: urlPath, agent: false, timeout: 3000 }, (res) => {
@@ -820,8 +807,6 @@ function getText(port: number, urlPath: string): Promise<string> {
 async function getJson(port: number, urlPath: string): Promise<unknown> {
   return JSON.parse(await getText(port, urlPath));
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface ApiTarget {
   labels: Record<string, string>;

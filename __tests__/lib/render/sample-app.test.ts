@@ -1,10 +1,10 @@
 import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
-import * as net from 'net';
 import * as path from 'path';
 import { renderSampleApp, SAMPLE_APP_DEB_PACKAGES } from '../../../lib/render/sample-app';
 import { makeTempDir, requireTool, run, writeFile } from '../../helpers/tools';
+import { childPids, freePort, isAlive, settlesWithin, sleep } from '../../helpers/processes';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Helpers: loopback HTTP, free ports, bounded waits, processes stopped by pid.
@@ -32,57 +32,6 @@ function get(port: number, urlPath: string): Promise<Reply> {
     req.on('timeout', () => req.destroy(new Error(`timeout: GET ${urlPath}`)));
     req.on('error', reject);
   });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([promise.then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Pids of the direct children of `pid`, from /proc. */
-function childPids(pid: number): number[] {
-  const children: number[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) children.push(Number(entry));
-    } catch {
-      // ended meanwhile
-    }
-  }
-  return children;
 }
 
 interface Daemon {
