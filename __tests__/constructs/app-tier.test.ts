@@ -3,10 +3,9 @@ import { AppTier } from '../../constructs/app-tier';
 import { PrimaryReplicaMysql } from '../../constructs/primary-replica-mysql';
 import { RoleFirewall } from '../../constructs/role-firewall';
 import { Port } from '../../constructs/port';
-import { SSH_KEYS, resources, synthJson, testStack, userData } from '../helpers/stacks';
+import { SSH_KEYS, resources, synthJson, testStack, userData, writeFilesOf } from '../helpers/stacks';
 
-type Files = { path: string; content: string }[];
-const content = (text: string, path: string): string => (parse(text).write_files as Files).find((f) => f.path === path)!.content;
+const content = (text: string, path: string): string => writeFilesOf(text).find((f) => f.path === path)!.content;
 
 describe('AppTier', () => {
   test('runs gunicorn on the VPC address of each app droplet, no nginx', () => {

@@ -4,10 +4,9 @@ import { Balance } from '../../constructs/balance';
 import { TlsProfile } from '../../constructs/https';
 import { HaproxyLoadBalancer } from '../../constructs/haproxy-load-balancer';
 import { WebTier } from '../../constructs/web-tier';
-import { SSH_KEYS, TEST_ZONE, resources, synthJson, testStack, userData } from '../helpers/stacks';
+import { SSH_KEYS, TEST_ZONE, resources, synthJson, testStack, userData, writeFilesOf } from '../helpers/stacks';
 
-type Files = { path: string; content: string }[];
-const haproxyCfg = (text: string): string => (parse(text).write_files as Files).find((f) => f.path === '/etc/haproxy/haproxy.cfg')!.content;
+const haproxyCfg = (text: string): string => writeFilesOf(text).find((f) => f.path === '/etc/haproxy/haproxy.cfg')!.content;
 
 describe('HaproxyLoadBalancer', () => {
   test('balances round robin over the web droplets it finds by DNS, with HTTP health checks', () => {
@@ -178,7 +177,7 @@ describe('HaproxyLoadBalancer', () => {
 
     test('the DNS token is a sensitive variable written root-only', () => {
       const json = synthJson(tlsStack());
-      const ini = (parse(userData(json, 'site-lb')).write_files as { path: string; content: string; permissions: string }[]).find(
+      const ini = writeFilesOf(userData(json, 'site-lb')).find(
         (f) => f.path === '/etc/tierform/certbot-digitalocean.ini',
       )!;
       expect(ini.permissions).toBe('0600');

@@ -1,14 +1,12 @@
 import { Secret } from '../../lib/secrets';
 import { ReservedIp } from '@cdktf/provider-digitalocean/lib/reserved-ip';
 import { TerraformVariable, Testing } from 'cdktf';
-import { parse } from 'yaml';
 import { Dns } from '../../constructs/dns';
 import { HaproxyPair } from '../../constructs/haproxy-pair';
 import { WebTier } from '../../constructs/web-tier';
-import { SSH_KEYS, resources, synthJson, testStack, userData } from '../helpers/stacks';
+import { SSH_KEYS, resources, synthJson, testStack, userData, writeFilesOf } from '../helpers/stacks';
 
-type Files = { path: string; content: string; permissions: string }[];
-const file = (text: string, path: string) => (parse(text).write_files as Files).find((f) => f.path === path)!;
+const file = (text: string, path: string) => writeFilesOf(text).find((f) => f.path === path)!;
 
 function pair(extra: Partial<ConstructorParameters<typeof HaproxyPair>[2]> = {}) {
   const { stack, vpc } = testStack();

@@ -18,7 +18,7 @@ import { Vpc } from '../../constructs/vpc';
 import { WebTier } from '../../constructs/web-tier';
 import { WriteFile } from '../../lib/plan/cloud-config';
 import { CHECKERS, describeRenderedDroplet, renderDroplets } from '../helpers/checkers';
-import { ADMIN, Json, SSH_KEYS, resources, synthJson, testStack, userData } from '../helpers/stacks';
+import { ADMIN, Json, SSH_KEYS, resources, synthJson, testStack, userData, Files, writeFilesOf } from '../helpers/stacks';
 import { makeTempDir, writeFile } from '../helpers/tools';
 
 const EMAILS = ['ops@foobar.com'];
@@ -44,10 +44,9 @@ function agent(s: Site, props: Partial<MonitoringAgentProps> = {}): MonitoringAg
   return new MonitoringAgent(s.stack, 'Mon', { vpc: s.vpc, name: 'site-mon', sshKeys: SSH_KEYS, alertEmails: EMAILS, ...props });
 }
 
-type Files = { path: string; content: string; permissions: string; owner: string; defer?: boolean }[];
 
 function files(json: Json, droplet: string): Files {
-  return parse(userData(json, droplet)).write_files as Files;
+  return writeFilesOf(userData(json, droplet));
 }
 
 function file(json: Json, droplet: string, filePath: string): string {

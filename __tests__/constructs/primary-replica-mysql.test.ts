@@ -4,10 +4,9 @@ import { TerraformVariable, Testing } from 'cdktf';
 import { parse } from 'yaml';
 import { MysqlEngine } from '../../constructs/mysql-engine';
 import { PrimaryReplicaMysql } from '../../constructs/primary-replica-mysql';
-import { SSH_KEYS, TEST_ZONE, resources, synthJson, testStack, userData } from '../helpers/stacks';
+import { SSH_KEYS, TEST_ZONE, resources, synthJson, testStack, userData, Files, writeFilesOf } from '../helpers/stacks';
 
-type Files = { path: string; content: string; permissions: string }[];
-const files = (text: string): Files => parse(text).write_files as Files;
+const files = (text: string): Files => writeFilesOf(text);
 const content = (text: string, path: string): string => files(text).find((f) => f.path === path)!.content;
 
 describe('PrimaryReplicaMysql', () => {

@@ -1,11 +1,9 @@
 import { Volume } from '@cdktf/provider-digitalocean/lib/volume';
 import { Testing } from 'cdktf';
-import { parse } from 'yaml';
 import { SingleServer } from '../../constructs/single-server';
-import { ADMIN, SSH_KEYS, asSet, resources, synthJson, testStack, userData } from '../helpers/stacks';
+import { ADMIN, SSH_KEYS, asSet, resources, synthJson, testStack, userData, writeFilesOf } from '../helpers/stacks';
 
-type Files = { path: string; content: string }[];
-const content = (text: string, path: string): string => (parse(text).write_files as Files).find((f) => f.path === path)!.content;
+const content = (text: string, path: string): string => writeFilesOf(text).find((f) => f.path === path)!.content;
 
 describe('SingleServer', () => {
   test('runs nginx, gunicorn and MySQL on one droplet with the data on a volume', () => {
@@ -15,7 +13,7 @@ describe('SingleServer', () => {
     expect(resources(json, 'digitalocean_droplet')).toHaveLength(1);
     expect(Testing.synth(stack)).toHaveResourceWithProperties(Volume, { name: 'site-www-data', size: 10 });
     const text = userData(json, 'site-www');
-    const paths = (parse(text).write_files as Files).map((f) => f.path);
+    const paths = writeFilesOf(text).map((f) => f.path);
     expect(paths).toEqual(
       expect.arrayContaining(['/etc/nginx/nginx.conf', '/etc/systemd/system/tierform-app.service', '/etc/mysql/mysql.conf.d/60-tierform.cnf', '/usr/local/sbin/tierform-mysql-setup']),
     );

@@ -7,12 +7,11 @@ import { Balance } from '../../constructs/balance';
 import { PrimaryReplicaMysql } from '../../constructs/primary-replica-mysql';
 import { WebTier } from '../../constructs/web-tier';
 import { TerraformVariable } from 'cdktf';
-import { ADMIN, SSH_KEYS, TEST_ZONE, resources, synthJson, testStack, userData } from '../helpers/stacks';
+import { ADMIN, SSH_KEYS, TEST_ZONE, resources, synthJson, testStack, userData, writeFilesOf } from '../helpers/stacks';
 
-type Files = { path: string; content: string; permissions: string }[];
 
 function file(text: string, path: string): string {
-  const f = (parse(text).write_files as Files).find((w) => w.path === path);
+  const f = writeFilesOf(text).find((w) => w.path === path);
   if (!f) throw new Error(`no ${path}`);
   return f.content;
 }
@@ -102,7 +101,7 @@ describe('WebTier', () => {
     const droplet = resources(json, 'digitalocean_droplet').find((d) => d.name === 'site-web-0');
     expect(droplet.depends_on).toEqual([expect.stringMatching(/PrimaryName/), expect.stringMatching(/ReadName/)]);
     // AND the password is a base64 of a sensitive variable, in a 0600 file
-    const secrets = (parse(userData(json, 'site-web-0')).write_files as Files).find((f) => f.path === '/etc/tierform/app-secrets.b64')!;
+    const secrets = writeFilesOf(userData(json, 'site-web-0')).find((f) => f.path === '/etc/tierform/app-secrets.b64')!;
     expect(secrets.permissions).toBe('0600');
     expect(secrets.content).toMatch(/DB_PASSWORD_B64='\$\{base64encode\(var\.Db_AppPassword_[0-9A-F]{8}\)\}'/);
     // AND the database firewall admits the web tag on 3306 (and its own tag, for replication)
@@ -198,7 +197,7 @@ describe('WebTier', () => {
       );
       expect(text).not.toContain('digitalocean_droplet');
       expect(conf).toContain('location /static/');
-      expect((parse(text).write_files as Files).map((f) => f.path)).not.toContain('/etc/systemd/system/tierform-app.service');
+      expect(writeFilesOf(text).map((f) => f.path)).not.toContain('/etc/systemd/system/tierform-app.service');
     });
 
     test('scaling the app tier leaves the web droplets’ user_data as it was', () => {
