@@ -8,7 +8,7 @@ import { FirewallSpec, applyRuleset, renderNftRuleset } from '../../../lib/lab/f
 import { LabNetwork } from '../../../lib/lab/netns';
 import { isRunning } from '../../../lib/lab/processes';
 import { makeTempDir, requireTool, run } from '../../helpers/tools';
-import { httpGet, requireLab, startHttp } from './lab-fixture';
+import { httpOutcome, requireLab, startHttp } from './lab-fixture';
 
 const WEB = 'svc-web.internal.foobar.com';
 const ANYWHERE = ['0.0.0.0/0', '::/0'];
@@ -138,7 +138,7 @@ describe('droplets created and destroyed while the lab runs', () => {
     expect(routerMac()).toBe('02:74:66:ff:ff:00');
     firewalls();
     await startHttp(lab, 'web-0', [80]);
-    expect(await httpGet(lab, 'web-2', 'http://10.10.0.2/')).toMatchObject({ kind: 'answer', answer: { host: 'web-0', remote: '10.10.0.5' } });
+    expect(await httpOutcome(lab, 'web-2', 'http://10.10.0.2/')).toMatchObject({ kind: 'answer', answer: { host: 'web-0', remote: '10.10.0.5' } });
     expect(await getent('web-2', WEB)).toMatchObject({ status: 0 });
     expect(() => lab.addDroplet({ name: 'web-3', id: '100000005', publicIp: '203.0.113.13', vpc: 'main', privateIp: '10.10.0.6' })).toThrow(/203\.0\.113\.13 is already used by droplet web-2/);
   });

@@ -47,8 +47,11 @@ export interface Answer {
 /** What happened to one HTTP request: an answer, a refusal (RST/unreachable) or a timeout (dropped). */
 export type Outcome = { kind: 'answer'; answer: Answer } | { kind: 'refused' } | { kind: 'timeout' } | { kind: 'error'; detail: string };
 
-/** GET `url` from inside `node` with a 1 s connect timeout. */
-export async function httpGet(lab: LabNetwork, node: string, url: string): Promise<Outcome> {
+/**
+ * GET `url` from inside `node` with a 1 s connect timeout, from the JSON server of startHttp: an answer, or how it
+ * failed. (Same argument order as stage-fixture's `httpAnswer`: where from, then what.)
+ */
+export async function httpOutcome(lab: LabNetwork, node: string, url: string): Promise<Outcome> {
   const r = await lab.exec(node, ['curl', '-sS', '--connect-timeout', '1', '--max-time', '3', url], { timeoutMs: 10_000 });
   if (r.status === 0) return { kind: 'answer', answer: JSON.parse(r.stdout) as Answer };
   if (r.status === 7) return { kind: 'refused' };
@@ -58,7 +61,7 @@ export async function httpGet(lab: LabNetwork, node: string, url: string): Promi
 
 /** The host that answered, or the outcome's kind. */
 export async function whoAnswers(lab: LabNetwork, node: string, url: string): Promise<string> {
-  const o = await httpGet(lab, node, url);
+  const o = await httpOutcome(lab, node, url);
   return o.kind === 'answer' ? o.answer.host : o.kind;
 }
 

@@ -10,7 +10,7 @@ import {
 } from '../../../lib/lab/netns';
 import { isRunning } from '../../../lib/lab/processes';
 import { makeTempDir, run } from '../../helpers/tools';
-import { requireLab, startHttp, httpGet, whoAnswers } from './lab-fixture';
+import { requireLab, startHttp, httpOutcome, whoAnswers } from './lab-fixture';
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
 
@@ -107,16 +107,16 @@ describe('LabNetwork (live)', () => {
 
   test('the client reaches a droplet public address, not its VPC address', async () => {
     expect(await whoAnswers(lab, 'client', 'http://203.0.113.10/')).toBe('db-0');
-    expect(['refused', 'timeout', 'error']).toContain((await httpGet(lab, 'client', 'http://10.10.0.2/')).kind);
+    expect(['refused', 'timeout', 'error']).toContain((await httpOutcome(lab, 'client', 'http://10.10.0.2/')).kind);
   });
 
   test('droplets reach each other over the VPC', async () => {
-    const o = await httpGet(lab, 'web-0', 'http://10.10.0.2/');
+    const o = await httpOutcome(lab, 'web-0', 'http://10.10.0.2/');
     expect(o).toMatchObject({ kind: 'answer', answer: { host: 'db-0', remote: '10.10.0.3' } });
   });
 
   test('the reserved IP reaches its holder anchor IP with the client address as source', async () => {
-    const o = await httpGet(lab, 'client', 'http://203.0.113.20/');
+    const o = await httpOutcome(lab, 'client', 'http://203.0.113.20/');
     expect(o).toMatchObject({ kind: 'answer', answer: { host: 'db-0', local: '10.19.0.10', remote: lab.client.ip } });
   });
 

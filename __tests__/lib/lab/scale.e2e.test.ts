@@ -13,7 +13,7 @@ import { ApplyResult } from '../../../lib/lab/apply';
 import { LabBoot, stagePlanFile } from '../../../lib/lab/boot';
 import { LoadRecord, analyzeLoad, startLoad } from '../../../lib/lab/failover';
 import { LabProcess } from '../../../lib/lab/netns';
-import { BootedStage, httpGet, noteNamespaces, poll, shutdownAndCheck, synthAndBoot, synthesize } from './stage-fixture';
+import { httpAnswer, noteNamespaces, poll, synthesize, useBootedStage } from './stage-fixture';
 
 /** Requests per second of the load (2 per user address: far under the plan's per-client limits). */
 const LOAD_RPS = 10;
@@ -142,29 +142,24 @@ async function scrapedBy(boot: LabBoot, mon: string, address: string): Promise<n
 function scenario(s: Scenario): void {
   const web = [0, 1].map((i) => `${s.prefix}${i}`);
   const added = `${s.prefix}2`;
-  let booted: BootedStage | undefined;
   let users: string[] = [];
   let scaledOutdir = '';
   /** Seconds from the apply returning until Prometheus scraped the new droplet (polled from the apply on). */
   let prometheusScraped: Promise<number> | undefined;
   const facts: string[] = [];
-  const boot = () => {
-    if (!booted) throw new Error('the lab did not boot');
-    return booted.boot;
-  };
-
-  beforeAll(async () => {
-    booted = await synthAndBoot(s.stage);
-    scaledOutdir = synthesize(path.join(booted.tmpDir, 'cdktf.out.web3'), { TIERFORM_WEB_COUNT: '3' });
-    users = booted.boot.lab.addClientAddresses(5);
-    await poll(`${s.url} answers 200`, async () => ((await httpGet(booted!.boot, s.url)).status === 200 ? true : undefined), { attempts: 120, timeoutMs: 60_000, intervalMs: 500 });
-  }, 240_000);
-
-  afterAll(async () => {
-    if (facts.length > 0) process.stdout.write(`${s.stage}:\n  ${facts.join('\n  ')}\n`);
-    const left = await shutdownAndCheck(booted);
-    expect(left).toEqual({ namespaces: [], processes: [], hostMounts: [], errors: [] });
-  }, 120_000);
+  const { boot, booted } = useBootedStage(s.stage, {
+    printTiming: false,
+    bootTimeoutMs: 240_000,
+    shutdownTimeoutMs: 120_000,
+    afterBoot: async (up) => {
+      scaledOutdir = synthesize(path.join(up.tmpDir, 'cdktf.out.web3'), { TIERFORM_WEB_COUNT: '3' });
+      users = up.boot.lab.addClientAddresses(5);
+      await poll(`${s.url} answers 200`, async () => ((await httpAnswer(up.boot, 'client', s.url)).status === 200 ? true : undefined), { attempts: 120, timeoutMs: 60_000, intervalMs: 500 });
+    },
+    beforeShutdown: () => {
+      if (facts.length > 0) process.stdout.write(`${s.stage}:\n  ${facts.join('\n  ')}\n`);
+    },
+  });
 
   test(`web count 2 → 3 under load: ${added} is created and serves, nothing is replaced or restarted, no request fails`, async () => {
     const before = [...boot().droplets.keys()];
@@ -177,7 +172,7 @@ function scenario(s: Scenario): void {
       heldId = /connection ([0-9]+)/.exec(await held.waitForOutput(/connection [0-9]+/, 20_000))![1];
     }
 
-    const load = startLoad(boot(), { url: s.url, rps: LOAD_RPS, seconds: 120, timeoutSeconds: REQUEST_TIMEOUT_SECONDS, sources: users, stopFile: path.join(booted!.tmpDir, 'load.stop') });
+    const load = startLoad(boot(), { url: s.url, rps: LOAD_RPS, seconds: 120, timeoutSeconds: REQUEST_TIMEOUT_SECONDS, sources: users, stopFile: path.join(booted().tmpDir, 'load.stop') });
     await sleep(load.startedAt - Date.now() + 3000);
     const applyStarted = Date.now();
     let result: ApplyResult | undefined;
@@ -188,7 +183,7 @@ function scenario(s: Scenario): void {
       applyError = e as Error;
     }
     const applied = Date.now();
-    noteNamespaces(boot(), booted!.inodes);
+    noteNamespaces(boot(), booted().inodes);
     if (s.prometheus && boot().droplets.has(added)) {
       prometheusScraped = scrapedBy(boot(), s.prometheus, boot().droplet(added).planned.privateIp).then((t) => (t - applied) / 1000);
       prometheusScraped.catch(() => undefined);

@@ -62,6 +62,50 @@ export async function synthAndBoot(stage: string, env: Readonly<Record<string, s
   return { boot, tmpDir: tmp.dir, totalSeconds: (Date.now() - started) / 1000, synthSeconds, inodes, cleanup: tmp.cleanup };
 }
 
+export interface UseBootedStageOptions {
+  /** Environment for the synth (e.g. TIERFORM_WEB_COUNT). @default none */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Runs in beforeAll once the stage is up (the lab is shut down even when it throws). */
+  readonly afterBoot?: (booted: BootedStage) => void | Promise<void>;
+  /** Runs in afterAll before the shutdown (stop monitors, print facts, await background scans). */
+  readonly beforeShutdown?: () => void | Promise<void>;
+  /** beforeAll's timeout: synth, boot and afterBoot. @default 120_000 */
+  readonly bootTimeoutMs?: number;
+  /** afterAll's timeout: beforeShutdown and the shutdown. @default 60_000 */
+  readonly shutdownTimeoutMs?: number;
+  /** Print the "synth … s, synth + boot … s" line after the boot. @default true */
+  readonly printTiming?: boolean;
+}
+
+/**
+ * Registers the hooks of an end-to-end suite around one booted stage, in the describe block (or file) it is called
+ * in: beforeAll synthesizes and boots `stage` (synthAndBoot) and prints the timing line; afterAll shuts it down and
+ * expects nothing left behind (no namespace, process, host mount or shutdown error). Returns accessors that throw
+ * when the boot failed, so every test after a failed boot fails with that reason rather than a TypeError.
+ */
+export function useBootedStage(stage: string, options: UseBootedStageOptions = {}): { boot(): LabBoot; booted(): BootedStage } {
+  let booted: BootedStage | undefined;
+  beforeAll(async () => {
+    booted = await synthAndBoot(stage, options.env);
+    if (options.printTiming ?? true) {
+      process.stdout.write(`${stage}: synth ${booted.synthSeconds.toFixed(1)} s, synth + boot ${booted.totalSeconds.toFixed(1)} s (boot ${booted.boot.bootSeconds?.toFixed(1)} s)\n`);
+    }
+    await options.afterBoot?.(booted);
+  }, options.bootTimeoutMs ?? 120_000);
+
+  afterAll(async () => {
+    await options.beforeShutdown?.();
+    const left = await shutdownAndCheck(booted);
+    expect(left).toEqual({ namespaces: [], processes: [], hostMounts: [], errors: [] });
+  }, options.shutdownTimeoutMs ?? 60_000);
+
+  const current = (): BootedStage => {
+    if (!booted) throw new Error('the lab did not boot');
+    return booted;
+  };
+  return { booted: current, boot: () => current().boot };
+}
+
 /** Adds the lab's current namespaces (network, and droplets' mount namespaces) to `inodes`: call after an apply. */
 export function noteNamespaces(boot: LabBoot, inodes: Set<number>): void {
   for (const ns of [boot.lab.internet.netns, boot.lab.client.netns, ...boot.lab.droplets.map((d) => d.netns)]) {
@@ -127,8 +171,12 @@ export interface HttpAnswer {
   readonly curlExit: number | null;
 }
 
-/** GET `url` from lab host `node` (default: the client), 2 s to connect, 5 s in all. */
-export async function httpGet(boot: LabBoot, url: string, node = 'client'): Promise<HttpAnswer> {
+/**
+ * GET `url` from lab host `node` (usually 'client'), 2 s to connect, 5 s in all: status, body and the body as JSON.
+ * Arguments in the order of every lab probe (`lab.exec(node, …)`, lab-fixture's `httpOutcome`, `tcpProbe`): where
+ * from, then what.
+ */
+export async function httpAnswer(boot: LabBoot, node: string, url: string): Promise<HttpAnswer> {
   const r = await boot.lab.exec(node, ['curl', '-sS', '--connect-timeout', '2', '--max-time', '5', '-o', '-', '-w', '\n%{http_code}', url], { timeoutMs: 10_000 });
   const lines = r.stdout.split('\n');
   const status = Number(lines.pop() ?? '0') || 0;
@@ -181,8 +229,8 @@ export async function tcpProbe(boot: LabBoot, node: string, address: string, por
   return /refused/i.test(r.stderr) ? 'refused' : 'unreachable';
 }
 
-/** Status and headers (lower-case names) of one request from `node` (default: the client), bounded. */
-export async function httpHead(boot: LabBoot, url: string, node = 'client', extra: readonly string[] = []): Promise<{ status: number; headers: Record<string, string>; curlExit: number | null; stderr: string }> {
+/** Status and headers (lower-case names) of one request from `node` (usually 'client'), bounded; `extra` curl flags. */
+export async function httpHead(boot: LabBoot, node: string, url: string, extra: readonly string[] = []): Promise<{ status: number; headers: Record<string, string>; curlExit: number | null; stderr: string }> {
   const r = await boot.lab.exec(node, ['curl', '-sS', '--connect-timeout', '2', '--max-time', '5', '-D', '-', '-o', '/dev/null', ...extra, url], { timeoutMs: 10_000 });
   const blocks = r.stdout.split(/\r?\n\r?\n/).filter((b) => b.trim() !== '');
   const last = blocks[blocks.length - 1] ?? '';

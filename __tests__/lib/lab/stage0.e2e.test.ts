@@ -5,30 +5,15 @@
  */
 import { createHash } from 'crypto';
 import * as fs from 'fs';
-import { BootedStage, HttpAnswer, httpGet, nginxDiagnosis, poll, shutdownAndCheck, synthAndBoot } from './stage-fixture';
+import { HttpAnswer, httpAnswer, nginxDiagnosis, poll, useBootedStage } from './stage-fixture';
 
 const STAGE = 'stage0-single-server';
 const SITE = 'http://www.foobar.com';
 const DROPLET = 'foobar-s0-www';
 
-let booted: BootedStage | undefined;
+const { boot } = useBootedStage(STAGE, { bootTimeoutMs: 120_000, shutdownTimeoutMs: 60_000 });
 const hostNginxConf = () => createHash('sha256').update(fs.readFileSync('/etc/nginx/nginx.conf')).digest('hex');
 const hostConfBefore = fs.existsSync('/etc/nginx/nginx.conf') ? hostNginxConf() : '';
-
-beforeAll(async () => {
-  booted = await synthAndBoot(STAGE);
-  process.stdout.write(`${STAGE}: synth ${booted.synthSeconds.toFixed(1)} s, synth + boot ${booted.totalSeconds.toFixed(1)} s (boot ${booted.boot.bootSeconds?.toFixed(1)} s)\n`);
-}, 120_000);
-
-afterAll(async () => {
-  const left = await shutdownAndCheck(booted);
-  expect(left).toEqual({ namespaces: [], processes: [], hostMounts: [], errors: [] });
-}, 60_000);
-
-function boot() {
-  if (!booted) throw new Error('the lab did not boot');
-  return booted.boot;
-}
 
 /** GET through the whole path until the app answers (gunicorn needs a moment after its unit starts). */
 async function getApp(path: string): Promise<HttpAnswer> {
@@ -36,7 +21,7 @@ async function getApp(path: string): Promise<HttpAnswer> {
   return poll(
     `GET ${path} answered by the app`,
     async () => {
-      last = await httpGet(boot(), `${SITE}${path}`);
+      last = await httpAnswer(boot(), 'client', `${SITE}${path}`);
       return last.json !== undefined ? last : undefined;
     },
     { attempts: 40, timeoutMs: 15_000, describe: () => nginxDiagnosis(boot(), DROPLET, last) },
@@ -86,7 +71,7 @@ test('gunicorn runs as the app user the droplet created, MariaDB as mysql', () =
 });
 
 test('GET /health from the client answers 200 (www.foobar.com resolved through the lab DNS)', async () => {
-  const r = await httpGet(boot(), `${SITE}/health`);
+  const r = await httpAnswer(boot(), 'client', `${SITE}/health`);
   expect(r.status).toBe(200);
 });
 
@@ -96,10 +81,10 @@ test('GET / answers through nginx and gunicorn and persists a row that /visits/<
   const id = first.json!.written_id as number;
   expect(Number.isInteger(id)).toBe(true);
 
-  const second = await httpGet(boot(), `${SITE}/`);
+  const second = await httpAnswer(boot(), 'client', `${SITE}/`);
   expect(second.json?.written_id).toBeGreaterThan(id);
 
-  const visit = await httpGet(boot(), `${SITE}/visits/${id}`);
+  const visit = await httpAnswer(boot(), 'client', `${SITE}/visits/${id}`);
   expect(visit).toMatchObject({ status: 200, json: { id, instance: DROPLET } });
   // And the row is in MariaDB's data directory on the (substituted) volume.
   const rows = await boot().exec(DROPLET, ['mariadb', '--batch', '--skip-column-names', '-e', `SELECT instance FROM app.visits WHERE id = ${id}`]);

@@ -3,7 +3,7 @@
  * booted in the lab from its cdk.tf.json: five droplets in namespaces, the plan's Cloud Firewalls in nftables,
  * real HAProxy, nginx, gunicorn and MariaDB replication. Root and the Debian packages are required.
  */
-import { BootedStage, HttpAnswer, httpGet, nginxDiagnosis, poll, shutdownAndCheck, synthAndBoot, tcpProbe } from './stage-fixture';
+import { HttpAnswer, httpAnswer, nginxDiagnosis, poll, tcpProbe, useBootedStage } from './stage-fixture';
 
 const STAGE = 'stage1-load-balanced';
 const SITE = 'http://www.foobar.com';
@@ -13,22 +13,7 @@ const PRIMARY = 'foobar-s1-db-primary';
 const REPLICA = 'foobar-s1-db-replica-1';
 const REQUESTS = 12;
 
-let booted: BootedStage | undefined;
-
-beforeAll(async () => {
-  booted = await synthAndBoot(STAGE);
-  process.stdout.write(`${STAGE}: synth ${booted.synthSeconds.toFixed(1)} s, synth + boot ${booted.totalSeconds.toFixed(1)} s (boot ${booted.boot.bootSeconds?.toFixed(1)} s)\n`);
-}, 120_000);
-
-afterAll(async () => {
-  const left = await shutdownAndCheck(booted);
-  expect(left).toEqual({ namespaces: [], processes: [], hostMounts: [], errors: [] });
-}, 60_000);
-
-function boot() {
-  if (!booted) throw new Error('the lab did not boot');
-  return booted.boot;
-}
+const { boot } = useBootedStage(STAGE, { bootTimeoutMs: 120_000, shutdownTimeoutMs: 60_000 });
 
 let warm: Promise<unknown> | undefined;
 
@@ -39,7 +24,7 @@ function bothWebsAnswer(): Promise<unknown> {
   warm ??= poll(
     'both web droplets answer / through HAProxy',
     async () => {
-      last = await httpGet(boot(), `${SITE}/`);
+      last = await httpAnswer(boot(), 'client', `${SITE}/`);
       if (last.status === 200 && typeof last.json?.instance === 'string') seen.add(last.json.instance);
       return seen.size === WEB.length ? true : undefined;
     },
@@ -110,7 +95,7 @@ test(`spreads ${REQUESTS} requests over both web droplets (round robin)`, async 
   );
   const counts = new Map<string, number>();
   for (let i = 0; i < REQUESTS; i++) {
-    const r = await httpGet(boot(), `${SITE}/`);
+    const r = await httpAnswer(boot(), 'client', `${SITE}/`);
     expect(r.status).toBe(200);
     const instance = String(r.json?.instance);
     counts.set(instance, (counts.get(instance) ?? 0) + 1);
@@ -124,14 +109,14 @@ test(`spreads ${REQUESTS} requests over both web droplets (round robin)`, async 
 
 test('a row written on the primary is read on the replica', async () => {
   await bothWebsAnswer();
-  const write = await httpGet(boot(), `${SITE}/`);
+  const write = await httpAnswer(boot(), 'client', `${SITE}/`);
   expect(write).toMatchObject({ status: 200, json: { read_from: 'replica' } });
   const id = write.json!.written_id as number;
   let last: HttpAnswer | undefined;
   const read = await poll(
     `visit ${id} readable from the replica`,
     async () => {
-      last = await httpGet(boot(), `${SITE}/visits/${id}`);
+      last = await httpAnswer(boot(), 'client', `${SITE}/visits/${id}`);
       return last.status === 200 ? last : undefined;
     },
     { attempts: 40, timeoutMs: 10_000, intervalMs: 100, describe: () => `last: ${last?.status} ${last?.body}` },

@@ -6,8 +6,9 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { LabBoot } from '../../../lib/lab/boot';
 import { mismatches, reachabilityMatrix, runProbes, summary } from './reachability';
-import { BootedStage, TestsslFinding, headersFromHaproxyCfg, httpGet, httpHead, observatoryScan, observatorySummary, poll, shutdownAndCheck, synthAndBoot, testsslRating } from './stage-fixture';
+import { TestsslFinding, headersFromHaproxyCfg, httpAnswer, httpHead, observatoryScan, observatorySummary, poll, testsslRating, useBootedStage } from './stage-fixture';
 
 const STAGE = 'stage2-secured-monitored';
 const DOMAIN = 'foobar.com';
@@ -17,14 +18,19 @@ const WEB = ['foobar-s2-web-0', 'foobar-s2-web-1'];
 const PRIMARY = 'foobar-s2-db-primary';
 const REPLICA = 'foobar-s2-db-replica-1';
 
-let booted: BootedStage | undefined;
 /** testssl runs in the background while the other tests run (it takes about 45 s here). */
 let testssl: Promise<{ status: number | null; output: string; findings?: TestsslFinding[]; seconds: number }> | undefined;
 
-beforeAll(async () => {
-  booted = await synthAndBoot(STAGE);
-  process.stdout.write(`${STAGE}: synth ${booted.synthSeconds.toFixed(1)} s, synth + boot ${booted.totalSeconds.toFixed(1)} s (boot ${booted.boot.bootSeconds?.toFixed(1)} s)\n`);
-  const boot = booted.boot;
+const { boot } = useBootedStage(STAGE, {
+  bootTimeoutMs: 120_000,
+  shutdownTimeoutMs: 180_000,
+  afterBoot: (booted) => startTestssl(booted.boot),
+  beforeShutdown: async () => {
+    await testssl;
+  },
+});
+
+function startTestssl(boot: LabBoot): void {
   const json = path.join(boot.lab.dir, 'testssl.json');
   const started = Date.now();
   testssl = boot.lab
@@ -52,17 +58,6 @@ beforeAll(async () => {
       return { status: r.status, output: `${r.stdout}${r.stderr}`, findings, seconds };
     })
     .catch((e: Error) => ({ status: null, output: e.message, seconds: (Date.now() - started) / 1000 }));
-}, 120_000);
-
-afterAll(async () => {
-  await testssl;
-  const left = await shutdownAndCheck(booted);
-  expect(left).toEqual({ namespaces: [], processes: [], hostMounts: [], errors: [] });
-}, 180_000);
-
-function boot() {
-  if (!booted) throw new Error('the lab did not boot');
-  return booted.boot;
 }
 
 test('boots all six droplets from the plan; the lab CA issued the certificate certbot asked for', async () => {
@@ -97,7 +92,7 @@ test('the reachability matrix: every flow the firewalls forbid is dropped, every
 
 test('plain HTTP answers only with a 301 to the same URL over HTTPS', async () => {
   for (const host of [DOMAIN, `www.${DOMAIN}`]) {
-    const r = await httpHead(boot(), `http://${host}/visits/1?x=1`);
+    const r = await httpHead(boot(), 'client', `http://${host}/visits/1?x=1`);
     expect({ host, status: r.status, location: r.headers.location }).toEqual({ host, status: 301, location: `https://${host}/visits/1?x=1` });
     expect(r.headers['strict-transport-security']).toBeUndefined();
   }
@@ -110,10 +105,10 @@ test('HTTPS answers with a certificate the client trusts and the security header
     ['content-security-policy', 'permissions-policy', 'referrer-policy', 'strict-transport-security', 'x-content-type-options', 'x-frame-options'].sort(),
   );
   // curl verifies the chain against the client's trust store (the lab CA only): no -k.
-  const r = await httpHead(boot(), `https://www.${DOMAIN}/`);
+  const r = await httpHead(boot(), 'client', `https://www.${DOMAIN}/`);
   expect({ status: r.status, curlExit: r.curlExit, stderr: r.stderr }).toEqual({ status: 200, curlExit: 0, stderr: '' });
   for (const h of wanted) expect({ [h.name]: r.headers[h.name] }).toEqual({ [h.name]: h.value });
-  const page = await httpGet(boot(), `https://www.${DOMAIN}/`);
+  const page = await httpAnswer(boot(), 'client', `https://www.${DOMAIN}/`);
   expect(page.status).toBe(200);
   expect(WEB).toContain(page.json?.instance);
   // A name the certificate does not cover is refused by the client.

@@ -7,7 +7,7 @@
  */
 import * as fs from 'fs';
 import { MasterMonitor, VrrpNode, analyzeLoad, startLoad, vrrpMasters, vrrpNodes } from '../../../lib/lab/failover';
-import { BootedStage, HttpAnswer, httpGet, observatoryScan, observatorySummary, poll, shutdownAndCheck, synthAndBoot } from './stage-fixture';
+import { HttpAnswer, httpAnswer, observatoryScan, observatorySummary, poll, useBootedStage } from './stage-fixture';
 import { sleep } from '../../helpers/processes';
 
 const STAGE = 'stage3-high-availability';
@@ -17,7 +17,6 @@ const PRIMARY = 'foobar-s3-db-primary';
 const REPLICAS = ['foobar-s3-db-replica-1', 'foobar-s3-db-replica-2'];
 const LOAD_RPS = 20;
 
-let booted: BootedStage | undefined;
 let nodes: VrrpNode[] = [];
 let monitor: MasterMonitor | undefined;
 let reservedIp = '';
@@ -27,26 +26,20 @@ let users: string[] = [];
 const cutWindow = { from: 0, to: 0 };
 const facts: string[] = [];
 
-beforeAll(async () => {
-  booted = await synthAndBoot(STAGE);
-  process.stdout.write(`${STAGE}: synth ${booted.synthSeconds.toFixed(1)} s, synth + boot ${booted.totalSeconds.toFixed(1)} s (boot ${booted.boot.bootSeconds?.toFixed(1)} s)\n`);
-  nodes = vrrpNodes(booted.boot);
-  monitor = new MasterMonitor(booted.boot, 250, 300);
-  reservedIp = [...booted.boot.lab.reservedIps().keys()][0];
-  users = booted.boot.lab.addClientAddresses(5);
-}, 120_000);
-
-afterAll(async () => {
-  monitor?.stop();
-  if (facts.length > 0) process.stdout.write(`${STAGE}:\n  ${facts.join('\n  ')}\n`);
-  const left = await shutdownAndCheck(booted);
-  expect(left).toEqual({ namespaces: [], processes: [], hostMounts: [], errors: [] });
-}, 60_000);
-
-function boot() {
-  if (!booted) throw new Error('the lab did not boot');
-  return booted.boot;
-}
+const { boot } = useBootedStage(STAGE, {
+  bootTimeoutMs: 120_000,
+  shutdownTimeoutMs: 60_000,
+  afterBoot: (booted) => {
+    nodes = vrrpNodes(booted.boot);
+    monitor = new MasterMonitor(booted.boot, 250, 300);
+    reservedIp = [...booted.boot.lab.reservedIps().keys()][0];
+    users = booted.boot.lab.addClientAddresses(5);
+  },
+  beforeShutdown: () => {
+    monitor?.stop();
+    if (facts.length > 0) process.stdout.write(`${STAGE}:\n  ${facts.join('\n  ')}\n`);
+  },
+});
 
 const holder = () => boot().lab.holderOf(reservedIp)?.name;
 const masters = () => vrrpMasters(boot(), nodes);
@@ -85,7 +78,7 @@ test('boots all ten droplets; the pair elects one master, and the reserved IP is
   const moves = apiMoves(0);
   facts.push(`first election: ${master} master (Terraform creates ${reservedIp} unassigned; ${moves.length} assign call(s) at boot${moves.length ? ` from ${moves.map((m) => m.caller).join(', ')}` : ''})`);
   const page = await poll('the site through the reserved IP', async () => {
-    const r = await httpGet(boot(), SITE);
+    const r = await httpAnswer(boot(), 'client', SITE);
     return r.status === 200 ? r : undefined;
   });
   expect(page.json).toMatchObject({ instance: expect.stringMatching(/^foobar-s3-app-[01]$/) });
@@ -162,7 +155,7 @@ test('cutting the active load balancer off the network moves the reserved IP to 
   // they pass again (rise × inter): the site answers within seconds of the heal, not necessarily at once.
   let last: HttpAnswer | undefined;
   await poll('the site answers 200 after the heal', async () => {
-    last = await httpGet(boot(), SITE);
+    last = await httpAnswer(boot(), 'client', SITE);
     return last.status === 200 ? true : undefined;
   }, { attempts: 40, timeoutMs: 15_000, intervalMs: 250, describe: () => `last: ${last?.status} ${last?.body.slice(0, 200)}` });
   facts.push(`the site answers 200 again ${((Date.now() - healed) / 1000).toFixed(1)} s after the reconnect`);
