@@ -11,13 +11,14 @@ import {
 import { isRunning } from '../../../lib/lab/processes';
 import { makeTempDir, run } from '../../helpers/tools';
 import { requireLab, startHttp, httpOutcome, whoAnswers } from './lab-fixture';
+import { sleep } from '../../helpers/processes';
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
 
 /** Polls (every 50 ms, at most `ms`) until `done()` holds; returns whether it did. */
 async function eventually(done: () => boolean, ms = 10_000): Promise<boolean> {
   const deadline = Date.now() + ms;
-  while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  while (!done() && Date.now() < deadline) await sleep(50);
   return done();
 }
 

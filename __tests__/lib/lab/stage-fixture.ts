@@ -13,6 +13,7 @@ import { LabBoot, bootStage } from '../../../lib/lab/boot';
 import { allPids, netnsInode } from '../../../lib/lab/processes';
 import { makeTempDir, run } from '../../helpers/tools';
 import { requireLab } from './lab-fixture';
+import { sleep } from '../../helpers/processes';
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
 
@@ -204,7 +205,7 @@ export async function poll<T>(
   for (let i = 0; i < attempts && Date.now() < deadline; i++) {
     const value = await attempt();
     if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, options.intervalMs ?? 250));
+    await sleep(options.intervalMs ?? 250);
   }
   throw new Error(`${what}: not within ${attempts} attempts / ${options.timeoutMs ?? 20_000} ms${options.describe ? `\n${options.describe()}` : ''}`);
 }

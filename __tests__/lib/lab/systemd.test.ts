@@ -10,6 +10,7 @@ import { UnitManager } from '../../../lib/lab/systemd';
 import { makeTempDir } from '../../helpers/tools';
 import { requireLab } from './lab-fixture';
 import { hostMountsUnder, poll } from './stage-fixture';
+import { sleep } from '../../helpers/processes';
 
 const DEMO = `[Unit]
 Description=demo service
@@ -170,9 +171,9 @@ test('a timer starts its service after OnActiveSec=, again every OnUnitActiveSec
   expect(await systemctl('is-active', 'tick.timer')).toMatchObject({ status: 0, stdout: 'active\n' });
   await poll('three ticks', async () => ((host.readFile('/opt/demo/ticks') ?? '').split('\n').length > 3 ? true : undefined), { timeoutMs: 10_000 });
   expect(await systemctl('stop', 'tick.timer')).toMatchObject({ status: 0 });
-  await new Promise((r) => setTimeout(r, 500));
+  await sleep(500);
   const count = (host.readFile('/opt/demo/ticks') ?? '').split('\n').length;
-  await new Promise((r) => setTimeout(r, 800));
+  await sleep(800);
   expect((host.readFile('/opt/demo/ticks') ?? '').split('\n').length).toBe(count);
 });
 
@@ -181,7 +182,7 @@ test('killUnit with restart held leaves a Restart=on-failure service down until 
   const pid = demo()!.pid!;
   expect(units.killUnit('demo', 'SIGKILL', { restart: false })).toBe(pid);
   await poll('the service down', async () => (demo()?.state === 'failed' ? true : undefined), { timeoutMs: 5000 });
-  await new Promise((r) => setTimeout(r, 500));
+  await sleep(500);
   expect(demo()).toMatchObject({ state: 'failed', pid: undefined });
   expect(await systemctl('start', 'demo')).toMatchObject({ status: 0 });
   expect(demo()).toMatchObject({ state: 'active' });
