@@ -13,6 +13,7 @@ import { ApplyResult } from '../../../lib/lab/apply';
 import { LabBoot, stagePlanFile } from '../../../lib/lab/boot';
 import { LoadRecord, analyzeLoad, startLoad } from '../../../lib/lab/failover';
 import { LabProcess } from '../../../lib/lab/netns';
+import { sleep } from '../../helpers/processes';
 import { httpAnswer, noteNamespaces, poll, synthesize, useBootedStage } from './stage-fixture';
 
 /** Requests per second of the load (2 per user address: far under the plan's per-client limits). */
@@ -114,7 +115,6 @@ while not os.path.exists('/tmp/tierform-scale-test.done') and time.time() < dead
 cur.execute('SELECT CONNECTION_ID()')
 print('after apply', cur.fetchone()[0], flush=True)
 `;
-import { sleep } from '../../helpers/processes';
 
 /** Polls (every second, at most 150 s) until Prometheus on `mon` scrapes the node and nginx exporters at `address`. */
 async function scrapedBy(boot: LabBoot, mon: string, address: string): Promise<number> {
