@@ -16,6 +16,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { App, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
+import { Dns } from '../constructs/dns';
 import { HaproxyLoadBalancer } from '../constructs/haproxy-load-balancer';
 import { PrimaryReplicaMysql } from '../constructs/primary-replica-mysql';
 import { Vpc } from '../constructs/vpc';
@@ -79,12 +80,14 @@ function scaleStackId(webCount: number): string {
   return `scale-${webCount}`;
 }
 
-/** One stack: `webCount` web droplets behind one HaproxyLoadBalancer, with a PrimaryReplicaMysql. */
+/** One stack: `webCount` web droplets behind one HaproxyLoadBalancer, with a PrimaryReplicaMysql, a Vpc and a Dns zone. */
 function buildScaleStack(app: App, webCount: number): TerraformStack {
   const stack = new TerraformStack(app, scaleStackId(webCount));
   configureProvider(stack);
   const access = { sshKeys: PROPS.sshKeys!, adminCidrs: PROPS.adminCidrs };
   const vpc = new Vpc(stack, 'Vpc', { region: 'nyc3', name: 'foobar-scale-vpc', ipRange: '10.20.16.0/20' });
+  // Droplets find their peers by internal names in the stack's zone (constructs refuse a stack without one).
+  new Dns(stack, 'Dns', { domain: PROPS.domain });
   const database = new PrimaryReplicaMysql(stack, 'Database', { ...access, vpc, name: 'foobar-scale-db' });
   const web = new WebTier(stack, 'Web', {
     ...access,
@@ -94,7 +97,7 @@ function buildScaleStack(app: App, webCount: number): TerraformStack {
     database,
     serverNames: [PROPS.domain, `www.${PROPS.domain}`],
   });
-  new HaproxyLoadBalancer(stack, 'LoadBalancer', { ...access, vpc, name: 'foobar-scale-lb', healthCheckHost: `www.${PROPS.domain}`, backends: [web] });
+  new HaproxyLoadBalancer(stack, 'LoadBalancer', { ...access, vpc, name: 'foobar-scale-lb', healthCheckHost: `www.${PROPS.domain}`, backends: [web], maxServersPerBackend: webCount });
   return stack;
 }
 
