@@ -140,8 +140,13 @@ export class TierDroplet extends Construct implements IRoleDroplet {
       // database primary included. New droplets get the new list; existing ones are changed by the rotation path
       // in the README ("Adding or rotating an SSH key"), and `npm run impact` lists the ignored change.
       lifecycle: { ignoreChanges: ['ssh_keys'] },
-      // Rendered at synth (fragments added later count); the cloud-config caches bodies by fragment identity.
-      userData: Lazy.stringValue({ produce: () => this.cloudConfig.render(escapeForTerraform) }),
+      // Rendered at synth (fragments added later count). cdktf resolves every value twice: a preparing pass, whose
+      // output it discards (it only registers cross-stack references), then the final one. The preparing pass
+      // gets the fragments' values without YAML (the same tokens), the final one the rendered document; the stack's
+      // render cache keys bodies by content, so droplets with the same fragments run the YAML emitter once.
+      userData: Lazy.stringValue({
+        produce: (context) => (context.preparing ? this.cloudConfig.valuesText() : this.cloudConfig.render(escapeForTerraform)),
+      }),
     });
     // Each reference read once: every getter call would otherwise mint a new token (cdktf records a stack
     // trace for each, the dominant cost of synthesizing large stacks).
