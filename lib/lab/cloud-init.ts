@@ -20,7 +20,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import type { CloudConfigDocument } from '../plan/plan';
+import type { CloudConfigDocument } from '../plan/cloud-config';
 import { DropletHost, ShimResponse, VOLUMES_DIR } from './droplet-host';
 import { SKIPPED_PACKAGES, UNSUPPORTED_PACKAGES } from './lab-units';
 import { LabError } from './netns';

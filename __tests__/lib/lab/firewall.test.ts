@@ -1,4 +1,5 @@
-import { fakeResolver, parseStack } from '../../../lib/plan/plan';
+import { parseStack } from '../../../lib/plan/plan';
+import { fakeResolver } from '../../../lib/plan/fake-resolver';
 import {
   FirewallDroplet,
   FirewallSpec,
