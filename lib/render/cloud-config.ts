@@ -99,6 +99,23 @@ const IDENTITY = (text: string): string => text;
 /** A fragment, or a function producing one at render time (for roles whose content depends on later calls). */
 export type FragmentSource = CloudConfigFragment | (() => CloudConfigFragment);
 
+/**
+ * A fragment function that builds its fragment again only when its inputs change: `inputs()` runs on every render
+ * and is compared, as JSON, with the previous call's. For fragments rendered at synth from state that may still
+ * change (roles watched, backends added later): cdktf resolves user_data more than once, and droplets may share
+ * the function, so the same files are not rendered again. `inputs` must return everything that can change; what
+ * `build` closes over besides must be fixed.
+ */
+export function memoizedFragment<T>(inputs: () => T, build: (inputs: T) => CloudConfigFragment): () => CloudConfigFragment {
+  let last: { readonly key: string; readonly fragment: CloudConfigFragment } | undefined;
+  return () => {
+    const value = inputs();
+    const key = JSON.stringify(value);
+    if (last === undefined || last.key !== key) last = { key, fragment: build(value) };
+    return last.fragment;
+  };
+}
+
 export class CloudConfig {
   private readonly sources: FragmentSource[] = [];
   private readonly cache: RenderCache;
