@@ -75,6 +75,22 @@ export interface IRoleDroplet extends IConstruct {
   addFragment(fragment: FragmentSource): this;
 }
 
+/**
+ * One `depends_on` token per dependable, shared by every droplet that waits for it (a tier's droplets all wait for
+ * the same DNS records): cdktf records a stack trace for each token it creates. The token resolves to the address
+ * at synth, so a logical id overridden later still counts.
+ */
+const DEPENDABLE_TOKENS = new WeakMap<ITerraformDependable, string>();
+
+function dependableToken(d: ITerraformDependable): string {
+  let token = DEPENDABLE_TOKENS.get(d);
+  if (token === undefined) {
+    token = dependable(d);
+    DEPENDABLE_TOKENS.set(d, token);
+  }
+  return token;
+}
+
 const RENDER_CACHE_ID = 'TierformRenderCache';
 
 /** One render cache per stack: droplets built from the same fragments share one rendered body. */
@@ -169,7 +185,7 @@ export class TierDroplet extends Construct implements IRoleDroplet {
     if (added.length === 0) return this;
     for (const d of added) this.dependencies.add(d);
     // As cdktf does for the `dependsOn` prop: a token that resolves to the bare address (`type.name`).
-    this.resource.dependsOn = [...(this.resource.dependsOn ?? []), ...added.map((d) => dependable(d))];
+    this.resource.dependsOn = [...(this.resource.dependsOn ?? []), ...added.map(dependableToken)];
     return this;
   }
 }
