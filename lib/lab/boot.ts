@@ -34,6 +34,7 @@ import { CloudConfigDocument, Plan, fakeResolver, loadStack, parseCloudConfig, r
 import { renderTemplate } from '../plan/template';
 import { CloudInitStep, aptGet, aptInstallPackages, installedPackages, runCloudConfig, unsupportedCloudConfigKeys } from './cloud-init';
 import { DoApiStandIn } from './do-api';
+import { installsDocker, prepareDockerHost } from './docker/engine';
 import { DropletHost, MountRecord, ShimRequest, ShimResponse } from './droplet-host';
 import { LabCa } from './lab-ca';
 import { HostRecord } from './dns';
@@ -224,7 +225,7 @@ export function planLab(plan: Plan, options: PlanLabOptions = {}): LabPlan {
   for (const d of droplets) {
     const doc = d.cloudConfig;
     if (!doc) continue;
-    const wanted = [...doc.packages, ...doc.runcmd.flatMap((argv) => aptArgs(argv) ?? [])].map((p) => p.replace(/[=:].*$/, ''));
+    const wanted = dropletPackages(doc);
     for (const p of wanted) {
       if (UNSUPPORTED_PACKAGES[p] !== undefined) unsupported.add(p);
       else if (SKIPPED_PACKAGES[p] === undefined) packages.add(p);
@@ -245,6 +246,11 @@ export function planLab(plan: Plan, options: PlanLabOptions = {}): LabPlan {
     unsupportedPackages: [...unsupported].sort(),
     clientIp,
   };
+}
+
+/** Every package a droplet's cloud-config installs (`packages` and `apt-get install` in runcmd), versions removed. */
+export function dropletPackages(doc: CloudConfigDocument): string[] {
+  return [...doc.packages, ...doc.runcmd.flatMap((argv) => aptArgs(argv) ?? [])].map((p) => p.replace(/[=:].*$/, ''));
 }
 
 /** The package names of an `apt-get install` runcmd entry (behind `env`, `sh -c` strings excluded). */
@@ -513,9 +519,27 @@ export async function bootStage(options: BootOptions): Promise<LabBoot> {
         const t0 = Date.now();
         let units: UnitManager | undefined;
         let hostRef: DropletHost | undefined;
-        const handler = (req: ShimRequest): Promise<ShimResponse> => {
+        // docker.io's postinst starts docker.service (Ubuntu: dh_installsystemd): the lab does that part of it.
+        const afterInstall = async (packages: readonly string[]): Promise<string | undefined> => {
+          if (!installsDocker(packages)) return undefined;
+          if ((await units!.systemctl(['is-active', '--quiet', 'docker.service'])).status === 0) return undefined;
+          const r = await units!.systemctl(['start', 'docker.service']);
+          if (r.status !== 0) throw new LabError(`systemctl start docker.service (docker.io's postinst): ${r.stderr.trim()}`);
+          return 'systemctl start docker.service';
+        };
+        const handler = async (req: ShimRequest): Promise<ShimResponse> => {
           if (req.tool === 'systemctl') return units!.systemctl(req.argv);
-          if (req.tool === 'apt-get' || req.tool === 'apt') return Promise.resolve(aptGet(req.argv));
+          if (req.tool === 'apt-get' || req.tool === 'apt') {
+            const r = aptGet(req.argv);
+            const installed = aptInstallPackages(req.argv.filter((a) => a !== '--'));
+            if (r.status !== 0 || !installed) return r;
+            try {
+              const done = await afterInstall(installed);
+              return done ? { ...r, stderr: `${r.stderr}tierform lab: postinst: ${done}\n` } : r;
+            } catch (e) {
+              return { status: 100, stdout: r.stdout, stderr: `${r.stderr}E: ${(e as Error).message}\n` };
+            }
+          }
           if (req.tool === 'certbot' && hostRef) return Promise.resolve(ca.certbot(hostRef, req.argv));
           return Promise.resolve({ status: 127, stdout: '', stderr: `tierform lab: no shim for ${req.tool}\n` });
         };
@@ -524,10 +548,11 @@ export async function bootStage(options: BootOptions): Promise<LabBoot> {
         units = new UnitManager(host, { onChange: () => boot.scheduleSave(), environment: unitEnvironment });
         lab.addCleanup(() => units!.close());
         for (const v of planned.volumes) fs.mkdirSync(host.volumeDir(v), { recursive: true, mode: 0o755 });
+        if (planned.cloudConfig && installsDocker(dropletPackages(planned.cloudConfig))) await prepareDockerHost(host, lab.id);
         const booted: BootedDroplet = { planned, host, units, steps: [] };
         boot.droplets.set(planned.name, booted);
         if (planned.cloudConfig) {
-          booted.steps = await runCloudConfig(host, planned.cloudConfig, { volumes: planned.volumes, runcmdTimeoutMs: options.runcmdTimeoutMs, log });
+          booted.steps = await runCloudConfig(host, planned.cloudConfig, { volumes: planned.volumes, runcmdTimeoutMs: options.runcmdTimeoutMs, log, afterInstall });
         }
         booted.bootMs = Date.now() - t0;
         log(`${planned.name}: booted in ${(booted.bootMs / 1000).toFixed(1)} s`);
