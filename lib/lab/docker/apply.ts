@@ -115,7 +115,7 @@ export function dockerResources(plan: Plan): PlanResource[] {
     }
     const lifecycle = r.attributes.lifecycle as Record<string, unknown> | undefined;
     for (const k of Object.keys(lifecycle ?? {})) {
-      if (k !== 'ignore_changes' && k !== 'prevent_destroy') throw new DockerMappingError(`${r.address}: lifecycle.${k} is not supported by the tierform lab`);
+      if (!['ignore_changes', 'prevent_destroy', 'precondition'].includes(k)) throw new DockerMappingError(`${r.address}: lifecycle.${k} is not supported by the tierform lab`);
     }
   }
   return all;
@@ -135,9 +135,16 @@ export function dependencyOrder(resources: readonly PlanResource[]): string[] {
           if (addresses.has(a) && a !== r.address) d.add(a);
         }
       } else if (Array.isArray(v)) v.forEach(walk);
-      else if (v && typeof v === 'object') Object.entries(v).forEach(([k, x]) => k !== 'depends_on' && walk(x));
+      else if (v && typeof v === 'object') Object.entries(v).forEach(([k, x]) => k !== 'depends_on' && k !== 'lifecycle' && walk(x));
     };
     walk(r.attributes);
+    for (const p of preconditions(r)) {
+      for (const ref of conditionReferences(p.condition)) {
+        const parts = ref.split('.');
+        const a = `${parts[0]}.${parts[1]}`;
+        if (addresses.has(a) && a !== r.address) d.add(a);
+      }
+    }
     for (const dep of (r.attributes.depends_on as string[] | undefined) ?? []) {
       const a = dep.replace(/^\$\{|\}$/g, '');
       if (addresses.has(a)) d.add(a);
@@ -156,6 +163,38 @@ export function dependencyOrder(resources: readonly PlanResource[]): string[] {
   };
   for (const r of resources) visit(r.address, []);
   return order;
+}
+
+/** A resource's `lifecycle.precondition` blocks. */
+export function preconditions(r: PlanResource): { condition: string; errorMessage: string }[] {
+  const lifecycle = r.attributes.lifecycle as Record<string, unknown> | undefined;
+  const raw = lifecycle?.precondition;
+  const list = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
+  return (list as Record<string, unknown>[]).map((p, i) => {
+    if (typeof p.condition !== 'string') throw new DockerMappingError(`${r.address}: lifecycle.precondition[${i}].condition must be a string`);
+    return { condition: p.condition, errorMessage: String(p.error_message ?? 'precondition failed') };
+  });
+}
+
+const CONDITION = /^\$\{\s*([A-Za-z_][A-Za-z0-9_.\[\]-]*)\s*(==|!=)\s*("(?:[^"\\]|\\.)*"|-?[0-9]+(?:\.[0-9]+)?|true|false)\s*\}$/;
+
+/** The references of a precondition the lab evaluates (`${<reference> == <literal>}` or `!=`). */
+export function conditionReferences(condition: string): string[] {
+  const m = CONDITION.exec(condition.trim());
+  return m ? [m[1]] : [];
+}
+
+/**
+ * Evaluates a precondition as Terraform would before creating the resource. The lab evaluates the comparisons
+ * tierform's plans write (`${docker_container.x.exit_code == 0}`); any other expression is refused.
+ */
+export function evaluateCondition(address: string, condition: string, resolve: ReferenceResolver): boolean {
+  const m = CONDITION.exec(condition.trim());
+  if (!m) throw new DockerMappingError(`${address}: lifecycle.precondition '${condition}': the tierform lab evaluates '\${<reference> == <literal>}' and '!=' only`);
+  const left = resolve(m[1]);
+  const literal = m[3].startsWith('"') ? (JSON.parse(m[3]) as string) : m[3];
+  const equal = /^-?[0-9]/.test(literal) ? Number(left) === Number(literal) : left === literal;
+  return m[2] === '==' ? equal : !equal;
 }
 
 /** Renders every string of an attribute tree (JSON values), references answered by `resolve`. */
@@ -211,6 +250,9 @@ export async function applyDocker(options: ApplyOptions): Promise<ApplyReport> {
       const r = byAddress.get(address)!;
       const before = previous[address];
       const target = targetOf(r);
+      for (const p of preconditions(r)) {
+        if (!evaluateCondition(r.address, p.condition, resolve)) throw new LabError(`${r.address}: resource precondition failed: ${p.errorMessage} (${p.condition})`);
+      }
       const attrs = renderAttributes(r.attributes, resolve) as Attributes;
       const ignore = new Set(((r.attributes.lifecycle as { ignore_changes?: string[] } | undefined)?.ignore_changes ?? []).map((x) => x.replace(/^\$\{|\}$/g, '')));
       const effective = before && ignore.size > 0 ? withIgnored(attrs, ignore, before) : attrs;

@@ -59,7 +59,7 @@ export function labDockerTargets(boot: LabBoot, options: LabDockerOptions = {}):
  * references (`data.terraform_remote_state.<x>.outputs.<name>`) answered from the booted stack's outputs.
  */
 export function stackResolver(boot: LabBoot, plan: Plan): ReferenceResolver {
-  if (plan === boot.labPlan.plan || plan.json === boot.labPlan.plan.json) return boot.labPlan.resolve;
+  if (plan === boot.labPlan.plan || plan.json === boot.labPlan.plan.json) return terraformDataResolver(plan, boot.labPlan.resolve);
   const host = boot.labPlan.plan;
   const outputs = new Map(host.outputs().map((o) => [o.name, o.value]));
   const variables: Record<string, string | readonly string[]> = {};
@@ -68,16 +68,37 @@ export function stackResolver(boot: LabBoot, plan: Plan): ReferenceResolver {
     if (given !== undefined) variables[v.name] = given;
   }
   const base = fakeResolver(plan, variables);
+  const hostResolve = terraformDataResolver(host, boot.labPlan.resolve);
   return (ref) => {
-    const m = /^data\.terraform_remote_state\.[A-Za-z0-9_-]+\.outputs\.([A-Za-z0-9_-]+)$/.exec(ref);
+    const m = /^data\.terraform_remote_state\.[A-Za-z0-9_-]+\.outputs\.(.+)$/.exec(ref);
     if (m) {
       const value = outputs.get(m[1]);
       if (value === undefined) throw new LabError(`${ref}: the booted stack ${boot.labPlan.stage} has no output ${m[1]}`);
       if (typeof value !== 'string') return JSON.stringify(value);
-      return renderTemplate(value, boot.labPlan.resolve);
+      return renderTemplate(value, hostResolve);
     }
     return base(ref);
   };
+}
+
+/**
+ * `terraform_data.<x>.output` is its `input` (Terraform's semantics). tierform's host stack runs `cloud-init status
+ * --wait` and `docker info` over SSH as the creation provisioner of such a resource, so that the apps stack reaches
+ * the droplet only when Docker runs; the lab has booted the droplet and waits for its engine before applying
+ * (`applyInLab`): the provisioner is not run (no SSH), its effect is.
+ */
+export function terraformDataResolver(plan: Plan, resolve: ReferenceResolver): ReferenceResolver {
+  const data = new Map(plan.resources('terraform_data').map((r) => [r.address, r]));
+  const self: ReferenceResolver = (ref) => {
+    const m = /^(terraform_data\.[A-Za-z0-9_-]+)\.output$/.exec(ref);
+    const r = m ? data.get(m[1]) : undefined;
+    if (r) {
+      const input = r.attributes.input;
+      return typeof input === 'string' ? renderTemplate(input, self) : JSON.stringify(input);
+    }
+    return resolve(ref);
+  };
+  return self;
 }
 
 export interface ApplyInLabOptions extends LabDockerOptions {

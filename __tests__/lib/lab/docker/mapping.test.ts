@@ -5,7 +5,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { dependencyOrder, dockerResources, renderAttributes } from '../../../../lib/lab/docker/apply';
+import { dependencyOrder, dockerResources, evaluateCondition, renderAttributes } from '../../../../lib/lab/docker/apply';
 import { hostCgroupMounts, installsDocker } from '../../../../lib/lab/docker/engine';
 import { LAB_IMAGE_RECIPES, LAB_IMAGE_SUBSTITUTIONS, LabImageName, imageKey, parseImageReference, recipesDir, substitutionFor } from '../../../../lib/lab/docker/images';
 import { CONTAINER_ATTRIBUTES, containerSpec, imageSpec, networkSpec, parseGoDuration, uploadTar, volumeSpec } from '../../../../lib/lab/docker/mapping';
@@ -241,6 +241,20 @@ describe('the plan around the resources', () => {
     before('docker_volume.pgdata', 'docker_container.db');
     before('docker_container.db', 'docker_container.web'); // depends_on
     before('docker_container.web', 'docker_container.probe_frontend');
+  });
+
+  test('a precondition on a one-shot container orders it first and is evaluated as Terraform would', () => {
+    const json = dockerHostStack();
+    const containers = (json.resource as Record<string, Record<string, Record<string, unknown>>>).docker_container;
+    containers.web.lifecycle = { precondition: [{ condition: '${docker_container.probe_backend.exit_code == 0}', error_message: 'migrate first' }] };
+    delete containers.probe_backend.depends_on;
+    const order = dependencyOrder(dockerResources(parseStack(json)));
+    expect(order.indexOf('docker_container.probe_backend')).toBeLessThan(order.indexOf('docker_container.web'));
+    const exit = (code: string) => (r: string) => (r === 'docker_container.m.exit_code' ? code : 'x');
+    expect(evaluateCondition(A, '${docker_container.m.exit_code == 0}', exit('0'))).toBe(true);
+    expect(evaluateCondition(A, '${docker_container.m.exit_code == 0}', exit('1'))).toBe(false);
+    expect(evaluateCondition(A, '${docker_container.m.exit_code != 0}', exit('1'))).toBe(true);
+    expect(() => evaluateCondition(A, '${length(var.x) > 0}', exit('0'))).toThrow(/evaluates '\$\{<reference> == <literal>\}' and '!=' only/);
   });
 
   test('renders references and keeps non-string values', () => {
