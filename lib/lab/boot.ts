@@ -85,6 +85,11 @@ export interface LabPlan {
   readonly droplets: readonly PlannedDroplet[];
   readonly reservedIps: readonly LabReservedIpSpec[];
   readonly records: readonly HostRecord[];
+  /**
+   * Wildcard A records (`*.example.com`): a hosts file cannot hold them; names under them get their address when
+   * something asks for them (`LabBoot.addNames`, e.g. the subdomains a Docker stack's edge serves).
+   */
+  readonly wildcards: readonly HostRecord[];
   readonly firewalls: readonly FirewallSpec[];
   /** Values given to the plan's variables (secrets included: keep out of files). */
   readonly variables: Readonly<Record<string, string | readonly string[]>>;
@@ -214,7 +219,8 @@ export function planLab(plan: Plan, options: PlanLabOptions = {}): LabPlan {
     name: fqdn(renderTemplate(r.name, resolve), renderTemplate(r.domain, resolve)),
     value: renderTemplate(r.value, resolve),
   }));
-  for (const r of all.filter((x) => x.type === 'A')) records.push({ name: r.name, address: r.value });
+  for (const r of all.filter((x) => x.type === 'A' && !x.name.startsWith('*.'))) records.push({ name: r.name, address: r.value });
+  const wildcards = all.filter((x) => x.type === 'A' && x.name.startsWith('*.')).map((r) => ({ name: r.name, address: r.value }));
   for (const r of all.filter((x) => x.type === 'CNAME')) {
     const target = r.value.replace(/\.$/, '');
     for (const a of records.filter((x) => x.name === target)) records.push({ name: r.name, address: a.address });
@@ -240,6 +246,7 @@ export function planLab(plan: Plan, options: PlanLabOptions = {}): LabPlan {
     droplets,
     reservedIps,
     records,
+    wildcards,
     firewalls: firewallsFromPlan(plan, resolve),
     variables,
     packages: [...packages].sort(),
@@ -369,6 +376,21 @@ export class LabBoot {
     const d = this.droplets.get(name);
     if (!d) throw new LabError(`no droplet '${name}' in lab ${this.lab.id}; droplets: ${[...this.droplets.keys()].join(', ')}`);
     return d;
+  }
+
+  private extraRecords: HostRecord[] = [];
+
+  /**
+   * Gives `names` the address of the plan's wildcard record covering them (`*.example.com` → `app.example.com`) in
+   * every namespace's hosts file, as DNS would answer them. Throws for a name no wildcard covers.
+   */
+  public addNames(names: readonly string[]): void {
+    for (const name of names) {
+      const w = this.labPlan.wildcards.find((x) => name.endsWith(x.name.slice(1)) && !name.slice(0, -(x.name.length - 1)).includes('.'));
+      if (!w) throw new LabError(`${name}: no wildcard record of ${this.labPlan.stage} covers it (wildcards: ${this.labPlan.wildcards.map((x) => x.name).join(', ') || 'none'})`);
+      if (!this.extraRecords.some((r) => r.name === name)) this.extraRecords.push({ name, address: w.address });
+    }
+    this.lab.setHosts([...this.labPlan.records, ...this.extraRecords]);
   }
 
   /** Runs a command in a droplet (its namespaces and filesystem), as root unless `user` is given. */

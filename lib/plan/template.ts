@@ -15,7 +15,7 @@ const FUNCTIONS: Record<string, (arg: string) => string> = {
   upper: (s) => s.toUpperCase(),
 };
 
-const REFERENCE = /^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*|\[[0-9]+\])+$/;
+const REFERENCE = /^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*|\[[0-9]+\]|\["[A-Za-z0-9_.-]*"\])+$/;
 const CALL = /^([a-z0-9_]+)\((.*)\)$/s;
 
 export class TemplateError extends Error {}

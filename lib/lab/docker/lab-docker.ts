@@ -90,10 +90,15 @@ export function stackResolver(boot: LabBoot, plan: Plan): ReferenceResolver {
 export function terraformDataResolver(plan: Plan, resolve: ReferenceResolver): ReferenceResolver {
   const data = new Map(plan.resources('terraform_data').map((r) => [r.address, r]));
   const self: ReferenceResolver = (ref) => {
-    const m = /^(terraform_data\.[A-Za-z0-9_-]+)\.output$/.exec(ref);
+    const m = /^(terraform_data\.[A-Za-z0-9_-]+)\.output(?:\.([A-Za-z0-9_-]+)|\["([A-Za-z0-9_.-]+)"\])?$/.exec(ref);
     const r = m ? data.get(m[1]) : undefined;
-    if (r) {
-      const input = r.attributes.input;
+    if (r && m) {
+      const key = m[2] ?? m[3];
+      let input = r.attributes.input;
+      if (key !== undefined) {
+        if (!input || typeof input !== 'object' || !(key in (input as object))) throw new LabError(`${ref}: ${m[1]}'s input has no key '${key}'`);
+        input = (input as Record<string, unknown>)[key];
+      }
       return typeof input === 'string' ? renderTemplate(input, self) : JSON.stringify(input);
     }
     return resolve(ref);

@@ -118,7 +118,7 @@ export function dockerHostStack(options: FixtureOptions = {}): TerraformJson {
           name: 'db',
           image: '${docker_image.postgres.image_id}',
           env: ['POSTGRES_USER=app', 'POSTGRES_DB=app', 'POSTGRES_PASSWORD_FILE=/run/secrets/db_password'],
-          upload: [{ file: '/run/secrets/db_password', content: '${var.db_password}', permissions: '0644' }],
+          upload: [{ file: '/run/secrets/db_password', content: '${var.db_password}', permissions: '0400' }],
           networks_advanced: [{ name: '${docker_network.backend.name}', aliases: ['db'] }],
           mounts: [{ type: 'volume', source: '${docker_volume.pgdata.name}', target: '/var/lib/postgresql/data' }],
           healthcheck: { test: ['CMD', 'pg_isready', '-U', 'app', '-d', 'app'], interval: '2s', timeout: '3s', retries: 10, start_period: '2s' },

@@ -29,18 +29,23 @@ fi
 
 DATADIR=/var/lib/mysql
 
-if [ "$1" = 'mariadbd' ] && [ "$(id -u)" = '0' ]; then
-  chown -R mysql:mysql "$DATADIR" /run/mysqld
-  exec gosu mysql "${BASH_SOURCE[0]}" "$@"
-fi
-
-if [ "$1" = 'mariadbd' ] && [ ! -d "$DATADIR/mysql" ]; then
+# As the official images: the environment (and *_FILE secrets) is read first, as the user the container starts as
+# (root: a 0400 root-owned secret file is readable), then exported across the switch to mysql.
+if [ "$1" = 'mariadbd' ]; then
   file_env MYSQL_ROOT_PASSWORD
   file_env MYSQL_ALLOW_EMPTY_PASSWORD
   file_env MYSQL_RANDOM_ROOT_PASSWORD
   file_env MYSQL_DATABASE
   file_env MYSQL_USER
   file_env MYSQL_PASSWORD
+fi
+
+if [ "$1" = 'mariadbd' ] && [ "$(id -u)" = '0' ]; then
+  chown -R mysql:mysql "$DATADIR" /run/mysqld
+  exec gosu mysql "${BASH_SOURCE[0]}" "$@"
+fi
+
+if [ "$1" = 'mariadbd' ] && [ ! -d "$DATADIR/mysql" ]; then
   if [ -z "$MYSQL_ROOT_PASSWORD" ] && [ -z "$MYSQL_ALLOW_EMPTY_PASSWORD" ] && [ -z "$MYSQL_RANDOM_ROOT_PASSWORD" ]; then
     echo >&2 'error: database is uninitialized and password option is not specified'
     echo >&2 '  You need to specify one of MYSQL_ROOT_PASSWORD, MYSQL_ALLOW_EMPTY_PASSWORD and MYSQL_RANDOM_ROOT_PASSWORD'

@@ -26,6 +26,15 @@ if [ "${1:0:1}" = '-' ]; then
   set -- postgres "$@"
 fi
 
+# As the official image: the environment (and *_FILE secrets) is read first, as the user the container starts as
+# (root: a 0400 root-owned secret file is readable), then exported across the switch to postgres.
+if [ "$1" = 'postgres' ]; then
+  file_env 'POSTGRES_PASSWORD'
+  file_env 'POSTGRES_USER' 'postgres'
+  file_env 'POSTGRES_DB' "$POSTGRES_USER"
+  file_env 'POSTGRES_INITDB_ARGS'
+fi
+
 if [ "$1" = 'postgres' ] && [ "$(id -u)" = '0' ]; then
   mkdir -p "$PGDATA"
   chown postgres:postgres "$PGDATA"
@@ -37,10 +46,6 @@ if [ "$1" = 'postgres' ] && [ "$(id -u)" = '0' ]; then
 fi
 
 if [ "$1" = 'postgres' ] && [ ! -s "$PGDATA/PG_VERSION" ]; then
-  file_env 'POSTGRES_PASSWORD'
-  file_env 'POSTGRES_USER' 'postgres'
-  file_env 'POSTGRES_DB' "$POSTGRES_USER"
-  file_env 'POSTGRES_INITDB_ARGS'
   : "${POSTGRES_HOST_AUTH_METHOD:=}"
   if [ -z "$POSTGRES_PASSWORD" ] && [ "$POSTGRES_HOST_AUTH_METHOD" != 'trust' ]; then
     cat >&2 <<'MSG'
