@@ -6,14 +6,15 @@
  *
  * Override from the environment: TIERFORM_DOMAIN (foobar.com), TIERFORM_REGION (nyc3), TIERFORM_WEB_SIZE,
  * TIERFORM_DB_SIZE, TIERFORM_LB_SIZE (droplet size slugs), TIERFORM_ENGINE (mysql-8.0 | mariadb-10.11),
- * TIERFORM_EMAIL (Let's Encrypt account and alert recipient for stages 2 and 3; default ops@<domain>).
+ * TIERFORM_EMAIL (Let's Encrypt account and alert recipient for stages 2 and 3; default ops@<domain>),
+ * TIERFORM_WEB_COUNT, TIERFORM_APP_COUNT (stage 3), TIERFORM_REPLICAS (whole numbers: scale the tiers).
  * SSH keys and admin networks are asked at deploy (TF_VAR_ssh_keys, TF_VAR_admin_cidrs) unless given here as
  * TIERFORM_SSH_KEYS / TIERFORM_ADMIN_CIDRS (comma-separated). The stages are successive designs of the same
  * site: deploy one of them at a time.
  */
 import { App } from 'cdktf';
 import { MysqlEngine } from './constructs';
-import { SecuredStageProps, Stage0SingleServer, Stage1LoadBalanced, Stage2SecuredMonitored, Stage3HighAvailability } from './lib/stages';
+import { Stage0SingleServer, Stage1LoadBalanced, Stage2SecuredMonitored, Stage3HighAvailability, Stage3Props } from './lib/stages';
 
 function list(name: string): string[] | undefined {
   const value = process.env[name];
@@ -27,7 +28,14 @@ function engine(): MysqlEngine | undefined {
   throw new Error(`TIERFORM_ENGINE must be 'mysql-8.0' or 'mariadb-10.11', got '${value}'`);
 }
 
-export function exampleProps(): SecuredStageProps {
+function count(name: string): number | undefined {
+  const value = process.env[name];
+  if (value === undefined || value === '') return undefined;
+  if (!/^[0-9]+$/.test(value)) throw new Error(`${name} must be a whole number, got '${value}'`);
+  return Number(value);
+}
+
+export function exampleProps(): Stage3Props {
   const domain = process.env.TIERFORM_DOMAIN || 'foobar.com';
   return {
     domain,
@@ -39,6 +47,9 @@ export function exampleProps(): SecuredStageProps {
     engine: engine(),
     sshKeys: list('TIERFORM_SSH_KEYS'),
     adminCidrs: list('TIERFORM_ADMIN_CIDRS'),
+    webCount: count('TIERFORM_WEB_COUNT'),
+    appCount: count('TIERFORM_APP_COUNT'),
+    replicas: count('TIERFORM_REPLICAS'),
   };
 }
 

@@ -4,7 +4,7 @@
  */
 import { IConstruct } from 'constructs';
 import { Messages, propError, scopeError } from '../lib/errors';
-import { HaproxyConfigOptions, HaproxyServer } from '../lib/render/haproxy';
+import { HaproxyConfigOptions, HaproxyServerTemplate } from '../lib/render/haproxy';
 import { checkInteger, isToken } from '../lib/validate';
 import { Balance } from './balance';
 import type { IHttpBackend } from './web-tier';
@@ -29,10 +29,19 @@ export interface HaproxyBalancingProps {
   readonly serverTimeoutSeconds?: number;
   /** Concurrent connections the load balancer accepts. @default 4096 */
   readonly maxConnections?: number;
+  /**
+   * Most servers one backend can grow to. HAProxy finds the servers at run time (DNS) and fills this many slots;
+   * the number is fixed in the load balancer's user_data, so raising it later replaces the load balancer.
+   * @default 32
+   */
+  readonly maxServersPerBackend?: number;
 }
 
 /** Everything of haproxy.cfg except the backends, checked. */
-export type ResolvedHaproxy = Omit<HaproxyConfigOptions, 'servers' | 'healthCheckPath'>;
+export type ResolvedHaproxy = Omit<HaproxyConfigOptions, 'servers' | 'serverTemplates' | 'healthCheckPath'> & {
+  /** Slots per backend (`server-template … 1-N`). */
+  readonly slots: number;
+};
 
 export function resolveHaproxy(scope: IConstruct, props: HaproxyBalancingProps): ResolvedHaproxy {
   const healthCheckHost = props.healthCheckHost ?? 'localhost';
@@ -54,16 +63,31 @@ export function resolveHaproxy(scope: IConstruct, props: HaproxyBalancingProps):
     httpKeepAliveSeconds: 10,
     queueSeconds: 30,
     stats: { port: HAPROXY_STATS_PORT, bindAddress: '${TIERFORM_PRIVATE_IP}' },
+    slots: checkInteger(scope, 'maxServersPerBackend', props.maxServersPerBackend ?? 32, 1, 1024),
   };
 }
 
-/** Every backend server, named uniquely; throws naming `scope` when two share a name. */
-export function backendServers(scope: IConstruct, backends: readonly IHttpBackend[]): HaproxyServer[] {
-  const servers = backends.flatMap((b) => b.httpServers.map((s) => ({ name: s.name, address: s.address, port: b.httpPort })));
-  const names = new Set<string>();
-  for (const s of servers) {
-    if (names.has(s.name)) throw scopeError(scope, `two backend servers are both named '${s.name}': give each WebTier its own name.`);
-    names.add(s.name);
+/**
+ * Checks that `backend` can join `existing` behind a load balancer with `slots` per backend: a name of its own, and
+ * a slot for each of its servers today.
+ */
+export function checkBackend(scope: IConstruct, existing: readonly IHttpBackend[], backend: IHttpBackend, slots: number): void {
+  const clash = existing.find((b) => b.roleName === backend.roleName);
+  if (clash !== undefined && !isToken(backend.roleName)) {
+    throw scopeError(scope, `two backends are both named '${backend.roleName}' (${clash.node.path} and ${backend.node.path}): give each WebTier its own name.`);
   }
-  return servers;
+  if (!isToken(backend.serverCount) && !isToken(slots) && backend.serverCount > slots) {
+    throw propError(
+      scope,
+      'maxServersPerBackend',
+      `is smaller than the ${backend.serverCount} servers of ${backend.node.path}`,
+      slots,
+      `Raise 'maxServersPerBackend' to at least ${backend.serverCount} (leave room to scale: the slots are fixed in the load balancer's user_data).`,
+    );
+  }
+}
+
+/** One `server-template` per backend: its servers are the A records of its internal name. */
+export function serverTemplates(backends: readonly IHttpBackend[], slots: number): HaproxyServerTemplate[] {
+  return backends.map((b) => ({ name: b.roleName, fqdn: b.internalName().fqdn, port: b.httpPort, slots }));
 }

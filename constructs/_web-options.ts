@@ -10,6 +10,7 @@ import { NginxConfOptions } from '../lib/render/nginx';
 import { APP_SOCKET, AppCode, AppDatabaseSettings, appFragment } from '../lib/roles/app';
 import { nginxFragment } from '../lib/roles/web';
 import type { IMysqlDatabase } from './primary-replica-mysql';
+import type { InternalName } from './_discovery';
 import { gunicornWorkers } from '../lib/render/gunicorn';
 import { checkCidr, checkInteger, isToken } from '../lib/validate';
 import { propError } from '../lib/errors';
@@ -84,11 +85,19 @@ export function resolveWebServer(scope: IConstruct, props: WebServerProps, size:
   };
 }
 
-/** What the app's environment needs to reach `database` (the password as base64 of its token). */
-export function appDatabaseSettings(database: IMysqlDatabase): AppDatabaseSettings {
+/** The database's internal names an app resolves: the primary for writes, replicas (or the primary) for reads. */
+export function databaseNames(database: IMysqlDatabase): { readonly writer: InternalName; readonly reader: InternalName } {
+  return { writer: database.writerName(), reader: database.readerName() };
+}
+
+/**
+ * What the app's environment needs to reach `database`: its internal names (resolved by the app at connect time,
+ * so a replaced or added database droplet never changes the app's droplets) and the password as base64 of its token.
+ */
+export function appDatabaseSettings(database: IMysqlDatabase, names = databaseNames(database)): AppDatabaseSettings {
   return {
-    writerHost: database.writerHost,
-    readerHost: database.readerHost,
+    writerHost: names.writer.fqdn,
+    readerHost: names.reader.fqdn,
     port: database.port,
     name: database.databaseName,
     user: database.appUser,

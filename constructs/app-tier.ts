@@ -12,7 +12,8 @@ import type { IMysqlDatabase } from './primary-replica-mysql';
 import { RoleFirewall } from './role-firewall';
 import { DropletOptions, TierDroplet } from './tier-droplet';
 import { Vpc } from './vpc';
-import { appDatabaseSettings } from './_web-options';
+import { IDiscoverable, InternalName, LazyInternalName, publishName, waitForNames } from './_discovery';
+import { appDatabaseSettings, databaseNames } from './_web-options';
 
 export interface AppTierProps extends DropletOptions {
   readonly vpc: Vpc;
@@ -39,7 +40,7 @@ export interface AppTierProps extends DropletOptions {
  * droplet's VPC address, reachable only from the roles you allow (the web tier). Put a `WebTier` with
  * `upstream: appTier` in front of it.
  */
-export class AppTier extends Construct implements IConnectable, IMonitorable {
+export class AppTier extends Construct implements IConnectable, IMonitorable, IDiscoverable {
   public readonly connections: Connections;
   public readonly firewall: RoleFirewall;
   public readonly droplets: TierDroplet[] = [];
@@ -49,10 +50,12 @@ export class AppTier extends Construct implements IConnectable, IMonitorable {
   public readonly roleName: string;
   /** Monitored by node_exporter only (gunicorn has no exporter of its own here). */
   public readonly exporters: readonly ExporterKind[] = [];
+  private readonly name: LazyInternalName;
 
   constructor(scope: Construct, id: string, props: AppTierProps) {
     super(scope, id);
     this.roleName = checkName(this, 'name', props.name);
+    this.name = new LazyInternalName(this, props.dns, (zone) => publishName(zone, this.roleName, this.droplets, 'InternalName'));
     const count = checkInteger(this, 'count', props.count ?? 2, 1, 1000);
     this.port = checkInteger(this, 'port', props.port ?? 8000, 1024, 65535);
     const code = (props.app ?? AppSource.sample()).bind(this, 'app');
@@ -69,6 +72,7 @@ export class AppTier extends Construct implements IConnectable, IMonitorable {
     if (database) {
       database.connections.allowFrom(this, Port.tcp(database.port), `${props.name} to MySQL`);
     }
+    const dbNames = database ? databaseNames(database) : undefined;
     // gunicorn binds the VPC address (from net.env, expanded by systemd). It trusts X-Forwarded-Proto from
     // any source ('*'): the firewall admits only the web tier to this port, and gunicorn before 22 takes no
     // CIDRs here.
@@ -80,7 +84,7 @@ export class AppTier extends Construct implements IConnectable, IMonitorable {
       memoryMaxMb,
       forwardedAllowIps: ['*'],
       socketGroup: 'tierform-app',
-      database: database ? appDatabaseSettings(database) : undefined,
+      database: database && dbNames ? appDatabaseSettings(database, dbNames) : undefined,
     });
     for (let i = 0; i < count; i++) {
       const droplet = new TierDroplet(this, `Droplet${i}`, {
@@ -93,6 +97,7 @@ export class AppTier extends Construct implements IConnectable, IMonitorable {
       droplet.addRole(fragment);
       this.droplets.push(droplet);
     }
+    if (dbNames) waitForNames(this.droplets, dbNames.writer, dbNames.reader);
     new TerraformOutput(this, 'PrivateIpv4', { value: this.droplets.map((d) => d.privateIpv4), description: `VPC addresses of ${props.name}` });
   }
 
@@ -100,8 +105,8 @@ export class AppTier extends Construct implements IConnectable, IMonitorable {
     return this.droplets;
   }
 
-  /** `address:port` of every app server, for the web tier's upstream. */
-  public get upstreamServers(): string[] {
-    return this.droplets.map((d) => `${d.privateIpv4}:${this.port}`);
+  /** `<name>.internal.<zone>`: one A record per app droplet, resolved by the web tier's upstream watcher. */
+  public internalName(): InternalName {
+    return this.name.get();
   }
 }

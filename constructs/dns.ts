@@ -1,7 +1,8 @@
 import { Domain } from '@cdktf/provider-digitalocean/lib/domain';
 import { Record as DnsRecord } from '@cdktf/provider-digitalocean/lib/record';
-import { Construct } from 'constructs';
-import { propError } from '../lib/errors';
+import { TerraformStack } from 'cdktf';
+import { Construct, IConstruct } from 'constructs';
+import { propError, scopeError } from '../lib/errors';
 import { checkDomain, checkInteger, isToken } from '../lib/validate';
 
 export interface DnsProps {
@@ -25,8 +26,21 @@ export interface DnsProps {
    * @default true
    */
   readonly createDomain?: boolean;
+  /**
+   * Subdomain under which droplets' VPC addresses get names (`<role>.<internalSubdomain>.<domain>`), so that
+   * load balancers, web servers, apps and Prometheus find their peers at run time instead of through addresses
+   * written into user_data (which would replace them whenever a tier is scaled).
+   * @default 'internal'
+   */
+  readonly internalSubdomain?: string;
+  /**
+   * TTL of the internal records, seconds: the longest a peer keeps using an address after a change.
+   * @default 30 (DigitalOcean's minimum)
+   */
+  readonly internalTtlSeconds?: number;
 }
 
+const RECORD_NAME_PART = /^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*$/i;
 const RECORD_NAME = /^(@|\*|(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*)$/i;
 
 /** DigitalOcean DNS: the zone and A records (apex and www by default) pointing at the entry point. */
@@ -37,14 +51,45 @@ export class Dns extends Construct {
   public readonly recordNames: string[];
   /** The zone's name as given (a literal when the prop was one). */
   public readonly zone: string;
+  /** Subdomain of the internal names, e.g. 'internal'. */
+  public readonly internalSubdomain: string;
   private readonly ttl: number;
+  private readonly internalTtl: number;
   private pointed = false;
+  private internalRecords = 0;
+
+  /**
+   * The zone in which the droplets of `scope`'s stack get their internal names: `explicit` when given, else the one
+   * Dns construct of the stack. Throws, naming `scope` and `prop`, when there is none or more than one.
+   */
+  public static forDiscovery(scope: IConstruct, explicit: Dns | undefined, prop = 'dns'): Dns {
+    if (explicit !== undefined) return explicit;
+    const stack = TerraformStack.of(scope);
+    const zones = stack.node.findAll().filter((c): c is Dns => c instanceof Dns);
+    if (zones.length === 1) return zones[0];
+    if (zones.length === 0) {
+      throw scopeError(
+        scope,
+        `its droplets get internal DNS names, by which peers find them at run time, and stack '${stack.node.id}' has no Dns zone yet. ` +
+          `Create the zone first (new Dns(stack, 'Dns', { domain: 'example.com' }), with createDomain: false if it already exists in your account), or pass '${prop}'.`,
+      );
+    }
+    throw scopeError(
+      scope,
+      `stack '${stack.node.id}' has ${zones.length} Dns zones (${zones.map((z) => z.node.path).join(', ')}): pass '${prop}' to say which one holds the internal names.`,
+    );
+  }
 
   constructor(scope: Construct, id: string, props: DnsProps) {
     super(scope, id);
     checkDomain(this, 'domain', props.domain);
     this.zone = props.domain;
     this.ttl = checkInteger(this, 'ttlSeconds', props.ttlSeconds ?? 300, 30, 86400);
+    this.internalTtl = checkInteger(this, 'internalTtlSeconds', props.internalTtlSeconds ?? 30, 30, 86400);
+    this.internalSubdomain = props.internalSubdomain ?? 'internal';
+    if (!isToken(this.internalSubdomain) && !RECORD_NAME_PART.test(this.internalSubdomain)) {
+      throw propError(this, 'internalSubdomain', 'is not a relative DNS name', this.internalSubdomain, "Pass a name such as 'internal' or 'vpc.internal'.");
+    }
     this.recordNames = props.recordNames ?? ['@', 'www'];
     if (!isToken(this.recordNames)) {
       if (this.recordNames.length === 0) {
@@ -68,8 +113,12 @@ export class Dns extends Construct {
     if (props.targetIpv4 !== undefined) {
       this.pointTo(props.targetIpv4);
     }
+    // A zone holding only internal names (droplets finding each other) is fine; one with nothing is a mistake.
     this.node.addValidation({
-      validate: () => (this.pointed ? [] : [`${this.node.path}: Dns has no target: pass 'targetIpv4' or call pointTo(ipv4).`]),
+      validate: () =>
+        this.pointed || this.internalRecords > 0 || this.records.length > 0
+          ? []
+          : [`${this.node.path}: Dns has no target: pass 'targetIpv4' or call pointTo(ipv4).`],
     });
   }
 
@@ -93,6 +142,29 @@ export class Dns extends Construct {
     const record = new DnsRecord(this, id, { domain: this.domainName, type: 'A', name, value: ipv4, ttl: ttlSeconds });
     this.records.push(record);
     return record;
+  }
+
+  /** The relative record name of an internal name, e.g. 'foobar-web' → 'foobar-web.internal'. */
+  public internalRecordName(name: string): string {
+    return `${name}.${this.internalSubdomain}`;
+  }
+
+  /** The fully qualified internal name, e.g. 'foobar-web' → 'foobar-web.internal.foobar.com'. */
+  public internalFqdn(name: string): string {
+    return this.fqdn(this.internalRecordName(name));
+  }
+
+  /**
+   * Adds an A record `<name>.<internalSubdomain>` → `ipv4` (a droplet's VPC address), created in `scope` (the droplet
+   * it names), so that scaling a tier adds or removes records and never changes another droplet.
+   */
+  public addInternalRecord(scope: Construct, id: string, name: string, ipv4: string): DnsRecord {
+    const relative = this.internalRecordName(name);
+    if (!isToken(name) && !RECORD_NAME.test(relative)) {
+      throw propError(scope, 'name', 'is an invalid record name', name, "Use lowercase letters, digits and hyphens, e.g. 'foobar-web'.");
+    }
+    this.internalRecords++;
+    return new DnsRecord(scope, id, { domain: this.domainName, type: 'A', name: relative, value: ipv4, ttl: this.internalTtl });
   }
 
   /**

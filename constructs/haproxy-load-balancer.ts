@@ -15,7 +15,8 @@ import { RoleFirewall } from './role-firewall';
 import { DropletOptions, TierDroplet } from './tier-droplet';
 import { Vpc } from './vpc';
 import type { IHttpBackend } from './web-tier';
-import { HaproxyBalancingProps, ResolvedHaproxy, backendServers, resolveHaproxy } from './_haproxy-options';
+import { HaproxyBalancingProps, ResolvedHaproxy, checkBackend, resolveHaproxy, serverTemplates } from './_haproxy-options';
+import { IDiscoverable, InternalName, LazyInternalName, publishName, waitForNames } from './_discovery';
 
 export { HAPROXY_STATS_PORT } from './_haproxy-options';
 
@@ -36,7 +37,7 @@ export interface HaproxyLoadBalancerProps extends DropletOptions, HaproxyBalanci
  * server, stats and metrics only on the VPC address. It is a single point of failure by design; stage 3's
  * HaproxyPair removes it.
  */
-export class HaproxyLoadBalancer extends Construct implements IConnectable, IMonitorable {
+export class HaproxyLoadBalancer extends Construct implements IConnectable, IMonitorable, IDiscoverable {
   public readonly connections: Connections;
   public readonly droplet: TierDroplet;
   public readonly firewall: RoleFirewall;
@@ -47,10 +48,12 @@ export class HaproxyLoadBalancer extends Construct implements IConnectable, IMon
   public readonly exporters: readonly ExporterKind[] = ['haproxy'];
   private readonly backends: IHttpBackend[] = [];
   private readonly haproxy: ResolvedHaproxy;
+  private readonly name: LazyInternalName;
 
   constructor(scope: Construct, id: string, props: HaproxyLoadBalancerProps) {
     super(scope, id);
     this.roleName = checkName(this, 'name', props.name);
+    this.name = new LazyInternalName(this, props.dns, (zone) => publishName(zone, this.roleName, [this.droplet], 'InternalName'));
     this.balance = props.balance ?? Balance.roundRobin();
     const https = props.https ? resolveHttps(this, props.https) : undefined;
     this.haproxy = { ...resolveHaproxy(this, props), tls: https?.haproxy };
@@ -76,10 +79,15 @@ export class HaproxyLoadBalancer extends Construct implements IConnectable, IMon
     new TerraformOutput(this, 'PrivateIpv4', { value: this.droplet.privateIpv4, description: 'VPC address (stats on :8404)' });
   }
 
-  /** Sends traffic to `backend` and lets it in through the backend's firewall. */
+  /**
+   * Sends traffic to `backend` and lets it in through the backend's firewall. HAProxy finds the backend's servers
+   * by its internal DNS name, so scaling the backend never changes this droplet.
+   */
   public addBackend(backend: IHttpBackend): this {
     if (this.backends.includes(backend)) return this;
+    checkBackend(this, this.backends, backend, this.haproxy.slots);
     this.backends.push(backend);
+    waitForNames([this.droplet], backend.internalName());
     this.droplet.invalidateUserData();
     backend.connections.allowFrom(this, Port.tcp(backend.httpPort), 'load balancer to web');
     return this;
@@ -93,10 +101,16 @@ export class HaproxyLoadBalancer extends Construct implements IConnectable, IMon
     return [this.droplet];
   }
 
+  /** `<name>.internal.<zone>` → the load balancer (created on first use, e.g. by monitoring). */
+  public internalName(): InternalName {
+    return this.name.get();
+  }
+
   private fragment(): CloudConfigFragment {
     if (this.backends.length === 0) {
       return {};
     }
-    return haproxyFragment({ ...this.haproxy, servers: backendServers(this, this.backends), healthCheckPath: this.backends[0].healthCheckPath });
+    const { slots, ...haproxy } = this.haproxy;
+    return haproxyFragment({ ...haproxy, serverTemplates: serverTemplates(this.backends, slots), healthCheckPath: this.backends[0].healthCheckPath });
   }
 }

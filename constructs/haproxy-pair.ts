@@ -1,5 +1,5 @@
 import { ReservedIp } from '@cdktf/provider-digitalocean/lib/reserved-ip';
-import { TerraformOutput, Token } from 'cdktf';
+import { TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
 import { applyAdminAccess } from '../lib/admin-access';
 import { Messages, scopeError } from '../lib/errors';
@@ -18,7 +18,8 @@ import { RoleFirewall } from './role-firewall';
 import { DropletOptions, TierDroplet } from './tier-droplet';
 import { Vpc } from './vpc';
 import type { IHttpBackend } from './web-tier';
-import { HaproxyBalancingProps, ResolvedHaproxy, backendServers, resolveHaproxy } from './_haproxy-options';
+import { HaproxyBalancingProps, ResolvedHaproxy, checkBackend, resolveHaproxy, serverTemplates } from './_haproxy-options';
+import { IDiscoverable, InternalName, LazyInternalName, publishName, waitForNames } from './_discovery';
 
 export interface HaproxyPairProps extends DropletOptions, HaproxyBalancingProps {
   readonly vpc: Vpc;
@@ -54,10 +55,13 @@ export interface HaproxyPairProps extends DropletOptions, HaproxyBalancingProps 
  *   IP protocol 112, so plain VRRP would leave both nodes master. The firewall admits udp/4789 only from the
  *   pair's own tag.
  * - keepalived tracks HAProxy's own health (`monitor-uri` on loopback, failing when no backend is up).
- * - Terraform assigns the reserved IP to node 0 at creation and then ignores the assignment
- *   (`lifecycle.ignore_changes = [droplet_id]`), so an apply never moves it back after a failover.
+ * - Terraform creates the reserved IP unassigned and never assigns it: whichever node keepalived makes master
+ *   claims it through the API, so an apply never moves it back after a failover, and the IP is created before the
+ *   nodes whose user_data names it (assigning it from Terraform to node 0 would be a dependency cycle: the IP
+ *   would need node 0, node 0's user_data the IP). `lifecycle.ignore_changes = [droplet_id]` guards an import.
+ * - HAProxy finds the backends' servers by their internal DNS names, so scaling a backend never changes the nodes.
  */
-export class HaproxyPair extends Construct implements IConnectable, IMonitorable {
+export class HaproxyPair extends Construct implements IConnectable, IMonitorable, IDiscoverable {
   public readonly connections: Connections;
   public readonly firewall: RoleFirewall;
   public readonly nodes: TierDroplet[] = [];
@@ -68,10 +72,12 @@ export class HaproxyPair extends Construct implements IConnectable, IMonitorable
   public readonly exporters: readonly ExporterKind[] = ['haproxy'];
   private readonly backends: IHttpBackend[] = [];
   private readonly haproxy: ResolvedHaproxy;
+  private readonly name: LazyInternalName;
 
   constructor(scope: Construct, id: string, props: HaproxyPairProps) {
     super(scope, id);
     this.roleName = checkName(this, 'name', props.name);
+    this.name = new LazyInternalName(this, props.dns, (zone) => publishName(zone, this.roleName, this.nodes, 'InternalName'));
     const https = props.https ? resolveHttps(this, props.https) : undefined;
     this.haproxy = { ...resolveHaproxy(this, props), tls: https?.haproxy };
     const virtualRouterId = checkInteger(this, 'virtualRouterId', props.virtualRouterId ?? 51, 1, 255);
@@ -86,19 +92,19 @@ export class HaproxyPair extends Construct implements IConnectable, IMonitorable
     this.connections.allowInternally(Port.udp(VRRP_TUNNEL_UDP_PORT), 'VRRP inside VXLAN between the pair');
     applyAdminAccess(this, this.connections, props);
 
-    const peerName = (i: number): string => `${props.name}-${i}.internal`;
-    for (const i of [0, 1] as const) {
-      const node = new TierDroplet(this, `Node${i}`, { ...props, name: `${props.name}-${i}`, vpc: props.vpc, role: this.firewall });
-      this.nodes.push(node);
-    }
-    // Both nodes exist: the reserved IP starts on node 0; failovers move it, Terraform never moves it back.
+    // Unassigned: the master claims it (see the class comment). Created before the nodes, whose user_data names it.
     this.reservedIp = new ReservedIp(this, 'ReservedIp', {
       region: props.vpc.region,
-      dropletId: Token.asNumber(this.nodes[0].resource.id),
       lifecycle: { ignoreChanges: ['droplet_id'] },
     });
+    const nodeName = (i: number): string => `${props.name}-${i}`;
+    for (const i of [0, 1] as const) {
+      const node = new TierDroplet(this, `Node${i}`, { ...props, name: nodeName(i), vpc: props.vpc, role: this.firewall });
+      this.nodes.push(node);
+      // Each node finds the other by name at boot (no depends_on between them: that would be a cycle).
+      props.dns.addInternalRecord(node, 'PeerName', nodeName(i), node.privateIpv4);
+    }
     this.nodes.forEach((node, i) => {
-      props.dns.addRecord(`${props.name.replace(/[^a-z0-9]/gi, '_')}_Node${i}`, peerName(i), node.privateIpv4, 60);
       // A usable certificate must exist before HAProxy's config check; issuance starts once HAProxy runs.
       if (https) node.addRole(tlsBeforeHaproxy(https.role));
       node.addRole(() => this.haproxyFragment());
@@ -108,7 +114,7 @@ export class HaproxyPair extends Construct implements IConnectable, IMonitorable
           nodeIndex: i as 0 | 1,
           routerId: `${props.name}-${i}`,
           reservedIp: this.reservedIp.ipAddress,
-          peerDnsName: props.dns.fqdn(peerName(1 - i)),
+          peerDnsName: props.dns.internalFqdn(nodeName(1 - i)),
           apiToken,
           virtualRouterId,
         }),
@@ -128,15 +134,25 @@ export class HaproxyPair extends Construct implements IConnectable, IMonitorable
     return this.nodes;
   }
 
+  /** `<name>.internal.<zone>` → both nodes (created on first use, e.g. by monitoring). */
+  public internalName(): InternalName {
+    return this.name.get();
+  }
+
   /** The address clients use: point DNS here. */
   public get reservedIpv4(): string {
     return this.reservedIp.ipAddress;
   }
 
-  /** Sends traffic to `backend` and lets both nodes in through the backend's firewall. */
+  /**
+   * Sends traffic to `backend` and lets both nodes in through the backend's firewall. HAProxy finds the backend's
+   * servers by its internal DNS name, so scaling the backend never changes the nodes.
+   */
   public addBackend(backend: IHttpBackend): this {
     if (this.backends.includes(backend)) return this;
+    checkBackend(this, this.backends, backend, this.haproxy.slots);
     this.backends.push(backend);
+    waitForNames(this.nodes, backend.internalName());
     for (const node of this.nodes) node.invalidateUserData();
     backend.connections.allowFrom(this, Port.tcp(backend.httpPort), 'load balancer pair to web');
     return this;
@@ -144,9 +160,10 @@ export class HaproxyPair extends Construct implements IConnectable, IMonitorable
 
   private haproxyFragment(): CloudConfigFragment {
     if (this.backends.length === 0) return {};
+    const { slots, ...haproxy } = this.haproxy;
     return haproxyFragment({
-      ...this.haproxy,
-      servers: backendServers(this, this.backends),
+      ...haproxy,
+      serverTemplates: serverTemplates(this.backends, slots),
       healthCheckPath: this.backends[0].healthCheckPath,
       lbHealth: { port: LB_HEALTH_PORT, path: LB_HEALTH_PATH },
     });

@@ -6,7 +6,7 @@ import { Construct } from 'constructs';
 import { applyAdminAccess } from '../lib/admin-access';
 import { Messages, propError, scopeError } from '../lib/errors';
 import { MysqlFlavor } from '../lib/render/mysql';
-import { PROMETHEUS_JOBS, PROMETHEUS_PORT, PrometheusJob, PrometheusTarget } from '../lib/render/prometheus';
+import { PROMETHEUS_JOBS, PROMETHEUS_PORT, PrometheusDnsTarget, PrometheusJob } from '../lib/render/prometheus';
 import {
   EXPORTER_PASSWORD_CHARACTERS,
   EXPORTER_PASSWORD_PATTERN,
@@ -22,6 +22,7 @@ import { Port } from './port';
 import { RoleFirewall } from './role-firewall';
 import { DropletOptions, TierDroplet } from './tier-droplet';
 import { Vpc } from './vpc';
+import { IDiscoverable, waitForNames } from './_discovery';
 
 export type { ExporterKind } from '../lib/roles/monitoring';
 export { EXPORTER_PORTS } from '../lib/roles/monitoring';
@@ -39,7 +40,7 @@ export interface MysqlMonitoring {
  * exporters, the role's firewall admits the monitoring server on exactly those ports, and Prometheus scrapes each
  * droplet at its VPC address.
  */
-export interface IMonitorable extends IConnectable {
+export interface IMonitorable extends IConnectable, IDiscoverable {
   /** The role's name (its tag and firewall name), e.g. 'foobar-web': the `role` label of its series. */
   readonly roleName: string;
   /** Every droplet of the role. */
@@ -134,8 +135,9 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@.]+$/;
  *   HAProxy's built-in `/metrics` (port 8404) or mysqld_exporter (its account created by the primary's setup).
  *   Every exporter and Prometheus listen on their droplet's VPC address only, and each watched role's firewall
  *   admits exactly the exporter ports, from this role's tag only.
- * - Scrape targets are `<droplet VPC address>:<port>` Terraform references in this droplet's user_data, rendered
- *   at synth: roles watched after construction count, and Terraform creates this droplet after the ones it watches.
+ * - Scrape targets are found at run time: each watched role's internal DNS name (`dns_sd_configs`), so scaling a
+ *   role never changes this droplet (whose metrics history a replacement would lose). Roles watched after
+ *   construction count, and Terraform creates this droplet after the records it resolves.
  * - Prometheus evaluates tierform's alert rules (instance down, replication stopped or lagging, disk filling, 5xx
  *   rate); they show in Prometheus (/alerts). Nothing routes them (no Alertmanager): notifications come from the
  *   DigitalOcean alerts (CPU, memory, root disk per droplet tag; uptime of `uptimeUrl`), e-mailed to `alertEmails`.
@@ -238,6 +240,7 @@ export class MonitoringAgent extends Construct implements IConnectable {
     for (const kind of ['node', ...role.exporters] as const) {
       role.connections.allowFrom(this, Port.tcp(EXPORTER_PORTS[kind]), `${kind} exporter, scraped by ${this.roleName}`);
     }
+    waitForNames([this.droplet], role.internalName());
     this.droplet.invalidateUserData();
     return this;
   }
@@ -266,16 +269,14 @@ export class MonitoringAgent extends Construct implements IConnectable {
   /** One job per exporter kind with targets; node and prometheus also scrape this droplet itself. */
   private scrapeJobs(): PrometheusJob[] {
     const selfLabels = { role: this.roleName, droplet: this.droplet.name };
-    const targets = (kind: ExporterKind | 'node'): PrometheusTarget[] =>
+    const targets = (kind: ExporterKind | 'node'): PrometheusDnsTarget[] =>
       this.watched
         .filter((r) => kind === 'node' || r.exporters.includes(kind))
-        .flatMap((r) =>
-          r.monitoredDroplets.map((d) => ({ address: `${d.privateIpv4}:${EXPORTER_PORTS[kind]}`, labels: { role: r.roleName, droplet: d.name } })),
-        );
-    const jobs: PrometheusJob[] = [{ name: PROMETHEUS_JOBS.node, targets: targets('node'), selfTarget: { port: EXPORTER_PORTS.node, labels: selfLabels } }];
+        .map((r) => ({ name: r.internalName().fqdn, port: EXPORTER_PORTS[kind], labels: { role: r.roleName } }));
+    const jobs: PrometheusJob[] = [{ name: PROMETHEUS_JOBS.node, dnsTargets: targets('node'), selfTarget: { port: EXPORTER_PORTS.node, labels: selfLabels } }];
     for (const kind of ['haproxy', 'nginx', 'mysqld'] as const) {
       const t = targets(kind);
-      if (t.length > 0) jobs.push({ name: PROMETHEUS_JOBS[kind], targets: t });
+      if (t.length > 0) jobs.push({ name: PROMETHEUS_JOBS[kind], dnsTargets: t });
     }
     jobs.push({ name: PROMETHEUS_JOBS.prometheus, targets: [], selfTarget: { port: PROMETHEUS_PORT, labels: selfLabels } });
     return jobs;
@@ -385,5 +386,5 @@ export class MonitoringAgent extends Construct implements IConnectable {
 }
 
 function rolePath(role: IMonitorable): string {
-  return (role as unknown as Construct).node?.path ?? `role ${role.roleName}`;
+  return role.node.path;
 }

@@ -1,6 +1,6 @@
 import { Volume } from '@cdktf/provider-digitalocean/lib/volume';
 import { Fn, TerraformOutput } from 'cdktf';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { applyAdminAccess } from '../lib/admin-access';
 import { propError } from '../lib/errors';
 import { NET_ENV_FILE } from '../lib/roles/base';
@@ -8,19 +8,21 @@ import { mysqlFragment } from '../lib/roles/mysql';
 import { checkSecret, passwordVariable } from '../lib/secrets';
 import { checkInteger, checkName, isToken } from '../lib/validate';
 import { Connections, IConnectable } from './connections';
+import type { Dns } from './dns';
 import type { ExporterKind, IMonitorable, MysqlMonitoring } from './monitoring-agent';
 import { MysqlEngine } from './mysql-engine';
 import { Port } from './port';
 import { RoleFirewall } from './role-firewall';
 import { DropletOptions, TierDroplet } from './tier-droplet';
 import { Vpc } from './vpc';
+import { IDiscoverable, InternalName, LazyInternalName, publishName, waitForNames } from './_discovery';
 
-/** What an app needs to reach a MySQL database. */
-export interface IMysqlDatabase extends IConnectable {
-  /** Address for writes (the primary's VPC address). */
-  readonly writerHost: string;
-  /** Address for reads (a replica), when there is one. */
-  readonly readerHost?: string;
+/** What an app needs to reach a MySQL database: names it resolves at run time, never addresses in user_data. */
+export interface IMysqlDatabase extends IConnectable, IConstruct {
+  /** The internal name of the primary (writes). */
+  writerName(): InternalName;
+  /** The internal name for reads: every replica, or the primary when there is none. */
+  readerName(): InternalName;
   readonly port: number;
   readonly databaseName: string;
   readonly appUser: string;
@@ -70,7 +72,7 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
  *   const db = new PrimaryReplicaMysql(this, 'Db', { vpc, name: 'foobar-db', sshKeys });
  *   db.connections.allowFrom(web, Port.tcp(3306)); // WebTier does this itself when given `database: db`
  */
-export class PrimaryReplicaMysql extends Construct implements IMysqlDatabase, IMonitorable {
+export class PrimaryReplicaMysql extends Construct implements IMysqlDatabase, IMonitorable, IDiscoverable {
   public readonly connections: Connections;
   public readonly firewall: RoleFirewall;
   public readonly primary: TierDroplet;
@@ -86,10 +88,19 @@ export class PrimaryReplicaMysql extends Construct implements IMysqlDatabase, IM
   public readonly roleName: string;
   /** Monitored: mysqld_exporter on every node (account created by the primary's setup). */
   public readonly exporters: readonly ExporterKind[] = ['mysqld'];
+  private readonly names: { readonly role: LazyInternalName; readonly writer: LazyInternalName; readonly reader: LazyInternalName };
 
   constructor(scope: Construct, id: string, props: PrimaryReplicaMysqlProps) {
     super(scope, id);
     this.roleName = checkName(this, 'name', props.name);
+    // Every node under the role's name (monitoring), the primary under '<name>-primary' (writes, and what replicas
+    // replicate from), the replicas (or the primary when there is none) under '<name>-read' (reads).
+    const lazy = (publish: (zone: Dns) => InternalName) => new LazyInternalName(this, props.dns, publish);
+    this.names = {
+      role: lazy((zone) => publishName(zone, this.roleName, [this.primary, ...this.replicas], 'InternalName')),
+      writer: lazy((zone) => publishName(zone, `${this.roleName}-primary`, [this.primary], 'PrimaryName')),
+      reader: lazy((zone) => publishName(zone, `${this.roleName}-read`, this.replicas.length > 0 ? this.replicas : [this.primary], 'ReadName')),
+    };
     const replicaCount = checkInteger(this, 'replicas', props.replicas ?? 1, 0, 10);
     const volumeSizeGb = checkInteger(this, 'volumeSizeGb', props.volumeSizeGb ?? 20, 1, 16384);
     const maxConnections = checkInteger(this, 'maxConnections', props.maxConnections ?? 200, 10, 100000);
@@ -149,7 +160,7 @@ export class PrimaryReplicaMysql extends Construct implements IMysqlDatabase, IM
           replicationPasswordBase64,
           netEnvFile: NET_ENV_FILE,
           primary: index === 0 ? { database: this.databaseName, appUser: this.appUser, replicationUser, vpcCidr: props.vpc.ipRange } : undefined,
-          replica: index === 0 ? undefined : { primaryHost: this.primary.privateIpv4, replicationUser, waitSeconds },
+          replica: index === 0 ? undefined : { primaryHost: this.writerName().fqdn, replicationUser, waitSeconds },
         }),
       );
       return droplet;
@@ -158,6 +169,8 @@ export class PrimaryReplicaMysql extends Construct implements IMysqlDatabase, IM
     for (let i = 1; i <= replicaCount; i++) {
       this.replicas.push(node(i));
     }
+    // Replicas resolve the primary's name at boot: created after its record.
+    if (this.replicas.length > 0) waitForNames(this.replicas, this.writerName());
 
     new TerraformOutput(this, 'PrimaryPrivateIpv4', { value: this.primary.privateIpv4, description: 'VPC address of the MySQL primary (writes)' });
     new TerraformOutput(this, 'ReplicaPrivateIpv4', {
@@ -174,12 +187,19 @@ export class PrimaryReplicaMysql extends Construct implements IMysqlDatabase, IM
     return { flavor: this.engine.flavor, primary: this.primary };
   }
 
-  public get writerHost(): string {
-    return this.primary.privateIpv4;
+  /** `<name>-primary.internal.<zone>` → the primary (created on first use). */
+  public writerName(): InternalName {
+    return this.names.writer.get();
   }
 
-  public get readerHost(): string | undefined {
-    return this.replicas[0]?.privateIpv4;
+  /** `<name>-read.internal.<zone>` → every replica, or the primary when there is none (created on first use). */
+  public readerName(): InternalName {
+    return this.names.reader.get();
+  }
+
+  /** `<name>.internal.<zone>` → every node (created on first use). */
+  public internalName(): InternalName {
+    return this.names.role.get();
   }
 
   private identifier(prop: string, value: string, max: number): string {

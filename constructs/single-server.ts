@@ -14,6 +14,7 @@ import { Port } from './port';
 import { RoleFirewall } from './role-firewall';
 import { DropletOptions, TierDroplet } from './tier-droplet';
 import { Vpc } from './vpc';
+import { IDiscoverable, InternalName, LazyInternalName, publishName } from './_discovery';
 import { WebServerProps, colocatedWebFragments, resolveWebServer } from './_web-options';
 
 export interface SingleServerProps extends DropletOptions, WebServerProps {
@@ -45,7 +46,7 @@ const LOOPBACK_ENV_FILE = '/etc/tierform/mysql-loopback.env';
  * 127.0.0.1 with its data on a volume. Every component is a single point of failure; the stage 1 constructs
  * split them.
  */
-export class SingleServer extends Construct implements IConnectable, IMonitorable {
+export class SingleServer extends Construct implements IConnectable, IMonitorable, IDiscoverable {
   public readonly connections: Connections;
   public readonly droplet: TierDroplet;
   public readonly firewall: RoleFirewall;
@@ -54,12 +55,14 @@ export class SingleServer extends Construct implements IConnectable, IMonitorabl
   public readonly engine: MysqlEngine;
   /** The server's name (droplet, tag and firewall). */
   public readonly roleName: string;
+  private readonly name: LazyInternalName;
   /** Monitored: nginx (stub_status and its exporter) and MySQL (mysqld_exporter). */
   public readonly exporters: readonly ExporterKind[] = ['nginx', 'mysqld'];
 
   constructor(scope: Construct, id: string, props: SingleServerProps) {
     super(scope, id);
     this.roleName = checkName(this, 'name', props.name);
+    this.name = new LazyInternalName(this, props.dns, (zone) => publishName(zone, this.roleName, [this.droplet], 'InternalName'));
     const code = (props.app ?? AppSource.sample()).bind(this, 'app');
     const engine = (this.engine = props.engine ?? MysqlEngine.mysql8_0());
     const databaseName = props.databaseName ?? 'app';
@@ -126,6 +129,11 @@ export class SingleServer extends Construct implements IConnectable, IMonitorabl
 
   public get monitoredDroplets(): readonly TierDroplet[] {
     return [this.droplet];
+  }
+
+  /** `<name>.internal.<zone>` → the server (created on first use, e.g. by monitoring). */
+  public internalName(): InternalName {
+    return this.name.get();
   }
 
   public get mysqlMonitoring(): MysqlMonitoring {

@@ -1,5 +1,6 @@
 import { Droplet } from '@cdktf/provider-digitalocean/lib/droplet';
-import { Lazy } from 'cdktf';
+import { ITerraformDependable, Lazy } from 'cdktf';
+import { dependable } from 'cdktf/lib/tfExpression';
 import { Construct } from 'constructs';
 import { AdminAccessProps } from '../lib/admin-access';
 import { SizeInfo } from '../lib/catalog/sizes';
@@ -8,6 +9,7 @@ import { CloudConfig, FragmentSource } from '../lib/render/cloud-config';
 import { baseFragment } from '../lib/roles/base';
 import { escapeForTerraform } from '../lib/terraform-text';
 import { checkSize, checkSshKeys, isToken } from '../lib/validate';
+import type { Dns } from './dns';
 import { RoleFirewall } from './role-firewall';
 import { Vpc } from './vpc';
 
@@ -32,6 +34,12 @@ export interface DropletOptions extends AdminAccessProps {
   readonly ipv6?: boolean;
   /** Extra tags, added to the role's tag. @default - none */
   readonly tags?: string[];
+  /**
+   * The zone where the role's droplets get internal names (`<name>.internal.<zone>`), by which peers find them at
+   * run time (load balancers, web servers, apps, replicas, Prometheus).
+   * @default - the stack's Dns zone (the only one in the stack, created before the name is first needed)
+   */
+  readonly dns?: Dns;
 }
 
 export interface TierDropletProps extends DropletOptions {
@@ -64,6 +72,7 @@ export class TierDroplet extends Construct {
   public readonly privateIpv4: string;
   /** The public address (a reference, known after apply). */
   public readonly publicIpv4: string;
+  private readonly dependencies = new Set<ITerraformDependable>();
   /** user_data as rendered at the last synth; cdktf resolves every value twice per synth. */
   private renderedUserData?: string;
 
@@ -92,6 +101,10 @@ export class TierDroplet extends Construct {
       tags: [props.role.tagName, ...(props.tags ?? [])],
       volumeIds: props.volumeIds,
       gracefulShutdown: true,
+      // ssh_keys is ForceNew: without this, adding or rotating an admin key would re-create every droplet, the
+      // database primary included. New droplets get the new list; existing ones are changed by the rotation path
+      // in the README ("Adding or rotating an SSH key"), and `npm run impact` lists the ignored change.
+      lifecycle: { ignoreChanges: ['ssh_keys'] },
       userData: Lazy.stringValue({ produce: () => (this.renderedUserData ??= this.cloudConfig.render(escapeForTerraform)) }),
     });
     // Each reference read once: every getter call would otherwise mint a new token (cdktf records a stack
@@ -104,6 +117,19 @@ export class TierDroplet extends Construct {
   public addRole(fragment: FragmentSource): this {
     this.cloudConfig.add(fragment);
     this.invalidateUserData();
+    return this;
+  }
+
+  /**
+   * Creates this droplet only after `dependables` exist (Terraform `depends_on`): ordering without putting anything
+   * in user_data, e.g. a peer's DNS records that this droplet resolves at boot.
+   */
+  public dependOn(dependables: readonly ITerraformDependable[]): this {
+    const added = [...new Set(dependables)].filter((d) => !this.dependencies.has(d));
+    if (added.length === 0) return this;
+    for (const d of added) this.dependencies.add(d);
+    // As cdktf does for the `dependsOn` prop: a token that resolves to the bare address (`type.name`).
+    this.resource.dependsOn = [...(this.resource.dependsOn ?? []), ...added.map((d) => dependable(d))];
     return this;
   }
 

@@ -3,8 +3,9 @@ import { Construct } from 'constructs';
 import { applyAdminAccess } from '../lib/admin-access';
 import { scopeError } from '../lib/errors';
 import { CloudConfigFragment } from '../lib/render/cloud-config';
-import { NginxBalance } from '../lib/render/nginx';
-import { nginxFragment } from '../lib/roles/web';
+import { NginxBalance, upstreamServerParameters } from '../lib/render/nginx';
+import { UPSTREAM_SERVERS_DIR } from '../lib/render/upstream-watch';
+import { nginxFragment, upstreamWatchFragment } from '../lib/roles/web';
 import { checkInteger, checkName, checkSize } from '../lib/validate';
 import type { AppTier } from './app-tier';
 import { AppSource } from './app-source';
@@ -16,16 +17,22 @@ import type { IMysqlDatabase } from './primary-replica-mysql';
 import { RoleFirewall } from './role-firewall';
 import { DropletOptions, TierDroplet } from './tier-droplet';
 import { Vpc } from './vpc';
-import { ResolvedWebServer, WebServerProps, appDatabaseSettings, colocatedWebFragments, resolveWebServer } from './_web-options';
+import { IDiscoverable, InternalName, LazyInternalName, publishName, waitForNames } from './_discovery';
+import { ResolvedWebServer, WebServerProps, appDatabaseSettings, colocatedWebFragments, databaseNames, resolveWebServer } from './_web-options';
 
-/** A set of HTTP servers a load balancer can send traffic to. */
-export interface IHttpBackend extends IConnectable {
+/**
+ * A set of HTTP servers a load balancer can send traffic to. The load balancer finds the servers at run time by
+ * the backend's internal DNS name (`internalName()`), so scaling the backend never changes the load balancer.
+ */
+export interface IHttpBackend extends IConnectable, IDiscoverable {
   /** Port the servers answer HTTP on. */
   readonly httpPort: number;
   /** Path that answers 200 while a server can take traffic. */
   readonly healthCheckPath: string;
-  /** One entry per server: a stable name and its VPC address (a reference). */
-  readonly httpServers: { readonly name: string; readonly address: string }[];
+  /** The role's name: the load balancer names the servers after it (`<roleName>1`, `<roleName>2`, …). */
+  readonly roleName: string;
+  /** How many servers the backend has (a load balancer checks it has a slot for each). */
+  readonly serverCount: number;
 }
 
 export interface WebTierProps extends DropletOptions, WebServerProps {
@@ -78,10 +85,12 @@ export class WebTier extends Construct implements IHttpBackend, IMonitorable {
   public readonly roleName: string;
   /** Monitored: nginx (stub_status on loopback, read by the nginx exporter). */
   public readonly exporters: readonly ExporterKind[] = ['nginx'];
+  private readonly name: LazyInternalName;
 
   constructor(scope: Construct, id: string, props: WebTierProps) {
     super(scope, id);
     this.roleName = checkName(this, 'name', props.name);
+    this.name = new LazyInternalName(this, props.dns, (zone) => publishName(zone, this.roleName, this.droplets, 'InternalName'));
     const count = checkInteger(this, 'count', props.count ?? 2, 1, 1000);
     const code = (props.app ?? AppSource.sample()).bind(this, 'app');
     this.firewall = new RoleFirewall(this, 'Firewall', { name: props.name });
@@ -104,15 +113,20 @@ export class WebTier extends Construct implements IHttpBackend, IMonitorable {
     const settings = resolveWebServer(this, props, sizeInfo, props.vpc.ipRange);
     const upstream = props.upstream;
     const fragments: CloudConfigFragment[] = upstream ? this.proxyFragments(settings.nginx, upstream, props.upstreamBalance) : [];
+    // Peers this tier resolves at run time; its droplets are created after their records.
+    const peers: InternalName[] = upstream ? [upstream.internalName()] : [];
     if (!upstream) {
-      const { nginx, app } = colocatedWebFragments(settings, code, database ? appDatabaseSettings(database) : undefined);
+      const names = database ? databaseNames(database) : undefined;
+      const { nginx, app } = colocatedWebFragments(settings, code, database && names ? appDatabaseSettings(database, names) : undefined);
       fragments.push(nginx, app);
+      if (names) peers.push(names.writer, names.reader);
     }
     for (let i = 0; i < count; i++) {
       const droplet = new TierDroplet(this, `Droplet${i}`, { ...props, name: `${props.name}-${i}`, vpc: props.vpc, role: this.firewall });
       for (const fragment of fragments) droplet.addRole(fragment);
       this.droplets.push(droplet);
     }
+    waitForNames(this.droplets, ...peers);
     new TerraformOutput(this, 'PrivateIpv4', {
       value: this.droplets.map((d) => d.privateIpv4),
       description: `VPC addresses of ${props.name}`,
@@ -123,14 +137,24 @@ export class WebTier extends Construct implements IHttpBackend, IMonitorable {
     });
   }
 
-  /** nginx only: static files here, everything else proxied to the app tier (which admits this tier). */
+  /**
+   * nginx only: static files here, everything else proxied to the app tier (which admits this tier). The app
+   * servers are the A records of the app tier's internal name, kept current by the upstream watcher.
+   */
   private proxyFragments(nginx: ResolvedWebServer['nginx'], upstream: AppTier, balance: Balance | undefined): CloudConfigFragment[] {
     upstream.connections.allowFrom(this, Port.tcp(upstream.port), `${this.roleName} to the app servers`);
+    const serversFile = `${UPSTREAM_SERVERS_DIR}/app.servers`;
     return [
       { commands: [['install', '-d', '-m', '0755', STATIC_ROOT]] },
+      upstreamWatchFragment({
+        name: upstream.internalName().fqdn,
+        port: upstream.port,
+        serverParameters: upstreamServerParameters(nginx),
+        serversFile,
+      }),
       nginxFragment({
         ...nginx,
-        upstreamServers: upstream.upstreamServers,
+        upstreamServersFile: serversFile,
         balance: NGINX_BALANCE[(balance ?? Balance.roundRobin()).algorithm],
         staticRoot: STATIC_ROOT,
       }),
@@ -141,7 +165,12 @@ export class WebTier extends Construct implements IHttpBackend, IMonitorable {
     return this.droplets;
   }
 
-  public get httpServers(): { name: string; address: string }[] {
-    return this.droplets.map((d) => ({ name: d.name, address: d.privateIpv4 }));
+  public get serverCount(): number {
+    return this.droplets.length;
+  }
+
+  /** `<name>.internal.<zone>`: one A record per web droplet (created on first use). */
+  public internalName(): InternalName {
+    return this.name.get();
   }
 }

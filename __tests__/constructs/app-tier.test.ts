@@ -10,7 +10,7 @@ const content = (text: string, path: string): string => (parse(text).write_files
 
 describe('AppTier', () => {
   test('runs gunicorn on the VPC address of each app droplet, no nginx', () => {
-    const { stack, vpc } = testStack();
+    const { stack, vpc } = testStack({ dns: true });
     new AppTier(stack, 'App', { vpc, name: 'site-app', sshKeys: SSH_KEYS });
     const json = synthJson(stack);
     expect(resources(json, 'digitalocean_droplet').map((d) => d.name)).toEqual(['site-app-0', 'site-app-1']);
@@ -20,15 +20,20 @@ describe('AppTier', () => {
     expect(parse(text).packages).not.toContain('nginx');
   });
 
-  test('exposes upstream addresses for a web tier', () => {
-    const { stack, vpc } = testStack();
+  test('publishes every app droplet under one internal name for the web tier', () => {
+    const { stack, vpc } = testStack({ dns: true });
     const app = new AppTier(stack, 'App', { vpc, name: 'site-app', count: 3, port: 9000, sshKeys: SSH_KEYS });
-    expect(app.upstreamServers).toHaveLength(3);
-    expect(app.upstreamServers[0]).toMatch(/:9000$/);
+    expect(app.internalName().fqdn).toBe('site-app.internal.site.example');
+    const records = resources(synthJson(stack), 'digitalocean_record');
+    expect(records.map((r) => [r.name, r.ttl])).toEqual([
+      ['site-app.internal', 30],
+      ['site-app.internal', 30],
+      ['site-app.internal', 30],
+    ]);
   });
 
   test('only roles allowed explicitly reach the app port; the database admits the app tier', () => {
-    const { stack, vpc } = testStack();
+    const { stack, vpc } = testStack({ dns: true });
     const db = new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, replicas: 0 });
     const app = new AppTier(stack, 'App', { vpc, name: 'site-app', sshKeys: SSH_KEYS, database: db });
     const web = new RoleFirewall(stack, 'Web', { name: 'site-web' });
@@ -41,7 +46,7 @@ describe('AppTier', () => {
   });
 
   test('sizes workers and memory from the droplet size', () => {
-    const { stack, vpc } = testStack();
+    const { stack, vpc } = testStack({ dns: true });
     new AppTier(stack, 'App', { vpc, name: 'site-app', count: 1, size: 's-2vcpu-4gb', sshKeys: SSH_KEYS });
     const unit = content(userData(synthJson(stack), 'site-app-0'), '/etc/systemd/system/tierform-app.service');
     expect(unit).toMatch(/--workers 5\b/);
@@ -49,7 +54,7 @@ describe('AppTier', () => {
   });
 
   test('throws if the port is privileged', () => {
-    const { stack, vpc } = testStack();
+    const { stack, vpc } = testStack({ dns: true });
     expect(() => new AppTier(stack, 'App', { vpc, name: 'site-app', port: 80, sshKeys: SSH_KEYS })).toThrow(
       "test/App: 'port' must be an integer from 1024 to 65535, got 80. Pass an integer from 1024 to 65535.",
     );

@@ -4,34 +4,87 @@ import { Balance } from '../../constructs/balance';
 import { TlsProfile } from '../../constructs/https';
 import { HaproxyLoadBalancer } from '../../constructs/haproxy-load-balancer';
 import { WebTier } from '../../constructs/web-tier';
-import { SSH_KEYS, resources, synthJson, testStack, userData } from '../helpers/stacks';
+import { SSH_KEYS, TEST_ZONE, resources, synthJson, testStack, userData } from '../helpers/stacks';
 
 type Files = { path: string; content: string }[];
 const haproxyCfg = (text: string): string => (parse(text).write_files as Files).find((f) => f.path === '/etc/haproxy/haproxy.cfg')!.content;
 
 describe('HaproxyLoadBalancer', () => {
-  test('balances round robin over every web droplet with HTTP health checks', () => {
-    const { stack, vpc } = testStack();
+  test('balances round robin over the web droplets it finds by DNS, with HTTP health checks', () => {
+    // GIVEN
+    const { stack, vpc } = testStack({ dns: true });
     const web = new WebTier(stack, 'Web', { vpc, name: 'site-web', sshKeys: SSH_KEYS });
+    // WHEN
     new HaproxyLoadBalancer(stack, 'Lb', { vpc, name: 'site-lb', sshKeys: SSH_KEYS, backends: [web], healthCheckHost: 'www.foobar.com' });
-    const cfg = haproxyCfg(userData(synthJson(stack), 'site-lb'));
+    // THEN the servers come from the web tier's internal name, never from addresses in user_data
+    const json = synthJson(stack);
+    const cfg = haproxyCfg(userData(json, 'site-lb'));
     expect(cfg).toContain('balance roundrobin');
     expect(cfg).toMatch(/option httpchk/);
     expect(cfg).toMatch(/uri \/health ver HTTP\/1\.1 hdr Host www\.foobar\.com/);
-    expect(cfg).toMatch(/server site-web-0 \$\{digitalocean_droplet\.Web_Droplet0_[0-9A-F]{8}\.ipv4_address_private\}:80 check/);
-    expect(cfg).toMatch(/server site-web-1 \$\{digitalocean_droplet\.Web_Droplet1_[0-9A-F]{8}\.ipv4_address_private\}:80 check/);
+    expect(cfg).toContain(`server-template site-web 1-32 site-web.internal.${TEST_ZONE}:80 check resolvers tierform resolve-prefer ipv4 init-addr none`);
+    expect(cfg).toMatch(/^resolvers tierform\n {4}parse-resolv-conf$/m);
+    expect(userData(json, 'site-lb')).not.toContain('digitalocean_droplet');
+    // AND one A record per web droplet, which the load balancer waits for
+    const records = resources(json, 'digitalocean_record').filter((r) => r.name === 'site-web.internal');
+    expect(records.map((r) => r.value)).toEqual([expect.stringMatching(/Web_Droplet0_.*ipv4_address_private/), expect.stringMatching(/Web_Droplet1_.*ipv4_address_private/)]);
+    const lb = resources(json, 'digitalocean_droplet').find((d) => d.name === 'site-lb');
+    expect(lb.depends_on).toEqual([expect.stringMatching(/^digitalocean_record\.Web_Droplet0_InternalName_/), expect.stringMatching(/^digitalocean_record\.Web_Droplet1_InternalName_/)]);
   });
 
   test('backends added after construction count', () => {
-    const { stack, vpc } = testStack();
+    const { stack, vpc } = testStack({ dns: true });
     const lb = new HaproxyLoadBalancer(stack, 'Lb', { vpc, name: 'site-lb', sshKeys: SSH_KEYS });
     lb.addBackend(new WebTier(stack, 'Web', { vpc, name: 'site-web', count: 1, sshKeys: SSH_KEYS }));
-    expect(haproxyCfg(userData(synthJson(stack), 'site-lb'))).toContain('server site-web-0 ');
+    expect(haproxyCfg(userData(synthJson(stack), 'site-lb'))).toContain('server-template site-web 1-32 ');
+  });
+
+  test('scaling the web tier leaves the load balancer’s user_data as it was', () => {
+    const lbUserData = (count: number): string => {
+      const { stack, vpc } = testStack({ dns: true });
+      const web = new WebTier(stack, 'Web', { vpc, name: 'site-web', count, sshKeys: SSH_KEYS });
+      new HaproxyLoadBalancer(stack, 'Lb', { vpc, name: 'site-lb', sshKeys: SSH_KEYS, backends: [web] });
+      return userData(synthJson(stack), 'site-lb');
+    };
+    expect(lbUserData(3)).toEqual(lbUserData(2));
+    expect(lbUserData(1)).toEqual(lbUserData(2));
+  });
+
+  test('maxServersPerBackend sets the slots', () => {
+    const { stack, vpc } = testStack({ dns: true });
+    const web = new WebTier(stack, 'Web', { vpc, name: 'site-web', count: 1, sshKeys: SSH_KEYS });
+    new HaproxyLoadBalancer(stack, 'Lb', { vpc, name: 'site-lb', sshKeys: SSH_KEYS, backends: [web], maxServersPerBackend: 8 });
+    expect(haproxyCfg(userData(synthJson(stack), 'site-lb'))).toContain('server-template site-web 1-8 ');
+  });
+
+  test('throws if a backend has more servers than slots', () => {
+    const { stack, vpc } = testStack({ dns: true });
+    const web = new WebTier(stack, 'Web', { vpc, name: 'site-web', count: 3, sshKeys: SSH_KEYS });
+    expect(() => new HaproxyLoadBalancer(stack, 'Lb', { vpc, name: 'site-lb', sshKeys: SSH_KEYS, backends: [web], maxServersPerBackend: 2 })).toThrow(
+      "test/Lb: 'maxServersPerBackend' is smaller than the 3 servers of test/Web, got 2. Raise 'maxServersPerBackend' to at least 3 (leave room to scale: the slots are fixed in the load balancer's user_data).",
+    );
+  });
+
+  test('throws if two backends share a name', () => {
+    const { stack, vpc } = testStack({ dns: true });
+    const a = new WebTier(stack, 'WebA', { vpc, name: 'site-web', count: 1, sshKeys: SSH_KEYS });
+    const b = new WebTier(stack, 'WebB', { vpc, name: 'site-web', count: 1, sshKeys: SSH_KEYS });
+    expect(() => new HaproxyLoadBalancer(stack, 'Lb', { vpc, name: 'site-lb', sshKeys: SSH_KEYS, backends: [a, b] })).toThrow(
+      "test/Lb: two backends are both named 'site-web' (test/WebA and test/WebB): give each WebTier its own name.",
+    );
+  });
+
+  test('throws if the stack has no DNS zone for the backends’ names', () => {
+    const { stack, vpc } = testStack();
+    const web = new WebTier(stack, 'Web', { vpc, name: 'site-web', count: 1, sshKeys: SSH_KEYS });
+    expect(() => new HaproxyLoadBalancer(stack, 'Lb', { vpc, name: 'site-lb', sshKeys: SSH_KEYS, backends: [web] })).toThrow(
+      "test/Web: its droplets get internal DNS names, by which peers find them at run time, and stack 'test' has no Dns zone yet. Create the zone first (new Dns(stack, 'Dns', { domain: 'example.com' }), with createDomain: false if it already exists in your account), or pass 'dns'.",
+    );
   });
 
   test('supports leastconn and source balancing', () => {
     for (const [balance, text] of [[Balance.leastConnections(), 'balance leastconn'], [Balance.source(), 'balance source']] as const) {
-      const { stack, vpc } = testStack();
+      const { stack, vpc } = testStack({ dns: true });
       const web = new WebTier(stack, 'Web', { vpc, name: 'site-web', count: 1, sshKeys: SSH_KEYS });
       new HaproxyLoadBalancer(stack, 'Lb', { vpc, name: 'site-lb', sshKeys: SSH_KEYS, backends: [web], balance });
       expect(haproxyCfg(userData(synthJson(stack), 'site-lb'))).toContain(text);
@@ -39,7 +92,7 @@ describe('HaproxyLoadBalancer', () => {
   });
 
   test('keeps stats on the VPC address only', () => {
-    const { stack, vpc } = testStack();
+    const { stack, vpc } = testStack({ dns: true });
     const web = new WebTier(stack, 'Web', { vpc, name: 'site-web', count: 1, sshKeys: SSH_KEYS });
     new HaproxyLoadBalancer(stack, 'Lb', { vpc, name: 'site-lb', sshKeys: SSH_KEYS, backends: [web] });
     const text = userData(synthJson(stack), 'site-lb');
@@ -48,7 +101,7 @@ describe('HaproxyLoadBalancer', () => {
   });
 
   test('the public may reach port 80 of the load balancer, and only the load balancer may reach the web tier', () => {
-    const { stack, vpc } = testStack();
+    const { stack, vpc } = testStack({ dns: true });
     const web = new WebTier(stack, 'Web', { vpc, name: 'site-web', count: 1, sshKeys: SSH_KEYS });
     new HaproxyLoadBalancer(stack, 'Lb', { vpc, name: 'site-lb', sshKeys: SSH_KEYS, backends: [web] });
     const firewalls = resources(synthJson(stack), 'digitalocean_firewall');
@@ -59,20 +112,20 @@ describe('HaproxyLoadBalancer', () => {
   });
 
   test('fails synth validation without backends', () => {
-    const { stack, vpc } = testStack();
+    const { stack, vpc } = testStack({ dns: true });
     new HaproxyLoadBalancer(stack, 'Lb', { vpc, name: 'site-lb', sshKeys: SSH_KEYS });
     expect(() => Testing.synth(stack, true)).toThrow(/test\/Lb: HaproxyLoadBalancer has no backends: call addBackend\(webTier\)/);
   });
 
   test('throws if the health check interval is zero', () => {
-    const { stack, vpc } = testStack();
+    const { stack, vpc } = testStack({ dns: true });
     expect(() => new HaproxyLoadBalancer(stack, 'Lb', { vpc, name: 'site-lb', sshKeys: SSH_KEYS, checkIntervalSeconds: 0 })).toThrow(
       "test/Lb: 'checkIntervalSeconds' must be an integer from 1 to 300, got 0. Pass an integer from 1 to 300.",
     );
   });
 
   test('throws if the health check host is not a host name', () => {
-    const { stack, vpc } = testStack();
+    const { stack, vpc } = testStack({ dns: true });
     expect(() => new HaproxyLoadBalancer(stack, 'Lb', { vpc, name: 'site-lb', sshKeys: SSH_KEYS, healthCheckHost: 'foo bar' })).toThrow(
       "test/Lb: 'healthCheckHost' is not a host name, got 'foo bar'.",
     );
@@ -80,7 +133,7 @@ describe('HaproxyLoadBalancer', () => {
 
   describe('with https', () => {
     function tlsStack(https: Record<string, unknown> = {}) {
-      const { stack, vpc } = testStack();
+      const { stack, vpc } = testStack({ dns: true });
       const web = new WebTier(stack, 'Web', { vpc, name: 'site-web', count: 1, sshKeys: SSH_KEYS });
       new HaproxyLoadBalancer(stack, 'Lb', {
         vpc,

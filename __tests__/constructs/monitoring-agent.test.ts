@@ -5,6 +5,7 @@ import { MonitorAlert } from '@cdktf/provider-digitalocean/lib/monitor-alert';
 import { UptimeAlert } from '@cdktf/provider-digitalocean/lib/uptime-alert';
 import { UptimeCheck } from '@cdktf/provider-digitalocean/lib/uptime-check';
 import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
+import { Construct } from 'constructs';
 import { parse } from 'yaml';
 import { HaproxyLoadBalancer } from '../../constructs/haproxy-load-balancer';
 import { MonitoringAgent, MonitoringAgentProps } from '../../constructs/monitoring-agent';
@@ -31,7 +32,7 @@ interface Site {
 
 /** GIVEN: the stage 1 roles (web, load balancer, primary + replica). */
 function site(engine = MysqlEngine.mariadb10_11()): Site {
-  const { stack, vpc } = testStack();
+  const { stack, vpc } = testStack({ dns: true });
   const db = new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, engine });
   const web = new WebTier(stack, 'Web', { vpc, name: 'site-web', sshKeys: SSH_KEYS, database: db });
   const lb = new HaproxyLoadBalancer(stack, 'Lb', { vpc, name: 'site-lb', sshKeys: SSH_KEYS, backends: [web] });
@@ -58,13 +59,14 @@ function runcmd(json: Json, droplet: string): string[] {
   return (parse(userData(json, droplet)).runcmd as string[][]).map((c) => c.join(' '));
 }
 
-/** prometheus.yml's static targets by job: [address, droplet label]. */
-function scrapeTargets(json: Json): Record<string, [string, string][]> {
+/** prometheus.yml's DNS-discovered targets by job: `<name>:<port>`. */
+function scrapeTargets(json: Json): Record<string, string[]> {
   const doc = parse(file(json, 'site-mon', '/etc/prometheus/prometheus.yml')) as {
-    scrape_configs: { job_name: string; static_configs?: { targets: string[]; labels: Record<string, string> }[] }[];
+    scrape_configs: { job_name: string; static_configs?: unknown[]; dns_sd_configs?: { names: string[]; type: string; port: number }[] }[];
   };
+  for (const job of doc.scrape_configs) expect(job.static_configs).toBeUndefined();
   return Object.fromEntries(
-    doc.scrape_configs.map((job) => [job.job_name, (job.static_configs ?? []).map((c): [string, string] => [c.targets[0], c.labels.droplet])]),
+    doc.scrape_configs.map((job) => [job.job_name, (job.dns_sd_configs ?? []).map((c) => `${c.type} ${c.names.join(',')}:${c.port}`)]),
   );
 }
 
@@ -96,36 +98,42 @@ describe('MonitoringAgent', () => {
     expect(resources(JSON.parse(synth), 'digitalocean_firewall').map((f: Json) => f.name)).toContain('site-mon');
   });
 
-  test('scrapes every watched droplet at its VPC address reference, on the port of each exporter', () => {
+  test('finds every watched role by its internal name (DNS), on the port of each exporter', () => {
     // GIVEN
     const s = site();
     // WHEN
     agent(s, { roles: [s.web, s.lb, s.db] });
     // THEN
-    const [web0, web1] = s.web.droplets;
-    const [primary, replica] = [s.db.primary, s.db.replicas[0]];
-    expect(scrapeTargets(synthJson(s.stack))).toEqual({
-      node: [
-        [`${ip(s.stack, web0)}:9100`, 'site-web-0'],
-        [`${ip(s.stack, web1)}:9100`, 'site-web-1'],
-        [`${ip(s.stack, s.lb.droplet)}:9100`, 'site-lb'],
-        [`${ip(s.stack, primary)}:9100`, 'site-db-primary'],
-        [`${ip(s.stack, replica)}:9100`, 'site-db-replica-1'],
-      ],
-      haproxy: [[`${ip(s.stack, s.lb.droplet)}:8404`, 'site-lb']],
-      nginx: [
-        [`${ip(s.stack, web0)}:9113`, 'site-web-0'],
-        [`${ip(s.stack, web1)}:9113`, 'site-web-1'],
-      ],
-      mysqld: [
-        [`${ip(s.stack, primary)}:9104`, 'site-db-primary'],
-        [`${ip(s.stack, replica)}:9104`, 'site-db-replica-1'],
-      ],
+    const json = synthJson(s.stack);
+    const zone = 'internal.site.example';
+    expect(scrapeTargets(json)).toEqual({
+      node: [`A site-web.${zone}:9100`, `A site-lb.${zone}:9100`, `A site-db.${zone}:9100`],
+      haproxy: [`A site-lb.${zone}:8404`],
+      nginx: [`A site-web.${zone}:9113`],
+      mysqld: [`A site-db.${zone}:9104`],
       prometheus: [],
     });
+    // AND no address of another droplet is in its user_data; it is created after the names it resolves
+    expect(userData(json, 'site-mon')).not.toContain('digitalocean_droplet');
+    const mon = resources(json, 'digitalocean_droplet').find((d: Json) => d.name === 'site-mon');
+    expect(mon.depends_on).toHaveLength(2 + 1 + 2); // site-web: 2 records, site-lb: 1, site-db: primary + replica
+    expect(mon.depends_on.every((d: string) => /^digitalocean_record\..*_InternalName_/.test(d))).toBe(true);
   });
 
-  test('labels each target with its role and droplet, and scrapes itself through the self-target files', () => {
+  test('scaling a watched role leaves the monitoring droplet’s user_data as it was (its metrics history stays)', () => {
+    const monUserData = (webCount: number, replicas: number): string => {
+      const { stack, vpc } = testStack({ dns: true });
+      const db = new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, replicas });
+      const web = new WebTier(stack, 'Web', { vpc, name: 'site-web', count: webCount, sshKeys: SSH_KEYS, database: db });
+      new MonitoringAgent(stack, 'Mon', { vpc, name: 'site-mon', sshKeys: SSH_KEYS, alertEmails: EMAILS, roles: [web, db] });
+      return userData(synthJson(stack), 'site-mon');
+    };
+    expect(monUserData(3, 1)).toEqual(monUserData(2, 1));
+    expect(monUserData(2, 2)).toEqual(monUserData(2, 1));
+    expect(monUserData(2, 0)).toEqual(monUserData(2, 1));
+  });
+
+  test('labels each target with its role, and scrapes itself through the self-target files', () => {
     // GIVEN
     const s = site();
     // WHEN
@@ -133,7 +141,9 @@ describe('MonitoringAgent', () => {
     // THEN
     const json = synthJson(s.stack);
     const doc = parse(file(json, 'site-mon', '/etc/prometheus/prometheus.yml'));
-    expect(doc.scrape_configs.find((j: Json) => j.job_name === 'haproxy').static_configs[0].labels).toEqual({ role: 'site-lb', droplet: 'site-lb' });
+    expect(doc.scrape_configs.find((j: Json) => j.job_name === 'haproxy').relabel_configs).toEqual([
+      { source_labels: ['__meta_dns_name'], regex: 'site-lb\\.internal\\.site\\.example', target_label: 'role', replacement: 'site-lb' },
+    ]);
     expect(doc.scrape_configs.find((j: Json) => j.job_name === 'node').file_sd_configs).toEqual([{ files: ['/var/lib/prometheus/tierform-self/node.json'] }]);
     expect(file(json, 'site-mon', '/usr/local/lib/tierform/prometheus-self-targets')).toContain(
       `write_targets prometheus '[{"targets":["@PRIVATE_IP@:9090"],"labels":{"role":"site-mon","droplet":"site-mon"}}]'`,
@@ -148,7 +158,7 @@ describe('MonitoringAgent', () => {
     mon.watch(s.db);
     // THEN
     const targets = scrapeTargets(synthJson(s.stack));
-    expect(targets.mysqld.map(([address]) => address)).toEqual([`${ip(s.stack, s.db.primary)}:9104`, `${ip(s.stack, s.db.replicas[0])}:9104`]);
+    expect(targets.mysqld).toEqual(['A site-db.internal.site.example:9104']);
     expect(targets.nginx).toBeUndefined(); // no job without targets
     expect(mon.watchedRoles).toEqual([s.db]);
   });
@@ -286,7 +296,7 @@ describe('MonitoringAgent', () => {
 
   test('SingleServer gets node, nginx and mysqld exporters, and creates the exporter account itself', () => {
     // GIVEN
-    const { stack, vpc } = testStack();
+    const { stack, vpc } = testStack({ dns: true });
     const server = new SingleServer(stack, 'Www', { vpc, name: 'site-www', sshKeys: SSH_KEYS, engine: MysqlEngine.mariadb10_11() });
     // WHEN
     new MonitoringAgent(stack, 'Mon', { vpc, name: 'site-mon', sshKeys: SSH_KEYS, alertEmails: EMAILS, roles: [server] });
@@ -481,10 +491,17 @@ describe('MonitoringAgent', () => {
     // GIVEN a role of another kind that claims mysqld without mysqlMonitoring
     const s = site();
     const mon = agent(s, { roles: [s.web] });
-    const role = { roleName: 'odd-db', connections: s.db.connections, monitoredDroplets: s.db.monitoredDroplets, exporters: ['mysqld' as const] };
+    const role = {
+      node: new Construct(s.stack, 'OddDb').node,
+      roleName: 'odd-db',
+      connections: s.db.connections,
+      monitoredDroplets: s.db.monitoredDroplets,
+      exporters: ['mysqld' as const],
+      internalName: () => s.db.internalName(),
+    };
     // WHEN / THEN
     expect(() => mon.watch(role)).toThrow(
-      "test/Mon: cannot watch role odd-db: A role with the 'mysqld' exporter must expose 'mysqlMonitoring' (its engine and primary droplet).",
+      "test/Mon: cannot watch test/OddDb: A role with the 'mysqld' exporter must expose 'mysqlMonitoring' (its engine and primary droplet).",
     );
   });
 

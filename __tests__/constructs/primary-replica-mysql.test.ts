@@ -3,7 +3,7 @@ import { TerraformVariable, Testing } from 'cdktf';
 import { parse } from 'yaml';
 import { MysqlEngine } from '../../constructs/mysql-engine';
 import { PrimaryReplicaMysql } from '../../constructs/primary-replica-mysql';
-import { SSH_KEYS, resources, synthJson, testStack, userData } from '../helpers/stacks';
+import { SSH_KEYS, TEST_ZONE, resources, synthJson, testStack, userData } from '../helpers/stacks';
 
 type Files = { path: string; content: string; permissions: string }[];
 const files = (text: string): Files => parse(text).write_files as Files;
@@ -11,7 +11,7 @@ const content = (text: string, path: string): string => files(text).find((f) => 
 
 describe('PrimaryReplicaMysql', () => {
   test('creates a primary and N replicas, each with its own data volume attached at creation', () => {
-    const { stack, vpc } = testStack();
+    const { stack, vpc } = testStack({ dns: true });
     new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, replicas: 2, volumeSizeGb: 50 });
     const json = synthJson(stack);
     const droplets = resources(json, 'digitalocean_droplet');
@@ -22,7 +22,7 @@ describe('PrimaryReplicaMysql', () => {
   });
 
   test('gives each server a unique server_id; the primary writes binlogs, replicas are read-only', () => {
-    const { stack, vpc } = testStack();
+    const { stack, vpc } = testStack({ dns: true });
     new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, replicas: 2 });
     const json = synthJson(stack);
     const cnf = (name: string) => content(userData(json, name), '/etc/mysql/mysql.conf.d/60-tierform.cnf');
@@ -35,12 +35,15 @@ describe('PrimaryReplicaMysql', () => {
     expect(cnf('site-db-replica-1')).toMatch(/super_read_only\s*=\s*ON/);
   });
 
-  test('replicas point at the primary by its VPC address; the primary creates least-privilege accounts for the VPC range', () => {
-    const { stack, vpc } = testStack();
+  test('replicas find the primary by its internal name; the primary creates least-privilege accounts for the VPC range', () => {
+    const { stack, vpc } = testStack({ dns: true });
     new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS });
     const json = synthJson(stack);
     const replicaSetup = content(userData(json, 'site-db-replica-1'), '/usr/local/sbin/tierform-mysql-setup');
-    expect(replicaSetup).toMatch(/\$\{digitalocean_droplet\.Db_Primary_[0-9A-F]{8}\.ipv4_address_private\}/);
+    expect(replicaSetup).toContain(`readonly PRIMARY_HOST='site-db-primary.internal.${TEST_ZONE}'`);
+    expect(userData(json, 'site-db-replica-1')).not.toContain('digitalocean_droplet');
+    const replica = resources(json, 'digitalocean_droplet').find((d) => d.name === 'site-db-replica-1');
+    expect(replica.depends_on).toEqual([expect.stringMatching(/^digitalocean_record\.Db_Primary_PrimaryName_/)]);
     const primarySetup = content(userData(json, 'site-db-primary'), '/usr/local/sbin/tierform-mysql-setup');
     expect(primarySetup).toContain("'app'@'10.20.0.0/255.255.240.0'");
     expect(primarySetup).toMatch(/GRANT SELECT, INSERT, UPDATE, DELETE, [A-Z, ]+ ON \\`app\\`\.\* TO 'app'@'10\.20\.0\.0\/255\.255\.240\.0'/);
@@ -49,7 +52,7 @@ describe('PrimaryReplicaMysql', () => {
   });
 
   test('passwords are sensitive variables, never literals, stored base64 in a 0600 file', () => {
-    const { stack, vpc } = testStack();
+    const { stack, vpc } = testStack({ dns: true });
     new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS });
     const json = synthJson(stack);
     expect(Object.values(json.variable)).toEqual(expect.arrayContaining([expect.objectContaining({ sensitive: true, type: 'string' })]));
@@ -59,64 +62,94 @@ describe('PrimaryReplicaMysql', () => {
   });
 
   test('the firewall admits MySQL only from its own replicas by default', () => {
-    const { stack, vpc } = testStack();
+    const { stack, vpc } = testStack({ dns: true });
     new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS });
     const fw = resources(synthJson(stack), 'digitalocean_firewall')[0];
     expect(fw.inbound_rule).toEqual([{ protocol: 'tcp', port_range: '3306', source_tags: [expect.stringMatching(/Db_Firewall_Tag/)] }]);
   });
 
   test('runs MariaDB 10.11 when asked', () => {
-    const { stack, vpc } = testStack();
+    const { stack, vpc } = testStack({ dns: true });
     new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, engine: MysqlEngine.mariadb10_11() });
     const text = userData(synthJson(stack), 'site-db-primary');
     expect(files(text).map((f) => f.path)).toContain('/etc/mysql/mariadb.conf.d/60-tierform.cnf');
     expect(parse(text).runcmd).toEqual(expect.arrayContaining([expect.arrayContaining(['mariadb-server'])]));
   });
 
-  test('allows zero replicas', () => {
-    const { stack, vpc } = testStack();
+  test('allows zero replicas: reads then go to the primary under the read name', () => {
+    const { stack, vpc } = testStack({ dns: true });
     const db = new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, replicas: 0 });
-    expect(resources(synthJson(stack), 'digitalocean_droplet')).toHaveLength(1);
-    expect(db.readerHost).toBeUndefined();
+    expect(db.readerName().fqdn).toBe(`site-db-read.internal.${TEST_ZONE}`);
+    const json = synthJson(stack);
+    expect(resources(json, 'digitalocean_droplet')).toHaveLength(1);
+    expect(resources(json, 'digitalocean_record')).toEqual([
+      expect.objectContaining({ name: 'site-db-read.internal', value: expect.stringMatching(/Db_Primary_.*ipv4_address_private/), ttl: 30 }),
+    ]);
+  });
+
+  test('publishes the primary, the replicas for reads, and every node under internal names', () => {
+    const { stack, vpc } = testStack({ dns: true });
+    const db = new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, replicas: 2 });
+    expect([db.writerName().fqdn, db.readerName().fqdn, db.internalName().fqdn]).toEqual([
+      `site-db-primary.internal.${TEST_ZONE}`,
+      `site-db-read.internal.${TEST_ZONE}`,
+      `site-db.internal.${TEST_ZONE}`,
+    ]);
+    const names = resources(synthJson(stack), 'digitalocean_record').map((r) => `${r.name} ${r.value.replace(/^.*\.(Db_\w+?)_[0-9A-F]{8}\..*$/, '$1')}`);
+    expect(names.sort()).toEqual([
+      'site-db-primary.internal Db_Primary',
+      'site-db-read.internal Db_Replica1',
+      'site-db-read.internal Db_Replica2',
+      'site-db.internal Db_Primary',
+      'site-db.internal Db_Replica1',
+      'site-db.internal Db_Replica2',
+    ]);
+  });
+
+  test('throws if replicas need the primary’s name and the stack has no DNS zone', () => {
+    const { stack, vpc } = testStack();
+    expect(() => new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, replicas: 1 })).toThrow(
+      "test/Db: its droplets get internal DNS names, by which peers find them at run time, and stack 'test' has no Dns zone yet. Create the zone first (new Dns(stack, 'Dns', { domain: 'example.com' }), with createDomain: false if it already exists in your account), or pass 'dns'.",
+    );
   });
 
   test('throws if replicas is negative', () => {
-    const { stack, vpc } = testStack();
+    const { stack, vpc } = testStack({ dns: true });
     expect(() => new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, replicas: -1 })).toThrow(
       "test/Db: 'replicas' must be an integer from 0 to 10, got -1. Pass an integer from 0 to 10.",
     );
   });
 
   test('throws if a password is a literal', () => {
-    const { stack, vpc } = testStack();
+    const { stack, vpc } = testStack({ dns: true });
     expect(() => new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, appPassword: 'correct-horse-battery-staple' })).toThrow(
       "test/Db: 'appPassword' is a literal secret, got '(redacted)'. Secrets must not be literals in the plan",
     );
   });
 
   test('the literal-password error does not echo the password', () => {
-    const { stack, vpc } = testStack();
+    const { stack, vpc } = testStack({ dns: true });
     expect(() => new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, replicationPassword: 'correct-horse-battery-staple' })).toThrow(
       expect.objectContaining({ message: expect.not.stringContaining('correct-horse') }),
     );
   });
 
   test('accepts passwords from sensitive variables', () => {
-    const { stack, vpc } = testStack();
+    const { stack, vpc } = testStack({ dns: true });
     const pw = new TerraformVariable(stack, 'db_pw', { type: 'string', sensitive: true });
     new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, appPassword: pw.stringValue });
     expect(content(userData(synthJson(stack), 'site-db-primary'), '/etc/tierform/mysql.env')).toContain('${base64encode(var.db_pw)}');
   });
 
   test('throws if the database name is not an identifier', () => {
-    const { stack, vpc } = testStack();
+    const { stack, vpc } = testStack({ dns: true });
     expect(() => new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, databaseName: 'my-db' })).toThrow(
       "test/Db: 'databaseName' is not a MySQL identifier (letters, digits, _; at most 64 characters), got 'my-db'.",
     );
   });
 
   test('throws if the volume is too small', () => {
-    const { stack, vpc } = testStack();
+    const { stack, vpc } = testStack({ dns: true });
     expect(() => new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, volumeSizeGb: 0 })).toThrow(
       "test/Db: 'volumeSizeGb' must be an integer from 1 to 16384, got 0.",
     );

@@ -29,6 +29,23 @@ describe('TierDroplet', () => {
     });
   });
 
+  test('Terraform ignores later changes of ssh_keys (ForceNew): a rotated key never re-creates a droplet', () => {
+    const { stack } = droplet();
+    expect(Testing.synth(stack)).toHaveResourceWithProperties(Droplet, { lifecycle: { ignore_changes: ['ssh_keys'] } });
+  });
+
+  test('dependOn orders creation after other resources without touching user_data', () => {
+    const { stack, d } = droplet();
+    const before = userData(synthJson(stack), 'site-web-0');
+    const role = new RoleFirewall(stack, 'Other', { name: 'site-other' });
+    d.dependOn([role.tag, role.tag]);
+    const json = synthJson(stack);
+    expect(Object.values(json.resource.digitalocean_droplet as Record<string, { depends_on: string[] }>)[0].depends_on).toEqual([
+      expect.stringMatching(/^digitalocean_tag\.Other_Tag_[0-9A-F]{8}$/),
+    ]);
+    expect(userData(json, 'site-web-0')).toEqual(before);
+  });
+
   test('turns on backups and IPv6 when asked', () => {
     const { stack } = droplet({ backups: true, ipv6: true, size: 's-2vcpu-4gb' });
     expect(Testing.synth(stack)).toHaveResourceWithProperties(Droplet, { backups: true, ipv6: true, size: 's-2vcpu-4gb' });

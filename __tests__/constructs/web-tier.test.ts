@@ -7,7 +7,7 @@ import { Balance } from '../../constructs/balance';
 import { PrimaryReplicaMysql } from '../../constructs/primary-replica-mysql';
 import { WebTier } from '../../constructs/web-tier';
 import { TerraformVariable } from 'cdktf';
-import { ADMIN, SSH_KEYS, resources, synthJson, testStack, userData } from '../helpers/stacks';
+import { ADMIN, SSH_KEYS, TEST_ZONE, resources, synthJson, testStack, userData } from '../helpers/stacks';
 
 type Files = { path: string; content: string; permissions: string }[];
 
@@ -19,7 +19,7 @@ function file(text: string, path: string): string {
 
 describe('WebTier', () => {
   test('creates N droplets named after the tier, all in one role', () => {
-    const { stack, vpc } = testStack();
+    const { stack, vpc } = testStack({ dns: true });
     new WebTier(stack, 'Web', { vpc, name: 'site-web', count: 3, sshKeys: SSH_KEYS });
     const droplets = resources(synthJson(stack), 'digitalocean_droplet');
     expect(droplets.map((d) => d.name)).toEqual(['site-web-0', 'site-web-1', 'site-web-2']);
@@ -27,13 +27,13 @@ describe('WebTier', () => {
   });
 
   test('defaults to two droplets', () => {
-    const { stack, vpc } = testStack();
+    const { stack, vpc } = testStack({ dns: true });
     new WebTier(stack, 'Web', { vpc, name: 'site-web', sshKeys: SSH_KEYS });
     expect(resources(synthJson(stack), 'digitalocean_droplet')).toHaveLength(2);
   });
 
   test('runs nginx in front of gunicorn on a unix socket, never Flask dev server', () => {
-    const { stack, vpc } = testStack();
+    const { stack, vpc } = testStack({ dns: true });
     new WebTier(stack, 'Web', { vpc, name: 'site-web', count: 1, sshKeys: SSH_KEYS });
     const text = userData(synthJson(stack), 'site-web-0');
     expect(file(text, '/etc/nginx/nginx.conf')).toContain('server unix:/run/tierform-app/gunicorn.sock');
@@ -43,13 +43,13 @@ describe('WebTier', () => {
   });
 
   test('sizes gunicorn workers from the droplet vCPUs (2n+1)', () => {
-    const { stack, vpc } = testStack();
+    const { stack, vpc } = testStack({ dns: true });
     new WebTier(stack, 'Web', { vpc, name: 'site-web', count: 1, size: 's-4vcpu-8gb', sshKeys: SSH_KEYS });
     expect(file(userData(synthJson(stack), 'site-web-0'), '/etc/systemd/system/tierform-app.service')).toMatch(/--workers 9\b/);
   });
 
   test('nginx answers /health itself and sets body size, timeouts and rate limits from props', () => {
-    const { stack, vpc } = testStack();
+    const { stack, vpc } = testStack({ dns: true });
     new WebTier(stack, 'Web', { vpc, name: 'site-web', count: 1, sshKeys: SSH_KEYS, clientMaxBodySizeMb: 25, rateLimitRequestsPerSecond: 50, proxyReadTimeoutSeconds: 90 });
     const conf = file(userData(synthJson(stack), 'site-web-0'), '/etc/nginx/nginx.conf');
     expect(conf).toMatch(/location = \/health \{[^}]*return 200/s);
@@ -59,16 +59,20 @@ describe('WebTier', () => {
     expect(conf).toMatch(/max_fails=3 fail_timeout=30s/);
   });
 
-  test('with a database, the app gets its address and the database firewall admits the tier on 3306 only', () => {
+  test('with a database, the app gets its internal names and the database firewall admits the tier on 3306 only', () => {
     // GIVEN a database and a web tier using it
-    const { stack, vpc } = testStack();
+    const { stack, vpc } = testStack({ dns: true });
     const db = new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, replicas: 1 });
     new WebTier(stack, 'Web', { vpc, name: 'site-web', count: 1, sshKeys: SSH_KEYS, database: db });
     const json = synthJson(stack);
-    // THEN the app's env file points at the primary (writes) and the replica (reads)
+    // THEN the app's env file names the primary (writes) and the replicas (reads), resolved at connect time
     const env = file(userData(json, 'site-web-0'), '/etc/tierform/app.env');
-    expect(env).toMatch(/DB_HOST='\$\{digitalocean_droplet\.Db_Primary_[0-9A-F]{8}\.ipv4_address_private\}'/);
-    expect(env).toMatch(/DB_READ_HOST='\$\{digitalocean_droplet\.Db_Replica1_[0-9A-F]{8}\.ipv4_address_private\}'/);
+    expect(env).toContain(`DB_HOST='site-db-primary.internal.${TEST_ZONE}'`);
+    expect(env).toContain(`DB_READ_HOST='site-db-read.internal.${TEST_ZONE}'`);
+    expect(userData(json, 'site-web-0')).not.toContain('digitalocean_droplet');
+    // AND the web droplet is created after those names exist
+    const droplet = resources(json, 'digitalocean_droplet').find((d) => d.name === 'site-web-0');
+    expect(droplet.depends_on).toEqual([expect.stringMatching(/PrimaryName/), expect.stringMatching(/ReadName/)]);
     // AND the password is a base64 of a sensitive variable, in a 0600 file
     const secrets = (parse(userData(json, 'site-web-0')).write_files as Files).find((f) => f.path === '/etc/tierform/app-secrets.b64')!;
     expect(secrets.permissions).toBe('0600');
@@ -82,14 +86,14 @@ describe('WebTier', () => {
   });
 
   test('admits SSH only from the admin networks', () => {
-    const { stack, vpc } = testStack();
+    const { stack, vpc } = testStack({ dns: true });
     new WebTier(stack, 'Web', { vpc, name: 'site-web', count: 1, sshKeys: SSH_KEYS, adminCidrs: ADMIN });
     const fw = resources(synthJson(stack), 'digitalocean_firewall')[0];
     expect(fw.inbound_rule).toEqual([{ protocol: 'tcp', port_range: '22', source_addresses: ADMIN }]);
   });
 
   test('deploys a git app into a virtualenv', () => {
-    const { stack, vpc } = testStack();
+    const { stack, vpc } = testStack({ dns: true });
     new WebTier(stack, 'Web', { vpc, name: 'site-web', count: 1, sshKeys: SSH_KEYS, app: AppSource.git({ url: 'https://github.com/you/app.git', ref: 'v1.2.0', wsgiApp: 'shop.wsgi:application' }) });
     const text = userData(synthJson(stack), 'site-web-0');
     expect(file(text, '/usr/local/sbin/tierform-app-setup')).toContain('git -C "/opt/tierform/app" checkout --quiet "v1.2.0"');
@@ -98,68 +102,86 @@ describe('WebTier', () => {
   });
 
   test('throws if count is zero', () => {
-    const { stack, vpc } = testStack();
+    const { stack, vpc } = testStack({ dns: true });
     expect(() => new WebTier(stack, 'Web', { vpc, name: 'site-web', count: 0, sshKeys: SSH_KEYS })).toThrow(
       "test/Web: 'count' must be an integer from 1 to 1000, got 0. Pass an integer from 1 to 1000.",
     );
   });
 
   test('throws if an admin CIDR is invalid', () => {
-    const { stack, vpc } = testStack();
+    const { stack, vpc } = testStack({ dns: true });
     expect(() => new WebTier(stack, 'Web', { vpc, name: 'site-web', sshKeys: SSH_KEYS, adminCidrs: ['203.0.113.7/33'] })).toThrow(
       "test/Web: 'adminCidrs' is not a valid CIDR block, got '203.0.113.7/33'. Pass an IPv4 or IPv6 network in CIDR notation",
     );
   });
 
   test('throws if SSH is opened to the internet without a reason', () => {
-    const { stack, vpc } = testStack();
+    const { stack, vpc } = testStack({ dns: true });
     expect(() => new WebTier(stack, 'Web', { vpc, name: 'site-web', sshKeys: SSH_KEYS, adminCidrs: ['0.0.0.0/0'] })).toThrow(
       "test/Web: 'adminCidrs' opens SSH to the whole internet, got '0.0.0.0/0'. SSH open to the whole internet is refused",
     );
   });
 
   test('accepts SSH from anywhere with a reason', () => {
-    const { stack, vpc } = testStack();
+    const { stack, vpc } = testStack({ dns: true });
     new WebTier(stack, 'Web', { vpc, name: 'site-web', count: 1, sshKeys: SSH_KEYS, adminCidrs: ['0.0.0.0/0'], allowSshFromAnywhere: { reason: 'CI runners without fixed addresses' } });
     expect(resources(synthJson(stack), 'digitalocean_firewall')[0].inbound_rule[0].source_addresses).toEqual(['0.0.0.0/0']);
   });
 
   test('throws if the reason for SSH from anywhere is empty', () => {
-    const { stack, vpc } = testStack();
+    const { stack, vpc } = testStack({ dns: true });
     expect(() => new WebTier(stack, 'Web', { vpc, name: 'site-web', sshKeys: SSH_KEYS, adminCidrs: ['0.0.0.0/0'], allowSshFromAnywhere: { reason: ' ' } })).toThrow(
       "test/Web: 'allowSshFromAnywhere.reason' must explain the exception, got ' '.",
     );
   });
 
   test('throws if the body size limit is not positive', () => {
-    const { stack, vpc } = testStack();
+    const { stack, vpc } = testStack({ dns: true });
     expect(() => new WebTier(stack, 'Web', { vpc, name: 'site-web', sshKeys: SSH_KEYS, clientMaxBodySizeMb: -1 })).toThrow(
       "test/Web: 'clientMaxBodySizeMb' must be an integer from 1 to 10240, got -1.",
     );
   });
 
   test('does not judge values that are tokens', () => {
-    const { stack, vpc } = testStack();
+    const { stack, vpc } = testStack({ dns: true });
     const count = new TerraformVariable(stack, 'cidrs', { type: 'list(string)' });
     expect(() => new WebTier(stack, 'Web', { vpc, name: 'site-web', count: 1, sshKeys: SSH_KEYS, adminCidrs: count.listValue })).not.toThrow();
   });
 
   describe('in front of an AppTier (split tiers)', () => {
     function split(extra: Partial<ConstructorParameters<typeof WebTier>[2]> = {}) {
-      const { stack, vpc } = testStack();
+      const { stack, vpc } = testStack({ dns: true });
       const app = new AppTier(stack, 'App', { vpc, name: 'site-app', count: 2, sshKeys: SSH_KEYS });
       new WebTier(stack, 'Web', { vpc, name: 'site-web', count: 2, sshKeys: SSH_KEYS, upstream: app, ...extra });
       return { stack, json: synthJson(stack) };
     }
 
-    test('nginx proxies to every app server with max_fails/fail_timeout and serves /static/ itself; no gunicorn on the web droplets', () => {
+    test('nginx proxies to the app servers found by DNS (watcher) and serves /static/ itself; no gunicorn on the web droplets', () => {
       const { json } = split();
       const text = userData(json, 'site-web-0');
       const conf = file(text, '/etc/nginx/nginx.conf');
-      expect(conf).toMatch(/server \$\{digitalocean_droplet\.App_Droplet0_[0-9A-F]{8}\.ipv4_address_private\}:8000 max_fails=3 fail_timeout=30s;/);
-      expect(conf).toMatch(/server \$\{digitalocean_droplet\.App_Droplet1_[0-9A-F]{8}\.ipv4_address_private\}:8000 max_fails=3 fail_timeout=30s;/);
+      expect(conf).toContain('include /etc/nginx/tierform-upstreams/app.servers;');
+      const watcher = file(text, '/usr/local/sbin/tierform-upstream-watch');
+      expect(watcher).toContain(`readonly NAME='site-app.internal.${TEST_ZONE}'`);
+      expect(watcher).toContain("readonly PARAMETERS='max_fails=3 fail_timeout=30s'");
+      expect(watcher).toContain('readonly PORT=8000');
+      expect(parse(text).runcmd).toEqual(
+        expect.arrayContaining([['/usr/local/sbin/tierform-upstream-watch', 'boot'], ['systemctl', 'enable', '--now', 'tierform-upstream-watch.service']]),
+      );
+      expect(text).not.toContain('digitalocean_droplet');
       expect(conf).toContain('location /static/');
       expect((parse(text).write_files as Files).map((f) => f.path)).not.toContain('/etc/systemd/system/tierform-app.service');
+    });
+
+    test('scaling the app tier leaves the web droplets’ user_data as it was', () => {
+      const webUserData = (appCount: number): string => {
+        const { stack, vpc } = testStack({ dns: true });
+        const app = new AppTier(stack, 'App', { vpc, name: 'site-app', count: appCount, sshKeys: SSH_KEYS });
+        new WebTier(stack, 'Web', { vpc, name: 'site-web', count: 2, sshKeys: SSH_KEYS, upstream: app });
+        return userData(synthJson(stack), 'site-web-0');
+      };
+      expect(webUserData(3)).toEqual(webUserData(2));
+      expect(webUserData(1)).toEqual(webUserData(2));
     });
 
     test('Balance.source() pins clients to one app server (ip_hash)', () => {
@@ -174,7 +196,7 @@ describe('WebTier', () => {
     });
 
     test('throws if a database is given to the web tier as well', () => {
-      const { stack, vpc } = testStack();
+      const { stack, vpc } = testStack({ dns: true });
       const db = new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, replicas: 0 });
       const app = new AppTier(stack, 'App', { vpc, name: 'site-app', sshKeys: SSH_KEYS });
       expect(() => new WebTier(stack, 'Web', { vpc, name: 'site-web', sshKeys: SSH_KEYS, upstream: app, database: db })).toThrow(

@@ -12,6 +12,7 @@ import * as path from 'path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { CloudConfigDocument, PlanDroplet, WriteFile, fakeResolver, parseCloudConfig, parseStack, renderUserData } from '../../lib/plan/plan';
 import { PROMETHEUS_PATHS } from '../../lib/render/prometheus';
+import { UPSTREAM_WATCH_SCRIPT } from '../../lib/render/upstream-watch';
 import { makeTempDir, requireTool, run, RunResult, writeFile } from './tools';
 
 /** What the droplet's metadata script (tierform-netinfo) writes to /etc/tierform/net.env at boot. */
@@ -90,9 +91,33 @@ function nginxConfForCheck(ctx: CheckContext, conf: WriteFile): string {
   const content = conf.content.replace(/^(\s*include\s+)(\/[^;\s]+)/gm, (_m, head: string, p: string) => {
     const dir = path.dirname(p);
     const ours = p.includes('*') ? ctx.files.some((f) => path.dirname(f.path) === dir) : ctx.files.some((f) => f.path === p);
-    return `${head}${ours ? path.join(ctx.root, p) : p}`;
+    return `${head}${ours ? path.join(ctx.root, p) : (bootGeneratedFile(ctx, p) ?? p)}`;
   });
   return writeFile(ctx.scratch, 'nginx.conf', content);
+}
+
+/**
+ * A file a droplet's boot script writes before the daemon reading it starts: the upstream watcher's servers file,
+ * which nginx includes. The watcher itself runs (`boot`), its servers file moved into scratch, with `getent`
+ * answering two addresses and `systemctl` saying nginx is not running yet (stubs on PATH).
+ */
+function bootGeneratedFile(ctx: CheckContext, p: string): string | undefined {
+  const watcher = ctx.files.find((f) => f.path === UPSTREAM_WATCH_SCRIPT);
+  const line = `readonly SERVERS_FILE='${p}'`;
+  if (!watcher?.content.includes(line)) return undefined;
+  const out = path.join(ctx.scratch, 'generated', p);
+  const script = writeFile(ctx.scratch, 'upstream-watch', watcher.content.replace(line, `readonly SERVERS_FILE='${out}'`));
+  fs.chmodSync(script, 0o755);
+  const bin = path.join(ctx.scratch, 'bin');
+  const getent = writeFile(bin, 'getent', '#!/bin/sh\nfor a in 10.20.0.6 10.20.0.5; do printf "%s STREAM %s\\n%s DGRAM\\n" "$a" "$3" "$a"; done\n');
+  const systemctl = writeFile(bin, 'systemctl', '#!/bin/sh\nexit 3\n');
+  for (const stub of [getent, systemctl]) fs.chmodSync(stub, 0o755);
+  const result = run(script, ['boot'], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+  expect({ status: result.status, servers: fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : undefined }).toEqual({
+    status: 0,
+    servers: expect.stringMatching(/^# written by tierform-upstream-watch[^\n]*\nserver 10\.20\.0\.5:\d+ [^\n]+;\nserver 10\.20\.0\.6:\d+ [^\n]+;\n$/),
+  });
+  return out;
 }
 
 const NGINX_FINDINGS = /\[(warn|emerg|alert|crit|error)\]/;

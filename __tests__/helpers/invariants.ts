@@ -41,3 +41,15 @@ export function expectMachineIndependent(text: string): void {
   expect(text).not.toContain(process.cwd());
   expect(text).not.toMatch(/\/tmp\/|\/home\/|\/root\//);
 }
+
+/**
+ * Runtime discovery: no droplet's user_data (ForceNew) names another droplet — no address, no id, no count of other
+ * droplets — so scaling one tier never replaces its neighbours. Peers are found by internal DNS names at run time.
+ */
+export function expectNoDropletReferencesInUserData(json: Json): void {
+  const droplets: Record<string, Json> = json.resource?.digitalocean_droplet ?? {};
+  for (const d of Object.values(droplets)) {
+    const named = [...String(d.user_data ?? '').matchAll(/\$\{[^}]*?\bdigitalocean_droplet\.([A-Za-z0-9_-]+)/g)].map((m) => m[1]);
+    expect({ droplet: d.name, namesDroplets: named }).toEqual({ droplet: d.name, namesDroplets: [] });
+  }
+}

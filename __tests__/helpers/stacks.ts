@@ -1,16 +1,25 @@
 /** Fixtures for construct tests: a stack with a provider and a VPC, and synthesized JSON access. */
 import { DigitaloceanProvider } from '@cdktf/provider-digitalocean/lib/provider';
 import { TerraformStack, Testing } from 'cdktf';
+import { Dns } from '../../constructs/dns';
 import { Vpc } from '../../constructs/vpc';
 
 export const SSH_KEYS = ['3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa'];
 export const ADMIN = ['203.0.113.7/32'];
 
-export function testStack(): { stack: TerraformStack; vpc: Vpc } {
+/** The zone of test stacks built with `testStack({ dns: true })`: internal names end in `.internal.<TEST_ZONE>`. */
+export const TEST_ZONE = 'site.example';
+
+/**
+ * A stack with a provider and a VPC; with `dns: true` also a Dns zone, which roles need as soon as a peer finds
+ * them by name (a load balancer's backends, an app's database, monitoring).
+ */
+export function testStack(options: { readonly dns?: boolean } = {}): { stack: TerraformStack; vpc: Vpc; dns?: Dns } {
   const stack = new TerraformStack(Testing.app(), 'test');
   new DigitaloceanProvider(stack, 'do', {});
   const vpc = new Vpc(stack, 'Vpc', { region: 'nyc3', name: 'test-vpc', ipRange: '10.20.0.0/20' });
-  return { stack, vpc };
+  const dns = options.dns ? new Dns(stack, 'Dns', { domain: TEST_ZONE }) : undefined;
+  return { stack, vpc, dns };
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

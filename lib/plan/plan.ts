@@ -266,8 +266,8 @@ export class Plan {
 
   /**
    * Every `${...}` reference in resource attributes and outputs (user_data included), with where it is.
-   * Variable blocks are not scanned: their validation conditions are HCL expressions, not templates.
-   * Throws if a string holds an expression the template evaluator does not support.
+   * Variable blocks are not scanned (`graph.ts` covers every section, meta-arguments included).
+   * Throws if a string is not valid Terraform template syntax.
    */
   public references(): PlanReference[] {
     const out: PlanReference[] = [];

@@ -1,8 +1,13 @@
 /**
  * Evaluates the small subset of Terraform's template language that tierform's plans use, the way Terraform
- * would at apply time: `$${` → `${`, `%%{` → `%{`, `${reference}` and `${fn(arg)}` for a few functions.
- * Used by tests (to feed a droplet's exact user_data to real checkers) and by the lab (to boot a plan).
+ * would at apply time: `$${` → `${`, `%%{` → `%{`, `${reference}`, `${"literal"}` and `${fn(arg)}` for a few
+ * functions; strip markers (`${~ … ~}`) trim whitespace as Terraform does. Used by tests (to feed a droplet's
+ * exact user_data to real checkers) and by the lab (to boot a plan).
+ *
+ * Parsing is `hcl.ts`'s (the full expression syntax), so `templateReferences` lists the references of ANY valid
+ * template, even one `renderTemplate` cannot evaluate (directives, operators, other functions).
  */
+import { Expr, HclSyntaxError, TemplatePart, expressionReferences, parseTemplate, staticTraversal } from './hcl';
 
 /** Returns the value of a reference such as `digitalocean_droplet.web_0.ipv4_address_private` or `var.x`. */
 export type ReferenceResolver = (reference: string) => string;
@@ -15,76 +20,59 @@ const FUNCTIONS: Record<string, (arg: string) => string> = {
   upper: (s) => s.toUpperCase(),
 };
 
-const REFERENCE = /^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*|\[[0-9]+\]|\["[A-Za-z0-9_.-]*"\])+$/;
-const CALL = /^([a-z0-9_]+)\((.*)\)$/s;
-
 export class TemplateError extends Error {}
 
-export function evaluateExpression(expression: string, resolve: ReferenceResolver): string {
-  const expr = expression.trim();
-  const call = CALL.exec(expr);
-  if (call) {
-    const fn = FUNCTIONS[call[1]];
-    if (!fn) {
-      throw new TemplateError(`unsupported Terraform function '${call[1]}' in \${${expr}}`);
+/** Parses `template` (a Terraform JSON string), turning syntax errors into TemplateErrors. */
+export function parseTerraformString(template: string): readonly TemplatePart[] {
+  try {
+    return parseTemplate(template);
+  } catch (e) {
+    if (e instanceof HclSyntaxError) throw new TemplateError(e.message);
+    throw e;
+  }
+}
+
+export function evaluateExpression(expr: Expr, resolve: ReferenceResolver): string {
+  const traversal = staticTraversal(expr);
+  if (traversal) return resolve(traversal.text);
+  switch (expr.kind) {
+    case 'call': {
+      const fn = FUNCTIONS[expr.name];
+      if (!fn) throw new TemplateError(`unsupported Terraform function '${expr.name}' in \${${expr.text}}`);
+      if (expr.args.length !== 1 || expr.expandFinal) throw new TemplateError(`${expr.name}() takes one argument, in \${${expr.text}}`);
+      return fn(evaluateExpression(expr.args[0], resolve));
     }
-    return fn(evaluateExpression(call[2], resolve));
+    case 'template':
+      return evaluateParts(expr.parts, resolve);
+    case 'parens':
+      return evaluateExpression(expr.inner, resolve);
+    case 'literal':
+      if (typeof expr.value === 'string' || typeof expr.value === 'number' || typeof expr.value === 'boolean') return String(expr.value);
+      break;
+    default:
+      break;
   }
-  if (expr.startsWith('"') && expr.endsWith('"')) {
-    return JSON.parse(expr) as string;
-  }
-  if (REFERENCE.test(expr)) {
-    return resolve(expr);
-  }
-  throw new TemplateError(`unsupported Terraform expression \${${expr}}`);
+  throw new TemplateError(`unsupported Terraform expression \${${expr.text}}`);
 }
 
-/** Finds the `}` closing an interpolation that starts at `open` (just after `${`), skipping quoted strings. */
-function closingBrace(text: string, open: number): number {
-  let depth = 1;
-  let inString = false;
-  for (let i = open; i < text.length; i++) {
-    const c = text[i];
-    if (inString) {
-      if (c === '\\') i++;
-      else if (c === '"') inString = false;
-    } else if (c === '"') inString = true;
-    else if (c === '{') depth++;
-    else if (c === '}' && --depth === 0) return i;
-  }
-  throw new TemplateError(`unterminated interpolation starting at offset ${open - 2}`);
-}
-
-export function renderTemplate(template: string, resolve: ReferenceResolver): string {
+function evaluateParts(parts: readonly TemplatePart[], resolve: ReferenceResolver): string {
   let out = '';
-  let i = 0;
-  while (i < template.length) {
-    if (template.startsWith('$${', i)) {
-      out += '${';
-      i += 3;
-    } else if (template.startsWith('%%{', i)) {
-      out += '%{';
-      i += 3;
-    } else if (template.startsWith('${', i)) {
-      const end = closingBrace(template, i + 2);
-      out += evaluateExpression(template.slice(i + 2, end), resolve);
-      i = end + 1;
-    } else if (template.startsWith('%{', i)) {
-      throw new TemplateError(`template directives (%{...}) are not supported, at offset ${i}`);
-    } else {
-      out += template[i];
-      i++;
-    }
+  for (const part of parts) {
+    if (part.kind === 'text') out += part.value;
+    else if (part.kind === 'interpolation') out += evaluateExpression(part.expr, resolve);
+    else throw new TemplateError(`template directives (%{...}) are not supported, at offset ${part.offset}`);
   }
   return out;
 }
 
-/** Every reference a template interpolates, e.g. to check that a plan's user_data only uses known ones. */
+export function renderTemplate(template: string, resolve: ReferenceResolver): string {
+  return evaluateParts(parseTerraformString(template), resolve);
+}
+
+/**
+ * Every reference a template makes (e.g. `var.a`, `digitalocean_droplet.db.ipv4_address_private`), in order,
+ * repeats included: function names, `for` variables, literals and escaped `$${…}` are not references.
+ */
 export function templateReferences(template: string): string[] {
-  const refs: string[] = [];
-  renderTemplate(template, (ref) => {
-    refs.push(ref);
-    return '';
-  });
-  return refs;
+  return expressionReferences(parseTerraformString(template)).map((t) => t.text);
 }

@@ -3,8 +3,10 @@
  * only syntax valid in both). Pure: plain values in, text out; never imports cdktf.
  *
  * Values unknown until apply:
- * - web droplets' private IPs arrive as Terraform references inside user_data, so a server address may be an
- *   opaque token text (`${TfToken[TOKEN.3]}`) that is inserted verbatim and resolved by Terraform;
+ * - web droplets are found at run time: a `server-template` per backend role fills its slots from the A records
+ *   of the role's internal DNS name through a `resolvers` section (the droplet's own resolver from
+ *   /etc/resolv.conf), so scaling a backend changes DNS records, never this file. Static `servers` remain for
+ *   fixed addresses; an address may be an opaque token text (`${TfToken[TOKEN.3]}`) inserted verbatim;
  * - the load balancer's own private IP is read by HAProxy from its environment at start
  *   (`bind "${TIERFORM_PRIVATE_IP}:8404"`; HAProxy expands variables only inside double quotes). The
  *   systemd unit reads `EnvironmentFile=-/etc/default/haproxy`, which a boot step writes.
@@ -28,6 +30,43 @@ export interface HaproxyServer {
   readonly address: string;
   /** TCP port the web server (nginx) listens on. */
   readonly port: number;
+}
+
+/**
+ * Servers found at run time: HAProxy resolves `fqdn` (A records, one per web droplet) and fills up to `slots`
+ * servers named `<name>1` … `<name><slots>`; unused slots stay in maintenance. The number of slots is fixed in the
+ * file, so it must not follow the backend's current size (that would change the file on every scale).
+ */
+export interface HaproxyServerTemplate {
+  /** Prefix of the server names (letters, digits, `-`, `_`, `.`), e.g. the web role's name. */
+  readonly name: string;
+  /** DNS name whose A records are the servers, e.g. `foobar-web.internal.foobar.com`. */
+  readonly fqdn: string;
+  /** TCP port of every server. */
+  readonly port: number;
+  /** Most servers the name can yield (1..1024). */
+  readonly slots: number;
+}
+
+/** How HAProxy's resolver keeps answers (`resolvers` section); used when any server template exists. */
+export interface HaproxyResolverOptions {
+  /**
+   * Seconds between two resolutions of each name (`timeout resolve`, `hold valid`).
+   * @default 5
+   */
+  readonly intervalSeconds?: number;
+  /**
+   * Seconds a server whose address vanished from the answer keeps serving before it leaves (`hold obsolete`):
+   * covers a resolver that answered with part of the set.
+   * @default 30
+   */
+  readonly obsoleteSeconds?: number;
+  /**
+   * Seconds the last good answer is kept while resolution fails (timeout, refused, other errors, NXDOMAIN):
+   * discovery being down must never empty a backend.
+   * @default 86400
+   */
+  readonly keepLastGoodSeconds?: number;
 }
 
 /** The stats page and Prometheus endpoint, meant for the VPC only. */
@@ -100,8 +139,18 @@ export const DEFAULT_HSTS_MAX_AGE_SECONDS = 63072000;
 export interface HaproxyConfigOptions {
   /** Load-balancing algorithm (`source` uses consistent hashing so a server change remaps only its clients). */
   readonly balance: HaproxyBalance;
-  /** Web servers, rendered in the given order; at least one. */
-  readonly servers: readonly HaproxyServer[];
+  /**
+   * Web servers at fixed addresses, rendered in the given order. At least one server or server template in all.
+   * @default - none
+   */
+  readonly servers?: readonly HaproxyServer[];
+  /**
+   * Web servers found at run time by DNS (one `server-template` each).
+   * @default - none
+   */
+  readonly serverTemplates?: readonly HaproxyServerTemplate[];
+  /** Resolver settings for `serverTemplates`. @default - see HaproxyResolverOptions */
+  readonly resolver?: HaproxyResolverOptions;
   /** Path of the HTTP health check, e.g. `/health`. */
   readonly healthCheckPath: string;
   /** Host header sent with the HTTP/1.1 health check, e.g. the site's domain. */
@@ -165,6 +214,7 @@ export interface HaproxyLbHealthOptions {
 const PRIVATE_SOURCES: readonly string[] = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '127.0.0.0/8'];
 
 const BACKEND = 'web';
+const RESOLVERS = 'tierform';
 
 /** TLS 1.3 suites, both profiles (Mozilla 6.0: OpenSSL's default set and order). */
 const TLS13_CIPHERSUITES = ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256'];
@@ -191,12 +241,14 @@ const TLS_CURVES = ['X25519', 'prime256v1', 'secp384r1'];
 
 /** Renders the complete /etc/haproxy/haproxy.cfg. Throws if there are no servers. */
 export function renderHaproxyCfg(o: HaproxyConfigOptions): string {
-  if (o.servers.length === 0) {
-    throw new Error("'servers' must list at least one web server, got none");
+  const templates = o.serverTemplates ?? [];
+  if ((o.servers ?? []).length === 0 && templates.length === 0) {
+    throw new Error("'servers' or 'serverTemplates' must list at least one web server, got none");
   }
   const sections = [
     ['# Rendered by tierform (lib/render/haproxy.ts); local edits are overwritten.'],
     renderGlobal(o),
+    ...(templates.length > 0 ? [renderResolvers(o.resolver ?? {})] : []),
     renderDefaults(o),
     renderFrontend(o),
     renderBackend(o),
@@ -342,11 +394,47 @@ function renderBackend(o: HaproxyConfigOptions): string[] {
       `hdr Host ${word('healthCheckHost', o.healthCheckHost)}`,
     '    http-check expect status 200',
     `    default-server ${serverDefaults.join(' ')}`,
-    ...o.servers.map(
+    ...(o.servers ?? []).map(
       (s, i) =>
         `    server ${word(`servers[${i}].name`, s.name)} ` +
         `${hostPort(`servers[${i}].address`, s.address, `servers[${i}].port`, s.port)} check`,
     ),
+    ...(o.serverTemplates ?? []).map((t, i) => {
+      const slots = int(`serverTemplates[${i}].slots`, t.slots);
+      if (slots > 1024) throw new Error(`'serverTemplates[${i}].slots' must be at most 1024, got ${slots}`);
+      // init-addr none: slots start in maintenance and fill from the resolver (libc at start would give every
+      // slot the same first address).
+      return (
+        `    server-template ${word(`serverTemplates[${i}].name`, t.name)} 1-${slots} ` +
+        `${hostPort(`serverTemplates[${i}].fqdn`, dnsName(`serverTemplates[${i}].fqdn`, t.fqdn), `serverTemplates[${i}].port`, t.port)} ` +
+        `check resolvers ${RESOLVERS} resolve-prefer ipv4 init-addr none`
+      );
+    }),
+  ];
+}
+
+/**
+ * The droplet's own resolver (systemd-resolved's stub on Ubuntu, from /etc/resolv.conf), asked every few seconds.
+ * When it fails or answers NXDOMAIN, the last good addresses stay (never an empty backend because discovery is
+ * down); an address that vanishes from a good answer leaves after `obsoleteSeconds`.
+ */
+function renderResolvers(r: HaproxyResolverOptions): string[] {
+  const interval = seconds('resolver.intervalSeconds', r.intervalSeconds ?? 5);
+  const keep = seconds('resolver.keepLastGoodSeconds', r.keepLastGoodSeconds ?? 86400);
+  return [
+    `resolvers ${RESOLVERS}`,
+    '    parse-resolv-conf',
+    // Room for many A records in one UDP answer (EDNS); larger answers are truncated by the resolver.
+    '    accepted_payload_size 8192',
+    '    resolve_retries 3',
+    '    timeout retry 1s',
+    `    timeout resolve ${interval}`,
+    `    hold valid ${interval}`,
+    `    hold obsolete ${seconds('resolver.obsoleteSeconds', r.obsoleteSeconds ?? 30)}`,
+    `    hold nx ${keep}`,
+    `    hold timeout ${keep}`,
+    `    hold refused ${keep}`,
+    `    hold other ${keep}`,
   ];
 }
 
@@ -428,6 +516,14 @@ function port(field: string, value: number): number {
 function hostPort(addressField: string, address: string, portField: string, portValue: number): string {
   const host = ipaddr.IPv6.isValid(address) ? `[${address}]` : word(addressField, address);
   return `${host}:${port(portField, portValue)}`;
+}
+
+/** A DNS name (letters, digits, `-`, `.`) or a token text, inserted verbatim. */
+function dnsName(field: string, value: string): string {
+  if (!/^[A-Za-z0-9.-]+$/.test(value) && !value.includes('${')) {
+    throw new Error(`'${field}' must be a DNS name, got ${JSON.stringify(value)}`);
+  }
+  return value;
 }
 
 function cidr(field: string, value: string): string {

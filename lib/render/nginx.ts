@@ -27,9 +27,14 @@ export interface NginxConfOptions {
   readonly listenPort: number;
   /**
    * Upstream servers: `unix:/run/tierform-app/gunicorn.sock` or `host:port` (host may be a Terraform token).
-   * At least one.
+   * Exactly one of `upstreamServers` (at least one server) and `upstreamServersFile`.
    */
-  readonly upstreamServers: readonly string[];
+  readonly upstreamServers?: readonly string[];
+  /**
+   * A file of `server …;` lines included in the upstream block, kept up to date at run time by the upstream
+   * watcher (`renderUpstreamWatcherScript`), so servers found by DNS never enter this file.
+   */
+  readonly upstreamServersFile?: string;
   /** Load balancing method; `ip-hash` pins a client address to one server (sticky sessions). */
   readonly balance: NginxBalance;
   /** Failed attempts within `failTimeoutSeconds` after which an upstream server is skipped (`max_fails`). */
@@ -78,8 +83,12 @@ export function renderNginxConf(options: NginxConfOptions): string {
   if (options.serverNames.length === 0) {
     throw new Error('renderNginxConf: serverNames must not be empty');
   }
-  if (options.upstreamServers.length === 0) {
-    throw new Error('renderNginxConf: upstreamServers must not be empty');
+  const servers = options.upstreamServers ?? [];
+  if ((servers.length === 0) === (options.upstreamServersFile === undefined)) {
+    throw new Error('renderNginxConf: give either upstreamServers (at least one) or upstreamServersFile');
+  }
+  if (options.upstreamServersFile !== undefined && !/^\/[A-Za-z0-9._/-]*$/.test(options.upstreamServersFile)) {
+    throw new Error(`renderNginxConf: upstreamServersFile must be an absolute path of letters, digits, '.', '_', '-' and '/', got '${options.upstreamServersFile}'`);
   }
   const includeDir = options.includeDir ?? NGINX_INCLUDE_DIR;
   if (!/^\/[A-Za-z0-9._/-]*$/.test(includeDir)) {
@@ -158,9 +167,10 @@ export function renderNginxConf(options: NginxConfOptions): string {
     '',
     `    upstream ${UPSTREAM} {`,
     ...balanceLines(options.balance),
-    ...options.upstreamServers.map(
-      (server) => `        server ${server} max_fails=${options.maxFails} fail_timeout=${options.failTimeoutSeconds}s;`,
-    ),
+    ...servers.map((server) => `        server ${server} ${upstreamServerParameters(options)};`),
+    ...(options.upstreamServersFile !== undefined
+      ? ['        # Servers found at run time (DNS), kept current by tierform-upstream-watch.', `        include ${options.upstreamServersFile};`]
+      : []),
     `        keepalive ${options.upstreamKeepalive};`,
     '    }',
     '',
@@ -242,6 +252,11 @@ export function renderNginxConf(options: NginxConfOptions): string {
     '',
   );
   return lines.join('\n');
+}
+
+/** The parameters of every upstream `server` line: `max_fails=3 fail_timeout=30s`. */
+export function upstreamServerParameters(options: Pick<NginxConfOptions, 'maxFails' | 'failTimeoutSeconds'>): string {
+  return `max_fails=${options.maxFails} fail_timeout=${options.failTimeoutSeconds}s`;
 }
 
 /** nginx rates are whole requests per second or per minute. */

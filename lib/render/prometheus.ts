@@ -60,6 +60,19 @@ export interface PrometheusTarget {
   readonly labels: Readonly<Record<string, string>>;
 }
 
+/**
+ * Targets found at run time: every A record of `name` (a role's internal DNS name), scraped on `port`. Prometheus
+ * re-resolves it (`dns_sd_configs`), so droplets added to or removed from the role need no change here; while the
+ * lookup fails it keeps the last targets.
+ */
+export interface PrometheusDnsTarget {
+  /** DNS name, e.g. `foobar-web.internal.foobar.com` (may be a Terraform token text). */
+  readonly name: string;
+  readonly port: number;
+  /** Labels of every series of these targets, e.g. `{ role: 'foobar-web' }`. */
+  readonly labels: Readonly<Record<string, string>>;
+}
+
 /** An exporter on the monitoring droplet itself, whose address is known only at boot. */
 export interface PrometheusSelfTarget {
   /** TCP port it listens on (on the VPC address). */
@@ -70,8 +83,15 @@ export interface PrometheusSelfTarget {
 export interface PrometheusJob {
   /** `job` label; letters, digits, `_` and `-`; unique. */
   readonly name: string;
-  /** Targets on other droplets (may be empty when `selfTarget` is set). */
-  readonly targets: readonly PrometheusTarget[];
+  /** Targets on other droplets at fixed addresses. @default - none */
+  readonly targets?: readonly PrometheusTarget[];
+  /** Targets on other droplets found by DNS. @default - none */
+  readonly dnsTargets?: readonly PrometheusDnsTarget[];
+  /**
+   * Seconds between two resolutions of the `dnsTargets` names.
+   * @default 30
+   */
+  readonly dnsRefreshSeconds?: number;
   /**
    * HTTP path of the metrics.
    * @default '/metrics'
@@ -133,18 +153,38 @@ export function renderPrometheusConfig(o: PrometheusConfigOptions): string {
       throw new Error(`'jobs[${j}].name' must be unique, '${name}' appears twice`);
     }
     names.add(name);
-    if (job.targets.length === 0 && job.selfTarget === undefined) {
-      throw new Error(`job '${name}' has no targets: give 'targets' or 'selfTarget'`);
+    const targets = job.targets ?? [];
+    const dnsTargets = job.dnsTargets ?? [];
+    if (targets.length === 0 && dnsTargets.length === 0 && job.selfTarget === undefined) {
+      throw new Error(`job '${name}' has no targets: give 'targets', 'dnsTargets' or 'selfTarget'`);
     }
     const config: Record<string, unknown> = { job_name: name };
     if (job.metricsPath !== undefined) {
       config.metrics_path = httpPath(`jobs[${j}].metricsPath`, job.metricsPath);
     }
-    if (job.targets.length > 0) {
-      config.static_configs = job.targets.map((t, i) => ({
+    if (targets.length > 0) {
+      config.static_configs = targets.map((t, i) => ({
         targets: [address(`jobs[${j}].targets[${i}].address`, t.address)],
         labels: labels(`jobs[${j}].targets[${i}].labels`, t.labels),
       }));
+    }
+    if (dnsTargets.length > 0) {
+      const refresh = wholeNumber(`jobs[${j}].dnsRefreshSeconds`, job.dnsRefreshSeconds ?? 30);
+      config.dns_sd_configs = dnsTargets.map((t, i) => ({
+        names: [dnsName(`jobs[${j}].dnsTargets[${i}].name`, t.name)],
+        type: 'A',
+        port: port(`jobs[${j}].dnsTargets[${i}].port`, t.port),
+        refresh_interval: `${refresh}s`,
+      }));
+      // Each name's labels, attached by the name the target came from (dns_sd has no per-config labels).
+      config.relabel_configs = dnsTargets.flatMap((t, i) =>
+        Object.entries(labels(`jobs[${j}].dnsTargets[${i}].labels`, t.labels)).map(([label, value]) => ({
+          source_labels: ['__meta_dns_name'],
+          regex: regexLiteral(t.name),
+          target_label: label,
+          replacement: value,
+        })),
+      );
     }
     if (job.selfTarget !== undefined) {
       port(`jobs[${j}].selfTarget.port`, job.selfTarget.port);
@@ -462,6 +502,19 @@ function port(field: string, value: number): number {
     throw new Error(`'${field}' must be a TCP port (1-65535), got ${value}`);
   }
   return value;
+}
+
+/** A DNS name, or a Terraform token text inserted verbatim. */
+function dnsName(field: string, value: string): string {
+  if (!/^[A-Za-z0-9.-]+$/.test(value) && !value.includes('${')) {
+    throw new Error(`'${field}' must be a DNS name, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** A regular expression matching exactly `value` (RE2: dots escaped; a token text is left as it is). */
+function regexLiteral(value: string): string {
+  return value.includes('${') ? value : value.replace(/\./g, '\\.');
 }
 
 function jobName(field: string, value: string): string {

@@ -7,6 +7,7 @@ import { TerraformVariable } from 'cdktf';
 import { Construct } from 'constructs';
 import { TlsProfile } from '../../constructs/https';
 import { PrimaryReplicaMysql } from '../../constructs/primary-replica-mysql';
+import { Dns } from '../../constructs/dns';
 import { Vpc } from '../../constructs/vpc';
 import { WebTier } from '../../constructs/web-tier';
 import { MysqlEngine } from '../../constructs/mysql-engine';
@@ -159,11 +160,21 @@ export function databaseAndWebTier(
   return { database, web };
 }
 
-/** What every stage starts with: the provider, the deploy-time inputs and the stage's VPC. */
-export function stageFoundation(scope: Construct, props: StageProps, suffix: string, defaultIpRange: string): { inputs: StageInputs; vpc: Vpc } {
+/**
+ * What every stage starts with: the provider, the deploy-time inputs, the stage's VPC and its DNS zone. The zone
+ * comes first: droplets find each other at run time by internal names in it; the public records are pointed at the
+ * entry point once it exists (`dns.pointTo`).
+ */
+export function stageFoundation(
+  scope: Construct,
+  props: StageProps,
+  suffix: string,
+  defaults: { readonly ipRange: string; readonly dnsTtlSeconds: number },
+): { inputs: StageInputs; vpc: Vpc; dns: Dns } {
   configureProvider(scope);
   const inputs = stageInputs(scope, props, suffix);
-  const vpc = new Vpc(scope, 'Vpc', { region: inputs.region, name: `${inputs.namePrefix}-vpc`, ipRange: props.vpcIpRange ?? defaultIpRange });
-  return { inputs, vpc };
+  const vpc = new Vpc(scope, 'Vpc', { region: inputs.region, name: `${inputs.namePrefix}-vpc`, ipRange: props.vpcIpRange ?? defaults.ipRange });
+  const dns = new Dns(scope, 'Dns', { domain: props.domain, ttlSeconds: props.dnsTtlSeconds ?? defaults.dnsTtlSeconds, createDomain: props.createDomain });
+  return { inputs, vpc, dns };
 }
 

@@ -16,7 +16,8 @@ export class Stage0SingleServer extends TerraformStack {
 
   constructor(scope: Construct, id: string, props: StageProps) {
     super(scope, id);
-    const { inputs, vpc } = stageFoundation(this, props, 's0', '10.20.0.0/20');
+    const { inputs, vpc, dns } = stageFoundation(this, props, 's0', { ipRange: '10.20.0.0/20', dnsTtlSeconds: 300 });
+    this.dns = dns;
     this.server = new SingleServer(this, 'Server', {
       vpc,
       name: `${inputs.namePrefix}-www`,
@@ -28,12 +29,7 @@ export class Stage0SingleServer extends TerraformStack {
       serverNames: [props.domain, `www.${props.domain}`],
       appPassword: passwordVariable(this, 'mysql_app_password', 'Password of the MySQL app account').stringValue,
     });
-    this.dns = new Dns(this, 'Dns', {
-      domain: props.domain,
-      targetIpv4: this.server.publicIpv4,
-      ttlSeconds: props.dnsTtlSeconds,
-      createDomain: props.createDomain,
-    });
+    this.dns.pointTo(this.server.publicIpv4);
     new TerraformOutput(this, 'url', { value: `http://www.${props.domain}/`, description: 'The site' });
   }
 }

@@ -27,7 +27,8 @@ export class Stage1LoadBalanced extends TerraformStack {
 
   constructor(scope: Construct, id: string, props: Stage1Props) {
     super(scope, id);
-    const { inputs, vpc } = stageFoundation(this, props, 's1', '10.20.16.0/20');
+    const { inputs, vpc, dns } = stageFoundation(this, props, 's1', { ipRange: '10.20.16.0/20', dnsTtlSeconds: 300 });
+    this.dns = dns;
     const access = inputs.access;
     ({ database: this.database, web: this.web } = databaseAndWebTier(this, props, inputs, vpc));
     this.loadBalancer = new HaproxyLoadBalancer(this, 'LoadBalancer', {
@@ -38,12 +39,7 @@ export class Stage1LoadBalanced extends TerraformStack {
       healthCheckHost: `www.${props.domain}`,
       backends: [this.web],
     });
-    this.dns = new Dns(this, 'Dns', {
-      domain: props.domain,
-      targetIpv4: this.loadBalancer.publicIpv4,
-      ttlSeconds: props.dnsTtlSeconds,
-      createDomain: props.createDomain,
-    });
+    this.dns.pointTo(this.loadBalancer.publicIpv4);
     new TerraformOutput(this, 'url', { value: `http://www.${props.domain}/`, description: 'The site' });
   }
 }

@@ -35,7 +35,8 @@ export class Stage2SecuredMonitored extends TerraformStack {
 
   constructor(scope: Construct, id: string, props: Stage2Props) {
     super(scope, id);
-    const { inputs, vpc } = stageFoundation(this, props, 's2', '10.20.32.0/20');
+    const { inputs, vpc, dns } = stageFoundation(this, props, 's2', { ipRange: '10.20.32.0/20', dnsTtlSeconds: 300 });
+    this.dns = dns;
     const access = inputs.access;
     ({ database: this.database, web: this.web } = databaseAndWebTier(this, props, inputs, vpc));
     this.loadBalancer = new HaproxyLoadBalancer(this, 'LoadBalancer', {
@@ -56,12 +57,7 @@ export class Stage2SecuredMonitored extends TerraformStack {
       uptimeUrl: `https://www.${props.domain}/`,
       exporterPassword: exporterPassword(this),
     });
-    this.dns = new Dns(this, 'Dns', {
-      domain: props.domain,
-      targetIpv4: this.loadBalancer.publicIpv4,
-      ttlSeconds: props.dnsTtlSeconds,
-      createDomain: props.createDomain,
-    });
+    this.dns.pointTo(this.loadBalancer.publicIpv4);
     this.dns.addCaaRecords(renderCaaRecords({ domain: props.domain, iodefEmail: props.email }));
     // The third firewall layer: every role may send only what it needs.
     restrictOutbound(this);

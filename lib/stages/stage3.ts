@@ -43,7 +43,8 @@ export class Stage3HighAvailability extends TerraformStack {
 
   constructor(scope: Construct, id: string, props: Stage3Props) {
     super(scope, id);
-    const { inputs, vpc } = stageFoundation(this, props, 's3', '10.20.48.0/20');
+    const { inputs, vpc, dns } = stageFoundation(this, props, 's3', { ipRange: '10.20.48.0/20', dnsTtlSeconds: 60 });
+    this.dns = dns;
     const access = inputs.access;
     this.database = new PrimaryReplicaMysql(this, 'Database', {
       ...access,
@@ -72,7 +73,6 @@ export class Stage3HighAvailability extends TerraformStack {
       upstreamBalance: props.appBalance,
       serverNames: [props.domain, `www.${props.domain}`],
     });
-    this.dns = new Dns(this, 'Dns', { domain: props.domain, ttlSeconds: props.dnsTtlSeconds ?? 60, createDomain: props.createDomain });
     this.loadBalancers = new HaproxyPair(this, 'LoadBalancers', {
       ...access,
       vpc,

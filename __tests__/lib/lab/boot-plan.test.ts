@@ -36,10 +36,10 @@ describe('planLab', () => {
     expect(byName['foobar-s1-db-primary'].volumes).toEqual(['foobar-s1-db-primary-data']);
   });
 
-  test('renders user_data with the lab addresses of the other droplets', () => {
-    expect(file(plan, 'foobar-s1-web-0', '/etc/tierform/app.env')).toContain("DB_HOST='10.20.16.2'");
-    expect(file(plan, 'foobar-s1-web-0', '/etc/tierform/app.env')).toContain("DB_READ_HOST='10.20.16.3'");
-    expect(file(plan, 'foobar-s1-lb', '/etc/haproxy/haproxy.cfg')).toMatch(/server foobar-s1-web-0 10\.20\.16\.5:80 check[\s\S]*server foobar-s1-web-1 10\.20\.16\.6:80 check/);
+  test('renders user_data as Terraform would: peers are internal names, resolved at run time', () => {
+    expect(file(plan, 'foobar-s1-web-0', '/etc/tierform/app.env')).toContain("DB_HOST='foobar-s1-db-primary.internal.foobar.com'");
+    expect(file(plan, 'foobar-s1-web-0', '/etc/tierform/app.env')).toContain("DB_READ_HOST='foobar-s1-db-read.internal.foobar.com'");
+    expect(file(plan, 'foobar-s1-lb', '/etc/haproxy/haproxy.cfg')).toContain('server-template foobar-s1-web 1-32 foobar-s1-web.internal.foobar.com:80 check');
     expect(byName['foobar-s1-web-0'].userData).toMatch(/^#cloud-config\n/);
   });
 
@@ -55,11 +55,18 @@ describe('planLab', () => {
     expect(file(plan, 'foobar-s1-db-primary', '/etc/tierform/mysql.env')).toContain(b64);
   });
 
-  test('resolves the DNS records to the load balancer and the firewalls to tag names', () => {
-    expect(plan.records).toEqual([
-      { name: 'foobar.com', address: '203.0.113.12' },
-      { name: 'www.foobar.com', address: '203.0.113.12' },
-    ]);
+  test('resolves the DNS records (public ones to the load balancer, internal ones to VPC addresses) and the firewalls to tag names', () => {
+    expect(plan.records).toEqual(
+      expect.arrayContaining([
+        { name: 'foobar.com', address: '203.0.113.12' },
+        { name: 'www.foobar.com', address: '203.0.113.12' },
+        { name: 'foobar-s1-db-primary.internal.foobar.com', address: '10.20.16.2' },
+        { name: 'foobar-s1-db-read.internal.foobar.com', address: '10.20.16.3' },
+        { name: 'foobar-s1-web.internal.foobar.com', address: '10.20.16.5' },
+        { name: 'foobar-s1-web.internal.foobar.com', address: '10.20.16.6' },
+      ]),
+    );
+    expect(plan.records).toHaveLength(6);
     const db = plan.firewalls.find((f) => f.name === 'foobar-s1-db')!;
     expect(db.inbound).toEqual(expect.arrayContaining([expect.objectContaining({ protocol: 'tcp', portRange: '3306', tags: ['foobar-s1-web'] })]));
   });

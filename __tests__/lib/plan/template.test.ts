@@ -35,3 +35,21 @@ describe('renderTemplate', () => {
     expect(templateReferences('${var.a} $${b} ${base64encode(var.c)}')).toEqual(['var.a', 'var.c']);
   });
 });
+
+describe('renderTemplate beyond references', () => {
+  test('evaluates quoted templates with escapes and nested interpolations', () => {
+    expect(renderTemplate('${upper("a\\t${var.pw}")}', resolve)).toBe('A\tSECRET');
+  });
+
+  test('applies strip markers as Terraform does', () => {
+    expect(renderTemplate('a \n${~ var.pw ~}\n b', resolve)).toBe('asecretb');
+  });
+
+  test('refuses operators it cannot evaluate, naming the expression', () => {
+    expect(() => renderTemplate('${var.pw == "x"}', resolve)).toThrow('unsupported Terraform expression ${var.pw == "x"}');
+  });
+
+  test('lists references of templates it cannot evaluate', () => {
+    expect(templateReferences('%{ if var.on }${file(var.path)}%{ endif }')).toEqual(['var.on', 'var.path']);
+  });
+});

@@ -175,7 +175,45 @@ describe('renderHaproxyCfg text', () => {
 
   test('throws if there are no servers', () => {
     // GIVEN / WHEN / THEN
-    expect(() => renderHaproxyCfg(options({ servers: [] }))).toThrow("'servers' must list at least one web server, got none");
+    expect(() => renderHaproxyCfg(options({ servers: [] }))).toThrow("'servers' or 'serverTemplates' must list at least one web server, got none");
+  });
+
+  test('servers found by DNS: one server-template per backend and a resolvers section that keeps the last good answer', () => {
+    // GIVEN / WHEN
+    const cfg = renderHaproxyCfg(options({ servers: [], serverTemplates: [{ name: 'site-web', fqdn: 'site-web.internal.example.com', port: 80, slots: 32 }] }));
+    // THEN
+    expect(cfg).toContain('    server-template site-web 1-32 site-web.internal.example.com:80 check resolvers tierform resolve-prefer ipv4 init-addr none\n');
+    expect(cfg).toContain(
+      [
+        'resolvers tierform',
+        '    parse-resolv-conf',
+        '    accepted_payload_size 8192',
+        '    resolve_retries 3',
+        '    timeout retry 1s',
+        '    timeout resolve 5s',
+        '    hold valid 5s',
+        '    hold obsolete 30s',
+        '    hold nx 86400s',
+        '    hold timeout 86400s',
+        '    hold refused 86400s',
+        '    hold other 86400s',
+      ].join('\n'),
+    );
+    expect(cfg).not.toMatch(/^ {4}server /m);
+  });
+
+  test('without server templates there is no resolvers section', () => {
+    expect(renderHaproxyCfg(options())).not.toContain('resolvers');
+  });
+
+  test.each<[string, Partial<HaproxyConfigOptions>, string]>([
+    ['a template name with a space', { serverTemplates: [{ name: 'a b', fqdn: 'x.example.com', port: 80, slots: 2 }] }, "'serverTemplates[0].name' must be one word"],
+    ['a template name with a newline', { serverTemplates: [{ name: 'a\nb', fqdn: 'x.example.com', port: 80, slots: 2 }] }, "'serverTemplates[0].name' must be one word"],
+    ['an fqdn that is not a DNS name', { serverTemplates: [{ name: 'a', fqdn: 'x.example.com\nbackend evil', port: 80, slots: 2 }] }, "'serverTemplates[0].fqdn' must be a DNS name"],
+    ['zero slots', { serverTemplates: [{ name: 'a', fqdn: 'x.example.com', port: 80, slots: 0 }] }, "'serverTemplates[0].slots' must be a whole number of at least 1, got 0"],
+    ['too many slots', { serverTemplates: [{ name: 'a', fqdn: 'x.example.com', port: 80, slots: 1025 }] }, "'serverTemplates[0].slots' must be at most 1024, got 1025"],
+  ])('throws if %s', (_name, overrides, message) => {
+    expect(() => renderHaproxyCfg(options({ servers: [], ...overrides }))).toThrow(message);
   });
 
   test('throws if a value would inject configuration', () => {
@@ -192,6 +230,19 @@ describe('haproxy -c accepts the rendered file without warnings', () => {
   test.each(cases)('balance %s with %i servers', (balance, count) => {
     // GIVEN
     const cfg = resolveTokens(renderHaproxyCfg(options({ balance, servers: tokenServers(count) })));
+    // WHEN
+    const result = haproxyCheck(cfg);
+    // THEN
+    expectClean(result);
+  });
+
+  test.each(BALANCES)('balance %s with two server templates found by DNS (1 and 1024 slots)', (balance) => {
+    // GIVEN
+    const templates = [
+      { name: 'site-web', fqdn: 'site-web.internal.example.com', port: 80, slots: 1 },
+      { name: 'site-web2', fqdn: 'site-web2.internal.example.com', port: 8080, slots: 1024 },
+    ];
+    const cfg = renderHaproxyCfg(options({ balance, servers: [], serverTemplates: templates }));
     // WHEN
     const result = haproxyCheck(cfg);
     // THEN
@@ -228,7 +279,7 @@ interface Backend {
   close(): Promise<void>;
 }
 
-async function startBackend(name: string): Promise<Backend> {
+async function startBackend(name: string, address = '127.0.0.1', listenPort = 0): Promise<Backend> {
   const healthChecks: Backend['healthChecks'] = [];
   const server = http.createServer((req, res) => {
     if (req.url === '/health') {
@@ -244,7 +295,7 @@ async function startBackend(name: string): Promise<Backend> {
     });
     res.writeHead(200, { 'content-type': 'application/json' }).end(body);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(listenPort, address, resolve));
   const backend: Backend = {
     name,
     port: (server.address() as net.AddressInfo).port,
@@ -306,6 +357,7 @@ interface RunningHaproxy {
   /** The HTTPS port when started with `tls`. */
   readonly tlsPort?: number;
   readonly statsPort: number;
+  readonly pid: number | undefined;
   /** Everything HAProxy printed so far (its log goes to stdout in this run). */
   output(): string;
   stop(): Promise<void>;
@@ -406,7 +458,7 @@ async function startHaproxy(
       await sleep(50);
     }
   }
-  return { frontendPort, tlsPort, statsPort, output: () => output, stop };
+  return { frontendPort, tlsPort, statsPort, pid: child.pid, output: () => output, stop };
 }
 
 describe('HAProxy running the rendered file on loopback', () => {
@@ -571,6 +623,139 @@ describe('HAProxy running the rendered file on loopback', () => {
     );
   });
 });
+
+// ---- servers found by DNS, live: HAProxy's resolver against a real DNS server (dnsmasq) --------------------------
+
+describe('HAProxy finding its servers by DNS (dnsmasq on loopback)', () => {
+  const NAME = 'site-web.internal.example.com';
+  let dns: Dnsmasq;
+  let port: number;
+  const backends: Backend[] = [];
+  let lb: RunningHaproxy | undefined;
+  let pid: number | undefined;
+
+  beforeAll(async () => {
+    port = await freePort();
+    for (const [i, address] of ['127.0.0.2', '127.0.0.3', '127.0.0.4'].entries()) backends.push(await startBackend(`web-${i}`, address, port));
+    dns = await startDnsmasq(NAME);
+    dns.setAddresses(['127.0.0.2', '127.0.0.3']);
+    await dns.start();
+    lb = await startHaproxy(
+      { servers: [], serverTemplates: [{ name: 'site-web', fqdn: NAME, port, slots: 4 }], resolver: { intervalSeconds: 1, obsoleteSeconds: 2 } },
+      undefined,
+      (cfg) => replaceOnce(cfg, /^ {4}parse-resolv-conf$/m, `    nameserver lab 127.0.0.1:${dns.port}`),
+    );
+    pid = lb.pid;
+  }, 30_000);
+
+  afterAll(async () => {
+    await lb?.stop();
+    await dns?.dispose();
+    for (const b of backends) await b.close();
+  });
+
+  /** Names of the backends that served within `ms` (bounded), polling until `until` holds. */
+  async function servingWithin(ms: number, until: (names: Set<string>) => boolean): Promise<Set<string>> {
+    const deadline = Date.now() + ms;
+    let names = new Set<string>();
+    while (Date.now() < deadline) {
+      names = new Set<string>();
+      for (let i = 0; i < 12; i++) {
+        const reply = await get(lb!.frontendPort, '/');
+        if (reply.status === 200) names.add((JSON.parse(reply.body) as { name: string }).name);
+      }
+      if (until(names)) return names;
+      await sleep(200);
+    }
+    return names;
+  }
+
+  test('fills its slots from the A records: both servers serve', async () => {
+    const names = await servingWithin(15_000, (n) => n.size === 2);
+    expect([...names].sort()).toEqual(['web-0', 'web-1']);
+  }, 30_000);
+
+  test('a third A record (a droplet added to the tier) is picked up without a reload', async () => {
+    dns.setAddresses(['127.0.0.2', '127.0.0.3', '127.0.0.4']);
+    const started = Date.now();
+    const names = await servingWithin(15_000, (n) => n.size === 3);
+    expect([...names].sort()).toEqual(['web-0', 'web-1', 'web-2']);
+    expect(lb!.pid).toBe(pid);
+    process.stdout.write(`haproxy: a new A record served after ${Date.now() - started} ms (resolver every 1 s, rise 2 x inter 1 s)\n`);
+  }, 30_000);
+
+  test('while DNS is down the last good servers keep serving (never an empty backend)', async () => {
+    await dns.stop();
+    await sleep(4000); // several resolution intervals with no answer
+    const names = await servingWithin(5_000, (n) => n.size === 3);
+    expect([...names].sort()).toEqual(['web-0', 'web-1', 'web-2']);
+  }, 30_000);
+
+  test('an address removed from the answer (a droplet removed) leaves after hold obsolete', async () => {
+    dns.setAddresses(['127.0.0.2', '127.0.0.3']);
+    await dns.start();
+    const names = await servingWithin(15_000, (n) => n.size === 2 && !n.has('web-2'));
+    expect([...names].sort()).toEqual(['web-0', 'web-1']);
+    expect(lb!.pid).toBe(pid);
+  }, 30_000);
+});
+
+interface Dnsmasq {
+  readonly port: number;
+  setAddresses(addresses: readonly string[]): void;
+  start(): Promise<void>;
+  /** Stops the server (start() again later). */
+  stop(): Promise<void>;
+  /** Stops it for good and removes its files. */
+  dispose(): Promise<void>;
+}
+
+/** dnsmasq answering `name` with A records from a hosts file it re-reads on change (TTL 1 s); stopped by pid. */
+async function startDnsmasq(name: string): Promise<Dnsmasq> {
+  const dnsmasq = requireTool('dnsmasq', 'dnsmasq-base');
+  const tmp = makeTempDir('dnsmasq');
+  const hostsDir = path.join(tmp.dir, 'hosts');
+  fs.mkdirSync(hostsDir);
+  fs.chmodSync(tmp.dir, 0o755);
+  const port = await freePort();
+  let child: ChildProcess | undefined;
+  let exited: Promise<void> = Promise.resolve();
+  const setAddresses = (addresses: readonly string[]) => {
+    const file = path.join(hostsDir, 'records');
+    fs.writeFileSync(`${file}.tmp`, addresses.map((a) => `${a} ${name}\n`).join(''));
+    fs.renameSync(`${file}.tmp`, file);
+  };
+  const start = async () => {
+    child = spawn(
+      dnsmasq,
+      ['--keep-in-foreground', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', `--hostsdir=${hostsDir}`, '--local-ttl=1',
+        '--listen-address=127.0.0.1', '--bind-interfaces', `--port=${port}`, '--user=root', '--pid-file=', '--log-facility=-'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const running = child;
+    exited = new Promise<void>((resolve) => running.once('exit', () => resolve()));
+    await sleep(300);
+    if (running.exitCode !== null) throw new Error(`dnsmasq exited with ${running.exitCode}`);
+  };
+  const stop = async () => {
+    const running = child;
+    if (running?.pid !== undefined && running.exitCode === null && running.signalCode === null) {
+      process.kill(running.pid, 'SIGTERM');
+      await exited;
+    }
+    child = undefined;
+  };
+  const dispose = async () => {
+    await stop();
+    tmp.cleanup();
+  };
+  return { port, setAddresses, start, stop, dispose };
+}
+
+function replaceOnce(text: string, pattern: RegExp, replacement: string): string {
+  if (!pattern.test(text)) throw new Error(`edit did not match: ${pattern}`);
+  return text.replace(pattern, replacement);
+}
 
 // ---- HTTPS at the load balancer ------------------------------------------------------------------------------
 

@@ -253,7 +253,25 @@ describe('renderNginxConf (text)', () => {
 
   test('throws if there is no upstream server', () => {
     // GIVEN / WHEN / THEN
-    expect(() => renderNginxConf(options({ upstreamServers: [] }))).toThrow(/upstreamServers must not be empty/);
+    expect(() => renderNginxConf(options({ upstreamServers: [] }))).toThrow('renderNginxConf: give either upstreamServers (at least one) or upstreamServersFile');
+  });
+
+  test('throws if both a server list and a servers file are given', () => {
+    expect(() => renderNginxConf(options({ upstreamServersFile: '/etc/nginx/tierform-upstreams/app.servers' }))).toThrow(
+      'renderNginxConf: give either upstreamServers (at least one) or upstreamServersFile',
+    );
+  });
+
+  test('throws if the servers file path would inject configuration', () => {
+    expect(() => renderNginxConf(options({ upstreamServers: [], upstreamServersFile: '/etc/x;\n include /etc/shadow' }))).toThrow(
+      /upstreamServersFile must be an absolute path/,
+    );
+  });
+
+  test('servers found at run time: the upstream block includes the watcher’s file', () => {
+    const conf = renderNginxConf(options({ upstreamServers: [], upstreamServersFile: '/etc/nginx/tierform-upstreams/app.servers', balance: 'ip-hash' }));
+    expect(conf).toMatch(/upstream tierform_app \{\n(?: {8}#[^\n]*\n)* {8}ip_hash;\n {8}# Servers found at run time \(DNS\)[^\n]*\n {8}include \/etc\/nginx\/tierform-upstreams\/app\.servers;\n {8}keepalive 16;\n {4}\}/);
+    expect(conf).not.toMatch(/^ {8}server /m);
   });
 });
 

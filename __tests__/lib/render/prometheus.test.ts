@@ -94,6 +94,43 @@ describe('renderPrometheusConfig text', () => {
     ]);
   });
 
+  test('roles found by DNS: one dns_sd config per name, and each name’s labels attached by relabelling', () => {
+    // GIVEN / WHEN
+    const doc = parse(
+      renderPrometheusConfig(
+        configOptions({
+          jobs: [
+            {
+              name: 'node',
+              dnsTargets: [
+                { name: 'site-web.internal.example.com', port: 9100, labels: { role: 'site-web' } },
+                { name: 'site-db.internal.example.com', port: 9100, labels: { role: 'site-db' } },
+              ],
+            },
+          ],
+        }),
+      ),
+    );
+    // THEN
+    expect(doc.scrape_configs[0]).toEqual({
+      job_name: 'node',
+      dns_sd_configs: [
+        { names: ['site-web.internal.example.com'], type: 'A', port: 9100, refresh_interval: '30s' },
+        { names: ['site-db.internal.example.com'], type: 'A', port: 9100, refresh_interval: '30s' },
+      ],
+      relabel_configs: [
+        { source_labels: ['__meta_dns_name'], regex: 'site-web\\.internal\\.example\\.com', target_label: 'role', replacement: 'site-web' },
+        { source_labels: ['__meta_dns_name'], regex: 'site-db\\.internal\\.example\\.com', target_label: 'role', replacement: 'site-db' },
+      ],
+    });
+  });
+
+  test('throws if a DNS target is not a DNS name', () => {
+    expect(() =>
+      renderPrometheusConfig(configOptions({ jobs: [{ name: 'x', dnsTargets: [{ name: 'a b', port: 1, labels: {} }] }] })),
+    ).toThrow(/'jobs\[0\]\.dnsTargets\[0\]\.name' must be a DNS name, got "a b"/);
+  });
+
   test('token addresses are inserted verbatim in the text', () => {
     // GIVEN / WHEN
     const text = renderPrometheusConfig(configOptions());
@@ -252,6 +289,31 @@ describe('promtool check config', () => {
         configOptions({ selfTargetsDir: path.join(tmp.dir, 'self'), externalLabels: { stage: 'prod' }, alertmanagers: ['10.10.0.20:9093'] }),
       );
       const file = writeFile(tmp.dir, 'prometheus.yml', transform(text));
+      // WHEN
+      const result = run(PROMTOOL, ['check', 'config', file]);
+      // THEN
+      expectClean(result, /SUCCESS: 1 rule files found[\s\S]*is valid prometheus config file syntax/);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  test('accepts roles found by DNS (dns_sd_configs with relabelling), without warnings', () => {
+    // GIVEN
+    const tmp = makeTempDir('promtool-config');
+    try {
+      writeFile(tmp.dir, 'rules/tierform.yml', renderAlertRules(RULES));
+      const jobs: PrometheusJob[] = [
+        {
+          name: 'node',
+          dnsTargets: [
+            { name: 'site-web.internal.example.com', port: 9100, labels: { role: 'site-web' } },
+            { name: 'site-db.internal.example.com', port: 9100, labels: { role: 'site-db' } },
+          ],
+        },
+        { name: 'mysqld', dnsTargets: [{ name: 'site-db.internal.example.com', port: 9104, labels: { role: 'site-db' } }] },
+      ];
+      const file = writeFile(tmp.dir, 'prometheus.yml', renderPrometheusConfig(configOptions({ jobs })));
       // WHEN
       const result = run(PROMTOOL, ['check', 'config', file]);
       // THEN

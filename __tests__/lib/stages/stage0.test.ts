@@ -1,6 +1,6 @@
 import { Testing } from 'cdktf';
 import { Stage0SingleServer } from '../../../lib/stages/stage0';
-import { expectMachineIndependent, expectNoPublicDatabasePort, expectSecretsOnlyFromSensitiveVariables } from '../../helpers/invariants';
+import { expectMachineIndependent, expectNoPublicDatabasePort, expectSecretsOnlyFromSensitiveVariables, expectNoDropletReferencesInUserData } from '../../helpers/invariants';
 import { ADMIN, SSH_KEYS, resources } from '../../helpers/stacks';
 
 function synth(props: Partial<ConstructorParameters<typeof Stage0SingleServer>[2]> = {}) {
@@ -40,6 +40,7 @@ describe('Stage 0: one server', () => {
     const { json } = synth();
     expectNoPublicDatabasePort(json);
     expectSecretsOnlyFromSensitiveVariables(json);
+    expectNoDropletReferencesInUserData(json);
     expect(Object.keys(json.variable)).toEqual(['mysql_app_password']);
   });
 

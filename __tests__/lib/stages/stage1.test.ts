@@ -1,7 +1,12 @@
 import { Testing } from 'cdktf';
 import { parse } from 'yaml';
 import { Stage1LoadBalanced } from '../../../lib/stages/stage1';
-import { expectMachineIndependent, expectNoPublicDatabasePort, expectSecretsOnlyFromSensitiveVariables } from '../../helpers/invariants';
+import {
+  expectMachineIndependent,
+  expectNoDropletReferencesInUserData,
+  expectNoPublicDatabasePort,
+  expectSecretsOnlyFromSensitiveVariables,
+} from '../../helpers/invariants';
 import { ADMIN, SSH_KEYS, resources, userData } from '../../helpers/stacks';
 
 function synth(props: Partial<ConstructorParameters<typeof Stage1LoadBalanced>[2]> = {}) {
@@ -24,16 +29,26 @@ describe('Stage 1: load balancer, two web servers, MySQL primary and replica', (
 
   test('points www and the apex at the load balancer', () => {
     const { json } = synth();
-    for (const r of resources(json, 'digitalocean_record')) {
+    const publicRecords = resources(json, 'digitalocean_record').filter((r) => !r.name.endsWith('.internal'));
+    expect(publicRecords.map((r) => r.name).sort()).toEqual(['@', 'www']);
+    for (const r of publicRecords) {
       expect(r.value).toMatch(/^\$\{digitalocean_droplet\.LoadBalancer_Droplet_[0-9A-F]{8}\.ipv4_address\}$/);
     }
   });
 
-  test('the app writes to the primary and reads from the replica', () => {
+  test('droplets find each other by internal names: the app writes to the primary and reads from the replica', () => {
     const { json } = synth();
     const env = (parse(userData(json, 'foobar-s1-web-0')).write_files as { path: string; content: string }[]).find((f) => f.path === '/etc/tierform/app.env')!.content;
-    expect(env).toMatch(/DB_HOST='\$\{digitalocean_droplet\.Database_Primary_/);
-    expect(env).toMatch(/DB_READ_HOST='\$\{digitalocean_droplet\.Database_Replica1_/);
+    expect(env).toContain("DB_HOST='foobar-s1-db-primary.internal.foobar.com'");
+    expect(env).toContain("DB_READ_HOST='foobar-s1-db-read.internal.foobar.com'");
+    const internal = resources(json, 'digitalocean_record').filter((r) => r.name.endsWith('.internal'));
+    expect(internal.map((r) => `${r.name} ${r.ttl}`).sort()).toEqual([
+      'foobar-s1-db-primary.internal 30',
+      'foobar-s1-db-read.internal 30',
+      'foobar-s1-web.internal 30',
+      'foobar-s1-web.internal 30',
+    ]);
+    expectNoDropletReferencesInUserData(json);
   });
 
   test('never exposes the database port to an address range, and keeps secrets out of the plan', () => {

@@ -1,6 +1,6 @@
 import { Testing } from 'cdktf';
 import { Stage2SecuredMonitored } from '../../../lib/stages/stage2';
-import { expectMachineIndependent, expectNoPublicDatabasePort, expectSecretsOnlyFromSensitiveVariables } from '../../helpers/invariants';
+import { expectMachineIndependent, expectNoPublicDatabasePort, expectSecretsOnlyFromSensitiveVariables, expectNoDropletReferencesInUserData } from '../../helpers/invariants';
 import { ADMIN, SSH_KEYS, resources } from '../../helpers/stacks';
 
 function synth() {
@@ -58,6 +58,7 @@ describe('Stage 2: secured and monitored', () => {
     const { json } = synth();
     expectNoPublicDatabasePort(json);
     expectSecretsOnlyFromSensitiveVariables(json);
+    expectNoDropletReferencesInUserData(json);
     expect(Object.keys(json.variable).sort()).toEqual(['digitalocean_dns_token', 'mysql_app_password', 'mysql_exporter_password', 'mysql_replication_password']);
   });
 

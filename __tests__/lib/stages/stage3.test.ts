@@ -1,6 +1,6 @@
 import { Testing } from 'cdktf';
 import { Stage3HighAvailability } from '../../../lib/stages/stage3';
-import { expectMachineIndependent, expectNoPublicDatabasePort, expectSecretsOnlyFromSensitiveVariables } from '../../helpers/invariants';
+import { expectMachineIndependent, expectNoPublicDatabasePort, expectSecretsOnlyFromSensitiveVariables, expectNoDropletReferencesInUserData } from '../../helpers/invariants';
 import { ADMIN, SSH_KEYS, resources } from '../../helpers/stacks';
 
 function synth() {
@@ -51,6 +51,7 @@ describe('Stage 3: HAProxy pair with a reserved IP, split web/app tiers, primary
     const { json } = synth();
     expectNoPublicDatabasePort(json);
     expectSecretsOnlyFromSensitiveVariables(json);
+    expectNoDropletReferencesInUserData(json);
     expect(Object.keys(json.variable).sort()).toEqual([
       'digitalocean_dns_token',
       'digitalocean_failover_token',
