@@ -10,10 +10,13 @@
  * TIERFORM_WEB_COUNT, TIERFORM_APP_COUNT (stage 3), TIERFORM_REPLICAS (whole numbers: scale the tiers).
  * SSH keys and admin networks are asked at deploy (TF_VAR_ssh_keys, TF_VAR_admin_cidrs) unless given here as
  * TIERFORM_SSH_KEYS / TIERFORM_ADMIN_CIDRS (comma-separated). The stages are successive designs of the same
- * site: deploy one of them at a time.
+ * site: deploy one of them at a time. The Docker stacks (seeds 000 and 001) are a separate design: a Docker host
+ * droplet and its containers.
  */
 import { App } from 'cdktf';
 import { MysqlEngine } from './constructs';
+import { DockerTarget } from './constructs/docker-target';
+import { DockerAppStack, DockerHostStack, DockerMultiAppStack } from './lib/stacks';
 import { Stage0SingleServer, Stage1LoadBalanced, Stage2SecuredMonitored, Stage3HighAvailability, Stage3Props } from './lib/stages';
 
 function list(name: string): string[] | undefined {
@@ -61,6 +64,11 @@ export function buildApp(outdir?: string): App {
   new Stage1LoadBalanced(app, 'stage1-load-balanced', props);
   new Stage2SecuredMonitored(app, 'stage2-secured-monitored', props);
   new Stage3HighAvailability(app, 'stage3-high-availability', props);
+  // Seed 000: a Docker host droplet and, in a second stack joined by a cross-stack reference, its containers
+  // (cdktf deploy docker-host docker-apps). Seed 001: the app stack on the local Docker (cdktf deploy docker-app-local).
+  const dockerHost = new DockerHostStack(app, 'docker-host', props);
+  new DockerMultiAppStack(app, 'docker-apps', { domain: props.domain, target: DockerTarget.droplet(dockerHost.host), tlsProfile: props.tlsProfile });
+  new DockerAppStack(app, 'docker-app-local', { target: DockerTarget.local() });
   return app;
 }
 

@@ -7,7 +7,7 @@ import * as path from 'path';
 import { makeTempDir, run } from './helpers/tools';
 
 const ROOT = path.resolve(__dirname, '..');
-const STAGES = ['stage0-single-server', 'stage1-load-balanced', 'stage2-secured-monitored', 'stage3-high-availability'];
+const STAGES = ['docker-app-local', 'docker-apps', 'docker-host', 'stage0-single-server', 'stage1-load-balanced', 'stage2-secured-monitored', 'stage3-high-availability'];
 const ENV = { ...process.env, CHECKPOINT_DISABLE: '1', DISABLE_VERSION_CHECK: '1', CI: 'true' };
 
 function stackFiles(outdir: string): Record<string, string> {
@@ -33,7 +33,7 @@ describe('main.ts', () => {
 
   afterAll(() => tmp.cleanup());
 
-  test('synthesizes one stack per stage', () => {
+  test('synthesizes one stack per stage and the Docker stacks', () => {
     expect(Object.keys(fast)).toEqual(STAGES);
   });
 

@@ -11,7 +11,6 @@ import { APP_SOCKET, AppCode, AppDatabaseSettings, appFragment } from '../lib/ro
 import { nginxFragment } from '../lib/roles/web';
 import type { IMysqlDatabase } from './primary-replica-mysql';
 import type { InternalName } from './_discovery';
-import { gunicornWorkers } from '../lib/render/gunicorn';
 import { checkCidr, checkInteger, isToken } from '../lib/validate';
 import { propError } from '../lib/errors';
 
@@ -35,22 +34,46 @@ export interface WebServerProps {
    * @default - the VPC's range
    */
   readonly trustedProxyCidrs?: string[];
-  /** gunicorn workers. @default - 2 × vCPUs + 1 of the droplet size */
+  /**
+   * gunicorn workers.
+   * @default - 2 × the droplet's CPUs + 1, counted at every boot (a resize changes it without replacing the droplet)
+   */
   readonly workers?: number;
   /** gunicorn kills a worker silent this long, seconds. @default 30 */
   readonly appTimeoutSeconds?: number;
-  /** Memory limit of the app service, MiB. @default - half the droplet's memory */
+  /**
+   * Memory limit of the app service, MiB.
+   * @default - half the droplet's memory (systemd `MemoryMax=50%`, which follows a resize)
+   */
   readonly appMemoryMaxMb?: number;
 }
 
 export interface ResolvedWebServer {
   readonly nginx: Omit<NginxConfOptions, 'upstreamServers'>;
-  readonly workers: number;
+  /** A number, or 'per-cpu' (counted at boot by the droplet's sizing service). */
+  readonly workers: number | 'per-cpu';
   readonly appTimeoutSeconds: number;
-  readonly appMemoryMaxMb: number;
+  /** MiB, or a percentage of the droplet's memory. */
+  readonly appMemoryMax: number | { readonly percent: number };
 }
 
-export function resolveWebServer(scope: IConstruct, props: WebServerProps, size: SizeInfo | undefined, vpcRange: string): ResolvedWebServer {
+/** True when the app's settings need the droplet's sizing service (workers counted at boot). */
+export function needsSizing(settings: Pick<ResolvedWebServer, 'workers'>): boolean {
+  return settings.workers === 'per-cpu';
+}
+
+/**
+ * Defaults and checks of the nginx + gunicorn settings. Values that follow the droplet's size are computed on the
+ * droplet (workers at boot, memory as a percentage), so a resize keeps user_data unchanged; `size` is used only to
+ * check explicit values.
+ */
+export function resolveWebServer(
+  scope: IConstruct,
+  props: WebServerProps,
+  size: SizeInfo | undefined,
+  vpcRange: string,
+  defaults: { readonly appMemoryPercent: number } = { appMemoryPercent: 50 },
+): ResolvedWebServer {
   const serverNames = props.serverNames ?? ['_'];
   if (!isToken(serverNames)) {
     for (const name of serverNames) {
@@ -79,9 +102,10 @@ export function resolveWebServer(scope: IConstruct, props: WebServerProps, size:
       rateLimitBurst: checkInteger(scope, 'rateLimitBurst', props.rateLimitBurst ?? 20, 0, 100000),
       realIpFromCidrs: trusted,
     },
-    workers: checkInteger(scope, 'workers', props.workers ?? gunicornWorkers(size?.vcpus ?? 1), 1, 256),
+    workers: props.workers === undefined ? 'per-cpu' : checkInteger(scope, 'workers', props.workers, 1, 256),
     appTimeoutSeconds: checkInteger(scope, 'appTimeoutSeconds', props.appTimeoutSeconds ?? 30, 1, 3600),
-    appMemoryMaxMb: checkInteger(scope, 'appMemoryMaxMb', props.appMemoryMaxMb ?? Math.max(128, Math.floor(memoryMb / 2)), 64, memoryMb),
+    appMemoryMax:
+      props.appMemoryMaxMb === undefined ? { percent: defaults.appMemoryPercent } : checkInteger(scope, 'appMemoryMaxMb', props.appMemoryMaxMb, 64, memoryMb),
   };
 }
 
@@ -118,7 +142,7 @@ export function colocatedWebFragments(
       workers: settings.workers,
       bind: `unix:${APP_SOCKET}`,
       timeoutSeconds: settings.appTimeoutSeconds,
-      memoryMaxMb: settings.appMemoryMaxMb,
+      memoryMax: settings.appMemoryMax,
       forwardedAllowIps: ['127.0.0.1'],
       socketGroup: 'www-data',
       database,

@@ -1,7 +1,8 @@
 import { TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
 import { applyAdminAccess } from '../lib/admin-access';
-import { gunicornWorkers } from '../lib/render/gunicorn';
+import { GUNICORN_UNIT_NAME } from '../lib/render/gunicorn';
+import { sizingFragment } from '../lib/roles/sizing';
 import { appFragment } from '../lib/roles/app';
 import { checkInteger, checkName, checkSize } from '../lib/validate';
 import { AppSource } from './app-source';
@@ -27,11 +28,17 @@ export interface AppTierProps extends DropletOptions {
   readonly database?: IMysqlDatabase;
   /** Port gunicorn listens on, on the VPC address. @default 8000 */
   readonly port?: number;
-  /** gunicorn workers. @default - 2 × vCPUs + 1 of the droplet size */
+  /**
+   * gunicorn workers.
+   * @default - 2 × the droplet's CPUs + 1, counted at every boot (a resize changes it without replacing the droplet)
+   */
   readonly workers?: number;
   /** gunicorn kills a worker silent this long, seconds. @default 30 */
   readonly appTimeoutSeconds?: number;
-  /** Memory limit of the app service, MiB. @default - 3/4 of the droplet's memory */
+  /**
+   * Memory limit of the app service, MiB.
+   * @default - 3/4 of the droplet's memory (systemd `MemoryMax=75%`, which follows a resize)
+   */
   readonly appMemoryMaxMb?: number;
 }
 
@@ -61,9 +68,9 @@ export class AppTier extends Construct implements IConnectable, IMonitorable, ID
     const code = (props.app ?? AppSource.sample()).bind(this, 'app');
     const size = checkSize(this, 'size', props.size ?? 's-1vcpu-2gb');
     const memoryMb = size?.memoryMb ?? 2048;
-    const workers = checkInteger(this, 'workers', props.workers ?? gunicornWorkers(size?.vcpus ?? 1), 1, 256);
+    const workers = props.workers === undefined ? 'per-cpu' : checkInteger(this, 'workers', props.workers, 1, 256);
     const timeoutSeconds = checkInteger(this, 'appTimeoutSeconds', props.appTimeoutSeconds ?? 30, 1, 3600);
-    const memoryMaxMb = checkInteger(this, 'appMemoryMaxMb', props.appMemoryMaxMb ?? Math.max(128, Math.floor((memoryMb * 3) / 4)), 64, memoryMb);
+    const memoryMax = props.appMemoryMaxMb === undefined ? { percent: 75 } : checkInteger(this, 'appMemoryMaxMb', props.appMemoryMaxMb, 64, memoryMb);
 
     this.firewall = new RoleFirewall(this, 'Firewall', { name: props.name });
     this.connections = this.firewall.connections;
@@ -81,11 +88,13 @@ export class AppTier extends Construct implements IConnectable, IMonitorable, ID
       workers,
       bind: `\${TIERFORM_PRIVATE_IP}:${this.port}`,
       timeoutSeconds,
-      memoryMaxMb,
+      memoryMax,
       forwardedAllowIps: ['*'],
       socketGroup: 'tierform-app',
       database: database && dbNames ? appDatabaseSettings(database, dbNames) : undefined,
     });
+    // Workers counted at every boot, so a resize replaces nothing (one fragment object: droplets share the body).
+    const sizing = workers === 'per-cpu' ? sizingFragment({ before: [GUNICORN_UNIT_NAME] }) : undefined;
     for (let i = 0; i < count; i++) {
       const droplet = new TierDroplet(this, `Droplet${i}`, {
         ...props,
@@ -94,6 +103,7 @@ export class AppTier extends Construct implements IConnectable, IMonitorable, ID
         role: this.firewall,
         defaultSize: 's-1vcpu-2gb',
       });
+      if (sizing) droplet.addRole(sizing);
       droplet.addRole(fragment);
       this.droplets.push(droplet);
     }

@@ -36,7 +36,7 @@ export interface HttpsProps {
   readonly profile?: TlsProfile;
   /** Strict-Transport-Security max-age, seconds. @default 63072000 (two years) */
   readonly hstsMaxAgeSeconds?: number;
-  /** Content-Security-Policy on every response. @default - seed 000's policy */
+  /** Content-Security-Policy on every response. @default - DEFAULT_CONTENT_SECURITY_POLICY: seed 000's sources, A+ in Mozilla's HTTP Observatory */
   readonly contentSecurityPolicy?: string;
   /** Let's Encrypt's staging CA (untrusted certificates, for trials). @default false */
   readonly staging?: boolean;

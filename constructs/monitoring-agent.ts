@@ -6,7 +6,8 @@ import { Construct } from 'constructs';
 import { applyAdminAccess } from '../lib/admin-access';
 import { Messages, propError, scopeError } from '../lib/errors';
 import { MysqlFlavor } from '../lib/render/mysql';
-import { PROMETHEUS_JOBS, PROMETHEUS_PORT, PrometheusDnsTarget, PrometheusJob } from '../lib/render/prometheus';
+import { PROMETHEUS_JOBS, PROMETHEUS_PATHS, PROMETHEUS_PORT, PrometheusDnsTarget, PrometheusJob } from '../lib/render/prometheus';
+import { sizingFragment } from '../lib/roles/sizing';
 import {
   EXPORTER_PASSWORD_CHARACTERS,
   EXPORTER_PASSWORD_PATTERN,
@@ -69,7 +70,7 @@ export interface MonitoringAgentProps extends DropletOptions {
   readonly retentionDays?: number;
   /**
    * Disk space Prometheus's samples may use, GB; the oldest go first.
-   * @default - half the droplet's disk (25 on s-1vcpu-2gb); no cap when the size is a token
+   * @default - half the disk the droplet has, measured at every boot (25 GB on s-1vcpu-2gb; follows a resize)
    */
   readonly retentionSizeGb?: number;
   /** Seconds between scrapes, also the rule evaluation interval (5 to 300). @default 15 */
@@ -179,9 +180,11 @@ export class MonitoringAgent extends Construct implements IConnectable {
     const retentionSizeGb =
       props.retentionSizeGb !== undefined
         ? checkInteger(this, 'retentionSizeGb', props.retentionSizeGb, 1, diskGb === undefined ? 16384 : diskGb - 1)
-        : diskGb === undefined
-          ? undefined
-          : Math.max(1, Math.floor(diskGb / 2));
+        : ('sizing' as const);
+    if (retentionSizeGb === 'sizing') {
+      // Half the storage filesystem, measured at every boot: a resize replaces nothing.
+      this.droplet.addRole(sizingFragment({ retention: { dir: PROMETHEUS_PATHS.storage, percent: 50 }, before: ['prometheus.service'] }));
+    }
 
     const rules = { replicationLagSeconds, diskFreePercent, http5xxRatio };
     // Its own machine metrics, then Prometheus rendered at synth: roles watched later count.

@@ -4,7 +4,8 @@ import { Construct, IConstruct } from 'constructs';
 import { applyAdminAccess } from '../lib/admin-access';
 import { propError } from '../lib/errors';
 import { NET_ENV_FILE } from '../lib/roles/base';
-import { mysqlFragment } from '../lib/roles/mysql';
+import { mysqlFragment, mysqlSizing } from '../lib/roles/mysql';
+import { sizingFragment } from '../lib/roles/sizing';
 import { checkSecret, passwordVariable } from '../lib/secrets';
 import { checkInteger, checkName, isToken } from '../lib/validate';
 import { Connections, IConnectable } from './connections';
@@ -127,6 +128,7 @@ export class PrimaryReplicaMysql extends Construct implements IMysqlDatabase, IM
 
     const appPasswordBase64 = Fn.base64encode(this.appPassword);
     const replicationPasswordBase64 = Fn.base64encode(this.replicationPassword);
+    const sizing = sizingFragment(mysqlSizing(this.engine.flavor, 50));
     const node = (index: number): TierDroplet => {
       const nodeName = index === 0 ? 'primary' : `replica-${index}`;
       const logical = index === 0 ? 'Primary' : `Replica${index}`;
@@ -147,12 +149,12 @@ export class PrimaryReplicaMysql extends Construct implements IMysqlDatabase, IM
         defaultSize: 's-1vcpu-2gb',
         volumeIds: [volume.id],
       });
-      const memoryMb = droplet.sizeInfo?.memoryMb ?? 2048;
+      // The buffer pool follows the droplet's memory, computed at every boot: a resize replaces nothing.
+      droplet.addRole(sizing);
       droplet.addRole(
         mysqlFragment({
           flavor: this.engine.flavor,
           serverId: index + 1,
-          innodbBufferPoolMb: Math.max(128, Math.floor(memoryMb * 0.5)),
           maxConnections,
           binlogExpireSeconds: binlogDays * 86400,
           volumeName,

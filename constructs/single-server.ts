@@ -3,7 +3,9 @@ import { Fn, TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
 import { applyAdminAccess } from '../lib/admin-access';
 import { propError } from '../lib/errors';
-import { mysqlFragment } from '../lib/roles/mysql';
+import { GUNICORN_UNIT_NAME } from '../lib/render/gunicorn';
+import { mysqlFragment, mysqlSizing } from '../lib/roles/mysql';
+import { sizingFragment } from '../lib/roles/sizing';
 import { checkSecret, passwordVariable } from '../lib/secrets';
 import { checkInteger, checkName, isToken } from '../lib/validate';
 import { AppSource } from './app-source';
@@ -15,7 +17,7 @@ import { RoleFirewall } from './role-firewall';
 import { DropletOptions, TierDroplet } from './tier-droplet';
 import { Vpc } from './vpc';
 import { IDiscoverable, InternalName, LazyInternalName, publishName } from './_discovery';
-import { WebServerProps, colocatedWebFragments, resolveWebServer } from './_web-options';
+import { WebServerProps, colocatedWebFragments, needsSizing, resolveWebServer } from './_web-options';
 
 export interface SingleServerProps extends DropletOptions, WebServerProps {
   readonly vpc: Vpc;
@@ -95,9 +97,13 @@ export class SingleServer extends Construct implements IConnectable, IMonitorabl
       defaultSize: 's-1vcpu-2gb',
       volumeIds: [this.volume.id],
     });
-    const memoryMb = this.droplet.sizeInfo?.memoryMb ?? 2048;
-    // The app and MySQL share the droplet's memory: a quarter each to the app and InnoDB's buffer pool.
-    const settings = resolveWebServer(this, { appMemoryMaxMb: Math.max(128, Math.floor(memoryMb / 4)), ...props }, this.droplet.sizeInfo, props.vpc.ipRange);
+    // The app and MySQL share the droplet's memory: a quarter each to the app and InnoDB's buffer pool, computed on
+    // the droplet (systemd percentage; the buffer pool at every boot), so a resize replaces nothing.
+    const settings = resolveWebServer(this, props, this.droplet.sizeInfo, props.vpc.ipRange, { appMemoryPercent: 25 });
+    const mysqlSizingOptions = mysqlSizing(engine.flavor, 25);
+    this.droplet.addRole(
+      sizingFragment({ mysql: mysqlSizingOptions.mysql, before: [...mysqlSizingOptions.before, ...(needsSizing(settings) ? [GUNICORN_UNIT_NAME] : [])] }),
+    );
     const passwordBase64 = Fn.base64encode(this.appPassword);
     const web = colocatedWebFragments(settings, code, { writerHost: '127.0.0.1', port: 3306, name: databaseName, user: appUser, passwordBase64 });
     this.droplet.addRole(web.nginx);
@@ -108,7 +114,6 @@ export class SingleServer extends Construct implements IConnectable, IMonitorabl
       mysqlFragment({
         flavor: engine.flavor,
         serverId: 1,
-        innodbBufferPoolMb: Math.max(128, Math.floor(memoryMb / 4)),
         maxConnections: 100,
         binlogExpireSeconds: 7 * 86400,
         volumeName: `${props.name}-data`,

@@ -5,6 +5,8 @@ import { scopeError } from '../lib/errors';
 import { CloudConfigFragment } from '../lib/render/cloud-config';
 import { NginxBalance, upstreamServerParameters } from '../lib/render/nginx';
 import { UPSTREAM_SERVERS_DIR } from '../lib/render/upstream-watch';
+import { GUNICORN_UNIT_NAME } from '../lib/render/gunicorn';
+import { sizingFragment } from '../lib/roles/sizing';
 import { nginxFragment, upstreamWatchFragment } from '../lib/roles/web';
 import { checkInteger, checkName, checkSize } from '../lib/validate';
 import type { AppTier } from './app-tier';
@@ -18,7 +20,15 @@ import { RoleFirewall } from './role-firewall';
 import { DropletOptions, TierDroplet } from './tier-droplet';
 import { Vpc } from './vpc';
 import { IDiscoverable, InternalName, LazyInternalName, publishName, waitForNames } from './_discovery';
-import { ResolvedWebServer, WebServerProps, appDatabaseSettings, colocatedWebFragments, databaseNames, resolveWebServer } from './_web-options';
+import {
+  ResolvedWebServer,
+  WebServerProps,
+  appDatabaseSettings,
+  colocatedWebFragments,
+  databaseNames,
+  needsSizing,
+  resolveWebServer,
+} from './_web-options';
 
 /**
  * A set of HTTP servers a load balancer can send traffic to. The load balancer finds the servers at run time by
@@ -118,6 +128,8 @@ export class WebTier extends Construct implements IHttpBackend, IMonitorable {
     if (!upstream) {
       const names = database ? databaseNames(database) : undefined;
       const { nginx, app } = colocatedWebFragments(settings, code, database && names ? appDatabaseSettings(database, names) : undefined);
+      // Workers counted at every boot, so a resize replaces nothing.
+      if (needsSizing(settings)) fragments.push(sizingFragment({ before: [GUNICORN_UNIT_NAME] }));
       fragments.push(nginx, app);
       if (names) peers.push(names.writer, names.reader);
     }

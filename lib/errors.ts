@@ -68,4 +68,18 @@ export const Messages = {
   ignoredWithoutAlerts: (prop: string) => `'${prop}' is ignored: 'digitalOceanAlerts' is false.`,
   watchedAgain: (role: string) => `${role} is already watched: the second watch() is ignored.`,
   watchedTwice: (other: string) => `is already watched by ${other}: a role has one monitoring server (its exporters and firewall rules would be added twice).`,
+  imageReference: "Pass a registry reference such as 'postgres:16.4' or 'nginx@sha256:<64 hex digits>' (lowercase repository, optional registry host).",
+  imageUnpinned:
+    "Pin a version tag ('postgres:16.4') or a digest ('postgres@sha256:...'): with 'latest' or no tag the image a container runs changes without the plan showing it.",
+  imageName: "Use lowercase letters, digits and '.', '_' or '-' separators, e.g. 'recipe-web'.",
+  imageDockerfile: 'Pass the directory that holds the Dockerfile (or name it with dockerfile).',
+  containerName: "Use lowercase letters, digits and '-', starting with a letter, at most 40 characters (it names containers, networks and volumes).",
+  databasePortPublished:
+    'A database port published on the host is reachable from outside the Docker networks (seed 000: \u201cDatabase port exposed\u201d). Keep the database on an internal network and reach it from the app containers; for a one-off admin session use an SSH tunnel and docker exec.',
+  memoryBelowReservation: 'The limit is the hard ceiling (the OOM killer acts at it) and must be at least the reservation; raise memoryLimitMb or lower memoryReservationMb.',
+  healthInterval: 'Seed 003: checks every few seconds load the service for nothing and flap under load; check every 5 s or more (10 s for databases, 30 s for apps is usual).',
+  secretInEnvironment:
+    "Secrets must not be literals in the plan: pass a sensitive TerraformVariable's value through 'secretFiles' (written to a file in the container) instead of 'environment'.",
+  subdomainClash: 'Give each app its own subdomain; the apex and www belong to the static site.',
+  publishedPortClash: 'Each host port can be published by one container only: pick another external port.',
 } as const;

@@ -45,12 +45,16 @@ describe('AppTier', () => {
     expect(dbFw.inbound_rule).toContainEqual({ protocol: 'tcp', port_range: '3306', source_tags: [expect.stringMatching(/App_Firewall_Tag/)] });
   });
 
-  test('sizes workers and memory from the droplet size', () => {
-    const { stack, vpc } = testStack({ dns: true });
-    new AppTier(stack, 'App', { vpc, name: 'site-app', count: 1, size: 's-2vcpu-4gb', sshKeys: SSH_KEYS });
-    const unit = content(userData(synthJson(stack), 'site-app-0'), '/etc/systemd/system/tierform-app.service');
-    expect(unit).toMatch(/--workers 5\b/);
-    expect(unit).toContain('MemoryMax=3072M');
+  test('sizes workers and memory on the droplet (3/4 of its memory), so a resize keeps user_data unchanged', () => {
+    const app = (size: string) => {
+      const { stack, vpc } = testStack({ dns: true });
+      new AppTier(stack, 'App', { vpc, name: 'site-app', count: 1, size, sshKeys: SSH_KEYS });
+      return userData(synthJson(stack), 'site-app-0');
+    };
+    const unit = content(app('s-2vcpu-4gb'), '/etc/systemd/system/tierform-app.service');
+    expect(unit).toContain(' --workers $${TIERFORM_GUNICORN_WORKERS} ');
+    expect(unit).toContain('MemoryMax=75%\n');
+    expect(app('s-4vcpu-8gb')).toEqual(app('s-2vcpu-4gb'));
   });
 
   test('throws if the port is privileged', () => {

@@ -181,15 +181,32 @@ describe('MonitoringAgent', () => {
     expect(files(json, 'site-mon').find((f) => f.path === '/etc/prometheus/prometheus.yml')?.defer).toBe(true);
   });
 
-  test('caps the samples at half the droplet disk by default', () => {
+  test('caps the samples at half the disk the droplet has, measured at every boot (a resize replaces nothing)', () => {
     // GIVEN
     const s = site();
     // WHEN
     agent(s, { roles: [s.web], size: 's-2vcpu-4gb' });
     // THEN
-    expect(file(synthJson(s.stack), 'site-mon', '/etc/systemd/system/prometheus.service.d/50-tierform.conf')).toContain(
-      '--storage.tsdb.retention.time=15d --storage.tsdb.retention.size=40GB ',
+    const json = synthJson(s.stack);
+    const dropIn = file(json, 'site-mon', '/etc/systemd/system/prometheus.service.d/50-tierform.conf');
+    expect(dropIn).toContain('--storage.tsdb.retention.time=15d --storage.tsdb.retention.size=$${TIERFORM_RETENTION_GB}GB ');
+    expect(dropIn).toContain('EnvironmentFile=/run/tierform/sizing.env\n');
+    expect(dropIn).toMatch(/^Requires=tierform-sizing\.service$/m);
+    expect(file(json, 'site-mon', '/etc/systemd/system/tierform-sizing.service')).toContain(
+      'ExecStart=/usr/local/sbin/tierform-sizing --retention-dir /var/lib/prometheus/metrics2/ --retention-percent 50\n',
     );
+    // AND a bigger droplet changes nothing in user_data (an in-place resize)
+    const other = site();
+    agent(other, { roles: [other.web], size: 's-4vcpu-8gb' });
+    expect(userData(synthJson(other.stack), 'site-mon')).toEqual(userData(json, 'site-mon'));
+  });
+
+  test('an explicit retentionSizeGb is written as given', () => {
+    const s = site();
+    agent(s, { roles: [s.web], retentionSizeGb: 10 });
+    const json = synthJson(s.stack);
+    expect(file(json, 'site-mon', '/etc/systemd/system/prometheus.service.d/50-tierform.conf')).toContain('--storage.tsdb.retention.size=10GB ');
+    expect(files(json, 'site-mon').map((f) => f.path)).not.toContain('/etc/systemd/system/tierform-sizing.service');
   });
 
   test('every watched droplet runs node_exporter on its VPC address, restarted after net.env is written', () => {

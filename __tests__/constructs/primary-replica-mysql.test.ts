@@ -76,6 +76,23 @@ describe('PrimaryReplicaMysql', () => {
     expect(parse(text).runcmd).toEqual(expect.arrayContaining([expect.arrayContaining(['mariadb-server'])]));
   });
 
+  test('sizes the InnoDB buffer pool (half the memory) at every boot, so a resize keeps user_data unchanged', () => {
+    const primary = (size: string) => {
+      const { stack, vpc } = testStack({ dns: true });
+      new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, size, engine: MysqlEngine.mariadb10_11() });
+      return userData(synthJson(stack), 'site-db-primary');
+    };
+    const text = primary('s-2vcpu-4gb');
+    expect(content(text, '/etc/systemd/system/tierform-sizing.service')).toContain(
+      'ExecStart=/usr/local/sbin/tierform-sizing --mysql-cnf /etc/mysql/mariadb.conf.d/61-tierform-memory.cnf --mysql-buffer-pool-percent 50\n',
+    );
+    expect(content(text, '/etc/systemd/system/tierform-sizing.service')).toContain('Before=mariadb.service\n');
+    // the sizing service runs before the server package is installed (its first start already has the pool)
+    const runcmd = (parse(text).runcmd as string[][]).map((c) => c.join(' '));
+    expect(runcmd.indexOf('systemctl enable --now tierform-sizing.service')).toBeLessThan(runcmd.findIndex((c) => c.includes('mariadb-server')));
+    expect(primary('s-4vcpu-8gb')).toEqual(text);
+  });
+
   test('allows zero replicas: reads then go to the primary under the read name', () => {
     const { stack, vpc } = testStack({ dns: true });
     const db = new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, replicas: 0 });

@@ -42,12 +42,20 @@ describe('SingleServer', () => {
     ]);
   });
 
-  test('splits memory between the app and InnoDB', () => {
-    const { stack, vpc } = testStack();
-    new SingleServer(stack, 'Server', { vpc, name: 'site-www', sshKeys: SSH_KEYS, size: 's-2vcpu-4gb' });
-    const text = userData(synthJson(stack), 'site-www');
-    expect(content(text, '/etc/systemd/system/tierform-app.service')).toContain('MemoryMax=1024M');
-    expect(content(text, '/etc/mysql/mysql.conf.d/60-tierform.cnf')).toMatch(/innodb_buffer_pool_size\s*=\s*1024M/);
+  test('splits memory between the app and InnoDB, a quarter each, computed on the droplet (a resize replaces nothing)', () => {
+    const server = (size: string) => {
+      const { stack, vpc } = testStack();
+      new SingleServer(stack, 'Server', { vpc, name: 'site-www', sshKeys: SSH_KEYS, size });
+      return userData(synthJson(stack), 'site-www');
+    };
+    const text = server('s-2vcpu-4gb');
+    expect(content(text, '/etc/systemd/system/tierform-app.service')).toContain('MemoryMax=25%\n');
+    expect(content(text, '/etc/mysql/mysql.conf.d/60-tierform.cnf')).not.toContain('innodb_buffer_pool_size =');
+    expect(content(text, '/etc/systemd/system/tierform-sizing.service')).toContain(
+      'ExecStart=/usr/local/sbin/tierform-sizing --mysql-cnf /etc/mysql/mysql.conf.d/61-tierform-memory.cnf --mysql-buffer-pool-percent 25\n',
+    );
+    expect(content(text, '/etc/systemd/system/tierform-sizing.service')).toContain('Before=mysql.service tierform-app.service\n');
+    expect(server('s-4vcpu-8gb')).toEqual(text);
   });
 
   test('throws if the app user is not a MySQL identifier', () => {

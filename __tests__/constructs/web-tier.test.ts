@@ -42,10 +42,25 @@ describe('WebTier', () => {
     expect(unit).not.toMatch(/flask run|app\.run/);
   });
 
-  test('sizes gunicorn workers from the droplet vCPUs (2n+1)', () => {
+  test('sizes gunicorn workers (2 × vCPUs + 1) and memory on the droplet, so a resize keeps user_data unchanged', () => {
+    const web = (size: string) => {
+      const { stack, vpc } = testStack({ dns: true });
+      new WebTier(stack, 'Web', { vpc, name: 'site-web', count: 1, size, sshKeys: SSH_KEYS });
+      return userData(synthJson(stack), 'site-web-0');
+    };
+    const unit = file(web('s-4vcpu-8gb'), '/etc/systemd/system/tierform-app.service');
+    expect(unit).toContain(' --workers $${TIERFORM_GUNICORN_WORKERS} ');
+    expect(unit).toContain('MemoryMax=50%\n');
+    expect(file(web('s-4vcpu-8gb'), '/etc/systemd/system/tierform-sizing.service')).toContain('Before=tierform-app.service\n');
+    expect(web('s-1vcpu-1gb')).toEqual(web('s-4vcpu-8gb'));
+  });
+
+  test('explicit workers and memory are written as given', () => {
     const { stack, vpc } = testStack({ dns: true });
-    new WebTier(stack, 'Web', { vpc, name: 'site-web', count: 1, size: 's-4vcpu-8gb', sshKeys: SSH_KEYS });
-    expect(file(userData(synthJson(stack), 'site-web-0'), '/etc/systemd/system/tierform-app.service')).toMatch(/--workers 9\b/);
+    new WebTier(stack, 'Web', { vpc, name: 'site-web', count: 1, size: 's-2vcpu-4gb', sshKeys: SSH_KEYS, workers: 4, appMemoryMaxMb: 1000 });
+    const text = userData(synthJson(stack), 'site-web-0');
+    expect(file(text, '/etc/systemd/system/tierform-app.service')).toMatch(/--workers 4 [\s\S]*MemoryMax=1000M\n/);
+    expect(text).not.toContain('tierform-sizing');
   });
 
   test('nginx answers /health itself and sets body size, timeouts and rate limits from props', () => {

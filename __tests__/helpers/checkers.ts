@@ -12,8 +12,10 @@ import * as path from 'path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { CloudConfigDocument, PlanDroplet, WriteFile, fakeResolver, parseCloudConfig, parseStack, renderUserData } from '../../lib/plan/plan';
 import { PROMETHEUS_PATHS } from '../../lib/render/prometheus';
+import { SIZING_SCRIPT, SIZING_UNIT_PATH } from '../../lib/render/sizing';
 import { UPSTREAM_WATCH_SCRIPT } from '../../lib/render/upstream-watch';
 import { makeTempDir, requireTool, run, RunResult, writeFile } from './tools';
+import type { Json } from './stacks';
 
 /** What the droplet's metadata script (tierform-netinfo) writes to /etc/tierform/net.env at boot. */
 export const NET_ENV = { TIERFORM_PRIVATE_IP: '127.0.0.1', TIERFORM_PUBLIC_IP: '127.0.0.1', TIERFORM_DROPLET_ID: '100000001' };
@@ -94,6 +96,27 @@ function nginxConfForCheck(ctx: CheckContext, conf: WriteFile): string {
     return `${head}${ours ? path.join(ctx.root, p) : (bootGeneratedFile(ctx, p) ?? p)}`;
   });
   return writeFile(ctx.scratch, 'nginx.conf', content);
+}
+
+/**
+ * MySQL option files the droplet's sizing service writes into `dir` at every boot (innodb_buffer_pool_size from the
+ * droplet's memory): the sizing script runs with its unit's arguments, the option file moved into scratch.
+ */
+function bootGeneratedMysqlCnfs(ctx: CheckContext, dir: string): WriteFile[] {
+  const unit = ctx.files.find((f) => f.path === SIZING_UNIT_PATH);
+  const script = ctx.files.find((f) => f.path === SIZING_SCRIPT);
+  const execStart = unit?.content.split('\n').find((l) => l.startsWith('ExecStart='));
+  const args = execStart?.slice('ExecStart='.length).split(' ').slice(1) ?? [];
+  const i = args.indexOf('--mysql-cnf');
+  if (!unit || !script || i < 0 || path.dirname(args[i + 1]) !== dir) return [];
+  const target = args[i + 1];
+  const out = path.join(ctx.scratch, 'sizing', path.basename(target));
+  const file = writeFile(ctx.scratch, 'tierform-sizing', script.content);
+  fs.chmodSync(file, 0o755);
+  const argv = args.map((a) => (a === target ? out : a));
+  const result = run(file, argv, { env: { ...process.env, TIERFORM_SIZING_ENV: path.join(ctx.scratch, 'sizing.env') } });
+  expect({ status: result.status, written: fs.existsSync(out) }).toEqual({ status: 0, written: true });
+  return [{ path: target, content: fs.readFileSync(out, 'utf8'), permissions: '0644', owner: 'root:root', defer: false }];
 }
 
 /**
@@ -324,7 +347,9 @@ export const CHECKERS: readonly Checker[] = [
       const mariadbd = requireTool('mariadbd', 'mariadb-server');
       // Every file the droplet writes to the directory, in the server's reading order, as one defaults file.
       const dir = path.dirname(ctx.file.path);
-      const all = ctx.files.filter((f) => path.dirname(f.path) === dir && f.path.endsWith('.cnf')).sort((a, b) => a.path.localeCompare(b.path));
+      const all = [...ctx.files.filter((f) => path.dirname(f.path) === dir && f.path.endsWith('.cnf')), ...bootGeneratedMysqlCnfs(ctx, dir)].sort((a, b) =>
+        a.path.localeCompare(b.path),
+      );
       const defaults = writeFile(ctx.scratch, 'my.cnf', all.map((f) => f.content).join('\n'));
       const result = run(mariadbd, [`--defaults-file=${defaults}`, '--help', '--verbose']);
       // Not about the file: the server asks for more open files than this container's hard limit allows
@@ -337,7 +362,7 @@ export const CHECKERS: readonly Checker[] = [
     name: 'MySQL 8.0 option names (no mysqld 8.0 here)',
     matches: (f) => /^\/etc\/mysql\/mysql\.conf\.d\/[^/]+\.cnf$/.test(f.path),
     check: (ctx) => {
-      const entries = iniEntries(ctx.file.content);
+      const entries = [ctx.file, ...bootGeneratedMysqlCnfs(ctx, path.dirname(ctx.file.path))].flatMap((f) => iniEntries(f.content));
       expect(entries.filter((e) => e.section !== 'mysqld')).toEqual([]);
       expect(entries.map((e) => e.key.replace(/-/g, '_')).filter((name) => !MYSQL80_DOCUMENTED_OPTIONS.has(name))).toEqual([]);
     },
@@ -419,6 +444,11 @@ export const CHECKERS: readonly Checker[] = [
       const entries = ctx.file.content.split('\n').filter((l) => l.trim() !== '' && !l.trim().startsWith('#'));
       expect(entries).toEqual([expect.stringMatching(/^dns_digitalocean_token = \S+$/)]);
     },
+  },
+  {
+    name: 'dockerd --config-file (configuration loaded, then stopped before its data root)',
+    matches: (f) => f.path === '/etc/docker/daemon.json',
+    check: (ctx) => checkDockerDaemonJson(ctx.hostPath, ctx.scratch),
   },
   {
     name: 'journald.conf(5) keys and values',
@@ -537,6 +567,100 @@ export function describeRenderedDroplet({ userData, doc }: RenderedDroplet): voi
         checker.check({ file, hostPath: path.join(root, file.path), root, files: doc.writeFiles, scratch: scratch.dir });
       } finally {
         scratch.cleanup();
+      }
+    });
+  }
+}
+
+/**
+ * Docker 20.10 (Debian 12) has no `dockerd --validate`. dockerd loads and validates its configuration file (unknown
+ * keys, keys that conflict with flags, bad values) before anything else, then creates its data root: pointing the
+ * data root into /proc, where no directory can be made, stops it right there (nothing created, nothing mounted). So
+ * "mkdir /proc/..." means the configuration passed every check dockerd makes before starting, and no daemon ran.
+ */
+export function checkDockerDaemonJson(file: string, scratch: string): void {
+  const dockerd = requireTool('dockerd', 'docker.io');
+  const result = run(dockerd, [
+    '--config-file', file,
+    '--pidfile', '/proc/tierform-no-such-dir/docker.pid',
+    '--data-root', '/proc/tierform-no-such-dir/data',
+    '--exec-root', '/proc/tierform-no-such-dir/exec',
+    '--host', `unix://${path.join(scratch, 'docker.sock')}`,
+  ], { timeout: 30_000 });
+  const last = result.output.trim().split('\n').pop() ?? '';
+  expect({ status: result.status === 0 ? 'started' : 'stopped', last, output: result.output }).toEqual({
+    status: 'stopped',
+    last: 'mkdir /proc/tierform-no-such-dir: no such file or directory',
+    output: expect.not.stringMatching(/unable to configure|directives|invalid|unknown/i),
+  });
+}
+
+/** A docker_container's upload block as synthesized. */
+export interface ContainerUpload {
+  readonly file: string;
+  readonly content?: string;
+  readonly source?: string;
+  readonly permissions?: string;
+}
+
+/** Terraform's escaping of literal text undone (the bytes the provider uploads). */
+export function unescapeTerraform(text: string): string {
+  return text.replace(/\$\$\{/g, '${').replace(/%%\{/g, '%{');
+}
+
+const CONTAINER_CHECKERS: ReadonlyArray<{ name: string; matches: (u: ContainerUpload) => boolean; check: (file: string, content: string, scratch: string) => void }> = [
+  {
+    name: 'nginx -t (container nginx.conf)',
+    matches: (u) => u.file === '/etc/nginx/nginx.conf',
+    check: (_file, content, scratch) => {
+      const nginx = requireTool('nginx', 'nginx');
+      // The certificate comes from the host's certbot at run time: a throwaway one stands in.
+      const conf = content.replace(/(ssl_certificate(?:_key)?) (\/\S+);/g, (_m, key: string) => `${key} ${testCertificate(scratch)};`);
+      expectNo(run(nginx, ['-t', '-c', writeFile(scratch, 'nginx.conf', conf)]), NGINX_FINDINGS);
+    },
+  },
+  {
+    name: 'shellcheck',
+    matches: (u) => SHEBANG.test((u.content ?? '').split('\n', 1)[0]),
+    check: (file) => expectClean(run(requireTool('shellcheck', 'shellcheck'), ['--norc', file])),
+  },
+];
+
+/** The checkers that claim a container upload. */
+export function containerCheckersFor(upload: ContainerUpload): typeof CONTAINER_CHECKERS[number][] {
+  return CONTAINER_CHECKERS.filter((c) => c.matches(upload));
+}
+
+/**
+ * Registers, for every docker_container of a synthesized stack, one test per rendered upload and checker. Secrets
+ * (content that is a variable reference) must be exactly that; repository files (`source`) are the user's; every
+ * other upload needs a checker, or the test fails.
+ */
+export function describeContainerUploads(json: Json): void {
+  const containers = Object.values((json.resource?.docker_container ?? {}) as Record<string, Json>);
+  const rendered = containers.flatMap((c: Json) =>
+    ((c.upload ?? []) as ContainerUpload[]).filter((u) => u.content !== undefined && !/^\$\{var\.[A-Za-z0-9_]+\}$/.test(u.content)).map((u) => [c.name as string, u] as const),
+  );
+  it('every rendered upload has a checker', () => {
+    expect(rendered.filter(([, u]) => containerCheckersFor(u).length === 0).map(([n, u]) => `${n}:${u.file}`)).toEqual([]);
+  });
+  it('secret uploads are sensitive variables, never literals', () => {
+    for (const c of containers) {
+      for (const u of (c.upload ?? []) as ContainerUpload[]) {
+        if (/secrets/.test(u.file)) expect({ file: u.file, content: u.content }).toEqual({ file: u.file, content: expect.stringMatching(/^\$\{var\.[a-z0-9_]+\}$/) });
+      }
+    }
+  });
+  const cases = rendered.flatMap(([name, u]) => containerCheckersFor(u).map((checker) => [name, u.file, checker.name, u, checker] as const));
+  if (cases.length > 0) {
+    it.each(cases)('%s %s: %s', (_name, _file, _checker, upload, checker) => {
+      const tmp = makeTempDir('upload');
+      try {
+        const content = unescapeTerraform(upload.content!);
+        const file = writeFile(tmp.dir, path.basename(upload.file), content, parseInt(upload.permissions ?? '0644', 8));
+        checker.check(file, content, tmp.dir);
+      } finally {
+        tmp.cleanup();
       }
     });
   }

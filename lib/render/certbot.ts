@@ -95,10 +95,16 @@ export interface CertbotIssueOptions {
    * @default 30
    */
   readonly retryDelaySeconds?: number;
+  /**
+   * systemd unit reloaded (`try-reload-or-restart`) once a new PEM is installed, e.g. a oneshot whose ExecReload
+   * signals a container's nginx.
+   * @default 'haproxy.service'
+   */
+  readonly reloadUnit?: string;
 }
 
-/** Shell helpers shared by the issuing script and the deploy hook. */
-const INSTALL_PEM_FUNCTIONS = `# Writes certificate chain $1 and private key $2 as one PEM (mode 0600) at $pem, atomically (a temporary file
+/** Shell helpers shared by the issuing script and the deploy hook; `reloadUnit` is reloaded after a new PEM. */
+const installPemFunctions = (reloadUnit: string): string => `# Writes certificate chain $1 and private key $2 as one PEM (mode 0600) at $pem, atomically (a temporary file
 # in the same directory, then rename): HAProxy never reads half a file. A key that does not belong to the
 # certificate is refused and the current PEM stays.
 install_pem() {
@@ -124,7 +130,7 @@ install_pem() {
 
 # Reload HAProxy to pick up the new PEM (a no-op while HAProxy is not running, e.g. early at first boot).
 reload_haproxy() {
-  "$systemctl" try-reload-or-restart ${HAPROXY_UNIT}
+  "$systemctl" try-reload-or-restart ${reloadUnit}
 }`;
 
 /** The comment listing a script's environment overrides. */
@@ -215,7 +221,7 @@ log() {
   printf 'tierform-certbot-issue: %s\\n' "$*" >&2
 }
 
-${INSTALL_PEM_FUNCTIONS}
+${installPemFunctions(unitName('reloadUnit', o.reloadUnit ?? HAPROXY_UNIT))}
 
 # A PEM HAProxy can start with: the current one unless missing or expired, else a 7-day self-signed one.
 ensure_usable_pem() {
@@ -273,6 +279,8 @@ log "installed the Let's Encrypt certificate for $domain and *.$domain at $pem"
 export interface CertbotDeployHookOptions {
   /** certbot lineage name of HAProxy's certificate (other lineages are left alone). */
   readonly certName: string;
+  /** systemd unit reloaded after the PEM is rebuilt. @default 'haproxy.service' */
+  readonly reloadUnit?: string;
   /**
    * Combined PEM HAProxy reads.
    * @default DEFAULT_HAPROXY_PEM_PATH
@@ -309,7 +317,7 @@ log() {
   printf 'tierform-haproxy deploy hook: %s\\n' "$*" >&2
 }
 
-${INSTALL_PEM_FUNCTIONS}
+${installPemFunctions(unitName('reloadUnit', o.reloadUnit ?? HAPROXY_UNIT))}
 
 if [ "$(basename "$lineage")" != "$cert_name" ]; then
   exit 0
@@ -430,6 +438,13 @@ export function renderCaaRecords(o: CaaOptions): CaaRecord[] {
 function shellWord(field: string, value: string): string {
   if (value === '' || /[\s'"\\`$;&|<>()]/.test(value.replace(/\$\{TfToken\[[^\]]+\]\}/g, ''))) {
     throw new Error(`'${field}' must be one word without quotes or shell metacharacters, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function unitName(field: string, value: string): string {
+  if (!/^[A-Za-z0-9@._-]+\.(service|target)$/.test(value)) {
+    throw new Error(`'${field}' must be a systemd unit name such as 'haproxy.service', got ${JSON.stringify(value)}`);
   }
   return value;
 }

@@ -78,6 +78,13 @@ export interface VpcDropInOptions {
   /** Units to start after (ordering only). */
   readonly after?: readonly string[];
   /**
+   * Units that must run first (`Requires=` + `After=`), e.g. the sizing service whose file `environmentFiles` reads.
+   * @default - none
+   */
+  readonly requires?: readonly string[];
+  /** More `EnvironmentFile=`s, read after `netEnvFile`. @default - none */
+  readonly environmentFiles?: readonly string[];
+  /**
    * Environment file holding `TIERFORM_PRIVATE_IP`.
    * @default '/etc/tierform/net.env'
    */
@@ -98,7 +105,8 @@ export function renderVpcDropIn(o: VpcDropInOptions): string {
       throw new Error(`renderVpcDropIn: args[${i}] must be one word without quotes or '\\', got ${JSON.stringify(a)}`);
     }
   }
-  const after = ['network-online.target', ...(o.after ?? [])].map((u, i) => unitName(`after[${i}]`, u, true));
+  const requires = (o.requires ?? []).map((u, i) => unitName(`requires[${i}]`, u, true));
+  const after = ['network-online.target', ...(o.after ?? []), ...requires].map((u, i) => unitName(`after[${i}]`, u, true));
   const netEnvFile = absPath('netEnvFile', o.netEnvFile ?? DEFAULT_NET_ENV_FILE);
   return [
     `# ${o.description.replace(/\n/g, ' ')}`,
@@ -106,10 +114,12 @@ export function renderVpcDropIn(o: VpcDropInOptions): string {
     '[Unit]',
     `After=${after.join(' ')}`,
     'Wants=network-online.target',
+    ...(requires.length > 0 ? [`Requires=${requires.join(' ')}`] : []),
     '',
     '[Service]',
     `# TIERFORM_PRIVATE_IP: this droplet's VPC address, written at boot from the metadata service.`,
     `EnvironmentFile=${netEnvFile}`,
+    ...(o.environmentFiles ?? []).map((f, i) => `EnvironmentFile=${absPath(`environmentFiles[${i}]`, f)}`),
     '# An empty address would make the daemon listen on every interface: refuse to start instead.',
     `ExecStartPre=/usr/bin/test -n ${PRIVATE_IP_REF}`,
     ...(o.execStartPre ?? []).map((c) => `ExecStartPre=${c}`),

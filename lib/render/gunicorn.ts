@@ -8,6 +8,8 @@
  * layer escapes those for Terraform.
  */
 
+import { SIZING_ENV_FILE, SIZING_UNIT_NAME } from './sizing';
+
 /** Name of the rendered unit; its runtime directory is `/run/tierform-app`. */
 export const GUNICORN_UNIT_NAME = 'tierform-app.service';
 
@@ -21,8 +23,11 @@ export function gunicornWorkers(vcpus: number): number {
 
 /** Everything `renderGunicornUnit` needs; the construct layer fills the defaults. */
 export interface GunicornUnitOptions {
-  /** Number of gunicorn worker processes (see `gunicornWorkers`). */
-  readonly workers: number;
+  /**
+   * Number of gunicorn worker processes (see `gunicornWorkers`), or `'per-cpu'`: 2 × the droplet's CPUs + 1, as
+   * `tierform-sizing.service` computes it at every boot (`TIERFORM_GUNICORN_WORKERS`), so a resize changes no file.
+   */
+  readonly workers: number | 'per-cpu';
   /**
    * Address gunicorn listens on: `unix:/run/tierform-app/gunicorn.sock`, or `host:port` for nginx on other
    * droplets (e.g. `${TIERFORM_PRIVATE_IP}:8000`, expanded by systemd from the environment file).
@@ -44,8 +49,11 @@ export interface GunicornUnitOptions {
   readonly gunicornPath: string;
   /** A worker silent for this long is killed and restarted (`--timeout`); also the graceful stop time, seconds. */
   readonly timeoutSeconds: number;
-  /** Hard memory limit of the whole service (`MemoryMax=`); `MemoryHigh=` throttles at 90 % of it, MiB. */
-  readonly memoryMaxMb: number;
+  /**
+   * Hard memory limit of the whole service (`MemoryMax=`), MiB, or `{ percent }` of the droplet's memory (systemd
+   * percentages follow a resize); `MemoryHigh=` throttles at 90 % of it.
+   */
+  readonly memoryMax: number | { readonly percent: number };
   /**
    * CPU time limit of the whole service, percent of one CPU (`CPUQuota=`, 200 = two full cores).
    * @default - no CPU limit
@@ -66,13 +74,17 @@ export function renderGunicornUnit(options: GunicornUnitOptions): string {
   if (forwardedAllowIps.length === 0) {
     throw new Error('renderGunicornUnit: forwardedAllowIps must not be empty');
   }
-  const memoryHighMb = Math.max(1, Math.floor(options.memoryMaxMb * 0.9));
-  // Enough threads for the workers and the master, with headroom; stops a fork bomb.
-  const tasksMax = Math.max(64, options.workers * 16);
+  const perCpu = options.workers === 'per-cpu';
+  const memory =
+    typeof options.memoryMax === 'number'
+      ? { high: `${Math.max(1, Math.floor(options.memoryMax * 0.9))}M`, max: `${options.memoryMax}M` }
+      : { high: `${Math.max(1, Math.floor(options.memoryMax.percent * 0.9))}%`, max: `${options.memoryMax.percent}%` };
+  // Enough threads for the workers and the master, with headroom; stops a fork bomb. Per CPU: room for 32 CPUs.
+  const tasksMax = Math.max(64, (perCpu ? 65 : (options.workers as number)) * 16);
 
   const execStart = [
     options.gunicornPath,
-    `--workers ${options.workers}`,
+    `--workers ${perCpu ? '${TIERFORM_GUNICORN_WORKERS}' : options.workers}`,
     `--bind ${options.bind}`,
     // Socket (and other files gunicorn creates) without world access: 0660.
     '--umask 0o007',
@@ -95,8 +107,7 @@ export function renderGunicornUnit(options: GunicornUnitOptions): string {
     '[Unit]',
     `Description=tierform app (gunicorn serving ${options.wsgiApp})`,
     'Documentation=https://docs.gunicorn.org/en/stable/settings.html',
-    'After=network-online.target',
-    'Wants=network-online.target',
+    ...(perCpu ? [`After=network-online.target ${SIZING_UNIT_NAME}`, `Wants=network-online.target`, `Requires=${SIZING_UNIT_NAME}`] : ['After=network-online.target', 'Wants=network-online.target']),
     // Restart=on-failure, but stop trying after 10 failed starts within 5 minutes.
     'StartLimitIntervalSec=300',
     'StartLimitBurst=10',
@@ -108,7 +119,7 @@ export function renderGunicornUnit(options: GunicornUnitOptions): string {
     `User=${options.user}`,
     `Group=${options.group}`,
     `WorkingDirectory=${options.workingDirectory}`,
-    ...options.environmentFiles.map((file) => `EnvironmentFile=${file}`),
+    ...[...options.environmentFiles, ...(perCpu ? [SIZING_ENV_FILE] : [])].map((file) => `EnvironmentFile=${file}`),
     // /run/tierform-app, owned by the service user; 0755 so nginx can reach the socket inside.
     'RuntimeDirectory=tierform-app',
     'RuntimeDirectoryMode=0755',
@@ -143,8 +154,8 @@ export function renderGunicornUnit(options: GunicornUnitOptions): string {
     'UMask=0027',
     '',
     '# Resource limits for the whole service (master and workers).',
-    `MemoryHigh=${memoryHighMb}M`,
-    `MemoryMax=${options.memoryMaxMb}M`,
+    `MemoryHigh=${memory.high}`,
+    `MemoryMax=${memory.max}`,
     `TasksMax=${tasksMax}`,
     'LimitNOFILE=65536',
   ];

@@ -94,13 +94,20 @@ export function mysqlHostPattern(cidr: string): string {
 // ---------------------------------------------------------------------------------------------------------------
 // mysqld option file
 
+/** The option file `tierform-sizing` writes at boot (buffer pool from memory), beside MYSQLD_CONF_FILE. */
+export const MYSQLD_MEMORY_CONF_FILE = '61-tierform-memory.cnf';
+
 export interface MysqldConfOptions {
   readonly flavor: MysqlFlavor;
   readonly role: 'primary' | 'replica';
   /** `server_id`, unique among all servers that replicate with each other (1 to 4294967295). */
   readonly serverId: number;
-  /** `innodb_buffer_pool_size`, MiB (roughly 50-70 % of the droplet's memory on a dedicated server). */
-  readonly innodbBufferPoolMb: number;
+  /**
+   * `innodb_buffer_pool_size`, MiB (roughly 50-70 % of the droplet's memory on a dedicated server).
+   * @default - not in this file: `tierform-sizing` writes it at every boot from the droplet's memory
+   *   (`MYSQLD_MEMORY_CONF_FILE`), so a resize keeps user_data unchanged
+   */
+  readonly innodbBufferPoolMb?: number;
   /** `max_connections`. */
   readonly maxConnections: number;
   /** Binary logs older than this are purged, seconds (MariaDB caps it at 8553600, 99 days). */
@@ -158,7 +165,9 @@ export function renderMysqldConf(o: MysqldConfOptions): string {
     'skip_name_resolve = ON',
     'local_infile = OFF',
     `max_connections = ${int('maxConnections', o.maxConnections, 1, 100_000)}`,
-    `innodb_buffer_pool_size = ${int('innodbBufferPoolMb', o.innodbBufferPoolMb, 8, 1_048_576)}M`,
+    ...(o.innodbBufferPoolMb === undefined
+      ? [`# innodb_buffer_pool_size: ${MYSQLD_MEMORY_CONF_FILE}, written at every boot from the droplet's memory`]
+      : [`innodb_buffer_pool_size = ${int('innodbBufferPoolMb', o.innodbBufferPoolMb, 8, 1_048_576)}M`]),
     '# Slow query log (rotated by the package logrotate rule for /var/log/mysql)',
     ...(mysql
       ? ['slow_query_log = ON', `slow_query_log_file = ${slowLog}`, `long_query_time = ${slowSeconds(o.slowQuerySeconds)}`]

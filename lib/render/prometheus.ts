@@ -25,6 +25,7 @@
  */
 import { stringify } from 'yaml';
 import { DEFAULT_NET_ENV_FILE, PRIVATE_IP_REF, renderVpcDropIn, systemdArg } from './exporters';
+import { SIZING_ENV_FILE, SIZING_UNIT_NAME } from './sizing';
 
 /** Prometheus's port, on the VPC address. */
 export const PROMETHEUS_PORT = 9090;
@@ -271,10 +272,12 @@ export interface PrometheusServiceOptions {
   /** Days of samples kept on disk (`--storage.tsdb.retention.time`). */
   readonly retentionDays: number;
   /**
-   * Disk cap of the samples, GiB (`--storage.tsdb.retention.size`); the oldest blocks go first.
+   * Disk cap of the samples, GB (`--storage.tsdb.retention.size`); the oldest blocks go first. `'sizing'`: the
+   * `TIERFORM_RETENTION_GB` the droplet's sizing service computes at every boot from the disk it has (a resize then
+   * changes no file).
    * @default - no size cap (time only)
    */
-  readonly retentionSizeGb?: number;
+  readonly retentionSizeGb?: number | 'sizing';
   /**
    * TCP port on the VPC address.
    * @default 9090
@@ -304,7 +307,10 @@ export function renderPrometheusDropIn(o: PrometheusServiceOptions): string {
     `--storage.tsdb.path=${PROMETHEUS_PATHS.storage}`,
     `--storage.tsdb.retention.time=${days}d`,
   ];
-  if (o.retentionSizeGb !== undefined) {
+  const sizing = o.retentionSizeGb === 'sizing';
+  if (sizing) {
+    args.push('--storage.tsdb.retention.size=${TIERFORM_RETENTION_GB}GB');
+  } else if (o.retentionSizeGb !== undefined) {
     if (!Number.isSafeInteger(o.retentionSizeGb) || o.retentionSizeGb < 1) {
       throw new Error(`'retentionSizeGb' must be a whole number of at least 1, got ${o.retentionSizeGb}`);
     }
@@ -314,9 +320,10 @@ export function renderPrometheusDropIn(o: PrometheusServiceOptions): string {
   return renderVpcDropIn({
     description: 'Prometheus on the VPC address only, with tierform retention.',
     executable: '/usr/bin/prometheus',
-    args: args.map((a, i) => (a.includes(PRIVATE_IP_REF) ? a : systemdArg(`args[${i}]`, a))),
+    args: args.map((a, i) => (a.includes(PRIVATE_IP_REF) || a.includes('${TIERFORM_RETENTION_GB}') ? a : systemdArg(`args[${i}]`, a))),
     execStartPre: o.runSelfTargetsScript === false ? [] : [PROMETHEUS_PATHS.selfTargetsScript],
     netEnvFile: o.netEnvFile ?? DEFAULT_NET_ENV_FILE,
+    ...(sizing ? { requires: [SIZING_UNIT_NAME], environmentFiles: [SIZING_ENV_FILE] } : {}),
   });
 }
 

@@ -37,11 +37,13 @@ export interface AppDatabaseSettings {
 
 export interface AppRoleOptions {
   readonly code: AppCode;
-  readonly workers: number;
+  /** A number, or 'per-cpu' (needs the droplet's sizing service, see `sizingFragment`). */
+  readonly workers: number | 'per-cpu';
   /** `unix:<socket>` for nginx on the same droplet, or `${TIERFORM_PRIVATE_IP}:<port>` for a separate app tier. */
   readonly bind: string;
   readonly timeoutSeconds: number;
-  readonly memoryMaxMb: number;
+  /** MiB, or a percentage of the droplet's memory. */
+  readonly memoryMax: number | { readonly percent: number };
   readonly database?: AppDatabaseSettings;
   /** Proxies whose X-Forwarded-Proto gunicorn trusts. */
   readonly forwardedAllowIps: readonly string[];
@@ -124,7 +126,7 @@ export function appFragment(o: AppRoleOptions): CloudConfigFragment {
         environmentFiles: [NET_ENV_FILE, APP_ENV_FILE, APP_SECRETS_ENV_FILE],
         gunicornPath: sample ? '/usr/bin/gunicorn' : `${APP_VENV}/bin/gunicorn`,
         timeoutSeconds: o.timeoutSeconds,
-        memoryMaxMb: o.memoryMaxMb,
+        memoryMax: o.memoryMax,
         forwardedAllowIps: o.forwardedAllowIps,
       }),
       permissions: '0644',

@@ -142,7 +142,8 @@ export interface PrometheusServerOptions {
   readonly scrapeIntervalSeconds: number;
   readonly retentionDays: number;
   /** @default - no size cap */
-  readonly retentionSizeGb?: number;
+  /** GB, or 'sizing' (measured at boot by the droplet's sizing service, which the construct adds). */
+  readonly retentionSizeGb?: number | 'sizing';
   readonly rules: AlertRulesOptions;
 }
 

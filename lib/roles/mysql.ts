@@ -6,6 +6,7 @@ import { CloudConfigFragment } from '../render/cloud-config';
 import { renderEnvFile } from '../render/gunicorn';
 import {
   MYSQLD_CONF_FILE,
+  MYSQLD_MEMORY_CONF_FILE,
   MysqlFlavor,
   flavorFacts,
   renderDataVolumeScript,
@@ -23,7 +24,8 @@ export const MYSQL_MOUNT_POINT = '/mnt/tierform-mysql';
 export interface MysqlRoleOptions {
   readonly flavor: MysqlFlavor;
   readonly serverId: number;
-  readonly innodbBufferPoolMb: number;
+  /** MiB; undefined when the droplet's sizing service writes it (see `mysqlSizing`). */
+  readonly innodbBufferPoolMb?: number;
   readonly maxConnections: number;
   readonly binlogExpireSeconds: number;
   /** DigitalOcean volume holding the data directory. */
@@ -56,6 +58,12 @@ TimeoutStartSec=3600
 [Install]
 WantedBy=multi-user.target
 `;
+}
+
+/** What the droplet's sizing service must do for MySQL: the buffer pool as `percent` of memory, before mysqld starts. */
+export function mysqlSizing(flavor: MysqlFlavor, percent: number): { mysql: { cnfPath: string; bufferPoolPercent: number }; before: string[] } {
+  const facts = flavorFacts(flavor);
+  return { mysql: { cnfPath: `${facts.confDir}/${MYSQLD_MEMORY_CONF_FILE}`, bufferPoolPercent: percent }, before: [`${facts.serviceName}.service`] };
 }
 
 export function mysqlFragment(o: MysqlRoleOptions): CloudConfigFragment {

@@ -224,3 +224,32 @@ export function testsslRating(findings: readonly TestsslFinding[]): { summary: s
     worst,
   };
 }
+
+export interface ObservatoryResult {
+  readonly grade: string;
+  readonly score: number;
+  readonly tests: Record<string, { result: string; modifier: number; pass: boolean }>;
+}
+
+/**
+ * Mozilla's HTTP Observatory scan of `host` (its own engine, `@mdn/mdn-http-observatory`, through
+ * scripts/observatory.mjs), run from the lab's client: it fetches http:// and https:// of the host as the lab's DNS
+ * answers it, follows the redirects, trusts the lab CA, and grades with Mozilla's scoring. Bounded to 60 s.
+ */
+export async function observatoryScan(boot: LabBoot, host: string): Promise<ObservatoryResult> {
+  const script = path.join(REPO, 'scripts', 'observatory.mjs');
+  const r = await boot.lab.exec('client', [process.execPath, script, 'scan', host], { env: { NODE_EXTRA_CA_CERTS: boot.ca!.certFile }, timeoutMs: 60_000 });
+  let parsed: ObservatoryResult & { error?: string };
+  try {
+    parsed = JSON.parse(r.stdout) as ObservatoryResult & { error?: string };
+  } catch {
+    throw new Error(`the Observatory scan printed no result (exit ${r.status}): ${r.stdout}${r.stderr}`);
+  }
+  if (parsed.error) throw new Error(`the Observatory scan failed: ${parsed.error}`);
+  return parsed;
+}
+
+/** One line for the test log: grade, score, and every test's result with its modifier. */
+export function observatorySummary(r: ObservatoryResult): string {
+  return `${r.grade} ${r.score}/100 (${Object.entries(r.tests).map(([name, t]) => `${name} ${t.result} ${t.modifier >= 0 ? '+' : ''}${t.modifier}`).join(', ')})`;
+}

@@ -7,7 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { mismatches, reachabilityMatrix, runProbes, summary } from './reachability';
-import { BootedStage, TestsslFinding, headersFromHaproxyCfg, httpGet, httpHead, poll, shutdownAndCheck, synthAndBoot, testsslRating } from './stage-fixture';
+import { BootedStage, TestsslFinding, headersFromHaproxyCfg, httpGet, httpHead, observatoryScan, observatorySummary, poll, shutdownAndCheck, synthAndBoot, testsslRating } from './stage-fixture';
 
 const STAGE = 'stage2-secured-monitored';
 const DOMAIN = 'foobar.com';
@@ -113,6 +113,14 @@ test('HTTPS answers with a certificate the client trusts and the security header
   const wrong = await boot().lab.exec('client', ['curl', '-sS', '--max-time', '5', '--resolve', `other.example:443:${boot().droplet(LB).planned.publicIp}`, 'https://other.example/'], { timeoutMs: 10_000 });
   expect(wrong.status).toBe(60);
 });
+
+test("Mozilla's HTTP Observatory (its own engine, offline) grades the site A+", async () => {
+  const r = await observatoryScan(boot(), `www.${DOMAIN}`);
+  process.stdout.write(`${STAGE}: HTTP Observatory ${observatorySummary(r)}\n`);
+  const failed = Object.entries(r.tests).filter(([, t]) => !t.pass).map(([name, t]) => `${name}: ${t.result}`);
+  expect({ grade: r.grade, failed, csp: r.tests['content-security-policy']?.result }).toEqual({ grade: 'A+', failed: [], csp: 'csp-implemented-with-no-unsafe' });
+  expect(r.score).toBeGreaterThanOrEqual(100);
+}, 90_000);
 
 test('testssl.sh scans the site; its rating is recorded', async () => {
   const r = await testssl!;

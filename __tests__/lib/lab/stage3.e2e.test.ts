@@ -7,7 +7,7 @@
  */
 import * as fs from 'fs';
 import { MasterMonitor, VrrpNode, analyzeLoad, startLoad, vrrpMasters, vrrpNodes } from '../../../lib/lab/failover';
-import { BootedStage, httpGet, poll, shutdownAndCheck, synthAndBoot } from './stage-fixture';
+import { BootedStage, httpGet, observatoryScan, observatorySummary, poll, shutdownAndCheck, synthAndBoot } from './stage-fixture';
 
 const STAGE = 'stage3-high-availability';
 const SITE = 'https://www.foobar.com/';
@@ -90,6 +90,14 @@ test('boots all ten droplets; the pair elects one master, and the reserved IP is
   });
   expect(page.json).toMatchObject({ instance: expect.stringMatching(/^foobar-s3-app-[01]$/) });
 });
+
+test("Mozilla's HTTP Observatory (its own engine, offline) grades the site behind the reserved IP A+", async () => {
+  const r = await observatoryScan(boot(), new URL(SITE).hostname);
+  facts.push(`HTTP Observatory ${observatorySummary(r)}`);
+  const failed = Object.entries(r.tests).filter(([, t]) => !t.pass).map(([name, t]) => `${name}: ${t.result}`);
+  expect({ grade: r.grade, failed }).toEqual({ grade: 'A+', failed: [] });
+  expect(r.score).toBeGreaterThanOrEqual(100);
+}, 90_000);
 
 test('under load, killing the active HAProxy moves the reserved IP to the backup, which serves', async () => {
   const active = await settled('one master holding the reserved IP', 20_000);

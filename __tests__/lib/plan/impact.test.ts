@@ -282,6 +282,14 @@ describe('compareStacks on synthesized stages', () => {
     expect(impact.outputs).toEqual([]);
   });
 
+  it('stage 1: new web and database sizes resize those droplets in place (sizing is computed on the droplet)', () => {
+    const impact = compare(1, {}, { webSize: 's-2vcpu-4gb', dbSize: 's-4vcpu-8gb' });
+    expect(impact.resources.map((r) => [r.name, r.action, r.changes.map((c) => c.attribute)])).toEqual(
+      ['foobar-s1-db-primary', 'foobar-s1-db-replica-1', 'foobar-s1-web-0', 'foobar-s1-web-1'].map((name) => [name, 'update', ['size']]),
+    );
+    expect(impactExitCode(single(impact))).toBe(EXIT.ok);
+  });
+
   it('stage 1: a new region replaces every regional resource, cascading through vpc_uuid and user_data', () => {
     // WHEN
     const impact = compare(1, {}, { region: 'ams3' });

@@ -20,7 +20,7 @@ function unitOptions(overrides: Partial<GunicornUnitOptions> = {}): GunicornUnit
     environmentFiles: ['/etc/tierform/app.env'],
     gunicornPath: '/usr/bin/gunicorn',
     timeoutSeconds: 30,
-    memoryMaxMb: 512,
+    memoryMax: 512,
     ...overrides,
   };
 }
@@ -166,11 +166,23 @@ describe('renderGunicornUnit (text)', () => {
 
   test('limits memory (throttling at 90 %) and tasks', () => {
     // GIVEN / WHEN
-    const unit = renderGunicornUnit(unitOptions({ memoryMaxMb: 1000 }));
+    const unit = renderGunicornUnit(unitOptions({ memoryMax: 1000 }));
     // THEN
     expect(unit).toMatch(/^MemoryMax=1000M$/m);
     expect(unit).toMatch(/^MemoryHigh=900M$/m);
     expect(unit).toMatch(/^TasksMax=\d+$/m);
+  });
+
+  test('sized by the droplet: workers from the sizing service, memory as a percentage (a resize changes no file)', () => {
+    // GIVEN / WHEN
+    const unit = renderGunicornUnit(unitOptions({ workers: 'per-cpu', memoryMax: { percent: 50 } }));
+    // THEN
+    expect(execStart(unit)).toContain(' --workers ${TIERFORM_GUNICORN_WORKERS} ');
+    expect(unit).toMatch(/^EnvironmentFile=\/run\/tierform\/sizing\.env$/m);
+    expect(unit).toMatch(/^Requires=tierform-sizing\.service$/m);
+    expect(unit).toMatch(/^After=network-online\.target tierform-sizing\.service$/m);
+    expect(unit).toMatch(/^MemoryMax=50%$/m);
+    expect(unit).toMatch(/^MemoryHigh=45%$/m);
   });
 
   test('limits CPU only when cpuQuotaPercent is given', () => {

@@ -846,9 +846,11 @@ describe('renderHaproxyCfg with tls (text)', () => {
     );
   });
 
-  test("the default policy is seed 000's", () => {
+  test("the default policy allows seed 000's sources without data: in default-src (HTTP Observatory A+)", () => {
     // GIVEN / WHEN / THEN
-    expect(DEFAULT_CONTENT_SECURITY_POLICY).toBe("default-src 'self' data:; img-src 'self' data: blob:; font-src 'self' data:;");
+    expect(DEFAULT_CONTENT_SECURITY_POLICY).toBe(
+      "default-src 'self'; img-src 'self' data: blob:; font-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'",
+    );
   });
 
   test('port, HSTS max-age and policy are configurable; a % in the policy stays literal', () => {

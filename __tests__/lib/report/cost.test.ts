@@ -1,6 +1,6 @@
 import { TerraformVariable, Testing } from 'cdktf';
 import { SingleServer } from '../../../constructs/single-server';
-import { estimateMonthlyCost } from '../../../lib/report/cost';
+import { estimateMonthlyCost, estimateMonthlyCostByRole } from '../../../lib/report/cost';
 import { Stage0SingleServer } from '../../../lib/stages/stage0';
 import { Stage1LoadBalanced } from '../../../lib/stages/stage1';
 import { Stage2SecuredMonitored } from '../../../lib/stages/stage2';
@@ -49,5 +49,22 @@ describe('estimateMonthlyCost', () => {
     const secured = { ...props, email: 'ops@foobar.com' };
     expect(estimateMonthlyCost(new Stage2SecuredMonitored(Testing.app(), 's2', secured)).totalMonthlyUsd).toBe(70);
     expect(estimateMonthlyCost(new Stage3HighAvailability(Testing.app(), 's3', secured)).totalMonthlyUsd).toBe(102);
+  });
+});
+
+describe('estimateMonthlyCostByRole', () => {
+  test('stage 3: one line per role and item, adding up to the same total', () => {
+    const stack = new Stage3HighAvailability(Testing.app(), 's3', { ...props, email: 'ops@foobar.com' });
+    const byRole = estimateMonthlyCostByRole(stack);
+    expect(byRole.totalMonthlyUsd).toBe(estimateMonthlyCost(stack).totalMonthlyUsd);
+    expect(byRole.lines).toEqual(
+      expect.arrayContaining([
+        { item: 'droplet s-1vcpu-1gb', role: 'foobar-s3-lb', count: 2, unitMonthlyUsd: 6, monthlyUsd: 12 },
+        { item: 'droplet s-1vcpu-2gb', role: 'foobar-s3-db', count: 3, unitMonthlyUsd: 12, monthlyUsd: 36 },
+        { item: 'volume 20 GiB', role: 'foobar-s3-db', count: 3, unitMonthlyUsd: 2, monthlyUsd: 6 },
+        { item: 'droplet s-1vcpu-2gb', role: 'foobar-s3-mon', count: 1, unitMonthlyUsd: 12, monthlyUsd: 12 },
+      ]),
+    );
+    expect(byRole.lines.every((l) => l.role !== undefined)).toBe(true);
   });
 });

@@ -1,0 +1,59 @@
+import { Droplet } from '@cdktf/provider-digitalocean/lib/droplet';
+import { TerraformStack, Testing } from 'cdktf';
+import { ContainerImage } from '../../constructs/container-image';
+import { DockerHost } from '../../constructs/docker-host';
+import { DockerNetwork } from '../../constructs/docker-network';
+import { DockerService } from '../../constructs/docker-service';
+import { DockerTarget } from '../../constructs/docker-target';
+import { ADMIN, SSH_KEYS, resources, synthJson, testStack } from '../helpers/stacks';
+
+describe('DockerHost', () => {
+  test('installs Ubuntu\u2019s docker.io with tierform\u2019s daemon.json on a 2 GB droplet by default', () => {
+    const { stack, vpc } = testStack();
+    new DockerHost(stack, 'Host', { vpc, name: 'site-docker', sshKeys: SSH_KEYS, adminCidrs: ADMIN });
+    expect(Testing.synth(stack)).toHaveResourceWithProperties(Droplet, { size: 's-1vcpu-2gb', monitoring: true, user_data: expect.stringContaining('- docker.io') });
+    const userData = resources(synthJson(stack), 'digitalocean_droplet')[0].user_data as string;
+    expect(userData).toContain('"live-restore": true');
+    expect(userData).not.toMatch(/"hosts"|tcp:\/\//);
+  });
+
+  test('without HTTPS the firewall admits 80 and admin SSH only', () => {
+    const { stack, vpc } = testStack();
+    new DockerHost(stack, 'Host', { vpc, name: 'site-docker', sshKeys: SSH_KEYS, adminCidrs: ADMIN });
+    const fw = resources(synthJson(stack), 'digitalocean_firewall')[0];
+    expect(fw.inbound_rule.map((r: { port_range: string }) => r.port_range)).toEqual(['80', '22']);
+  });
+
+  test('throws if the HTTPS DNS token is a literal', () => {
+    const { stack, vpc } = testStack();
+    expect(() => new DockerHost(stack, 'Host', { vpc, name: 'site-docker', sshKeys: SSH_KEYS, https: { domain: 'foobar.com', email: 'ops@foobar.com', dnsToken: 'dop_v1_literal' } })).toThrow(
+      "test/Host: 'https.dnsToken' is a literal secret, got '(redacted)'.",
+    );
+  });
+});
+
+describe('DockerTarget capacity checks', () => {
+  function appsOn(size: string, replicas: number, cpus = 0.3) {
+    const { stack: hostStack, vpc } = testStack();
+    const host = new DockerHost(hostStack, 'Host', { vpc, name: 'site-docker', sshKeys: SSH_KEYS, size });
+    const apps = new TerraformStack(Testing.app(), 'apps');
+    DockerTarget.droplet(host).configure(apps);
+    const net = new DockerNetwork(apps, 'Net', { name: 'backend' });
+    new DockerService(apps, 'Web', { name: 'web', image: ContainerImage.registry('ghcr.io/foobar/app:1.0.0'), replicas, cpus, networks: [{ network: net }] });
+    return apps;
+  }
+
+  test('accepts seed 000\u2019s three 192 MiB reservations on a 2 GB host', () => {
+    expect(() => Testing.synth(appsOn('s-1vcpu-2gb', 3), true)).not.toThrow();
+  });
+
+  test('throws at synth if the reservations exceed the host\u2019s memory less 512 MiB', () => {
+    expect(() => Testing.synth(appsOn('s-1vcpu-1gb', 3), true)).toThrow(
+      'apps: the containers reserve 576 MiB, more than the Docker host\u2019s 1024 MiB less 512 MiB for the system (512 MiB). Choose a larger droplet size or lower memoryReservationMb.'.replace('\u2019', "'"),
+    );
+  });
+
+  test('throws at synth if a service is granted more CPUs than the host has', () => {
+    expect(() => Testing.synth(appsOn('s-1vcpu-2gb', 1, 2), true)).toThrow("apps/Web: 'cpus' is 2, more than the Docker host's 1 vCPU. Pass at most 1.");
+  });
+});

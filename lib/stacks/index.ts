@@ -1,0 +1,2 @@
+export * from './docker-app-stack';
+export * from './docker-multi-app';
