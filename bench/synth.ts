@@ -20,7 +20,8 @@ import { HaproxyLoadBalancer } from '../constructs/haproxy-load-balancer';
 import { PrimaryReplicaMysql } from '../constructs/primary-replica-mysql';
 import { Vpc } from '../constructs/vpc';
 import { WebTier } from '../constructs/web-tier';
-import { SecuredStageProps, Stage0SingleServer, Stage1LoadBalanced, Stage2SecuredMonitored, Stage3HighAvailability, configureProvider } from '../lib/stages';
+import { SecuredStageProps, Stage0SingleServer, Stage1LoadBalanced, Stage2SecuredMonitored, Stage3HighAvailability } from '../lib/stages';
+import { configureProvider } from '../lib/stages/common';
 import { L1StackPlan, TfJson, buildL1Stack, firstDifference, planL1Stack, withoutMetadata } from './l1';
 import { Sample, Summary, median, removeDir, summarize, tempDir, time } from './stats';
 

@@ -1,25 +1,17 @@
-import { TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
-import { applyAdminAccess } from '../lib/admin-access';
 import { GUNICORN_UNIT_NAME } from '../lib/render/gunicorn';
 import { sizingFragment } from '../lib/roles/sizing';
 import { appFragment } from '../lib/roles/app';
-import { checkInteger, checkName, checkSize } from '../lib/validate';
+import { checkInteger, checkSize } from '../lib/validate';
 import { AppSource } from './app-source';
-import { Connections, IConnectable } from './connections';
 import type { ExporterKind, IMonitorable } from './monitoring-agent';
 import { Port } from './port';
 import type { IMysqlDatabase } from './primary-replica-mysql';
-import { RoleFirewall } from './role-firewall';
-import { DropletOptions, TierDroplet } from './tier-droplet';
-import { Vpc } from './vpc';
-import { IDiscoverable, InternalName, LazyInternalName, publishName, waitForNames } from './_discovery';
+import { RoleBase, RoleProps } from './role-base';
+import { waitForNames } from './_discovery';
 import { appDatabaseSettings, databaseNames } from './_web-options';
 
-export interface AppTierProps extends DropletOptions {
-  readonly vpc: Vpc;
-  /** Prefix of droplet names and of the role tag, e.g. 'foobar-app' → foobar-app-0, foobar-app-1. */
-  readonly name: string;
+export interface AppTierProps extends RoleProps {
   /** Number of app droplets. @default 2 */
   readonly count?: number;
   /** The code to run. @default AppSource.sample() */
@@ -47,24 +39,17 @@ export interface AppTierProps extends DropletOptions {
  * droplet's VPC address, reachable only from the roles you allow (the web tier). Put a `WebTier` with
  * `upstream: appTier` in front of it.
  */
-export class AppTier extends Construct implements IConnectable, IMonitorable, IDiscoverable {
-  public readonly connections: Connections;
-  public readonly firewall: RoleFirewall;
-  public readonly droplets: TierDroplet[] = [];
+export class AppTier extends RoleBase implements IMonitorable {
   public readonly port: number;
   public readonly healthCheckPath = '/health';
-  /** The tier's name (tag and firewall). */
-  public readonly roleName: string;
   /** Monitored by node_exporter only (gunicorn has no exporter of its own here). */
   public readonly exporters: readonly ExporterKind[] = [];
-  private readonly name: LazyInternalName;
 
   constructor(scope: Construct, id: string, props: AppTierProps) {
-    super(scope, id);
-    this.roleName = checkName(this, 'name', props.name);
-    this.name = new LazyInternalName(this, props.dns, (zone) => publishName(zone, this.roleName, this.droplets, 'InternalName'));
+    const port = props.port ?? 8000;
+    super(scope, id, props, { defaultPort: Port.tcp(port) });
     const count = checkInteger(this, 'count', props.count ?? 2, 1, 1000);
-    this.port = checkInteger(this, 'port', props.port ?? 8000, 1024, 65535);
+    this.port = checkInteger(this, 'port', port, 1024, 65535);
     const code = (props.app ?? AppSource.sample()).bind(this, 'app');
     const size = checkSize(this, 'size', props.size ?? 's-1vcpu-2gb');
     const memoryMb = size?.memoryMb ?? 2048;
@@ -72,12 +57,9 @@ export class AppTier extends Construct implements IConnectable, IMonitorable, ID
     const timeoutSeconds = checkInteger(this, 'appTimeoutSeconds', props.appTimeoutSeconds ?? 30, 1, 3600);
     const memoryMax = props.appMemoryMaxMb === undefined ? { percent: 75 } : checkInteger(this, 'appMemoryMaxMb', props.appMemoryMaxMb, 64, memoryMb);
 
-    this.firewall = new RoleFirewall(this, 'Firewall', { name: props.name });
-    this.connections = this.firewall.connections;
-    applyAdminAccess(this, this.connections, props);
     const database = props.database;
     if (database) {
-      database.connections.allowFrom(this, Port.tcp(database.port), `${props.name} to MySQL`);
+      database.connections.allowDefaultPortFrom(this, `${props.name} to MySQL`);
     }
     const dbNames = database ? databaseNames(database) : undefined;
     // gunicorn binds the VPC address (from net.env, expanded by systemd). It trusts X-Forwarded-Proto from
@@ -96,27 +78,11 @@ export class AppTier extends Construct implements IConnectable, IMonitorable, ID
     // Workers counted at every boot, so a resize replaces nothing (one fragment object: droplets share the body).
     const sizing = workers === 'per-cpu' ? sizingFragment({ before: [GUNICORN_UNIT_NAME] }) : undefined;
     for (let i = 0; i < count; i++) {
-      const droplet = new TierDroplet(this, `Droplet${i}`, {
-        ...props,
-        name: `${props.name}-${i}`,
-        vpc: props.vpc,
-        role: this.firewall,
-        defaultSize: 's-1vcpu-2gb',
-      });
-      if (sizing) droplet.addRole(sizing);
-      droplet.addRole(fragment);
-      this.droplets.push(droplet);
+      const droplet = this.addDroplet(`Droplet${i}`, { name: `${props.name}-${i}`, defaultSize: 's-1vcpu-2gb' });
+      if (sizing) droplet.addFragment(sizing);
+      droplet.addFragment(fragment);
     }
     if (dbNames) waitForNames(this.droplets, dbNames.writer, dbNames.reader);
-    new TerraformOutput(this, 'PrivateIpv4', { value: this.droplets.map((d) => d.privateIpv4), description: `VPC addresses of ${props.name}` });
-  }
-
-  public get monitoredDroplets(): readonly TierDroplet[] {
-    return this.droplets;
-  }
-
-  /** `<name>.internal.<zone>`: one A record per app droplet, resolved by the web tier's upstream watcher. */
-  public internalName(): InternalName {
-    return this.name.get();
+    this.addOutput('PrivateIpv4', this.droplets.map((d) => d.privateIpv4), `VPC addresses of ${props.name}`);
   }
 }

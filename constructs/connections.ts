@@ -1,8 +1,7 @@
 import { IConstruct } from 'constructs';
-import { Messages, propError } from '../lib/errors';
+import { Messages, propError, scopeError } from '../lib/errors';
 import { isToken, parseCidr } from '../lib/validate';
 import { Port } from './port';
-import type { RoleFirewall } from './role-firewall';
 
 /** A source or destination in DigitalOcean firewall terms. */
 export interface FirewallEndpoint {
@@ -74,6 +73,33 @@ function isConnectable(x: IConnectable | IPeer): x is IConnectable {
   return (x as IConnectable).connections instanceof Connections;
 }
 
+/**
+ * Where a `Connections` writes its rules: a role's Cloud Firewall. `RoleFirewall` provides one; anything else that
+ * owns a DigitalOcean firewall by tag can too. Connections depends on this interface only, not on the firewall class.
+ */
+export interface IFirewallRules {
+  /** The construct the rules belong to, named in error messages. */
+  readonly scope: IConstruct;
+  /** The tag (a reference) that sources and destinations of other roles' rules name. */
+  readonly tagName: string;
+  /** Every flow allowed so far, in the order they were added. */
+  readonly flows: readonly AllowedFlow[];
+  /** Allows `port` from `source` into the role. */
+  addInbound(port: Port, source: FirewallEndpoint, peer: string, description: string): void;
+  /** Records an outbound flow (a rule once the role's outbound traffic is restricted). */
+  addOutbound(port: Port, destination: FirewallEndpoint, peer: string, description: string): void;
+}
+
+export interface ConnectionsProps {
+  /** The firewall the rules are written to. */
+  readonly firewall: IFirewallRules;
+  /**
+   * The port the role serves on (HTTP for a web tier, 3306 for MySQL), for `allowDefaultPortFrom()`.
+   * @default - none: allowDefaultPortFrom() throws
+   */
+  readonly defaultPort?: Port;
+}
+
 /** One allowed flow, for reports and tests. */
 export interface AllowedFlow {
   readonly direction: 'inbound' | 'outbound';
@@ -88,7 +114,14 @@ export interface AllowedFlow {
  * Firewall whose source is the web role's tag, so droplets added to either role later need no edit.
  */
 export class Connections implements IPeer {
-  constructor(private readonly firewall: RoleFirewall) {}
+  /** The port the role serves on, when it has one. */
+  public readonly defaultPort?: Port;
+  private readonly firewall: IFirewallRules;
+
+  constructor(props: ConnectionsProps) {
+    this.firewall = props.firewall;
+    this.defaultPort = props.defaultPort;
+  }
 
   public get peerDescription(): string {
     return `tag ${this.firewall.tagName}`;
@@ -100,14 +133,24 @@ export class Connections implements IPeer {
 
   /** Allows traffic on `port` from `other` (a tierform construct or a Peer) into this role. */
   public allowFrom(other: IConnectable | IPeer, port: Port, description = ''): void {
-    port.validate(this.firewall, 'port');
+    port.validate(this.firewall.scope, 'port');
     const peer = isConnectable(other) ? other.connections : other;
     this.checkPeer(peer);
-    this.firewall.addInboundRule(port, peer.toFirewallEndpoint(), peer.peerDescription, description);
+    this.firewall.addInbound(port, peer.toFirewallEndpoint(), peer.peerDescription, description);
     if (isConnectable(other)) {
       // Recorded on the source too: emitted as a rule once the source's outbound traffic is restricted.
-      other.connections.firewall.addOutboundRule(port, this.toFirewallEndpoint(), this.peerDescription, description);
+      other.connections.firewall.addOutbound(port, this.toFirewallEndpoint(), this.peerDescription, description);
     }
+  }
+
+  /** Allows `other` to reach this role on its default port (`db.connections.allowDefaultPortFrom(app)`). */
+  public allowDefaultPortFrom(other: IConnectable | IPeer, description = ''): void {
+    this.allowFrom(other, this.requireDefaultPort('allowDefaultPortFrom'), description);
+  }
+
+  /** Allows this role to reach `other` on `other`'s default port. */
+  public allowToDefaultPort(other: IConnectable, description = ''): void {
+    other.connections.allowDefaultPortFrom(this.asConnectable(), description);
   }
 
   /** Allows traffic on `port` from this role to `other`: the mirror of `other.connections.allowFrom(this)`. */
@@ -116,9 +159,9 @@ export class Connections implements IPeer {
       other.connections.allowFrom(this.asConnectable(), port, description);
       return;
     }
-    port.validate(this.firewall, 'port');
+    port.validate(this.firewall.scope, 'port');
     this.checkPeer(other);
-    this.firewall.addOutboundRule(port, other.toFirewallEndpoint(), other.peerDescription, description);
+    this.firewall.addOutbound(port, other.toFirewallEndpoint(), other.peerDescription, description);
   }
 
   /** Allows the role's droplets to talk to each other on `port`. */
@@ -128,12 +171,19 @@ export class Connections implements IPeer {
 
   /** Every flow allowed so far, in the order they were added. */
   public get flows(): AllowedFlow[] {
-    return this.firewall.flows;
+    return [...this.firewall.flows];
   }
 
   /** The construct owning these connections, for error messages. */
   public get scope(): IConstruct {
-    return this.firewall;
+    return this.firewall.scope;
+  }
+
+  private requireDefaultPort(method: string): Port {
+    if (this.defaultPort === undefined) {
+      throw scopeError(this.firewall.scope, `${method}() needs a default port, and this role has none: call allowFrom(other, Port.tcp(<port>)).`);
+    }
+    return this.defaultPort;
   }
 
   private asConnectable(): IConnectable {
@@ -145,7 +195,7 @@ export class Connections implements IPeer {
     if (endpoint.addresses && !isToken(endpoint.addresses)) {
       for (const cidr of endpoint.addresses) {
         if (!isToken(cidr) && !parseCidr(cidr)) {
-          throw propError(this.firewall, 'peer', 'is not a valid CIDR block', cidr, Messages.cidrInvalid);
+          throw propError(this.firewall.scope, 'peer', 'is not a valid CIDR block', cidr, Messages.cidrInvalid);
         }
       }
     }

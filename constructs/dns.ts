@@ -10,7 +10,7 @@ export interface DnsProps {
   readonly domain: string;
   /**
    * IPv4 address the records point to: the stage's entry point (a reference is fine).
-   * @default - no records yet: call `pointTo()` once the entry point exists
+   * @default - no records yet: call `pointTo(entryPoint)` once the entry point exists
    */
   readonly targetIpv4?: string;
   /**
@@ -20,12 +20,6 @@ export interface DnsProps {
   readonly recordNames?: string[];
   /** TTL of the A records, in seconds (30..86400). @default 300 */
   readonly ttlSeconds?: number;
-  /**
-   * Create the domain in DigitalOcean DNS. Set false when the zone already exists in your account (it is then
-   * referenced by name and left alone on destroy).
-   * @default true
-   */
-  readonly createDomain?: boolean;
   /**
    * Subdomain under which droplets' VPC addresses get names (`<role>.<internalSubdomain>.<domain>`), so that
    * load balancers, web servers, apps and Prometheus find their peers at run time instead of through addresses
@@ -38,6 +32,17 @@ export interface DnsProps {
    * @default 30 (DigitalOcean's minimum)
    */
   readonly internalTtlSeconds?: number;
+}
+
+/** Something the public reaches the site at: a load balancer's public IP, a pair's reserved IP, a single server. */
+export interface IEntryPoint {
+  /** The IPv4 address clients connect to (a reference). */
+  readonly entryIpv4: string;
+}
+
+/** Internal: how `Dns.fromZoneName` marks a zone this stack must not create. */
+interface DnsConstruction extends DnsProps {
+  readonly existingZone?: boolean;
 }
 
 const RECORD_NAME_PART = /^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*$/i;
@@ -59,6 +64,15 @@ export class Dns extends Construct {
   private internalRecords = 0;
 
   /**
+   * A zone that already exists in your DigitalOcean account: records are added to it, the zone itself is referenced by
+   * name and left alone on destroy.
+   */
+  public static fromZoneName(scope: Construct, id: string, domain: string, props: Omit<DnsProps, 'domain'> = {}): Dns {
+    const construction: DnsConstruction = { ...props, domain, existingZone: true };
+    return new Dns(scope, id, construction);
+  }
+
+  /**
    * The zone in which the droplets of `scope`'s stack get their internal names: `explicit` when given, else the one
    * Dns construct of the stack. Throws, naming `scope` and `prop`, when there is none or more than one.
    */
@@ -71,7 +85,7 @@ export class Dns extends Construct {
       throw scopeError(
         scope,
         `its droplets get internal DNS names, by which peers find them at run time, and stack '${stack.node.id}' has no Dns zone yet. ` +
-          `Create the zone first (new Dns(stack, 'Dns', { domain: 'example.com' }), with createDomain: false if it already exists in your account), or pass '${prop}'.`,
+          `Create the zone first (new Dns(stack, 'Dns', { domain: 'example.com' }), or Dns.fromZoneName(stack, 'Dns', 'example.com') when it already exists in your account), or pass '${prop}'.`,
       );
     }
     throw scopeError(
@@ -104,7 +118,7 @@ export class Dns extends Construct {
         throw propError(this, 'recordNames', 'contains duplicates', this.recordNames, 'List each record once.');
       }
     }
-    if (props.createDomain ?? true) {
+    if (!(props as DnsConstruction).existingZone) {
       this.resource = new Domain(this, 'Resource', { name: props.domain });
       this.domainName = this.resource.name;
     } else {
@@ -122,8 +136,9 @@ export class Dns extends Construct {
     });
   }
 
-  /** Points the record names (apex and www by default) at `ipv4`. Once. */
-  public pointTo(ipv4: string): void {
+  /** Points the record names (apex and www by default) at the entry point, or an IPv4 address. Once. */
+  public pointTo(target: IEntryPoint | string): void {
+    const ipv4 = typeof target === 'string' ? target : target.entryIpv4;
     if (this.pointed) {
       throw propError(this, 'targetIpv4', 'is already set', ipv4, 'Call pointTo() once, or drop targetIpv4 from the props.');
     }

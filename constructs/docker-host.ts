@@ -1,19 +1,16 @@
-import { DataResource, TerraformOutput } from 'cdktf';
+import { DataResource } from 'cdktf';
 import { Construct } from 'constructs';
-import { applyAdminAccess } from '../lib/admin-access';
 import { edgeTlsFragment, dockerEngineFragment } from '../lib/roles/docker-host';
-import { checkInteger, checkName } from '../lib/validate';
-import { Connections, IConnectable, Peer } from './connections';
-import { HttpsProps, resolveHttps } from './https';
+import { checkInteger } from '../lib/validate';
+import { Peer } from './connections';
+import type { IEntryPoint } from './dns';
+import { HttpsProps } from './https';
 import { Port } from './port';
-import { RoleFirewall } from './role-firewall';
-import { DropletOptions, TierDroplet } from './tier-droplet';
-import { Vpc } from './vpc';
+import { RoleBase, RoleProps } from './role-base';
+import { TierDroplet } from './tier-droplet';
+import { resolveHttps } from './_https-options';
 
-export interface DockerHostProps extends DropletOptions {
-  readonly vpc: Vpc;
-  /** Droplet name and role tag, e.g. 'foobar-docker'. */
-  readonly name: string;
+export interface DockerHostProps extends RoleProps {
   /**
    * A Let's Encrypt wildcard certificate (DNS-01) for `domain` and `*.domain`, kept in `/etc/tierform/tls` for the
    * edge container (`EdgeProxy` with `https`). Only `domain`, `email`, `dnsToken` and `staging` are used here; the
@@ -37,11 +34,8 @@ export interface DockerHostProps extends DropletOptions {
  * Its user_data never depends on the apps: they are `docker_*` resources of another stack, reaching this droplet's
  * Docker over SSH at `dockerHostUri` once cloud-init has finished (`Ready`).
  */
-export class DockerHost extends Construct implements IConnectable {
+export class DockerHost extends RoleBase implements IEntryPoint {
   public readonly droplet: TierDroplet;
-  public readonly firewall: RoleFirewall;
-  public readonly connections: Connections;
-  public readonly roleName: string;
   /** `ssh://root@<address>` — known once cloud-init finished on the droplet (use it for the Docker provider). */
   public readonly dockerHostUri: string;
   /** The public address (a reference). */
@@ -53,25 +47,21 @@ export class DockerHost extends Construct implements IConnectable {
   public readonly https: boolean;
 
   constructor(scope: Construct, id: string, props: DockerHostProps) {
-    super(scope, id);
-    this.roleName = checkName(this, 'name', props.name);
+    super(scope, id, props, { defaultPort: Port.HTTP });
     const https = props.https ? resolveHttps(this, props.https) : undefined;
     this.https = https !== undefined;
-    this.firewall = new RoleFirewall(this, 'Firewall', { name: props.name });
-    this.connections = this.firewall.connections;
-    this.connections.allowFrom(Peer.anywhere(), Port.tcp(80), https ? 'public HTTP (redirects to HTTPS)' : 'public HTTP');
-    if (https) this.connections.allowFrom(Peer.anywhere(), Port.tcp(443), 'public HTTPS');
-    applyAdminAccess(this, this.connections, props);
-    this.droplet = new TierDroplet(this, 'Droplet', { ...props, vpc: props.vpc, role: this.firewall, defaultSize: 's-1vcpu-2gb' });
+    this.connections.allowFrom(Peer.anywhere(), Port.HTTP, https ? 'public HTTP (redirects to HTTPS)' : 'public HTTP');
+    if (https) this.connections.allowFrom(Peer.anywhere(), Port.HTTPS, 'public HTTPS');
+    this.droplet = this.addDroplet('Droplet', { defaultSize: 's-1vcpu-2gb' });
     this.memoryMb = this.droplet.sizeInfo?.memoryMb;
     this.vcpus = this.droplet.sizeInfo?.vcpus;
-    this.droplet.addRole(
+    this.droplet.addFragment(
       dockerEngineFragment({
         logMaxSizeMb: checkInteger(this, 'logMaxSizeMb', props.logMaxSizeMb ?? 10, 1, 1024),
         logMaxFiles: checkInteger(this, 'logMaxFiles', props.logMaxFiles ?? 3, 1, 100),
       }),
     );
-    if (https) this.droplet.addRole(edgeTlsFragment(https.role));
+    if (https) this.droplet.addFragment(edgeTlsFragment(https.role));
     this.publicIpv4 = this.droplet.publicIpv4;
 
     // Docker is usable only once cloud-init has installed it: the address reaches the apps stack through this
@@ -88,7 +78,12 @@ export class DockerHost extends Construct implements IConnectable {
       ],
     });
     this.dockerHostUri = `ssh://root@${ready.output.lookup('address')}:22`;
-    new TerraformOutput(this, 'PublicIpv4', { value: this.publicIpv4, description: `Public address of ${props.name}` });
-    new TerraformOutput(this, 'DockerHostUri', { value: this.dockerHostUri, description: 'DOCKER_HOST for the apps stack (SSH to the Docker socket)' });
+    this.addOutput('PublicIpv4', this.publicIpv4, `Public address of ${props.name}`);
+    this.addOutput('DockerHostUri', this.dockerHostUri, 'DOCKER_HOST for the apps stack (SSH to the Docker socket)');
+  }
+
+  /** The host's public address: what DNS points at. */
+  public get entryIpv4(): string {
+    return this.publicIpv4;
   }
 }

@@ -274,7 +274,10 @@ export class DockerService extends Construct {
         cpus: formatCpus(this.cpus),
         logDriver: 'json-file',
         logOpts: { 'max-size': `${limits.logMaxSizeMb}m`, 'max-file': `${limits.logMaxFiles}` },
-        networkMode: networks[0].network.resource.name,
+        // No network_mode: the provider creates the container on Docker's default bridge, disconnects it, then connects
+        // each `networks_advanced` entry with its IPAM settings. With network_mode set to the first network, that
+        // network is joined at create time and the later connect (with the fixed ipv4_address) is a no-op, so the
+        // fixed address was never applied (found by the lab).
         networksAdvanced: networks.map((n) => ({
           name: n.network.resource.name,
           aliases: n.aliases && n.aliases.length > 0 ? n.aliases : undefined,

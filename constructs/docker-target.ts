@@ -35,6 +35,11 @@ export class DockerTarget {
     public readonly https: boolean,
   ) {}
 
+  /** True for a local Docker Engine (a unix socket on your machine), false for a droplet's. */
+  public get isLocal(): boolean {
+    return this.host.startsWith('unix://');
+  }
+
   /** The stack's Docker provider. */
   public configure(scope: Construct): DockerProvider {
     if (!isToken(this.host) && !/^unix:\/\/\/[A-Za-z0-9._/-]+$/.test(this.host)) {

@@ -1,9 +1,8 @@
 import { MonitorAlert } from '@cdktf/provider-digitalocean/lib/monitor-alert';
 import { UptimeAlert } from '@cdktf/provider-digitalocean/lib/uptime-alert';
 import { UptimeCheck } from '@cdktf/provider-digitalocean/lib/uptime-check';
-import { Annotations, Fn, Lazy, TerraformOutput } from 'cdktf';
+import { Annotations, Fn, Lazy } from 'cdktf';
 import { Construct } from 'constructs';
-import { applyAdminAccess } from '../lib/admin-access';
 import { Messages, propError, scopeError } from '../lib/errors';
 import { MysqlFlavor } from '../lib/render/mysql';
 import { PROMETHEUS_JOBS, PROMETHEUS_PATHS, PROMETHEUS_PORT, PrometheusDnsTarget, PrometheusJob } from '../lib/render/prometheus';
@@ -17,12 +16,11 @@ import {
   prometheusServerFragment,
 } from '../lib/roles/monitoring';
 import { checkSecret, passwordVariable } from '../lib/secrets';
-import { checkInteger, checkName, isToken } from '../lib/validate';
-import { Connections, IConnectable } from './connections';
+import { checkInteger, isToken } from '../lib/validate';
+import { IConnectable } from './connections';
 import { Port } from './port';
-import { RoleFirewall } from './role-firewall';
-import { DropletOptions, TierDroplet } from './tier-droplet';
-import { Vpc } from './vpc';
+import { RoleBase, RoleProps } from './role-base';
+import { IRoleDroplet, TierDroplet } from './tier-droplet';
 import { IDiscoverable, waitForNames } from './_discovery';
 
 export type { ExporterKind } from '../lib/roles/monitoring';
@@ -32,7 +30,7 @@ export { EXPORTER_PORTS } from '../lib/roles/monitoring';
 export interface MysqlMonitoring {
   readonly flavor: MysqlFlavor;
   /** Runs the account hook; the account reaches the replicas through replication. */
-  readonly primary: TierDroplet;
+  readonly primary: IRoleDroplet;
 }
 
 /**
@@ -44,8 +42,8 @@ export interface MysqlMonitoring {
 export interface IMonitorable extends IConnectable, IDiscoverable {
   /** The role's name (its tag and firewall name), e.g. 'foobar-web': the `role` label of its series. */
   readonly roleName: string;
-  /** Every droplet of the role. */
-  readonly monitoredDroplets: readonly TierDroplet[];
+  /** Every droplet of the role: each gets node_exporter and the role's exporters. */
+  readonly droplets: readonly IRoleDroplet[];
   /** What the droplets run besides node_exporter, which every watched droplet runs. */
   readonly exporters: readonly ExporterKind[];
   /** Required when `exporters` includes 'mysqld'. */
@@ -55,10 +53,7 @@ export interface IMonitorable extends IConnectable, IDiscoverable {
 /** Regions DigitalOcean runs uptime checks from. */
 export const UPTIME_REGIONS = ['us_east', 'us_west', 'eu_west', 'se_asia'] as const;
 
-export interface MonitoringAgentProps extends DropletOptions {
-  readonly vpc: Vpc;
-  /** Droplet name and role tag, e.g. 'foobar-monitoring'. */
-  readonly name: string;
+export interface MonitoringAgentProps extends RoleProps {
   /** Roles to watch; more with `watch()`. @default - none yet */
   readonly roles?: IMonitorable[];
   /**
@@ -119,9 +114,6 @@ export interface MonitoringAgentProps extends DropletOptions {
   readonly uptimeDownMinutes?: number;
 }
 
-/** Which MonitoringAgent watches a role: a role has one (its exporters and rules exist once). */
-const watchers = new WeakMap<IMonitorable, MonitoringAgent>();
-
 const ALERT_WINDOWS: Readonly<Record<number, string>> = { 5: '5m', 10: '10m', 30: '30m', 60: '1h' };
 const UPTIME_PERIODS: Readonly<Record<number, string>> = { 2: '2m', 3: '3m', 5: '5m', 10: '10m', 15: '15m', 30: '30m', 60: '1h' };
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@.]+$/;
@@ -145,22 +137,18 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@.]+$/;
  * - Prometheus is reachable on `<privateIpv4>:9090` from nothing by default: use an SSH tunnel from an admin
  *   network, or `monitoring.connections.allowFrom(peer, Port.tcp(9090))`.
  */
-export class MonitoringAgent extends Construct implements IConnectable {
-  public readonly connections: Connections;
-  public readonly firewall: RoleFirewall;
+export class MonitoringAgent extends RoleBase {
   public readonly droplet: TierDroplet;
   /** DigitalOcean monitor alerts: cpu, memory, disk (empty when `digitalOceanAlerts` is false). */
   public readonly monitorAlerts: MonitorAlert[] = [];
   public readonly uptimeCheck?: UptimeCheck;
   public readonly uptimeAlert?: UptimeAlert;
-  private readonly roleName: string;
   private readonly watched: IMonitorable[] = [];
   private readonly exporterPasswordProp?: string;
   private exporterPasswordValue?: string;
 
   constructor(scope: Construct, id: string, props: MonitoringAgentProps) {
-    super(scope, id);
-    this.roleName = checkName(this, 'name', props.name);
+    super(scope, id, props, { defaultPort: Port.tcp(PROMETHEUS_PORT) });
     const retentionDays = checkInteger(this, 'retentionDays', props.retentionDays ?? 15, 1, 3650);
     const scrapeIntervalSeconds = checkInteger(this, 'scrapeIntervalSeconds', props.scrapeIntervalSeconds ?? 15, 5, 300);
     const replicationLagSeconds = checkInteger(this, 'replicationLagAlertSeconds', props.replicationLagAlertSeconds ?? 30, 1, 86400);
@@ -172,10 +160,7 @@ export class MonitoringAgent extends Construct implements IConnectable {
     checkSecret(this, 'exporterPassword', props.exporterPassword);
     this.exporterPasswordProp = props.exporterPassword;
 
-    this.firewall = new RoleFirewall(this, 'Firewall', { name: props.name });
-    this.connections = this.firewall.connections;
-    applyAdminAccess(this, this.connections, props);
-    this.droplet = new TierDroplet(this, 'Droplet', { ...props, vpc: props.vpc, role: this.firewall, defaultSize: 's-1vcpu-2gb' });
+    this.droplet = this.addDroplet('Droplet', { defaultSize: 's-1vcpu-2gb' });
     const diskGb = this.droplet.sizeInfo?.diskGb;
     const retentionSizeGb =
       props.retentionSizeGb !== undefined
@@ -183,12 +168,12 @@ export class MonitoringAgent extends Construct implements IConnectable {
         : ('sizing' as const);
     if (retentionSizeGb === 'sizing') {
       // Half the storage filesystem, measured at every boot: a resize replaces nothing.
-      this.droplet.addRole(sizingFragment({ retention: { dir: PROMETHEUS_PATHS.storage, percent: 50 }, before: ['prometheus.service'] }));
+      this.droplet.addFragment(sizingFragment({ retention: { dir: PROMETHEUS_PATHS.storage, percent: 50 }, before: ['prometheus.service'] }));
     }
 
     const rules = { replicationLagSeconds, diskFreePercent, http5xxRatio };
     // Its own machine metrics, then Prometheus rendered at synth: roles watched later count.
-    this.droplet.addRole(() => prometheusServerFragment({ jobs: this.scrapeJobs(), scrapeIntervalSeconds, retentionDays, retentionSizeGb, rules }));
+    this.droplet.addFragment(() => prometheusServerFragment({ jobs: this.scrapeJobs(), scrapeIntervalSeconds, retentionDays, retentionSizeGb, rules }));
 
     this.createDigitalOceanAlerts(props);
     if (props.uptimeUrl !== undefined) {
@@ -202,10 +187,7 @@ export class MonitoringAgent extends Construct implements IConnectable {
       validate: () => (this.watched.length === 0 ? [scopeError(this, `MonitoringAgent ${Messages.nothingWatched}`).message] : []),
     });
 
-    new TerraformOutput(this, 'PrivateIpv4', {
-      value: this.droplet.privateIpv4,
-      description: `VPC address of Prometheus (port ${PROMETHEUS_PORT}; reach it through an SSH tunnel)`,
-    });
+    this.addOutput('PrivateIpv4', this.droplet.privateIpv4, `VPC address of Prometheus (port ${PROMETHEUS_PORT}; reach it through an SSH tunnel)`);
   }
 
   /**
@@ -213,18 +195,18 @@ export class MonitoringAgent extends Construct implements IConnectable {
    * exporter ports, and Prometheus scrapes them. Watching a role again is a no-op (with a warning).
    */
   public watch(role: IMonitorable): this {
-    const watcher = watchers.get(role);
-    if (watcher === this) {
-      Annotations.of(this).addWarning(Messages.watchedAgain(rolePath(role)));
+    if (this.watched.includes(role)) {
+      Annotations.of(this).addWarning(Messages.watchedAgain(role.node.path));
       return this;
     }
-    if (watcher !== undefined) {
-      throw scopeError(this, `${rolePath(role)} ${Messages.watchedTwice(watcher.node.path)}`);
+    // A role has one monitoring server: its exporters and firewall rules exist once. Found in the whole app.
+    const other = this.node.root.node.findAll().find((c): c is MonitoringAgent => c instanceof MonitoringAgent && c !== this && c.watchedRoles.includes(role));
+    if (other !== undefined) {
+      throw scopeError(this, `${role.node.path} ${Messages.watchedTwice(other.node.path)}`);
     }
     if (role.exporters.includes('mysqld') && role.mysqlMonitoring === undefined) {
-      throw scopeError(this, `cannot watch ${rolePath(role)}: ${Messages.mysqlMonitoringMissing}`);
+      throw scopeError(this, `cannot watch ${role.node.path}: ${Messages.mysqlMonitoringMissing}`);
     }
-    watchers.set(role, this);
     this.watched.push(role);
 
     const passwordBase64 = role.exporters.includes('mysqld') ? Fn.base64encode(this.exporterPassword()) : undefined;
@@ -236,15 +218,14 @@ export class MonitoringAgent extends Construct implements IConnectable {
     const primaryFragment = role.mysqlMonitoring
       ? exportersFragment({ exporters: role.exporters, mysql: { flavor: role.mysqlMonitoring.flavor, primary: true, passwordBase64: passwordBase64! } })
       : replicaFragment;
-    for (const droplet of role.monitoredDroplets) {
-      droplet.addRole(droplet === role.mysqlMonitoring?.primary ? primaryFragment : replicaFragment);
+    for (const droplet of role.droplets) {
+      droplet.addFragment(droplet === role.mysqlMonitoring?.primary ? primaryFragment : replicaFragment);
     }
 
     for (const kind of ['node', ...role.exporters] as const) {
       role.connections.allowFrom(this, Port.tcp(EXPORTER_PORTS[kind]), `${kind} exporter, scraped by ${this.roleName}`);
     }
     waitForNames([this.droplet], role.internalName());
-    this.droplet.invalidateUserData();
     return this;
   }
 
@@ -388,6 +369,4 @@ export class MonitoringAgent extends Construct implements IConnectable {
   }
 }
 
-function rolePath(role: IMonitorable): string {
-  return role.node.path;
-}
+

@@ -11,6 +11,15 @@ export type Protocol = 'tcp' | 'udp' | 'icmp';
  *   db.connections.allowFrom(web, Port.tcp(3306));
  */
 export class Port {
+  /** SSH, tcp/22. */
+  public static readonly SSH = Port.tcp(22);
+  /** HTTP, tcp/80. */
+  public static readonly HTTP = Port.tcp(80);
+  /** HTTPS, tcp/443. */
+  public static readonly HTTPS = Port.tcp(443);
+  /** MySQL and MariaDB, tcp/3306. */
+  public static readonly MYSQL = Port.tcp(3306);
+
   public static tcp(port: number): Port {
     return new Port('tcp', port, port);
   }

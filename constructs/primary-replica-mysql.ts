@@ -1,22 +1,20 @@
 import { Volume } from '@cdktf/provider-digitalocean/lib/volume';
-import { Fn, TerraformOutput } from 'cdktf';
+import { Fn } from 'cdktf';
 import { Construct, IConstruct } from 'constructs';
-import { applyAdminAccess } from '../lib/admin-access';
 import { propError } from '../lib/errors';
 import { NET_ENV_FILE } from '../lib/roles/base';
 import { mysqlFragment, mysqlSizing } from '../lib/roles/mysql';
 import { sizingFragment } from '../lib/roles/sizing';
 import { checkSecret, passwordVariable } from '../lib/secrets';
-import { checkInteger, checkName, isToken } from '../lib/validate';
-import { Connections, IConnectable } from './connections';
+import { checkInteger, isToken } from '../lib/validate';
+import { IConnectable } from './connections';
 import type { Dns } from './dns';
 import type { ExporterKind, IMonitorable, MysqlMonitoring } from './monitoring-agent';
 import { MysqlEngine } from './mysql-engine';
 import { Port } from './port';
-import { RoleFirewall } from './role-firewall';
-import { DropletOptions, TierDroplet } from './tier-droplet';
-import { Vpc } from './vpc';
-import { IDiscoverable, InternalName, LazyInternalName, publishName, waitForNames } from './_discovery';
+import { RoleBase, RoleProps } from './role-base';
+import { TierDroplet } from './tier-droplet';
+import { InternalName, LazyInternalName, publishName, waitForNames } from './_discovery';
 
 /** What an app needs to reach a MySQL database: names it resolves at run time, never addresses in user_data. */
 export interface IMysqlDatabase extends IConnectable, IConstruct {
@@ -31,10 +29,7 @@ export interface IMysqlDatabase extends IConnectable, IConstruct {
   readonly appPassword: string;
 }
 
-export interface PrimaryReplicaMysqlProps extends DropletOptions {
-  readonly vpc: Vpc;
-  /** Prefix of droplet, volume and tag names, e.g. 'foobar-db' → foobar-db-primary, foobar-db-replica-1. */
-  readonly name: string;
+export interface PrimaryReplicaMysqlProps extends RoleProps {
   /** Read replicas (0 for a lone primary). @default 1 */
   readonly replicas?: number;
   /** @default MysqlEngine.mysql8_0() */
@@ -73,9 +68,7 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
  *   const db = new PrimaryReplicaMysql(this, 'Db', { vpc, name: 'foobar-db', sshKeys });
  *   db.connections.allowFrom(web, Port.tcp(3306)); // WebTier does this itself when given `database: db`
  */
-export class PrimaryReplicaMysql extends Construct implements IMysqlDatabase, IMonitorable, IDiscoverable {
-  public readonly connections: Connections;
-  public readonly firewall: RoleFirewall;
+export class PrimaryReplicaMysql extends RoleBase implements IMysqlDatabase, IMonitorable {
   public readonly primary: TierDroplet;
   public readonly replicas: TierDroplet[] = [];
   public readonly volumes: Volume[] = [];
@@ -85,20 +78,16 @@ export class PrimaryReplicaMysql extends Construct implements IMysqlDatabase, IM
   public readonly appUser: string;
   public readonly appPassword: string;
   public readonly replicationPassword: string;
-  /** Prefix of the nodes' names, and the role's tag and firewall name. */
-  public readonly roleName: string;
   /** Monitored: mysqld_exporter on every node (account created by the primary's setup). */
   public readonly exporters: readonly ExporterKind[] = ['mysqld'];
-  private readonly names: { readonly role: LazyInternalName; readonly writer: LazyInternalName; readonly reader: LazyInternalName };
+  private readonly names: { readonly writer: LazyInternalName; readonly reader: LazyInternalName };
 
   constructor(scope: Construct, id: string, props: PrimaryReplicaMysqlProps) {
-    super(scope, id);
-    this.roleName = checkName(this, 'name', props.name);
-    // Every node under the role's name (monitoring), the primary under '<name>-primary' (writes, and what replicas
-    // replicate from), the replicas (or the primary when there is none) under '<name>-read' (reads).
+    super(scope, id, props, { defaultPort: Port.MYSQL });
+    // Every node under the role's name (monitoring: RoleBase), the primary under '<name>-primary' (writes, and what
+    // replicas replicate from), the replicas (or the primary when there is none) under '<name>-read' (reads).
     const lazy = (publish: (zone: Dns) => InternalName) => new LazyInternalName(this, props.dns, publish);
     this.names = {
-      role: lazy((zone) => publishName(zone, this.roleName, [this.primary, ...this.replicas], 'InternalName')),
       writer: lazy((zone) => publishName(zone, `${this.roleName}-primary`, [this.primary], 'PrimaryName')),
       reader: lazy((zone) => publishName(zone, `${this.roleName}-read`, this.replicas.length > 0 ? this.replicas : [this.primary], 'ReadName')),
     };
@@ -120,11 +109,8 @@ export class PrimaryReplicaMysql extends Construct implements IMysqlDatabase, IM
       throw propError(this, 'vpc.ipRange', 'must be known at synth (it becomes the accounts\u2019 host pattern)', '(token)', 'Give the Vpc a literal ipRange.');
     }
 
-    this.firewall = new RoleFirewall(this, 'Firewall', { name: props.name });
-    this.connections = this.firewall.connections;
     // Replicas pull the binary log from the primary.
-    this.connections.allowInternally(Port.tcp(this.port), 'replication');
-    applyAdminAccess(this, this.connections, props);
+    this.connections.allowInternally(Port.MYSQL, 'replication');
 
     const appPasswordBase64 = Fn.base64encode(this.appPassword);
     const replicationPasswordBase64 = Fn.base64encode(this.replicationPassword);
@@ -141,17 +127,10 @@ export class PrimaryReplicaMysql extends Construct implements IMysqlDatabase, IM
         description: `MySQL data of ${props.name}-${nodeName} (tierform)`,
       });
       this.volumes.push(volume);
-      const droplet = new TierDroplet(this, logical, {
-        ...props,
-        name: `${props.name}-${nodeName}`,
-        vpc: props.vpc,
-        role: this.firewall,
-        defaultSize: 's-1vcpu-2gb',
-        volumeIds: [volume.id],
-      });
+      const droplet = this.addDroplet(logical, { name: `${props.name}-${nodeName}`, defaultSize: 's-1vcpu-2gb', volumeIds: [volume.id] });
       // The buffer pool follows the droplet's memory, computed at every boot: a resize replaces nothing.
-      droplet.addRole(sizing);
-      droplet.addRole(
+      droplet.addFragment(sizing);
+      droplet.addFragment(
         mysqlFragment({
           flavor: this.engine.flavor,
           serverId: index + 1,
@@ -174,15 +153,8 @@ export class PrimaryReplicaMysql extends Construct implements IMysqlDatabase, IM
     // Replicas resolve the primary's name at boot: created after its record.
     if (this.replicas.length > 0) waitForNames(this.replicas, this.writerName());
 
-    new TerraformOutput(this, 'PrimaryPrivateIpv4', { value: this.primary.privateIpv4, description: 'VPC address of the MySQL primary (writes)' });
-    new TerraformOutput(this, 'ReplicaPrivateIpv4', {
-      value: this.replicas.map((r) => r.privateIpv4),
-      description: 'VPC addresses of the read replicas',
-    });
-  }
-
-  public get monitoredDroplets(): readonly TierDroplet[] {
-    return [this.primary, ...this.replicas];
+    this.addOutput('PrimaryPrivateIpv4', this.primary.privateIpv4, 'VPC address of the MySQL primary (writes)');
+    this.addOutput('ReplicaPrivateIpv4', this.replicas.map((r) => r.privateIpv4), 'VPC addresses of the read replicas');
   }
 
   public get mysqlMonitoring(): MysqlMonitoring {
@@ -197,11 +169,6 @@ export class PrimaryReplicaMysql extends Construct implements IMysqlDatabase, IM
   /** `<name>-read.internal.<zone>` → every replica, or the primary when there is none (created on first use). */
   public readerName(): InternalName {
     return this.names.reader.get();
-  }
-
-  /** `<name>.internal.<zone>` → every node (created on first use). */
-  public internalName(): InternalName {
-    return this.names.role.get();
   }
 
   private identifier(prop: string, value: string, max: number): string {

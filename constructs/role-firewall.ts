@@ -1,8 +1,7 @@
 import { Firewall, FirewallInboundRule, FirewallOutboundRule } from '@cdktf/provider-digitalocean/lib/firewall';
 import { Tag } from '@cdktf/provider-digitalocean/lib/tag';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { checkName } from '../lib/validate';
-import { IConstruct } from 'constructs';
 import { AllowedFlow, Connections, FirewallEndpoint } from './connections';
 import { OutboundPolicy } from './outbound-policy';
 import { Port } from './port';
@@ -16,6 +15,11 @@ export interface RoleFirewallProps {
    * @default OutboundPolicy.allowAll()
    */
   readonly outbound?: OutboundPolicy;
+  /**
+   * The port the role serves on, for `connections.allowDefaultPortFrom()`.
+   * @default - none
+   */
+  readonly defaultPort?: Port;
 }
 
 function endpointKey(port: Port, endpoint: FirewallEndpoint): string {
@@ -45,7 +49,17 @@ export class RoleFirewall extends Construct {
     this.tag = new Tag(this, 'Tag', { name: props.name });
     this.tagName = this.tag.name;
     this.resource = new Firewall(this, 'Resource', { name: props.name, tags: [this.tagName] });
-    this.connections = new Connections(this);
+    // Connections writes through this narrow view; the rule methods stay private to the firewall.
+    this.connections = new Connections({
+      defaultPort: props.defaultPort,
+      firewall: {
+        scope: this,
+        tagName: this.tagName,
+        flows: this.allowed,
+        addInbound: (port, source, peer, description) => this.addInbound(port, source, peer, description),
+        addOutbound: (port, destination, peer, description) => this.addOutbound(port, destination, peer, description),
+      },
+    });
     this.syncOutbound();
   }
 
@@ -64,7 +78,7 @@ export class RoleFirewall extends Construct {
     return [...this.allowed];
   }
 
-  public addInboundRule(port: Port, source: FirewallEndpoint, peer: string, description: string): void {
+  private addInbound(port: Port, source: FirewallEndpoint, peer: string, description: string): void {
     const key = endpointKey(port, source);
     if (this.inbound.has(key)) return;
     this.inbound.set(key, {
@@ -78,7 +92,7 @@ export class RoleFirewall extends Construct {
   }
 
   /** Records an outbound flow; it becomes a rule whenever the policy does not already allow everything. */
-  public addOutboundRule(port: Port, destination: FirewallEndpoint, peer: string, description: string): void {
+  private addOutbound(port: Port, destination: FirewallEndpoint, peer: string, description: string): void {
     const key = endpointKey(port, destination);
     if (this.outboundFlows.has(key)) return;
     this.outboundFlows.set(key, {

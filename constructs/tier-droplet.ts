@@ -1,31 +1,42 @@
 import { Droplet } from '@cdktf/provider-digitalocean/lib/droplet';
-import { ITerraformDependable, Lazy } from 'cdktf';
+import { ITerraformDependable, Lazy, TerraformStack } from 'cdktf';
 import { dependable } from 'cdktf/lib/tfExpression';
-import { Construct } from 'constructs';
-import { AdminAccessProps } from '../lib/admin-access';
+import { Construct, IConstruct } from 'constructs';
 import { SizeInfo } from '../lib/catalog/sizes';
 import { Messages, propError } from '../lib/errors';
-import { CloudConfig, FragmentSource } from '../lib/render/cloud-config';
+import { CloudConfig, FragmentSource, RenderCache } from '../lib/render/cloud-config';
 import { baseFragment } from '../lib/roles/base';
 import { escapeForTerraform } from '../lib/terraform-text';
 import { checkSize, checkSshKeys, isToken } from '../lib/validate';
+import { AdminAccess } from './admin-access';
 import type { Dns } from './dns';
 import { RoleFirewall } from './role-firewall';
-import { Vpc } from './vpc';
+import type { IVpc } from './vpc';
 
 /** Every tierform droplet runs this image; its package versions are what the renderers target. */
 export const DROPLET_IMAGE = 'ubuntu-24-04-x64';
 
 /** Props every role construct passes through to its droplets. */
-export interface DropletOptions extends AdminAccessProps {
+export interface DropletOptions {
   /**
-   * SSH keys installed for root: MD5 fingerprints or numeric ids of keys in your DigitalOcean account, or a
-   * token list (e.g. a Terraform variable). Required: droplets never get a root password.
+   * SSH keys installed for root: MD5 fingerprints or numeric ids of keys in your DigitalOcean account, or a token
+   * list (e.g. a Terraform variable). Droplets never get a root password. Used at creation only (later changes are
+   * ignored: see the README's "Adding or rotating an admin SSH key").
+   * @default - the stack's AdminAccess `sshKeys` (an error when there is none)
    */
-  readonly sshKeys: string[];
+  readonly sshKeys?: string[];
   /**
-   * Droplet size slug.
-   * @default 's-1vcpu-1gb' (roles choose larger defaults where they need them)
+   * Networks allowed to SSH into the droplets (CIDR), or a token list. Networks covering the whole internet are
+   * refused unless `allowSshFromAnywhere` gives a reason.
+   * @default - the stack's AdminAccess `adminCidrs`; with none, no SSH (use the DigitalOcean console)
+   */
+  readonly adminCidrs?: string[];
+  /** Accept SSH from anywhere, with the reason written down. @default - refused */
+  readonly allowSshFromAnywhere?: { readonly reason: string };
+  /**
+   * Droplet size slug. Resizing later is in place (values that follow the size are computed on the droplet).
+   * @default - the role's default: 's-1vcpu-1gb' for web tiers and load balancers, 's-1vcpu-2gb' for app tiers,
+   *   databases, single servers and monitoring
    */
   readonly size?: string;
   /** Weekly DigitalOcean backups (+20% of the droplet price). @default false */
@@ -45,7 +56,7 @@ export interface DropletOptions extends AdminAccessProps {
 export interface TierDropletProps extends DropletOptions {
   /** Droplet name, which is also its hostname. */
   readonly name: string;
-  readonly vpc: Vpc;
+  readonly vpc: IVpc;
   /** The role the droplet belongs to: it carries the role's tag, so the role's firewall applies. */
   readonly role: RoleFirewall;
   /** Block storage volumes attached at creation (so they exist at first boot). @default - none */
@@ -54,12 +65,35 @@ export interface TierDropletProps extends DropletOptions {
   readonly defaultSize?: string;
 }
 
+/** A droplet of a role as other constructs see it: its name, its VPC address, and room for more cloud-config. */
+export interface IRoleDroplet extends IConstruct {
+  /** Droplet name (= hostname). */
+  readonly name: string;
+  /** The VPC address (a reference, known after apply). */
+  readonly privateIpv4: string;
+  /** Adds packages, files and boot commands (a function is evaluated at synth). */
+  addFragment(fragment: FragmentSource): this;
+}
+
+const RENDER_CACHE_ID = 'TierformRenderCache';
+
+/** One render cache per stack: droplets built from the same fragments share one rendered body. */
+class StackRenderCache extends Construct {
+  public static of(scope: IConstruct): RenderCache {
+    const stack = TerraformStack.of(scope);
+    const existing = stack.node.tryFindChild(RENDER_CACHE_ID) as StackRenderCache | undefined;
+    return (existing ?? new StackRenderCache(stack, RENDER_CACHE_ID)).cache;
+  }
+
+  public readonly cache = new RenderCache();
+}
+
 /**
  * The droplet base used by every role: Ubuntu 24.04 in the stage's VPC and region, SSH keys required, the
  * role's tag, DigitalOcean's monitoring agent, and a cloud-config built from typed fragments. Roles add
- * fragments with `addRole()`; user_data is rendered at synth, so fragments added later still count.
+ * fragments with `addFragment()`; user_data is rendered at synth, so fragments added later still count.
  */
-export class TierDroplet extends Construct {
+export class TierDroplet extends Construct implements IRoleDroplet {
   public readonly resource: Droplet;
   public readonly cloudConfig: CloudConfig;
   /** Catalog entry of the size, or undefined when the size is a token. */
@@ -73,12 +107,13 @@ export class TierDroplet extends Construct {
   /** The public address (a reference, known after apply). */
   public readonly publicIpv4: string;
   private readonly dependencies = new Set<ITerraformDependable>();
-  /** user_data as rendered at the last synth; cdktf resolves every value twice per synth. */
-  private renderedUserData?: string;
 
   constructor(scope: Construct, id: string, props: TierDropletProps) {
     super(scope, id);
-    const sshKeys = checkSshKeys(this, 'sshKeys', props.sshKeys);
+    const sshKeys = props.sshKeys !== undefined ? checkSshKeys(this, 'sshKeys', props.sshKeys) : AdminAccess.of(this)?.sshKeys;
+    if (sshKeys === undefined) {
+      throw propError(this, 'sshKeys', 'must list at least one SSH key', [], `${Messages.sshKeysMissing} Or create an AdminAccess in the stack.`);
+    }
     this.size = props.size ?? props.defaultSize ?? 's-1vcpu-1gb';
     this.sizeInfo = checkSize(this, 'size', this.size);
     if (!isToken(props.name) && !/^[a-z][a-z0-9-]{0,62}$/.test(props.name)) {
@@ -86,7 +121,7 @@ export class TierDroplet extends Construct {
     }
     this.backups = props.backups ?? false;
     this.name = props.name;
-    this.cloudConfig = new CloudConfig({ description: `tierform droplet ${props.name} (${this.node.path})` });
+    this.cloudConfig = new CloudConfig({ description: `tierform droplet ${props.name} (${this.node.path})` }, StackRenderCache.of(this));
     this.cloudConfig.add(baseFragment());
     this.resource = new Droplet(this, 'Resource', {
       name: props.name,
@@ -105,7 +140,8 @@ export class TierDroplet extends Construct {
       // database primary included. New droplets get the new list; existing ones are changed by the rotation path
       // in the README ("Adding or rotating an SSH key"), and `npm run impact` lists the ignored change.
       lifecycle: { ignoreChanges: ['ssh_keys'] },
-      userData: Lazy.stringValue({ produce: () => (this.renderedUserData ??= this.cloudConfig.render(escapeForTerraform)) }),
+      // Rendered at synth (fragments added later count); the cloud-config caches bodies by fragment identity.
+      userData: Lazy.stringValue({ produce: () => this.cloudConfig.render(escapeForTerraform) }),
     });
     // Each reference read once: every getter call would otherwise mint a new token (cdktf records a stack
     // trace for each, the dominant cost of synthesizing large stacks).
@@ -114,9 +150,8 @@ export class TierDroplet extends Construct {
   }
 
   /** Adds a role's packages, files and boot commands; pass a function to build them at synth time. */
-  public addRole(fragment: FragmentSource): this {
+  public addFragment(fragment: FragmentSource): this {
     this.cloudConfig.add(fragment);
-    this.invalidateUserData();
     return this;
   }
 
@@ -131,13 +166,5 @@ export class TierDroplet extends Construct {
     // As cdktf does for the `dependsOn` prop: a token that resolves to the bare address (`type.name`).
     this.resource.dependsOn = [...(this.resource.dependsOn ?? []), ...added.map((d) => dependable(d))];
     return this;
-  }
-
-  /**
-   * Forgets the rendered user_data. Roles that add a function fragment call this when the function's inputs
-   * change (e.g. a backend added to a load balancer), so the next synth renders again.
-   */
-  public invalidateUserData(): void {
-    this.renderedUserData = undefined;
   }
 }

@@ -1,5 +1,5 @@
 import { Vpc as DoVpc } from '@cdktf/provider-digitalocean/lib/vpc';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import * as ipaddr from 'ipaddr.js';
 import { Messages, propError } from '../lib/errors';
 import { checkName, checkRegion, isToken, parseCidr } from '../lib/validate';
@@ -17,6 +17,45 @@ export interface VpcProps {
   readonly ipRange?: string;
 }
 
+/** A VPC droplets can join: one this stack creates (`new Vpc`) or one that exists already (`Vpc.fromId`). */
+export interface IVpc extends IConstruct {
+  /** The VPC's id (a reference, or a literal for an existing VPC). */
+  readonly id: string;
+  /** Its region: every droplet in it is created there. */
+  readonly region: string;
+  /** Its private range (CIDR): the source of the database accounts' host pattern and of trusted proxies. */
+  readonly ipRange: string;
+}
+
+/** An existing VPC, for `Vpc.fromId`. */
+export interface ExistingVpcAttributes {
+  /** The VPC's id (UUID), e.g. from `doctl vpcs list`. */
+  readonly id: string;
+  /** Its region slug. */
+  readonly region: string;
+  /** Its range, as DigitalOcean shows it, e.g. '10.116.0.0/20'. */
+  readonly ipRange: string;
+}
+
+class ImportedVpc extends Construct implements IVpc {
+  public readonly id: string;
+  public readonly region: string;
+  public readonly ipRange: string;
+
+  constructor(scope: Construct, id: string, attrs: ExistingVpcAttributes) {
+    super(scope, id);
+    this.id = attrs.id;
+    this.region = checkRegion(this, 'region', attrs.region);
+    this.ipRange = attrs.ipRange;
+    if (!isToken(this.ipRange) && !parseCidr(this.ipRange)) {
+      throw propError(this, 'ipRange', 'is not a valid CIDR block', this.ipRange, Messages.cidrInvalid);
+    }
+    if (!isToken(this.id) && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(this.id)) {
+      throw propError(this, 'id', 'is not a VPC id (a UUID)', this.id, 'Pass the id from `doctl vpcs list` or the control panel.');
+    }
+  }
+}
+
 /** Ranges DigitalOcean keeps for itself (DOKS, internal services). */
 const RESERVED = ['10.244.0.0/16', '10.245.0.0/16', '10.246.0.0/24', '10.229.0.0/16'].map((c) => ipaddr.IPv4.parseCIDR(c));
 const PRIVATE = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'].map((c) => ipaddr.IPv4.parseCIDR(c));
@@ -27,7 +66,12 @@ function overlaps(a: [ipaddr.IPv4, number], b: [ipaddr.IPv4, number]): boolean {
 }
 
 /** The private network every droplet of a stage joins; firewall rules between roles travel over it. */
-export class Vpc extends Construct {
+export class Vpc extends Construct implements IVpc {
+  /** A VPC that already exists in your account (not managed by this stack). */
+  public static fromId(scope: Construct, id: string, attrs: ExistingVpcAttributes): IVpc {
+    return new ImportedVpc(scope, id, attrs);
+  }
+
   public readonly resource: DoVpc;
   public readonly region: string;
   public readonly ipRange: string;

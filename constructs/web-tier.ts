@@ -1,6 +1,5 @@
-import { Annotations, TerraformOutput } from 'cdktf';
+import { Annotations } from 'cdktf';
 import { Construct } from 'constructs';
-import { applyAdminAccess } from '../lib/admin-access';
 import { scopeError } from '../lib/errors';
 import { CloudConfigFragment } from '../lib/render/cloud-config';
 import { NginxBalance, upstreamServerParameters } from '../lib/render/nginx';
@@ -8,18 +7,16 @@ import { UPSTREAM_SERVERS_DIR } from '../lib/render/upstream-watch';
 import { GUNICORN_UNIT_NAME } from '../lib/render/gunicorn';
 import { sizingFragment } from '../lib/roles/sizing';
 import { nginxFragment, upstreamWatchFragment } from '../lib/roles/web';
-import { checkInteger, checkName, checkSize } from '../lib/validate';
+import { checkInteger, checkSize } from '../lib/validate';
 import type { AppTier } from './app-tier';
 import { AppSource } from './app-source';
 import { Balance } from './balance';
-import { Connections, IConnectable } from './connections';
+import { IConnectable } from './connections';
 import { Port } from './port';
 import type { ExporterKind, IMonitorable } from './monitoring-agent';
 import type { IMysqlDatabase } from './primary-replica-mysql';
-import { RoleFirewall } from './role-firewall';
-import { DropletOptions, TierDroplet } from './tier-droplet';
-import { Vpc } from './vpc';
-import { IDiscoverable, InternalName, LazyInternalName, publishName, waitForNames } from './_discovery';
+import { RoleBase, RoleProps } from './role-base';
+import { IDiscoverable, InternalName, waitForNames } from './_discovery';
 import {
   ResolvedWebServer,
   WebServerProps,
@@ -45,10 +42,7 @@ export interface IHttpBackend extends IConnectable, IDiscoverable {
   readonly serverCount: number;
 }
 
-export interface WebTierProps extends DropletOptions, WebServerProps {
-  readonly vpc: Vpc;
-  /** Prefix of droplet names and of the role tag, e.g. 'foobar-web' → foobar-web-0, foobar-web-1. */
-  readonly name: string;
+export interface WebTierProps extends RoleProps, WebServerProps {
   /** Number of web/app droplets. @default 2 */
   readonly count?: number;
   /** The code to run. @default AppSource.sample() */
@@ -85,27 +79,16 @@ const NGINX_BALANCE: Record<string, NginxBalance> = { roundrobin: 'round-robin',
  *
  *   const web = new WebTier(this, 'Web', { vpc, name: 'foobar-web', sshKeys, database: db });
  */
-export class WebTier extends Construct implements IHttpBackend, IMonitorable {
-  public readonly connections: Connections;
-  public readonly droplets: TierDroplet[] = [];
-  public readonly firewall: RoleFirewall;
+export class WebTier extends RoleBase implements IHttpBackend, IMonitorable {
   public readonly httpPort = 80;
   public readonly healthCheckPath = '/health';
-  /** The tier's name (tag and firewall). */
-  public readonly roleName: string;
   /** Monitored: nginx (stub_status on loopback, read by the nginx exporter). */
   public readonly exporters: readonly ExporterKind[] = ['nginx'];
-  private readonly name: LazyInternalName;
 
   constructor(scope: Construct, id: string, props: WebTierProps) {
-    super(scope, id);
-    this.roleName = checkName(this, 'name', props.name);
-    this.name = new LazyInternalName(this, props.dns, (zone) => publishName(zone, this.roleName, this.droplets, 'InternalName'));
+    super(scope, id, props, { defaultPort: Port.HTTP });
     const count = checkInteger(this, 'count', props.count ?? 2, 1, 1000);
     const code = (props.app ?? AppSource.sample()).bind(this, 'app');
-    this.firewall = new RoleFirewall(this, 'Firewall', { name: props.name });
-    this.connections = this.firewall.connections;
-    applyAdminAccess(this, this.connections, props);
 
     const database = props.database;
     if (props.upstream && database) {
@@ -115,7 +98,7 @@ export class WebTier extends Construct implements IHttpBackend, IMonitorable {
       Annotations.of(this).addWarning(`${this.node.path}: 'app' is ignored when 'upstream' is set: the AppTier runs the app.`);
     }
     if (database) {
-      database.connections.allowFrom(this, Port.tcp(database.port), `${props.name} app to MySQL`);
+      database.connections.allowDefaultPortFrom(this, `${props.name} app to MySQL`);
     }
     // Every droplet of the tier is the same: settings and fragments are built once and shared, so the
     // cloud-config is rendered once per tier (CloudConfig caches bodies by fragment identity).
@@ -134,19 +117,12 @@ export class WebTier extends Construct implements IHttpBackend, IMonitorable {
       if (names) peers.push(names.writer, names.reader);
     }
     for (let i = 0; i < count; i++) {
-      const droplet = new TierDroplet(this, `Droplet${i}`, { ...props, name: `${props.name}-${i}`, vpc: props.vpc, role: this.firewall });
-      for (const fragment of fragments) droplet.addRole(fragment);
-      this.droplets.push(droplet);
+      const droplet = this.addDroplet(`Droplet${i}`, { name: `${props.name}-${i}` });
+      for (const fragment of fragments) droplet.addFragment(fragment);
     }
     waitForNames(this.droplets, ...peers);
-    new TerraformOutput(this, 'PrivateIpv4', {
-      value: this.droplets.map((d) => d.privateIpv4),
-      description: `VPC addresses of ${props.name}`,
-    });
-    new TerraformOutput(this, 'PublicIpv4', {
-      value: this.droplets.map((d) => d.publicIpv4),
-      description: `Public addresses of ${props.name} (firewalled: HTTP only from the load balancer)`,
-    });
+    this.addOutput('PrivateIpv4', this.droplets.map((d) => d.privateIpv4), `VPC addresses of ${props.name}`);
+    this.addOutput('PublicIpv4', this.droplets.map((d) => d.publicIpv4), `Public addresses of ${props.name} (firewalled: HTTP only from the load balancer)`);
   }
 
   /**
@@ -154,7 +130,7 @@ export class WebTier extends Construct implements IHttpBackend, IMonitorable {
    * servers are the A records of the app tier's internal name, kept current by the upstream watcher.
    */
   private proxyFragments(nginx: ResolvedWebServer['nginx'], upstream: AppTier, balance: Balance | undefined): CloudConfigFragment[] {
-    upstream.connections.allowFrom(this, Port.tcp(upstream.port), `${this.roleName} to the app servers`);
+    upstream.connections.allowDefaultPortFrom(this, `${this.roleName} to the app servers`);
     const serversFile = `${UPSTREAM_SERVERS_DIR}/app.servers`;
     return [
       { commands: [['install', '-d', '-m', '0755', STATIC_ROOT]] },
@@ -173,16 +149,7 @@ export class WebTier extends Construct implements IHttpBackend, IMonitorable {
     ];
   }
 
-  public get monitoredDroplets(): readonly TierDroplet[] {
-    return this.droplets;
-  }
-
   public get serverCount(): number {
     return this.droplets.length;
-  }
-
-  /** `<name>.internal.<zone>`: one A record per web droplet (created on first use). */
-  public internalName(): InternalName {
-    return this.name.get();
   }
 }

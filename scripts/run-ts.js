@@ -23,6 +23,9 @@ function bundle(entry) {
     format: 'cjs',
     packages: 'external',
     sourcemap: 'inline',
+    // Class and function names as written (esbuild renames a class that refers to itself, e.g. `_MonitoringAgent`):
+    // reports label constructs by their class, and error messages name classes.
+    keepNames: true,
     logLevel: 'warning',
   });
   return outfile;

@@ -22,9 +22,9 @@ describe('Dns', () => {
     }
   });
 
-  test('uses an existing zone by name and honours the TTL', () => {
+  test('uses an existing zone by name (Dns.fromZoneName) and honours the TTL', () => {
     const { stack } = testStack();
-    new Dns(stack, 'Dns', { domain: 'foobar.com', targetIpv4: '203.0.113.10', createDomain: false, ttlSeconds: 60, recordNames: ['shop'] });
+    Dns.fromZoneName(stack, 'Dns', 'foobar.com', { targetIpv4: '203.0.113.10', ttlSeconds: 60, recordNames: ['shop'] });
     const json = synthJson(stack);
     expect(resources(json, 'digitalocean_domain')).toHaveLength(0);
     expect(resources(json, 'digitalocean_record')).toEqual([expect.objectContaining({ domain: 'foobar.com', name: 'shop', ttl: 60 })]);

@@ -21,7 +21,7 @@ describe('DockerHost', () => {
     const { stack, vpc } = testStack();
     new DockerHost(stack, 'Host', { vpc, name: 'site-docker', sshKeys: SSH_KEYS, adminCidrs: ADMIN });
     const fw = resources(synthJson(stack), 'digitalocean_firewall')[0];
-    expect(fw.inbound_rule.map((r: { port_range: string }) => r.port_range)).toEqual(['80', '22']);
+    expect(fw.inbound_rule.map((r: { port_range: string }) => r.port_range).sort()).toEqual(['22', '80']);
   });
 
   test('throws if the HTTPS DNS token is a literal', () => {

@@ -32,6 +32,15 @@ describe('HaproxyLoadBalancer', () => {
     expect(lb.depends_on).toEqual([expect.stringMatching(/^digitalocean_record\.Web_Droplet0_InternalName_/), expect.stringMatching(/^digitalocean_record\.Web_Droplet1_InternalName_/)]);
   });
 
+  test('user_data is never stale: a backend added after a synth is in the next synth', () => {
+    const { stack, vpc } = testStack({ dns: true });
+    const lb = new HaproxyLoadBalancer(stack, 'Lb', { vpc, name: 'site-lb', sshKeys: SSH_KEYS });
+    lb.addBackend(new WebTier(stack, 'Web', { vpc, name: 'site-web', count: 1, sshKeys: SSH_KEYS }));
+    expect(haproxyCfg(userData(synthJson(stack), 'site-lb'))).not.toContain('site-web2');
+    lb.addBackend(new WebTier(stack, 'Web2', { vpc, name: 'site-web2', count: 1, sshKeys: SSH_KEYS }));
+    expect(haproxyCfg(userData(synthJson(stack), 'site-lb'))).toContain('server-template site-web2 1-32 ');
+  });
+
   test('backends added after construction count', () => {
     const { stack, vpc } = testStack({ dns: true });
     const lb = new HaproxyLoadBalancer(stack, 'Lb', { vpc, name: 'site-lb', sshKeys: SSH_KEYS });
@@ -78,7 +87,7 @@ describe('HaproxyLoadBalancer', () => {
     const { stack, vpc } = testStack();
     const web = new WebTier(stack, 'Web', { vpc, name: 'site-web', count: 1, sshKeys: SSH_KEYS });
     expect(() => new HaproxyLoadBalancer(stack, 'Lb', { vpc, name: 'site-lb', sshKeys: SSH_KEYS, backends: [web] })).toThrow(
-      "test/Web: its droplets get internal DNS names, by which peers find them at run time, and stack 'test' has no Dns zone yet. Create the zone first (new Dns(stack, 'Dns', { domain: 'example.com' }), with createDomain: false if it already exists in your account), or pass 'dns'.",
+      "test/Web: its droplets get internal DNS names, by which peers find them at run time, and stack 'test' has no Dns zone yet. Create the zone first (new Dns(stack, 'Dns', { domain: 'example.com' }), or Dns.fromZoneName(stack, 'Dns', 'example.com') when it already exists in your account), or pass 'dns'.",
     );
   });
 

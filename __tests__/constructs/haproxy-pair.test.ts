@@ -14,7 +14,7 @@ function pair(extra: Partial<ConstructorParameters<typeof HaproxyPair>[2]> = {})
   const dns = new Dns(stack, 'Dns', { domain: 'foobar.com' });
   const web = new WebTier(stack, 'Web', { vpc, name: 'site-web', count: 2, sshKeys: SSH_KEYS });
   const lb = new HaproxyPair(stack, 'Lb', { vpc, name: 'site-lb', sshKeys: SSH_KEYS, dns, backends: [web], ...extra });
-  dns.pointTo(lb.reservedIpv4);
+  dns.pointTo(lb);
   return { stack, lb, dns };
 }
 

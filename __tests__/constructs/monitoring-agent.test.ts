@@ -4,7 +4,7 @@ import { Droplet } from '@cdktf/provider-digitalocean/lib/droplet';
 import { MonitorAlert } from '@cdktf/provider-digitalocean/lib/monitor-alert';
 import { UptimeAlert } from '@cdktf/provider-digitalocean/lib/uptime-alert';
 import { UptimeCheck } from '@cdktf/provider-digitalocean/lib/uptime-check';
-import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
+import { App, TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { Construct } from 'constructs';
 import { parse } from 'yaml';
 import { HaproxyLoadBalancer } from '../../constructs/haproxy-load-balancer';
@@ -504,6 +504,16 @@ describe('MonitoringAgent', () => {
     );
   });
 
+  test('throws if a role is watched by a monitoring server of another stack too', () => {
+    const s = site();
+    agent(s, { roles: [s.web] });
+    const other = new TerraformStack(s.stack.node.root as App, 'other');
+    const vpc = new Vpc(other, 'Vpc', { region: 'nyc3', name: 'other-vpc', ipRange: '10.30.0.0/20' });
+    expect(() => new MonitoringAgent(other, 'Mon', { vpc, name: 'other-mon', sshKeys: SSH_KEYS, alertEmails: EMAILS, roles: [s.web] })).toThrow(
+      'other/Mon: test/Web is already watched by test/Mon: a role has one monitoring server (its exporters and firewall rules would be added twice).',
+    );
+  });
+
   test('throws if a role with the mysqld exporter does not say which droplet is its primary', () => {
     // GIVEN a role of another kind that claims mysqld without mysqlMonitoring
     const s = site();
@@ -512,7 +522,7 @@ describe('MonitoringAgent', () => {
       node: new Construct(s.stack, 'OddDb').node,
       roleName: 'odd-db',
       connections: s.db.connections,
-      monitoredDroplets: s.db.monitoredDroplets,
+      droplets: s.db.droplets,
       exporters: ['mysqld' as const],
       internalName: () => s.db.internalName(),
     };

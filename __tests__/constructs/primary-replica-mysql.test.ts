@@ -126,7 +126,7 @@ describe('PrimaryReplicaMysql', () => {
   test('throws if replicas need the primary’s name and the stack has no DNS zone', () => {
     const { stack, vpc } = testStack();
     expect(() => new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, replicas: 1 })).toThrow(
-      "test/Db: its droplets get internal DNS names, by which peers find them at run time, and stack 'test' has no Dns zone yet. Create the zone first (new Dns(stack, 'Dns', { domain: 'example.com' }), with createDomain: false if it already exists in your account), or pass 'dns'.",
+      "test/Db: its droplets get internal DNS names, by which peers find them at run time, and stack 'test' has no Dns zone yet. Create the zone first (new Dns(stack, 'Dns', { domain: 'example.com' }), or Dns.fromZoneName(stack, 'Dns', 'example.com') when it already exists in your account), or pass 'dns'.",
     );
   });
 

@@ -46,6 +46,27 @@ describe('RoleFirewall and Connections', () => {
     expect(web.connections.flows.map((f) => `${f.direction} ${f.port}`)).toEqual(['outbound tcp/3306']);
   });
 
+  test('allowDefaultPortFrom admits the other role on the role’s default port (Port.MYSQL, …)', () => {
+    const { stack } = testStack();
+    const web = new RoleFirewall(stack, 'Web', { name: 'site-web' });
+    const db = new RoleFirewall(stack, 'Db', { name: 'site-db', defaultPort: Port.MYSQL });
+    db.connections.allowDefaultPortFrom(web, 'app to MySQL');
+    web.connections.allowToDefaultPort(db, 'again, from the other side');
+    const dbFirewall = resources(synthJson(stack), 'digitalocean_firewall').find((f) => f.name === 'site-db');
+    expect(dbFirewall.inbound_rule).toEqual([{ protocol: 'tcp', port_range: '3306', source_tags: [tagRef('Web')] }]);
+    expect(db.connections.defaultPort).toBe(Port.MYSQL);
+    expect([Port.SSH, Port.HTTP, Port.HTTPS, Port.MYSQL].map(String)).toEqual(['tcp/22', 'tcp/80', 'tcp/443', 'tcp/3306']);
+  });
+
+  test('throws if allowDefaultPortFrom is used on a role without a default port', () => {
+    const { stack } = testStack();
+    const web = new RoleFirewall(stack, 'Web', { name: 'site-web' });
+    const other = new RoleFirewall(stack, 'Other', { name: 'site-other' });
+    expect(() => other.connections.allowDefaultPortFrom(web)).toThrow(
+      'test/Other: allowDefaultPortFrom() needs a default port, and this role has none: call allowFrom(other, Port.tcp(<port>)).',
+    );
+  });
+
   test('the same rule added twice appears once', () => {
     const { stack } = testStack();
     const lb = new RoleFirewall(stack, 'Lb', { name: 'site-lb' });

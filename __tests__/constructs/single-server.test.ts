@@ -2,7 +2,7 @@ import { Volume } from '@cdktf/provider-digitalocean/lib/volume';
 import { Testing } from 'cdktf';
 import { parse } from 'yaml';
 import { SingleServer } from '../../constructs/single-server';
-import { ADMIN, SSH_KEYS, resources, synthJson, testStack, userData } from '../helpers/stacks';
+import { ADMIN, SSH_KEYS, asSet, resources, synthJson, testStack, userData } from '../helpers/stacks';
 
 type Files = { path: string; content: string }[];
 const content = (text: string, path: string): string => (parse(text).write_files as Files).find((f) => f.path === path)!.content;
@@ -36,10 +36,12 @@ describe('SingleServer', () => {
     const { stack, vpc } = testStack();
     new SingleServer(stack, 'Server', { vpc, name: 'site-www', sshKeys: SSH_KEYS, adminCidrs: ADMIN });
     const fw = resources(synthJson(stack), 'digitalocean_firewall')[0];
-    expect(fw.inbound_rule).toEqual([
-      { protocol: 'tcp', port_range: '80', source_addresses: ['0.0.0.0/0', '::/0'] },
-      { protocol: 'tcp', port_range: '22', source_addresses: ADMIN },
-    ]);
+    expect(asSet(fw.inbound_rule)).toEqual(
+      asSet([
+        { protocol: 'tcp', port_range: '80', source_addresses: ['0.0.0.0/0', '::/0'] },
+        { protocol: 'tcp', port_range: '22', source_addresses: ADMIN },
+      ]),
+    );
   });
 
   test('splits memory between the app and InnoDB, a quarter each, computed on the droplet (a resize replaces nothing)', () => {

@@ -72,7 +72,7 @@ describe('TierDroplet', () => {
 
   test('roles added after construction still reach user_data', () => {
     const { stack, d } = droplet();
-    d.addRole({ packages: ['nginx'] });
+    d.addFragment({ packages: ['nginx'] });
     expect(parse(userData(synthJson(stack), 'site-web-0')).packages).toContain('nginx');
   });
 

@@ -1,6 +1,9 @@
 import { Vpc as DoVpc } from '@cdktf/provider-digitalocean/lib/vpc';
 import { TerraformStack, Testing } from 'cdktf';
+import { DigitaloceanProvider } from '@cdktf/provider-digitalocean/lib/provider';
+import { AdminAccess } from '../../constructs/admin-access';
 import { Vpc } from '../../constructs/vpc';
+import { WebTier } from '../../constructs/web-tier';
 
 function stack(): TerraformStack {
   return new TerraformStack(Testing.app(), 'test');
@@ -17,6 +20,25 @@ describe('Vpc', () => {
     const s = stack();
     new Vpc(s, 'Vpc', { region: 'nyc3', name: 'site-vpc' });
     expect(Testing.synth(s)).toHaveResourceWithProperties(DoVpc, { ip_range: '10.20.0.0/20' });
+  });
+
+  test('Vpc.fromId: droplets join an existing VPC, which this stack does not create', () => {
+    const s = stack();
+    new DigitaloceanProvider(s, 'do', {});
+    const vpc = Vpc.fromId(s, 'Vpc', { id: '5a4981aa-9653-4bd1-bef5-d6bff52042e4', region: 'ams3', ipRange: '10.110.0.0/20' });
+    new AdminAccess(s, 'Access', { sshKeys: ['12345'] });
+    new WebTier(s, 'Web', { vpc, name: 'site-web', count: 1 });
+    const json = JSON.parse(Testing.synth(s));
+    expect(json.resource.digitalocean_vpc).toBeUndefined();
+    expect(Object.values(json.resource.digitalocean_droplet as Record<string, { vpc_uuid: string; region: string }>)[0]).toEqual(
+      expect.objectContaining({ vpc_uuid: '5a4981aa-9653-4bd1-bef5-d6bff52042e4', region: 'ams3' }),
+    );
+  });
+
+  test('throws if an existing VPC id is not a UUID', () => {
+    expect(() => Vpc.fromId(stack(), 'Vpc', { id: 'default', region: 'ams3', ipRange: '10.110.0.0/20' })).toThrow(
+      "test/Vpc: 'id' is not a VPC id (a UUID), got 'default'. Pass the id from `doctl vpcs list` or the control panel.",
+    );
   });
 
   test('throws if the region is unknown', () => {

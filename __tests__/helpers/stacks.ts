@@ -40,3 +40,11 @@ export function userData(json: Json, dropletName: string): string {
   if (!droplet) throw new Error(`no droplet named ${dropletName}`);
   return droplet.user_data as string;
 }
+
+/**
+ * A set-typed attribute (firewall rules, droplet tags) in a canonical order: Terraform compares them as sets, so
+ * tests do too — `expect(asSet(fw.inbound_rule)).toEqual(asSet([...]))`.
+ */
+export function asSet<T>(values: readonly T[]): T[] {
+  return [...values].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+}

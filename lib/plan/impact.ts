@@ -242,7 +242,7 @@ class Comparison {
     const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((k) => !k.startsWith('//') && !META_ARGUMENTS.has(k)).sort();
     for (const key of keys) {
       const forcesReplacement = forceNew === undefined || forceNew.includes(key);
-      const detail = this.attributeChange(before[key], after[key], address);
+      const detail = this.attributeChange(before[key], after[key], address, key);
       if (detail === undefined) continue;
       const change = { attribute: key, forcesReplacement, detail: forceNew === undefined ? `${detail} (unknown type: may force replacement)` : detail };
       let kept: string | undefined = detail;
@@ -258,9 +258,10 @@ class Comparison {
   }
 
   /** Why an attribute's value differs (textually, or through a reference that changes), or undefined. */
-  private attributeChange(before: unknown, after: unknown, from: string): string | undefined {
-    const a = stripMetadata(before);
-    const b = stripMetadata(after);
+  private attributeChange(before: unknown, after: unknown, from: string, attribute?: string): string | undefined {
+    const type = from.slice(0, from.indexOf('.'));
+    const a = canonicalSets(type, attribute, stripMetadata(before));
+    const b = canonicalSets(type, attribute, stripMetadata(after));
     if (!jsonEqual(a, b)) return describeValueChange(a, b);
     const status = this.valueStatus(b, from);
     return status.status === 'same' ? undefined : status.because;
@@ -581,6 +582,44 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   const kb = Object.keys(b);
   const ob = b as Record<string, unknown>;
   return ka.length === kb.length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && jsonEqual((a as Record<string, unknown>)[k], ob[k]));
+}
+
+/**
+ * Attributes the DigitalOcean provider (2.71.0) declares as `schema.TypeSet`, by resource type: their order is not a
+ * change (Terraform compares them as sets). Nested block attributes as `block.attribute`. Read from the provider's
+ * schema: firewall (`droplet_ids`, `tags`, `inbound_rule`, `outbound_rule` and every address/id/tag list in a rule),
+ * droplet (`tags`, `ssh_keys`, `volume_ids`).
+ */
+const SET_ATTRIBUTES: Readonly<Record<string, readonly string[]>> = {
+  digitalocean_firewall: [
+    'droplet_ids',
+    'tags',
+    'inbound_rule',
+    'outbound_rule',
+    ...['addresses', 'droplet_ids', 'load_balancer_uids', 'kubernetes_ids', 'tags'].flatMap((a) => [`inbound_rule.source_${a}`, `outbound_rule.destination_${a}`]),
+  ],
+  digitalocean_droplet: ['tags', 'ssh_keys', 'volume_ids'],
+};
+
+/** `value` with the set-typed parts of `attribute` sorted (by their JSON text), so that order is not a change. */
+function canonicalSets(type: string, attribute: string | undefined, value: unknown): unknown {
+  const sets = attribute === undefined ? undefined : SET_ATTRIBUTES[type];
+  if (sets === undefined || !sets.includes(attribute!)) return value;
+  const nested = sets.filter((s) => s.startsWith(`${attribute}.`)).map((s) => s.slice(attribute!.length + 1));
+  if (!Array.isArray(value)) return value;
+  const elements = value.map((element) => {
+    if (nested.length === 0 || element === null || typeof element !== 'object' || Array.isArray(element)) return element;
+    const block = { ...(element as Record<string, unknown>) };
+    for (const key of nested) if (Array.isArray(block[key])) block[key] = [...(block[key] as unknown[])].sort(byJson);
+    return block;
+  });
+  return elements.sort(byJson);
+}
+
+function byJson(a: unknown, b: unknown): number {
+  const x = JSON.stringify(a);
+  const y = JSON.stringify(b);
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 /** cdktf's `//` metadata removed at any depth. */

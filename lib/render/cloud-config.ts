@@ -42,43 +42,53 @@ const PERMISSIONS = /^0[0-7]{3}$/;
 
 /**
  * Rendered bodies keyed by the identity of their fragments: droplets built from the same fragment objects (a
- * WebTier's N droplets) render the YAML once. Function fragments are evaluated on every render and never
- * cached. Bounded, so a long-running process cannot grow it without limit.
+ * WebTier's N droplets) render the YAML once. Function fragments are evaluated first, and the key is the identity of
+ * what they return, so a cached body can never be stale: a function returning new content returns a new object.
+ * One cache per synthesized stack (owned by the caller), bounded so it cannot grow without limit.
  */
-const bodyCache = new Map<string, string>();
-const BODY_CACHE_MAX = 256;
-const fragmentIds = new WeakMap<object, number>();
-let nextFragmentId = 1;
+export class RenderCache {
+  private readonly bodies = new Map<string, string>();
+  private readonly ids = new WeakMap<object, number>();
+  private nextId = 1;
+
+  constructor(private readonly maxEntries = 256) {}
+
+  /** A number unique to `object` within this cache. */
+  public id(object: object): number {
+    let id = this.ids.get(object);
+    if (id === undefined) {
+      id = this.nextId++;
+      this.ids.set(object, id);
+    }
+    return id;
+  }
+
+  public get(key: string): string | undefined {
+    return this.bodies.get(key);
+  }
+
+  public set(key: string, body: string): void {
+    if (this.bodies.size >= this.maxEntries) this.bodies.clear();
+    this.bodies.set(key, body);
+  }
+}
 
 const IDENTITY = (text: string): string => text;
-const transformIds = new WeakMap<object, number>();
-let nextTransformId = 1;
-
-function transformId(transform: object): number {
-  let id = transformIds.get(transform);
-  if (id === undefined) {
-    id = nextTransformId++;
-    transformIds.set(transform, id);
-  }
-  return id;
-}
-
-function fragmentId(fragment: object): number {
-  let id = fragmentIds.get(fragment);
-  if (id === undefined) {
-    id = nextFragmentId++;
-    fragmentIds.set(fragment, id);
-  }
-  return id;
-}
 
 /** A fragment, or a function producing one at render time (for roles whose content depends on later calls). */
 export type FragmentSource = CloudConfigFragment | (() => CloudConfigFragment);
 
 export class CloudConfig {
   private readonly sources: FragmentSource[] = [];
+  private readonly cache: RenderCache;
 
-  constructor(private readonly options: CloudConfigOptions) {}
+  /** `cache` may be shared by the droplets of a stack (see RenderCache); each CloudConfig has its own otherwise. */
+  constructor(
+    private readonly options: CloudConfigOptions,
+    cache?: RenderCache,
+  ) {
+    this.cache = cache ?? new RenderCache(8);
+  }
 
   /** Adds a role's packages, files and commands. Functions are called at render time. */
   public add(fragment: FragmentSource): this {
@@ -88,11 +98,19 @@ export class CloudConfig {
 
   /** Merges every fragment: packages deduplicated, files checked (absolute path, permissions, written once). */
   public compile(): { packages: string[]; files: CloudConfigFile[]; commands: string[][] } {
+    return this.compileFragments(this.fragments());
+  }
+
+  /** Every fragment, functions evaluated now. */
+  private fragments(): CloudConfigFragment[] {
+    return this.sources.map((source) => (typeof source === 'function' ? source() : source));
+  }
+
+  private compileFragments(fragments: readonly CloudConfigFragment[]): { packages: string[]; files: CloudConfigFile[]; commands: string[][] } {
     const packages = new Set<string>();
     const files = new Map<string, CloudConfigFile>();
     const commands: string[][] = [];
-    for (const source of this.sources) {
-      const fragment = typeof source === 'function' ? source() : source;
+    for (const fragment of fragments) {
       for (const pkg of fragment.packages ?? []) {
         packages.add(pkg);
       }
@@ -128,24 +146,24 @@ export class CloudConfig {
   }
 
   private renderBody(transform: (text: string) => string): string {
-    const cacheable = this.sources.every((s) => typeof s !== 'function');
-    const key = cacheable
-      ? `${transformId(transform)}|${this.options.packageUpdate ?? true}|${this.options.packageUpgrade ?? true}|${this.sources.map((s) => fragmentId(s)).join(',')}`
-      : undefined;
-    const cached = key === undefined ? undefined : bodyCache.get(key);
+    const fragments = this.fragments();
+    const key = [
+      this.cache.id(transform),
+      this.options.packageUpdate ?? true,
+      this.options.packageUpgrade ?? true,
+      fragments.map((f) => this.cache.id(f)).join(','),
+    ].join('|');
+    const cached = this.cache.get(key);
     if (cached !== undefined) {
       return cached;
     }
-    const body = transform(this.renderBodyUncached());
-    if (key !== undefined) {
-      if (bodyCache.size >= BODY_CACHE_MAX) bodyCache.clear();
-      bodyCache.set(key, body);
-    }
+    const body = transform(this.renderBodyUncached(fragments));
+    this.cache.set(key, body);
     return body;
   }
 
-  private renderBodyUncached(): string {
-    const { packages, files, commands } = this.compile();
+  private renderBodyUncached(fragments: readonly CloudConfigFragment[]): string {
+    const { packages, files, commands } = this.compileFragments(fragments);
     const doc: Record<string, unknown> = {
       package_update: this.options.packageUpdate ?? true,
       package_upgrade: this.options.packageUpgrade ?? true,

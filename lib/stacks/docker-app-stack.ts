@@ -32,11 +32,14 @@ export class DockerAppStack extends TerraformStack {
   public readonly app: DockerService;
   public readonly redis: RedisContainer;
   public readonly postgres: PostgresContainer;
+  /** True when the stack targets the local Docker (`DockerTarget.local()`), not a droplet. */
+  public readonly isLocal: boolean;
 
   constructor(scope: Construct, id: string, props: DockerAppStackProps) {
     super(scope, id);
     new LocalBackend(this, { path: `../../../terraform.${id}.tfstate` });
     props.target.configure(this);
+    this.isLocal = props.target.isLocal;
     const prefix = props.namePrefix ?? 'shop';
     const port = checkInteger(this, 'publishedPort', props.publishedPort ?? 8080, 1, 65535);
     const frontend = new DockerNetwork(this, 'Frontend', { name: `${prefix}-frontend`, internal: false });

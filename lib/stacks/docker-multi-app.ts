@@ -43,7 +43,6 @@ export class DockerHostStack extends TerraformStack {
     new LocalBackend(this, { path: `../../../terraform.${id}.tfstate` });
     const { inputs, vpc, dns } = stageFoundation(this, props, 'docker', { ipRange: '10.20.64.0/20', dnsTtlSeconds: 300 });
     this.host = new DockerHost(this, 'Host', {
-      ...inputs.access,
       vpc,
       name: `${inputs.namePrefix}-host`,
       size: props.size,

@@ -7,6 +7,7 @@ import { TerraformVariable } from 'cdktf';
 import { Construct } from 'constructs';
 import { TlsProfile } from '../../constructs/https';
 import { PrimaryReplicaMysql } from '../../constructs/primary-replica-mysql';
+import { AdminAccess } from '../../constructs/admin-access';
 import { Dns } from '../../constructs/dns';
 import { Vpc } from '../../constructs/vpc';
 import { WebTier } from '../../constructs/web-tier';
@@ -62,8 +63,6 @@ export interface StageInputs {
   readonly adminCidrs: string[];
   readonly namePrefix: string;
   readonly region: string;
-  /** What every role construct takes for SSH: keys, admin networks, the optional exception. */
-  readonly access: { readonly sshKeys: string[]; readonly adminCidrs: string[]; readonly allowSshFromAnywhere?: { readonly reason: string } };
 }
 
 /** The DigitalOcean provider; its token comes from DIGITALOCEAN_TOKEN at deploy, never from the plan. */
@@ -99,7 +98,6 @@ export function stageInputs(scope: Construct, props: StageProps, suffix: string)
   return {
     sshKeys,
     adminCidrs,
-    access: { sshKeys, adminCidrs, allowSshFromAnywhere: props.allowSshFromAnywhere },
     namePrefix: props.namePrefix ?? `${/^[a-z]/.test(base) ? base : `t-${base}`}-${suffix}`,
     region: props.region ?? 'nyc3',
   };
@@ -138,9 +136,7 @@ export function databaseAndWebTier(
   inputs: StageInputs,
   vpc: Vpc,
 ): { database: PrimaryReplicaMysql; web: WebTier } {
-  const access = inputs.access;
   const database = new PrimaryReplicaMysql(scope, 'Database', {
-    ...access,
     vpc,
     name: `${inputs.namePrefix}-db`,
     replicas: props.replicas ?? 1,
@@ -149,7 +145,6 @@ export function databaseAndWebTier(
     ...databasePasswords(scope),
   });
   const web = new WebTier(scope, 'Web', {
-    ...access,
     vpc,
     name: `${inputs.namePrefix}-web`,
     count: props.webCount ?? 2,
@@ -161,9 +156,9 @@ export function databaseAndWebTier(
 }
 
 /**
- * What every stage starts with: the provider, the deploy-time inputs, the stage's VPC and its DNS zone. The zone
- * comes first: droplets find each other at run time by internal names in it; the public records are pointed at the
- * entry point once it exists (`dns.pointTo`).
+ * What every stage starts with: the provider, the deploy-time inputs, the stack's SSH access (every role uses it),
+ * the stage's VPC and its DNS zone. The zone comes first: droplets find each other at run time by internal names in
+ * it; the public records are pointed at the entry point once it exists (`dns.pointTo`).
  */
 export function stageFoundation(
   scope: Construct,
@@ -173,8 +168,13 @@ export function stageFoundation(
 ): { inputs: StageInputs; vpc: Vpc; dns: Dns } {
   configureProvider(scope);
   const inputs = stageInputs(scope, props, suffix);
+  new AdminAccess(scope, 'AdminAccess', { sshKeys: inputs.sshKeys, adminCidrs: inputs.adminCidrs, allowSshFromAnywhere: props.allowSshFromAnywhere });
   const vpc = new Vpc(scope, 'Vpc', { region: inputs.region, name: `${inputs.namePrefix}-vpc`, ipRange: props.vpcIpRange ?? defaults.ipRange });
-  const dns = new Dns(scope, 'Dns', { domain: props.domain, ttlSeconds: props.dnsTtlSeconds ?? defaults.dnsTtlSeconds, createDomain: props.createDomain });
+  const dnsProps = { ttlSeconds: props.dnsTtlSeconds ?? defaults.dnsTtlSeconds };
+  const dns =
+    props.createDomain === false
+      ? Dns.fromZoneName(scope, 'Dns', props.domain, dnsProps)
+      : new Dns(scope, 'Dns', { domain: props.domain, ...dnsProps });
   return { inputs, vpc, dns };
 }
 

@@ -21,15 +21,12 @@ export class Stage0SingleServer extends TerraformStack {
     this.server = new SingleServer(this, 'Server', {
       vpc,
       name: `${inputs.namePrefix}-www`,
-      sshKeys: inputs.sshKeys,
-      adminCidrs: inputs.adminCidrs,
-      allowSshFromAnywhere: props.allowSshFromAnywhere,
       size: props.webSize,
       engine: props.engine,
       serverNames: [props.domain, `www.${props.domain}`],
       appPassword: passwordVariable(this, 'mysql_app_password', 'Password of the MySQL app account').stringValue,
     });
-    this.dns.pointTo(this.server.publicIpv4);
+    this.dns.pointTo(this.server);
     new TerraformOutput(this, 'url', { value: `http://www.${props.domain}/`, description: 'The site' });
   }
 }

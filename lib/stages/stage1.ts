@@ -29,17 +29,15 @@ export class Stage1LoadBalanced extends TerraformStack {
     super(scope, id);
     const { inputs, vpc, dns } = stageFoundation(this, props, 's1', { ipRange: '10.20.16.0/20', dnsTtlSeconds: 300 });
     this.dns = dns;
-    const access = inputs.access;
     ({ database: this.database, web: this.web } = databaseAndWebTier(this, props, inputs, vpc));
     this.loadBalancer = new HaproxyLoadBalancer(this, 'LoadBalancer', {
-      ...access,
       vpc,
       name: `${inputs.namePrefix}-lb`,
       size: props.lbSize,
       healthCheckHost: `www.${props.domain}`,
       backends: [this.web],
     });
-    this.dns.pointTo(this.loadBalancer.publicIpv4);
+    this.dns.pointTo(this.loadBalancer);
     new TerraformOutput(this, 'url', { value: `http://www.${props.domain}/`, description: 'The site' });
   }
 }

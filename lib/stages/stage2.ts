@@ -37,10 +37,8 @@ export class Stage2SecuredMonitored extends TerraformStack {
     super(scope, id);
     const { inputs, vpc, dns } = stageFoundation(this, props, 's2', { ipRange: '10.20.32.0/20', dnsTtlSeconds: 300 });
     this.dns = dns;
-    const access = inputs.access;
     ({ database: this.database, web: this.web } = databaseAndWebTier(this, props, inputs, vpc));
     this.loadBalancer = new HaproxyLoadBalancer(this, 'LoadBalancer', {
-      ...access,
       vpc,
       name: `${inputs.namePrefix}-lb`,
       size: props.lbSize,
@@ -49,7 +47,6 @@ export class Stage2SecuredMonitored extends TerraformStack {
       https: { domain: props.domain, email: props.email, dnsToken: dnsToken(this), profile: props.tlsProfile ?? TlsProfile.intermediate() },
     });
     this.monitoring = new MonitoringAgent(this, 'Monitoring', {
-      ...access,
       vpc,
       name: `${inputs.namePrefix}-mon`,
       roles: [this.loadBalancer, this.web, this.database],
@@ -57,7 +54,7 @@ export class Stage2SecuredMonitored extends TerraformStack {
       uptimeUrl: `https://www.${props.domain}/`,
       exporterPassword: exporterPassword(this),
     });
-    this.dns.pointTo(this.loadBalancer.publicIpv4);
+    this.dns.pointTo(this.loadBalancer);
     this.dns.addCaaRecords(renderCaaRecords({ domain: props.domain, iodefEmail: props.email }));
     // The third firewall layer: every role may send only what it needs.
     restrictOutbound(this);

@@ -45,9 +45,7 @@ export class Stage3HighAvailability extends TerraformStack {
     super(scope, id);
     const { inputs, vpc, dns } = stageFoundation(this, props, 's3', { ipRange: '10.20.48.0/20', dnsTtlSeconds: 60 });
     this.dns = dns;
-    const access = inputs.access;
     this.database = new PrimaryReplicaMysql(this, 'Database', {
-      ...access,
       vpc,
       name: `${inputs.namePrefix}-db`,
       replicas: props.replicas ?? 2,
@@ -56,7 +54,6 @@ export class Stage3HighAvailability extends TerraformStack {
       ...databasePasswords(this),
     });
     this.app = new AppTier(this, 'App', {
-      ...access,
       vpc,
       name: `${inputs.namePrefix}-app`,
       count: props.appCount ?? 2,
@@ -64,7 +61,6 @@ export class Stage3HighAvailability extends TerraformStack {
       database: this.database,
     });
     this.web = new WebTier(this, 'Web', {
-      ...access,
       vpc,
       name: `${inputs.namePrefix}-web`,
       count: props.webCount ?? 2,
@@ -74,7 +70,6 @@ export class Stage3HighAvailability extends TerraformStack {
       serverNames: [props.domain, `www.${props.domain}`],
     });
     this.loadBalancers = new HaproxyPair(this, 'LoadBalancers', {
-      ...access,
       vpc,
       name: `${inputs.namePrefix}-lb`,
       size: props.lbSize,
@@ -84,10 +79,9 @@ export class Stage3HighAvailability extends TerraformStack {
       https: { domain: props.domain, email: props.email, dnsToken: dnsToken(this), profile: props.tlsProfile ?? TlsProfile.intermediate() },
       apiToken: failoverToken(this),
     });
-    this.dns.pointTo(this.loadBalancers.reservedIpv4);
+    this.dns.pointTo(this.loadBalancers);
     this.dns.addCaaRecords(renderCaaRecords({ domain: props.domain, iodefEmail: props.email }));
     this.monitoring = new MonitoringAgent(this, 'Monitoring', {
-      ...access,
       vpc,
       name: `${inputs.namePrefix}-mon`,
       roles: [this.loadBalancers, this.web, this.app, this.database],

@@ -52,6 +52,19 @@ const actions = (s: StackImpact) => Object.fromEntries(s.resources.map((r) => [r
 const single = (s: StackImpact): ImpactReport => ({ stacks: [s], dangerous: s.resources.filter((r) => ['replace', 'delete'].includes(r.action) && r.critical.length > 0).map((resource) => ({ stack: s.stack, resource })) });
 
 describe('compareStacks on hand-written plans', () => {
+  it('set-typed attributes (firewall rules and their sources, droplet tags) are compared as sets: order is not a change', () => {
+    const rule = (port: string, sources: string[]) => ({ protocol: 'tcp', port_range: port, source_addresses: sources });
+    const withFirewall = (rules: object[], tags: string[]) =>
+      edited((r) => {
+        r.digitalocean_firewall = { fw: { name: 'fw', tags, inbound_rule: rules } };
+      });
+    const before = withFirewall([rule('80', ['0.0.0.0/0', '::/0']), rule('22', ['203.0.113.7/32'])], ['a', 'b']);
+    const reordered = withFirewall([rule('22', ['203.0.113.7/32']), rule('80', ['::/0', '0.0.0.0/0'])], ['b', 'a']);
+    expect(compareStacks(before, reordered).resources).toEqual([]);
+    const changed = withFirewall([rule('22', ['203.0.113.8/32']), rule('80', ['0.0.0.0/0', '::/0'])], ['a', 'b']);
+    expect(compareStacks(before, changed).resources.map((r) => [r.address, r.action])).toEqual([['digitalocean_firewall.fw', 'update']]);
+  });
+
   it('reports nothing for identical plans, counting every resource unchanged', () => {
     const impact = compareStacks(stack(base()), stack(base()));
     expect(impact.resources).toEqual([]);

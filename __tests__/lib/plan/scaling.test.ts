@@ -22,7 +22,7 @@ const ALLOWED: Record<string, readonly ResourceImpact['action'][]> = {
 const MINIMUM: Record<string, number> = { webCount: 1, appCount: 1, replicas: 0 };
 
 /** The droplets of the tier `prop` scales, from the construct tree (not from names). */
-function tierDroplets(stack: TerraformStack, prop: string): TierDroplet[] {
+function tierDroplets(stack: TerraformStack, prop: string): readonly TierDroplet[] {
   if (prop === 'replicas') return (stack as Stage1LoadBalanced | Stage2SecuredMonitored | Stage3HighAvailability).database.replicas;
   if (prop === 'webCount') return (stack as Stage1LoadBalanced | Stage2SecuredMonitored | Stage3HighAvailability).web.droplets;
   if (prop === 'appCount') return (stack as Stage3HighAvailability).app.droplets;

@@ -15,6 +15,8 @@ import { makeTempDir, run } from '../../helpers/tools';
 const CHROMIUM = '/usr/bin/chromium';
 const REPO = path.join(__dirname, '..', '..', '..');
 const STAGES = ['stage0-single-server', 'stage1-load-balanced', 'stage2-secured-monitored', 'stage3-high-availability'];
+/** Every stack of main.ts: the stages and the Docker stacks. */
+const STACKS = [...STAGES, 'docker-host', 'docker-apps', 'docker-app-local'];
 
 /** The inbound flows of every role, from the construct tree: [from, to, port], peers named as the report names them. */
 function treeFlows(stackName: string): string[] {
@@ -56,7 +58,7 @@ describe('readiness reports in Chromium', () => {
 
   test('npm run report writes an HTML and a JSON per stack and exits 0 (no unsuppressed error)', () => {
     expect({ status: command.status, stderr: command.stderr }).toEqual({ status: 0, stderr: '' });
-    expect(fs.readdirSync(tmp.dir).filter((f) => /\.(html|json)$/.test(f)).sort()).toEqual(STAGES.flatMap((s) => [`${s}.html`, `${s}.json`]).sort());
+    expect(fs.readdirSync(tmp.dir).filter((f) => /\.(html|json)$/.test(f)).sort()).toEqual(STACKS.flatMap((s) => [`${s}.html`, `${s}.json`]).sort());
   });
 
   test.each(STAGES)('%s renders offline with no console error; the SVG has every role and every allowed flow', async (stage) => {

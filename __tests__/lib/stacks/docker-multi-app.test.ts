@@ -12,7 +12,7 @@ import { DIGITALOCEAN_REPLACING_ATTRIBUTES, compareStacks } from '../../../lib/p
 import { DOCKER_REPLACING_ATTRIBUTES } from '../../../lib/plan/docker-replacing-attributes';
 import { ContainerUpload, checkDockerDaemonJson, containerCheckersFor, describeContainerUploads, describeRenderedDroplet, renderDroplets } from '../../helpers/checkers';
 import { expectMachineIndependent, expectSecretsOnlyFromSensitiveVariables } from '../../helpers/invariants';
-import { ADMIN, Json, SSH_KEYS, resources } from '../../helpers/stacks';
+import { ADMIN, SSH_KEYS, Json, asSet, resources } from '../../helpers/stacks';
 import { makeTempDir } from '../../helpers/tools';
 
 const PROPS = { domain: 'foobar.com', email: 'ops@foobar.com', sshKeys: SSH_KEYS, adminCidrs: ADMIN };
@@ -64,11 +64,13 @@ describe('Seed 000: the Docker host stack and its apps stack', () => {
 
   test('the host firewall admits 80 and 443 from anywhere and SSH from the admin networks only', () => {
     const fw = resources(built.hostJson, 'digitalocean_firewall')[0];
-    expect(fw.inbound_rule).toEqual([
-      { protocol: 'tcp', port_range: '80', source_addresses: ['0.0.0.0/0', '::/0'] },
-      { protocol: 'tcp', port_range: '443', source_addresses: ['0.0.0.0/0', '::/0'] },
-      { protocol: 'tcp', port_range: '22', source_addresses: ADMIN },
-    ]);
+    expect(asSet(fw.inbound_rule)).toEqual(
+      asSet([
+        { protocol: 'tcp', port_range: '80', source_addresses: ['0.0.0.0/0', '::/0'] },
+        { protocol: 'tcp', port_range: '443', source_addresses: ['0.0.0.0/0', '::/0'] },
+        { protocol: 'tcp', port_range: '22', source_addresses: ADMIN },
+      ]),
+    );
   });
 
   test('DNS: the apex and a wildcard point at the host, with CAA for Let\u2019s Encrypt', () => {

@@ -1,7 +1,7 @@
 import { Testing } from 'cdktf';
 import { Stage2SecuredMonitored } from '../../../lib/stages/stage2';
 import { expectMachineIndependent, expectNoPublicDatabasePort, expectSecretsOnlyFromSensitiveVariables, expectNoDropletReferencesInUserData } from '../../helpers/invariants';
-import { ADMIN, SSH_KEYS, resources } from '../../helpers/stacks';
+import { ADMIN, SSH_KEYS, asSet, resources } from '../../helpers/stacks';
 
 function synth() {
   const stack = new Stage2SecuredMonitored(Testing.app(), 'stage2', { domain: 'foobar.com', email: 'ops@foobar.com', sshKeys: SSH_KEYS, adminCidrs: ADMIN });
@@ -22,9 +22,9 @@ describe('Stage 2: secured and monitored', () => {
   test('three firewall layers: public → LB 80/443, LB → web 80, web → database 3306, exporters from monitoring only, SSH from admins', () => {
     const { json } = synth();
     const byName = Object.fromEntries(resources(json, 'digitalocean_firewall').map((f) => [f.name, rules(f)]));
-    expect(byName['foobar-s2-lb']).toEqual(['tcp/80 from 0.0.0.0/0,::/0', 'tcp/443 from 0.0.0.0/0,::/0', 'tcp/22 from 203.0.113.7/32', 'tcp/9100 from Monitoring', 'tcp/8404 from Monitoring']);
-    expect(byName['foobar-s2-web']).toEqual(['tcp/22 from 203.0.113.7/32', 'tcp/80 from LoadBalancer', 'tcp/9100 from Monitoring', 'tcp/9113 from Monitoring']);
-    expect(byName['foobar-s2-db']).toEqual(['tcp/3306 from Database', 'tcp/22 from 203.0.113.7/32', 'tcp/3306 from Web', 'tcp/9100 from Monitoring', 'tcp/9104 from Monitoring']);
+    expect(asSet(byName['foobar-s2-lb'])).toEqual(asSet(['tcp/80 from 0.0.0.0/0,::/0', 'tcp/443 from 0.0.0.0/0,::/0', 'tcp/22 from 203.0.113.7/32', 'tcp/9100 from Monitoring', 'tcp/8404 from Monitoring']));
+    expect(asSet(byName['foobar-s2-web'])).toEqual(asSet(['tcp/22 from 203.0.113.7/32', 'tcp/80 from LoadBalancer', 'tcp/9100 from Monitoring', 'tcp/9113 from Monitoring']));
+    expect(asSet(byName['foobar-s2-db'])).toEqual(asSet(['tcp/3306 from Database', 'tcp/22 from 203.0.113.7/32', 'tcp/3306 from Web', 'tcp/9100 from Monitoring', 'tcp/9104 from Monitoring']));
     expect(byName['foobar-s2-mon']).toEqual(['tcp/22 from 203.0.113.7/32']);
   });
 

@@ -2,7 +2,8 @@
  * Every service is health-checked so traffic avoids a dead instance (seed 003 #8, high): every HAProxy backend
  * checks its servers (`option httpchk` or `check` on each `server`/`server-template`), nginx upstreams do not
  * switch passive checks off (`max_fails=0`), every container has a `healthcheck`, every DigitalOcean load balancer
- * a `healthcheck` block. Not applicable to a droplet that proxies to nothing.
+ * a `healthcheck` block. Not applicable to a droplet that proxies to nothing, nor to a one-shot container (a job
+ * such as a migration: `must_run = false` with restart `no`), which runs to completion and serves nothing.
  */
 import { Compliance, RuleResult, namedRule } from '../rule';
 import { blocks } from '../stack-view';
@@ -17,6 +18,8 @@ export default namedRule('HealthChecks', (element, stack): RuleResult => {
   const w = workloadOf(element, stack);
   if (!w) return Compliance.NOT_APPLICABLE;
   if (w.kind === 'container') {
+    const attrs = element.attributes as Record<string, unknown>;
+    if (attrs.must_run === false && (attrs.restart === undefined || attrs.restart === 'no')) return Compliance.NOT_APPLICABLE;
     const hc = w.container.healthcheck;
     const test = Array.isArray(hc?.test) ? (hc!.test as unknown[]) : [];
     if (test.length === 0 || test[0] === 'NONE') return [`container ${w.container.name} has no healthcheck`];

@@ -26,6 +26,12 @@ describe('PR-HC1 HealthChecks', () => {
     expect(outcome(rule, v, 'digitalocean_loadbalancer.l')).toEqual(nonCompliant(/no healthcheck block/));
   });
 
+  test('Not applicable: a one-shot container (a migration job that runs to completion)', () => {
+    const v = view({ docker_image: APP_IMAGE, docker_container: { job: container({ healthcheck: undefined, must_run: false, restart: 'no' }), svc: container({ healthcheck: undefined, must_run: false, restart: 'unless-stopped' }) } });
+    expect(outcome(rule, v, 'docker_container.job')).toEqual(NOT_APPLICABLE);
+    expect(outcome(rule, v, 'docker_container.svc')).toEqual(nonCompliant(/has no healthcheck/));
+  });
+
   test('Compliance: checked servers (also discovered by server-template), container and LB checks', () => {
     const v = view({
       docker_image: APP_IMAGE,
