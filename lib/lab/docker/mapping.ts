@@ -552,10 +552,13 @@ export function containerSpec(address: string, a: Attributes): ContainerSpec {
     AutoRemove: bool(address, 'rm', a.rm) ?? false,
     ReadonlyRootfs: bool(address, 'read_only', a.read_only) ?? false,
     LogConfig: { Type: str(address, 'log_driver', a.log_driver) ?? '', Config: strMap(address, 'log_opts', a.log_opts) },
-    NetworkMode: str(address, 'network_mode', a.network_mode) ?? 'bridge',
     Init: bool(address, 'init', a.init) ?? false,
     ...resources,
   };
+  // Only when set (the provider's `if v, ok := d.GetOk("network_mode")`): unset, the engine creates the container on
+  // its default network ("default", the bridge), which the provider leaves when it connects networks_advanced.
+  const networkMode = str(address, 'network_mode', a.network_mode);
+  if (networkMode) hostConfig.NetworkMode = networkMode;
   const tmpfs = strMap(address, 'tmpfs', a.tmpfs);
   if (tmpfs) hostConfig.Tmpfs = tmpfs;
   if (Object.keys(bindings).length > 0) hostConfig.PortBindings = bindings;

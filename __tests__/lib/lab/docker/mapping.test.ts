@@ -108,6 +108,12 @@ describe('containerSpec', () => {
       upload: [{ file: '/run/secrets/pw', content: 'secret', permissions: '0600' }, { file: '/entry.sh', content_base64: Buffer.from('#!/bin/sh\n').toString('base64'), executable: true }, { file: '/plain', content: 'x' }],
     });
     expect(s.networks).toEqual([{ name: 'backend', aliases: ['db', 'postgres'], ipv4Address: undefined }, { name: 'frontend', aliases: [], ipv4Address: undefined }]);
+    // No network_mode: nothing in HostConfig (the engine's default network, left again when networks_advanced connect).
+    expect(s.create.HostConfig).not.toHaveProperty('NetworkMode');
+    expect(s.create.NetworkingConfig).toEqual({});
+    const fixed = containerSpec(A, { name: 'a', image: 'x', networks_advanced: [{ name: 'frontend', ipv4_address: '172.30.7.10' }] });
+    expect(fixed.networks).toEqual([{ name: 'frontend', aliases: [], ipv4Address: '172.30.7.10' }]);
+    expect(containerSpec(A, { name: 'a', image: 'x', network_mode: 'frontend' }).create.HostConfig).toMatchObject({ NetworkMode: 'frontend' });
     expect(s.uploads.map((u) => [u.file, u.mode.toString(8), u.content?.toString()])).toEqual([
       ['/run/secrets/pw', '600', 'secret'],
       ['/entry.sh', '744', '#!/bin/sh\n'],
