@@ -9,8 +9,9 @@ import { checkInteger, isToken } from '../lib/validate';
 import { Balance } from './balance';
 import type { IHttpBackend } from './web-tier';
 
-/** Port of HAProxy's stats page and Prometheus endpoint, bound to the VPC address only. */
-export const HAPROXY_STATS_PORT = 8404;
+import { HAPROXY_STATS_PORT } from '../lib/render/haproxy';
+
+export { HAPROXY_STATS_PORT };
 
 export interface HaproxyBalancingProps {
   /** Backends to balance over; more with `addBackend()`. @default - none yet */

@@ -7,8 +7,9 @@ import { IConstruct } from 'constructs';
 import { SizeInfo } from '../lib/catalog/sizes';
 import { CloudConfigFragment } from '../lib/render/cloud-config';
 import { NginxConfOptions } from '../lib/render/nginx';
-import { APP_SOCKET, AppCode, AppDatabaseSettings, appFragment } from '../lib/roles/app';
-import { nginxFragment } from '../lib/roles/web';
+import { AppCode } from '../lib/render/app-setup';
+import { APP_SOCKET, AppDatabaseSettings, appFragment } from '../lib/fragments/app';
+import { nginxFragment } from '../lib/fragments/web';
 import type { IMysqlDatabase } from './primary-replica-mysql';
 import type { InternalName } from './_discovery';
 import { checkCidr, checkInteger, isToken } from '../lib/validate';
@@ -18,7 +19,7 @@ export interface WebServerProps {
   /** nginx `server_name`s. @default ['_'] (any host) */
   readonly serverNames?: string[];
   /** Largest request body accepted, MiB. @default 10 */
-  readonly clientMaxBodySizeMb?: number;
+  readonly clientMaxBodySizeMiB?: number;
   /** Sustained requests per second per client address before 429s. @default 10 */
   readonly rateLimitRequestsPerSecond?: number;
   /** Requests above the rate served at once. @default 20 */
@@ -45,7 +46,7 @@ export interface WebServerProps {
    * Memory limit of the app service, MiB.
    * @default - half the droplet's memory (systemd `MemoryMax=50%`, which follows a resize)
    */
-  readonly appMemoryMaxMb?: number;
+  readonly appMemoryMaxMiB?: number;
 }
 
 export interface ResolvedWebServer {
@@ -94,7 +95,7 @@ export function resolveWebServer(
       maxFails: checkInteger(scope, 'maxFails', props.maxFails ?? 3, 1, 100),
       failTimeoutSeconds: checkInteger(scope, 'failTimeoutSeconds', props.failTimeoutSeconds ?? 30, 1, 3600),
       upstreamKeepalive: 16,
-      clientMaxBodySizeMb: checkInteger(scope, 'clientMaxBodySizeMb', props.clientMaxBodySizeMb ?? 10, 1, 10240),
+      clientMaxBodySizeMb: checkInteger(scope, 'clientMaxBodySizeMiB', props.clientMaxBodySizeMiB ?? 10, 1, 10240),
       proxyConnectTimeoutSeconds: 5,
       proxySendTimeoutSeconds: proxyReadTimeoutSeconds,
       proxyReadTimeoutSeconds,
@@ -105,7 +106,7 @@ export function resolveWebServer(
     workers: props.workers === undefined ? 'per-cpu' : checkInteger(scope, 'workers', props.workers, 1, 256),
     appTimeoutSeconds: checkInteger(scope, 'appTimeoutSeconds', props.appTimeoutSeconds ?? 30, 1, 3600),
     appMemoryMax:
-      props.appMemoryMaxMb === undefined ? { percent: defaults.appMemoryPercent } : checkInteger(scope, 'appMemoryMaxMb', props.appMemoryMaxMb, 64, memoryMb),
+      props.appMemoryMaxMiB === undefined ? { percent: defaults.appMemoryPercent } : checkInteger(scope, 'appMemoryMaxMiB', props.appMemoryMaxMiB, 64, memoryMb),
   };
 }
 
@@ -125,7 +126,7 @@ export function appDatabaseSettings(database: IMysqlDatabase, names = databaseNa
     port: database.port,
     name: database.databaseName,
     user: database.appUser,
-    passwordBase64: Fn.base64encode(database.appPassword),
+    passwordBase64: Fn.base64encode(database.appPassword.token),
   };
 }
 

@@ -1,5 +1,5 @@
 import { IConstruct } from 'constructs';
-import { AppCode } from '../lib/roles/app';
+import { AppCode } from '../lib/render/app-setup';
 import { Messages, propError } from '../lib/errors';
 import { isToken } from '../lib/validate';
 

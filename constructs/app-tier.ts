@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { GUNICORN_UNIT_NAME } from '../lib/render/gunicorn';
-import { sizingFragment } from '../lib/roles/sizing';
-import { appFragment } from '../lib/roles/app';
+import { sizingFragment } from '../lib/fragments/sizing';
+import { appFragment } from '../lib/fragments/app';
 import { checkInteger, checkSize } from '../lib/validate';
 import { AppSource } from './app-source';
 import type { ExporterKind, IMonitorable } from './monitoring-agent';
@@ -31,7 +31,7 @@ export interface AppTierProps extends RoleProps {
    * Memory limit of the app service, MiB.
    * @default - 3/4 of the droplet's memory (systemd `MemoryMax=75%`, which follows a resize)
    */
-  readonly appMemoryMaxMb?: number;
+  readonly appMemoryMaxMiB?: number;
 }
 
 /**
@@ -55,7 +55,7 @@ export class AppTier extends RoleBase implements IMonitorable {
     const memoryMb = size?.memoryMb ?? 2048;
     const workers = props.workers === undefined ? 'per-cpu' : checkInteger(this, 'workers', props.workers, 1, 256);
     const timeoutSeconds = checkInteger(this, 'appTimeoutSeconds', props.appTimeoutSeconds ?? 30, 1, 3600);
-    const memoryMax = props.appMemoryMaxMb === undefined ? { percent: 75 } : checkInteger(this, 'appMemoryMaxMb', props.appMemoryMaxMb, 64, memoryMb);
+    const memoryMax = props.appMemoryMaxMiB === undefined ? { percent: 75 } : checkInteger(this, 'appMemoryMaxMiB', props.appMemoryMaxMiB, 64, memoryMb);
 
     const database = props.database;
     if (database) {

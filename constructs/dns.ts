@@ -3,6 +3,7 @@ import { Record as DnsRecord } from '@cdktf/provider-digitalocean/lib/record';
 import { TerraformStack } from 'cdktf';
 import { Construct, IConstruct } from 'constructs';
 import { propError, scopeError } from '../lib/errors';
+import { caaRecords } from '../lib/render/caa';
 import { checkDomain, checkInteger, isToken } from '../lib/validate';
 
 export interface DnsProps {
@@ -183,14 +184,14 @@ export class Dns extends Construct {
   }
 
   /**
-   * CAA records at the apex: which certificate authorities may issue for the zone (e.g. only Let's Encrypt),
-   * from `renderCaaRecords()`.
+   * CAA records at the apex: only Let's Encrypt (the CA tierform's certbot uses) may issue for the zone and its
+   * wildcards; refused requests are reported to `iodefEmail` when given.
    */
-  public addCaaRecords(records: readonly { readonly tag: string; readonly digitaloceanValue: string }[]): void {
-    records.forEach((r, i) => {
-      this.records.push(
-        new DnsRecord(this, `Caa${i}_${r.tag}`, { domain: this.domainName, type: 'CAA', name: '@', flags: 0, tag: r.tag, value: r.digitaloceanValue, ttl: 3600 }),
-      );
+  public addCaaRecords(options: { readonly iodefEmail?: string } = {}): void {
+    caaRecords({ domain: this.zone, iodefEmail: options.iodefEmail }).forEach((r, i) => {
+      // DigitalOcean's API wants the issuer domain fully qualified (trailing dot); the iodef URL as it is.
+      const value = r.tag === 'iodef' ? r.value : `${r.value}.`;
+      this.records.push(new DnsRecord(this, `Caa${i}_${r.tag}`, { domain: this.domainName, type: 'CAA', name: r.name, flags: r.flags, tag: r.tag, value, ttl: 3600 }));
     });
   }
 

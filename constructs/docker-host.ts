@@ -1,6 +1,6 @@
 import { DataResource } from 'cdktf';
 import { Construct } from 'constructs';
-import { edgeTlsFragment, dockerEngineFragment } from '../lib/roles/docker-host';
+import { edgeTlsFragment, dockerEngineFragment } from '../lib/fragments/docker-host';
 import { checkInteger } from '../lib/validate';
 import { Peer } from './connections';
 import type { IEntryPoint } from './dns';
@@ -19,7 +19,7 @@ export interface DockerHostProps extends RoleProps {
    */
   readonly https?: HttpsProps;
   /** Container log rotation: size, MiB. @default 10 */
-  readonly logMaxSizeMb?: number;
+  readonly logMaxSizeMiB?: number;
   /** Container log rotation: files kept. @default 3 */
   readonly logMaxFiles?: number;
 }
@@ -57,7 +57,7 @@ export class DockerHost extends RoleBase implements IEntryPoint {
     this.vcpus = this.droplet.sizeInfo?.vcpus;
     this.droplet.addFragment(
       dockerEngineFragment({
-        logMaxSizeMb: checkInteger(this, 'logMaxSizeMb', props.logMaxSizeMb ?? 10, 1, 1024),
+        logMaxSizeMb: checkInteger(this, 'logMaxSizeMiB', props.logMaxSizeMiB ?? 10, 1, 1024),
         logMaxFiles: checkInteger(this, 'logMaxFiles', props.logMaxFiles ?? 3, 1, 100),
       }),
     );

@@ -3,7 +3,7 @@ import { Annotations, Token } from 'cdktf';
 import { createHash } from 'crypto';
 import { Construct } from 'constructs';
 import { Messages, propError, scopeError } from '../lib/errors';
-import { checkSecret } from '../lib/secrets';
+import { Secret, secretToken } from '../lib/secrets';
 import { escapeForTerraform } from '../lib/terraform-text';
 import { checkInteger, isToken } from '../lib/validate';
 import { BoundImage, ContainerImage } from './container-image';
@@ -75,8 +75,8 @@ export class RestartPolicy {
 export interface SecretFile {
   /** Absolute path in the container, e.g. '/run/secrets/postgres-password'. */
   readonly path: string;
-  /** The secret: a token (a sensitive TerraformVariable's value). Literals are refused. */
-  readonly value: string;
+  /** The secret (`Secret.fromVariable(...)`): literals are refused. */
+  readonly value: Secret;
   /**
    * File mode. The provider's `upload` always writes root-owned files: 0400 where the image's entrypoint reads
    * the file as root before dropping privileges (postgres, mysql); 0444 where an unprivileged process must read it.
@@ -132,17 +132,17 @@ export interface PublishedPort {
 /** Limits every container of tierform gets (seed 000's starting point). */
 export interface ContainerLimitsProps {
   /** Hard memory limit, MiB (`memory`; swap is off: `memory_swap` equals it). @default 384 */
-  readonly memoryLimitMb?: number;
+  readonly memoryLimitMiB?: number;
   /**
    * Memory the service needs to run well, MiB. The Docker provider 3.6.2 has no `memory_reservation` attribute, so
    * Docker is not told; tierform uses it to check that a host's services fit its droplet.
    * @default 192
    */
-  readonly memoryReservationMb?: number;
+  readonly memoryReservationMiB?: number;
   /** CPU share, in CPUs (`cpus`). @default 0.3 */
   readonly cpus?: number;
   /** Rotate the json-file log at this size, MiB. @default 10 */
-  readonly logMaxSizeMb?: number;
+  readonly logMaxSizeMiB?: number;
   /** Rotated log files kept. @default 3 */
   readonly logMaxFiles?: number;
 }
@@ -207,8 +207,8 @@ export class DockerService extends Construct {
   public readonly containerNames: string[] = [];
   public readonly name: string;
   public readonly replicas: number;
-  public readonly memoryLimitMb: number;
-  public readonly memoryReservationMb: number;
+  public readonly memoryLimitMiB: number;
+  public readonly memoryReservationMiB: number;
   public readonly cpus: number;
   public readonly runOnce: boolean;
   public readonly publishedPorts: readonly PublishedPort[];
@@ -223,8 +223,8 @@ export class DockerService extends Construct {
     this.replicas = checkInteger(this, 'replicas', props.replicas ?? 1, 1, 20);
     this.runOnce = props.runOnce ?? false;
     const limits = resolveLimits(this, props);
-    this.memoryLimitMb = limits.memoryLimitMb;
-    this.memoryReservationMb = limits.memoryReservationMb;
+    this.memoryLimitMiB = limits.memoryLimitMiB;
+    this.memoryReservationMiB = limits.memoryReservationMiB;
     this.cpus = limits.cpus;
     if (props.networks.length === 0) {
       throw propError(this, 'networks', 'must name at least one network', [], 'Pass the networks the container joins, e.g. [{ network: backend }].');
@@ -269,11 +269,11 @@ export class DockerService extends Construct {
         user: props.user,
         restart: restart.policy,
         maxRetryCount: restart.maxRetries,
-        memory: this.memoryLimitMb,
-        memorySwap: this.memoryLimitMb,
+        memory: this.memoryLimitMiB,
+        memorySwap: this.memoryLimitMiB,
         cpus: formatCpus(this.cpus),
         logDriver: 'json-file',
-        logOpts: { 'max-size': `${limits.logMaxSizeMb}m`, 'max-file': `${limits.logMaxFiles}` },
+        logOpts: { 'max-size': `${limits.logMaxSizeMiB}m`, 'max-file': `${limits.logMaxFiles}` },
         // No network_mode: the provider creates the container on Docker's default bridge, disconnects it, then connects
         // each `networks_advanced` entry with its IPAM settings. With network_mode set to the first network, that
         // network is joined at create time and the later connect (with the fixed ipv4_address) is a no-op, so the
@@ -357,8 +357,8 @@ export class DockerService extends Construct {
     };
     const uploads: { file: string; content?: string; source?: string; sourceHash?: string; permissions: string }[] = [];
     for (const s of props.secretFiles ?? []) {
-      checkSecret(this, `secretFiles[${s.path}].value`, s.value);
-      uploads.push({ file: path('secretFiles.path', s.path), content: s.value, permissions: mode('secretFiles.mode', s.mode ?? '0400') });
+      const content = secretToken(this, `secretFiles[${s.path}].value`, s.value)!;
+      uploads.push({ file: path('secretFiles.path', s.path), content, permissions: mode('secretFiles.mode', s.mode ?? '0400') });
     }
     for (const f of props.files ?? []) {
       // Literal `${`/`%{` in rendered text reach the container as written (Terraform would interpolate them).
@@ -372,29 +372,29 @@ export class DockerService extends Construct {
 }
 
 interface ResolvedLimits {
-  readonly memoryLimitMb: number;
-  readonly memoryReservationMb: number;
+  readonly memoryLimitMiB: number;
+  readonly memoryReservationMiB: number;
   readonly cpus: number;
-  readonly logMaxSizeMb: number;
+  readonly logMaxSizeMiB: number;
   readonly logMaxFiles: number;
 }
 
 /** Checks seed 000's limits: the reservation fits under the limit, a CPU share between 0.01 and 64. */
-export function resolveLimits(scope: Construct, props: ContainerLimitsProps, defaults: { memoryLimitMb?: number; memoryReservationMb?: number; cpus?: number } = {}): ResolvedLimits {
-  const memoryLimitMb = checkInteger(scope, 'memoryLimitMb', props.memoryLimitMb ?? defaults.memoryLimitMb ?? 384, 6, 1_048_576);
-  const memoryReservationMb = checkInteger(scope, 'memoryReservationMb', props.memoryReservationMb ?? defaults.memoryReservationMb ?? 192, 0, 1_048_576);
-  if (memoryReservationMb > memoryLimitMb) {
-    throw propError(scope, 'memoryLimitMb', `is below 'memoryReservationMb' (${memoryReservationMb})`, memoryLimitMb, Messages.memoryBelowReservation);
+export function resolveLimits(scope: Construct, props: ContainerLimitsProps, defaults: { memoryLimitMiB?: number; memoryReservationMiB?: number; cpus?: number } = {}): ResolvedLimits {
+  const memoryLimitMiB = checkInteger(scope, 'memoryLimitMiB', props.memoryLimitMiB ?? defaults.memoryLimitMiB ?? 384, 6, 1_048_576);
+  const memoryReservationMiB = checkInteger(scope, 'memoryReservationMiB', props.memoryReservationMiB ?? defaults.memoryReservationMiB ?? 192, 0, 1_048_576);
+  if (memoryReservationMiB > memoryLimitMiB) {
+    throw propError(scope, 'memoryLimitMiB', `is below 'memoryReservationMiB' (${memoryReservationMiB})`, memoryLimitMiB, Messages.memoryBelowReservation);
   }
   const cpus = props.cpus ?? defaults.cpus ?? 0.3;
   if (!isToken(cpus) && (typeof cpus !== 'number' || !(cpus >= 0.01 && cpus <= 64))) {
     throw propError(scope, 'cpus', 'must be a CPU share from 0.01 to 64', cpus, 'Pass e.g. 0.3 (30% of one CPU) or 1.5.');
   }
   return {
-    memoryLimitMb,
-    memoryReservationMb,
+    memoryLimitMiB,
+    memoryReservationMiB,
     cpus,
-    logMaxSizeMb: checkInteger(scope, 'logMaxSizeMb', props.logMaxSizeMb ?? 10, 1, 1024),
+    logMaxSizeMiB: checkInteger(scope, 'logMaxSizeMiB', props.logMaxSizeMiB ?? 10, 1, 1024),
     logMaxFiles: checkInteger(scope, 'logMaxFiles', props.logMaxFiles ?? 3, 1, 100),
   };
 }

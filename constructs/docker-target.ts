@@ -59,11 +59,11 @@ export class DockerTarget {
     if (this.memoryMb === undefined) return [];
     const services = scope.node.findAll().filter((c): c is DockerService => c instanceof DockerService && !c.runOnce);
     const errors: string[] = [];
-    const reserved = services.reduce((sum, s) => sum + s.memoryReservationMb * s.replicas, 0);
-    const limited = services.reduce((sum, s) => sum + s.memoryLimitMb * s.replicas, 0);
+    const reserved = services.reduce((sum, s) => sum + s.memoryReservationMiB * s.replicas, 0);
+    const limited = services.reduce((sum, s) => sum + s.memoryLimitMiB * s.replicas, 0);
     const available = this.memoryMb - 512;
     if (reserved > available) {
-      errors.push(`${scope.node.path}: the containers reserve ${reserved} MiB, more than the Docker host's ${this.memoryMb} MiB less 512 MiB for the system (${available} MiB). Choose a larger droplet size or lower memoryReservationMb.`);
+      errors.push(`${scope.node.path}: the containers reserve ${reserved} MiB, more than the Docker host's ${this.memoryMb} MiB less 512 MiB for the system (${available} MiB). Choose a larger droplet size or lower memoryReservationMiB.`);
     }
     if (limited > this.memoryMb) {
       Annotations.of(scope).addWarning(`${scope.node.path}: the containers' memory limits add up to ${limited} MiB on a ${this.memoryMb} MiB host: under load the kernel may kill containers before their own limit.`);

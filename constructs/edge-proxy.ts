@@ -5,7 +5,8 @@ import * as path from 'path';
 import { Construct } from 'constructs';
 import { Messages, propError } from '../lib/errors';
 import { CONTAINER_NGINX_CONF, renderEdgeNginxConf } from '../lib/render/nginx-vhosts';
-import { EDGE_CONTAINER_NAME, EDGE_TLS_DIR, EDGE_TLS_PEM } from '../lib/roles/docker-host';
+import { EDGE_CONTAINER_NAME } from '../lib/render/edge-reload';
+import { EDGE_TLS_DIR, EDGE_TLS_PEM } from '../lib/fragments/docker-host';
 import { checkDomain, checkInteger } from '../lib/validate';
 import { ContainerImage } from './container-image';
 import { DockerNetwork } from './docker-network';
@@ -42,7 +43,7 @@ export interface EdgeProxyProps extends ContainerLimitsProps {
   /** @default ContainerImage.registry('nginx:1.27-alpine') */
   readonly image?: ContainerImage;
   /** @default 10 */
-  readonly clientMaxBodySizeMb?: number;
+  readonly clientMaxBodySizeMiB?: number;
   /** @default 10 */
   readonly rateLimitRequestsPerSecond?: number;
   /** @default 20 */
@@ -100,7 +101,7 @@ export class EdgeProxy extends Construct {
     if (props.apps.length === 0 && !props.staticSiteDirectory) {
       throw propError(this, 'apps', 'is empty and there is no static site', [], "Pass at least one WebApp or 'staticSiteDirectory'.");
     }
-    const limits = resolveLimits(this, props, { memoryLimitMb: 128, memoryReservationMb: 64, cpus: 0.5 });
+    const limits = resolveLimits(this, props, { memoryLimitMiB: 128, memoryReservationMiB: 64, cpus: 0.5 });
     this.network = new DockerNetwork(this, 'Network', { name: 'tierform-edge', internal: false });
 
     const sourceFiles: SourceFile[] = [];
@@ -133,7 +134,7 @@ export class EdgeProxy extends Construct {
             contentSecurityPolicy: props.https.contentSecurityPolicy,
           }
         : undefined,
-      clientMaxBodySizeMb: checkInteger(this, 'clientMaxBodySizeMb', props.clientMaxBodySizeMb ?? 10, 1, 10240),
+      clientMaxBodySizeMb: checkInteger(this, 'clientMaxBodySizeMiB', props.clientMaxBodySizeMiB ?? 10, 1, 10240),
       rateLimitRequestsPerSecond: checkInteger(this, 'rateLimitRequestsPerSecond', props.rateLimitRequestsPerSecond ?? 10, 1, 100000),
       rateLimitBurst: checkInteger(this, 'rateLimitBurst', props.rateLimitBurst ?? 20, 0, 100000),
       proxyReadTimeoutSeconds: checkInteger(this, 'proxyReadTimeoutSeconds', props.proxyReadTimeoutSeconds ?? 60, 1, 3600),

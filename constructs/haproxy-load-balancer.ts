@@ -1,8 +1,8 @@
 import { Construct } from 'constructs';
 import { Messages, scopeError } from '../lib/errors';
 import { CloudConfigFragment } from '../lib/render/cloud-config';
-import { haproxyFragment } from '../lib/roles/haproxy';
-import { tlsAfterHaproxy, tlsBeforeHaproxy } from '../lib/roles/tls';
+import { haproxyFragment } from '../lib/fragments/haproxy';
+import { tlsAfterHaproxy, tlsBeforeHaproxy } from '../lib/fragments/tls';
 import { Balance } from './balance';
 import { Peer } from './connections';
 import type { IEntryPoint } from './dns';

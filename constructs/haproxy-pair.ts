@@ -2,10 +2,11 @@ import { ReservedIp } from '@cdktf/provider-digitalocean/lib/reserved-ip';
 import { Construct } from 'constructs';
 import { Messages, scopeError } from '../lib/errors';
 import { CloudConfigFragment } from '../lib/render/cloud-config';
-import { haproxyFragment } from '../lib/roles/haproxy';
-import { LB_HEALTH_PATH, LB_HEALTH_PORT, VRRP_TUNNEL_UDP_PORT, keepalivedFragment } from '../lib/roles/keepalived';
-import { tlsAfterHaproxy, tlsBeforeHaproxy } from '../lib/roles/tls';
-import { checkSecret, digitalOceanTokenVariable } from '../lib/secrets';
+import { haproxyFragment } from '../lib/fragments/haproxy';
+import { LB_HEALTH_PATH, LB_HEALTH_PORT, VRRP_TUNNEL_UDP_PORT } from '../lib/render/keepalived';
+import { keepalivedFragment } from '../lib/fragments/keepalived';
+import { tlsAfterHaproxy, tlsBeforeHaproxy } from '../lib/fragments/tls';
+import { Secret, digitalOceanTokenSecret, secretToken } from '../lib/secrets';
 import { checkInteger } from '../lib/validate';
 import { Peer } from './connections';
 import { Dns, IEntryPoint } from './dns';
@@ -31,7 +32,7 @@ export interface HaproxyPairProps extends RoleProps, HaproxyBalancingProps {
    * value (a token with write access to reserved IPs). Literals are refused.
    * @default - a new sensitive variable `<path>_ApiToken`
    */
-  readonly apiToken?: string;
+  readonly apiToken?: Secret;
   /**
    * Terminate HTTPS on both nodes (each obtains the same Let's Encrypt certificate by DNS-01); HTTP then answers
    * 301 to HTTPS.
@@ -69,9 +70,9 @@ export class HaproxyPair extends RoleBase implements IMonitorable, IEntryPoint {
     const https = props.https ? resolveHttps(this, props.https) : undefined;
     this.haproxy = { ...resolveHaproxy(this, props), tls: https?.haproxy };
     const virtualRouterId = checkInteger(this, 'virtualRouterId', props.virtualRouterId ?? 51, 1, 255);
-    checkSecret(this, 'apiToken', props.apiToken);
     const apiToken =
-      props.apiToken ?? digitalOceanTokenVariable(this, 'ApiToken', 'DigitalOcean API token the HAProxy pair uses to move its reserved IP').stringValue;
+      secretToken(this, 'apiToken', props.apiToken) ??
+      digitalOceanTokenSecret(this, 'ApiToken', 'DigitalOcean API token the HAProxy pair uses to move its reserved IP').token;
 
     this.connections.allowFrom(Peer.anywhere(), Port.HTTP, https ? 'public HTTP (redirects to HTTPS)' : 'public HTTP');
     if (https) this.connections.allowFrom(Peer.anywhere(), Port.HTTPS, 'public HTTPS');

@@ -1,4 +1,5 @@
 import { HaproxyTlsProfile } from '../lib/render/haproxy';
+import type { Secret } from '../lib/secrets';
 
 /** Which TLS versions and ciphers the load balancer offers. */
 export class TlsProfile {
@@ -26,7 +27,7 @@ export interface HttpsProps {
    * variable's value. Literals are refused.
    * @default - a new sensitive variable `<path>_DnsToken`
    */
-  readonly dnsToken?: string;
+  readonly dnsToken?: Secret;
   /** @default TlsProfile.intermediate() */
   readonly profile?: TlsProfile;
   /** Strict-Transport-Security max-age, seconds. @default 63072000 (two years) */

@@ -1,4 +1,5 @@
 export { AdminAccess } from './admin-access';
+export { Secret } from '../lib/secrets';
 export type { AdminAccessDefaults, AdminAccessProps, ResolvedAdminAccess } from './admin-access';
 export * from './app-tier';
 export * from './app-source';

@@ -4,9 +4,10 @@ import { UptimeCheck } from '@cdktf/provider-digitalocean/lib/uptime-check';
 import { Annotations, Fn, Lazy } from 'cdktf';
 import { Construct } from 'constructs';
 import { Messages, propError, scopeError } from '../lib/errors';
+import { EMAIL } from '../lib/render/guards';
 import { MysqlFlavor } from '../lib/render/mysql';
 import { PROMETHEUS_JOBS, PROMETHEUS_PATHS, PROMETHEUS_PORT, PrometheusDnsTarget, PrometheusJob } from '../lib/render/prometheus';
-import { sizingFragment } from '../lib/roles/sizing';
+import { sizingFragment } from '../lib/fragments/sizing';
 import {
   EXPORTER_PASSWORD_CHARACTERS,
   EXPORTER_PASSWORD_PATTERN,
@@ -14,8 +15,8 @@ import {
   ExporterKind,
   exportersFragment,
   prometheusServerFragment,
-} from '../lib/roles/monitoring';
-import { checkSecret, passwordVariable } from '../lib/secrets';
+} from '../lib/fragments/monitoring';
+import { Secret, passwordVariable, secretToken } from '../lib/secrets';
 import { checkInteger, isToken } from '../lib/validate';
 import { IConnectable } from './connections';
 import { Port } from './port';
@@ -23,8 +24,8 @@ import { RoleBase, RoleProps } from './role-base';
 import { IRoleDroplet, TierDroplet } from './tier-droplet';
 import { IDiscoverable, waitForNames } from './_discovery';
 
-export type { ExporterKind } from '../lib/roles/monitoring';
-export { EXPORTER_PORTS } from '../lib/roles/monitoring';
+export type { ExporterKind } from '../lib/fragments/monitoring';
+export { EXPORTER_PORTS } from '../lib/fragments/monitoring';
 
 /** The engine and primary of a watched database: the primary's setup creates the exporter account. */
 export interface MysqlMonitoring {
@@ -67,7 +68,7 @@ export interface MonitoringAgentProps extends RoleProps {
    * Disk space Prometheus's samples may use, GB; the oldest go first.
    * @default - half the disk the droplet has, measured at every boot (25 GB on s-1vcpu-2gb; follows a resize)
    */
-  readonly retentionSizeGb?: number;
+  readonly retentionSizeGiB?: number;
   /** Seconds between scrapes, also the rule evaluation interval (5 to 300). @default 15 */
   readonly scrapeIntervalSeconds?: number;
   /** Prometheus alert ReplicationLagging: a replica this many seconds behind for 5 minutes. @default 30 */
@@ -82,7 +83,7 @@ export interface MonitoringAgentProps extends RoleProps {
    * [-A-Za-z0-9_.~+=@^*:,!/] (no `#`, `?`, `;`, quotes or backquotes: the exporter cannot read them).
    * @default - a new sensitive variable `<path>_ExporterPassword`, created when a database is first watched
    */
-  readonly exporterPassword?: string;
+  readonly exporterPassword?: Secret;
   /**
    * DigitalOcean monitor alerts (CPU, memory, root disk) on every watched role's droplets and on this one,
    * e-mailed to `alertEmails`.
@@ -116,7 +117,6 @@ export interface MonitoringAgentProps extends RoleProps {
 
 const ALERT_WINDOWS: Readonly<Record<number, string>> = { 5: '5m', 10: '10m', 30: '30m', 60: '1h' };
 const UPTIME_PERIODS: Readonly<Record<number, string>> = { 2: '2m', 3: '3m', 5: '5m', 10: '10m', 15: '15m', 30: '30m', 60: '1h' };
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@.]+$/;
 
 /**
  * A Prometheus server droplet watching roles over the VPC, plus DigitalOcean's own alerts:
@@ -157,14 +157,13 @@ export class MonitoringAgent extends RoleBase {
     if (!isToken(http5xxRatio) && !(Number.isFinite(http5xxRatio) && http5xxRatio > 0 && http5xxRatio < 1)) {
       throw propError(this, 'http5xxAlertRatio', 'must be a fraction between 0 and 1 (exclusive)', http5xxRatio, 'Pass e.g. 0.05 for 5 % of the responses.');
     }
-    checkSecret(this, 'exporterPassword', props.exporterPassword);
-    this.exporterPasswordProp = props.exporterPassword;
+    this.exporterPasswordProp = secretToken(this, 'exporterPassword', props.exporterPassword);
 
     this.droplet = this.addDroplet('Droplet', { defaultSize: 's-1vcpu-2gb' });
     const diskGb = this.droplet.sizeInfo?.diskGb;
     const retentionSizeGb =
-      props.retentionSizeGb !== undefined
-        ? checkInteger(this, 'retentionSizeGb', props.retentionSizeGb, 1, diskGb === undefined ? 16384 : diskGb - 1)
+      props.retentionSizeGiB !== undefined
+        ? checkInteger(this, 'retentionSizeGiB', props.retentionSizeGiB, 1, diskGb === undefined ? 16384 : diskGb - 1)
         : ('sizing' as const);
     if (retentionSizeGb === 'sizing') {
       // Half the storage filesystem, measured at every boot: a resize replaces nothing.

@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { propError } from '../lib/errors';
-import { checkSecret } from '../lib/secrets';
+import { Secret, secretToken } from '../lib/secrets';
 import { isToken } from '../lib/validate';
 import { ContainerImage } from './container-image';
 import { DockerNetwork } from './docker-network';
@@ -19,9 +19,9 @@ export interface MysqlContainerProps extends ContainerLimitsProps {
   /** The app's account: all privileges on `databaseName` only (the image's MYSQL_USER). @default 'app' */
   readonly appUser?: string;
   /** root's password: a sensitive variable's value. */
-  readonly rootPassword: string;
+  readonly rootPassword: Secret;
   /** `appUser`'s password: a sensitive variable's value. */
-  readonly appPassword: string;
+  readonly appPassword: Secret;
   /** @default true */
   readonly retainDataOnDestroy?: boolean;
 }
@@ -39,7 +39,7 @@ export class MysqlContainer extends Construct implements IContainerDatabase {
   public readonly port = 3306;
   public readonly databaseName: string;
   public readonly appUser: string;
-  public readonly appPassword: string;
+  public readonly appPassword: Secret;
   public readonly network: DockerNetwork;
   public readonly service: DockerService;
   public readonly volume: DockerVolume;
@@ -54,8 +54,8 @@ export class MysqlContainer extends Construct implements IContainerDatabase {
         throw propError(this, prop, 'is not a MySQL identifier tierform accepts', value, "Use lowercase letters, digits and _, not 'root'.");
       }
     }
-    checkSecret(this, 'rootPassword', props.rootPassword);
-    checkSecret(this, 'appPassword', props.appPassword);
+    secretToken(this, 'rootPassword', props.rootPassword);
+    secretToken(this, 'appPassword', props.appPassword);
     this.host = props.name;
     this.databaseName = props.databaseName;
     this.appUser = props.appUser ?? 'app';
@@ -63,8 +63,8 @@ export class MysqlContainer extends Construct implements IContainerDatabase {
     this.network = props.network;
     this.volume = new DockerVolume(this, 'Data', { name: `${props.name}-data`, retainOnDestroy: props.retainDataOnDestroy });
     this.service = new DockerService(this, 'Service', {
-      memoryLimitMb: 512,
-      memoryReservationMb: 256,
+      memoryLimitMiB: 512,
+      memoryReservationMiB: 256,
       cpus: 0.5,
       ...props,
       image: props.image ?? ContainerImage.registry('mysql:8.4'),

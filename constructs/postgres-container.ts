@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { Messages, propError } from '../lib/errors';
-import { checkSecret } from '../lib/secrets';
+import { Secret, secretToken } from '../lib/secrets';
 import { isToken } from '../lib/validate';
 import { ContainerImage } from './container-image';
 import { DockerNetwork } from './docker-network';
@@ -17,7 +17,7 @@ export interface IContainerDatabase {
   /** The least-privilege account apps use. */
   readonly appUser: string;
   /** Its password (a token of a sensitive variable). */
-  readonly appPassword: string;
+  readonly appPassword: Secret;
   readonly network: DockerNetwork;
   readonly service: DockerService;
 }
@@ -34,9 +34,9 @@ export interface PostgresContainerProps extends ContainerLimitsProps {
   /** The app's role: LOGIN, no superuser, CONNECT on its database and USAGE/CREATE on schema public. @default 'app' */
   readonly appUser?: string;
   /** Password of the `postgres` superuser: a sensitive variable's value. */
-  readonly superuserPassword: string;
+  readonly superuserPassword: Secret;
   /** Password of `appUser`: a sensitive variable's value. */
-  readonly appPassword: string;
+  readonly appPassword: Secret;
   /** Keep the data volume when the stack is destroyed (prevent_destroy). @default true */
   readonly retainDataOnDestroy?: boolean;
 }
@@ -74,7 +74,7 @@ export class PostgresContainer extends Construct implements IContainerDatabase {
   public readonly port = 5432;
   public readonly databaseName: string;
   public readonly appUser: string;
-  public readonly appPassword: string;
+  public readonly appPassword: Secret;
   public readonly network: DockerNetwork;
   public readonly service: DockerService;
   public readonly volume: DockerVolume;
@@ -90,9 +90,9 @@ export class PostgresContainer extends Construct implements IContainerDatabase {
       }
     }
     if (!isToken(props.name) && props.name.length > 35) throw propError(this, 'name', 'is too long (the volume adds -data)', props.name, Messages.containerName);
-    checkSecret(this, 'superuserPassword', props.superuserPassword);
-    checkSecret(this, 'appPassword', props.appPassword);
-    if (props.superuserPassword === props.appPassword) {
+    secretToken(this, 'superuserPassword', props.superuserPassword);
+    secretToken(this, 'appPassword', props.appPassword);
+    if (props.superuserPassword.token === props.appPassword.token) {
       throw propError(this, 'appPassword', 'is the superuser password', '(redacted)', 'Give the app role a password of its own (a second sensitive variable).');
     }
     this.host = props.name;
@@ -102,8 +102,8 @@ export class PostgresContainer extends Construct implements IContainerDatabase {
     this.network = props.network;
     this.volume = new DockerVolume(this, 'Data', { name: `${props.name}-data`, retainOnDestroy: props.retainDataOnDestroy });
     this.service = new DockerService(this, 'Service', {
-      memoryLimitMb: 384,
-      memoryReservationMb: 192,
+      memoryLimitMiB: 384,
+      memoryReservationMiB: 192,
       cpus: 0.3,
       ...props,
       image: props.image ?? ContainerImage.registry('postgres:16.4'),

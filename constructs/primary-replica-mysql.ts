@@ -2,10 +2,10 @@ import { Volume } from '@cdktf/provider-digitalocean/lib/volume';
 import { Fn } from 'cdktf';
 import { Construct, IConstruct } from 'constructs';
 import { propError } from '../lib/errors';
-import { NET_ENV_FILE } from '../lib/roles/base';
-import { mysqlFragment, mysqlSizing } from '../lib/roles/mysql';
-import { sizingFragment } from '../lib/roles/sizing';
-import { checkSecret, passwordVariable } from '../lib/secrets';
+import { NET_ENV_FILE } from '../lib/render/base';
+import { mysqlFragment, mysqlSizing } from '../lib/fragments/mysql';
+import { sizingFragment } from '../lib/fragments/sizing';
+import { Secret, passwordSecret, secretToken } from '../lib/secrets';
 import { checkInteger, isToken } from '../lib/validate';
 import { IConnectable } from './connections';
 import type { Dns } from './dns';
@@ -25,8 +25,8 @@ export interface IMysqlDatabase extends IConnectable, IConstruct {
   readonly port: number;
   readonly databaseName: string;
   readonly appUser: string;
-  /** The app account's password: a token (sensitive variable), never a literal. */
-  readonly appPassword: string;
+  /** The app account's password. */
+  readonly appPassword: Secret;
 }
 
 export interface PrimaryReplicaMysqlProps extends RoleProps {
@@ -42,14 +42,14 @@ export interface PrimaryReplicaMysqlProps extends RoleProps {
    * Password of the app account: a sensitive TerraformVariable's value (or another token). Literals are refused.
    * @default - a new sensitive variable `<path>_AppPassword` (set TF_VAR_... at deploy)
    */
-  readonly appPassword?: string;
+  readonly appPassword?: Secret;
   /**
    * Password of the replication account (REPLICATION SLAVE only, from the VPC only).
    * @default - a new sensitive variable `<path>_ReplicationPassword`
    */
-  readonly replicationPassword?: string;
+  readonly replicationPassword?: Secret;
   /** Size of each node's data volume, GiB. @default 20 */
-  readonly volumeSizeGb?: number;
+  readonly volumeSizeGiB?: number;
   /** `max_connections`. @default 200 */
   readonly maxConnections?: number;
   /** How long a new replica waits for the primary at boot, seconds. @default 1800 */
@@ -76,8 +76,8 @@ export class PrimaryReplicaMysql extends RoleBase implements IMysqlDatabase, IMo
   public readonly port = 3306;
   public readonly databaseName: string;
   public readonly appUser: string;
-  public readonly appPassword: string;
-  public readonly replicationPassword: string;
+  public readonly appPassword: Secret;
+  public readonly replicationPassword: Secret;
   /** Monitored: mysqld_exporter on every node (account created by the primary's setup). */
   public readonly exporters: readonly ExporterKind[] = ['mysqld'];
   private readonly names: { readonly writer: LazyInternalName; readonly reader: LazyInternalName };
@@ -92,7 +92,7 @@ export class PrimaryReplicaMysql extends RoleBase implements IMysqlDatabase, IMo
       reader: lazy((zone) => publishName(zone, `${this.roleName}-read`, this.replicas.length > 0 ? this.replicas : [this.primary], 'ReadName')),
     };
     const replicaCount = checkInteger(this, 'replicas', props.replicas ?? 1, 0, 10);
-    const volumeSizeGb = checkInteger(this, 'volumeSizeGb', props.volumeSizeGb ?? 20, 1, 16384);
+    const volumeSizeGiB = checkInteger(this, 'volumeSizeGiB', props.volumeSizeGiB ?? 20, 1, 16384);
     const maxConnections = checkInteger(this, 'maxConnections', props.maxConnections ?? 200, 10, 100000);
     const waitSeconds = checkInteger(this, 'replicaWaitSeconds', props.replicaWaitSeconds ?? 1800, 60, 86400);
     const binlogDays = checkInteger(this, 'binlogExpireDays', props.binlogExpireDays ?? 7, 1, 90);
@@ -100,11 +100,11 @@ export class PrimaryReplicaMysql extends RoleBase implements IMysqlDatabase, IMo
     this.databaseName = this.identifier('databaseName', props.databaseName ?? 'app', 64);
     this.appUser = this.identifier('appUser', props.appUser ?? 'app', 32);
     const replicationUser = this.appUser === 'replicator' ? 'replicator2' : 'replicator';
-    checkSecret(this, 'appPassword', props.appPassword);
-    checkSecret(this, 'replicationPassword', props.replicationPassword);
-    this.appPassword = props.appPassword ?? passwordVariable(this, 'AppPassword', `Password of the MySQL app account of ${this.node.path}`).stringValue;
+    secretToken(this, 'appPassword', props.appPassword);
+    secretToken(this, 'replicationPassword', props.replicationPassword);
+    this.appPassword = props.appPassword ?? passwordSecret(this, 'AppPassword', `Password of the MySQL app account of ${this.node.path}`);
     this.replicationPassword =
-      props.replicationPassword ?? passwordVariable(this, 'ReplicationPassword', `Password of the MySQL replication account of ${this.node.path}`).stringValue;
+      props.replicationPassword ?? passwordSecret(this, 'ReplicationPassword', `Password of the MySQL replication account of ${this.node.path}`);
     if (isToken(props.vpc.ipRange)) {
       throw propError(this, 'vpc.ipRange', 'must be known at synth (it becomes the accounts\u2019 host pattern)', '(token)', 'Give the Vpc a literal ipRange.');
     }
@@ -112,8 +112,8 @@ export class PrimaryReplicaMysql extends RoleBase implements IMysqlDatabase, IMo
     // Replicas pull the binary log from the primary.
     this.connections.allowInternally(Port.MYSQL, 'replication');
 
-    const appPasswordBase64 = Fn.base64encode(this.appPassword);
-    const replicationPasswordBase64 = Fn.base64encode(this.replicationPassword);
+    const appPasswordBase64 = Fn.base64encode(this.appPassword.token);
+    const replicationPasswordBase64 = Fn.base64encode(this.replicationPassword.token);
     const sizing = sizingFragment(mysqlSizing(this.engine.flavor, 50));
     const node = (index: number): TierDroplet => {
       const nodeName = index === 0 ? 'primary' : `replica-${index}`;
@@ -122,7 +122,7 @@ export class PrimaryReplicaMysql extends RoleBase implements IMysqlDatabase, IMo
       const volume = new Volume(this, `${logical}Volume`, {
         name: volumeName,
         region: props.vpc.region,
-        size: volumeSizeGb,
+        size: volumeSizeGiB,
         initialFilesystemType: 'ext4',
         description: `MySQL data of ${props.name}-${nodeName} (tierform)`,
       });

@@ -33,7 +33,7 @@ export class RedisContainer extends Construct {
     if (!props.network.internal) {
       throw propError(this, 'network', 'is not internal', props.network.name, 'Redis has no password here: keep it on an internal network (internal: true).');
     }
-    const limits = resolveLimits(this, props, { memoryLimitMb: 128, memoryReservationMb: 64, cpus: 0.2 });
+    const limits = resolveLimits(this, props, { memoryLimitMiB: 128, memoryReservationMiB: 64, cpus: 0.2 });
     this.host = props.name;
     this.network = props.network;
     this.volume = new DockerVolume(this, 'Data', { name: `${props.name}-data`, retainOnDestroy: props.retainDataOnDestroy });
@@ -41,7 +41,7 @@ export class RedisContainer extends Construct {
       ...props,
       ...limits,
       image: props.image ?? ContainerImage.registry('redis:7.4-alpine'),
-      command: ['redis-server', '--appendonly', 'yes', '--appendfsync', 'everysec', '--maxmemory', `${Math.floor(limits.memoryLimitMb * 0.75)}mb`, '--maxmemory-policy', 'allkeys-lru'],
+      command: ['redis-server', '--appendonly', 'yes', '--appendfsync', 'everysec', '--maxmemory', `${Math.floor(limits.memoryLimitMiB * 0.75)}mb`, '--maxmemory-policy', 'allkeys-lru'],
       networks: [{ network: props.network }],
       volumes: [{ volume: this.volume, containerPath: '/data' }],
       healthCheck: HealthCheck.command(['redis-cli', 'ping'], { intervalSeconds: 10, timeoutSeconds: 3, retries: 3, startPeriodSeconds: 10 }),

@@ -3,9 +3,9 @@ import { Fn } from 'cdktf';
 import { Construct } from 'constructs';
 import { propError } from '../lib/errors';
 import { GUNICORN_UNIT_NAME } from '../lib/render/gunicorn';
-import { mysqlFragment, mysqlSizing } from '../lib/roles/mysql';
-import { sizingFragment } from '../lib/roles/sizing';
-import { checkSecret, passwordVariable } from '../lib/secrets';
+import { mysqlFragment, mysqlSizing } from '../lib/fragments/mysql';
+import { sizingFragment } from '../lib/fragments/sizing';
+import { Secret, passwordSecret, secretToken } from '../lib/secrets';
 import { checkInteger, isToken } from '../lib/validate';
 import { AppSource } from './app-source';
 import { Peer } from './connections';
@@ -30,9 +30,9 @@ export interface SingleServerProps extends RoleProps, WebServerProps {
    * Password of the app's MySQL account: a sensitive variable's value; literals are refused.
    * @default - a new sensitive variable `<path>_AppPassword`
    */
-  readonly appPassword?: string;
+  readonly appPassword?: Secret;
   /** Size of the data volume, GiB. @default 10 */
-  readonly volumeSizeGb?: number;
+  readonly volumeSizeGiB?: number;
 }
 
 /** MySQL on the same droplet listens on loopback only: this file stands in for net.env for the server's bind. */
@@ -46,7 +46,7 @@ const LOOPBACK_ENV_FILE = '/etc/tierform/mysql-loopback.env';
 export class SingleServer extends RoleBase implements IMonitorable, IEntryPoint {
   public readonly droplet: TierDroplet;
   public readonly volume: Volume;
-  public readonly appPassword: string;
+  public readonly appPassword: Secret;
   public readonly engine: MysqlEngine;
   /** Monitored: nginx (stub_status and its exporter) and MySQL (mysqld_exporter). */
   public readonly exporters: readonly ExporterKind[] = ['nginx', 'mysqld'];
@@ -62,16 +62,16 @@ export class SingleServer extends RoleBase implements IMonitorable, IEntryPoint 
         throw propError(this, prop, 'is not a MySQL identifier (letters, digits, _; at most 32 characters)', value, "Pass e.g. 'app'.");
       }
     }
-    checkSecret(this, 'appPassword', props.appPassword);
-    this.appPassword = props.appPassword ?? passwordVariable(this, 'AppPassword', `Password of the MySQL app account of ${this.node.path}`).stringValue;
-    const volumeSizeGb = checkInteger(this, 'volumeSizeGb', props.volumeSizeGb ?? 10, 1, 16384);
+    secretToken(this, 'appPassword', props.appPassword);
+    this.appPassword = props.appPassword ?? passwordSecret(this, 'AppPassword', `Password of the MySQL app account of ${this.node.path}`);
+    const volumeSizeGiB = checkInteger(this, 'volumeSizeGiB', props.volumeSizeGiB ?? 10, 1, 16384);
 
     this.connections.allowFrom(Peer.anywhere(), Port.HTTP, 'public HTTP');
 
     this.volume = new Volume(this, 'DataVolume', {
       name: `${props.name}-data`,
       region: props.vpc.region,
-      size: volumeSizeGb,
+      size: volumeSizeGiB,
       initialFilesystemType: 'ext4',
       description: `MySQL data of ${props.name} (tierform)`,
     });
@@ -83,7 +83,7 @@ export class SingleServer extends RoleBase implements IMonitorable, IEntryPoint 
     this.droplet.addFragment(
       sizingFragment({ mysql: mysqlSizingOptions.mysql, before: [...mysqlSizingOptions.before, ...(needsSizing(settings) ? [GUNICORN_UNIT_NAME] : [])] }),
     );
-    const passwordBase64 = Fn.base64encode(this.appPassword);
+    const passwordBase64 = Fn.base64encode(this.appPassword.token);
     const web = colocatedWebFragments(settings, code, { writerHost: '127.0.0.1', port: 3306, name: databaseName, user: appUser, passwordBase64 });
     this.droplet.addFragment(web.nginx);
     this.droplet.addFragment({

@@ -5,7 +5,7 @@ import { Construct, IConstruct } from 'constructs';
 import { SizeInfo } from '../lib/catalog/sizes';
 import { Messages, propError } from '../lib/errors';
 import { CloudConfig, FragmentSource, RenderCache } from '../lib/render/cloud-config';
-import { baseFragment } from '../lib/roles/base';
+import { baseFragment } from '../lib/fragments/base';
 import { escapeForTerraform } from '../lib/terraform-text';
 import { checkSize, checkSshKeys, isToken } from '../lib/validate';
 import { AdminAccess } from './admin-access';

@@ -1,3 +1,4 @@
+import type { Secret } from '../lib/secrets';
 import { Construct } from 'constructs';
 import { Messages, propError } from '../lib/errors';
 import { checkInteger, isToken } from '../lib/validate';
@@ -10,12 +11,12 @@ import { IContainerDatabase, PostgresContainer } from './postgres-container';
 /** The database an app gets on its own backend network. */
 export class AppDatabase {
   /** PostgreSQL (`PostgresContainer`): superuser and app passwords are sensitive variables' values. */
-  public static postgres(props: { readonly superuserPassword: string; readonly appPassword: string; readonly databaseName?: string; readonly image?: ContainerImage } & ContainerLimitsProps): AppDatabase {
+  public static postgres(props: { readonly superuserPassword: Secret; readonly appPassword: Secret; readonly databaseName?: string; readonly image?: ContainerImage } & ContainerLimitsProps): AppDatabase {
     return new AppDatabase('postgres', { ...props });
   }
 
   /** MySQL (`MysqlContainer`). */
-  public static mysql(props: { readonly rootPassword: string; readonly appPassword: string; readonly databaseName?: string; readonly image?: ContainerImage } & ContainerLimitsProps): AppDatabase {
+  public static mysql(props: { readonly rootPassword: Secret; readonly appPassword: Secret; readonly databaseName?: string; readonly image?: ContainerImage } & ContainerLimitsProps): AppDatabase {
     return new AppDatabase('mysql', { ...props });
   }
 
@@ -158,8 +159,8 @@ export class WebApp extends Construct {
         secretFiles,
         networks: backendNetworks.length > 0 ? backendNetworks : [{ network: this.frontend }],
         runOnce: true,
-        memoryLimitMb: props.memoryLimitMb,
-        memoryReservationMb: props.memoryReservationMb,
+        memoryLimitMiB: props.memoryLimitMiB,
+        memoryReservationMiB: props.memoryReservationMiB,
         cpus: props.cpus,
         dependsOn: this.database ? [this.database.service] : undefined,
       });

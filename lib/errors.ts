@@ -52,7 +52,7 @@ export const Messages = {
   vpcRange:
     'Pass a private IPv4 range (10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16) with a prefix from /16 to /24 that does not overlap DigitalOcean-reserved ranges.',
   secretLiteral:
-    'Secrets must not be literals in the plan (they would be stored in cdk.tf.json and Terraform state). Omit the prop to get a sensitive Terraform variable, or pass a TerraformVariable with sensitive: true.',
+    'Secrets must not be literals in the plan (they would be stored in cdk.tf.json and Terraform state). Omit the prop to get a sensitive Terraform variable, or pass Secret.fromVariable(new TerraformVariable(scope, id, { type: \'string\', sensitive: true })).',
   noBackends: "has no backends: call addBackend(webTier) or pass 'backends' in the props.",
   gitUrl: "Pass an https:// git URL (e.g. 'https://github.com/you/app.git'); ssh URLs need a deploy key, which tierform does not manage yet.",
   wsgiModule: "Pass 'module:callable' with Python identifiers, e.g. 'app:app' or 'myproject.wsgi:application'.",
@@ -76,7 +76,7 @@ export const Messages = {
   containerName: "Use lowercase letters, digits and '-', starting with a letter, at most 40 characters (it names containers, networks and volumes).",
   databasePortPublished:
     'A database port published on the host is reachable from outside the Docker networks (seed 000: \u201cDatabase port exposed\u201d). Keep the database on an internal network and reach it from the app containers; for a one-off admin session use an SSH tunnel and docker exec.',
-  memoryBelowReservation: 'The limit is the hard ceiling (the OOM killer acts at it) and must be at least the reservation; raise memoryLimitMb or lower memoryReservationMb.',
+  memoryBelowReservation: 'The limit is the hard ceiling (the OOM killer acts at it) and must be at least the reservation; raise memoryLimitMiB or lower memoryReservationMiB.',
   healthInterval: 'Seed 003: checks every few seconds load the service for nothing and flap under load; check every 5 s or more (10 s for databases, 30 s for apps is usual).',
   secretInEnvironment:
     "Secrets must not be literals in the plan: pass a sensitive TerraformVariable's value through 'secretFiles' (written to a file in the container) instead of 'environment'.",

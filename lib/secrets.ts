@@ -7,8 +7,64 @@
  * On the droplet it lands base64-encoded (any character survives YAML and shell) in a 0600 root-only file.
  */
 import { TerraformVariable, Token } from 'cdktf';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { Messages, propError } from './errors';
+
+/** Marks Secret instances, so one made by another copy of the library is recognised too. */
+const SECRET = Symbol.for('tierform.Secret');
+
+/**
+ * A password or API token. It is only ever a value unknown until deploy — a sensitive Terraform variable, or a
+ * reference you vouch for — so it never appears in `cdk.tf.json`. Props that take secrets take this type instead of
+ * `string`:
+ *
+ *   const password = new TerraformVariable(this, 'db_password', { type: 'string', sensitive: true });
+ *   new PrimaryReplicaMysql(this, 'Db', { ..., appPassword: Secret.fromVariable(password) });
+ *
+ * Omitting such a prop makes the construct create its own sensitive variable (set it as TF_VAR_<name> at deploy).
+ */
+export class Secret {
+  /** A sensitive Terraform variable's value. Throws unless the variable is declared `sensitive: true`. */
+  public static fromVariable(variable: TerraformVariable): Secret {
+    if (variable.sensitive !== true) {
+      throw new Error(
+        `${variable.node.path}: a Secret needs a sensitive variable, got one without 'sensitive: true'. Declare it with { type: 'string', sensitive: true }: Terraform then redacts it in plans and logs.`,
+      );
+    }
+    return new Secret(variable.stringValue);
+  }
+
+  /**
+   * Any other value unknown until deploy (a reference to a sensitive attribute of another resource or stack). Throws
+   * for a literal: it would be written into the plan and Terraform state.
+   */
+  public static fromToken(token: string): Secret {
+    if (!Token.isUnresolved(token)) {
+      throw new Error(
+        "Secret.fromToken: got a literal (redacted). Secrets must not be literals in the plan: pass a TerraformVariable with sensitive: true to Secret.fromVariable, or omit the prop to get one.",
+      );
+    }
+    return new Secret(token);
+  }
+
+  /** True for values made by `Secret.fromVariable`/`fromToken` (also across copies of the library). */
+  public static isSecret(x: unknown): x is Secret {
+    return x instanceof Secret || (typeof x === 'object' && x !== null && (x as { [SECRET]?: boolean })[SECRET] === true);
+  }
+
+  private constructor(
+    /** The token (a Terraform reference), for constructs to place where the secret goes. */
+    public readonly token: string,
+  ) {
+    Object.defineProperty(this, SECRET, { value: true });
+  }
+
+  /** Never the value: a secret printed by mistake shows this instead. */
+  public toString(): string {
+    return '(secret)';
+  }
+}
+
 
 /** Characters allowed in passwords: safe inside SQL single quotes and shell without escaping. */
 const PASSWORD_PATTERN = '^[-A-Za-z0-9_.~+=@#^*:,!?/]{16,128}$';
@@ -35,11 +91,26 @@ export function passwordVariable(scope: Construct, id: string, description: stri
   return variable;
 }
 
-/** Refuses a literal where a secret belongs: only tokens (variables, references) are accepted. */
-export function checkSecret(scope: Construct, prop: string, value: string | undefined): void {
-  if (value !== undefined && !Token.isUnresolved(value)) {
-    throw propError(scope, prop, 'is a literal secret', '(redacted)', Messages.secretLiteral);
+/**
+ * The token of a secret prop, or undefined when the prop is not given. Refuses anything but a `Secret` (a plain string
+ * from JavaScript, a literal): the value is never printed.
+ */
+export function secretToken(scope: IConstruct, prop: string, value: Secret | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!Secret.isSecret(value)) {
+    throw propError(scope, prop, typeof value === 'string' && !Token.isUnresolved(value) ? 'is a literal secret' : 'is not a Secret', '(redacted)', Messages.secretLiteral);
   }
+  return value.token;
+}
+
+/** A sensitive password variable (see `passwordVariable`) as a Secret. */
+export function passwordSecret(scope: Construct, id: string, description: string, charset?: PasswordCharset): Secret {
+  return Secret.fromVariable(passwordVariable(scope, id, description, charset));
+}
+
+/** A sensitive DigitalOcean token variable (see `digitalOceanTokenVariable`) as a Secret. */
+export function digitalOceanTokenSecret(scope: Construct, id: string, description: string): Secret {
+  return Secret.fromVariable(digitalOceanTokenVariable(scope, id, description));
 }
 
 /**

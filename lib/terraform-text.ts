@@ -7,7 +7,8 @@
  * (`${TfToken[TOKEN.n]}`, e.g. another droplet's private IP) are left alone: cdktf turns them into real
  * references at synth. lib/plan/template.ts does the reverse, as Terraform would.
  */
-const TOKEN_MARKER = /\$\{TfToken\[[^\]]+\]\}/g;
+/** A cdktf token text inside a string (global: use with replace or matchAll). */
+export const TOKEN_MARKER = /\$\{TfToken\[[^\]]+\]\}/g;
 
 function escapeLiteral(text: string): string {
   // Replacer functions: in a replacement *string*, `$$` would mean a single `$`.

@@ -75,6 +75,25 @@ describe('Dns', () => {
     expect(() => Testing.synth(stack, true)).toThrow(/test\/Dns: Dns has no target: pass 'targetIpv4' or call pointTo\(ipv4\)/);
   });
 
+  test('CAA: only Let\u2019s Encrypt may issue (fully qualified, as DigitalOcean wants), refusals reported to iodef', () => {
+    const { stack } = testStack();
+    const dns = new Dns(stack, 'Dns', { domain: 'foobar.com', targetIpv4: '203.0.113.10' });
+    dns.addCaaRecords({ iodefEmail: 'security@foobar.com' });
+    const caa = resources(synthJson(stack), 'digitalocean_record').filter((r) => r.type === 'CAA');
+    expect(caa.map((r) => `${r.name} ${r.flags} ${r.tag} ${r.value}`)).toEqual([
+      '@ 0 issue letsencrypt.org.',
+      '@ 0 issuewild letsencrypt.org.',
+      '@ 0 iodef mailto:security@foobar.com',
+    ]);
+  });
+
+  test('the entry point of a stage can be pointed at directly (IEntryPoint)', () => {
+    const { stack } = testStack();
+    const dns = new Dns(stack, 'Dns', { domain: 'foobar.com' });
+    dns.pointTo({ entryIpv4: '203.0.113.30' });
+    expect(resources(synthJson(stack), 'digitalocean_record').map((r) => r.value)).toEqual(['203.0.113.30', '203.0.113.30']);
+  });
+
   test('throws if the records are pointed twice', () => {
     const { stack } = testStack();
     const dns = new Dns(stack, 'Dns', { domain: 'foobar.com', targetIpv4: '203.0.113.10' });

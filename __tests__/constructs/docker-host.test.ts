@@ -1,3 +1,4 @@
+import { Secret } from '../../lib/secrets';
 import { Droplet } from '@cdktf/provider-digitalocean/lib/droplet';
 import { TerraformStack, Testing } from 'cdktf';
 import { ContainerImage } from '../../constructs/container-image';
@@ -26,7 +27,7 @@ describe('DockerHost', () => {
 
   test('throws if the HTTPS DNS token is a literal', () => {
     const { stack, vpc } = testStack();
-    expect(() => new DockerHost(stack, 'Host', { vpc, name: 'site-docker', sshKeys: SSH_KEYS, https: { domain: 'foobar.com', email: 'ops@foobar.com', dnsToken: 'dop_v1_literal' } })).toThrow(
+    expect(() => new DockerHost(stack, 'Host', { vpc, name: 'site-docker', sshKeys: SSH_KEYS, https: { domain: 'foobar.com', email: 'ops@foobar.com', dnsToken: 'dop_v1_literal' as unknown as Secret } })).toThrow(
       "test/Host: 'https.dnsToken' is a literal secret, got '(redacted)'.",
     );
   });
@@ -49,7 +50,7 @@ describe('DockerTarget capacity checks', () => {
 
   test('throws at synth if the reservations exceed the host\u2019s memory less 512 MiB', () => {
     expect(() => Testing.synth(appsOn('s-1vcpu-1gb', 3), true)).toThrow(
-      'apps: the containers reserve 576 MiB, more than the Docker host\u2019s 1024 MiB less 512 MiB for the system (512 MiB). Choose a larger droplet size or lower memoryReservationMb.'.replace('\u2019', "'"),
+      'apps: the containers reserve 576 MiB, more than the Docker host\u2019s 1024 MiB less 512 MiB for the system (512 MiB). Choose a larger droplet size or lower memoryReservationMiB.'.replace('\u2019', "'"),
     );
   });
 

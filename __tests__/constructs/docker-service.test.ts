@@ -1,3 +1,4 @@
+import { Secret } from '../../lib/secrets';
 import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import { Container } from '@cdktf/provider-docker/lib/container';
@@ -11,7 +12,7 @@ function dockerStack() {
   new DockerProvider(stack, 'docker', { host: 'unix:///var/run/docker.sock' });
   const backend = new DockerNetwork(stack, 'Backend', { name: 'app-backend' });
   const public_ = new DockerNetwork(stack, 'Public', { name: 'app-public', internal: false });
-  const secret = new TerraformVariable(stack, 'secret', { type: 'string', sensitive: true }).stringValue;
+  const secret = Secret.fromVariable(new TerraformVariable(stack, 'secret', { type: 'string', sensitive: true }));
   return { stack, backend, public: public_, secret };
 }
 const image = ContainerImage.registry('ghcr.io/foobar/app:1.2.3');
@@ -72,7 +73,7 @@ describe('DockerService', () => {
 
   test('memory changes in place; the restart policy too (RestartPolicy.onFailure)', () => {
     const { stack, backend } = dockerStack();
-    new DockerService(stack, 'Web', { name: 'web', image, networks: [{ network: backend }], memoryLimitMb: 512, restart: RestartPolicy.onFailure(5) });
+    new DockerService(stack, 'Web', { name: 'web', image, networks: [{ network: backend }], memoryLimitMiB: 512, restart: RestartPolicy.onFailure(5) });
     expect(Testing.synth(stack)).toHaveResourceWithProperties(Container, { memory: 512, memory_swap: 512, restart: 'on-failure', max_retry_count: 5 });
   });
 
@@ -85,8 +86,8 @@ describe('DockerService', () => {
 
   test('throws if the memory limit is below the reservation', () => {
     const { stack, backend } = dockerStack();
-    expect(() => new DockerService(stack, 'Web', { name: 'web', image, networks: [{ network: backend }], memoryLimitMb: 128, memoryReservationMb: 192 })).toThrow(
-      "test/Web: 'memoryLimitMb' is below 'memoryReservationMb' (192), got 128. The limit is the hard ceiling (the OOM killer acts at it) and must be at least the reservation; raise memoryLimitMb or lower memoryReservationMb.",
+    expect(() => new DockerService(stack, 'Web', { name: 'web', image, networks: [{ network: backend }], memoryLimitMiB: 128, memoryReservationMiB: 192 })).toThrow(
+      "test/Web: 'memoryLimitMiB' is below 'memoryReservationMiB' (192), got 128. The limit is the hard ceiling (the OOM killer acts at it) and must be at least the reservation; raise memoryLimitMiB or lower memoryReservationMiB.",
     );
   });
 
@@ -121,7 +122,7 @@ describe('DockerService', () => {
 
   test('throws if a secret file is given a literal', () => {
     const { stack, backend } = dockerStack();
-    expect(() => new DockerService(stack, 'Web', { name: 'web', image, networks: [{ network: backend }], secretFiles: [{ path: '/run/secrets/pw', value: 'hunter2hunter2' }] })).toThrow(
+    expect(() => new DockerService(stack, 'Web', { name: 'web', image, networks: [{ network: backend }], secretFiles: [{ path: '/run/secrets/pw', value: 'hunter2hunter2' as unknown as Secret }] })).toThrow(
       "test/Web: 'secretFiles[/run/secrets/pw].value' is a literal secret, got '(redacted)'.",
     );
   });

@@ -1,3 +1,4 @@
+import { Secret } from '../../lib/secrets';
 import { ReservedIp } from '@cdktf/provider-digitalocean/lib/reserved-ip';
 import { TerraformVariable, Testing } from 'cdktf';
 import { parse } from 'yaml';
@@ -85,12 +86,12 @@ describe('HaproxyPair', () => {
     const dns = new Dns(stack, 'Dns', { domain: 'foobar.com', targetIpv4: '203.0.113.9' });
     const token = new TerraformVariable(stack, 'do_token', { type: 'string', sensitive: true });
     const web = new WebTier(stack, 'Web', { vpc, name: 'site-web', count: 1, sshKeys: SSH_KEYS });
-    new HaproxyPair(stack, 'Lb', { vpc, name: 'site-lb', sshKeys: SSH_KEYS, dns, backends: [web], apiToken: token.stringValue });
+    new HaproxyPair(stack, 'Lb', { vpc, name: 'site-lb', sshKeys: SSH_KEYS, dns, backends: [web], apiToken: Secret.fromVariable(token) });
     expect(file(userData(synthJson(stack), 'site-lb-1'), '/etc/tierform/do-token').content).toBe('${var.do_token}\n');
   });
 
   test('throws if the API token is a literal', () => {
-    expect(() => pair({ apiToken: 'dop_v1_0123456789abcdef' })).toThrow("test/Lb: 'apiToken' is a literal secret, got '(redacted)'.");
+    expect(() => pair({ apiToken: 'dop_v1_0123456789abcdef' as unknown as Secret })).toThrow("test/Lb: 'apiToken' is a literal secret, got '(redacted)'.");
   });
 
   test('throws if the virtual router id is out of range', () => {

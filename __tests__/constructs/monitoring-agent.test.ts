@@ -1,3 +1,4 @@
+import { Secret } from '../../lib/secrets';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Droplet } from '@cdktf/provider-digitalocean/lib/droplet';
@@ -167,7 +168,7 @@ describe('MonitoringAgent', () => {
     // GIVEN
     const s = site();
     // WHEN
-    agent(s, { roles: [s.web], retentionDays: 30, retentionSizeGb: 20, scrapeIntervalSeconds: 30, replicationLagAlertSeconds: 60 });
+    agent(s, { roles: [s.web], retentionDays: 30, retentionSizeGiB: 20, scrapeIntervalSeconds: 30, replicationLagAlertSeconds: 60 });
     // THEN
     const json = synthJson(s.stack);
     const dropIn = file(json, 'site-mon', '/etc/systemd/system/prometheus.service.d/50-tierform.conf');
@@ -201,9 +202,9 @@ describe('MonitoringAgent', () => {
     expect(userData(synthJson(other.stack), 'site-mon')).toEqual(userData(json, 'site-mon'));
   });
 
-  test('an explicit retentionSizeGb is written as given', () => {
+  test('an explicit retentionSizeGiB is written as given', () => {
     const s = site();
-    agent(s, { roles: [s.web], retentionSizeGb: 10 });
+    agent(s, { roles: [s.web], retentionSizeGiB: 10 });
     const json = synthJson(s.stack);
     expect(file(json, 'site-mon', '/etc/systemd/system/prometheus.service.d/50-tierform.conf')).toContain('--storage.tsdb.retention.size=10GB ');
     expect(files(json, 'site-mon').map((f) => f.path)).not.toContain('/etc/systemd/system/tierform-sizing.service');
@@ -301,7 +302,7 @@ describe('MonitoringAgent', () => {
     const s = site();
     const password = new TerraformVariable(s.stack, 'exporter_password', { type: 'string', sensitive: true });
     // WHEN
-    const mon = agent(s, { roles: [s.web], exporterPassword: password.stringValue });
+    const mon = agent(s, { roles: [s.web], exporterPassword: Secret.fromVariable(password) });
     const before = Object.keys(synthJson(s.stack).variable ?? {});
     mon.watch(s.db);
     // THEN
@@ -534,7 +535,7 @@ describe('MonitoringAgent', () => {
 
   test.each<[string, Partial<MonitoringAgentProps>, string]>([
     ['retention is 0 days', { retentionDays: 0 }, "test/Mon: 'retentionDays' must be an integer from 1 to 3650, got 0. Pass an integer from 1 to 3650."],
-    ['the retention size exceeds the disk', { retentionSizeGb: 50 }, "test/Mon: 'retentionSizeGb' must be an integer from 1 to 49, got 50. Pass an integer from 1 to 49."],
+    ['the retention size exceeds the disk', { retentionSizeGiB: 50 }, "test/Mon: 'retentionSizeGiB' must be an integer from 1 to 49, got 50. Pass an integer from 1 to 49."],
     ['the scrape interval is 1 second', { scrapeIntervalSeconds: 1 }, "test/Mon: 'scrapeIntervalSeconds' must be an integer from 5 to 300, got 1. Pass an integer from 5 to 300."],
     [
       'the 5xx ratio is a percentage',
@@ -585,7 +586,7 @@ describe('MonitoringAgent', () => {
     ],
     [
       'the exporter password is a literal',
-      { exporterPassword: 'a-literal-password-1234' },
+      { exporterPassword: 'a-literal-password-1234' as unknown as Secret },
       "test/Mon: 'exporterPassword' is a literal secret, got '(redacted)'. Secrets must not be literals in the plan",
     ],
     ['the name is not a valid name', { name: 'Site_Mon' }, "test/Mon: 'name' is not a valid name (max 40 characters), got 'Site_Mon'."],

@@ -1,3 +1,4 @@
+import { Secret } from '../../lib/secrets';
 import { Volume } from '@cdktf/provider-digitalocean/lib/volume';
 import { TerraformVariable, Testing } from 'cdktf';
 import { parse } from 'yaml';
@@ -12,7 +13,7 @@ const content = (text: string, path: string): string => files(text).find((f) => 
 describe('PrimaryReplicaMysql', () => {
   test('creates a primary and N replicas, each with its own data volume attached at creation', () => {
     const { stack, vpc } = testStack({ dns: true });
-    new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, replicas: 2, volumeSizeGb: 50 });
+    new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, replicas: 2, volumeSizeGiB: 50 });
     const json = synthJson(stack);
     const droplets = resources(json, 'digitalocean_droplet');
     expect(droplets.map((d) => d.name)).toEqual(['site-db-primary', 'site-db-replica-1', 'site-db-replica-2']);
@@ -139,14 +140,14 @@ describe('PrimaryReplicaMysql', () => {
 
   test('throws if a password is a literal', () => {
     const { stack, vpc } = testStack({ dns: true });
-    expect(() => new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, appPassword: 'correct-horse-battery-staple' })).toThrow(
+    expect(() => new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, appPassword: 'correct-horse-battery-staple' as unknown as Secret })).toThrow(
       "test/Db: 'appPassword' is a literal secret, got '(redacted)'. Secrets must not be literals in the plan",
     );
   });
 
   test('the literal-password error does not echo the password', () => {
     const { stack, vpc } = testStack({ dns: true });
-    expect(() => new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, replicationPassword: 'correct-horse-battery-staple' })).toThrow(
+    expect(() => new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, replicationPassword: 'correct-horse-battery-staple' as unknown as Secret })).toThrow(
       expect.objectContaining({ message: expect.not.stringContaining('correct-horse') }),
     );
   });
@@ -154,7 +155,7 @@ describe('PrimaryReplicaMysql', () => {
   test('accepts passwords from sensitive variables', () => {
     const { stack, vpc } = testStack({ dns: true });
     const pw = new TerraformVariable(stack, 'db_pw', { type: 'string', sensitive: true });
-    new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, appPassword: pw.stringValue });
+    new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, appPassword: Secret.fromVariable(pw) });
     expect(content(userData(synthJson(stack), 'site-db-primary'), '/etc/tierform/mysql.env')).toContain('${base64encode(var.db_pw)}');
   });
 
@@ -167,8 +168,8 @@ describe('PrimaryReplicaMysql', () => {
 
   test('throws if the volume is too small', () => {
     const { stack, vpc } = testStack({ dns: true });
-    expect(() => new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, volumeSizeGb: 0 })).toThrow(
-      "test/Db: 'volumeSizeGb' must be an integer from 1 to 16384, got 0.",
+    expect(() => new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, volumeSizeGiB: 0 })).toThrow(
+      "test/Db: 'volumeSizeGiB' must be an integer from 1 to 16384, got 0.",
     );
   });
 });

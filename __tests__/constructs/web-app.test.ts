@@ -1,3 +1,4 @@
+import { Secret } from '../../lib/secrets';
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import { Container } from '@cdktf/provider-docker/lib/container';
 import { Network } from '@cdktf/provider-docker/lib/network';
@@ -12,7 +13,7 @@ import { AppDatabase, WebApp } from '../../constructs/web-app';
 function dockerStack() {
   const stack = new TerraformStack(Testing.app(), 'test');
   new DockerProvider(stack, 'docker', { host: 'unix:///var/run/docker.sock' });
-  const v = (id: string) => new TerraformVariable(stack, id, { type: 'string', sensitive: true }).stringValue;
+  const v = (id: string) => Secret.fromVariable(new TerraformVariable(stack, id, { type: 'string', sensitive: true }));
   return { stack, v };
 }
 const image = ContainerImage.registry('ghcr.io/foobar/app:1.2.3');
@@ -122,7 +123,7 @@ describe('database containers', () => {
 
   test('Redis keeps its memory ceiling under the container limit, append-only', () => {
     const { stack } = dockerStack();
-    new RedisContainer(stack, 'Cache', { name: 'cache', network: new DockerNetwork(stack, 'Net', { name: 'backend' }), memoryLimitMb: 200, memoryReservationMb: 100 });
+    new RedisContainer(stack, 'Cache', { name: 'cache', network: new DockerNetwork(stack, 'Net', { name: 'backend' }), memoryLimitMiB: 200, memoryReservationMiB: 100 });
     expect(Testing.synth(stack)).toHaveResourceWithProperties(Container, { memory: 200, command: expect.arrayContaining(['--appendonly', 'yes', '--maxmemory', '150mb']) });
   });
 

@@ -57,7 +57,7 @@ describe('WebTier', () => {
 
   test('explicit workers and memory are written as given', () => {
     const { stack, vpc } = testStack({ dns: true });
-    new WebTier(stack, 'Web', { vpc, name: 'site-web', count: 1, size: 's-2vcpu-4gb', sshKeys: SSH_KEYS, workers: 4, appMemoryMaxMb: 1000 });
+    new WebTier(stack, 'Web', { vpc, name: 'site-web', count: 1, size: 's-2vcpu-4gb', sshKeys: SSH_KEYS, workers: 4, appMemoryMaxMiB: 1000 });
     const text = userData(synthJson(stack), 'site-web-0');
     expect(file(text, '/etc/systemd/system/tierform-app.service')).toMatch(/--workers 4 [\s\S]*MemoryMax=1000M\n/);
     expect(text).not.toContain('tierform-sizing');
@@ -65,7 +65,7 @@ describe('WebTier', () => {
 
   test('nginx answers /health itself and sets body size, timeouts and rate limits from props', () => {
     const { stack, vpc } = testStack({ dns: true });
-    new WebTier(stack, 'Web', { vpc, name: 'site-web', count: 1, sshKeys: SSH_KEYS, clientMaxBodySizeMb: 25, rateLimitRequestsPerSecond: 50, proxyReadTimeoutSeconds: 90 });
+    new WebTier(stack, 'Web', { vpc, name: 'site-web', count: 1, sshKeys: SSH_KEYS, clientMaxBodySizeMiB: 25, rateLimitRequestsPerSecond: 50, proxyReadTimeoutSeconds: 90 });
     const conf = file(userData(synthJson(stack), 'site-web-0'), '/etc/nginx/nginx.conf');
     expect(conf).toMatch(/location = \/health \{[^}]*return 200/s);
     expect(conf).toContain('client_max_body_size 25m;');
@@ -152,8 +152,8 @@ describe('WebTier', () => {
 
   test('throws if the body size limit is not positive', () => {
     const { stack, vpc } = testStack({ dns: true });
-    expect(() => new WebTier(stack, 'Web', { vpc, name: 'site-web', sshKeys: SSH_KEYS, clientMaxBodySizeMb: -1 })).toThrow(
-      "test/Web: 'clientMaxBodySizeMb' must be an integer from 1 to 10240, got -1.",
+    expect(() => new WebTier(stack, 'Web', { vpc, name: 'site-web', sshKeys: SSH_KEYS, clientMaxBodySizeMiB: -1 })).toThrow(
+      "test/Web: 'clientMaxBodySizeMiB' must be an integer from 1 to 10240, got -1.",
     );
   });
 

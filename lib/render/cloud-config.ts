@@ -3,6 +3,7 @@
  * Pure: no cdktf. Values unknown until deploy arrive as opaque strings and are copied verbatim.
  */
 import { stringify } from 'yaml';
+import { RenderError, refuse } from './guards';
 
 export interface CloudConfigFile {
   /** Absolute path on the droplet. */
@@ -116,13 +117,13 @@ export class CloudConfig {
       }
       for (const file of fragment.files ?? []) {
         if (!file.path.startsWith('/')) {
-          throw new Error(`cloud-config file path must be absolute, got '${file.path}'`);
+          refuse('files[].path', 'must be an absolute path', file.path);
         }
         if (!PERMISSIONS.test(file.permissions)) {
-          throw new Error(`cloud-config file ${file.path}: permissions must look like '0644', got '${file.permissions}'`);
+          refuse(`files[${file.path}].permissions`, "must be four octal digits starting with 0, like '0644'", file.permissions);
         }
         if (files.has(file.path)) {
-          throw new Error(`cloud-config file ${file.path} is written twice: two roles on one droplet claim it`);
+          throw new RenderError(`files[${file.path}]`, `cloud-config file ${file.path} is written twice: two roles on one droplet claim it`);
         }
         files.set(file.path, file);
       }

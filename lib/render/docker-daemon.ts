@@ -17,6 +17,7 @@
  * - No `hosts` key: dockerd listens on its unix socket only (Ubuntu's unit passes `-H fd://`; a `hosts` key would
  *   conflict with it), so there is no TCP socket, encrypted or not. Remote control is SSH to the socket.
  */
+import { integer } from './guards';
 
 export const DOCKER_DAEMON_JSON_PATH = '/etc/docker/daemon.json';
 
@@ -29,14 +30,9 @@ export interface DockerDaemonOptions {
 
 /** The complete daemon.json text (2-space indented JSON, trailing newline). */
 export function renderDockerDaemonJson(o: DockerDaemonOptions): string {
-  for (const [name, value, min] of [['logMaxSizeMb', o.logMaxSizeMb, 1], ['logMaxFiles', o.logMaxFiles, 1]] as const) {
-    if (!Number.isSafeInteger(value) || value < min) {
-      throw new Error(`renderDockerDaemonJson: '${name}' must be a whole number of at least ${min}, got ${value}`);
-    }
-  }
   const config = {
     'log-driver': 'json-file',
-    'log-opts': { 'max-size': `${o.logMaxSizeMb}m`, 'max-file': `${o.logMaxFiles}` },
+    'log-opts': { 'max-size': `${integer('logMaxSizeMb', o.logMaxSizeMb, 1)}m`, 'max-file': `${integer('logMaxFiles', o.logMaxFiles, 1)}` },
     'live-restore': true,
     'no-new-privileges': true,
     icc: false,

@@ -15,7 +15,7 @@
  * - HAProxy exports its own metrics (`listen stats` in lib/render/haproxy.ts, `HAPROXY_METRICS_PORT`).
  *
  * VPC address binding (one approach for every daemon): the droplet's VPC IPv4 is known only at boot and lands in
- * `/etc/tierform/net.env` as `TIERFORM_PRIVATE_IP` (lib/roles/base.ts). A drop-in
+ * `/etc/tierform/net.env` as `TIERFORM_PRIVATE_IP` (lib/render/base.ts). A drop-in
  * `/etc/systemd/system/<unit>.service.d/50-tierform.conf` adds that file as `EnvironmentFile=` and replaces
  * `ExecStart=` with one that carries `--web.listen-address=${TIERFORM_PRIVATE_IP}:<port>`: systemd expands
  * `${VAR}` inside an ExecStart argument itself. Setting the address inside `ARGS` of `/etc/default/<package>`
@@ -32,6 +32,8 @@
  * credentials) and package conffiles (`/etc/prometheus/prometheus.yml`) must be deferred until after the
  * packages are installed.
  */
+import { NET_ENV_FILE } from './base';
+import { absPath, integer, port, refuse, refuseSecret, unitName, word } from './guards';
 import type { MysqlFlavor } from './mysql';
 
 /** node_exporter's port. */
@@ -40,13 +42,9 @@ export const NODE_EXPORTER_PORT = 9100;
 export const NGINX_EXPORTER_PORT = 9113;
 /** mysqld_exporter's port. */
 export const MYSQLD_EXPORTER_PORT = 9104;
-/** HAProxy's built-in Prometheus exporter (`/metrics` on the stats listener, lib/render/haproxy.ts). */
-export const HAPROXY_METRICS_PORT = 8404;
 /** Loopback port of nginx's `stub_status` server, read by the nginx exporter. */
 export const NGINX_STUB_STATUS_PORT = 8080;
 
-/** Environment file written at boot with `TIERFORM_PRIVATE_IP` (same path as lib/roles/base.ts `NET_ENV_FILE`). */
-export const DEFAULT_NET_ENV_FILE = '/etc/tierform/net.env';
 /** The systemd reference to the droplet's VPC address, expanded by systemd from `EnvironmentFile=`. */
 export const PRIVATE_IP_REF = '${TIERFORM_PRIVATE_IP}';
 
@@ -59,7 +57,7 @@ export const EXPORTER_PACKAGES = {
 
 /** Where the drop-in of `unit` (e.g. `prometheus-node-exporter`) is written. */
 export function dropInPath(unit: string): string {
-  return `/etc/systemd/system/${unitName('unit', unit)}.service.d/50-tierform.conf`;
+  return `/etc/systemd/system/${serviceName('unit', unit)}.service.d/50-tierform.conf`;
 }
 
 /** A drop-in that runs a packaged daemon on the VPC address only. */
@@ -98,16 +96,12 @@ export interface VpcDropInOptions {
  */
 export function renderVpcDropIn(o: VpcDropInOptions): string {
   if (o.args.length === 0 || !o.args.some((a) => a.includes(PRIVATE_IP_REF))) {
-    throw new Error(`renderVpcDropIn: 'args' must bind the daemon to ${PRIVATE_IP_REF}`);
+    refuse('args', `must bind the daemon to ${PRIVATE_IP_REF}`, o.args);
   }
-  for (const [i, a] of o.args.entries()) {
-    if (a === '' || /[\s"'\\]/.test(a)) {
-      throw new Error(`renderVpcDropIn: args[${i}] must be one word without quotes or '\\', got ${JSON.stringify(a)}`);
-    }
-  }
-  const requires = (o.requires ?? []).map((u, i) => unitName(`requires[${i}]`, u, true));
-  const after = ['network-online.target', ...(o.after ?? []), ...requires].map((u, i) => unitName(`after[${i}]`, u, true));
-  const netEnvFile = absPath('netEnvFile', o.netEnvFile ?? DEFAULT_NET_ENV_FILE);
+  o.args.forEach((a, i) => word(`args[${i}]`, a));
+  const requires = (o.requires ?? []).map((u, i) => unitName(`requires[${i}]`, u));
+  const after = ['network-online.target', ...(o.after ?? []), ...requires].map((u, i) => unitName(`after[${i}]`, u));
+  const netEnvFile = absPath('netEnvFile', o.netEnvFile ?? NET_ENV_FILE);
   return [
     `# ${o.description.replace(/\n/g, ' ')}`,
     '# Rendered by tierform (lib/render/exporters.ts); local edits are overwritten.',
@@ -132,12 +126,9 @@ export function renderVpcDropIn(o: VpcDropInOptions): string {
   ].join('\n');
 }
 
-/** One plain value as a systemd ExecStart argument: `%` and `$` doubled (literal), no spaces, quotes or `\`. */
+/** One plain value as a systemd ExecStart argument: `%` and `$` doubled (literal); one `word`. */
 export function systemdArg(field: string, value: string): string {
-  if (value === '' || /[\s"'\\]/.test(value)) {
-    throw new Error(`'${field}' must be non-empty without spaces, quotes or '\\', got ${JSON.stringify(value)}`);
-  }
-  return value.replace(/%/g, '%%').replace(/\$/g, '$$$$');
+  return word(field, value).replace(/%/g, '%%').replace(/\$/g, '$$$$');
 }
 
 // ---- node_exporter --------------------------------------------------------------------------------------------
@@ -183,11 +174,11 @@ export interface NodeExporterOptions {
 export function renderNodeExporterDropIn(o: NodeExporterOptions = {}): string {
   const units = o.systemdUnits ?? DEFAULT_SYSTEMD_UNITS;
   if (units.length === 0) {
-    throw new Error("'systemdUnits' must name at least one service");
+    refuse('systemdUnits', 'must name at least one service', units);
   }
   units.forEach((u, i) => {
     if (!/^[A-Za-z0-9_@-]+$/.test(u)) {
-      throw new Error(`'systemdUnits[${i}]' must be a service name without '.service', got ${JSON.stringify(u)}`);
+      refuse(`systemdUnits[${i}]`, "must be a service name without '.service'", u);
     }
   });
   return renderVpcDropIn({
@@ -307,7 +298,7 @@ export interface MysqldExporterCnfOptions {
 /** Text of `/etc/tierform/mysqld-exporter.cnf` (see `MYSQLD_EXPORTER_CNF` for its mode and owner). */
 export function renderMysqldExporterCnf(o: MysqldExporterCnfOptions): string {
   if (o.password === '' || /[`?\r\n]/.test(o.password)) {
-    throw new Error("'password' must be non-empty without backquotes, '?' or line breaks");
+    refuseSecret('password', "must be non-empty without backquotes, '?' or line breaks");
   }
   return [
     '# mysqld_exporter credentials (rendered by tierform, lib/render/exporters.ts). Secret: 0600 prometheus.',
@@ -349,12 +340,9 @@ export interface MysqldExporterAccountSqlOptions {
  */
 export function renderMysqldExporterAccountSql(o: MysqldExporterAccountSqlOptions): string {
   if (o.password === '' || /['\\\r\n]/.test(o.password)) {
-    throw new Error("'password' must be non-empty without quotes, backslashes or line breaks");
+    refuseSecret('password', 'must be non-empty without quotes, backslashes or line breaks');
   }
-  const max = o.maxUserConnections ?? 3;
-  if (!Number.isSafeInteger(max) || max < 1 || max > 1000) {
-    throw new Error(`'maxUserConnections' must be a whole number from 1 to 1000, got ${max}`);
-  }
+  const max = integer('maxUserConnections', o.maxUserConnections ?? 3, 1, 1000);
   const account = `'${MYSQLD_EXPORTER_USER}'@'localhost'`;
   const limits = `WITH MAX_USER_CONNECTIONS ${max}`;
   switch (o.flavor) {
@@ -383,7 +371,7 @@ export function renderMysqldExporterAccountSql(o: MysqldExporterAccountSqlOption
       ].join('\n');
     }
     default:
-      throw new Error(`'flavor' must be 'mysql-8.0' or 'mariadb-10.11', got '${String(o.flavor)}'`);
+      refuse('flavor', "must be 'mysql-8.0' or 'mariadb-10.11'", o.flavor);
   }
 }
 
@@ -418,26 +406,12 @@ export function renderMysqldExporterDropIn(o: MysqldExporterOptions = {}): strin
   });
 }
 
-// ---- helpers --------------------------------------------------------------------------------------------------
+// ---- helpers (shared ones in ./guards.ts) ----------------------------------------------------------------------
 
-function port(field: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 1 || value > 65535) {
-    throw new Error(`'${field}' must be a TCP port (1-65535), got ${value}`);
-  }
-  return value;
-}
-
-function absPath(field: string, value: string): string {
-  if (!/^\/[A-Za-z0-9._/-]*$/.test(value) || value.split('/').includes('..')) {
-    throw new Error(`'${field}' must be an absolute path of letters, digits, '.', '_', '-' and '/', got '${value}'`);
-  }
-  return value;
-}
-
-function unitName(field: string, value: string, allowSuffix = false): string {
-  const pattern = allowSuffix ? /^[A-Za-z0-9_@.-]+$/ : /^[A-Za-z0-9_@-]+$/;
-  if (!pattern.test(value)) {
-    throw new Error(`'${field}' must be a systemd unit name, got ${JSON.stringify(value)}`);
+/** A unit named like its package, without `.service` (`prometheus-node-exporter`). */
+function serviceName(field: string, value: string): string {
+  if (!/^[A-Za-z0-9_@-]+$/.test(value)) {
+    refuse(field, "must be a service name without '.service' (letters, digits, '_', '@', '-')", value);
   }
   return value;
 }

@@ -8,8 +8,8 @@
  *   /etc/resolv.conf), so scaling a backend changes DNS records, never this file. Static `servers` remain for
  *   fixed addresses; an address may be an opaque token text (`${TfToken[TOKEN.3]}`) inserted verbatim;
  * - the load balancer's own private IP is read by HAProxy from its environment at start
- *   (`bind "${TIERFORM_PRIVATE_IP}:8404"`; HAProxy expands variables only inside double quotes). The
- *   systemd unit reads `EnvironmentFile=-/etc/default/haproxy`, which a boot step writes.
+ *   (`bind "${TIERFORM_PRIVATE_IP}:8404"`; HAProxy expands variables only inside double quotes), which
+ *   haproxy.service reads from /etc/tierform/net.env through the drop-in `renderHaproxyDropIn`.
  *
  * HTTPS (optional `tls`): HAProxy terminates TLS with Mozilla's server-side TLS guidelines 6.0 (intermediate or
  * modern), redirects plain HTTP to HTTPS and adds the security headers of seed 000 to every response it sends.
@@ -18,6 +18,15 @@
  * Inputs are validated by the construct layer; this file only refuses what would corrupt the file's syntax.
  */
 import * as ipaddr from 'ipaddr.js';
+import { NET_ENV_FILE } from './base';
+import { RenderError, cidr, dnsName, headerValue, integer, port, refuse, word } from './guards';
+
+/** Where the rendered files go on the droplet. */
+export const HAPROXY_CFG_PATH = '/etc/haproxy/haproxy.cfg';
+export const HAPROXY_DROP_IN_PATH = '/etc/systemd/system/haproxy.service.d/60-tierform.conf';
+
+/** TCP port of the stats listener and HAProxy's built-in Prometheus endpoint (`/metrics`), on the VPC address. */
+export const HAPROXY_STATS_PORT = 8404;
 
 /** How HAProxy picks a web server for a request. */
 export type HaproxyBalance = 'roundrobin' | 'leastconn' | 'source';
@@ -249,7 +258,7 @@ export const TLS_CURVES = ['X25519', 'prime256v1', 'secp384r1'];
 export function renderHaproxyCfg(o: HaproxyConfigOptions): string {
   const templates = o.serverTemplates ?? [];
   if ((o.servers ?? []).length === 0 && templates.length === 0) {
-    throw new Error("'servers' or 'serverTemplates' must list at least one web server, got none");
+    throw new RenderError('servers', "'servers' or 'serverTemplates' must list at least one web server, got none");
   }
   const sections = [
     ['# Rendered by tierform (lib/render/haproxy.ts); local edits are overwritten.'],
@@ -274,7 +283,7 @@ function renderGlobal(o: HaproxyConfigOptions): string[] {
     '    user haproxy',
     '    group haproxy',
     // No `daemon`: the Debian/Ubuntu unit runs `haproxy -Ws` (master-worker under systemd).
-    `    maxconn ${int('maxConnections', o.maxConnections)}`,
+    `    maxconn ${integer('maxConnections', o.maxConnections, 1)}`,
     ...(o.tls ? renderTlsGlobal(o.tls) : []),
   ];
 }
@@ -334,7 +343,7 @@ function renderFrontend(o: HaproxyConfigOptions): string[] {
   if (tls) {
     const tlsPort = port('tls.port', tls.port ?? 443);
     if (tlsPort === o.frontendPort) {
-      throw new Error(`'tls.port' must differ from 'frontendPort' (${o.frontendPort}), got ${tlsPort}`);
+      refuse('tls.port', `must differ from 'frontendPort' (${o.frontendPort})`, tlsPort);
     }
     binds.push(
       `    bind :${tlsPort} ssl crt ${word('tls.certificatePath', tls.certificatePath)} alpn h2,http/1.1`,
@@ -367,8 +376,9 @@ function renderFrontend(o: HaproxyConfigOptions): string[] {
  * HSTS only over HTTPS: RFC 6797 forbids it on plain HTTP (browsers ignore it there anyway).
  */
 function renderSecurityHeaders(tls: HaproxyTlsOptions): string[] {
-  const maxAge = int('tls.hstsMaxAgeSeconds', tls.hstsMaxAgeSeconds ?? DEFAULT_HSTS_MAX_AGE_SECONDS);
-  const csp = headerValue('tls.contentSecurityPolicy', tls.contentSecurityPolicy ?? DEFAULT_CONTENT_SECURITY_POLICY);
+  const maxAge = integer('tls.hstsMaxAgeSeconds', tls.hstsMaxAgeSeconds ?? DEFAULT_HSTS_MAX_AGE_SECONDS, 1);
+  // `%` doubled: in a log-format argument it would start a sample fetch.
+  const csp = headerValue('tls.contentSecurityPolicy', tls.contentSecurityPolicy ?? DEFAULT_CONTENT_SECURITY_POLICY).replace(/%/g, '%%');
   const set = 'http-after-response set-header';
   return [
     `    ${set} Strict-Transport-Security "max-age=${maxAge}; includeSubDomains" if { ssl_fc }`,
@@ -385,9 +395,9 @@ function renderBackend(o: HaproxyConfigOptions): string[] {
     o.balance === 'source' ? ['    balance source', '    hash-type consistent'] : [`    balance ${o.balance}`];
   const serverDefaults = [
     `inter ${seconds('checkIntervalSeconds', o.checkIntervalSeconds)}`,
-    `fall ${int('fall', o.fall)}`,
-    `rise ${int('rise', o.rise)}`,
-    `maxconn ${int('serverMaxConnections', o.serverMaxConnections ?? 100)}`,
+    `fall ${integer('fall', o.fall, 1)}`,
+    `rise ${integer('rise', o.rise, 1)}`,
+    `maxconn ${integer('serverMaxConnections', o.serverMaxConnections ?? 100, 1)}`,
     `slowstart ${seconds('slowStartSeconds', o.slowStartSeconds ?? 30)}`,
     // Requests still attached to a server that failed its checks are cut so clients retry elsewhere.
     'on-marked-down shutdown-sessions',
@@ -406,8 +416,7 @@ function renderBackend(o: HaproxyConfigOptions): string[] {
         `${hostPort(`servers[${i}].address`, s.address, `servers[${i}].port`, s.port)} check`,
     ),
     ...(o.serverTemplates ?? []).map((t, i) => {
-      const slots = int(`serverTemplates[${i}].slots`, t.slots);
-      if (slots > 1024) throw new Error(`'serverTemplates[${i}].slots' must be at most 1024, got ${slots}`);
+      const slots = integer(`serverTemplates[${i}].slots`, t.slots, 1, 1024);
       // init-addr none: slots start in maintenance and fill from the resolver (libc at start would give every
       // slot the same first address).
       return (
@@ -470,71 +479,32 @@ function renderLbHealth(h: HaproxyLbHealthOptions): string[] {
   ];
 }
 
-// ---- value helpers: refuse only what would break the file's syntax -----------------------------------------
+// ---- the systemd drop-in ---------------------------------------------------------------------------------
 
-function word(field: string, value: string): string {
-  if (value === '' || /[\s"'#\\]/.test(value)) {
-    throw new Error(`'${field}' must be one word without quotes, '#' or '\\', got ${JSON.stringify(value)}`);
-  }
-  return value;
+/** `HAPROXY_DROP_IN_PATH`: gives haproxy.service this droplet's addresses (TIERFORM_PRIVATE_IP for the stats bind). */
+export function renderHaproxyDropIn(): string {
+  return `# tierform: HAProxy expands "\${TIERFORM_PRIVATE_IP}" in haproxy.cfg from this environment file
+[Service]
+EnvironmentFile=${NET_ENV_FILE}
+`;
 }
+
+// ---- value helpers: refuse only what would break the file's syntax (shared ones in ./guards.ts) -----------
 
 /** Text placed inside a double-quoted argument (environment variables stay expandable). */
 function quoted(field: string, value: string): string {
   if (value === '' || /[\s"\\]/.test(value)) {
-    throw new Error(`'${field}' must be non-empty without spaces, '"' or '\\', got ${JSON.stringify(value)}`);
-  }
-  return value;
-}
-
-/**
- * A header value placed inside double quotes in a log-format argument: `%` is doubled (literal, not a sample
- * fetch); quotes, backslashes, `$` (environment expansion) and control characters are refused.
- */
-function headerValue(field: string, value: string): string {
-  if (value.trim() === '' || /["\\$\x00-\x1f\x7f]/.test(value)) {
-    throw new Error(
-      `'${field}' must be non-empty printable text without '"', '\\' or '$', got ${JSON.stringify(value)}`,
-    );
-  }
-  return value.replace(/%/g, '%%');
-}
-
-function int(field: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new Error(`'${field}' must be a whole number of at least 1, got ${value}`);
+    refuse(field, "must be non-empty without whitespace, '\"' or '\\'", value);
   }
   return value;
 }
 
 function seconds(field: string, value: number): string {
-  return `${int(field, value)}s`;
-}
-
-function port(field: string, value: number): number {
-  if (int(field, value) > 65535) {
-    throw new Error(`'${field}' must be a TCP port (1-65535), got ${value}`);
-  }
-  return value;
+  return `${integer(field, value, 1)}s`;
 }
 
 /** `addr:port`; an IPv6 literal is bracketed. Token texts are inserted verbatim. */
 function hostPort(addressField: string, address: string, portField: string, portValue: number): string {
   const host = ipaddr.IPv6.isValid(address) ? `[${address}]` : word(addressField, address);
   return `${host}:${port(portField, portValue)}`;
-}
-
-/** A DNS name (letters, digits, `-`, `.`) or a token text, inserted verbatim. */
-function dnsName(field: string, value: string): string {
-  if (!/^[A-Za-z0-9.-]+$/.test(value) && !value.includes('${')) {
-    throw new Error(`'${field}' must be a DNS name, got ${JSON.stringify(value)}`);
-  }
-  return value;
-}
-
-function cidr(field: string, value: string): string {
-  if (!ipaddr.isValidCIDR(value) && !ipaddr.isValid(value)) {
-    throw new Error(`'${field}' must be an IP address or CIDR block, got ${JSON.stringify(value)}`);
-  }
-  return value;
 }

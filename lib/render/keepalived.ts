@@ -26,6 +26,8 @@
  * Inputs are validated by the construct layer; this file only refuses what would corrupt a file's syntax.
  */
 import * as ipaddr from 'ipaddr.js';
+import { NET_ENV_FILE } from './base';
+import { integer, ipv4Cidr, port, refuse, refuseSecret, shellWord, urlPath, word } from './guards';
 
 /** Where each rendered file goes on the droplet. */
 export const KEEPALIVED_CONF_PATH = '/etc/keepalived/keepalived.conf';
@@ -39,10 +41,14 @@ export const RECONCILE_SERVICE_NAME = 'tierform-reserved-ip-reconcile.service';
 export const RECONCILE_SERVICE_PATH = `/etc/systemd/system/${RECONCILE_SERVICE_NAME}`;
 export const RECONCILE_TIMER_NAME = 'tierform-reserved-ip-reconcile.timer';
 export const RECONCILE_TIMER_PATH = `/etc/systemd/system/${RECONCILE_TIMER_NAME}`;
-/** Root-only (0600) file holding the DigitalOcean API token the assign script uses. */
+/** Root-only (0600) file holding the DigitalOcean API token the assign script uses (`renderApiTokenFile`). */
 export const DO_TOKEN_FILE = '/etc/tierform/do-token';
-/** Written by the base role's netinfo step; defines TIERFORM_PRIVATE_IP. */
-export const NET_ENV_FILE = '/etc/tierform/net.env';
+
+/** Where HAProxy answers the keepalived health check (a `monitor-uri` frontend on loopback). */
+export const LB_HEALTH_PORT = 8405;
+export const LB_HEALTH_PATH = '/tierform-lb-health';
+/** VXLAN's UDP port (IANA): the only thing the pair's firewall must admit from the pair itself. */
+export const VRRP_TUNNEL_UDP_PORT = 4789;
 
 /** The VRRP instance's name in keepalived.conf and its logs. */
 export const VRRP_INSTANCE_NAME = 'tierform_lb';
@@ -87,15 +93,12 @@ export interface VrrpTunnelAddresses {
 export function vrrpTunnelAddresses(o: VrrpTunnelAddressing): VrrpTunnelAddresses {
   const interfaceName = ifname(o.interfaceName ?? 'vrrp0');
   const cidr = o.cidr ?? '10.255.255.0/29';
-  if (!ipaddr.IPv4.isValidCIDR(cidr)) {
-    throw new Error(`'cidr' must be an IPv4 CIDR block such as 10.255.255.0/29, got ${JSON.stringify(cidr)}`);
-  }
-  const [, prefixLength] = ipaddr.IPv4.parseCIDR(cidr);
+  const [, prefixLength] = ipv4Cidr('cidr', cidr);
   if (prefixLength > 29) {
-    throw new Error(`'cidr' must be a /29 or wider (two nodes and the master marker), got ${JSON.stringify(cidr)}`);
+    refuse('cidr', 'must be a /29 or wider (two nodes and the master marker)', cidr);
   }
   if (o.nodeIndex !== 0 && o.nodeIndex !== 1) {
-    throw new Error(`'nodeIndex' must be 0 or 1, got ${String(o.nodeIndex)}`);
+    refuse('nodeIndex', 'must be 0 or 1', o.nodeIndex);
   }
   const network = ipaddr.IPv4.networkAddressFromCIDR(cidr).toByteArray().reduce((n, b) => n * 256 + b, 0);
   const size = 2 ** (32 - prefixLength);
@@ -158,7 +161,7 @@ export function renderKeepalivedConf(o: KeepalivedConfOptions): string {
     '# DigitalOcean Cloud Firewalls drop IP protocol 112. The reserved IP is moved by the DigitalOcean API',
     '# (notify scripts), never by ARP.',
     'global_defs {',
-    `    router_id ${word('routerId', o.routerId)}`,
+    `    router_id ${word('routerId', o.routerId, KEEPALIVED_SPECIALS)}`,
     // Notify scripts read the root-only API token; keepalived refuses any script a non-root user could change.
     '    enable_script_security',
     '    script_user root',
@@ -174,10 +177,10 @@ export function renderKeepalivedConf(o: KeepalivedConfOptions): string {
     '# HAProxy health: a hung HAProxy fails like a dead one (the check asks HAProxy itself over HTTP).',
     'vrrp_script chk_haproxy {',
     `    script "${CHECK_HAPROXY_SCRIPT_PATH}"`,
-    `    interval ${int('checkIntervalSeconds', o.checkIntervalSeconds ?? 1, 1, 3600)}`,
-    `    timeout ${int('checkTimeoutSeconds', o.checkTimeoutSeconds ?? 2, 1, 3600)}`,
-    `    fall ${int('checkFall', o.checkFall ?? 2, 1, 100)}`,
-    `    rise ${int('checkRise', o.checkRise ?? 2, 1, 100)}`,
+    `    interval ${integer('checkIntervalSeconds', o.checkIntervalSeconds ?? 1, 1, 3600)}`,
+    `    timeout ${integer('checkTimeoutSeconds', o.checkTimeoutSeconds ?? 2, 1, 3600)}`,
+    `    fall ${integer('checkFall', o.checkFall ?? 2, 1, 100)}`,
+    `    rise ${integer('checkRise', o.checkRise ?? 2, 1, 100)}`,
     '}',
     '',
     `vrrp_instance ${VRRP_INSTANCE_NAME} {`,
@@ -186,9 +189,9 @@ export function renderKeepalivedConf(o: KeepalivedConfOptions): string {
     '    state BACKUP',
     '    nopreempt',
     `    interface ${t.interfaceName}`,
-    `    virtual_router_id ${int('virtualRouterId', o.virtualRouterId ?? 51, 1, 255)}`,
+    `    virtual_router_id ${integer('virtualRouterId', o.virtualRouterId ?? 51, 1, 255)}`,
     `    priority ${PRIORITIES[o.nodeIndex]}`,
-    `    advert_int ${int('advertIntervalSeconds', o.advertIntervalSeconds ?? 1, 1, 255)}`,
+    `    advert_int ${integer('advertIntervalSeconds', o.advertIntervalSeconds ?? 1, 1, 255)}`,
     // Unicast between the fixed tunnel addresses; adverts from any other source are dropped.
     `    unicast_src_ip ${t.self}`,
     '    check_unicast_src',
@@ -262,10 +265,10 @@ export interface ReservedIpAssignScriptOptions extends VrrpTunnelAddressing {
  */
 export function renderReservedIpAssignScript(o: ReservedIpAssignScriptOptions): string {
   const t = vrrpTunnelAddresses(o);
-  const maxAttempts = int('maxAttempts', o.maxAttempts ?? 40, 1, 1000);
-  const maxSeconds = int('maxSeconds', o.maxSeconds ?? 600, 1, 86_400);
-  const firstDelay = int('firstRetryDelayMs', o.firstRetryDelayMs ?? 1000, 1, 60_000);
-  const reservedIp = shq('reservedIp', o.reservedIp);
+  const maxAttempts = integer('maxAttempts', o.maxAttempts ?? 40, 1, 1000);
+  const maxSeconds = integer('maxSeconds', o.maxSeconds ?? 600, 1, 86_400);
+  const firstDelay = integer('firstRetryDelayMs', o.firstRetryDelayMs ?? 1000, 1, 60_000);
+  const reservedIp = shellWord('reservedIp', o.reservedIp);
   return `#!/usr/bin/env bash
 # tierform: assigns the reserved IP ${o.reservedIp} to this droplet through the DigitalOcean API.
 # Usage: tierform-reserved-ip-assign [master|rx-lower-pri|reconcile] (default master). keepalived runs it on
@@ -461,10 +464,10 @@ export interface TunnelScriptOptions extends VrrpTunnelAddressing {
  */
 export function renderTunnelScript(o: TunnelScriptOptions): string {
   const t = vrrpTunnelAddresses(o);
-  const vni = int('vni', o.vni ?? 4242, 1, 16_777_215);
-  const udpPort = int('udpPort', o.udpPort ?? 4789, 1, 65_535);
-  const mtu = int('mtu', o.mtu ?? 1450, 576, 9000);
-  const resolveSeconds = int('resolveTimeoutSeconds', o.resolveTimeoutSeconds ?? 600, 1, 86_400);
+  const vni = integer('vni', o.vni ?? 4242, 1, 16_777_215);
+  const udpPort = port('udpPort', o.udpPort ?? VRRP_TUNNEL_UDP_PORT);
+  const mtu = integer('mtu', o.mtu ?? 1450, 576, 9000);
+  const resolveSeconds = integer('resolveTimeoutSeconds', o.resolveTimeoutSeconds ?? 600, 1, 86_400);
   return `#!/usr/bin/env bash
 # tierform: the VXLAN tunnel ${t.interfaceName} to the HAProxy peer; keepalived's unicast VRRP adverts travel in it
 # (DigitalOcean Cloud Firewalls drop VRRP, IP protocol 112, but pass VXLAN, UDP ${udpPort}, from the pair's tag).
@@ -479,7 +482,7 @@ readonly VNI=${vni}
 readonly UDP_PORT=${udpPort}
 readonly MTU=${mtu}
 readonly TUNNEL_ADDRESS='${t.self}/${t.prefixLength}'
-readonly PEER_NAME=${shq('peerDnsName', o.peerDnsName)}
+readonly PEER_NAME=${shellWord('peerDnsName', o.peerDnsName)}
 readonly RESOLVE_SECONDS=${resolveSeconds}
 readonly NET_ENV="\${TIERFORM_NET_ENV:-${NET_ENV_FILE}}"
 
@@ -581,16 +584,13 @@ export interface CheckHaproxyScriptOptions {
  * HAProxy over HTTP on loopback, so a hung HAProxy (process alive, event loop stuck) fails like a dead one.
  */
 export function renderCheckHaproxyScript(o: CheckHaproxyScriptOptions = {}): string {
-  const port = int('port', o.port ?? 8405, 1, 65_535);
-  const path = o.path ?? '/tierform-lb-health';
-  if (!/^\/[A-Za-z0-9._~/-]*$/.test(path)) {
-    throw new Error(`'path' must be an absolute URL path of letters, digits and ._~/-, got ${JSON.stringify(path)}`);
-  }
+  const healthPort = port('port', o.port ?? LB_HEALTH_PORT);
+  const path = urlPath('path', o.path ?? LB_HEALTH_PATH);
   return `#!/usr/bin/env bash
 # tierform: keepalived's HAProxy health check (vrrp_script chk_haproxy); exit 0 means healthy.
 # HAProxy answers ${path} itself on a loopback frontend (monitor-uri), so a stuck HAProxy fails within
 # a second like a dead one; HAProxy answers 503 when no web server is up.
-exec curl -fsS -o /dev/null --max-time 1 --noproxy '*' 'http://127.0.0.1:${port}${path}'
+exec curl -fsS -o /dev/null --max-time 1 --noproxy '*' 'http://127.0.0.1:${healthPort}${path}'
 `;
 }
 
@@ -661,7 +661,7 @@ export interface ReconcileTimerOptions {
 
 /** Renders /etc/systemd/system/tierform-reserved-ip-reconcile.timer (enable this one, not the service). */
 export function renderReconcileTimer(o: ReconcileTimerOptions = {}): string {
-  const interval = int('intervalSeconds', o.intervalSeconds ?? 15, 5, 3600);
+  const interval = integer('intervalSeconds', o.intervalSeconds ?? 15, 5, 3600);
   return `# ${RECONCILE_TIMER_PATH} - rendered by tierform; do not edit on the droplet.
 [Unit]
 Description=tierform: keep the reserved IP on the VRRP master every ${interval}s
@@ -676,33 +676,27 @@ WantedBy=timers.target
 `;
 }
 
-// ---- value helpers: refuse only what would break a file's syntax -------------------------------------------
+// ---- API token -------------------------------------------------------------------------------------------
 
-function word(field: string, value: string): string {
-  if (value === '' || /[\s"'#!\\{}]/.test(value)) {
-    throw new Error(`'${field}' must be one word without quotes, braces, '#', '!' or '\\', got ${JSON.stringify(value)}`);
+/**
+ * Renders `DO_TOKEN_FILE` (write it 0600 root): the DigitalOcean API token the assign script reads, on one line.
+ * `token` is normally the text of a sensitive Terraform variable's token, inserted verbatim.
+ */
+export function renderApiTokenFile(token: string): string {
+  if (token === '' || /\s/.test(token)) {
+    refuseSecret('apiToken', 'must be one line without whitespace (a DigitalOcean token or a Terraform reference)');
   }
-  return value;
+  return `${token}\n`;
 }
+
+// ---- value helpers: refuse only what would break a file's syntax (shared ones in ./guards.ts) ---------------
+
+/** keepalived.conf's own special characters, refused in its words besides `word`'s: `!` comments, braces block. */
+const KEEPALIVED_SPECIALS = '!{}';
 
 function ifname(value: string): string {
   if (!/^[A-Za-z][A-Za-z0-9_-]{0,14}$/.test(value)) {
-    throw new Error(`'interfaceName' must be 1-15 letters, digits, '_' or '-', got ${JSON.stringify(value)}`);
+    refuse('interfaceName', "must be 1 to 15 letters, digits, '_' or '-', starting with a letter", value);
   }
   return value;
-}
-
-function int(field: string, value: number, min: number, max: number): number {
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw new Error(`'${field}' must be a whole number from ${min} to ${max}, got ${value}`);
-  }
-  return value;
-}
-
-/** Single-quoted shell word; refuses quotes and line breaks (a token text like `${TfToken[...]}` passes). */
-function shq(field: string, value: string): string {
-  if (value === '' || /['\n\r\\]/.test(value)) {
-    throw new Error(`'${field}' must be non-empty without quotes, backslashes or line breaks, got ${JSON.stringify(value)}`);
-  }
-  return `'${value}'`;
 }

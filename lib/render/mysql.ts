@@ -2,8 +2,8 @@
  * Renders the database tier: the mysqld option file, the data volume mount script and the primary/replica
  * setup scripts run on every boot of a MySQL 8.0 or MariaDB 10.11 droplet (Ubuntu 24.04 archive packages).
  *
- * Pure: plain values in, text out; no cdktf import. Inputs are validated by the construct layer; a contract
- * violation here throws a plain Error. `primaryHost` may be an unresolved Terraform token and is inserted
+ * Pure: plain values in, text out; no cdktf import. Inputs are validated by the construct layer; a value that
+ * would break a file here throws a RenderError (./guards.ts). `primaryHost` may be an unresolved Terraform token and is inserted
  * verbatim. The scripts contain literal `${VAR}` shell expansions; the construct layer escapes them for Terraform.
  *
  * Values known only at boot reach the scripts through files written by earlier boot steps, never through the
@@ -15,6 +15,8 @@
  * package (it initializes the datadir on the volume with our options, binary log on) → primary or replica setup.
  */
 import * as ipaddr from 'ipaddr.js';
+import { NET_ENV_FILE } from './base';
+import { RenderError, absPath, integer, ipv4Cidr, number, port, refuse, shellQuote, shellWord, word } from './guards';
 
 export type MysqlFlavor = 'mysql-8.0' | 'mariadb-10.11';
 
@@ -49,6 +51,14 @@ export const MYSQLD_BIND_CONF_FILE = '61-tierform-bind.cnf';
  * statements (other roles' accounts, e.g. the monitoring role's exporter account; see `renderPrimarySetupScript`).
  */
 export const MYSQL_SETUP_HOOKS_DIR = '/etc/tierform/mysql-setup.d';
+/** The setup scripts' secrets (0600 root): `MYSQL_APP_PASSWORD_B64`, `MYSQL_REPLICATION_PASSWORD_B64`. */
+export const MYSQL_SECRETS_FILE = '/etc/tierform/mysql.env';
+/** `renderDataVolumeScript`, mode 0755, and where it mounts the volume. */
+export const MYSQL_VOLUME_SCRIPT = '/usr/local/sbin/tierform-mysql-volume';
+export const MYSQL_MOUNT_POINT = '/mnt/tierform-mysql';
+/** The primary or replica setup script, mode 0755, run by `MYSQL_SETUP_UNIT` (`renderMysqlSetupUnit`). */
+export const MYSQL_SETUP_SCRIPT = '/usr/local/sbin/tierform-mysql-setup';
+export const MYSQL_SETUP_UNIT = 'tierform-mysql-setup.service';
 
 const FACTS: Readonly<Record<MysqlFlavor, MysqlFlavorFacts>> = {
   'mysql-8.0': {
@@ -72,14 +82,14 @@ const FACTS: Readonly<Record<MysqlFlavor, MysqlFlavorFacts>> = {
 export function flavorFacts(flavor: MysqlFlavor): MysqlFlavorFacts {
   const facts = FACTS[flavor];
   if (!facts) {
-    throw new Error(`flavor must be one of ${Object.keys(FACTS).join(', ')}, got '${flavor}'`);
+    refuse('flavor', `must be one of ${Object.keys(FACTS).map((f) => `'${f}'`).join(', ')}`, flavor);
   }
   return facts;
 }
 
 /** Dotted netmask of an IPv4 CIDR: `10.20.0.0/16` → `255.255.0.0`. */
 export function netmaskFromCidr(cidr: string): string {
-  return ipaddr.IPv4.subnetMaskFromPrefixLength(parseIpv4Cidr('cidr', cidr)[1]).toString();
+  return ipaddr.IPv4.subnetMaskFromPrefixLength(ipv4Cidr('cidr', cidr)[1]).toString();
 }
 
 /**
@@ -87,7 +97,7 @@ export function netmaskFromCidr(cidr: string): string {
  * MariaDB accept: `10.20.5.0/16` → `10.20.0.0/255.255.0.0` (host bits cleared, as the server requires).
  */
 export function mysqlHostPattern(cidr: string): string {
-  parseIpv4Cidr('cidr', cidr);
+  ipv4Cidr('cidr', cidr);
   return `${ipaddr.IPv4.networkAddressFromCIDR(cidr).toString()}/${netmaskFromCidr(cidr)}`;
 }
 
@@ -133,7 +143,7 @@ export function renderMysqldConf(o: MysqldConfOptions): string {
     `# ${flavorFacts(o.flavor).confDir}/${MYSQLD_CONF_FILE}; the bind address is in ${MYSQLD_BIND_CONF_FILE}, written at boot.`,
     '[mysqld]',
     '# Replication: binary log with GTIDs, relay log names that survive a hostname change',
-    `server_id = ${int('serverId', o.serverId, 1, 4_294_967_295)}`,
+    `server_id = ${integer('serverId', o.serverId, 1, 4_294_967_295)}`,
     'log_bin = mysql-bin',
     'relay_log = relay-bin',
     ...(mysql
@@ -149,7 +159,7 @@ export function renderMysqldConf(o: MysqldConfOptions): string {
           'gtid_strict_mode = ON',
           'log_slave_updates = ON',
         ]),
-    `binlog_expire_logs_seconds = ${int('binlogExpireSeconds', o.binlogExpireSeconds, 3600, maxExpire)}`,
+    `binlog_expire_logs_seconds = ${integer('binlogExpireSeconds', o.binlogExpireSeconds, 3600, maxExpire)}`,
     '# Durability: every commit is on disk in both the InnoDB redo log and the binary log',
     'sync_binlog = 1',
     'innodb_flush_log_at_trx_commit = 1',
@@ -164,10 +174,10 @@ export function renderMysqldConf(o: MysqldConfOptions): string {
     '# Connections',
     'skip_name_resolve = ON',
     'local_infile = OFF',
-    `max_connections = ${int('maxConnections', o.maxConnections, 1, 100_000)}`,
+    `max_connections = ${integer('maxConnections', o.maxConnections, 1, 100_000)}`,
     ...(o.innodbBufferPoolMb === undefined
       ? [`# innodb_buffer_pool_size: ${MYSQLD_MEMORY_CONF_FILE}, written at every boot from the droplet's memory`]
-      : [`innodb_buffer_pool_size = ${int('innodbBufferPoolMb', o.innodbBufferPoolMb, 8, 1_048_576)}M`]),
+      : [`innodb_buffer_pool_size = ${integer('innodbBufferPoolMb', o.innodbBufferPoolMb, 8, 1_048_576)}M`]),
     '# Slow query log (rotated by the package logrotate rule for /var/log/mysql)',
     ...(mysql
       ? ['slow_query_log = ON', `slow_query_log_file = ${slowLog}`, `long_query_time = ${slowSeconds(o.slowQuerySeconds)}`]
@@ -214,7 +224,7 @@ export interface DataVolumeScriptOptions {
  */
 export function renderDataVolumeScript(o: DataVolumeScriptOptions): string {
   if (!/^[a-z0-9][a-z0-9-]{0,63}$/i.test(o.volumeName)) {
-    throw new Error(`volumeName must be letters, digits and '-' (at most 64), got '${o.volumeName}'`);
+    refuse('volumeName', "must be 1 to 64 letters, digits and '-', not starting with '-'", o.volumeName);
   }
   const mountPoint = absPath('mountPoint', o.mountPoint);
   const dataDir = absPath('dataDir', o.dataDir);
@@ -230,10 +240,10 @@ readonly LOG_TAG='tierform-mysql-volume'
 log() { printf '%s: %s\\n' "$LOG_TAG" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
-readonly DEVICE=${shq(device)}
-readonly MOUNT_POINT=${shq(mountPoint)}
-readonly DATA_DIR=${shq(dataDir)}
-readonly WAIT_SECONDS=${int('waitSeconds', o.waitSeconds, 1, 3600)}
+readonly DEVICE=${shellQuote(device)}
+readonly MOUNT_POINT=${shellQuote(mountPoint)}
+readonly DATA_DIR=${shellQuote(dataDir)}
+readonly WAIT_SECONDS=${integer('waitSeconds', o.waitSeconds, 1, 3600)}
 readonly FSTAB=/etc/fstab
 
 # DigitalOcean attaches the volume when the droplet is created; udev may publish the by-id link a little later.
@@ -251,8 +261,8 @@ ensure_fstab() {
     log "added $mount_point to $FSTAB"
   fi
 }
-ensure_fstab "$MOUNT_POINT" ${shq(volumeLine)}
-ensure_fstab "$DATA_DIR" ${shq(bindLine)}
+ensure_fstab "$MOUNT_POINT" ${shellQuote(volumeLine)}
+ensure_fstab "$DATA_DIR" ${shellQuote(bindLine)}
 
 # The server must never start on an empty datadir on the root disk when the volume is missing.
 for unit in mysql mariadb; do
@@ -345,8 +355,9 @@ export function renderPrimarySetupScript(o: PrimarySetupScriptOptions): string {
   const app = identifier('appUser', o.appUser, 32);
   const repl = o.replicationUser === undefined ? undefined : identifier('replicationUser', o.replicationUser, 32);
   if (app === repl) {
-    throw new Error(`appUser and replicationUser must differ, both are '${app}'`);
+    throw new RenderError('replicationUser', `'replicationUser' must differ from 'appUser', both are '${app}'`);
   }
+  ipv4Cidr('vpcCidr', o.vpcCidr);
   const host = mysqlHostPattern(o.vpcCidr);
   const appAccount = `'${app}'@'${host}'`;
   const replAccount = repl === undefined ? undefined : `'${repl}'@'${host}'`;
@@ -418,10 +429,9 @@ export interface ReplicaSetupScriptOptions extends SetupScriptCommon {
 export function renderReplicaSetupScript(o: ReplicaSetupScriptOptions): string {
   const mysql = isMysql(o.flavor);
   const repl = identifier('replicationUser', o.replicationUser, 32);
-  if (o.primaryHost.length === 0 || /['\\\s]/.test(o.primaryHost)) {
-    throw new Error(`primaryHost must be a non-empty address without quotes, backslashes or spaces, got '${o.primaryHost}'`);
-  }
-  const port = int('primaryPort', o.primaryPort ?? 3306, 1, 65535);
+  // May be a Terraform token text (the primary's DNS name or address): refused, never escaped.
+  const primaryHost = shellWord('primaryHost', word('primaryHost', o.primaryHost));
+  const primaryPort = port('primaryPort', o.primaryPort ?? 3306);
   const statusSql = mysql ? 'SHOW REPLICA STATUS' : 'SHOW SLAVE STATUS';
   const startSql = mysql ? 'START REPLICA' : 'START SLAVE';
   // MySQL: TLS (the server generates its certificates at initialization) and the RSA key for
@@ -451,10 +461,10 @@ export function renderReplicaSetupScript(o: ReplicaSetupScriptOptions): string {
         'START SLAVE;',
       ];
   return `${scriptPrelude(o, 'replica', 'replica')}
-readonly PRIMARY_HOST=${shq(o.primaryHost)}
-readonly PRIMARY_PORT=${port}
-readonly REPLICATION_USER=${shq(repl)}
-readonly PRIMARY_WAIT_SECONDS=${int('waitSeconds', o.waitSeconds, 1, 86_400)}
+readonly PRIMARY_HOST=${primaryHost}
+readonly PRIMARY_PORT=${primaryPort}
+readonly REPLICATION_USER=${shellQuote(repl)}
+readonly PRIMARY_WAIT_SECONDS=${integer('waitSeconds', o.waitSeconds, 1, 86_400)}
 
 ensure_bind_address
 wait_for_local_server
@@ -511,6 +521,30 @@ log "replication from $PRIMARY_HOST:$PRIMARY_PORT started"
 }
 
 /**
+ * `/etc/systemd/system/tierform-mysql-setup.service`: runs `MYSQL_SETUP_SCRIPT` at every boot once the server is up
+ * (replicas resume replication, passwords stay in sync with the secrets file).
+ */
+export function renderMysqlSetupUnit(flavor: MysqlFlavor): string {
+  const serviceName = flavorFacts(flavor).serviceName;
+  return `# tierform: database, accounts and replication, re-checked at every boot
+[Unit]
+Description=tierform MySQL setup (database, accounts, replication)
+After=${serviceName}.service network-online.target
+Wants=network-online.target
+Requires=${serviceName}.service
+
+[Service]
+Type=oneshot
+ExecStart=${MYSQL_SETUP_SCRIPT}
+RemainAfterExit=yes
+TimeoutStartSec=3600
+
+[Install]
+WantedBy=multi-user.target
+`;
+}
+
+/**
  * Creates `account` if missing and sets its password from the shell variable `passwordVar` (expanded by the
  * heredoc). MySQL 8.0 rewrites CREATE/ALTER USER to the hashed form before writing the binary log. MariaDB
  * 10.11 logs them verbatim, which would put the plaintext password in every binary and relay log: there the
@@ -541,9 +575,9 @@ function accountSql(mysql: boolean, account: string, passwordVar: string): strin
 /** Shebang, strict mode, logging, overridable commands, env files, password decoding and bind file helpers. */
 function scriptPrelude(o: SetupScriptCommon, tag: 'primary' | 'replica', what: string): string {
   const facts = flavorFacts(o.flavor);
-  const secretsFile = absPath('secretsFile', o.secretsFile ?? '/etc/tierform/mysql.env');
-  const netEnvFile = absPath('netEnvFile', o.netEnvFile ?? '/etc/tierform/net.env');
-  const serverWait = int('serverWaitSeconds', o.serverWaitSeconds ?? 120, 1, 3600);
+  const secretsFile = absPath('secretsFile', o.secretsFile ?? MYSQL_SECRETS_FILE);
+  const netEnvFile = absPath('netEnvFile', o.netEnvFile ?? NET_ENV_FILE);
+  const serverWait = integer('serverWaitSeconds', o.serverWaitSeconds ?? 120, 1, 3600);
   const bindConf = renderBindConf(o.flavor, '${TIERFORM_PRIVATE_IP}');
   return `#!/usr/bin/env bash
 # Managed by tierform: sets up the ${facts.serviceName} ${what}. Runs on every boot; idempotent.
@@ -559,8 +593,8 @@ read -r -a MYSQL_CMD <<<"\${TIERFORM_MYSQL:-${facts.clientCommand}}"
 read -r -a MYSQLADMIN_CMD <<<"\${TIERFORM_MYSQLADMIN:-${facts.adminCommand}}"
 read -r -a RESTART_CMD <<<"\${TIERFORM_RESTART_CMD:-systemctl restart ${facts.serviceName}}"
 readonly CONF_DIR="\${TIERFORM_CONF_DIR:-${facts.confDir}}"
-readonly SECRETS_FILE=${shq(secretsFile)}
-readonly NET_ENV_FILE=${shq(netEnvFile)}
+readonly SECRETS_FILE=${shellQuote(secretsFile)}
+readonly NET_ENV_FILE=${shellQuote(netEnvFile)}
 readonly SERVER_WAIT_SECONDS=${serverWait}
 
 CLEANUP=()
@@ -615,7 +649,7 @@ wait_for_local_server() {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Helpers
+// Helpers (shared ones in ./guards.ts)
 
 function isMysql(flavor: MysqlFlavor): boolean {
   flavorFacts(flavor);
@@ -624,48 +658,18 @@ function isMysql(flavor: MysqlFlavor): boolean {
 
 function role(value: string): 'primary' | 'replica' {
   if (value !== 'primary' && value !== 'replica') {
-    throw new Error(`role must be 'primary' or 'replica', got '${value}'`);
-  }
-  return value;
-}
-
-function int(field: string, value: number, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`${field} must be an integer from ${min} to ${max}, got ${value}`);
+    refuse('role', "must be 'primary' or 'replica'", value);
   }
   return value;
 }
 
 function slowSeconds(value: number | undefined): number {
-  const seconds = value ?? 1;
-  if (!Number.isFinite(seconds) || seconds < 0 || seconds > 3600) {
-    throw new Error(`slowQuerySeconds must be from 0 to 3600, got ${seconds}`);
-  }
-  return seconds;
+  return number('slowQuerySeconds', value ?? 1, { min: 0, max: 3600 });
 }
 
 function identifier(field: string, value: string, maxLength: number): string {
   if (!new RegExp(`^[A-Za-z0-9_]{1,${maxLength}}$`).test(value)) {
-    throw new Error(`${field} must be 1 to ${maxLength} letters, digits or '_', got '${value}'`);
+    refuse(field, `must be 1 to ${maxLength} letters, digits or '_'`, value);
   }
   return value;
-}
-
-function absPath(field: string, value: string): string {
-  if (!/^\/[A-Za-z0-9._/-]*$/.test(value) || value.split('/').includes('..')) {
-    throw new Error(`${field} must be an absolute path of letters, digits, '.', '_', '-' and '/', got '${value}'`);
-  }
-  return value.length > 1 ? value.replace(/\/+$/, '') : value;
-}
-
-function parseIpv4Cidr(field: string, cidr: string): [ipaddr.IPv4, number] {
-  if (!/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(cidr) || !ipaddr.IPv4.isValidCIDR(cidr)) {
-    throw new Error(`${field} must be a concrete IPv4 CIDR such as 10.20.0.0/16, got '${cidr}'`);
-  }
-  return ipaddr.IPv4.parseCIDR(cidr);
-}
-
-/** Single-quotes a value for bash. */
-function shq(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
 }

@@ -16,6 +16,7 @@
  * and 1.27 (the image) are used: hence no `http2` (its syntax changed in 1.25.1) and no `user` directive (the
  * image's nginx is built with `--user=nginx`, so workers run as `nginx` without it; Debian's default is `nobody`).
  */
+import { RenderError, absPath, headerValue, integer, port, refuse } from './guards';
 import { DEFAULT_CONTENT_SECURITY_POLICY, DEFAULT_HSTS_MAX_AGE_SECONDS, TLS12_CIPHERS, TLS13_CIPHERSUITES, TLS_CURVES } from './haproxy';
 
 /** Where the image reads its main configuration. */
@@ -97,31 +98,19 @@ const RATE_ZONE = 'tierform_per_client';
 const NAME = /^[a-z][a-z0-9_]*$/;
 const HOST = /^(\*\.)?([a-z0-9-]+\.)*[a-z0-9-]+$|^_$/i;
 const SERVER = /^[0-9.]+:[0-9]{1,5}$/;
-const PATH = /^\/[A-Za-z0-9._/-]*$/;
 
-function fail(message: string): never {
-  throw new Error(message);
-}
-
-function check<T>(ok: boolean, field: string, value: T, what: string): T {
-  if (!ok) fail(`'${field}' ${what}, got ${JSON.stringify(value)}`);
+/** `value` when `ok`, else a RenderError naming `field` (checks of this file's own; shared ones in ./guards.ts). */
+function check<T>(ok: boolean, field: string, value: T, requirement: string): T {
+  if (!ok) refuse(field, requirement, value);
   return value;
-}
-
-function positiveInt(field: string, value: number, min = 1): number {
-  return check(Number.isSafeInteger(value) && value >= min, field, value, `must be a whole number of at least ${min}`);
-}
-
-function headerValue(field: string, value: string): string {
-  return check(!/["\n\\]/.test(value) && value.trim() !== '', field, value, 'must be one line without double quotes or backslashes');
 }
 
 /** The part of `http { }` both configurations start with. */
 function httpPreamble(limits: ProxyLimits): string[] {
-  positiveInt('clientMaxBodySizeMb', limits.clientMaxBodySizeMb);
-  positiveInt('rateLimitRequestsPerSecond', limits.rateLimitRequestsPerSecond);
-  positiveInt('rateLimitBurst', limits.rateLimitBurst, 0);
-  positiveInt('proxyReadTimeoutSeconds', limits.proxyReadTimeoutSeconds);
+  integer('clientMaxBodySizeMb', limits.clientMaxBodySizeMb, 1);
+  integer('rateLimitRequestsPerSecond', limits.rateLimitRequestsPerSecond, 1);
+  integer('rateLimitBurst', limits.rateLimitBurst, 0);
+  integer('proxyReadTimeoutSeconds', limits.proxyReadTimeoutSeconds, 1);
   return [
     'worker_processes auto;',
     'pid /var/run/nginx.pid;',
@@ -190,7 +179,7 @@ function securityHeaders(tls: EdgeTlsOptions | undefined): string[] {
     `        add_header Content-Security-Policy "${headerValue('tls.contentSecurityPolicy', tls?.contentSecurityPolicy ?? DEFAULT_CONTENT_SECURITY_POLICY)}" always;`,
   ];
   if (tls) {
-    const maxAge = positiveInt('tls.hstsMaxAgeSeconds', tls.hstsMaxAgeSeconds ?? DEFAULT_HSTS_MAX_AGE_SECONDS, 0);
+    const maxAge = integer('tls.hstsMaxAgeSeconds', tls.hstsMaxAgeSeconds ?? DEFAULT_HSTS_MAX_AGE_SECONDS, 0);
     lines.unshift(`        add_header Strict-Transport-Security "max-age=${maxAge}; includeSubDomains" always;`);
   }
   return lines;
@@ -202,7 +191,7 @@ function listen(port: number, tls: boolean, defaultServer: boolean): string[] {
 }
 
 function tlsGlobal(tls: EdgeTlsOptions): string[] {
-  const cert = check(PATH.test(tls.certificatePath), 'tls.certificatePath', tls.certificatePath, 'must be an absolute path');
+  const cert = absPath('tls.certificatePath', tls.certificatePath);
   const profile = check(tls.profile === 'intermediate' || tls.profile === 'modern', 'tls.profile', tls.profile, "must be 'intermediate' or 'modern'");
   return [
     `    # TLS: Mozilla ${profile} (guidelines 6.0); one PEM holds the chain and the key (certbot on the host).`,
@@ -222,27 +211,27 @@ function tlsGlobal(tls: EdgeTlsOptions): string[] {
 
 /** Returns the complete `/etc/nginx/nginx.conf` of the edge container. */
 export function renderEdgeNginxConf(o: EdgeNginxOptions): string {
-  if (o.apps.length === 0 && !o.staticSite) fail("renderEdgeNginxConf: pass at least one app or a 'staticSite'");
-  positiveInt('maxFails', o.maxFails);
-  positiveInt('failTimeoutSeconds', o.failTimeoutSeconds);
-  positiveInt('proxyConnectTimeoutSeconds', o.proxyConnectTimeoutSeconds);
+  if (o.apps.length === 0 && !o.staticSite) throw new RenderError('apps', "'apps' must list at least one app, or 'staticSite' be given");
+  integer('maxFails', o.maxFails, 1);
+  integer('failTimeoutSeconds', o.failTimeoutSeconds, 1);
+  integer('proxyConnectTimeoutSeconds', o.proxyConnectTimeoutSeconds, 1);
   const seen = new Set<string>();
   const claim = (names: readonly string[], owner: string) => {
-    if (names.length === 0) fail(`'${owner}.serverNames' must not be empty`);
+    if (names.length === 0) refuse(`${owner}.serverNames`, 'must list at least one host name', names);
     for (const n of names) {
       check(HOST.test(n) && n !== '_', `${owner}.serverNames`, n, 'must be a host name');
-      if (seen.has(n.toLowerCase())) fail(`'${owner}.serverNames' repeats '${n}', already served by another site`);
+      if (seen.has(n.toLowerCase())) refuse(`${owner}.serverNames`, 'must not repeat a host name another site serves', n);
       seen.add(n.toLowerCase());
     }
   };
   const tls = o.tls;
-  const port = tls ? 443 : 80;
+  const sitePort = tls ? 443 : 80;
   const lines = ['# nginx.conf of the edge container - generated by tierform (lib/render/nginx-vhosts.ts); redeploy to change.', ...httpPreamble(o)];
   if (tls) lines.push(...tlsGlobal(tls));
 
   for (const app of o.apps) {
     check(NAME.test(app.name), 'apps.name', app.name, 'must be lowercase letters, digits and _');
-    if (app.servers.length === 0) fail(`'apps.servers' of '${app.name}' must list at least one container`);
+    if (app.servers.length === 0) refuse('apps.servers', `of '${app.name}' must list at least one container`, app.servers);
     lines.push(
       `    upstream app_${app.name} {`,
       '        # shared by the workers: max_fails counts every worker\'s failures, and a failed container is skipped by all',
@@ -288,11 +277,11 @@ export function renderEdgeNginxConf(o: EdgeNginxOptions): string {
 
   if (o.staticSite) {
     claim(o.staticSite.serverNames, 'staticSite');
-    const root = check(PATH.test(o.staticSite.root), 'staticSite.root', o.staticSite.root, 'must be an absolute path');
+    const root = absPath('staticSite.root', o.staticSite.root);
     lines.push(
       '    # The static site.',
       '    server {',
-      ...listen(port, !!tls, false),
+      ...listen(sitePort, !!tls, false),
       `        server_name ${o.staticSite.serverNames.join(' ')};`,
       ...securityHeaders(tls),
       `        root ${root};`,
@@ -311,7 +300,7 @@ export function renderEdgeNginxConf(o: EdgeNginxOptions): string {
     lines.push(
       `    # ${app.name}: ${app.servers.length} container${app.servers.length > 1 ? 's' : ''}${app.balance === 'ip-hash' ? ', ip_hash' : ''}.`,
       '    server {',
-      ...listen(port, !!tls, false),
+      ...listen(sitePort, !!tls, false),
       `        server_name ${app.serverNames.join(' ')};`,
       ...securityHeaders(tls),
       ...healthLocation(),
@@ -328,10 +317,10 @@ export function renderEdgeNginxConf(o: EdgeNginxOptions): string {
 
 /** Returns the complete `/etc/nginx/nginx.conf` of seed 001's proxy container. */
 export function renderAppProxyNginxConf(o: AppProxyNginxOptions): string {
-  const port = check(Number.isSafeInteger(o.listenPort) && o.listenPort >= 1 && o.listenPort <= 65535, 'listenPort', o.listenPort, 'must be a port');
-  const appPort = check(Number.isSafeInteger(o.appPort) && o.appPort >= 1 && o.appPort <= 65535, 'appPort', o.appPort, 'must be a port');
+  const listenPort = port('listenPort', o.listenPort);
+  const appPort = port('appPort', o.appPort);
   const host = check(/^[a-z0-9][a-z0-9_.-]*$/.test(o.appHost), 'appHost', o.appHost, 'must be a container name');
-  positiveInt('resolverValidSeconds', o.resolverValidSeconds);
+  integer('resolverValidSeconds', o.resolverValidSeconds, 1);
   return [
     '# nginx.conf of the app proxy container - generated by tierform (lib/render/nginx-vhosts.ts); redeploy to change.',
     ...httpPreamble(o),
@@ -341,7 +330,7 @@ export function renderAppProxyNginxConf(o: AppProxyNginxOptions): string {
     '    resolver_timeout 5s;',
     '',
     '    server {',
-    ...listen(port, false, true),
+    ...listen(listenPort, false, true),
     '        server_name _;',
     ...securityHeaders(undefined),
     ...healthLocation(),

@@ -12,6 +12,7 @@
  * tierform roles add to a web droplet (the monitoring role's loopback stub_status server). A pattern that matches
  * no file is not an error for nginx, so a droplet without such roles needs nothing there.
  */
+import { RenderError, absPath, refuse } from './guards';
 
 /** Directory whose `*.conf` files nginx.conf includes inside `http { }` (other roles' server blocks). */
 export const NGINX_INCLUDE_DIR = '/etc/nginx/tierform.d';
@@ -81,19 +82,16 @@ const RATE_ZONE = 'tierform_per_client';
 /** Returns the complete text of `/etc/nginx/nginx.conf`. */
 export function renderNginxConf(options: NginxConfOptions): string {
   if (options.serverNames.length === 0) {
-    throw new Error('renderNginxConf: serverNames must not be empty');
+    refuse('serverNames', 'must list at least one name', options.serverNames);
   }
   const servers = options.upstreamServers ?? [];
   if ((servers.length === 0) === (options.upstreamServersFile === undefined)) {
-    throw new Error('renderNginxConf: give either upstreamServers (at least one) or upstreamServersFile');
+    throw new RenderError('upstreamServers', "'upstreamServers' (at least one server) or 'upstreamServersFile' must be given, not both");
   }
-  if (options.upstreamServersFile !== undefined && !/^\/[A-Za-z0-9._/-]*$/.test(options.upstreamServersFile)) {
-    throw new Error(`renderNginxConf: upstreamServersFile must be an absolute path of letters, digits, '.', '_', '-' and '/', got '${options.upstreamServersFile}'`);
+  if (options.upstreamServersFile !== undefined) {
+    absPath('upstreamServersFile', options.upstreamServersFile);
   }
-  const includeDir = options.includeDir ?? NGINX_INCLUDE_DIR;
-  if (!/^\/[A-Za-z0-9._/-]*$/.test(includeDir)) {
-    throw new Error(`renderNginxConf: includeDir must be an absolute path of letters, digits, '.', '_', '-' and '/', got '${includeDir}'`);
-  }
+  const includeDir = absPath('includeDir', options.includeDir ?? NGINX_INCLUDE_DIR);
   const trusted = options.realIpFromCidrs.length > 0;
   const isCatchAll = options.serverNames.includes('_');
 
@@ -275,7 +273,7 @@ function balanceLines(balance: NginxBalance): string[] {
     case 'ip-hash':
       return ['        # sticky sessions: a client address always reaches the same server', '        ip_hash;'];
     default:
-      throw new Error(`renderNginxConf: unknown balance '${String(balance)}'`);
+      refuse('balance', "must be 'round-robin', 'least-conn' or 'ip-hash'", balance);
   }
 }
 

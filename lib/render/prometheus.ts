@@ -24,7 +24,9 @@
  * `SHOW SLAVE STATUS` columns lowercased; Yes → 1, No/Connecting → 0, NULL → no sample).
  */
 import { stringify } from 'yaml';
-import { DEFAULT_NET_ENV_FILE, PRIVATE_IP_REF, renderVpcDropIn, systemdArg } from './exporters';
+import { NET_ENV_FILE } from './base';
+import { PRIVATE_IP_REF, renderVpcDropIn, systemdArg } from './exporters';
+import { RenderError, absPath, dnsName, integer, number, port, positive, refuse, shellQuote, urlPath } from './guards';
 import { SIZING_ENV_FILE, SIZING_UNIT_NAME } from './sizing';
 
 /** Prometheus's port, on the VPC address. */
@@ -136,32 +138,30 @@ export interface PrometheusConfigOptions {
 
 /** Text of `/etc/prometheus/prometheus.yml`. */
 export function renderPrometheusConfig(o: PrometheusConfigOptions): string {
-  const scrapeInterval = wholeNumber('scrapeIntervalSeconds', o.scrapeIntervalSeconds);
-  const scrapeTimeout = wholeNumber('scrapeTimeoutSeconds', o.scrapeTimeoutSeconds ?? Math.min(10, scrapeInterval));
+  const scrapeInterval = integer('scrapeIntervalSeconds', o.scrapeIntervalSeconds, 1);
+  const scrapeTimeout = integer('scrapeTimeoutSeconds', o.scrapeTimeoutSeconds ?? Math.min(10, scrapeInterval), 1);
   if (scrapeTimeout > scrapeInterval) {
-    throw new Error(
-      `'scrapeTimeoutSeconds' must not exceed 'scrapeIntervalSeconds' (${scrapeInterval}), got ${scrapeTimeout}`,
-    );
+    refuse('scrapeTimeoutSeconds', `must not exceed 'scrapeIntervalSeconds' (${scrapeInterval})`, scrapeTimeout);
   }
   if (o.jobs.length === 0) {
-    throw new Error("'jobs' must list at least one scrape job, got none");
+    refuse('jobs', 'must list at least one scrape job', o.jobs);
   }
   const names = new Set<string>();
   const selfDir = absPath('selfTargetsDir', o.selfTargetsDir ?? PROMETHEUS_PATHS.selfTargetsDir);
   const scrapeConfigs = o.jobs.map((job, j) => {
     const name = jobName(`jobs[${j}].name`, job.name);
     if (names.has(name)) {
-      throw new Error(`'jobs[${j}].name' must be unique, '${name}' appears twice`);
+      refuse(`jobs[${j}].name`, 'must be unique (an earlier job has the same name)', name);
     }
     names.add(name);
     const targets = job.targets ?? [];
     const dnsTargets = job.dnsTargets ?? [];
     if (targets.length === 0 && dnsTargets.length === 0 && job.selfTarget === undefined) {
-      throw new Error(`job '${name}' has no targets: give 'targets', 'dnsTargets' or 'selfTarget'`);
+      throw new RenderError(`jobs[${j}]`, `'jobs[${j}]' (job '${name}') has no targets: give 'targets', 'dnsTargets' or 'selfTarget'`);
     }
     const config: Record<string, unknown> = { job_name: name };
     if (job.metricsPath !== undefined) {
-      config.metrics_path = httpPath(`jobs[${j}].metricsPath`, job.metricsPath);
+      config.metrics_path = urlPath(`jobs[${j}].metricsPath`, job.metricsPath);
     }
     if (targets.length > 0) {
       config.static_configs = targets.map((t, i) => ({
@@ -170,7 +170,7 @@ export function renderPrometheusConfig(o: PrometheusConfigOptions): string {
       }));
     }
     if (dnsTargets.length > 0) {
-      const refresh = wholeNumber(`jobs[${j}].dnsRefreshSeconds`, job.dnsRefreshSeconds ?? 30);
+      const refresh = integer(`jobs[${j}].dnsRefreshSeconds`, job.dnsRefreshSeconds ?? 30, 1);
       config.dns_sd_configs = dnsTargets.map((t, i) => ({
         names: [dnsName(`jobs[${j}].dnsTargets[${i}].name`, t.name)],
         type: 'A',
@@ -198,7 +198,7 @@ export function renderPrometheusConfig(o: PrometheusConfigOptions): string {
   const global: Record<string, unknown> = {
     scrape_interval: `${scrapeInterval}s`,
     scrape_timeout: `${scrapeTimeout}s`,
-    evaluation_interval: `${wholeNumber('evaluationIntervalSeconds', o.evaluationIntervalSeconds)}s`,
+    evaluation_interval: `${integer('evaluationIntervalSeconds', o.evaluationIntervalSeconds, 1)}s`,
   };
   if (o.externalLabels !== undefined && Object.keys(o.externalLabels).length > 0) {
     global.external_labels = labels('externalLabels', o.externalLabels);
@@ -207,7 +207,7 @@ export function renderPrometheusConfig(o: PrometheusConfigOptions): string {
     global,
     rule_files: o.ruleFiles.map((f, i) => {
       if (f === '' || /[\s*?[]/.test(f)) {
-        throw new Error(`'ruleFiles[${i}]' must be a file path without spaces or wildcards, got ${JSON.stringify(f)}`);
+        refuse(`ruleFiles[${i}]`, 'must be a file path without spaces or wildcards', f);
       }
       return f;
     }),
@@ -239,7 +239,7 @@ export function renderPrometheusSelfTargetsScript(
     const json = JSON.stringify([
       { targets: [`${IP_MARK}:${port(`${name}.selfTarget.port`, self.port)}`], labels: labels(`${name}.selfTarget.labels`, self.labels) },
     ]);
-    return `write_targets ${name} ${shq(json)}`;
+    return `write_targets ${name} ${shellQuote(json)}`;
   });
   return `#!/usr/bin/env bash
 # Rendered by tierform (lib/render/prometheus.ts). Run by prometheus.service (ExecStartPre=) before each start:
@@ -247,7 +247,7 @@ export function renderPrometheusSelfTargetsScript(
 # (TIERFORM_PRIVATE_IP, from the unit's EnvironmentFile).
 set -euo pipefail
 
-readonly DIR=${shq(absPath('dir', dir))}
+readonly DIR=${shellQuote(absPath('dir', dir))}
 ip="\${TIERFORM_PRIVATE_IP:-}"
 if [[ ! $ip =~ ^[0-9]{1,3}(\\.[0-9]{1,3}){3}$ ]]; then
   echo "prometheus-self-targets: TIERFORM_PRIVATE_IP is not an IPv4 address: '$ip'" >&2
@@ -298,10 +298,7 @@ export interface PrometheusServiceOptions {
  * (a conffile of the package; its ARGS are still appended).
  */
 export function renderPrometheusDropIn(o: PrometheusServiceOptions): string {
-  const days = o.retentionDays;
-  if (!Number.isSafeInteger(days) || days < 1 || days > 3650) {
-    throw new Error(`'retentionDays' must be a whole number from 1 to 3650, got ${days}`);
-  }
+  const days = integer('retentionDays', o.retentionDays, 1, 3650);
   const args = [
     `--config.file=${PROMETHEUS_PATHS.config}`,
     `--storage.tsdb.path=${PROMETHEUS_PATHS.storage}`,
@@ -311,10 +308,7 @@ export function renderPrometheusDropIn(o: PrometheusServiceOptions): string {
   if (sizing) {
     args.push('--storage.tsdb.retention.size=${TIERFORM_RETENTION_GB}GB');
   } else if (o.retentionSizeGb !== undefined) {
-    if (!Number.isSafeInteger(o.retentionSizeGb) || o.retentionSizeGb < 1) {
-      throw new Error(`'retentionSizeGb' must be a whole number of at least 1, got ${o.retentionSizeGb}`);
-    }
-    args.push(`--storage.tsdb.retention.size=${o.retentionSizeGb}GB`);
+    args.push(`--storage.tsdb.retention.size=${integer('retentionSizeGb', o.retentionSizeGb, 1)}GB`);
   }
   args.push(`--web.listen-address=${PRIVATE_IP_REF}:${port('listenPort', o.listenPort ?? PROMETHEUS_PORT)}`);
   return renderVpcDropIn({
@@ -322,7 +316,7 @@ export function renderPrometheusDropIn(o: PrometheusServiceOptions): string {
     executable: '/usr/bin/prometheus',
     args: args.map((a, i) => (a.includes(PRIVATE_IP_REF) || a.includes('${TIERFORM_RETENTION_GB}') ? a : systemdArg(`args[${i}]`, a))),
     execStartPre: o.runSelfTargetsScript === false ? [] : [PROMETHEUS_PATHS.selfTargetsScript],
-    netEnvFile: o.netEnvFile ?? DEFAULT_NET_ENV_FILE,
+    netEnvFile: o.netEnvFile ?? NET_ENV_FILE,
     ...(sizing ? { requires: [SIZING_UNIT_NAME], environmentFiles: [SIZING_ENV_FILE] } : {}),
   });
 }
@@ -384,19 +378,10 @@ const DISK_FS = 'fstype!~"tmpfs|ramfs|devtmpfs|overlay|squashfs|iso9660"';
 /** Text of the rules file (`/etc/prometheus/rules/tierform.yml`). */
 export function renderAlertRules(o: AlertRulesOptions): string {
   const lag = positive('replicationLagSeconds', o.replicationLagSeconds);
-  const freePercent = o.diskFreePercent;
-  if (!Number.isFinite(freePercent) || freePercent <= 0 || freePercent >= 100) {
-    throw new Error(`'diskFreePercent' must be between 0 and 100 (exclusive), got ${freePercent}`);
-  }
-  const ratio = o.http5xxRatio;
-  if (!Number.isFinite(ratio) || ratio <= 0 || ratio >= 1) {
-    throw new Error(`'http5xxRatio' must be a fraction between 0 and 1 (exclusive), got ${ratio}`);
-  }
-  const minRps = o.http5xxMinRequestsPerSecond ?? 0.1;
-  if (!Number.isFinite(minRps) || minRps < 0) {
-    throw new Error(`'http5xxMinRequestsPerSecond' must be 0 or more, got ${minRps}`);
-  }
-  const downMinutes = wholeNumber('instanceDownMinutes', o.instanceDownMinutes ?? 2);
+  const freePercent = number('diskFreePercent', o.diskFreePercent, { above: 0, below: 100 });
+  const ratio = number('http5xxRatio', o.http5xxRatio, { above: 0, below: 1 });
+  const minRps = number('http5xxMinRequestsPerSecond', o.http5xxMinRequestsPerSecond ?? 0.1, { min: 0 });
+  const downMinutes = integer('instanceDownMinutes', o.instanceDownMinutes ?? 2, 1);
   const fullHours = positive('diskFullWithinHours', o.diskFullWithinHours ?? 4);
 
   const freeRatio = `node_filesystem_avail_bytes{${DISK_FS}} / node_filesystem_size_bytes{${DISK_FS}} * 100`;
@@ -481,42 +466,13 @@ function rule(
   return { alert, expr, for: forDuration, labels: { severity }, annotations: { summary, description } };
 }
 
-// ---- helpers --------------------------------------------------------------------------------------------------
+// ---- helpers (shared ones in ./guards.ts) ----------------------------------------------------------------------
 
 const IP_MARK = '@PRIVATE_IP@';
 
 function yaml(doc: unknown): string {
   // lineWidth 0: long expressions stay on one line (easier to read and to grep on the droplet).
   return stringify(doc, { lineWidth: 0 });
-}
-
-function wholeNumber(field: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new Error(`'${field}' must be a whole number of at least 1, got ${value}`);
-  }
-  return value;
-}
-
-function positive(field: string, value: number): number {
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new Error(`'${field}' must be a number above 0, got ${value}`);
-  }
-  return value;
-}
-
-function port(field: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 1 || value > 65535) {
-    throw new Error(`'${field}' must be a TCP port (1-65535), got ${value}`);
-  }
-  return value;
-}
-
-/** A DNS name, or a Terraform token text inserted verbatim. */
-function dnsName(field: string, value: string): string {
-  if (!/^[A-Za-z0-9.-]+$/.test(value) && !value.includes('${')) {
-    throw new Error(`'${field}' must be a DNS name, got ${JSON.stringify(value)}`);
-  }
-  return value;
 }
 
 /** A regular expression matching exactly `value` (RE2: dots escaped; a token text is left as it is). */
@@ -526,7 +482,7 @@ function regexLiteral(value: string): string {
 
 function jobName(field: string, value: string): string {
   if (!/^[A-Za-z0-9_-]+$/.test(value)) {
-    throw new Error(`'${field}' must be letters, digits, '_' or '-', got ${JSON.stringify(value)}`);
+    refuse(field, "must be letters, digits, '_' or '-'", value);
   }
   return value;
 }
@@ -534,7 +490,7 @@ function jobName(field: string, value: string): string {
 /** `host:port` (host may be a Terraform token text or a bracketed IPv6 literal). */
 function address(field: string, value: string): string {
   if (!/^[^\s/]+:\d{1,5}$/.test(value)) {
-    throw new Error(`'${field}' must be host:port without spaces or '/', got ${JSON.stringify(value)}`);
+    refuse(field, "must be host:port without spaces or '/'", value);
   }
   return value;
 }
@@ -542,30 +498,11 @@ function address(field: string, value: string): string {
 function labels(field: string, value: Readonly<Record<string, string>>): Record<string, string> {
   for (const [name, v] of Object.entries(value)) {
     if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(name) || name.startsWith('__')) {
-      throw new Error(`'${field}' has an invalid label name ${JSON.stringify(name)} (letters, digits, '_'; no '__' prefix)`);
+      refuse(`${field}.${name}`, "must be named with letters, digits and '_', not starting with '__'", name);
     }
     if (typeof v !== 'string') {
-      throw new Error(`'${field}.${name}' must be a string`);
+      refuse(`${field}.${name}`, 'must be a string', v);
     }
   }
   return { ...value };
-}
-
-function httpPath(field: string, value: string): string {
-  if (!/^\/[A-Za-z0-9._~\/-]*$/.test(value)) {
-    throw new Error(`'${field}' must be an absolute URL path, got ${JSON.stringify(value)}`);
-  }
-  return value;
-}
-
-function absPath(field: string, value: string): string {
-  if (!/^\/[A-Za-z0-9._/-]*$/.test(value) || value.split('/').includes('..')) {
-    throw new Error(`'${field}' must be an absolute path of letters, digits, '.', '_', '-' and '/', got '${value}'`);
-  }
-  return value.length > 1 ? value.replace(/\/+$/, '') : value;
-}
-
-/** Single-quotes a value for bash. */
-function shq(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
 }

@@ -13,6 +13,7 @@
  *
  * Pure: plain values in, text out; no cdktf import.
  */
+import { absPath, percentage, unitName } from './guards';
 
 export const SIZING_SCRIPT = '/usr/local/sbin/tierform-sizing';
 export const SIZING_UNIT_NAME = 'tierform-sizing.service';
@@ -112,12 +113,12 @@ echo "tierform-sizing: $vcpus vCPU, $memory_mb MiB\${retention_gb:+, retention \
 export function renderSizingUnit(o: SizingOptions = {}): string {
   const args: string[] = [];
   if (o.mysql) {
-    args.push(`--mysql-cnf ${path('mysql.cnfPath', o.mysql.cnfPath)}`, `--mysql-buffer-pool-percent ${pct('mysql.bufferPoolPercent', o.mysql.bufferPoolPercent)}`);
+    args.push(`--mysql-cnf ${absPath('mysql.cnfPath', o.mysql.cnfPath)}`, `--mysql-buffer-pool-percent ${percentage('mysql.bufferPoolPercent', o.mysql.bufferPoolPercent)}`);
   }
   if (o.retention) {
-    args.push(`--retention-dir ${path('retention.dir', o.retention.dir)}`, `--retention-percent ${pct('retention.percent', o.retention.percent)}`);
+    args.push(`--retention-dir ${absPath('retention.dir', o.retention.dir)}`, `--retention-percent ${percentage('retention.percent', o.retention.percent)}`);
   }
-  const before = (o.before ?? []).map((u) => unit('before', u));
+  const before = (o.before ?? []).map((u, i) => unitName(`before[${i}]`, u));
   return `# tierform: values that follow the droplet size, computed at every boot (lib/render/sizing.ts)
 [Unit]
 Description=tierform sizing (CPU, memory and disk facts for the services)
@@ -132,25 +133,4 @@ ExecStart=${[SIZING_SCRIPT, ...args].join(' ')}
 [Install]
 WantedBy=multi-user.target
 `;
-}
-
-function pct(field: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1 || value > 100) {
-    throw new Error(`sizing: '${field}' must be a whole percentage from 1 to 100, got ${value}`);
-  }
-  return value;
-}
-
-function path(field: string, value: string): string {
-  if (!/^\/[A-Za-z0-9._/-]+$/.test(value)) {
-    throw new Error(`sizing: '${field}' must be an absolute path of letters, digits, '.', '_', '-' and '/', got '${value}'`);
-  }
-  return value;
-}
-
-function unit(field: string, value: string): string {
-  if (!/^[A-Za-z0-9@._-]+\.(service|target|socket)$/.test(value)) {
-    throw new Error(`sizing: '${field}' must name systemd units, got '${value}'`);
-  }
-  return value;
 }

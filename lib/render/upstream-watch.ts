@@ -12,6 +12,7 @@
  *
  * Pure: plain values in, text out; no cdktf import.
  */
+import { absPath, dnsName, integer, port, refuse } from './guards';
 
 export const UPSTREAM_WATCH_SCRIPT = '/usr/local/sbin/tierform-upstream-watch';
 export const UPSTREAM_WATCH_UNIT_NAME = 'tierform-upstream-watch.service';
@@ -46,12 +47,15 @@ export interface UpstreamWatchOptions {
  * lookup, for operators and tests).
  */
 export function renderUpstreamWatchScript(o: UpstreamWatchOptions): string {
-  const name = checked('name', o.name, /^[A-Za-z0-9.-]+$|\$\{/);
-  const parameters = checked('serverParameters', o.serverParameters, /^[A-Za-z0-9_= .]+$/);
-  const file = checked('serversFile', o.serversFile, /^\/[A-Za-z0-9._/-]+$/);
-  const port = whole('port', o.port, 1, 65535);
-  const interval = whole('intervalSeconds', o.intervalSeconds ?? 5, 1, 3600);
-  const bootWait = whole('bootWaitSeconds', o.bootWaitSeconds ?? 300, 0, 86400);
+  const name = dnsName('name', o.name);
+  if (!/^[A-Za-z0-9_= .]+$/.test(o.serverParameters)) {
+    refuse('serverParameters', "must be letters, digits, '_', '=', '.' and spaces", o.serverParameters);
+  }
+  const parameters = o.serverParameters;
+  const file = absPath('serversFile', o.serversFile);
+  const serverPort = port('port', o.port);
+  const interval = integer('intervalSeconds', o.intervalSeconds ?? 5, 1, 3600);
+  const bootWait = integer('bootWaitSeconds', o.bootWaitSeconds ?? 300, 0, 86400);
   return `#!/usr/bin/env bash
 # tierform: keeps nginx's upstream servers equal to the A records of ${name} (runtime discovery).
 #   tierform-upstream-watch boot    once at first boot, before nginx starts: waits for the first answer
@@ -60,7 +64,7 @@ export function renderUpstreamWatchScript(o: UpstreamWatchOptions): string {
 # A failed or empty lookup keeps the last servers: discovery being down never empties the upstream.
 set -euo pipefail
 readonly NAME='${name}'
-readonly PORT=${port}
+readonly PORT=${serverPort}
 readonly PARAMETERS='${parameters}'
 readonly SERVERS_FILE='${file}'
 readonly INTERVAL_SECONDS=${interval}
@@ -162,18 +166,4 @@ ProtectHome=yes
 [Install]
 WantedBy=multi-user.target
 `;
-}
-
-function checked(field: string, value: string, pattern: RegExp): string {
-  if (typeof value !== 'string' || !pattern.test(value) || value.includes("'")) {
-    throw new Error(`upstream watcher: '${field}' has characters the script cannot carry, got ${JSON.stringify(value)}`);
-  }
-  return value;
-}
-
-function whole(field: string, value: number, min: number, max: number): number {
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw new Error(`upstream watcher: '${field}' must be a whole number from ${min} to ${max}, got ${value}`);
-  }
-  return value;
 }

@@ -15,7 +15,7 @@ import { PostgresContainer } from '../../constructs/postgres-container';
 import { RedisContainer } from '../../constructs/redis-container';
 import { APP_DB_PASSWORD_FILE } from '../../constructs/web-app';
 import { CONTAINER_NGINX_CONF, renderAppProxyNginxConf } from '../render/nginx-vhosts';
-import { passwordVariable } from '../secrets';
+import { passwordSecret } from '../secrets';
 import { checkInteger } from '../validate';
 import { SAMPLE_APP_DIR } from './docker-multi-app';
 
@@ -48,8 +48,8 @@ export class DockerAppStack extends TerraformStack {
       name: `${prefix}-postgres`,
       network: backend,
       databaseName: 'shop',
-      superuserPassword: passwordVariable(this, 'postgres_superuser_password', 'Password of the postgres superuser').stringValue,
-      appPassword: passwordVariable(this, 'postgres_app_password', 'Password of the app role').stringValue,
+      superuserPassword: passwordSecret(this, 'postgres_superuser_password', 'Password of the postgres superuser'),
+      appPassword: passwordSecret(this, 'postgres_app_password', 'Password of the app role'),
     });
     this.redis = new RedisContainer(this, 'Redis', { name: `${prefix}-redis`, network: backend });
     const appName = `${prefix}-app`;
@@ -57,8 +57,8 @@ export class DockerAppStack extends TerraformStack {
     this.proxy = new DockerService(this, 'Proxy', {
       name: `${prefix}-nginx`,
       image: ContainerImage.registry('nginx:1.27-alpine'),
-      memoryLimitMb: 128,
-      memoryReservationMb: 64,
+      memoryLimitMiB: 128,
+      memoryReservationMiB: 64,
       cpus: 0.5,
       networks: [{ network: frontend }],
       publishedPorts: [{ internal: 80, external: port }],

@@ -17,8 +17,7 @@ import { DockerTarget } from '../../constructs/docker-target';
 import { EdgeProxy } from '../../constructs/edge-proxy';
 import { TlsProfile } from '../../constructs/https';
 import { AppDatabase, WebApp, WebAppProps } from '../../constructs/web-app';
-import { renderCaaRecords } from '../render/certbot';
-import { passwordVariable } from '../secrets';
+import { passwordSecret } from '../secrets';
 import { StageProps, dnsToken, stageFoundation } from '../stages/common';
 
 /** The repository's sample app and static site (the plan points at copies in the stack's assets). */
@@ -52,7 +51,7 @@ export class DockerHostStack extends TerraformStack {
     this.dns = dns;
     this.dns.pointTo(this.host.publicIpv4);
     this.dns.addRecord('A_Wildcard', '*', this.host.publicIpv4);
-    if (props.email) this.dns.addCaaRecords(renderCaaRecords({ domain: props.domain, iodefEmail: props.email }));
+    if (props.email) this.dns.addCaaRecords({ iodefEmail: props.email });
   }
 }
 
@@ -83,8 +82,8 @@ export class DockerMultiAppStack extends TerraformStack {
       replicas: 3,
       migrateCommand: ['python', 'migrate.py'],
       database: AppDatabase.postgres({
-        superuserPassword: passwordVariable(this, 'recipe_db_superuser_password', 'Password of the recipe database superuser (postgres)').stringValue,
-        appPassword: passwordVariable(this, 'recipe_db_app_password', 'Password of the recipe app role').stringValue,
+        superuserPassword: passwordSecret(this, 'recipe_db_superuser_password', 'Password of the recipe database superuser (postgres)'),
+        appPassword: passwordSecret(this, 'recipe_db_app_password', 'Password of the recipe app role'),
       }),
     });
     this.bookfinder = new WebApp(this, 'Bookfinder', {
@@ -94,8 +93,8 @@ export class DockerMultiAppStack extends TerraformStack {
       replicas: 1,
       migrateCommand: ['python', 'migrate.py'],
       database: AppDatabase.mysql({
-        rootPassword: passwordVariable(this, 'bookfinder_db_root_password', 'Password of the bookfinder MySQL root account').stringValue,
-        appPassword: passwordVariable(this, 'bookfinder_db_app_password', 'Password of the bookfinder app account').stringValue,
+        rootPassword: passwordSecret(this, 'bookfinder_db_root_password', 'Password of the bookfinder MySQL root account'),
+        appPassword: passwordSecret(this, 'bookfinder_db_app_password', 'Password of the bookfinder app account'),
       }),
     });
     const extra = (props.extraApps ?? []).map((p) => new WebApp(this, `App-${p.name}`, p));

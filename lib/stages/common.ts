@@ -12,8 +12,8 @@ import { Dns } from '../../constructs/dns';
 import { Vpc } from '../../constructs/vpc';
 import { WebTier } from '../../constructs/web-tier';
 import { MysqlEngine } from '../../constructs/mysql-engine';
-import { EXPORTER_PASSWORD_CHARACTERS, EXPORTER_PASSWORD_PATTERN } from '../roles/monitoring';
-import { digitalOceanTokenVariable, passwordVariable } from '../secrets';
+import { EXPORTER_PASSWORD_CHARACTERS, EXPORTER_PASSWORD_PATTERN } from '../fragments/monitoring';
+import { Secret, digitalOceanTokenSecret, passwordSecret } from '../secrets';
 
 export interface StageProps {
   /** The site's domain, e.g. 'foobar.com': records '@' and 'www' point at the stage's entry point. */
@@ -104,29 +104,29 @@ export function stageInputs(scope: Construct, props: StageProps, suffix: string)
 }
 
 /** Stack-level sensitive variables with short names users set as TF_VAR_<name>. */
-export function databasePasswords(scope: Construct): { appPassword: string; replicationPassword: string } {
+export function databasePasswords(scope: Construct): { appPassword: Secret; replicationPassword: Secret } {
   return {
-    appPassword: passwordVariable(scope, 'mysql_app_password', 'Password of the MySQL app account').stringValue,
-    replicationPassword: passwordVariable(scope, 'mysql_replication_password', 'Password of the MySQL replication account').stringValue,
+    appPassword: passwordSecret(scope, 'mysql_app_password', 'Password of the MySQL app account'),
+    replicationPassword: passwordSecret(scope, 'mysql_replication_password', 'Password of the MySQL replication account'),
   };
 }
 
 /** The DigitalOcean token certbot uses for DNS-01 challenges: a stack-level sensitive variable. */
-export function dnsToken(scope: Construct): string {
-  return digitalOceanTokenVariable(scope, 'digitalocean_dns_token', "DigitalOcean API token with DNS write access, for Let's Encrypt DNS-01").stringValue;
+export function dnsToken(scope: Construct): Secret {
+  return digitalOceanTokenSecret(scope, 'digitalocean_dns_token', "DigitalOcean API token with DNS write access, for Let's Encrypt DNS-01");
 }
 
 /** The password of mysqld_exporter's MySQL account: a stack-level sensitive variable. */
-export function exporterPassword(scope: Construct): string {
-  return passwordVariable(scope, 'mysql_exporter_password', 'Password of the MySQL account of mysqld_exporter', {
+export function exporterPassword(scope: Construct): Secret {
+  return passwordSecret(scope, 'mysql_exporter_password', 'Password of the MySQL account of mysqld_exporter', {
     pattern: EXPORTER_PASSWORD_PATTERN,
     characters: EXPORTER_PASSWORD_CHARACTERS,
-  }).stringValue;
+  });
 }
 
 /** The DigitalOcean token the HAProxy pair uses to move its reserved IP: a stack-level sensitive variable. */
-export function failoverToken(scope: Construct): string {
-  return digitalOceanTokenVariable(scope, 'digitalocean_failover_token', 'DigitalOcean API token the HAProxy pair uses to move the reserved IP').stringValue;
+export function failoverToken(scope: Construct): Secret {
+  return digitalOceanTokenSecret(scope, 'digitalocean_failover_token', 'DigitalOcean API token the HAProxy pair uses to move the reserved IP');
 }
 
 /** Stages 1 and 2: a MySQL primary with replicas, and a web tier (nginx + gunicorn) using it. */

@@ -2,7 +2,7 @@ import { TerraformOutput, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { Dns } from '../../constructs/dns';
 import { SingleServer } from '../../constructs/single-server';
-import { passwordVariable } from '../secrets';
+import { passwordSecret } from '../secrets';
 import {StageProps, stageFoundation } from './common';
 
 /**
@@ -24,7 +24,7 @@ export class Stage0SingleServer extends TerraformStack {
       size: props.webSize,
       engine: props.engine,
       serverNames: [props.domain, `www.${props.domain}`],
-      appPassword: passwordVariable(this, 'mysql_app_password', 'Password of the MySQL app account').stringValue,
+      appPassword: passwordSecret(this, 'mysql_app_password', 'Password of the MySQL app account'),
     });
     this.dns.pointTo(this.server);
     new TerraformOutput(this, 'url', { value: `http://www.${props.domain}/`, description: 'The site' });

@@ -7,7 +7,6 @@ import { MonitoringAgent } from '../../constructs/monitoring-agent';
 import type { PrimaryReplicaMysql } from '../../constructs/primary-replica-mysql';
 import { restrictOutbound } from '../../constructs/role-firewall';
 import type { WebTier } from '../../constructs/web-tier';
-import { renderCaaRecords } from '../render/certbot';
 import {SecuredStageProps, databaseAndWebTier, dnsToken, exporterPassword, stageFoundation } from './common';
 
 export interface Stage2Props extends SecuredStageProps {
@@ -55,7 +54,7 @@ export class Stage2SecuredMonitored extends TerraformStack {
       exporterPassword: exporterPassword(this),
     });
     this.dns.pointTo(this.loadBalancer);
-    this.dns.addCaaRecords(renderCaaRecords({ domain: props.domain, iodefEmail: props.email }));
+    this.dns.addCaaRecords({ iodefEmail: props.email });
     // The third firewall layer: every role may send only what it needs.
     restrictOutbound(this);
     new TerraformOutput(this, 'url', { value: `https://www.${props.domain}/`, description: 'The site' });

@@ -9,7 +9,6 @@ import { MonitoringAgent } from '../../constructs/monitoring-agent';
 import { PrimaryReplicaMysql } from '../../constructs/primary-replica-mysql';
 import { restrictOutbound } from '../../constructs/role-firewall';
 import { WebTier } from '../../constructs/web-tier';
-import { renderCaaRecords } from '../render/certbot';
 import {SecuredStageProps, databasePasswords, dnsToken, exporterPassword, failoverToken, stageFoundation } from './common';
 
 export interface Stage3Props extends SecuredStageProps {
@@ -80,7 +79,7 @@ export class Stage3HighAvailability extends TerraformStack {
       apiToken: failoverToken(this),
     });
     this.dns.pointTo(this.loadBalancers);
-    this.dns.addCaaRecords(renderCaaRecords({ domain: props.domain, iodefEmail: props.email }));
+    this.dns.addCaaRecords({ iodefEmail: props.email });
     this.monitoring = new MonitoringAgent(this, 'Monitoring', {
       vpc,
       name: `${inputs.namePrefix}-mon`,

@@ -156,7 +156,7 @@ export function nginxDiagnosis(boot: LabBoot, droplet: string, last: HttpAnswer 
   const hint = /gunicorn\.sock failed \(13: Permission denied\)/.test(log)
     ? '\nnginx\'s workers may not connect to gunicorn\'s socket: they were started (runcmd "systemctl restart nginx") before ' +
       'the app setup script added www-data to the tierform-app group, and a worker gets its groups when it starts — ' +
-      'the same happens on a real droplet (fix in lib/roles: reload nginx after the usermod, or set up the app before nginx).'
+      'the same happens on a real droplet (fix in lib/fragments: reload nginx after the usermod, or set up the app before nginx).'
     : '';
   return `last answer: ${last ? `${last.status} ${last.body.slice(0, 200)}` : 'none'}\nnginx error.log of ${droplet}:\n${errors}${hint}`;
 }

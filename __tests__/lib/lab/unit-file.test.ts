@@ -9,7 +9,7 @@ import {
   parseUnitText,
   splitWords,
 } from '../../../lib/lab/unit-file';
-import { renderEnvFile } from '../../../lib/render/gunicorn';
+import { renderEnvFile } from '../../../lib/render/env-file';
 
 const CTX = { unitName: 'nginx.service', hostname: 'web-0' };
 

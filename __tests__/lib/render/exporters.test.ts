@@ -4,7 +4,6 @@ import * as http from 'http';
 import * as net from 'net';
 import * as path from 'path';
 import {
-  HAPROXY_METRICS_PORT,
   MYSQLD_EXPORTER_CNF,
   MYSQLD_EXPORTER_PORT,
   NGINX_EXPORTER_PORT,
@@ -20,6 +19,7 @@ import {
   renderVpcDropIn,
   systemdArg,
 } from '../../../lib/render/exporters';
+import { HAPROXY_STATS_PORT } from '../../../lib/render/haproxy';
 import { renderNginxConf } from '../../../lib/render/nginx';
 import { PROMETHEUS_PORT } from '../../../lib/render/prometheus';
 import { makeTempDir, requireTool, run, RunResult, writeFile } from '../../helpers/tools';
@@ -151,7 +151,7 @@ async function scrapeUntil(daemon: Daemon, port: number, ready: RegExp, timeoutM
 describe('ports and paths', () => {
   test('each exporter has its conventional port', () => {
     // GIVEN / WHEN / THEN
-    expect([NODE_EXPORTER_PORT, NGINX_EXPORTER_PORT, MYSQLD_EXPORTER_PORT, HAPROXY_METRICS_PORT, PROMETHEUS_PORT]).toEqual([
+    expect([NODE_EXPORTER_PORT, NGINX_EXPORTER_PORT, MYSQLD_EXPORTER_PORT, HAPROXY_STATS_PORT, PROMETHEUS_PORT]).toEqual([
       9100, 9113, 9104, 8404, 9090,
     ]);
   });
@@ -190,7 +190,7 @@ describe('renderVpcDropIn', () => {
   test('systemdArg doubles $ and % so systemd passes them literally, and refuses spaces', () => {
     // GIVEN / WHEN / THEN
     expect(systemdArg('f', '--x=^(a|b)$5%')).toBe('--x=^(a|b)$$5%%');
-    expect(() => systemdArg('f', 'a b')).toThrow(/'f' must be non-empty without spaces/);
+    expect(() => systemdArg('f', 'a b')).toThrow(`'f' must be one word without whitespace, quotes, '#' or '\\', got "a b"`);
   });
 });
 

@@ -4,13 +4,17 @@ import * as http from 'http';
 import * as https from 'https';
 import * as net from 'net';
 import * as path from 'path';
+import { NET_ENV_FILE } from '../../../lib/render/base';
 import {
   DEFAULT_CONTENT_SECURITY_POLICY,
+  HAPROXY_DROP_IN_PATH,
   HaproxyBalance,
   HaproxyConfigOptions,
   HaproxyTlsOptions,
   renderHaproxyCfg,
+  renderHaproxyDropIn,
 } from '../../../lib/render/haproxy';
+import { checkFiles } from '../../helpers/check-files';
 import { makeTempDir, requireTool, run, RunResult, writeFile } from '../../helpers/tools';
 
 const BALANCES: readonly HaproxyBalance[] = ['roundrobin', 'leastconn', 'source'];
@@ -210,8 +214,8 @@ describe('renderHaproxyCfg text', () => {
     ['a template name with a space', { serverTemplates: [{ name: 'a b', fqdn: 'x.example.com', port: 80, slots: 2 }] }, "'serverTemplates[0].name' must be one word"],
     ['a template name with a newline', { serverTemplates: [{ name: 'a\nb', fqdn: 'x.example.com', port: 80, slots: 2 }] }, "'serverTemplates[0].name' must be one word"],
     ['an fqdn that is not a DNS name', { serverTemplates: [{ name: 'a', fqdn: 'x.example.com\nbackend evil', port: 80, slots: 2 }] }, "'serverTemplates[0].fqdn' must be a DNS name"],
-    ['zero slots', { serverTemplates: [{ name: 'a', fqdn: 'x.example.com', port: 80, slots: 0 }] }, "'serverTemplates[0].slots' must be a whole number of at least 1, got 0"],
-    ['too many slots', { serverTemplates: [{ name: 'a', fqdn: 'x.example.com', port: 80, slots: 1025 }] }, "'serverTemplates[0].slots' must be at most 1024, got 1025"],
+    ['zero slots', { serverTemplates: [{ name: 'a', fqdn: 'x.example.com', port: 80, slots: 0 }] }, "'serverTemplates[0].slots' must be an integer from 1 to 1024, got 0"],
+    ['too many slots', { serverTemplates: [{ name: 'a', fqdn: 'x.example.com', port: 80, slots: 1025 }] }, "'serverTemplates[0].slots' must be an integer from 1 to 1024, got 1025"],
   ])('throws if %s', (_name, overrides, message) => {
     expect(() => renderHaproxyCfg(options({ servers: [], ...overrides }))).toThrow(message);
   });
@@ -1320,5 +1324,18 @@ describe('lbHealth: a loopback monitor endpoint for keepalived', () => {
       await running.stop();
       await backend.close();
     }
+  });
+});
+
+describe('renderHaproxyDropIn', () => {
+  test("gives haproxy.service the droplet's addresses from the netinfo file", () => {
+    expect(renderHaproxyDropIn()).toContain(`\n[Service]\nEnvironmentFile=${NET_ENV_FILE}\n`);
+  });
+
+  test("passes systemd-analyze verify applied to the package's haproxy.service", () => {
+    // GIVEN / WHEN
+    const ran = checkFiles([{ path: HAPROXY_DROP_IN_PATH, content: renderHaproxyDropIn(), permissions: '0644' }]);
+    // THEN
+    expect(ran).toEqual([`${HAPROXY_DROP_IN_PATH}: systemd-analyze verify (drop-in)`]);
   });
 });

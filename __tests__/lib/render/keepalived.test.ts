@@ -5,6 +5,7 @@ import * as net from 'net';
 import * as path from 'path';
 import {
   CHECK_HAPROXY_SCRIPT_PATH,
+  DO_TOKEN_FILE,
   KEEPALIVED_DROP_IN_PATH,
   KeepalivedConfOptions,
   RECONCILE_SERVICE_PATH,
@@ -14,6 +15,7 @@ import {
   TunnelScriptOptions,
   VRRP_TUNNEL_SCRIPT_PATH,
   VRRP_TUNNEL_UNIT_PATH,
+  renderApiTokenFile,
   renderCheckHaproxyScript,
   renderKeepalivedConf,
   renderKeepalivedDropIn,
@@ -24,6 +26,8 @@ import {
   renderTunnelUnit,
   vrrpTunnelAddresses,
 } from '../../../lib/render/keepalived';
+import { RenderError } from '../../../lib/render/guards';
+import { checkFiles } from '../../helpers/check-files';
 import { makeTempDir, requireTool, run, RunResult, writeFile } from '../../helpers/tools';
 
 // ---- shared fixtures -----------------------------------------------------------------------------------------
@@ -442,7 +446,7 @@ describe('script and unit text', () => {
   test('assign script: throws if the reserved IP would break out of its quotes', () => {
     // GIVEN / WHEN / THEN
     expect(() => renderReservedIpAssignScript(assignOptions({ reservedIp: "1.2.3.4'; rm -rf /; '" }))).toThrow(
-      /'reservedIp' must be non-empty without quotes/,
+      /^'reservedIp' must be non-empty without single quotes, backslashes or line breaks, got /,
     );
   });
 
@@ -1381,5 +1385,21 @@ describe('live failover between two keepalived nodes', () => {
     await waitFor('one master', 15_000, () => masters().length === 1, diag);
     await waitFor('the reserved IP on node a', 15_000, () => holder() === IDS.a, diag);
     expect(masters()).toEqual(['a']);
+  });
+});
+
+describe('renderApiTokenFile', () => {
+  test('writes the token on one line, checked like the droplet\'s root-only token file', () => {
+    // GIVEN / WHEN
+    const content = renderApiTokenFile('${TfToken[TOKEN.5]}');
+    const ran = checkFiles([{ path: DO_TOKEN_FILE, content, permissions: '0600' }]);
+    // THEN
+    expect(content).toBe('${TfToken[TOKEN.5]}\n');
+    expect(ran).toEqual([`${DO_TOKEN_FILE}: root-only token file: 0600, one line, no spaces`]);
+  });
+
+  test.each(['', 'dop v1', 'dop\nv1'])('throws a RenderError on %p without showing it', (token) => {
+    expect(() => renderApiTokenFile(token)).toThrow(RenderError);
+    expect(() => renderApiTokenFile(token)).toThrow(/^'apiToken' must be one line without whitespace .*, got \(redacted\)$/);
   });
 });

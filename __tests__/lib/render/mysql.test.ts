@@ -3,6 +3,8 @@ import * as net from 'net';
 import * as path from 'path';
 import {
   flavorFacts,
+  MYSQL_SETUP_SCRIPT,
+  MYSQL_SETUP_UNIT,
   MysqldConfOptions,
   MysqlFlavor,
   mysqlHostPattern,
@@ -11,11 +13,13 @@ import {
   ReplicaSetupScriptOptions,
   renderBindConf,
   renderDataVolumeScript,
+  renderMysqlSetupUnit,
   renderMysqldConf,
   renderPrimarySetupScript,
   renderReplicaSetupScript,
 } from '../../../lib/render/mysql';
-import { renderMysqldExporterAccountHook } from '../../../lib/roles/monitoring';
+import { renderMysqldExporterAccountHook } from '../../../lib/render/mysqld-exporter-setup';
+import { checkFiles } from '../../helpers/check-files';
 import { makeTempDir, requireTool, run, RunResult, writeFile } from '../../helpers/tools';
 
 const FLAVORS: readonly MysqlFlavor[] = ['mysql-8.0', 'mariadb-10.11'];
@@ -84,7 +88,7 @@ describe('address helpers', () => {
   });
 
   it.each(['${TfToken[TOKEN.1]}', 'fd00::/64', '10.20.0.0', '10.20/16'])('throws on %s, which is not a concrete IPv4 CIDR', (cidr) => {
-    expect(() => mysqlHostPattern(cidr)).toThrow(/must be a concrete IPv4 CIDR/);
+    expect(() => mysqlHostPattern(cidr)).toThrow(`'cidr' must be an IPv4 CIDR block such as 10.20.0.0/16, got ${JSON.stringify(cidr)}`);
   });
 
   it('names each flavor by its own client and service', () => {
@@ -137,12 +141,12 @@ describe('renderMysqldConf', () => {
 
   it('throws if binlogExpireSeconds exceeds what MariaDB accepts', () => {
     expect(() => renderMysqldConf(confOptions({ binlogExpireSeconds: 9_000_000 }))).toThrow(
-      "binlogExpireSeconds must be an integer from 3600 to 8553600, got 9000000",
+      "'binlogExpireSeconds' must be an integer from 3600 to 8553600, got 9000000",
     );
   });
 
   it('throws if serverId is 0', () => {
-    expect(() => renderMysqldConf(confOptions({ serverId: 0 }))).toThrow(/serverId must be an integer from 1/);
+    expect(() => renderMysqldConf(confOptions({ serverId: 0 }))).toThrow("'serverId' must be an integer from 1 to 4294967295, got 0");
   });
 
   it('is deterministic', () => {
@@ -224,16 +228,16 @@ describe('setup scripts (text)', () => {
 
   it('throws if the hook directory is not an absolute path', () => {
     expect(() => renderPrimarySetupScript(primaryOptions({ hooksDir: 'hooks' }))).toThrow(
-      "hooksDir must be an absolute path of letters, digits, '.', '_', '-' and '/', got 'hooks'",
+      `'hooksDir' must be an absolute path of letters, digits, '.', '_' and '-' between single '/' (no '.' or '..' component), got "hooks"`,
     );
   });
 
   it('throws if appUser and replicationUser are the same', () => {
-    expect(() => renderPrimarySetupScript(primaryOptions({ replicationUser: 'app' }))).toThrow("appUser and replicationUser must differ, both are 'app'");
+    expect(() => renderPrimarySetupScript(primaryOptions({ replicationUser: 'app' }))).toThrow("'replicationUser' must differ from 'appUser', both are 'app'");
   });
 
   it('throws if the database name is not a plain identifier', () => {
-    expect(() => renderPrimarySetupScript(primaryOptions({ database: 'app`; DROP' }))).toThrow(/database must be 1 to 64 letters/);
+    expect(() => renderPrimarySetupScript(primaryOptions({ database: 'app`; DROP' }))).toThrow(/^'database' must be 1 to 64 letters, digits or '_', got "app`; DROP"$/);
   });
 
   it('mounts the volume and bind-mounts the datadir from fstab', () => {
@@ -246,7 +250,24 @@ describe('setup scripts (text)', () => {
   });
 
   it('throws if the volume name could break the device path', () => {
-    expect(() => renderDataVolumeScript({ ...VOLUME, volumeName: '../sda' })).toThrow(/volumeName must be letters/);
+    expect(() => renderDataVolumeScript({ ...VOLUME, volumeName: '../sda' })).toThrow(`'volumeName' must be 1 to 64 letters, digits and '-', not starting with '-', got "../sda"`);
+  });
+});
+
+describe('renderMysqlSetupUnit', () => {
+  test.each(FLAVORS)('%s: runs the setup script once the server is up, at every boot; passes systemd-analyze verify', (flavor) => {
+    // GIVEN / WHEN
+    const unit = renderMysqlSetupUnit(flavor);
+    const ran = checkFiles([
+      { path: `/etc/systemd/system/${MYSQL_SETUP_UNIT}`, content: unit, permissions: '0644' },
+      { path: MYSQL_SETUP_SCRIPT, content: renderPrimarySetupScript(primaryOptions({ flavor })), permissions: '0755' },
+    ]);
+    // THEN
+    const server = flavorFacts(flavor).serviceName;
+    expect(unit).toContain(`\nAfter=${server}.service network-online.target\n`);
+    expect(unit).toContain(`\nRequires=${server}.service\n`);
+    expect(unit).toContain(`\nType=oneshot\nExecStart=${MYSQL_SETUP_SCRIPT}\n`);
+    expect(ran).toEqual([`/etc/systemd/system/${MYSQL_SETUP_UNIT}: systemd-analyze verify`, `${MYSQL_SETUP_SCRIPT}: shellcheck`]);
   });
 });
 
@@ -413,7 +434,7 @@ interface Instance {
 const APP_PASSWORD = 'app#Pw"$(id)`id`;%{x}&|<>!~';
 const APP_PASSWORD_2 = 'rotated#2"$HOME;^*';
 const REPL_PASSWORD = 're#pl"$PATH;&*()=+';
-// The exporter's set is narrower (no # ? ; for mysqld_exporter's config parser): lib/roles/monitoring.ts.
+// The exporter's set is narrower (no # ? ; for mysqld_exporter's config parser): lib/fragments/monitoring.ts.
 const EXPORTER_PASSWORD = 'exp-Pw.~+=@^*:,!/_42x';
 
 

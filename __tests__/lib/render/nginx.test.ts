@@ -247,24 +247,24 @@ describe('renderNginxConf (text)', () => {
   test('throws if includeDir is not an absolute path', () => {
     // GIVEN / WHEN / THEN
     expect(() => renderNginxConf(options({ includeDir: 'conf.d; evil' }))).toThrow(
-      "renderNginxConf: includeDir must be an absolute path of letters, digits, '.', '_', '-' and '/', got 'conf.d; evil'",
+      `'includeDir' must be an absolute path of letters, digits, '.', '_' and '-' between single '/' (no '.' or '..' component), got "conf.d; evil"`,
     );
   });
 
   test('throws if there is no upstream server', () => {
     // GIVEN / WHEN / THEN
-    expect(() => renderNginxConf(options({ upstreamServers: [] }))).toThrow('renderNginxConf: give either upstreamServers (at least one) or upstreamServersFile');
+    expect(() => renderNginxConf(options({ upstreamServers: [] }))).toThrow("'upstreamServers' (at least one server) or 'upstreamServersFile' must be given, not both");
   });
 
   test('throws if both a server list and a servers file are given', () => {
     expect(() => renderNginxConf(options({ upstreamServersFile: '/etc/nginx/tierform-upstreams/app.servers' }))).toThrow(
-      'renderNginxConf: give either upstreamServers (at least one) or upstreamServersFile',
+      "'upstreamServers' (at least one server) or 'upstreamServersFile' must be given, not both",
     );
   });
 
   test('throws if the servers file path would inject configuration', () => {
     expect(() => renderNginxConf(options({ upstreamServers: [], upstreamServersFile: '/etc/x;\n include /etc/shadow' }))).toThrow(
-      /upstreamServersFile must be an absolute path/,
+      /^'upstreamServersFile' must be an absolute path /,
     );
   });
 

@@ -128,7 +128,7 @@ describe('renderPrometheusConfig text', () => {
   test('throws if a DNS target is not a DNS name', () => {
     expect(() =>
       renderPrometheusConfig(configOptions({ jobs: [{ name: 'x', dnsTargets: [{ name: 'a b', port: 1, labels: {} }] }] })),
-    ).toThrow(/'jobs\[0\]\.dnsTargets\[0\]\.name' must be a DNS name, got "a b"/);
+    ).toThrow(`'jobs[0].dnsTargets[0].name' must be a DNS name (letters, digits, '-' and '.'), got "a b"`);
   });
 
   test('token addresses are inserted verbatim in the text', () => {
@@ -165,14 +165,14 @@ describe('renderPrometheusConfig text', () => {
   });
 
   test.each<[string, Partial<PrometheusConfigOptions>, RegExp]>([
-    ['a job name appears twice', { jobs: [JOBS[1], JOBS[1]] }, /'jobs\[1\]\.name' must be unique, 'haproxy' appears twice/],
-    ['a job has no targets', { jobs: [{ name: 'empty', targets: [] }] }, /job 'empty' has no targets/],
+    ['a job name appears twice', { jobs: [JOBS[1], JOBS[1]] }, /^'jobs\[1\]\.name' must be unique \(an earlier job has the same name\), got "haproxy"$/],
+    ['a job has no targets', { jobs: [{ name: 'empty', targets: [] }] }, /^'jobs\[0\]' \(job 'empty'\) has no targets: give 'targets', 'dnsTargets' or 'selfTarget'$/],
     ['there are no jobs', { jobs: [] }, /'jobs' must list at least one scrape job/],
     ['the timeout exceeds the interval', { scrapeTimeoutSeconds: 20 }, /'scrapeTimeoutSeconds' must not exceed/],
     [
       'a label name is invalid',
       { jobs: [{ name: 'x', targets: [{ address: '10.0.0.1:1', labels: { 'bad-name': 'v' } }] }] },
-      /invalid label name "bad-name"/,
+      /'jobs\[0\]\.targets\[0\]\.labels\.bad-name' must be named with letters, digits and '_', not starting with '__', got "bad-name"/,
     ],
     [
       'an address has no port',
@@ -221,8 +221,8 @@ describe('renderAlertRules text', () => {
   });
 
   test.each<[string, Partial<AlertRulesOptions>, RegExp]>([
-    ['the 5xx ratio is a percentage', { http5xxRatio: 5 }, /'http5xxRatio' must be a fraction between 0 and 1/],
-    ['the free disk percentage is 0', { diskFreePercent: 0 }, /'diskFreePercent' must be between 0 and 100/],
+    ['the 5xx ratio is a percentage', { http5xxRatio: 5 }, /^'http5xxRatio' must be a number above 0 and below 1, got 5$/],
+    ['the free disk percentage is 0', { diskFreePercent: 0 }, /^'diskFreePercent' must be a number above 0 and below 100, got 0$/],
     ['the lag is negative', { replicationLagSeconds: -1 }, /'replicationLagSeconds' must be a number above 0/],
   ])('throws if %s', (_name, overrides, message) => {
     // GIVEN / WHEN / THEN
@@ -251,7 +251,7 @@ describe('renderPrometheusDropIn text', () => {
 
   test('throws if the retention is not a whole number of days', () => {
     // GIVEN / WHEN / THEN
-    expect(() => renderPrometheusDropIn({ retentionDays: 0.5 })).toThrow(/'retentionDays' must be a whole number/);
+    expect(() => renderPrometheusDropIn({ retentionDays: 0.5 })).toThrow("'retentionDays' must be an integer from 1 to 3650, got 0.5");
   });
 });
 

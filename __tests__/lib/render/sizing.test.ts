@@ -87,7 +87,7 @@ describe('tierform-sizing (values that follow the droplet size, computed at boot
     expect(unit).toContain('ExecStart=/usr/local/sbin/tierform-sizing --mysql-cnf /etc/mysql/mariadb.conf.d/61-tierform-memory.cnf --mysql-buffer-pool-percent 50\n');
     expect(unit).toContain('WantedBy=multi-user.target');
     expect(SIZING_ENV_FILE).toBe('/run/tierform/sizing.env');
-    expect(() => renderSizingUnit({ before: ['mariadb'] })).toThrow("sizing: 'before' must name systemd units, got 'mariadb'");
-    expect(() => renderSizingUnit({ retention: { dir: 'relative', percent: 50 } })).toThrow("sizing: 'retention.dir' must be an absolute path");
+    expect(() => renderSizingUnit({ before: ['mariadb'] })).toThrow(`'before[0]' must be a systemd unit name ending in '.service', '.target', '.socket' or '.timer', got "mariadb"`);
+    expect(() => renderSizingUnit({ retention: { dir: 'relative', percent: 50 } })).toThrow(`'retention.dir' must be an absolute path of letters, digits, '.', '_' and '-' between single '/' (no '.' or '..' component), got "relative"`);
   });
 });

@@ -130,10 +130,10 @@ describe('tierform-upstream-watch', () => {
   });
 
   test.each([
-    ['a name with a quote', { name: "x'; rm -rf /" }, /'name' has characters the script cannot carry/],
-    ['parameters with a semicolon', { serverParameters: 'max_fails=1; include /etc/shadow' }, /'serverParameters' has characters/],
-    ['a relative servers file', { serversFile: 'app.servers' }, /'serversFile' has characters/],
-    ['port 0', { port: 0 }, /'port' must be a whole number from 1 to 65535, got 0/],
+    ['a name with a quote', { name: "x'; rm -rf /" }, /^'name' must be a DNS name \(letters, digits, '-' and '\.'\), got "x'; rm -rf \/"$/],
+    ['parameters with a semicolon', { serverParameters: 'max_fails=1; include /etc/shadow' }, /^'serverParameters' must be letters, digits, '_', '=', '\.' and spaces, got/],
+    ['a relative servers file', { serversFile: 'app.servers' }, /^'serversFile' must be an absolute path .*, got "app\.servers"$/],
+    ['port 0', { port: 0 }, /^'port' must be a port \(an integer from 1 to 65535\), got 0$/],
   ])('throws if %s', (_name, overrides, message) => {
     expect(() => renderUpstreamWatchScript({ ...OPTIONS, ...overrides })).toThrow(message);
   });

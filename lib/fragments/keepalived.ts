@@ -12,13 +12,17 @@ import {
   DO_TOKEN_FILE,
   KEEPALIVED_CONF_PATH,
   KEEPALIVED_DROP_IN_PATH,
+  LB_HEALTH_PATH,
+  LB_HEALTH_PORT,
   RECONCILE_SERVICE_PATH,
   RECONCILE_TIMER_NAME,
   RECONCILE_TIMER_PATH,
   RESERVED_IP_ASSIGN_SCRIPT_PATH,
   VRRP_TUNNEL_SCRIPT_PATH,
   VRRP_TUNNEL_UNIT_NAME,
+  VRRP_TUNNEL_UDP_PORT,
   VRRP_TUNNEL_UNIT_PATH,
+  renderApiTokenFile,
   renderCheckHaproxyScript,
   renderKeepalivedConf,
   renderKeepalivedDropIn,
@@ -29,11 +33,7 @@ import {
   renderTunnelUnit,
 } from '../render/keepalived';
 
-/** Where HAProxy answers the keepalived health check (a `monitor-uri` frontend on loopback). */
-export const LB_HEALTH_PORT = 8405;
-export const LB_HEALTH_PATH = '/tierform-lb-health';
-/** VXLAN's UDP port: the only thing the pair's firewall must admit from the pair itself. */
-export const VRRP_TUNNEL_UDP_PORT = 4789;
+// Re-exported for constructs/haproxy-pair.ts, which imports them from here (defined with their renderer).
 
 export interface KeepalivedRoleOptions {
   readonly nodeIndex: 0 | 1;
@@ -53,7 +53,7 @@ export function keepalivedFragment(o: KeepalivedRoleOptions): CloudConfigFragmen
   return {
     packages: ['keepalived', 'jq', 'curl'],
     files: [
-      { path: DO_TOKEN_FILE, content: `${o.apiToken}\n`, permissions: '0600' },
+      { path: DO_TOKEN_FILE, content: renderApiTokenFile(o.apiToken), permissions: '0600' },
       { path: VRRP_TUNNEL_SCRIPT_PATH, content: renderTunnelScript({ ...tunnel, peerDnsName: o.peerDnsName, udpPort: VRRP_TUNNEL_UDP_PORT }), permissions: '0755' },
       { path: VRRP_TUNNEL_UNIT_PATH, content: renderTunnelUnit(), permissions: '0644' },
       { path: CHECK_HAPROXY_SCRIPT_PATH, content: renderCheckHaproxyScript({ port: LB_HEALTH_PORT, path: LB_HEALTH_PATH }), permissions: '0755' },

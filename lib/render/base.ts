@@ -1,16 +1,23 @@
 /**
- * What every tierform droplet runs, whatever its role. Pure: returns a cloud-config fragment.
+ * Renders what every tierform droplet runs, whatever its role: the netinfo script that writes the droplet's own
+ * addresses to `NET_ENV_FILE`, key-only SSH, the fail2ban SSH jail and the journal's size limits.
  *
- * Values a droplet learns about ITSELF (its VPC and public addresses) come from the droplet metadata service
- * at boot (169.254.169.254) and land in /etc/tierform/net.env; values about OTHER droplets (a database's
- * private IP) are Terraform references inside user_data. One approach per kind of value.
+ * Values a droplet learns about ITSELF (its VPC and public addresses) come from the droplet metadata service at
+ * boot (169.254.169.254) and land in `NET_ENV_FILE`, which every other renderer reads for `TIERFORM_PRIVATE_IP`;
+ * values about OTHER droplets reach it through DNS names or Terraform references. One approach per kind of value.
+ *
+ * Pure: no input, text out; no cdktf import.
  */
-import { CloudConfigFragment } from '../render/cloud-config';
 
+/** Written at boot by the netinfo script: `TIERFORM_PRIVATE_IP`, `TIERFORM_PUBLIC_IP`, `TIERFORM_DROPLET_ID`. */
 export const NET_ENV_FILE = '/etc/tierform/net.env';
+/** The netinfo script (`renderNetinfoScript`), mode 0755, run first at boot. */
 export const NETINFO_SCRIPT = '/usr/local/sbin/tierform-netinfo';
 
-/** Shell: reads this droplet's addresses from the metadata service into /etc/tierform/net.env. */
+/**
+ * Bash: reads this droplet's addresses from the metadata service (30 tries, 2 s apart, per value) into
+ * `NET_ENV_FILE`, atomically. Overrides for tests: `TIERFORM_METADATA_URL`, `TIERFORM_NET_ENV`.
+ */
 export function renderNetinfoScript(): string {
   return `#!/usr/bin/env bash
 # tierform: writes this droplet's own addresses, read from the DigitalOcean metadata service, to
@@ -45,6 +52,7 @@ echo "tierform-netinfo: private $private_ip public $public_ip id $droplet_id" >&
 `;
 }
 
+/** sshd_config.d drop-in: keys only (DigitalOcean installs the account's keys), few tries, no forwarding of X11. */
 export function renderSshdConfig(): string {
   return `# tierform: key-only SSH (DigitalOcean installs the account keys given to the droplet)
 PasswordAuthentication no
@@ -57,6 +65,7 @@ LoginGraceTime 30
 `;
 }
 
+/** fail2ban jail.d file: bans an address for an hour after 5 failed SSH logins within 10 minutes. */
 export function renderFail2banJail(): string {
   return `# tierform: ban addresses that keep failing SSH authentication
 [sshd]
@@ -68,6 +77,7 @@ bantime = 1h
 `;
 }
 
+/** journald.conf.d drop-in: the journal keeps at most 500 MB and a month. */
 export function renderJournaldLimits(): string {
   return `# tierform: bound the journal so logs cannot fill the disk
 [Journal]
@@ -75,26 +85,4 @@ SystemMaxUse=500M
 SystemMaxFileSize=50M
 MaxRetentionSec=1month
 `;
-}
-
-let base: CloudConfigFragment | undefined;
-
-/** The same object every time, so droplets with the same roles share one rendered cloud-config body. */
-export function baseFragment(): CloudConfigFragment {
-  return (base ??= {
-    packages: ['curl', 'fail2ban'],
-    files: [
-      { path: NETINFO_SCRIPT, content: renderNetinfoScript(), permissions: '0755' },
-      { path: '/etc/ssh/sshd_config.d/60-tierform.conf', content: renderSshdConfig(), permissions: '0644' },
-      { path: '/etc/fail2ban/jail.d/60-tierform.conf', content: renderFail2banJail(), permissions: '0644', defer: true },
-      { path: '/etc/systemd/journald.conf.d/60-tierform.conf', content: renderJournaldLimits(), permissions: '0644' },
-    ],
-    commands: [
-      [NETINFO_SCRIPT],
-      ['systemctl', 'restart', 'systemd-journald'],
-      ['systemctl', 'reload', 'ssh'],
-      ['systemctl', 'enable', '--now', 'fail2ban'],
-      ['systemctl', 'restart', 'fail2ban'],
-    ],
-  });
 }

@@ -3,23 +3,23 @@
  * primary (database + least-privilege accounts) or a replica (GTID replication from the primary). Pure.
  */
 import { CloudConfigFragment } from '../render/cloud-config';
-import { renderEnvFile } from '../render/gunicorn';
+import { renderEnvFile } from '../render/env-file';
 import {
   MYSQLD_CONF_FILE,
   MYSQLD_MEMORY_CONF_FILE,
+  MYSQL_MOUNT_POINT,
+  MYSQL_SECRETS_FILE,
+  MYSQL_SETUP_SCRIPT,
+  MYSQL_SETUP_UNIT,
+  MYSQL_VOLUME_SCRIPT,
   MysqlFlavor,
   flavorFacts,
   renderDataVolumeScript,
+  renderMysqlSetupUnit,
   renderMysqldConf,
   renderPrimarySetupScript,
   renderReplicaSetupScript,
 } from '../render/mysql';
-
-export const MYSQL_SECRETS_FILE = '/etc/tierform/mysql.env';
-export const MYSQL_VOLUME_SCRIPT = '/usr/local/sbin/tierform-mysql-volume';
-export const MYSQL_SETUP_SCRIPT = '/usr/local/sbin/tierform-mysql-setup';
-export const MYSQL_SETUP_UNIT = 'tierform-mysql-setup.service';
-export const MYSQL_MOUNT_POINT = '/mnt/tierform-mysql';
 
 export interface MysqlRoleOptions {
   readonly flavor: MysqlFlavor;
@@ -38,26 +38,6 @@ export interface MysqlRoleOptions {
   readonly netEnvFile: string;
   readonly primary?: { readonly database: string; readonly appUser: string; readonly replicationUser?: string; readonly vpcCidr: string };
   readonly replica?: { readonly primaryHost: string; readonly replicationUser: string; readonly waitSeconds: number };
-}
-
-/** Runs the setup script at every boot once the server is up (replicas resume, passwords stay in sync). */
-export function renderMysqlSetupUnit(serviceName: string): string {
-  return `# tierform: database, accounts and replication, re-checked at every boot
-[Unit]
-Description=tierform MySQL setup (database, accounts, replication)
-After=${serviceName}.service network-online.target
-Wants=network-online.target
-Requires=${serviceName}.service
-
-[Service]
-Type=oneshot
-ExecStart=${MYSQL_SETUP_SCRIPT}
-RemainAfterExit=yes
-TimeoutStartSec=3600
-
-[Install]
-WantedBy=multi-user.target
-`;
 }
 
 /** What the droplet's sizing service must do for MySQL: the buffer pool as `percent` of memory, before mysqld starts. */
@@ -98,7 +78,7 @@ export function mysqlFragment(o: MysqlRoleOptions): CloudConfigFragment {
         permissions: '0755',
       },
       { path: MYSQL_SETUP_SCRIPT, content: setup, permissions: '0755' },
-      { path: `/etc/systemd/system/${MYSQL_SETUP_UNIT}`, content: renderMysqlSetupUnit(facts.serviceName), permissions: '0644' },
+      { path: `/etc/systemd/system/${MYSQL_SETUP_UNIT}`, content: renderMysqlSetupUnit(o.flavor), permissions: '0644' },
     ],
     commands: [
       // The data directory must be on the volume before the package creates it.

@@ -1,6 +1,7 @@
 /**
  * The monitoring role, as cloud-config fragments: the exporters a watched droplet runs, and the Prometheus server
- * droplet. Pure: plain values in, fragments out (renderers in lib/render/exporters.ts and prometheus.ts).
+ * droplet. Pure: plain values in, fragments out (renderers in lib/render/exporters.ts, mysqld-exporter-setup.ts and
+ * prometheus.ts).
  *
  * How each value reaches the droplets (one approach per kind, as everywhere in tierform):
  * - a droplet's own VPC address (every exporter's and Prometheus's listen address): systemd expands
@@ -14,21 +15,25 @@
 import { CloudConfigFile, CloudConfigFragment } from '../render/cloud-config';
 import {
   EXPORTER_PACKAGES,
-  HAPROXY_METRICS_PORT,
-  MYSQLD_EXPORTER_CNF,
   MYSQLD_EXPORTER_PORT,
   NGINX_EXPORTER_PORT,
   NODE_EXPORTER_PORT,
   dropInPath,
-  renderMysqldExporterAccountSql,
-  renderMysqldExporterCnf,
   renderMysqldExporterDropIn,
   renderNginxExporterDropIn,
   renderNginxStubStatusServer,
   renderNodeExporterDropIn,
 } from '../render/exporters';
-import { renderEnvFile } from '../render/gunicorn';
-import { MYSQL_SETUP_HOOKS_DIR, MysqlFlavor, flavorFacts } from '../render/mysql';
+import { renderEnvFile } from '../render/env-file';
+import { HAPROXY_STATS_PORT } from '../render/haproxy';
+import { MysqlFlavor } from '../render/mysql';
+import {
+  MYSQLD_EXPORTER_ACCOUNT_HOOK,
+  MYSQLD_EXPORTER_SECRETS_FILE,
+  MYSQLD_EXPORTER_SETUP_SCRIPT,
+  renderMysqldExporterAccountHook,
+  renderMysqldExporterSetupScript,
+} from '../render/mysqld-exporter-setup';
 import { NGINX_INCLUDE_DIR } from '../render/nginx';
 import {
   AlertRulesOptions,
@@ -46,19 +51,13 @@ export type ExporterKind = 'haproxy' | 'nginx' | 'mysqld';
 /** TCP port of each exporter on the droplets' VPC addresses. */
 export const EXPORTER_PORTS: Readonly<Record<ExporterKind | 'node', number>> = {
   node: NODE_EXPORTER_PORT,
-  haproxy: HAPROXY_METRICS_PORT,
+  haproxy: HAPROXY_STATS_PORT,
   nginx: NGINX_EXPORTER_PORT,
   mysqld: MYSQLD_EXPORTER_PORT,
 };
 
 /** nginx's loopback stub_status server, included by nginx.conf (lib/render/nginx.ts). */
 export const STUB_STATUS_CONF = `${NGINX_INCLUDE_DIR}/stub-status.conf`;
-/** base64 of the exporter account's password, 0600 root. */
-export const MYSQLD_EXPORTER_SECRETS_FILE = '/etc/tierform/mysqld-exporter.b64';
-/** Writes the exporter's credentials file from the secret (every database node). */
-export const MYSQLD_EXPORTER_SETUP_SCRIPT = '/usr/local/sbin/tierform-mysqld-exporter-setup';
-/** Creates the exporter account; run by the primary's setup script (lib/render/mysql.ts hooks). */
-export const MYSQLD_EXPORTER_ACCOUNT_HOOK = `${MYSQL_SETUP_HOOKS_DIR}/50-mysqld-exporter-account.sh`;
 /** Prometheus's rules file. */
 export const PROMETHEUS_RULES_FILE = `${PROMETHEUS_PATHS.rulesDir}/tierform.yml`;
 
@@ -180,88 +179,4 @@ export function prometheusServerFragment(o: PrometheusServerOptions): CloudConfi
       ['systemctl', 'restart', 'prometheus'],
     ],
   };
-}
-
-// ---- scripts ----------------------------------------------------------------------------------------------------
-
-/** Bash: prints the password base64-encoded in MYSQLD_EXPORTER_PASSWORD_B64 of $SECRETS_FILE, checked; never logs it. */
-function decodePasswordFunction(): string {
-  return `# Prints the exporter password from $SECRETS_FILE (base64); never logs it.
-decode_password() {
-  local decoded
-  [[ -r $SECRETS_FILE ]] || die "$SECRETS_FILE is missing"
-  # shellcheck source=/dev/null
-  . "$SECRETS_FILE"
-  [[ -n \${MYSQLD_EXPORTER_PASSWORD_B64:-} ]] || die "MYSQLD_EXPORTER_PASSWORD_B64 is not set in $SECRETS_FILE"
-  decoded="$(printf '%s' "$MYSQLD_EXPORTER_PASSWORD_B64" | base64 -d 2>/dev/null)" || die "MYSQLD_EXPORTER_PASSWORD_B64 in $SECRETS_FILE is not valid base64"
-  # The exporter cuts INI values at # and ;, and breaks its DSN on ?; quotes, backslashes and spaces break SQL.
-  case $decoded in
-    '' | *"'"* | *\\\\* | *[[:space:]]* | *'\`'* | *'?'* | *'#'* | *';'*)
-      die "the exporter password must be non-empty without quotes, backslashes, whitespace, backquotes, ?, # or ;" ;;
-  esac
-  printf '%s' "$decoded"
-}`;
-}
-
-function scriptHead(tag: string, what: string): string {
-  return `#!/usr/bin/env bash
-# Managed by tierform (lib/roles/monitoring.ts): ${what}
-set -euo pipefail
-
-readonly LOG_TAG='${tag}'
-log() { printf '%s: %s\\n' "$LOG_TAG" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-
-readonly SECRETS_FILE="\${TIERFORM_EXPORTER_SECRETS:-${MYSQLD_EXPORTER_SECRETS_FILE}}"
-`;
-}
-
-const PASSWORD_MARK = '@EXPORTER_PASSWORD@';
-
-/**
- * Bash script run at first boot on every database node (after the packages, so the prometheus user exists):
- * writes mysqld_exporter's credentials file (`renderMysqldExporterCnf`, 0600 prometheus) with the password decoded
- * from the secret. Overrides for tests: TIERFORM_EXPORTER_SECRETS, TIERFORM_EXPORTER_CNF, TIERFORM_EXPORTER_CNF_OWNER.
- */
-export function renderMysqldExporterSetupScript(): string {
-  const template = renderMysqldExporterCnf({ password: PASSWORD_MARK });
-  return `${scriptHead('tierform-mysqld-exporter', "writes mysqld_exporter's credentials from the secret. Safe to run again.")}readonly CNF="\${TIERFORM_EXPORTER_CNF:-${MYSQLD_EXPORTER_CNF.path}}"
-readonly OWNER="\${TIERFORM_EXPORTER_CNF_OWNER:-${MYSQLD_EXPORTER_CNF.owner}}"
-
-${decodePasswordFunction()}
-
-password="$(decode_password)"
-# The file as lib/render/exporters.ts renders it, with ${PASSWORD_MARK} where the password goes.
-IFS= read -r -d '' template <<'CNF' || true
-${template}CNF
-umask 077
-tmp="$(mktemp "$CNF.XXXXXX")"
-trap 'rm -f -- "$tmp"' EXIT
-# The replacement is quoted: bash 5.2 would otherwise read & in it as the matched text.
-printf '%s' "\${template//${PASSWORD_MARK}/"$password"}" >"$tmp"
-chown "$OWNER" "$tmp"
-chmod ${MYSQLD_EXPORTER_CNF.permissions} "$tmp"
-mv -f "$tmp" "$CNF"
-trap - EXIT
-log "wrote $CNF"
-`;
-}
-
-/**
- * Bash hook for the primary's setup script (`<MYSQL_SETUP_HOOKS_DIR>/50-mysqld-exporter-account.sh`): creates or
- * updates `'exporter'@'localhost'` with `renderMysqldExporterAccountSql` (PROCESS and replication status only;
- * on MariaDB only the password's hash reaches the binary log). Uses the client command the setup script passes in
- * TIERFORM_MYSQL; the statements replicate, so every replica gets the account.
- */
-export function renderMysqldExporterAccountHook(flavor: MysqlFlavor): string {
-  const sql = renderMysqldExporterAccountSql({ flavor, password: '${EXPORTER_PASSWORD}' });
-  return `${scriptHead('tierform-mysqld-exporter-account', "mysqld_exporter's account. Run by the primary's setup script; idempotent.")}read -r -a MYSQL_CMD <<<"\${TIERFORM_MYSQL:-${flavorFacts(flavor).clientCommand}}"
-
-${decodePasswordFunction()}
-
-EXPORTER_PASSWORD="$(decode_password)"
-log "ensuring account 'exporter'@'localhost' (PROCESS and replication status only)"
-"\${MYSQL_CMD[@]}" --batch <<SQL
-${sql}SQL
-`;
 }
