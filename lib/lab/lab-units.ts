@@ -188,4 +188,6 @@ export const LAB_TOOL_PACKAGES: readonly { readonly command: string; readonly de
   { command: 'mount', debianPackage: 'mount' },
   { command: 'curl', debianPackage: 'curl' },
   { command: 'dpkg-query', debianPackage: 'dpkg' },
+  // The lab's DNS server (dns-server.ts): the binary only, the package installs no service.
+  { command: 'dnsmasq', debianPackage: 'dnsmasq-base' },
 ];

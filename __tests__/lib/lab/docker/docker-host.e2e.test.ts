@@ -60,7 +60,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (boot) {
     const inodes = new Set<number>();
-    const left = await shutdownAndCheck(boot ? { boot, inodes, totalSeconds: 0, synthSeconds: 0, cleanup: () => undefined } : undefined);
+    const left = await shutdownAndCheck(boot ? { boot, inodes, tmpDir: tmp!.dir, totalSeconds: 0, synthSeconds: 0, cleanup: () => undefined } : undefined);
     expect(left).toEqual({ namespaces: [], processes: [], hostMounts: [], errors: [] });
     // The containers ran in network namespaces of their own: their cgroups are gone too (nothing left running).
     expect(cgroupsWithPrefix(`tfl-${labId}-`)).toEqual([]);

@@ -25,7 +25,7 @@ beforeAll(async () => {
   booted = await synthAndBoot('docker-host');
   droplet = b().labPlan.droplets[0].name;
   state = (await apply(b(), stackPlanFile(b(), APPS))).state;
-  b().addNames(['recipe.foobar.com', 'bookfinder.foobar.com']);
+  await b().addNames(['recipe.foobar.com', 'bookfinder.foobar.com']);
   await poll('the edge answers https://foobar.com/', async () => ((await httpGet(b(), 'https://foobar.com/')).status === 200 ? true : undefined), { attempts: 60, timeoutMs: 90_000, intervalMs: 1000 });
 }, 45 * 60_000);
 
