@@ -1,7 +1,6 @@
 /**
  * End to end, seed 000 (the multi-app Docker host) as main.ts synthesizes it: `docker-host` booted in the lab, then
  * `docker-apps` applied to its engine through the cross-stack reference. Root, docker.io and the lab's images.
- * DRAFT for phase 2 (issue 12): names follow the docker-constructs branch as of 2026-12-05.
  */
 import { DockerState } from '../../../../lib/lab/docker/apply';
 import { ensureImages } from '../../../../lib/lab/docker/images';
