@@ -12,7 +12,8 @@
  * - `tcp://…` is refused: an unencrypted Docker API is never what a tierform plan should use.
  */
 import * as path from 'path';
-import { Plan, ReferenceResolver, fakeResolver, loadStack } from '../../plan/plan';
+import { Plan, ReferenceResolver, loadStack } from '../../plan/plan';
+import { fakeResolver } from '../../plan/fake-resolver';
 import { renderTemplate } from '../../plan/template';
 import { LabBoot } from '../boot';
 import { LabError } from '../netns';
