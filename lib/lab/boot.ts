@@ -50,17 +50,9 @@ import { DEFAULT_RECORD_TTL, HostRecord } from './dns';
 import { FirewallSpec, applyRuleset, firewallsFromPlan, renderNftRuleset } from './firewall';
 import { LAB_TOOL_PACKAGES, SKIPPED_PACKAGES, UNSUPPORTED_PACKAGES } from './lab-units';
 import { LabMetadata } from './metadata';
-import {
-  DEFAULT_PUBLIC_NETWORK,
-  LabError,
-  LabDropletSpec,
-  LabNetwork,
-  LabReservedIpSpec,
-  LabVpcSpec,
-  TeardownReport,
-  defaultLabRoot,
-  listLabs,
-} from './netns';
+import { DEFAULT_PUBLIC_NETWORK, LabError, LabDropletSpec, LabNetwork, LabReservedIpSpec, LabVpcSpec } from './netns';
+import { defaultLabRoot } from './host-tools';
+import { TeardownReport, listLabs } from './teardown';
 import { isRunning } from './processes';
 import { UnitManager, UnitStatus } from './systemd';
 

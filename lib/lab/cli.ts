@@ -26,7 +26,9 @@ import * as path from 'path';
 import { bootStage, formatStatus, listBoots, readStagePlan, siteHint, stagePlanFile } from './boot';
 import { requestApply } from './control';
 import { applyInLab } from './docker/lab-docker';
-import { checkPrerequisites, defaultLabRoot, downLab, LabError, listLabs } from './netns';
+import { LabError } from './netns';
+import { checkPrerequisites, defaultLabRoot } from './host-tools';
+import { downLab, listLabs } from './teardown';
 
 const USAGE =
   'usage: lab up <stage> [--outdir cdktf.out] [--id <id>] [--keep-logs] [--detach] [--apply <stack>]... [--local <droplet>] | ' +

@@ -26,7 +26,8 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
 import * as path from 'path';
-import { ExecResult, LabDroplet, LabError, LabNetwork, LabProcess, labScript } from './netns';
+import { ExecResult, LabDroplet, LabError, LabNetwork, LabProcess } from './netns';
+import { labScript } from './host-tools';
 import { isRunning, processStartTime } from './processes';
 
 /** Directories the droplet sees through an overlay over this machine's. */

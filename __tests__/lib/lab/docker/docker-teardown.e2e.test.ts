@@ -8,7 +8,7 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { LabImageName, ensureImages } from '../../../../lib/lab/docker/images';
-import { downLab } from '../../../../lib/lab/netns';
+import { downLab } from '../../../../lib/lab/teardown';
 import { cgroupsWithPrefix, isRunning, pidsInCgroup } from '../../../../lib/lab/processes';
 import { makeTempDir, run } from '../../../helpers/tools';
 import { requireLab } from '../lab-fixture';
