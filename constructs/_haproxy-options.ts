@@ -92,3 +92,15 @@ export function checkBackend(scope: IConstruct, existing: readonly IHttpBackend[
 export function serverTemplates(backends: readonly IHttpBackend[], slots: number): HaproxyServerTemplate[] {
   return backends.map((b) => ({ name: b.roleName, fqdn: b.internalName().fqdn, port: b.httpPort, slots }));
 }
+
+/** What an HAProxy fragment depends on that can still change after construction: the backends. */
+export interface HaproxyBackendInputs {
+  readonly serverTemplates: HaproxyServerTemplate[];
+  readonly healthCheckPath: string;
+}
+
+/** The backends' part of the HAProxy config (undefined without backends): plain data, compared by memoizedFragment. */
+export function backendInputs(backends: readonly IHttpBackend[], slots: number): HaproxyBackendInputs | undefined {
+  if (backends.length === 0) return undefined;
+  return { serverTemplates: serverTemplates(backends, slots), healthCheckPath: backends[0].healthCheckPath };
+}

@@ -38,6 +38,9 @@ export interface ResolvedAdminAccess {
   readonly allowSshFromAnywhere?: { readonly reason: string };
 }
 
+/** Every AdminAccess of a stack, in creation order: looked up by every role, so kept instead of walking the tree. */
+const ADMIN_ACCESS = new WeakMap<TerraformStack, AdminAccess[]>();
+
 /**
  * The stack's default SSH access, so roles need not each repeat it (after aws-cdk's stack-wide defaults):
  *
@@ -50,7 +53,7 @@ export class AdminAccess extends Construct {
   /** The stack's AdminAccess, if any. Throws when a stack has two. */
   public static of(scope: IConstruct): AdminAccess | undefined {
     const stack = TerraformStack.of(scope);
-    const found = stack.node.findAll().filter((c): c is AdminAccess => c instanceof AdminAccess);
+    const found = ADMIN_ACCESS.get(stack) ?? [];
     if (found.length > 1) {
       throw scopeError(found[1], `stack '${stack.node.id}' already has an AdminAccess (${found[0].node.path}): keep one per stack, and set per-role exceptions in the roles' props.`);
     }
@@ -67,6 +70,8 @@ export class AdminAccess extends Construct {
     this.adminCidrs = props.adminCidrs;
     this.allowSshFromAnywhere = props.allowSshFromAnywhere;
     checkAdminCidrs(this, this.adminCidrs ?? [], this.allowSshFromAnywhere);
+    const stack = TerraformStack.of(this);
+    ADMIN_ACCESS.set(stack, [...(ADMIN_ACCESS.get(stack) ?? []), this]);
     AdminAccess.of(this);
   }
 }

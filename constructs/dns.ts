@@ -49,6 +49,9 @@ interface DnsConstruction extends DnsProps {
 const RECORD_NAME_PART = /^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*$/i;
 const RECORD_NAME = /^(@|\*|(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*)$/i;
 
+/** Every Dns construct of a stack, in creation order (looked up by every role: kept instead of walking the tree). */
+const ZONES = new WeakMap<TerraformStack, Dns[]>();
+
 /** DigitalOcean DNS: the zone and A records (apex and www by default) pointing at the entry point. */
 export class Dns extends Construct {
   public readonly domainName: string;
@@ -80,7 +83,7 @@ export class Dns extends Construct {
   public static forDiscovery(scope: IConstruct, explicit: Dns | undefined, prop = 'dns'): Dns {
     if (explicit !== undefined) return explicit;
     const stack = TerraformStack.of(scope);
-    const zones = stack.node.findAll().filter((c): c is Dns => c instanceof Dns);
+    const zones = ZONES.get(stack) ?? [];
     if (zones.length === 1) return zones[0];
     if (zones.length === 0) {
       throw scopeError(
@@ -97,6 +100,8 @@ export class Dns extends Construct {
 
   constructor(scope: Construct, id: string, props: DnsProps) {
     super(scope, id);
+    const stack = TerraformStack.of(this);
+    ZONES.set(stack, [...(ZONES.get(stack) ?? []), this]);
     checkDomain(this, 'domain', props.domain);
     this.zone = props.domain;
     this.ttl = checkInteger(this, 'ttlSeconds', props.ttlSeconds ?? 300, 30, 86400);

@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { Messages, scopeError } from '../lib/errors';
-import { CloudConfigFragment } from '../lib/render/cloud-config';
+import { CloudConfigFragment, memoizedFragment } from '../lib/render/cloud-config';
 import { haproxyFragment } from '../lib/fragments/haproxy';
 import { tlsAfterHaproxy, tlsBeforeHaproxy } from '../lib/fragments/tls';
 import { Balance } from './balance';
@@ -12,7 +12,7 @@ import { Port } from './port';
 import { RoleBase, RoleProps } from './role-base';
 import { TierDroplet } from './tier-droplet';
 import type { IHttpBackend } from './web-tier';
-import { HaproxyBalancingProps, ResolvedHaproxy, checkBackend, resolveHaproxy, serverTemplates } from './_haproxy-options';
+import { HaproxyBackendInputs, HaproxyBalancingProps, ResolvedHaproxy, backendInputs, checkBackend, resolveHaproxy } from './_haproxy-options';
 import { resolveHttps } from './_https-options';
 import { waitForNames } from './_discovery';
 
@@ -53,7 +53,8 @@ export class HaproxyLoadBalancer extends RoleBase implements IMonitorable, IEntr
     // A usable certificate must exist before HAProxy's config check; issuance starts once HAProxy runs.
     if (https) this.droplet.addFragment(tlsBeforeHaproxy(https.role));
     // Rendered at synth, so backends added after construction count.
-    this.droplet.addFragment(() => this.fragment());
+    // Rendered again only when the backends change (the other settings are fixed at construction).
+    this.droplet.addFragment(memoizedFragment(() => backendInputs(this.backends, this.haproxy.slots), (inputs) => this.fragment(inputs)));
     if (https) this.droplet.addFragment(tlsAfterHaproxy());
     for (const backend of props.backends ?? []) this.addBackend(backend);
     this.node.addValidation({
@@ -82,11 +83,11 @@ export class HaproxyLoadBalancer extends RoleBase implements IMonitorable, IEntr
     return this.droplet.publicIpv4;
   }
 
-  private fragment(): CloudConfigFragment {
-    if (this.backends.length === 0) {
+  private fragment(inputs: HaproxyBackendInputs | undefined): CloudConfigFragment {
+    if (inputs === undefined) {
       return {};
     }
     const { slots, ...haproxy } = this.haproxy;
-    return haproxyFragment({ ...haproxy, serverTemplates: serverTemplates(this.backends, slots), healthCheckPath: this.backends[0].healthCheckPath });
+    return haproxyFragment({ ...haproxy, ...inputs });
   }
 }

@@ -1,7 +1,7 @@
 import { ReservedIp } from '@cdktf/provider-digitalocean/lib/reserved-ip';
 import { Construct } from 'constructs';
 import { Messages, scopeError } from '../lib/errors';
-import { CloudConfigFragment } from '../lib/render/cloud-config';
+import { CloudConfigFragment, memoizedFragment } from '../lib/render/cloud-config';
 import { haproxyFragment } from '../lib/fragments/haproxy';
 import { LB_HEALTH_PATH, LB_HEALTH_PORT, VRRP_TUNNEL_UDP_PORT } from '../lib/render/keepalived';
 import { keepalivedFragment } from '../lib/fragments/keepalived';
@@ -16,7 +16,7 @@ import { Port } from './port';
 import { RoleBase, RoleProps } from './role-base';
 import { TierDroplet } from './tier-droplet';
 import type { IHttpBackend } from './web-tier';
-import { HaproxyBalancingProps, ResolvedHaproxy, checkBackend, resolveHaproxy, serverTemplates } from './_haproxy-options';
+import { HaproxyBackendInputs, HaproxyBalancingProps, ResolvedHaproxy, backendInputs, checkBackend, resolveHaproxy } from './_haproxy-options';
 import { resolveHttps } from './_https-options';
 import { waitForNames } from './_discovery';
 
@@ -91,10 +91,12 @@ export class HaproxyPair extends RoleBase implements IMonitorable, IEntryPoint {
       // Each node finds the other by name at boot (no depends_on between them: that would be a cycle).
       zone.addInternalRecord(node, 'PeerName', nodeName(i), node.privateIpv4);
     }
+    // One HAProxy fragment for both nodes (the same config), rendered again only when the backends change.
+    const haproxy = memoizedFragment(() => backendInputs(this.backends, this.haproxy.slots), (inputs) => this.haproxyFragment(inputs));
     this.nodes.forEach((node, i) => {
       // A usable certificate must exist before HAProxy's config check; issuance starts once HAProxy runs.
       if (https) node.addFragment(tlsBeforeHaproxy(https.role));
-      node.addFragment(() => this.haproxyFragment());
+      node.addFragment(haproxy);
       if (https) node.addFragment(tlsAfterHaproxy());
       node.addFragment(
         keepalivedFragment({
@@ -135,14 +137,9 @@ export class HaproxyPair extends RoleBase implements IMonitorable, IEntryPoint {
     return this;
   }
 
-  private haproxyFragment(): CloudConfigFragment {
-    if (this.backends.length === 0) return {};
+  private haproxyFragment(inputs: HaproxyBackendInputs | undefined): CloudConfigFragment {
+    if (inputs === undefined) return {};
     const { slots, ...haproxy } = this.haproxy;
-    return haproxyFragment({
-      ...haproxy,
-      serverTemplates: serverTemplates(this.backends, slots),
-      healthCheckPath: this.backends[0].healthCheckPath,
-      lbHealth: { port: LB_HEALTH_PORT, path: LB_HEALTH_PATH },
-    });
+    return haproxyFragment({ ...haproxy, ...inputs, lbHealth: { port: LB_HEALTH_PORT, path: LB_HEALTH_PATH } });
   }
 }

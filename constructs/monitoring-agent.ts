@@ -2,8 +2,9 @@ import { MonitorAlert } from '@cdktf/provider-digitalocean/lib/monitor-alert';
 import { UptimeAlert } from '@cdktf/provider-digitalocean/lib/uptime-alert';
 import { UptimeCheck } from '@cdktf/provider-digitalocean/lib/uptime-check';
 import { Annotations, Fn, Lazy } from 'cdktf';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { Messages, propError, scopeError } from '../lib/errors';
+import { memoizedFragment } from '../lib/render/cloud-config';
 import { EMAIL } from '../lib/render/guards';
 import { MysqlFlavor } from '../lib/render/mysql';
 import { PROMETHEUS_JOBS, PROMETHEUS_PATHS, PROMETHEUS_PORT, PrometheusDnsTarget, PrometheusJob } from '../lib/render/prometheus';
@@ -49,6 +50,18 @@ export interface IMonitorable extends IConnectable, IDiscoverable {
   readonly exporters: readonly ExporterKind[];
   /** Required when `exporters` includes 'mysqld'. */
   readonly mysqlMonitoring?: MysqlMonitoring;
+}
+
+/** Every MonitoringAgent of an app (by its root construct), in creation order. */
+const AGENTS = new WeakMap<IConstruct, MonitoringAgent[]>();
+
+function agentsOf(root: IConstruct): MonitoringAgent[] {
+  let agents = AGENTS.get(root);
+  if (agents === undefined) {
+    agents = [];
+    AGENTS.set(root, agents);
+  }
+  return agents;
 }
 
 /** Regions DigitalOcean runs uptime checks from. */
@@ -171,8 +184,14 @@ export class MonitoringAgent extends RoleBase {
     }
 
     const rules = { replicationLagSeconds, diskFreePercent, http5xxRatio };
-    // Its own machine metrics, then Prometheus rendered at synth: roles watched later count.
-    this.droplet.addFragment(() => prometheusServerFragment({ jobs: this.scrapeJobs(), scrapeIntervalSeconds, retentionDays, retentionSizeGb, rules }));
+    // Its own machine metrics, then Prometheus rendered at synth: roles watched later count. Rendered again only
+    // when the jobs change (the other inputs are fixed here).
+    this.droplet.addFragment(
+      memoizedFragment(
+        () => this.scrapeJobs(),
+        (jobs) => prometheusServerFragment({ jobs, scrapeIntervalSeconds, retentionDays, retentionSizeGb, rules }),
+      ),
+    );
 
     this.createDigitalOceanAlerts(props);
     if (props.uptimeUrl !== undefined) {
@@ -181,6 +200,7 @@ export class MonitoringAgent extends RoleBase {
       this.uptimeAlert = uptime.alert;
     }
 
+    agentsOf(this.node.root).push(this);
     for (const role of props.roles ?? []) this.watch(role);
     this.node.addValidation({
       validate: () => (this.watched.length === 0 ? [scopeError(this, `MonitoringAgent ${Messages.nothingWatched}`).message] : []),
@@ -198,8 +218,9 @@ export class MonitoringAgent extends RoleBase {
       Annotations.of(this).addWarning(Messages.watchedAgain(role.node.path));
       return this;
     }
-    // A role has one monitoring server: its exporters and firewall rules exist once. Found in the whole app.
-    const other = this.node.root.node.findAll().find((c): c is MonitoringAgent => c instanceof MonitoringAgent && c !== this && c.watchedRoles.includes(role));
+    // A role has one monitoring server: its exporters and firewall rules exist once. Looked up among the app's
+    // agents (a registry, not a walk of the whole construct tree on every call).
+    const other = agentsOf(this.node.root).find((a) => a !== this && a.watched.includes(role));
     if (other !== undefined) {
       throw scopeError(this, `${role.node.path} ${Messages.watchedTwice(other.node.path)}`);
     }

@@ -75,6 +75,22 @@ export interface IRoleDroplet extends IConstruct {
   addFragment(fragment: FragmentSource): this;
 }
 
+/**
+ * One `depends_on` token per dependable, shared by every droplet that waits for it (a tier's droplets all wait for
+ * the same DNS records): cdktf records a stack trace for each token it creates. The token resolves to the address
+ * at synth, so a logical id overridden later still counts.
+ */
+const DEPENDABLE_TOKENS = new WeakMap<ITerraformDependable, string>();
+
+function dependableToken(d: ITerraformDependable): string {
+  let token = DEPENDABLE_TOKENS.get(d);
+  if (token === undefined) {
+    token = dependable(d);
+    DEPENDABLE_TOKENS.set(d, token);
+  }
+  return token;
+}
+
 const RENDER_CACHE_ID = 'TierformRenderCache';
 
 /** One render cache per stack: droplets built from the same fragments share one rendered body. */
@@ -140,8 +156,13 @@ export class TierDroplet extends Construct implements IRoleDroplet {
       // database primary included. New droplets get the new list; existing ones are changed by the rotation path
       // in the README ("Adding or rotating an SSH key"), and `npm run impact` lists the ignored change.
       lifecycle: { ignoreChanges: ['ssh_keys'] },
-      // Rendered at synth (fragments added later count); the cloud-config caches bodies by fragment identity.
-      userData: Lazy.stringValue({ produce: () => this.cloudConfig.render(escapeForTerraform) }),
+      // Rendered at synth (fragments added later count). cdktf resolves every value twice: a preparing pass, whose
+      // output it discards (it only registers cross-stack references), then the final one. The preparing pass
+      // gets the fragments' values without YAML (the same tokens), the final one the rendered document; the stack's
+      // render cache keys bodies by content, so droplets with the same fragments run the YAML emitter once.
+      userData: Lazy.stringValue({
+        produce: (context) => (context.preparing ? this.cloudConfig.valuesText() : this.cloudConfig.render(escapeForTerraform)),
+      }),
     });
     // Each reference read once: every getter call would otherwise mint a new token (cdktf records a stack
     // trace for each, the dominant cost of synthesizing large stacks).
@@ -164,7 +185,7 @@ export class TierDroplet extends Construct implements IRoleDroplet {
     if (added.length === 0) return this;
     for (const d of added) this.dependencies.add(d);
     // As cdktf does for the `dependsOn` prop: a token that resolves to the bare address (`type.name`).
-    this.resource.dependsOn = [...(this.resource.dependsOn ?? []), ...added.map((d) => dependable(d))];
+    this.resource.dependsOn = [...(this.resource.dependsOn ?? []), ...added.map(dependableToken)];
     return this;
   }
 }

@@ -1,9 +1,15 @@
 import { Droplet } from '@cdktf/provider-digitalocean/lib/droplet';
-import { TerraformVariable, Testing } from 'cdktf';
+import { DigitaloceanProvider } from '@cdktf/provider-digitalocean/lib/provider';
+import { Tag } from '@cdktf/provider-digitalocean/lib/tag';
+import { App, TerraformStack, TerraformVariable, Testing } from 'cdktf';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { parse } from 'yaml';
 import { RoleFirewall } from '../../constructs/role-firewall';
 import { TierDroplet } from '../../constructs/tier-droplet';
-import { SSH_KEYS, synthJson, testStack, userData } from '../helpers/stacks';
+import { Vpc } from '../../constructs/vpc';
+import { SSH_KEYS, resources, synthJson, testStack, userData } from '../helpers/stacks';
 
 function droplet(extra: Partial<ConstructorParameters<typeof TierDroplet>[2]> = {}) {
   const { stack, vpc } = testStack();
@@ -102,4 +108,66 @@ describe('TierDroplet', () => {
     );
   });
 
+  describe('user_data rendered at synth with a per-stack cache', () => {
+    function appWithDroplets(outdir: string) {
+      const app = new App({ outdir });
+      const stack = new TerraformStack(app, 'site');
+      new DigitaloceanProvider(stack, 'do', {});
+      const vpc = new Vpc(stack, 'Vpc', { region: 'nyc3', name: 'test-vpc', ipRange: '10.20.0.0/20' });
+      const role = new RoleFirewall(stack, 'Role', { name: 'site-web' });
+      const shared = { files: [{ path: '/etc/shared.conf', content: 'same on both\n', permissions: '0644' }] };
+      const droplets = [0, 1].map((i) => new TierDroplet(stack, `Droplet${i}`, { name: `site-web-${i}`, vpc, role, sshKeys: SSH_KEYS }).addFragment(shared));
+      return { app, stack, droplets };
+    }
+    const read = (outdir: string) => JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', 'site', 'cdk.tf.json'), 'utf8'));
+
+    test('two synths in one process write identical plans, and equal the single-pass Testing.synth', () => {
+      const dirs = [0, 1].map(() => fs.mkdtempSync(path.join(os.tmpdir(), 'tierform-test-')));
+      try {
+        const built = dirs.map((dir) => appWithDroplets(dir));
+        built.forEach((b) => b.app.synth());
+        const [first, second] = dirs.map(read);
+        expect(second).toEqual(first);
+        // app.synth() resolves twice (preparing, then final); Testing.synth once: user_data is the same.
+        const single = synthJson(appWithDroplets(fs.mkdtempSync(path.join(os.tmpdir(), 'tierform-test-'))).stack);
+        expect(resources(first, 'digitalocean_droplet').map((d) => d.user_data)).toEqual(resources(single, 'digitalocean_droplet').map((d) => d.user_data));
+        // The shared body is the same text; only the header names each droplet.
+        const [a, b] = resources(first, 'digitalocean_droplet').map((d) => d.user_data as string);
+        expect(a.split('\n').slice(2)).toEqual(b.split('\n').slice(2));
+        expect(a).not.toEqual(b);
+      } finally {
+        for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    test('a fragment added after a synth is in the next synth of the same stack, and only on its droplet', () => {
+      const { stack, droplets } = appWithDroplets(fs.mkdtempSync(path.join(os.tmpdir(), 'tierform-test-')));
+      const before = synthJson(stack);
+      droplets[1].addFragment({ files: [{ path: '/etc/late.conf', content: 'added later\n', permissions: '0644' }] });
+      const after = synthJson(stack);
+      expect(userData(before, 'site-web-1')).not.toContain('/etc/late.conf');
+      expect(userData(after, 'site-web-1')).toContain('/etc/late.conf');
+      expect(userData(after, 'site-web-0')).toEqual(userData(before, 'site-web-0'));
+    });
+
+    test('a reference to another stack inside a fragment becomes a cross-stack reference (the preparing pass sees it)', () => {
+      const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'tierform-test-'));
+      try {
+        const { app, droplets } = appWithDroplets(outdir);
+        const other = new TerraformStack(app, 'shared');
+        new DigitaloceanProvider(other, 'do', {});
+        const tag = new Tag(other, 'Tag', { name: 'shared-tag' });
+        droplets[0].addFragment({ files: [{ path: '/etc/tag', content: `${tag.name}\n`, permissions: '0644' }] });
+        app.synth();
+        const site = read(outdir);
+        const content = parse(resources(site, 'digitalocean_droplet').find((d) => d.name === 'site-web-0').user_data).write_files.find((f: { path: string }) => f.path === '/etc/tag').content;
+        expect(content).toMatch(/^\$\{data\.terraform_remote_state\.[\w-]+\.outputs\.[\w-]+\}\n$/);
+        const shared = JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', 'shared', 'cdk.tf.json'), 'utf8'));
+        expect(Object.values(shared.output)).toEqual([expect.objectContaining({ value: expect.stringMatching(/^\$\{digitalocean_tag\.Tag\.name\}$/) })]);
+      } finally {
+        fs.rmSync(outdir, { recursive: true, force: true });
+      }
+    });
+  });
 });
+

@@ -27,7 +27,8 @@ import * as path from 'path';
 import { DEFAULT_RECORD_TTL, HostRecord, renderRecordsFile, renderResolvConf } from './dns';
 import { LabError } from './lab-error';
 import { LabProcess } from './lab-process';
-import { LabNetwork, labScript } from './netns';
+import { LabNetwork } from './netns';
+import { labScript } from './host-tools';
 
 /** Where the lab's resolver listens (TEST-NET-2, RFC 5737), as DigitalOcean's 67.207.67.2/.3 do for droplets. */
 export const LAB_DNS_ADDRESS = '198.51.100.53';

@@ -14,7 +14,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { LabDroplet, LabNetwork, LabProcess, labScript } from './netns';
+import { LabDroplet, LabNetwork, LabProcess } from './netns';
+import { labScript } from './host-tools';
 
 export const METADATA_ADDRESS = '169.254.169.254';
 /** Where the server really listens in the namespace (169.254.169.254:80 is DNATed to it). */

@@ -33,16 +33,24 @@
  * Teardown runs on SIGINT/SIGTERM/SIGHUP and at exit; and since a process can die without running handlers
  * (SIGKILL; under jest, whose sandboxed `process` never receives real signals), a detached watchdog
  * (`watchdog.js`) tears the lab down from the state file when the owner process is gone.
+ *
+ * This file builds and runs the network. Beside it: `teardown.ts` (the state file, teardown from any process,
+ * `downLab`, `listLabs`), `signals.ts` (the process-wide signal handlers), `host-tools.ts` (prerequisites, the
+ * lab's tools and scripts), `addresses.ts` (IPv4 maths), `edge.ts` (the reserved-IP nftables ruleset),
+ * `lab-process.ts` (supervised processes).
  */
-import { ChildProcess, spawn as spawnChild, spawnSync } from 'child_process';
+import { ChildProcess, spawn as spawnChild } from 'child_process';
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { hostAddress, inRange, mac, overlaps, parseV4Cidr, sameOffset, V4Network } from './addresses';
 import { HostRecord, renderHostsFile, renderResolvConf } from './dns';
 import { renderEdgeRuleset } from './edge';
+import { ETC_NETNS_DIR, NETNS_DIR, RunOptions, RunResult, SEARCH_PATH, checkPrerequisites, defaultLabRoot, labScript, runSync } from './host-tools';
 import { LabError } from './lab-error';
 import { LabProcess, TrackedProcess, killGroup } from './lab-process';
+import { forget, tearDownOnExit } from './signals';
+import { LabState, TeardownReport, destroy, stopWatchdog } from './teardown';
 import {
   KillTarget,
   isRunning,
@@ -52,7 +60,6 @@ import {
   pidsInNetns,
   procStat,
   processStartTime,
-  sleepSync,
 } from './processes';
 
 export { LabError } from './lab-error';
@@ -62,12 +69,7 @@ export { renderEdgeRuleset } from './edge';
 export type { EdgeEntry } from './edge';
 
 // ---------------------------------------------------------------------------------------------------------------
-// constants and prerequisites
-
-/** Where labs keep their state and logs: on tmpfs, so that it vanishes at reboot together with the namespaces. */
-export function defaultLabRoot(): string {
-  return process.env.TIERFORM_LAB_DIR ?? '/run/tierform-lab';
-}
+// constants
 
 /** TEST-NET-3 (RFC 5737): documentation addresses, never routed anywhere real. */
 export const DEFAULT_PUBLIC_NETWORK = '203.0.113.0/24';
@@ -77,70 +79,11 @@ export const DEFAULT_ANCHOR_NETWORK = '10.19.0.0/16';
 const ROUTER_MAC = '02:74:66:ff:ff:00';
 /** The routing table droplets use for traffic sourced from their anchor IP. */
 const ANCHOR_TABLE = 100;
-const NETNS_DIR = '/run/netns';
-const ETC_NETNS_DIR = '/etc/netns';
 /** Names that are not droplets. */
 const INTERNET = 'internet';
 const CLIENT = 'client';
-const SEARCH_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 /** The watchdog gives up after a day: every loop of the lab is bounded. */
 const WATCHDOG_MAX_SECONDS = 24 * 3600;
-
-/** The commands the lab runs itself, with their Debian packages. */
-export const REQUIRED_TOOLS: readonly { readonly command: string; readonly debianPackage: string }[] = [
-  { command: 'ip', debianPackage: 'iproute2' },
-  { command: 'nft', debianPackage: 'nftables' },
-  { command: 'unshare', debianPackage: 'util-linux' },
-];
-
-export interface PrerequisiteOptions {
-  /** @default process.getuid() */
-  readonly uid?: number;
-  /** Directories searched for the tools. @default $PATH plus the sbin directories */
-  readonly searchPath?: string;
-}
-
-/** What stops the lab from running here, one sentence each; empty when nothing does. */
-export function prerequisiteProblems(options: PrerequisiteOptions = {}): string[] {
-  const problems: string[] = [];
-  const uid = options.uid ?? process.getuid?.() ?? -1;
-  if (uid !== 0) {
-    problems.push(`the lab must run as root (it creates network namespaces, veth links and nftables rules); you are uid ${uid}: run it with sudo`);
-  }
-  const dirs = (options.searchPath ?? `${process.env.PATH ?? ''}:${SEARCH_PATH}`).split(':').filter(Boolean);
-  const missing = REQUIRED_TOOLS.filter((t) => !dirs.some((d) => isExecutable(path.join(d, t.command))));
-  if (missing.length > 0) {
-    problems.push(`missing tools: ${missing.map((t) => `'${t.command}'`).join(', ')}: apt-get install ${missing.map((t) => t.debianPackage).join(' ')}`);
-  }
-  return problems;
-}
-
-/** Throws a LabError listing every problem of `prerequisiteProblems`. */
-export function checkPrerequisites(options: PrerequisiteOptions = {}): void {
-  const problems = prerequisiteProblems(options);
-  if (problems.length > 0) throw new LabError(`cannot run the tierform lab: ${problems.join('; ')}`);
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
-
-/** A script shipped beside this file (run with node), found also when this module is bundled elsewhere. */
-export function labScript(name: string): string {
-  const candidates = [
-    path.join(__dirname, name),
-    path.resolve(__dirname, '..', '..', 'lib', 'lab', name),
-    path.resolve(process.cwd(), 'lib', 'lab', name),
-  ];
-  const found = candidates.find((c) => fs.existsSync(c));
-  if (!found) throw new LabError(`lab script ${name} not found (looked in ${candidates.join(', ')})`);
-  return found;
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // options and views
@@ -231,53 +174,6 @@ export type LabChange =
   | { readonly type: 'reserved-ip'; readonly ip: string; readonly holder?: string; readonly previous?: string }
   | { readonly type: 'droplets' };
 
-/** What `state.json` holds: enough for another process to tear the lab down. */
-export interface LabState {
-  readonly version: 1;
-  readonly id: string;
-  readonly dir: string;
-  readonly status: 'creating' | 'up';
-  readonly createdAt: string;
-  readonly ownerPid: number;
-  readonly ownerStartTime?: string;
-  /** Every namespace created (or about to be), in creation order. */
-  readonly namespaces: readonly string[];
-  /** Every /etc/netns/<ns> directory created (or about to be). */
-  readonly etcDirs: readonly string[];
-  readonly processes: readonly TrackedProcess[];
-  readonly keepLogs: boolean;
-  /** The watchdog process, if any. */
-  readonly watchdog?: { readonly pid: number; readonly startTime: string };
-  readonly internet?: { readonly netns: string; readonly routerIp: string; readonly anchorGateway: string };
-  readonly client?: { readonly netns: string; readonly ip: string };
-  readonly droplets: readonly LabDroplet[];
-  readonly reservedIps: Readonly<Record<string, string | null>>;
-}
-
-export interface TeardownReport {
-  readonly id: string;
-  /** Processes signalled. */
-  readonly killed: readonly number[];
-  /** Processes still running afterwards (should be none). */
-  readonly survivors: readonly number[];
-  readonly namespacesDeleted: readonly string[];
-  readonly errors: readonly string[];
-  /** downLab: the owner process was running and was sent SIGTERM (it tears its lab down itself). */
-  readonly ownerStopped?: boolean;
-}
-
-export interface RunOptions {
-  readonly input?: string;
-  /** @default 30000 */
-  readonly timeoutMs?: number;
-}
-
-export interface RunResult {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 export interface LabExecOptions {
   /** Added to the lab's minimal environment (PATH, HOME, LANG). */
   readonly env?: Readonly<Record<string, string>>;
@@ -311,41 +207,6 @@ export interface LabSpawnOptions {
 }
 
 const MAX_EXEC_OUTPUT = 8 * 1024 * 1024;
-
-// ---------------------------------------------------------------------------------------------------------------
-// signal handling: one set of handlers for every lab of this process
-
-const activeLabs = new Set<LabNetwork>();
-const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-
-function onSignal(signal: NodeJS.Signals): void {
-  for (const lab of [...activeLabs]) {
-    process.stderr.write(`tierform lab ${lab.id}: ${signal}, tearing down\n`);
-    lab.teardown();
-  }
-  uninstallHandlers();
-  // Let the signal do what it would have done without us (usually: end the process).
-  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-}
-
-function onExit(): void {
-  for (const lab of [...activeLabs]) lab.teardown();
-}
-
-let installed = false;
-function installHandlers(): void {
-  if (installed) return;
-  installed = true;
-  for (const s of SIGNALS) process.on(s, onSignal);
-  process.on('exit', onExit);
-}
-
-function uninstallHandlers(): void {
-  if (!installed) return;
-  installed = false;
-  for (const s of SIGNALS) process.removeListener(s, onSignal);
-  process.removeListener('exit', onExit);
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // LabNetwork
@@ -849,8 +710,7 @@ export class LabNetwork {
     if (this.report) return this.report;
     if (this.torn) return { id: this.id, killed: [], survivors: [], namespacesDeleted: [], errors: ['teardown re-entered'] };
     this.torn = true;
-    activeLabs.delete(this);
-    if (activeLabs.size === 0) uninstallHandlers();
+    forget(this);
     const errors: string[] = [];
     for (const fn of [...this.cleanups].reverse()) {
       try {
@@ -982,8 +842,7 @@ export class LabNetwork {
   private build(options: LabNetworkOptions): void {
     fs.mkdirSync(this.dir, { recursive: true });
     if (this.handleSignals) {
-      activeLabs.add(this);
-      installHandlers();
+      tearDownOnExit(this);
     }
     this.saveState();
     if (this.useWatchdog) this.startWatchdog();
@@ -1097,151 +956,8 @@ export class LabNetwork {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// teardown, also from another process
-
-/** Kills the lab's processes, deletes its namespaces and /etc/netns directories and its directory. */
-function destroy(state: LabState, tracked: readonly TrackedProcess[]): TeardownReport {
-  const errors: string[] = [];
-  const inodes = new Set<number>();
-  const own = state.namespaces.filter((ns) => ns.startsWith(`tfl-${state.id}-`));
-  for (const ns of own) {
-    const ino = netnsInode(path.join(NETNS_DIR, ns));
-    if (ino !== undefined) inodes.add(ino);
-  }
-  const killed = new Set<number>();
-  let survivors: number[] = [];
-  // Twice: a process may fork while the first round waits.
-  for (let round = 0; round < 2; round++) {
-    const targets = new Map<number, KillTarget>();
-    const add = (pid: number) => {
-      const stat = procStat(pid);
-      if (stat && stat.state !== 'Z' && pid !== process.pid) targets.set(pid, { pid, startTime: stat.startTime });
-    };
-    const leaders = tracked.filter((p) => isRunning(p.pid, p.startTime));
-    for (const p of leaders) add(p.pid);
-    for (const pid of pidsInGroups(new Set(leaders.map((p) => p.pid)))) add(pid);
-    for (const pid of pidsInNetns(inodes)) add(pid);
-    if (targets.size === 0) break;
-    for (const pid of targets.keys()) killed.add(pid);
-    survivors = killAndWait([...targets.values()]).map((t) => t.pid);
-  }
-  if (survivors.length > 0) errors.push(`processes still running: ${survivors.join(', ')}`);
-
-  const deleted: string[] = [];
-  for (const ns of [...own].reverse()) {
-    if (!fs.existsSync(path.join(NETNS_DIR, ns))) continue;
-    const r = runSync(['ip', 'netns', 'delete', ns]);
-    if (r.status === 0) deleted.push(ns);
-    else errors.push(`ip netns delete ${ns}: ${r.stderr.trim()}`);
-  }
-  for (const dir of state.etcDirs) {
-    if (path.dirname(dir) !== ETC_NETNS_DIR || !path.basename(dir).startsWith(`tfl-${state.id}-`)) continue;
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-  try {
-    fs.rmdirSync(ETC_NETNS_DIR);
-  } catch {
-    // not empty (other namespaces) or absent
-  }
-  if (state.keepLogs) {
-    fs.rmSync(path.join(state.dir, 'state.json'), { force: true });
-  } else {
-    fs.rmSync(state.dir, { recursive: true, force: true });
-  }
-  return { id: state.id, killed: [...killed], survivors, namespacesDeleted: deleted, errors };
-}
-
-/** A lab's state as found on disk, and whether its owner process still runs. */
-export interface LabListing {
-  readonly state: LabState;
-  readonly ownerRunning: boolean;
-}
-
-/** Every lab with a state file under `labRoot`. */
-export function listLabs(labRoot: string = defaultLabRoot()): LabListing[] {
-  let entries: string[];
-  try {
-    entries = fs.readdirSync(labRoot).sort();
-  } catch {
-    return [];
-  }
-  const out: LabListing[] = [];
-  for (const id of entries) {
-    const state = readState(path.join(labRoot, id, 'state.json'));
-    if (state) out.push({ state, ownerRunning: state.ownerPid !== process.pid && isRunning(state.ownerPid, state.ownerStartTime) });
-  }
-  return out;
-}
-
-function readState(file: string): LabState | undefined {
-  try {
-    const s = JSON.parse(fs.readFileSync(file, 'utf8')) as LabState;
-    return s.version === 1 && typeof s.id === 'string' ? s : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-export interface DownOptions {
-  /** @default defaultLabRoot() */
-  readonly labRoot?: string;
-  /**
-   * SIGTERM the lab's owner process first (its handlers tear the lab down and it ends), when it still runs.
-   * @default true
-   */
-  readonly stopOwner?: boolean;
-  /** How long the owner gets. @default 10000 */
-  readonly ownerGraceMs?: number;
-}
-
-/** Tears down lab `id` from any process, by the ids in its state file. */
-export function downLab(id: string, options: DownOptions = {}): TeardownReport {
-  const root = path.resolve(options.labRoot ?? defaultLabRoot());
-  const file = path.join(root, id, 'state.json');
-  const state = readState(file);
-  if (!state) throw new LabError(`no lab '${id}' under ${root} (labs: ${listLabs(root).map((l) => l.state.id).join(', ') || 'none'})`);
-  const ownerRunning = state.ownerPid !== process.pid && isRunning(state.ownerPid, state.ownerStartTime);
-  if (ownerRunning && (options.stopOwner ?? true)) {
-    try {
-      process.kill(state.ownerPid, 'SIGTERM');
-    } catch {
-      // gone
-    }
-    const deadline = Date.now() + (options.ownerGraceMs ?? 10_000);
-    while (Date.now() < deadline && isRunning(state.ownerPid, state.ownerStartTime) && fs.existsSync(file)) sleepSync(50);
-  }
-  const ownerStopped = ownerRunning && (options.stopOwner ?? true);
-  const latest = readState(file);
-  if (!latest) return { id, killed: [], survivors: [], namespacesDeleted: [], errors: [], ownerStopped };
-  const report = destroy(latest, latest.processes);
-  stopWatchdog(latest.watchdog);
-  return { ...report, ownerStopped };
-}
-
-function stopWatchdog(watchdog: { readonly pid: number; readonly startTime: string } | undefined): void {
-  if (watchdog && watchdog.pid !== process.pid && isRunning(watchdog.pid, watchdog.startTime)) {
-    try {
-      process.kill(watchdog.pid, 'SIGTERM');
-    } catch {
-      // gone
-    }
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
 // helpers
 
-function runSync(argv: readonly string[], options: RunOptions = {}): RunResult {
-  const r = spawnSync(argv[0], argv.slice(1), {
-    input: options.input,
-    encoding: 'utf8',
-    timeout: options.timeoutMs ?? 30_000,
-    killSignal: 'SIGKILL',
-    env: { PATH: `${process.env.PATH ?? ''}:${SEARCH_PATH}`, LANG: 'C.UTF-8' },
-  });
-  if (r.error) throw new LabError(`${argv.join(' ')}: ${r.error.message}`);
-  return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
-}
 
 function randomId(): string {
   const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';

@@ -42,10 +42,11 @@ export interface CloudConfigOptions {
 const PERMISSIONS = /^0[0-7]{3}$/;
 
 /**
- * Rendered bodies keyed by the identity of their fragments: droplets built from the same fragment objects (a
- * WebTier's N droplets) render the YAML once. Function fragments are evaluated first, and the key is the identity of
- * what they return, so a cached body can never be stale: a function returning new content returns a new object.
- * One cache per synthesized stack (owned by the caller), bounded so it cannot grow without limit.
+ * Rendered bodies keyed by their content: droplets whose fragments hold the same packages, files and commands (a
+ * WebTier's N droplets, and every droplet on each of cdktf's resolve passes) run the YAML emitter once. The key is
+ * the fragments' content itself (function fragments evaluated first), so a cached body is never stale: anything that
+ * changes what would be rendered changes the key. One cache per synthesized stack (owned by the caller), bounded so it
+ * cannot grow without limit.
  */
 export class RenderCache {
   private readonly bodies = new Map<string, string>();
@@ -54,7 +55,7 @@ export class RenderCache {
 
   constructor(private readonly maxEntries = 256) {}
 
-  /** A number unique to `object` within this cache. */
+  /** A number unique to `object` within this cache (used for the transform function, which has no content). */
   public id(object: object): number {
     let id = this.ids.get(object);
     if (id === undefined) {
@@ -72,12 +73,48 @@ export class RenderCache {
     if (this.bodies.size >= this.maxEntries) this.bodies.clear();
     this.bodies.set(key, body);
   }
+
+  /** How many bodies are held (for tests). */
+  public get size(): number {
+    return this.bodies.size;
+  }
+}
+
+/**
+ * Everything of the fragments that the body's rendering reads, as one string: equal keys render equal bodies.
+ * Unknown properties are left out on purpose (the renderer ignores them too).
+ */
+function contentKey(fragments: readonly CloudConfigFragment[]): string {
+  return JSON.stringify(
+    fragments.map((f) => [
+      f.packages ?? null,
+      f.files?.map((file) => [file.path, file.owner ?? null, file.permissions, Boolean(file.defer), file.content]) ?? null,
+      f.commands ?? null,
+    ]),
+  );
 }
 
 const IDENTITY = (text: string): string => text;
 
 /** A fragment, or a function producing one at render time (for roles whose content depends on later calls). */
 export type FragmentSource = CloudConfigFragment | (() => CloudConfigFragment);
+
+/**
+ * A fragment function that builds its fragment again only when its inputs change: `inputs()` runs on every render
+ * and is compared, as JSON, with the previous call's. For fragments rendered at synth from state that may still
+ * change (roles watched, backends added later): cdktf resolves user_data more than once, and droplets may share
+ * the function, so the same files are not rendered again. `inputs` must return everything that can change; what
+ * `build` closes over besides must be fixed.
+ */
+export function memoizedFragment<T>(inputs: () => T, build: (inputs: T) => CloudConfigFragment): () => CloudConfigFragment {
+  let last: { readonly key: string; readonly fragment: CloudConfigFragment } | undefined;
+  return () => {
+    const value = inputs();
+    const key = JSON.stringify(value);
+    if (last === undefined || last.key !== key) last = { key, fragment: build(value) };
+    return last.fragment;
+  };
+}
 
 export class CloudConfig {
   private readonly sources: FragmentSource[] = [];
@@ -100,6 +137,22 @@ export class CloudConfig {
   /** Merges every fragment: packages deduplicated, files checked (absolute path, permissions, written once). */
   public compile(): { packages: string[]; files: CloudConfigFile[]; commands: string[][] } {
     return this.compileFragments(this.fragments());
+  }
+
+  /**
+   * Every value the fragments hold (paths, contents, commands, packages, the description), unformatted and
+   * unchecked, one per line: for a caller that only needs to see which values occur, such as cdktf's preparing
+   * resolve pass, which looks for cross-stack references and throws its output away. Much cheaper than
+   * `render()`: no merging, no YAML.
+   */
+  public valuesText(): string {
+    const values: string[] = [this.options.description];
+    for (const f of this.fragments()) {
+      if (f.packages) values.push(...f.packages);
+      for (const file of f.files ?? []) values.push(file.path, file.owner ?? '', file.permissions, file.content);
+      for (const command of f.commands ?? []) values.push(...command);
+    }
+    return values.join('\n');
   }
 
   /** Every fragment, functions evaluated now. */
@@ -148,12 +201,7 @@ export class CloudConfig {
 
   private renderBody(transform: (text: string) => string): string {
     const fragments = this.fragments();
-    const key = [
-      this.cache.id(transform),
-      this.options.packageUpdate ?? true,
-      this.options.packageUpgrade ?? true,
-      fragments.map((f) => this.cache.id(f)).join(','),
-    ].join('|');
+    const key = `${this.cache.id(transform)}|${this.options.packageUpdate ?? true}|${this.options.packageUpgrade ?? true}|${contentKey(fragments)}`;
     const cached = this.cache.get(key);
     if (cached !== undefined) {
       return cached;
