@@ -14,7 +14,7 @@ import { applyInLab, destroyInLab } from '../../../../lib/lab/docker/lab-docker'
 import { cgroupsWithPrefix } from '../../../../lib/lab/processes';
 import { makeTempDir } from '../../../helpers/tools';
 import { requireLab } from '../lab-fixture';
-import { httpGet, poll, shutdownAndCheck, tcpProbe } from '../stage-fixture';
+import { httpAnswer, poll, shutdownAndCheck, tcpProbe } from '../stage-fixture';
 import { dockerHostStack, writeStack } from './docker-fixture';
 
 const STAGE = 'lab-docker-host';
@@ -116,7 +116,7 @@ test('Redis runs with append-only persistence as its command line asks', async (
 test('the published port answers from the client through the Cloud Firewall; the database port does not', async () => {
   const ip = b().droplet(DROPLET).planned.publicIp;
   const health = await poll('web /health from the client', async () => {
-    const r = await httpGet(b(), `http://${ip}/health`);
+    const r = await httpAnswer(b(), 'client', `http://${ip}/health`);
     return r.status === 200 ? r : undefined;
   }, { attempts: 40, timeoutMs: 20_000 });
   expect(health.body.trim()).toBe('ok');

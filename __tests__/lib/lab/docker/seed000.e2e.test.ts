@@ -4,7 +4,7 @@
  */
 import { DockerState } from '../../../../lib/lab/docker/apply';
 import { ensureImages } from '../../../../lib/lab/docker/images';
-import { BootedStage, httpGet, httpHead, poll, shutdownAndCheck, synthAndBoot, tcpProbe } from '../stage-fixture';
+import { BootedStage, httpAnswer, httpHead, poll, shutdownAndCheck, synthAndBoot, tcpProbe } from '../stage-fixture';
 import { requireLab } from '../lab-fixture';
 import { apply, docker, planVariant, stackPlanFile } from './docker-stack-fixture';
 
@@ -25,7 +25,7 @@ beforeAll(async () => {
   droplet = b().labPlan.droplets[0].name;
   state = (await apply(b(), stackPlanFile(b(), APPS))).state;
   await b().addNames(['recipe.foobar.com', 'bookfinder.foobar.com']);
-  await poll('the edge answers https://foobar.com/', async () => ((await httpGet(b(), 'https://foobar.com/')).status === 200 ? true : undefined), { attempts: 60, timeoutMs: 90_000, intervalMs: 1000 });
+  await poll('the edge answers https://foobar.com/', async () => ((await httpAnswer(b(), 'client', 'https://foobar.com/')).status === 200 ? true : undefined), { attempts: 60, timeoutMs: 90_000, intervalMs: 1000 });
 }, 45 * 60_000);
 
 afterAll(async () => {
@@ -34,28 +34,28 @@ afterAll(async () => {
 }, 120_000);
 
 test('each Host reaches its app and the apex serves the static site', async () => {
-  const apex = await httpGet(b(), 'https://foobar.com/');
+  const apex = await httpAnswer(b(), 'client', 'https://foobar.com/');
   expect(apex.status).toBe(200);
   expect(apex.json).toBeUndefined();
   for (const app of ['recipe', 'bookfinder']) {
-    const r = await httpGet(b(), `https://${app}.foobar.com/`);
+    const r = await httpAnswer(b(), 'client', `https://${app}.foobar.com/`);
     expect({ app, status: r.status, degraded: r.json?.degraded }).toEqual({ app, status: 200, degraded: false });
   }
 });
 
 test('the load-balanced app keeps a client on one replica (ip_hash)', async () => {
   const seen = new Set<string>();
-  for (let i = 0; i < 8; i++) seen.add(String((await httpGet(b(), 'https://recipe.foobar.com/')).json?.container));
+  for (let i = 0; i < 8; i++) seen.add(String((await httpAnswer(b(), 'client', 'https://recipe.foobar.com/')).json?.container));
   expect(seen.size).toBe(1);
 });
 
 test('killing the replica serving a client: nginx keeps serving, with at most the failed request lost', async () => {
-  const sticky = String((await httpGet(b(), 'https://recipe.foobar.com/')).json?.container);
+  const sticky = String((await httpAnswer(b(), 'client', 'https://recipe.foobar.com/')).json?.container);
   const name = await docker(b(), droplet, ['inspect', '--format', '{{.Name}}', sticky]);
   await docker(b(), droplet, ['stop', '--time', '0', name.replace(/^\//, '')]);
   try {
     const statuses: number[] = [];
-    for (let i = 0; i < 10; i++) statuses.push((await httpGet(b(), 'https://recipe.foobar.com/')).status);
+    for (let i = 0; i < 10; i++) statuses.push((await httpAnswer(b(), 'client', 'https://recipe.foobar.com/')).status);
     expect(statuses.filter((s) => s !== 200).length).toBeLessThanOrEqual(1);
   } finally {
     await docker(b(), droplet, ['start', name.replace(/^\//, '')]);
@@ -83,13 +83,13 @@ test('the migration ran exactly once, before the web replicas started', async ()
 
 test('the security headers and TLS are on every response', async () => {
   for (const url of ['https://foobar.com/', 'https://recipe.foobar.com/', 'https://bookfinder.foobar.com/']) {
-    const h = await httpHead(b(), url);
+    const h = await httpHead(b(), 'client', url);
     expect({ url, status: h.status }).toEqual({ url, status: 200 });
     for (const name of ['strict-transport-security', 'x-frame-options', 'x-content-type-options', 'referrer-policy', 'permissions-policy', 'content-security-policy']) {
       expect({ url, name, present: h.headers[name] !== undefined }).toEqual({ url, name, present: true });
     }
   }
-  const plain = await httpHead(b(), 'http://recipe.foobar.com/');
+  const plain = await httpHead(b(), 'client', 'http://recipe.foobar.com/');
   expect(plain.status).toBe(301);
 });
 
@@ -101,7 +101,7 @@ test('a container over its memory limit is OOM-killed and restarted while the ot
     return /^(true|false) [1-9][0-9]* true$/.test(s) ? s : undefined;
   }, { attempts: 60, timeoutMs: 60_000, intervalMs: 1000 });
   expect(oom).toMatch(/ [1-9]/);
-  expect((await httpGet(b(), 'https://recipe.foobar.com/')).status).toBe(200);
+  expect((await httpAnswer(b(), 'client', 'https://recipe.foobar.com/')).status).toBe(200);
 });
 
 test("changing one app's image tag re-creates only that container; the others keep their ids", async () => {
