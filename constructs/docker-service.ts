@@ -220,7 +220,7 @@ export class DockerService extends Construct {
       throw propError(this, 'name', 'is not a valid container name', props.name, Messages.containerName);
     }
     this.name = props.name;
-    this.replicas = checkInteger(this, 'replicas', props.replicas ?? 1, 1, 20);
+    this.replicas = checkInteger(this, 'replicas', props.replicas ?? 1, 1, 20, { why: "tierform creates one container per replica at synth (Terraform 'count' is not supported)." });
     this.runOnce = props.runOnce ?? false;
     const limits = resolveLimits(this, props);
     this.memoryLimitMiB = limits.memoryLimitMiB;
@@ -297,9 +297,9 @@ export class DockerService extends Construct {
           ...(health ? [{ label: 'tierform.healthcheck', value: health.hash }] : []),
         ],
         upload: uploads.length > 0 ? uploads : undefined,
-        destroyGraceSeconds: checkInteger(this, 'stopGraceSeconds', props.stopGraceSeconds ?? 10, 1, 600),
+        destroyGraceSeconds: checkInteger(this, 'stopGraceSeconds', props.stopGraceSeconds ?? 10, 1, 600, { tokens: 'allow' }),
         ...(this.runOnce ? { mustRun: false, attach: true } : {}),
-        ...(props.waitUntilHealthy ? { wait: true, waitTimeout: checkInteger(this, 'waitTimeoutSeconds', props.waitTimeoutSeconds ?? 120, 10, 3600) } : {}),
+        ...(props.waitUntilHealthy ? { wait: true, waitTimeout: checkInteger(this, 'waitTimeoutSeconds', props.waitTimeoutSeconds ?? 120, 10, 3600, { tokens: 'allow' }) } : {}),
         dependsOn: dependsOn.length > 0 ? dependsOn : undefined,
         lifecycle: preconditions.length > 0 ? { precondition: preconditions } : undefined,
       };
@@ -316,7 +316,7 @@ export class DockerService extends Construct {
     const seen = new Set<number>();
     for (const p of ports) {
       for (const [field, value] of [['internal', p.internal], ['external', p.external]] as const) {
-        checkInteger(this, `publishedPorts.${field}`, value, 1, 65535);
+        checkInteger(this, `publishedPorts.${field}`, value, 1, 65535, { tokens: 'allow' });
       }
       if (DATABASE_PORTS.includes(p.internal) || DATABASE_PORTS.includes(p.external)) {
         throw propError(this, 'publishedPorts', 'publishes a database port', `${p.external}:${p.internal}`, Messages.databasePortPublished);
@@ -381,8 +381,8 @@ interface ResolvedLimits {
 
 /** Checks seed 000's limits: the reservation fits under the limit, a CPU share between 0.01 and 64. */
 export function resolveLimits(scope: Construct, props: ContainerLimitsProps, defaults: { memoryLimitMiB?: number; memoryReservationMiB?: number; cpus?: number } = {}): ResolvedLimits {
-  const memoryLimitMiB = checkInteger(scope, 'memoryLimitMiB', props.memoryLimitMiB ?? defaults.memoryLimitMiB ?? 384, 6, 1_048_576);
-  const memoryReservationMiB = checkInteger(scope, 'memoryReservationMiB', props.memoryReservationMiB ?? defaults.memoryReservationMiB ?? 192, 0, 1_048_576);
+  const memoryLimitMiB = checkInteger(scope, 'memoryLimitMiB', props.memoryLimitMiB ?? defaults.memoryLimitMiB ?? 384, 6, 1_048_576, { tokens: 'allow' });
+  const memoryReservationMiB = checkInteger(scope, 'memoryReservationMiB', props.memoryReservationMiB ?? defaults.memoryReservationMiB ?? 192, 0, 1_048_576, { tokens: 'allow' });
   if (memoryReservationMiB > memoryLimitMiB) {
     throw propError(scope, 'memoryLimitMiB', `is below 'memoryReservationMiB' (${memoryReservationMiB})`, memoryLimitMiB, Messages.memoryBelowReservation);
   }
@@ -394,8 +394,8 @@ export function resolveLimits(scope: Construct, props: ContainerLimitsProps, def
     memoryLimitMiB,
     memoryReservationMiB,
     cpus,
-    logMaxSizeMiB: checkInteger(scope, 'logMaxSizeMiB', props.logMaxSizeMiB ?? 10, 1, 1024),
-    logMaxFiles: checkInteger(scope, 'logMaxFiles', props.logMaxFiles ?? 3, 1, 100),
+    logMaxSizeMiB: checkInteger(scope, 'logMaxSizeMiB', props.logMaxSizeMiB ?? 10, 1, 1024, { tokens: 'allow' }),
+    logMaxFiles: checkInteger(scope, 'logMaxFiles', props.logMaxFiles ?? 3, 1, 100, { tokens: 'allow' }),
   };
 }
 

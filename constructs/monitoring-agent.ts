@@ -17,7 +17,8 @@ import {
   prometheusServerFragment,
 } from '../lib/fragments/monitoring';
 import { Secret, passwordVariable, secretToken } from '../lib/secrets';
-import { checkInteger, isToken } from '../lib/validate';
+import { checkInteger, checkLiteral, isToken } from '../lib/validate';
+import { checkWired } from './_wiring';
 import { IConnectable } from './connections';
 import { Port } from './port';
 import { RoleBase, RoleProps } from './role-base';
@@ -154,7 +155,8 @@ export class MonitoringAgent extends RoleBase {
     const replicationLagSeconds = checkInteger(this, 'replicationLagAlertSeconds', props.replicationLagAlertSeconds ?? 30, 1, 86400);
     const diskFreePercent = checkInteger(this, 'diskFreeAlertPercent', props.diskFreeAlertPercent ?? 15, 1, 99);
     const http5xxRatio = props.http5xxAlertRatio ?? 0.05;
-    if (!isToken(http5xxRatio) && !(Number.isFinite(http5xxRatio) && http5xxRatio > 0 && http5xxRatio < 1)) {
+    checkLiteral(this, 'http5xxAlertRatio', http5xxRatio, "tierform writes it into Prometheus's alert rules at synth.");
+    if (!(typeof http5xxRatio === 'number' && Number.isFinite(http5xxRatio) && http5xxRatio > 0 && http5xxRatio < 1)) {
       throw propError(this, 'http5xxAlertRatio', 'must be a fraction between 0 and 1 (exclusive)', http5xxRatio, 'Pass e.g. 0.05 for 5 % of the responses.');
     }
     this.exporterPasswordProp = secretToken(this, 'exporterPassword', props.exporterPassword);
@@ -181,6 +183,9 @@ export class MonitoringAgent extends RoleBase {
       this.uptimeAlert = uptime.alert;
     }
 
+    if (props.roles !== undefined && !Array.isArray(props.roles)) {
+      throw propError(this, 'roles', 'must be a list of roles', props.roles, 'Pass e.g. [web, database], or call watch(role).');
+    }
     for (const role of props.roles ?? []) this.watch(role);
     this.node.addValidation({
       validate: () => (this.watched.length === 0 ? [scopeError(this, `MonitoringAgent ${Messages.nothingWatched}`).message] : []),
@@ -194,6 +199,9 @@ export class MonitoringAgent extends RoleBase {
    * exporter ports, and Prometheus scrapes them. Watching a role again is a no-op (with a warning).
    */
   public watch(role: IMonitorable): this {
+    if (role === undefined || role === null || typeof role.internalName !== 'function' || typeof (role as { exporters?: unknown }).exporters !== 'object') {
+      throw propError(this, 'roles', 'contains something that is not a role', role, 'Pass tierform roles (WebTier, AppTier, HaproxyLoadBalancer, HaproxyPair, PrimaryReplicaMysql, SingleServer).');
+    }
     if (this.watched.includes(role)) {
       Annotations.of(this).addWarning(Messages.watchedAgain(role.node.path));
       return this;
@@ -203,6 +211,7 @@ export class MonitoringAgent extends RoleBase {
     if (other !== undefined) {
       throw scopeError(this, `${role.node.path} ${Messages.watchedTwice(other.node.path)}`);
     }
+    checkWired(this, 'roles', role);
     if (role.exporters.includes('mysqld') && role.mysqlMonitoring === undefined) {
       throw scopeError(this, `cannot watch ${role.node.path}: ${Messages.mysqlMonitoringMissing}`);
     }
@@ -279,7 +288,7 @@ export class MonitoringAgent extends RoleBase {
       ['Memory', 'memoryAlertPercent', props.memoryAlertPercent ?? 90, 'v1/insights/droplet/memory_utilization_percent', 'memory'],
       ['Disk', 'diskAlertPercent', props.diskAlertPercent ?? 85, 'v1/insights/droplet/disk_utilization_percent', 'root disk'],
     ] as const;
-    for (const [, prop, value] of thresholds) checkInteger(this, prop, value, 1, 99);
+    for (const [, prop, value] of thresholds) checkInteger(this, prop, value, 1, 99, { tokens: 'allow' });
     if (!on) {
       for (const [, prop] of thresholds) {
         if (props[prop] !== undefined) Annotations.of(this).addWarning(Messages.ignoredWithoutAlerts(prop));

@@ -6,7 +6,8 @@ import { NET_ENV_FILE } from '../lib/render/base';
 import { mysqlFragment, mysqlSizing } from '../lib/fragments/mysql';
 import { sizingFragment } from '../lib/fragments/sizing';
 import { Secret, passwordSecret, secretToken } from '../lib/secrets';
-import { checkInteger, isToken } from '../lib/validate';
+import { Messages } from '../lib/errors';
+import { checkInteger, checkMysqlIdentifier, isToken } from '../lib/validate';
 import { IConnectable } from './connections';
 import type { Dns } from './dns';
 import type { ExporterKind, IMonitorable, MysqlMonitoring } from './monitoring-agent';
@@ -58,7 +59,6 @@ export interface PrimaryReplicaMysqlProps extends RoleProps {
   readonly binlogExpireDays?: number;
 }
 
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
  * A MySQL primary and N read replicas on their own droplets, each with its data on a DigitalOcean volume.
@@ -91,14 +91,14 @@ export class PrimaryReplicaMysql extends RoleBase implements IMysqlDatabase, IMo
       writer: lazy((zone) => publishName(zone, `${this.roleName}-primary`, [this.primary], 'PrimaryName')),
       reader: lazy((zone) => publishName(zone, `${this.roleName}-read`, this.replicas.length > 0 ? this.replicas : [this.primary], 'ReadName')),
     };
-    const replicaCount = checkInteger(this, 'replicas', props.replicas ?? 1, 0, 10);
-    const volumeSizeGiB = checkInteger(this, 'volumeSizeGiB', props.volumeSizeGiB ?? 20, 1, 16384);
+    const replicaCount = checkInteger(this, 'replicas', props.replicas ?? 1, 0, 10, { why: Messages.countLiteral });
+    const volumeSizeGiB = checkInteger(this, 'volumeSizeGiB', props.volumeSizeGiB ?? 20, 1, 16384, { tokens: 'allow' });
     const maxConnections = checkInteger(this, 'maxConnections', props.maxConnections ?? 200, 10, 100000);
     const waitSeconds = checkInteger(this, 'replicaWaitSeconds', props.replicaWaitSeconds ?? 1800, 60, 86400);
     const binlogDays = checkInteger(this, 'binlogExpireDays', props.binlogExpireDays ?? 7, 1, 90);
     this.engine = props.engine ?? MysqlEngine.mysql8_0();
-    this.databaseName = this.identifier('databaseName', props.databaseName ?? 'app', 64);
-    this.appUser = this.identifier('appUser', props.appUser ?? 'app', 32);
+    this.databaseName = checkMysqlIdentifier(this, 'databaseName', props.databaseName ?? 'app', 'database', 64);
+    this.appUser = checkMysqlIdentifier(this, 'appUser', props.appUser ?? 'app', 'account', 32);
     const replicationUser = this.appUser === 'replicator' ? 'replicator2' : 'replicator';
     secretToken(this, 'appPassword', props.appPassword);
     secretToken(this, 'replicationPassword', props.replicationPassword);
@@ -171,10 +171,4 @@ export class PrimaryReplicaMysql extends RoleBase implements IMysqlDatabase, IMo
     return this.names.reader.get();
   }
 
-  private identifier(prop: string, value: string, max: number): string {
-    if (!isToken(value) && (!IDENTIFIER.test(value) || value.length > max)) {
-      throw propError(this, prop, `is not a MySQL identifier (letters, digits, _; at most ${max} characters)`, value, `Pass e.g. 'app'.`);
-    }
-    return value;
-  }
 }

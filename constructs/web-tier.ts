@@ -7,7 +7,9 @@ import { UPSTREAM_SERVERS_DIR } from '../lib/render/upstream-watch';
 import { GUNICORN_UNIT_NAME } from '../lib/render/gunicorn';
 import { sizingFragment } from '../lib/fragments/sizing';
 import { nginxFragment, upstreamWatchFragment } from '../lib/fragments/web';
+import { Messages } from '../lib/errors';
 import { checkInteger, checkSize } from '../lib/validate';
+import { checkWired } from './_wiring';
 import type { AppTier } from './app-tier';
 import { AppSource } from './app-source';
 import { Balance } from './balance';
@@ -87,7 +89,7 @@ export class WebTier extends RoleBase implements IHttpBackend, IMonitorable {
 
   constructor(scope: Construct, id: string, props: WebTierProps) {
     super(scope, id, props, { defaultPort: Port.HTTP });
-    const count = checkInteger(this, 'count', props.count ?? 2, 1, 1000);
+    const count = checkInteger(this, 'count', props.count ?? 2, 1, 1000, { why: Messages.countLiteral });
     const code = (props.app ?? AppSource.sample()).bind(this, 'app');
 
     const database = props.database;
@@ -97,6 +99,8 @@ export class WebTier extends RoleBase implements IHttpBackend, IMonitorable {
     if (props.upstream && props.app) {
       Annotations.of(this).addWarning(`${this.node.path}: 'app' is ignored when 'upstream' is set: the AppTier runs the app.`);
     }
+    if (database) checkWired(this, 'database', database);
+    if (props.upstream) checkWired(this, 'upstream', props.upstream);
     if (database) {
       database.connections.allowDefaultPortFrom(this, `${props.name} app to MySQL`);
     }

@@ -2,6 +2,7 @@
  * Every error and warning text tierform shows lives here, so messages stay consistent:
  * construct path, prop, value received, and the fix.
  */
+import { Token } from 'cdktf';
 import { IConstruct } from 'constructs';
 
 /** Thrown for bad input at synth time. The message names the construct path, prop, value and fix. */
@@ -14,6 +15,12 @@ export class TierformError extends Error {
 
 /** A value as it appears in an error message: strings quoted, everything else as JSON. */
 export function show(value: unknown): string {
+  if (Token.isUnresolved(value)) {
+    return 'a token (a Terraform variable or reference, known only at apply)';
+  }
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    return String(value);
+  }
   if (typeof value === 'string') {
     return `'${value}'`;
   }
@@ -67,7 +74,25 @@ export const Messages = {
   mysqlMonitoringMissing: "A role with the 'mysqld' exporter must expose 'mysqlMonitoring' (its engine and primary droplet).",
   ignoredWithoutAlerts: (prop: string) => `'${prop}' is ignored: 'digitalOceanAlerts' is false.`,
   watchedAgain: (role: string) => `${role} is already watched: the second watch() is ignored.`,
-  watchedTwice: (other: string) => `is already watched by ${other}: a role has one monitoring server (its exporters and firewall rules would be added twice).`,
+  watchedTwice: (other: string) =>
+    `is already watched by ${other}: a role has one monitoring server (its exporters and firewall rules would be added twice). Watch it from one MonitoringAgent only: drop it from this one's 'roles' (or its watch() call), or from the other's.`,
+  literalNeeded: (why: string) => `${why} Pass a literal value; a Terraform variable or reference cannot be used here.`,
+  countLiteral: "tierform creates one droplet per unit at synth (Terraform 'count' is not supported). Pass a literal number, e.g. 2; to choose it at deploy, read it from the environment in your cdktf app (Number(process.env.WEB_COUNT)).",
+  renderedLiteral: 'tierform checks it and writes it into the droplets\u2019 configuration files at synth, where a value known only at apply cannot be checked.',
+  serverName: "Pass host names such as 'www.foobar.com', a leading wildcard such as '*.foobar.com', or '_' for any host (letters, digits and hyphens in dot-separated labels).",
+  trustedProxy:
+    "List only the networks of your own proxies (the load balancer's VPC range is the default): each IPv4 entry /8 or narrower, IPv6 /32 or narrower. A wider range lets any client on it forge X-Forwarded-For and escape rate limiting.",
+  httpPath: "Pass an absolute URL path such as '/health' (letters, digits and '.', '_', '~', '/', '-'; no spaces, control characters, query or escapes).",
+  reservedDatabase: "Pick a name of your own such as 'app': 'mysql', 'information_schema', 'performance_schema' and 'sys' are the server's own schemas, and privileges on them let the app account grant itself anything.",
+  reservedUser: "Pick an account name of your own such as 'app': the server's own accounts ('root', 'mysql.sys', 'mariadb.sys') must not be replaced by the app's.",
+  portReserved: (used: string) => `tierform already uses that port on the same droplet (${used}). Pick another, e.g. 8000.`,
+  ipv4Target: "Pass an IPv4 address (A records); an IPv6 address needs an AAAA record, which Dns does not create: point it at the entry point's IPv4 address.",
+  tagInvalid: 'DigitalOcean tags may contain letters, digits, colons, dashes and underscores, at most 255 characters.',
+  headerText: 'Write it on one line of printable characters, without \'"\', \'\\\' or \'$\'.',
+  sameNetwork: 'Put both in the same Vpc: they reach each other by VPC (private) addresses, which only route within one VPC and region.',
+  sameStack:
+    'Create both in the same TerraformStack: the two are wired in both directions (firewall rules name each other\u2019s tags, droplets wait for each other\u2019s DNS records), which cdktf cross-stack references cannot order (it would be a dependency cycle between the stacks).',
+
   imageReference: "Pass a registry reference such as 'postgres:16.4' or 'nginx@sha256:<64 hex digits>' (lowercase repository, optional registry host).",
   imageUnpinned:
     "Pin a version tag ('postgres:16.4') or a digest ('postgres@sha256:...'): with 'latest' or no tag the image a container runs changes without the plan showing it.",

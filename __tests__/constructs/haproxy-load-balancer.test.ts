@@ -74,12 +74,11 @@ describe('HaproxyLoadBalancer', () => {
     );
   });
 
-  test('throws if two backends share a name', () => {
+  test('throws if two backends share a name (already when the second WebTier takes the name)', () => {
     const { stack, vpc } = testStack({ dns: true });
-    const a = new WebTier(stack, 'WebA', { vpc, name: 'site-web', count: 1, sshKeys: SSH_KEYS });
-    const b = new WebTier(stack, 'WebB', { vpc, name: 'site-web', count: 1, sshKeys: SSH_KEYS });
-    expect(() => new HaproxyLoadBalancer(stack, 'Lb', { vpc, name: 'site-lb', sshKeys: SSH_KEYS, backends: [a, b] })).toThrow(
-      "test/Lb: two backends are both named 'site-web' (test/WebA and test/WebB): give each WebTier its own name.",
+    new WebTier(stack, 'WebA', { vpc, name: 'site-web', count: 1, sshKeys: SSH_KEYS });
+    expect(() => new WebTier(stack, 'WebB', { vpc, name: 'site-web', count: 1, sshKeys: SSH_KEYS })).toThrow(
+      "test/WebB: 'name' 'site-web' is already used by test/WebA: a role's name is its DigitalOcean tag, firewall and droplet-name prefix, so the two would share a tag and each other's firewall rules. Give each role its own name.",
     );
   });
 
@@ -190,7 +189,9 @@ describe('HaproxyLoadBalancer', () => {
     });
 
     test('throws if the e-mail is not an address', () => {
-      expect(() => tlsStack({ email: 'ops' })).toThrow("test/Lb: 'https.email' is not an e-mail address, got 'ops'.");
+      expect(() => tlsStack({ email: 'ops' })).toThrow(
+        "test/Lb: 'https.email' must be an e-mail address such as ops@foobar.com, got 'ops'. Pass the Let's Encrypt account address, e.g. 'ops@foobar.com'.",
+      );
     });
 
     test('throws if the DNS token is a literal', () => {

@@ -389,3 +389,5 @@ export function renderCertbotIssueTimer(): string {
  * the shell's own special characters.
  */
 const SHELL_SPECIALS = '`$;&|<>()';
+/** What certbot's script refuses in a word besides whitespace, quotes, `#` and `\\` (the construct checks it up front). */
+export const CERTBOT_SHELL_SPECIALS = SHELL_SPECIALS;

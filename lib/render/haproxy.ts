@@ -376,7 +376,7 @@ function renderFrontend(o: HaproxyConfigOptions): string[] {
  * HSTS only over HTTPS: RFC 6797 forbids it on plain HTTP (browsers ignore it there anyway).
  */
 function renderSecurityHeaders(tls: HaproxyTlsOptions): string[] {
-  const maxAge = integer('tls.hstsMaxAgeSeconds', tls.hstsMaxAgeSeconds ?? DEFAULT_HSTS_MAX_AGE_SECONDS, 1);
+  const maxAge = integer('tls.hstsMaxAgeSeconds', tls.hstsMaxAgeSeconds ?? DEFAULT_HSTS_MAX_AGE_SECONDS, 0);
   // `%` doubled: in a log-format argument it would start a sample fetch.
   const csp = headerValue('tls.contentSecurityPolicy', tls.contentSecurityPolicy ?? DEFAULT_CONTENT_SECURITY_POLICY).replace(/%/g, '%%');
   const set = 'http-after-response set-header';
