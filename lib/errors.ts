@@ -3,7 +3,7 @@
  * construct path, prop, value received, and the fix.
  */
 import { Token } from 'cdktf';
-import { IConstruct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 
 /** Thrown for bad input at synth time. The message names the construct path, prop, value and fix. */
 export class TierformError extends Error {
@@ -22,12 +22,20 @@ export function show(value: unknown): string {
     return String(value);
   }
   if (typeof value === 'string') {
-    return `'${value}'`;
+    // Control characters shown escaped (JSON), so a newline in a value cannot split the message.
+    return /[\x00-\x1f\x7f]/.test(value) ? JSON.stringify(value) : `'${value}'`;
   }
   if (value === undefined) {
     return 'undefined';
   }
-  return JSON.stringify(value);
+  if (Construct.isConstruct(value)) {
+    return `${value.constructor.name} ${value.node.path}`;
+  }
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
 }
 
 /** `<path>: '<prop>' <problem>, got <value>. <fix>` */
@@ -77,7 +85,7 @@ export const Messages = {
   watchedTwice: (other: string) =>
     `is already watched by ${other}: a role has one monitoring server (its exporters and firewall rules would be added twice). Watch it from one MonitoringAgent only: drop it from this one's 'roles' (or its watch() call), or from the other's.`,
   literalNeeded: (why: string) => `${why} Pass a literal value; a Terraform variable or reference cannot be used here.`,
-  countLiteral: "tierform creates one droplet per unit at synth (Terraform 'count' is not supported). Pass a literal number, e.g. 2; to choose it at deploy, read it from the environment in your cdktf app (Number(process.env.WEB_COUNT)).",
+  countLiteral: "tierform creates one droplet per unit at synth (Terraform 'count' is not supported). Pass a literal number, e.g. 2; to choose it per deployment, read it in your cdktf app, e.g. Number(process.env.WEB_COUNT).",
   renderedLiteral: 'tierform checks it and writes it into the droplets\u2019 configuration files at synth, where a value known only at apply cannot be checked.',
   serverName: "Pass host names such as 'www.foobar.com', a leading wildcard such as '*.foobar.com', or '_' for any host (letters, digits and hyphens in dot-separated labels).",
   trustedProxy:

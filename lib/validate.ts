@@ -31,9 +31,12 @@ export interface TokenPolicy {
 
 /** Throws when `value` is a token (or a list holding one): the library needs this prop as a literal. */
 export function checkLiteral<T>(scope: IConstruct, prop: string, value: T, why: string = Messages.renderedLiteral): T {
-  const token = isToken(value) || (Array.isArray(value) && value.some((v) => isToken(v)));
-  if (token) {
+  if (isToken(value)) {
     throw propError(scope, prop, 'must be known at synth', value, Messages.literalNeeded(why));
+  }
+  if (Array.isArray(value) && value.some((v) => isToken(v))) {
+    const shown = value.map((v) => (isToken(v) ? '(token)' : v));
+    throw propError(scope, prop, 'must be known at synth, and an entry is a token (a Terraform variable or reference, known only at apply)', shown, Messages.literalNeeded(why));
   }
   return value;
 }
