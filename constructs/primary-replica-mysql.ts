@@ -51,7 +51,11 @@ export interface PrimaryReplicaMysqlProps extends RoleProps {
   readonly replicationPassword?: Secret;
   /** Size of each node's data volume, GiB. @default 20 */
   readonly volumeSizeGiB?: number;
-  /** `max_connections`. @default 200 */
+  /**
+   * `max_connections`, 10 to 10000: the server needs file descriptors per connection, and above about 10000 it
+   * lowers the setting itself ("Changed limits") under the packages' LimitNOFILE.
+   * @default 200
+   */
   readonly maxConnections?: number;
   /** How long a new replica waits for the primary at boot, seconds. @default 1800 */
   readonly replicaWaitSeconds?: number;
@@ -93,7 +97,7 @@ export class PrimaryReplicaMysql extends RoleBase implements IMysqlDatabase, IMo
     };
     const replicaCount = checkInteger(this, 'replicas', props.replicas ?? 1, 0, 10, { why: Messages.countLiteral });
     const volumeSizeGiB = checkInteger(this, 'volumeSizeGiB', props.volumeSizeGiB ?? 20, 1, 16384, { tokens: 'allow' });
-    const maxConnections = checkInteger(this, 'maxConnections', props.maxConnections ?? 200, 10, 100000);
+    const maxConnections = checkInteger(this, 'maxConnections', props.maxConnections ?? 200, 10, 10000);
     const waitSeconds = checkInteger(this, 'replicaWaitSeconds', props.replicaWaitSeconds ?? 1800, 60, 86400);
     const binlogDays = checkInteger(this, 'binlogExpireDays', props.binlogExpireDays ?? 7, 1, 90);
     this.engine = props.engine ?? MysqlEngine.mysql8_0();

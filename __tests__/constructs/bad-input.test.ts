@@ -459,7 +459,7 @@ describe('constructs refuse bad input with one clear error', () => {
     expectTierformError(byName("PrimaryReplicaMysql replicas is -1"), "test/Db: 'replicas' must be an integer from 0 to 10, got -1. Pass an integer from 0 to 10.");
   });
   test("throws if PrimaryReplicaMysql maxConnections is huge", () => {
-    expectTierformError(byName("PrimaryReplicaMysql maxConnections is huge"), "test/Db: 'maxConnections' must be an integer from 10 to 100000, got 100000000000000000000. Pass an integer from 10 to 100000.");
+    expectTierformError(byName("PrimaryReplicaMysql maxConnections is huge"), "test/Db: 'maxConnections' must be an integer from 10 to 10000, got 100000000000000000000. Pass an integer from 10 to 10000.");
   });
   test("throws if WebTier size is unknown", () => {
     expectTierformError(byName("WebTier size is unknown"), "test/Web: 'size' is not a known droplet size slug, got 's-1vcpu-1GB'. Use a DigitalOcean droplet size slug, e.g. s-1vcpu-512mb-10gb, s-1vcpu-1gb, s-1vcpu-2gb, s-2vcpu-2gb, s-2vcpu-4gb, s-4vcpu-8gb (see lib/catalog/sizes.ts).");
