@@ -5,7 +5,7 @@ import { Construct } from 'constructs';
 import { Messages, propError, scopeError } from '../lib/errors';
 import { Secret, secretToken } from '../lib/secrets';
 import { escapeForTerraform } from '../lib/terraform-text';
-import { checkInteger, isToken } from '../lib/validate';
+import { checkInteger, isToken, requireProps } from '../lib/validate';
 import { BoundImage, ContainerImage } from './container-image';
 import { DockerNetwork } from './docker-network';
 import { DockerVolume } from './docker-volume';
@@ -216,6 +216,7 @@ export class DockerService extends Construct {
 
   constructor(scope: Construct, id: string, props: DockerServiceProps) {
     super(scope, id);
+    props = requireProps(this, props, { name: "Pass the container's name, e.g. 'recipe-web'.", image: "Pass a ContainerImage, e.g. ContainerImage.fromRegistry('nginx:1.27.3').", networks: 'Pass the Docker networks the container joins, e.g. [{ network }].' });
     if (!isToken(props.name) && !NAME.test(props.name)) {
       throw propError(this, 'name', 'is not a valid container name', props.name, Messages.containerName);
     }

@@ -7,7 +7,7 @@ import { Messages, propError } from '../lib/errors';
 import { CONTAINER_NGINX_CONF, renderEdgeNginxConf } from '../lib/render/nginx-vhosts';
 import { EDGE_CONTAINER_NAME } from '../lib/render/edge-reload';
 import { EDGE_TLS_DIR, EDGE_TLS_PEM } from '../lib/fragments/docker-host';
-import { checkDomain, checkInteger } from '../lib/validate';
+import { checkDomain, checkInteger, requireProps } from '../lib/validate';
 import { ContainerImage } from './container-image';
 import { DockerNetwork } from './docker-network';
 import { ContainerLimitsProps, DockerService, HealthCheck, SourceFile, resolveLimits } from './docker-service';
@@ -78,6 +78,7 @@ export class EdgeProxy extends Construct {
 
   constructor(scope: Construct, id: string, props: EdgeProxyProps) {
     super(scope, id);
+    props = requireProps(this, props, { domain: "Pass the site's domain, e.g. 'foobar.com'.", apps: 'Pass the WebApps the proxy serves, e.g. [recipe].' });
     checkDomain(this, 'domain', props.domain);
     const reserved = new Map<string, string>(props.staticSiteDirectory ? [['www', 'the static site']] : []);
     const subnets = new Map<string, string>();

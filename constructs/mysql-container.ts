@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { propError } from '../lib/errors';
 import { Secret, secretToken } from '../lib/secrets';
-import { isToken } from '../lib/validate';
+import { isToken, requireProps } from '../lib/validate';
 import { ContainerImage } from './container-image';
 import { DockerNetwork } from './docker-network';
 import { ContainerLimitsProps, DockerService, HealthCheck } from './docker-service';
@@ -46,6 +46,7 @@ export class MysqlContainer extends Construct implements IContainerDatabase {
 
   constructor(scope: Construct, id: string, props: MysqlContainerProps) {
     super(scope, id);
+    props = requireProps(this, props, { name: "Pass the container's name, e.g. 'recipe-db'.", network: 'Pass an internal DockerNetwork (the database stays off the public network).', databaseName: "Pass the app's database name, e.g. 'app'.", rootPassword: 'Pass Secret.fromVariable(...) of a sensitive variable.', appPassword: 'Pass Secret.fromVariable(...) of a sensitive variable.' });
     if (!props.network.internal) {
       throw propError(this, 'network', 'is not internal', props.network.name, 'The database lives only on an internal backend network (seed 000): create it with internal: true.');
     }

@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { requireProps } from '../lib/validate';
 import { propError } from '../lib/errors';
 import { ContainerImage } from './container-image';
 import { DockerNetwork } from './docker-network';
@@ -30,6 +31,7 @@ export class RedisContainer extends Construct {
 
   constructor(scope: Construct, id: string, props: RedisContainerProps) {
     super(scope, id);
+    props = requireProps(this, props, { name: "Pass the container's name, e.g. 'recipe-cache'.", network: 'Pass an internal DockerNetwork (the cache stays off the public network).' });
     if (!props.network.internal) {
       throw propError(this, 'network', 'is not internal', props.network.name, 'Redis has no password here: keep it on an internal network (internal: true).');
     }

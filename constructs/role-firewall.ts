@@ -2,7 +2,7 @@ import { Firewall, FirewallInboundRule, FirewallOutboundRule } from '@cdktf/prov
 import { Tag } from '@cdktf/provider-digitalocean/lib/tag';
 import { Construct, IConstruct } from 'constructs';
 import { Messages, propError } from '../lib/errors';
-import { checkName, coversInternet, isToken } from '../lib/validate';
+import { checkName, coversInternet, isToken, requireProps } from '../lib/validate';
 import { AllowedFlow, Connections, FirewallEndpoint } from './connections';
 import { OutboundPolicy } from './outbound-policy';
 import { Port } from './port';
@@ -53,6 +53,7 @@ export class RoleFirewall extends Construct {
 
   constructor(scope: Construct, id: string, props: RoleFirewallProps) {
     super(scope, id);
+    props = requireProps(this, props, { name: "Pass the role's name, e.g. 'shop-web'." });
     checkName(this, 'name', props.name);
     this.outboundPolicy = props.outbound ?? OutboundPolicy.allowAll();
     this.sshException = props.allowSshFromAnywhere;

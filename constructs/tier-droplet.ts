@@ -8,7 +8,7 @@ import { RenderError } from '../lib/render/guards';
 import { CloudConfig, FragmentSource, RenderCache } from '../lib/render/cloud-config';
 import { baseFragment } from '../lib/fragments/base';
 import { escapeForTerraform } from '../lib/terraform-text';
-import { checkSize, checkSshKeys, checkTags, isToken } from '../lib/validate';
+import { checkSize, checkSshKeys, checkTags, isToken, requireProps } from '../lib/validate';
 import { AdminAccess } from './admin-access';
 import type { Dns } from './dns';
 import { RoleFirewall } from './role-firewall';
@@ -131,6 +131,7 @@ export class TierDroplet extends Construct implements IRoleDroplet {
 
   constructor(scope: Construct, id: string, props: TierDropletProps) {
     super(scope, id);
+    props = requireProps(this, props, { name: "Pass the droplet's name, e.g. 'shop-web-0'.", vpc: 'Pass the VPC the droplet joins.', role: "Pass the role's RoleFirewall (roles create droplets with addDroplet())." });
     const sshKeys = props.sshKeys !== undefined ? checkSshKeys(this, 'sshKeys', props.sshKeys) : AdminAccess.of(this)?.sshKeys;
     if (sshKeys === undefined) {
       throw propError(this, 'sshKeys', 'must list at least one SSH key', [], `${Messages.sshKeysMissing} Or create an AdminAccess in the stack.`);

@@ -1,7 +1,7 @@
 import type { Secret } from '../lib/secrets';
 import { Construct } from 'constructs';
 import { Messages, propError } from '../lib/errors';
-import { checkInteger, isToken } from '../lib/validate';
+import { checkInteger, isToken, requireProps } from '../lib/validate';
 import { ContainerImage } from './container-image';
 import { DockerNetwork } from './docker-network';
 import { ContainerLimitsProps, DockerService, HealthCheck } from './docker-service';
@@ -113,6 +113,7 @@ export class WebApp extends Construct {
 
   constructor(scope: Construct, id: string, props: WebAppProps) {
     super(scope, id);
+    props = requireProps(this, props, { name: "Pass the app's name, e.g. 'recipe'.", subdomain: "Pass the app's subdomain, e.g. 'recipe'.", image: "Pass a ContainerImage, e.g. ContainerImage.fromDirectory('./app')." });
     if (!APP_NAME.test(props.name)) throw propError(this, 'name', 'is not a valid app name (max 25 characters)', props.name, Messages.containerName);
     if (isToken(props.subdomain) || !SUBDOMAIN.test(props.subdomain)) {
       throw propError(this, 'subdomain', 'is not a DNS label', props.subdomain, "Pass one label such as 'recipe' (the edge serves recipe.<domain>).");

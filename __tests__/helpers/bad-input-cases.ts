@@ -8,6 +8,18 @@
 import { DigitaloceanProvider } from '@cdktf/provider-digitalocean/lib/provider';
 import { App, TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { AdminAccess } from '../../constructs/admin-access';
+import { DockerNetwork } from '../../constructs/docker-network';
+import { DockerService } from '../../constructs/docker-service';
+import { DockerVolume } from '../../constructs/docker-volume';
+import { EdgeProxy } from '../../constructs/edge-proxy';
+import { MysqlContainer } from '../../constructs/mysql-container';
+import { PostgresContainer } from '../../constructs/postgres-container';
+import { RedisContainer } from '../../constructs/redis-container';
+import { RoleFirewall } from '../../constructs/role-firewall';
+import { TierDroplet } from '../../constructs/tier-droplet';
+import { WebApp } from '../../constructs/web-app';
+import { DockerAppStack } from '../../lib/stacks/docker-app-stack';
+import { DockerHostStack, DockerMultiAppStack } from '../../lib/stacks/docker-multi-app';
 import { AppSource } from '../../constructs/app-source';
 import { AppTier } from '../../constructs/app-tier';
 import { Peer } from '../../constructs/connections';
@@ -325,4 +337,17 @@ export const BAD_INPUT_CASES: readonly BadInputCase[] = [
   { name: 'HaproxyLoadBalancer maxConnections is 0', build: (f) => f.lb({ maxConnections: 0 }) },
   { name: 'healthCheckHost has a space', build: (f) => f.lb({ healthCheckHost: 'www site' }) },
   { name: 'HaproxyPair virtualRouterId is 256', build: (f) => f.pair({ virtualRouterId: 256 }) },
+  { name: 'RoleFirewall with no props', build: (f) => new RoleFirewall(f.stack, 'F', undefined as Any) },
+  { name: 'TierDroplet with no props', build: (f) => new TierDroplet(f.stack, 'T', undefined as Any) },
+  { name: 'DockerNetwork with no props', build: (f) => new DockerNetwork(f.stack, 'N', undefined as Any) },
+  { name: 'DockerService with {}', build: (f) => new DockerService(f.stack, 'S', {} as Any) },
+  { name: 'DockerVolume with no props', build: (f) => new DockerVolume(f.stack, 'V', undefined as Any) },
+  { name: 'EdgeProxy with no props', build: (f) => new EdgeProxy(f.stack, 'E', undefined as Any) },
+  { name: 'MysqlContainer with {}', build: (f) => new MysqlContainer(f.stack, 'M', {} as Any) },
+  { name: 'PostgresContainer with {}', build: (f) => new PostgresContainer(f.stack, 'P', {} as Any) },
+  { name: 'RedisContainer with {}', build: (f) => new RedisContainer(f.stack, 'R', {} as Any) },
+  { name: 'WebApp with {}', build: (f) => new WebApp(f.stack, 'A', {} as Any) },
+  { name: 'DockerAppStack with no props', build: (f) => new DockerAppStack(f.app, 'Docker', undefined as Any) },
+  { name: 'DockerHostStack with {}', build: (f) => new DockerHostStack(f.app, 'Host', {} as Any) },
+  { name: 'DockerMultiAppStack with {}', build: (f) => new DockerMultiAppStack(f.app, 'Apps', {} as Any) },
 ];

@@ -16,7 +16,7 @@ import { RedisContainer } from '../../constructs/redis-container';
 import { APP_DB_PASSWORD_FILE } from '../../constructs/web-app';
 import { CONTAINER_NGINX_CONF, renderAppProxyNginxConf } from '../render/nginx-vhosts';
 import { passwordSecret } from '../secrets';
-import { checkInteger } from '../validate';
+import { checkInteger, requireProps } from '../validate';
 import { SAMPLE_APP_DIR } from './docker-multi-app';
 
 export interface DockerAppStackProps {
@@ -37,6 +37,7 @@ export class DockerAppStack extends TerraformStack {
 
   constructor(scope: Construct, id: string, props: DockerAppStackProps) {
     super(scope, id);
+    props = requireProps(this, props, { target: 'Pass where the containers run: DockerTarget.sshHost(host) or DockerTarget.local().' });
     new LocalBackend(this, { path: `../../../terraform.${id}.tfstate` });
     props.target.configure(this);
     this.isLocal = props.target.isLocal;
