@@ -52,6 +52,21 @@ describe('main.ts', () => {
     expect(new Set(Object.values(json.resource.digitalocean_droplet).map((d) => (d as { region: string }).region))).toEqual(new Set(['fra1']));
   });
 
+  test('the web tier of stages 1 to 3 has TIERFORM_WEB_COUNT droplets', () => {
+    const out = path.join(tmp.dir, 'web3');
+    const r = run(process.execPath, ['scripts/run-ts.js', 'main.ts'], { cwd: ROOT, env: { ...ENV, CDKTF_OUTDIR: out, TIERFORM_WEB_COUNT: '3' } });
+    expect(r.status).toBe(0);
+    const stacks = stackFiles(out);
+    for (const stage of ['stage1-load-balanced', 'stage2-secured-monitored', 'stage3-high-availability']) {
+      const prefix = `foobar-s${stage[5]}-web-`;
+      const names = Object.values(JSON.parse(stacks[stage]).resource.digitalocean_droplet).map((d) => (d as { name: string }).name);
+      expect({ stage, web: names.filter((n) => n.startsWith(prefix)).sort() }).toEqual({ stage, web: [0, 1, 2].map((i) => `${prefix}${i}`) });
+    }
+    const bad = run(process.execPath, ['scripts/run-ts.js', 'main.ts'], { cwd: ROOT, env: { ...ENV, CDKTF_OUTDIR: path.join(tmp.dir, 'web-bad'), TIERFORM_WEB_COUNT: 'three' } });
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toContain("TIERFORM_WEB_COUNT must be a whole number, got 'three'");
+  });
+
   test('a bad override fails synth with a clear message', () => {
     const r = run(process.execPath, ['scripts/run-ts.js', 'main.ts'], { cwd: ROOT, env: { ...ENV, CDKTF_OUTDIR: path.join(tmp.dir, 'bad'), TIERFORM_REGION: 'mars1' } });
     expect(r.status).not.toBe(0);

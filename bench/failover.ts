@@ -20,7 +20,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { LabBoot, bootStage } from '../lib/lab/boot';
 import { analyzeLoad, measureReplicaLag, startLoad, vrrpMasters, vrrpNodes } from '../lib/lab/failover';
-import { LabError, listLabs } from '../lib/lab/netns';
+import { LabError } from '../lib/lab/netns';
+import { listLabs } from '../lib/lab/teardown';
 
 const STAGE = 'stage3-high-availability';
 const TARGETS = { failoverSeconds: 3.5, lostPercent: 2, replicaLagSeconds: 1 };

@@ -117,7 +117,9 @@ export class WebTier extends RoleBase implements IHttpBackend, IMonitorable {
       const { nginx, app } = colocatedWebFragments(settings, code, database && names ? appDatabaseSettings(database, names) : undefined);
       // Workers counted at every boot, so a resize replaces nothing.
       if (needsSizing(settings)) fragments.push(sizingFragment({ before: [GUNICORN_UNIT_NAME] }));
-      fragments.push(nginx, app);
+      // The app first: its setup returns once gunicorn listens, then nginx starts answering /health, which puts a new
+      // droplet in the load balancer's rotation (it is found by DNS as soon as it exists).
+      fragments.push(app, nginx);
       if (names) peers.push(names.writer, names.reader);
     }
     for (let i = 0; i < count; i++) {

@@ -42,6 +42,19 @@ describe('WebTier', () => {
     expect(unit).not.toMatch(/flask run|app\.run/);
   });
 
+  test('the app listens before nginx serves: a new droplet found by DNS gets no request its app cannot answer', () => {
+    const { stack, vpc } = testStack({ dns: true });
+    new WebTier(stack, 'Web', { vpc, name: 'site-web', count: 1, sshKeys: SSH_KEYS });
+    const text = userData(synthJson(stack), 'site-web-0');
+    const runcmd = (parse(text).runcmd as string[][]).map((c) => c.join(' '));
+    expect(runcmd.indexOf('/usr/local/sbin/tierform-app-setup')).toBeGreaterThanOrEqual(0);
+    expect(runcmd.indexOf('/usr/local/sbin/tierform-app-setup')).toBeLessThan(runcmd.indexOf('systemctl restart nginx'));
+    // The setup returns once gunicorn's socket exists (bounded), and reloads nginx only then.
+    const setup = file(text, '/usr/local/sbin/tierform-app-setup');
+    expect(setup).toMatch(/for _ in \$\(seq 1 240\); do\n  \[ -S "\/run\/tierform-app\/gunicorn\.sock" \] && break/);
+    expect(setup.indexOf('systemctl try-reload-or-restart nginx.service')).toBeGreaterThan(setup.indexOf('[ -S "/run/tierform-app/gunicorn.sock" ]'));
+  });
+
   test('sizes gunicorn workers (2 × vCPUs + 1) and memory on the droplet, so a resize keeps user_data unchanged', () => {
     const web = (size: string) => {
       const { stack, vpc } = testStack({ dns: true });

@@ -79,7 +79,7 @@ export function appFragment(o: AppRoleOptions): CloudConfigFragment {
       }),
       permissions: '0644',
     },
-    { path: APP_SETUP_SCRIPT, content: renderAppSetupScript(o.code, o.socketGroup), permissions: '0755' },
+    { path: APP_SETUP_SCRIPT, content: renderAppSetupScript(o.code, o.socketGroup, o.bind.startsWith('unix:') ? o.bind.slice('unix:'.length) : undefined), permissions: '0755' },
   ];
   if (o.database) {
     files.push({ path: APP_SECRETS_B64_FILE, content: renderEnvFile({ DB_PASSWORD_B64: o.database.passwordBase64 }), permissions: '0600' });

@@ -15,7 +15,8 @@
  *  3. the network (`LabNetwork`): namespaces, VPC bridges, public and anchor addresses, reserved IPs;
  *  4. Cloud Firewalls → nftables in every droplet namespace (`firewallsFromPlan` → `renderNftRuleset`), before
  *     anything runs (DigitalOcean applies them when the droplet is created);
- *  5. DNS: the plan's A records (CNAMEs flattened) in every namespace's /etc/hosts;
+ *  5. DNS: the lab's DNS server (dnsmasq, dns-server.ts) serving the plan's A records (CNAMEs flattened), named
+ *     in every namespace's resolv.conf;
  *  6. the metadata service of every droplet (with its rendered user_data), the DigitalOcean API stand-in (accepting
  *     the plan's token variables; units get TIERFORM_DO_API) and the lab CA (Let's Encrypt's stand-in, trusted by
  *     the client; droplets' `certbot` is its shim);
@@ -23,33 +24,35 @@
  *     (`systemctl`, `apt-get`), /run directories from tmpfiles.d, then its cloud-config (cloud-init.ts);
  *  8. the boot fails (and the lab is torn down) when any step failed, with each failure and its output.
  *
+ * A booted lab takes changed plans (`LabBoot.apply`, apply.ts) through its control socket (control.ts).
+ *
  * The lab's state for other processes (`npm run lab -- status`) is `<lab dir>/boot.json`, next to the
  * network's state.json; secrets (the generated passwords) are not written there.
  */
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import * as ipaddr from 'ipaddr.js';
-import { CloudConfigDocument, Plan, fakeResolver, loadStack, parseCloudConfig, renderUserData } from '../plan/plan';
+import { Plan, loadStack } from '../plan/plan';
+import { CloudConfigDocument, parseCloudConfig, renderUserData } from '../plan/cloud-config';
+import { fakeResolver } from '../plan/fake-resolver';
+import { ApplyOptions, ApplyResult, applyPlan } from './apply';
 import { renderTemplate } from '../plan/template';
 import { CloudInitStep, aptGet, aptInstallPackages, installedPackages, runCloudConfig, unsupportedCloudConfigKeys } from './cloud-init';
 import { DoApiStandIn } from './do-api';
+import { installsDocker, prepareDockerHost } from './docker/engine';
 import { DropletHost, MountRecord, ShimRequest, ShimResponse } from './droplet-host';
+import { startControl } from './control';
+import { LabDns } from './dns-server';
 import { LabCa } from './lab-ca';
-import { HostRecord } from './dns';
+import { hostAt } from './addresses';
+import { LabAssignment, assign } from './assignment';
+import { DEFAULT_RECORD_TTL, HostRecord } from './dns';
 import { FirewallSpec, applyRuleset, firewallsFromPlan, renderNftRuleset } from './firewall';
 import { LAB_TOOL_PACKAGES, SKIPPED_PACKAGES, UNSUPPORTED_PACKAGES } from './lab-units';
 import { LabMetadata } from './metadata';
-import {
-  DEFAULT_PUBLIC_NETWORK,
-  LabError,
-  LabNetwork,
-  LabReservedIpSpec,
-  LabVpcSpec,
-  TeardownReport,
-  defaultLabRoot,
-  listLabs,
-} from './netns';
+import { DEFAULT_PUBLIC_NETWORK, LabError, LabDropletSpec, LabNetwork, LabReservedIpSpec, LabVpcSpec } from './netns';
+import { defaultLabRoot } from './host-tools';
+import { TeardownReport, listLabs } from './teardown';
 import { isRunning } from './processes';
 import { UnitManager, UnitStatus } from './systemd';
 
@@ -84,6 +87,11 @@ export interface LabPlan {
   readonly droplets: readonly PlannedDroplet[];
   readonly reservedIps: readonly LabReservedIpSpec[];
   readonly records: readonly HostRecord[];
+  /**
+   * Wildcard A records (`*.example.com`): a hosts file cannot hold them; names under them get their address when
+   * something asks for them (`LabBoot.addNames`, e.g. the subdomains a Docker stack's edge serves).
+   */
+  readonly wildcards: readonly HostRecord[];
   readonly firewalls: readonly FirewallSpec[];
   /** Values given to the plan's variables (secrets included: keep out of files). */
   readonly variables: Readonly<Record<string, string | readonly string[]>>;
@@ -92,6 +100,8 @@ export interface LabPlan {
   /** Packages the lab cannot provide (MySQL), with the reason. */
   readonly unsupportedPackages: readonly string[];
   readonly clientIp: string;
+  /** The identity of every droplet and reserved IP, and the next fresh values (kept in boot.json). */
+  readonly assignment: LabAssignment;
 }
 
 export interface PlanLabOptions {
@@ -99,10 +109,10 @@ export interface PlanLabOptions {
   readonly clientIp?: string;
   /** Values of variables (by name), instead of generated ones. */
   readonly variables?: Readonly<Record<string, string | readonly string[]>>;
+  /** The identities handed out so far (a running lab's): droplets in it keep theirs, others get fresh ones. */
+  readonly assignment?: LabAssignment;
 }
 
-/** The first droplet's public address offset in the public network; the rest follow in plan order. */
-const FIRST_DROPLET_OFFSET = 10;
 /** Where droplet scripts honouring TIERFORM_LOG_FILE (the reserved-IP assign script) also log, in the droplet. */
 export const LAB_SCRIPT_LOG = '/var/log/tierform-lab-scripts.log';
 const DEFAULT_VPC_RANGE = '10.10.0.0/20';
@@ -135,8 +145,7 @@ export function planLab(plan: Plan, options: PlanLabOptions = {}): LabPlan {
     vpcs.push(spec);
     vpcByAddress.set(v.address, spec);
   }
-  const nextInVpc = new Map<string, number>();
-  const planned = plan.droplets().map((d, i) => {
+  const slots = plan.droplets().map((d) => {
     let vpc: LabVpcSpec | undefined;
     if (d.vpcUuid !== undefined) {
       const m = /^\$\{(digitalocean_vpc\.[A-Za-z0-9_-]+)\.id\}$/.exec(d.vpcUuid);
@@ -150,11 +159,12 @@ export function planLab(plan: Plan, options: PlanLabOptions = {}): LabPlan {
         vpcs.push(vpc);
       }
     }
-    const offset = nextInVpc.get(vpc.name) ?? 2;
-    nextInVpc.set(vpc.name, offset + 1);
-    const id = String(100_000_001 + i);
-    const publicIp = hostAt(DEFAULT_PUBLIC_NETWORK, FIRST_DROPLET_OFFSET + i);
-    const privateIp = hostAt(vpc.ipRange, offset);
+    return { d, address: d.address, vpc };
+  });
+  const reservedResources = [...plan.resources('digitalocean_reserved_ip'), ...plan.resources('digitalocean_floating_ip')];
+  const assignment = assign(DEFAULT_PUBLIC_NETWORK, slots, reservedResources.map((r) => r.address), options.assignment);
+  const planned = slots.map(({ d, vpc }) => {
+    const { id, publicIp, privateIp } = assignment.droplets[d.address];
     Object.assign(overrides, {
       [`${d.address}.id`]: id,
       [`${d.address}.urn`]: `do:droplet:${id}`,
@@ -163,11 +173,10 @@ export function planLab(plan: Plan, options: PlanLabOptions = {}): LabPlan {
     });
     return { d, id, publicIp, privateIp, vpc: vpc.name };
   });
-  const reservedResources = [...plan.resources('digitalocean_reserved_ip'), ...plan.resources('digitalocean_floating_ip')];
-  reservedResources.forEach((r, j) => {
-    const ip = hostAt(DEFAULT_PUBLIC_NETWORK, FIRST_DROPLET_OFFSET + planned.length + j);
+  for (const r of reservedResources) {
+    const ip = assignment.reservedIps[r.address];
     Object.assign(overrides, { [`${r.address}.ip_address`]: ip, [`${r.address}.id`]: ip, [`${r.address}.urn`]: `do:reservedip:${ip}` });
-  });
+  }
   const resolve = fakeResolver(plan, overrides);
 
   const droplets: PlannedDroplet[] = planned.map(({ d, id, publicIp, privateIp, vpc }) => {
@@ -212,11 +221,15 @@ export function planLab(plan: Plan, options: PlanLabOptions = {}): LabPlan {
     type: r.type,
     name: fqdn(renderTemplate(r.name, resolve), renderTemplate(r.domain, resolve)),
     value: renderTemplate(r.value, resolve),
+    ttl: r.ttl ?? DEFAULT_RECORD_TTL,
+    resource: r.address,
   }));
-  for (const r of all.filter((x) => x.type === 'A')) records.push({ name: r.name, address: r.value });
+  // A wildcard is not a name a hosts file can serve: its names are added when asked for (LabBoot.addNames).
+  for (const r of all.filter((x) => x.type === 'A' && !x.name.startsWith('*.'))) records.push({ name: r.name, address: r.value, ttl: r.ttl, resource: r.resource });
+  const wildcards = all.filter((x) => x.type === 'A' && x.name.startsWith('*.')).map((r) => ({ name: r.name, address: r.value, ttl: r.ttl, resource: r.resource }));
   for (const r of all.filter((x) => x.type === 'CNAME')) {
     const target = r.value.replace(/\.$/, '');
-    for (const a of records.filter((x) => x.name === target)) records.push({ name: r.name, address: a.address });
+    for (const a of records.filter((x) => x.name === target)) records.push({ name: r.name, address: a.address, ttl: r.ttl, resource: r.resource });
   }
 
   const packages = new Set<string>();
@@ -224,7 +237,7 @@ export function planLab(plan: Plan, options: PlanLabOptions = {}): LabPlan {
   for (const d of droplets) {
     const doc = d.cloudConfig;
     if (!doc) continue;
-    const wanted = [...doc.packages, ...doc.runcmd.flatMap((argv) => aptArgs(argv) ?? [])].map((p) => p.replace(/[=:].*$/, ''));
+    const wanted = dropletPackages(doc);
     for (const p of wanted) {
       if (UNSUPPORTED_PACKAGES[p] !== undefined) unsupported.add(p);
       else if (SKIPPED_PACKAGES[p] === undefined) packages.add(p);
@@ -239,12 +252,19 @@ export function planLab(plan: Plan, options: PlanLabOptions = {}): LabPlan {
     droplets,
     reservedIps,
     records,
+    wildcards,
     firewalls: firewallsFromPlan(plan, resolve),
     variables,
     packages: [...packages].sort(),
     unsupportedPackages: [...unsupported].sort(),
     clientIp,
+    assignment,
   };
+}
+
+/** Every package a droplet's cloud-config installs (`packages` and `apt-get install` in runcmd), versions removed. */
+export function dropletPackages(doc: CloudConfigDocument): string[] {
+  return [...doc.packages, ...doc.runcmd.flatMap((argv) => aptArgs(argv) ?? [])].map((p) => p.replace(/[=:].*$/, ''));
 }
 
 /** The package names of an `apt-get install` runcmd entry (behind `env`, `sh -c` strings excluded). */
@@ -263,7 +283,7 @@ export function bootProblems(labPlan: LabPlan, options: { readonly uid?: number;
   const toolMissing = LAB_TOOL_PACKAGES.filter((t) => !dirs.some((d) => isExecutable(path.join(d, t.command))));
   const missing = new Set(toolMissing.map((t) => t.debianPackage));
   if (!toolMissing.some((t) => t.command === 'dpkg-query')) {
-    const wanted = [...labPlan.packages, 'iproute2', 'nftables', 'util-linux', 'curl'];
+    const wanted = [...labPlan.packages, 'iproute2', 'nftables', 'util-linux', 'curl', 'dnsmasq-base'];
     const installed = installedPackages(wanted);
     for (const p of wanted) if (!installed.has(p)) missing.add(p);
   }
@@ -321,12 +341,19 @@ export interface BootState {
   readonly planFile: string;
   readonly bootedAt?: string;
   readonly bootSeconds?: number;
-  readonly status: 'booting' | 'up' | 'failed';
+  readonly status: 'booting' | 'up' | 'failed' | 'applying';
   readonly apiUrl?: string;
+  /** The lab's DNS server and the TTL it serves. */
+  readonly dns?: { readonly address: string; readonly ttl: number };
   readonly client: { readonly netns: string; readonly ip: string };
   readonly records: readonly HostRecord[];
+  /** Every identity handed out (kept across applies: see assignment.ts). */
+  readonly assignment?: LabAssignment;
+  /** The applies so far, oldest first. */
+  readonly applies?: readonly { readonly at: string; readonly planFile: string; readonly summary: string }[];
   readonly droplets: readonly {
     readonly name: string;
+    readonly address: string;
     readonly id: string;
     readonly netns: string;
     readonly publicIp: string;
@@ -342,27 +369,66 @@ export interface BootState {
   }[];
 }
 
+/** How droplets boot in a lab (at boot, and when an apply creates them). */
+interface DropletBootSettings {
+  readonly unitEnvironment: Readonly<Record<string, string>>;
+  readonly runcmdTimeoutMs?: number;
+  readonly log: (line: string) => void;
+}
+
 export class LabBoot {
   public readonly droplets = new Map<string, BootedDroplet>();
   public metadata?: LabMetadata;
   public api?: DoApiStandIn;
+  /** The lab's DNS server (the plan's records; every namespace's resolver). */
+  public dns?: LabDns;
   /** The CA standing in for Let's Encrypt (its certificate: `ca.certFile`; the client trusts it). */
   public ca?: LabCa;
   public bootSeconds?: number;
+  /** The plan the lab runs: the booted one, then the last one applied. */
+  public labPlan: LabPlan;
+  /** The plan file of `labPlan`. */
+  public planFile: string;
+  /** Summaries of the applies so far. */
+  public readonly applies: { readonly at: string; readonly planFile: string; readonly summary: string }[] = [];
+  /** @internal set by bootStage */
+  public settings?: DropletBootSettings;
   private status: BootState['status'] = 'booting';
   private stateTimer?: NodeJS.Timeout;
+  /** The nftables ruleset loaded in each droplet, by droplet name. */
+  private readonly rulesets = new Map<string, string>();
+  private applying?: Promise<unknown>;
 
   constructor(
     public readonly lab: LabNetwork,
-    public readonly labPlan: LabPlan,
-    public readonly planFile: string,
-  ) {}
+    labPlan: LabPlan,
+    planFile: string,
+  ) {
+    this.labPlan = labPlan;
+    this.planFile = planFile;
+  }
 
   /** The booted droplet named `name` (its name in the plan). */
   public droplet(name: string): BootedDroplet {
     const d = this.droplets.get(name);
     if (!d) throw new LabError(`no droplet '${name}' in lab ${this.lab.id}; droplets: ${[...this.droplets.keys()].join(', ')}`);
     return d;
+  }
+
+  private extraRecords: HostRecord[] = [];
+
+  /**
+   * Gives `names` the address of the plan's wildcard record covering them (`*.example.com` → `app.example.com`) in
+   * the lab's DNS server, as DigitalOcean's DNS would answer them. Throws for a name no wildcard covers.
+   */
+  public async addNames(names: readonly string[]): Promise<void> {
+    for (const name of names) {
+      const w = this.labPlan.wildcards.find((x) => name.endsWith(x.name.slice(1)) && !name.slice(0, -(x.name.length - 1)).includes('.'));
+      if (!w) throw new LabError(`${name}: no wildcard record of ${this.labPlan.stage} covers it (wildcards: ${this.labPlan.wildcards.map((x) => x.name).join(', ') || 'none'})`);
+      if (!this.extraRecords.some((r) => r.name === name)) this.extraRecords.push({ name, address: w.address });
+    }
+    if (!this.dns) throw new LabError('addNames: the lab has no DNS server yet');
+    await this.dns.setRecords([...this.labPlan.records, ...this.extraRecords]);
   }
 
   /** Runs a command in a droplet (its namespaces and filesystem), as root unless `user` is given. */
@@ -384,6 +450,129 @@ export class LabBoot {
     const pid = this.droplet(droplet).units.killUnit(unit, options.signal ?? 'SIGKILL', { restart: options.restart });
     if (pid === undefined) throw new LabError(`${droplet}: ${unit} is not running`);
     return pid;
+  }
+
+  /**
+   * Applies a changed plan to the running lab, as `terraform apply` would change the droplets it stands for: see
+   * apply.ts. One apply at a time; resolves with what was done.
+   */
+  public async apply(planFile: string, options: ApplyOptions = {}): Promise<ApplyResult> {
+    if (this.applying) throw new LabError(`lab ${this.lab.id}: an apply is already running`);
+    const run = applyPlan(this, planFile, options);
+    this.applying = run;
+    try {
+      return await run;
+    } finally {
+      this.applying = undefined;
+    }
+  }
+
+  /**
+   * Renders every droplet's Cloud Firewall ruleset from the current plan and droplets and loads each one whose text
+   * changed (`nft -f`: one transaction, so established connections keep flowing). Returns the droplets reloaded.
+   */
+  public applyFirewalls(): string[] {
+    const droplets = this.lab.droplets.map((d) => ({ id: d.id, name: d.name, tags: d.tags, addresses: [d.publicIp, ...(d.privateIp ? [d.privateIp] : [])] }));
+    const reloaded: string[] = [];
+    for (const d of this.lab.droplets) {
+      const ruleset = renderNftRuleset({ droplet: d.name, droplets, firewalls: this.labPlan.firewalls });
+      if (this.rulesets.get(d.name) === ruleset) continue;
+      applyRuleset(d.netns, ruleset);
+      this.rulesets.set(d.name, ruleset);
+      reloaded.push(d.name);
+    }
+    for (const name of [...this.rulesets.keys()]) if (!this.lab.droplets.some((d) => d.name === name)) this.rulesets.delete(name);
+    return reloaded;
+  }
+
+  /** The ruleset loaded in a droplet (as rendered). */
+  public ruleset(droplet: string): string | undefined {
+    return this.rulesets.get(droplet);
+  }
+
+  /**
+   * A droplet's filesystem, shims and service manager, as the droplet is when DigitalOcean reports it active (its
+   * network, firewall and metadata service exist already); its cloud-config has not run yet (`runCloudInit`).
+   */
+  public async createDroplet(planned: PlannedDroplet): Promise<BootedDroplet> {
+    const settings = this.requireSettings();
+    let units: UnitManager | undefined;
+    let hostRef: DropletHost | undefined;
+    const handler = async (req: ShimRequest): Promise<ShimResponse> => {
+      if (req.tool === 'systemctl') return units!.systemctl(req.argv);
+      if (req.tool === 'apt-get' || req.tool === 'apt') {
+        const r = aptGet(req.argv);
+        const installed = aptInstallPackages(req.argv.filter((a) => a !== '--'));
+        if (r.status !== 0 || !installed) return r;
+        try {
+          const done = await afterInstall(units!, installed);
+          return done ? { ...r, stderr: `${r.stderr}tierform lab: postinst: ${done}\n` } : r;
+        } catch (e) {
+          return { status: 100, stdout: r.stdout, stderr: `${r.stderr}E: ${(e as Error).message}\n` };
+        }
+      }
+      if (req.tool === 'certbot' && hostRef && this.ca) return this.ca.certbot(hostRef, req.argv);
+      return { status: 127, stdout: '', stderr: `tierform lab: no shim for ${req.tool}\n` };
+    };
+    const host = await DropletHost.create(this.lab, planned.name, handler);
+    hostRef = host;
+    units = new UnitManager(host, { onChange: () => this.scheduleSave(), environment: settings.unitEnvironment });
+    const created = units;
+    this.lab.addCleanup(() => created.close());
+    for (const v of planned.volumes) {
+      const detached = path.join(this.detachedVolumes, v);
+      if (fs.existsSync(detached)) fs.renameSync(detached, host.volumeDir(v));
+      else fs.mkdirSync(host.volumeDir(v), { recursive: true, mode: 0o755 });
+    }
+    if (planned.cloudConfig && installsDocker(dropletPackages(planned.cloudConfig))) await prepareDockerHost(host, this.lab.id);
+    const booted: BootedDroplet = { planned, host, units, steps: [] };
+    this.droplets.set(planned.name, booted);
+    return booted;
+  }
+
+  /** Runs a created droplet's cloud-config as cloud-init would; records its steps and boot time. */
+  public async runCloudInit(booted: BootedDroplet, startedAt = Date.now()): Promise<void> {
+    const settings = this.requireSettings();
+    if (booted.planned.cloudConfig) {
+      booted.steps = await runCloudConfig(booted.host, booted.planned.cloudConfig, {
+        volumes: booted.planned.volumes,
+        runcmdTimeoutMs: settings.runcmdTimeoutMs,
+        log: settings.log,
+        afterInstall: (packages) => afterInstall(booted.units, packages),
+      });
+    }
+    booted.bootMs = Date.now() - startedAt;
+    settings.log(`${booted.planned.name}: booted in ${(booted.bootMs / 1000).toFixed(1)} s`);
+  }
+
+  /**
+   * Destroys a droplet as DigitalOcean would: its units are stopped (bounded), then every process left in it is
+   * killed, its metadata service stopped, its namespace deleted (see LabNetwork.removeDroplet).
+   */
+  public async destroyDroplet(name: string): Promise<void> {
+    const booted = this.droplets.get(name);
+    if (booted) {
+      await withTimeout(booted.units.stopAll(), 30_000);
+      booted.host.close();
+    }
+    await this.metadata?.removeDroplet(name);
+    this.lab.removeDroplet(name);
+    this.droplets.delete(name);
+    this.rulesets.delete(name);
+    if (booted) {
+      // Block-storage volumes outlive the droplet (a replaced droplet gets them back); its disk does not.
+      for (const v of booted.planned.volumes) {
+        if (!fs.existsSync(booted.host.volumeDir(v))) continue;
+        fs.mkdirSync(this.detachedVolumes, { recursive: true, mode: 0o700 });
+        fs.renameSync(booted.host.volumeDir(v), path.join(this.detachedVolumes, v));
+      }
+      fs.rmSync(booted.host.dir, { recursive: true, force: true });
+    }
+  }
+
+  /** Where the volumes of destroyed droplets wait to be attached again. */
+  private get detachedVolumes(): string {
+    return path.join(this.lab.dir, 'volumes');
   }
 
   /** Stops every unit (bounded, in parallel), then tears the lab down. Safe to call twice. */
@@ -408,27 +597,33 @@ export class LabBoot {
       bootSeconds: this.bootSeconds,
       status: this.status,
       apiUrl: this.api?.url,
+      dns: this.dns ? { address: this.dns.address, ttl: this.dns.ttl } : undefined,
       client: this.lab.client,
       records: this.labPlan.records,
-      droplets: this.labPlan.droplets.map((p) => {
-        const b = this.droplets.get(p.name);
-        const d = this.lab.droplet(p.name);
-        return {
-          name: p.name,
-          id: p.id,
-          netns: d.netns,
-          publicIp: p.publicIp,
-          privateIp: p.privateIp,
-          anchorIp: d.anchorIp,
-          tags: p.tags,
-          volumes: p.volumes,
-          mountHolder: b ? { pid: b.host.holderPid, startTime: b.host.holderStartTime } : undefined,
-          mounts: b ? [...b.host.mounts] : [],
-          units: b ? b.units.status() : [],
-          failedSteps: b ? b.steps.filter((s) => s.outcome === 'failed') : [],
-          substitutedSteps: b ? b.steps.filter((s) => s.outcome === 'substituted' || s.outcome === 'skipped') : [],
-        };
-      }),
+      assignment: this.labPlan.assignment,
+      applies: this.applies,
+      droplets: this.labPlan.droplets
+        .filter((p) => this.lab.droplets.some((d) => d.name === p.name))
+        .map((p) => {
+          const b = this.droplets.get(p.name);
+          const d = this.lab.droplet(p.name);
+          return {
+            name: p.name,
+            address: p.address,
+            id: p.id,
+            netns: d.netns,
+            publicIp: p.publicIp,
+            privateIp: p.privateIp,
+            anchorIp: d.anchorIp,
+            tags: d.tags,
+            volumes: p.volumes,
+            mountHolder: b ? { pid: b.host.holderPid, startTime: b.host.holderStartTime } : undefined,
+            mounts: b ? [...b.host.mounts] : [],
+            units: b ? b.units.status() : [],
+            failedSteps: b ? b.steps.filter((s) => s.outcome === 'failed') : [],
+            substitutedSteps: b ? b.steps.filter((s) => s.outcome === 'substituted' || s.outcome === 'skipped') : [],
+          };
+        }),
     };
     const file = path.join(this.lab.dir, 'boot.json');
     try {
@@ -448,6 +643,11 @@ export class LabBoot {
     }, 50);
     this.stateTimer.unref();
   }
+
+  private requireSettings(): DropletBootSettings {
+    if (!this.settings) throw new LabError(`lab ${this.lab.id}: droplets can only be booted in a lab started by bootStage`);
+    return this.settings;
+  }
 }
 
 /** The plan file of a stage in a synth output directory. */
@@ -455,17 +655,23 @@ export function stagePlanFile(stage: string, outdir = 'cdktf.out'): string {
   return path.resolve(outdir, 'stacks', stage, 'cdk.tf.json');
 }
 
+/** Reads a stage's plan file, or throws naming the stages that exist. */
+export function readStagePlan(stage: string, outdir = 'cdktf.out'): { readonly planFile: string; readonly plan: Plan } {
+  const planFile = stagePlanFile(stage, outdir);
+  if (!fs.existsSync(planFile)) {
+    const stacks = path.resolve(outdir, 'stacks');
+    const known = fs.existsSync(stacks) ? fs.readdirSync(stacks).join(', ') : 'none (run npx cdktf synth first)';
+    throw new LabError(`no plan ${planFile}: stages in ${stacks}: ${known}`);
+  }
+  return { planFile, plan: loadStack(planFile) };
+}
+
 /** Boots a synthesized stage; on any failure tears everything down again and throws with the details. */
 export async function bootStage(options: BootOptions): Promise<LabBoot> {
   const started = Date.now();
   const log = options.log ?? (() => undefined);
-  const planFile = stagePlanFile(options.stage, options.outdir);
-  if (!fs.existsSync(planFile)) {
-    const stacks = path.resolve(options.outdir ?? 'cdktf.out', 'stacks');
-    const known = fs.existsSync(stacks) ? fs.readdirSync(stacks).join(', ') : 'none (run npx cdktf synth first)';
-    throw new LabError(`no plan ${planFile}: stages in ${stacks}: ${known}`);
-  }
-  const labPlan = planLab(loadStack(planFile), { variables: options.variables });
+  const { planFile, plan } = readStagePlan(options.stage, options.outdir);
+  const labPlan = planLab(plan, { variables: options.variables });
   const problems = bootProblems(labPlan);
   if (problems.length > 0) throw new LabError(`cannot boot ${labPlan.stage} in the lab: ${problems.join('; ')}`);
 
@@ -478,63 +684,34 @@ export async function bootStage(options: BootOptions): Promise<LabBoot> {
     watchdog: options.watchdog,
     clientIp: labPlan.clientIp,
     vpcs: labPlan.vpcs,
-    droplets: labPlan.droplets.map((d) => ({
-      name: d.name,
-      id: d.id,
-      publicIp: d.publicIp,
-      vpc: d.vpc,
-      privateIp: d.privateIp,
-      tags: d.tags,
-      region: d.region,
-    })),
+    droplets: labPlan.droplets.map(networkSpec),
     reservedIps: labPlan.reservedIps,
   });
   const boot = new LabBoot(lab, labPlan, planFile);
   try {
     boot.saveState('booting');
     log(`lab ${lab.id}: network up (${lab.dir})`);
-    const fwDroplets = lab.droplets.map((d) => ({ id: d.id, name: d.name, tags: d.tags, addresses: [d.publicIp, ...(d.privateIp ? [d.privateIp] : [])] }));
-    for (const d of lab.droplets) applyRuleset(d.netns, renderNftRuleset({ droplet: d.name, droplets: fwDroplets, firewalls: labPlan.firewalls }));
-    lab.setHosts(labPlan.records);
-    boot.metadata = await LabMetadata.start(lab, { userData: Object.fromEntries(labPlan.droplets.map((d) => [d.name, d.userData])) });
+    boot.applyFirewalls();
+    boot.dns = await LabDns.start(lab, { records: labPlan.records });
+    boot.metadata = await LabMetadata.start(lab, { userData: Object.fromEntries(labPlan.droplets.map((d) => [d.name, d.userData])), nameservers: [boot.dns.address] });
     // The plan's DigitalOcean tokens (generated per boot) are what droplets present to the API stand-in.
-    const tokens = Object.entries(labPlan.variables).filter(([k, v]) => /token/i.test(k) && typeof v === 'string').map(([, v]) => v as string);
-    boot.api = await DoApiStandIn.start(lab, { acceptTokens: tokens });
+    boot.api = await DoApiStandIn.start(lab, { acceptTokens: planTokens(labPlan) });
     boot.ca = LabCa.create(path.join(lab.dir, 'ca'), lab.id);
     lab.trustCa('client', boot.ca.certPem);
-    const ca = boot.ca;
     // The scripts' documented overrides (lib/render/keepalived.ts): the API base URL is the stand-in's; the
     // reserved-IP script's log lines, which go to syslog on a droplet, are also appended to a file of the droplet.
-    const unitEnvironment = { TIERFORM_DO_API: boot.api.url, TIERFORM_LOG_FILE: LAB_SCRIPT_LOG };
-    log(`lab ${lab.id}: firewalls, DNS, metadata, API stand-in and lab CA ready; booting droplets`);
+    boot.settings = { unitEnvironment: { TIERFORM_DO_API: boot.api.url, TIERFORM_LOG_FILE: LAB_SCRIPT_LOG }, runcmdTimeoutMs: options.runcmdTimeoutMs, log };
+    log(`lab ${lab.id}: firewalls, DNS server (${boot.dns.address}), metadata, API stand-in and lab CA ready; booting droplets`);
 
     await Promise.all(
       labPlan.droplets.map(async (planned) => {
         const t0 = Date.now();
-        let units: UnitManager | undefined;
-        let hostRef: DropletHost | undefined;
-        const handler = (req: ShimRequest): Promise<ShimResponse> => {
-          if (req.tool === 'systemctl') return units!.systemctl(req.argv);
-          if (req.tool === 'apt-get' || req.tool === 'apt') return Promise.resolve(aptGet(req.argv));
-          if (req.tool === 'certbot' && hostRef) return Promise.resolve(ca.certbot(hostRef, req.argv));
-          return Promise.resolve({ status: 127, stdout: '', stderr: `tierform lab: no shim for ${req.tool}\n` });
-        };
-        const host = await DropletHost.create(lab, planned.name, handler);
-        hostRef = host;
-        units = new UnitManager(host, { onChange: () => boot.scheduleSave(), environment: unitEnvironment });
-        lab.addCleanup(() => units!.close());
-        for (const v of planned.volumes) fs.mkdirSync(host.volumeDir(v), { recursive: true, mode: 0o755 });
-        const booted: BootedDroplet = { planned, host, units, steps: [] };
-        boot.droplets.set(planned.name, booted);
-        if (planned.cloudConfig) {
-          booted.steps = await runCloudConfig(host, planned.cloudConfig, { volumes: planned.volumes, runcmdTimeoutMs: options.runcmdTimeoutMs, log });
-        }
-        booted.bootMs = Date.now() - t0;
-        log(`${planned.name}: booted in ${(booted.bootMs / 1000).toFixed(1)} s`);
+        await boot.runCloudInit(await boot.createDroplet(planned), t0);
       }),
     );
-    const failures = [...boot.droplets.values()].flatMap((d) => d.steps.filter((s) => s.outcome === 'failed').map((s) => `${d.planned.name}: ${s.what}: ${s.detail ?? 'failed'}`));
+    const failures = bootFailures(boot, labPlan.droplets.map((d) => d.name));
     if (failures.length > 0) throw new LabError(`the boot of ${labPlan.stage} failed:\n${failures.join('\n')}\n(logs: ${path.join(lab.dir, 'logs')})`);
+    await startControl(boot);
     boot.bootSeconds = (Date.now() - started) / 1000;
     boot.saveState('up');
     log(`lab ${lab.id}: ${labPlan.stage} up in ${boot.bootSeconds.toFixed(1)} s`);
@@ -544,6 +721,24 @@ export async function bootStage(options: BootOptions): Promise<LabBoot> {
     await boot.shutdown().catch(() => undefined);
     throw e;
   }
+}
+
+/** What LabNetwork needs of a planned droplet. */
+export function networkSpec(d: PlannedDroplet): LabDropletSpec {
+  return { name: d.name, id: d.id, publicIp: d.publicIp, vpc: d.vpc, privateIp: d.privateIp, tags: d.tags, region: d.region };
+}
+
+/** The plan's DigitalOcean token variables (generated per boot): what droplets present to the API stand-in. */
+export function planTokens(labPlan: LabPlan): string[] {
+  return Object.entries(labPlan.variables).filter(([k, v]) => /token/i.test(k) && typeof v === 'string').map(([, v]) => v as string);
+}
+
+/** The failed cloud-init steps of the named droplets, one line each. */
+export function bootFailures(boot: LabBoot, names: readonly string[]): string[] {
+  return names.flatMap((n) => {
+    const d = boot.droplets.get(n);
+    return d ? d.steps.filter((s) => s.outcome === 'failed').map((s) => `${n}: ${s.what}: ${s.detail ?? 'failed'}`) : [`${n}: not created`];
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -580,7 +775,10 @@ export function formatStatus(listings: readonly BootListing[]): string {
     lines.push(`lab ${l.id}${b ? ` — ${b.stage} — ${b.status}${b.bootSeconds ? ` (booted in ${b.bootSeconds.toFixed(1)} s)` : ''}` : ''} — owner ${l.ownerPid} ${l.ownerPid === process.pid ? '(this process)' : l.ownerRunning ? 'running' : 'gone'} — ${l.dir}`);
     if (b) {
       lines.push(`  client ${b.client.ip} (${b.client.netns})${b.apiUrl ? `  DigitalOcean API stand-in ${b.apiUrl}` : ''}`);
+      if (b.dns) lines.push(`  DNS server ${b.dns.address} (every answer TTL ${b.dns.ttl} s)${b.applies?.length ? `  applies: ${b.applies.length}, last ${b.applies[b.applies.length - 1].at}` : ''}`);
       if (b.records.length > 0) lines.push(`  DNS ${b.records.map((r) => `${r.name}→${r.address}`).join('  ')}`);
+      const hint = siteHint(b.client.netns, b.records, b.droplets);
+      if (b.status === 'up' && hint) lines.push(`  the site, from the client namespace (not from this host): ${hint}`);
       for (const d of b.droplets) {
         lines.push(`  ${d.name}  id ${d.id}  public ${d.publicIp}  private ${d.privateIp}  anchor ${d.anchorIp}  tags ${d.tags.join(',') || '-'}  netns ${d.netns}`);
         for (const u of d.units) {
@@ -596,16 +794,29 @@ export function formatStatus(listings: readonly BootListing[]): string {
   return lines.length === 0 ? 'no labs' : lines.join('\n');
 }
 
+/**
+ * How to reach the site: the lab's addresses exist only inside its namespaces, so the request is made from the
+ * client's (which uses the lab's DNS server and trusts the lab CA). The first DNS record, else the first droplet.
+ */
+export function siteHint(clientNetns: string, records: readonly { readonly name: string }[], droplets: readonly { readonly publicIp: string }[]): string | undefined {
+  const target = records[0]?.name ?? droplets[0]?.publicIp;
+  return target === undefined ? undefined : `ip netns exec ${clientNetns} curl -sL http://${target}/`;
+}
+
+/**
+ * What a package's postinst would do that the lab must do itself: docker.io's starts `docker.service` (Ubuntu:
+ * dh_installsystemd). Returns what was done, or undefined.
+ */
+async function afterInstall(units: UnitManager, packages: readonly string[]): Promise<string | undefined> {
+  if (!installsDocker(packages)) return undefined;
+  if ((await units.systemctl(['is-active', '--quiet', 'docker.service'])).status === 0) return undefined;
+  const r = await units.systemctl(['start', 'docker.service']);
+  if (r.status !== 0) throw new LabError(`systemctl start docker.service (docker.io's postinst): ${r.stderr.trim()}`);
+  return 'systemctl start docker.service';
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // helpers
-
-function hostAt(cidr: string, offset: number): string {
-  const [network, bits] = ipaddr.IPv4.parseCIDR(cidr);
-  const base = ipaddr.IPv4.networkAddressFromCIDR(cidr).octets.reduce((n, o) => n * 256 + o, 0);
-  if (offset >= 2 ** (32 - bits) - 1) throw new LabError(`${network.toString()}/${bits} has no host address at offset ${offset}`);
-  const n = base + offset;
-  return [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-}
 
 function randomPassword(): string {
   return [...randomBytes(24)].map((b) => PASSWORD_ALPHABET[b % PASSWORD_ALPHABET.length]).join('');

@@ -19,7 +19,8 @@ import * as fs from 'fs';
 import * as http from 'http';
 import * as path from 'path';
 import * as ipaddr from 'ipaddr.js';
-import { LabNetwork, LabProcess, labScript } from './netns';
+import { LabNetwork, LabProcess } from './netns';
+import { labScript } from './host-tools';
 
 export interface DoApiOptions {
   /** The token requests must carry. @default 64 random hex characters */

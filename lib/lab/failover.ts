@@ -7,6 +7,7 @@
  * each with its own timeout; the writer writes at most `rate × seconds` rows; the processes are the lab's
  * tracked `exec`s (killed at their timeout and at teardown).
  */
+import * as fs from 'fs';
 import { LabBoot } from './boot';
 import { LabError } from './netns';
 
@@ -113,6 +114,11 @@ export interface LoadOptions {
    * Source addresses, used in turn (many users; see `LabNetwork.addClientAddresses`). @default - the node's own
    */
   readonly sources?: readonly string[];
+  /**
+   * A file whose existence stops the load early (no request is started once it exists); `stop()` creates it.
+   * @default - the load runs its whole `seconds`
+   */
+  readonly stopFile?: string;
 }
 
 /** One request: epoch seconds at start and end, HTTP status (0: none), error class when it failed. */
@@ -124,8 +130,9 @@ export interface LoadRecord {
 }
 
 const LOAD = `
-import http.client, json, ssl, sys, threading, time, urllib.parse
+import http.client, json, os, ssl, sys, threading, time, urllib.parse
 cfg = json.loads(sys.stdin.read())
+stop = cfg.get('stop')
 u = urllib.parse.urlsplit(cfg['url'])
 https = u.scheme == 'https'
 port = u.port or (443 if https else 80)
@@ -162,20 +169,23 @@ def worker():
         delay = t0 + i / rps - time.time()
         if delay > 0:
             time.sleep(delay)
+        if stop and os.path.exists(stop):
+            return
         one(i)
 workers = [threading.Thread(target=worker, daemon=True) for _ in range(cfg['workers'])]
 for w in workers:
     w.start()
 for w in workers:
     w.join()
-print(json.dumps(results))
+print(json.dumps([r for r in results if r is not None]))
 `;
 
 /**
  * Starts a bounded load (at most rps × seconds requests, new connection each, `Connection: close`) from `node`;
- * resolves with every request once the last one ended. `startedAt` is when the first request is due (epoch ms).
+ * resolves with every request once the last one ended. `startedAt` is when the first request is due (epoch ms);
+ * `stop()` (with `stopFile`) ends it early: requests already started finish.
  */
-export function startLoad(boot: LabBoot, o: LoadOptions): { readonly startedAt: number; readonly done: Promise<LoadRecord[]> } {
+export function startLoad(boot: LabBoot, o: LoadOptions): { readonly startedAt: number; readonly done: Promise<LoadRecord[]>; readonly stop: () => void } {
   const total = Math.round(o.rps * o.seconds);
   if (!(o.rps > 0 && o.rps <= 500 && o.seconds > 0 && o.seconds <= 120)) throw new LabError('load: rps must be in (0, 500] and seconds in (0, 120]');
   const timeout = o.timeoutSeconds ?? 1;
@@ -183,14 +193,18 @@ export function startLoad(boot: LabBoot, o: LoadOptions): { readonly startedAt: 
   const startedAt = Date.now() + 200;
   const done = boot.lab
     .exec(o.node ?? 'client', ['python3', '-c', LOAD], {
-      input: JSON.stringify({ url: o.url, rps: o.rps, total, timeout, workers, sources: o.sources ?? [] }),
+      input: JSON.stringify({ url: o.url, rps: o.rps, total, timeout, workers, sources: o.sources ?? [], stop: o.stopFile }),
       timeoutMs: (o.seconds + timeout + 30) * 1000,
     })
     .then((r) => {
       if (r.status !== 0) throw new LabError(`load from ${o.node ?? 'client'} failed (${r.timedOut ? 'timed out' : r.status}): ${r.stderr.slice(-2000)}`);
       return (JSON.parse(r.stdout) as [number, number, number, string | null][]).map(([start, end, status, error]) => ({ start, end, status, error: error ?? undefined }));
     });
-  return { startedAt, done };
+  const stop = () => {
+    if (!o.stopFile) throw new LabError('load: stop() needs a stopFile');
+    fs.writeFileSync(o.stopFile, 'stop\n');
+  };
+  return { startedAt, done, stop };
 }
 
 export interface LoadReport {

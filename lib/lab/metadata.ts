@@ -14,7 +14,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { LabDroplet, LabNetwork, LabProcess, labScript } from './netns';
+import { LabDroplet, LabNetwork, LabProcess } from './netns';
+import { labScript } from './host-tools';
 
 export const METADATA_ADDRESS = '169.254.169.254';
 /** Where the server really listens in the namespace (169.254.169.254:80 is DNATed to it). */
@@ -28,6 +29,8 @@ export interface MetadataInput {
   readonly userData?: string;
   /** @default [] */
   readonly publicKeys?: readonly string[];
+  /** The resolvers DigitalOcean gives the droplet (the lab's DNS server). @default ['127.0.0.1'] (none) */
+  readonly nameservers?: readonly string[];
 }
 
 /** The answers of one droplet's metadata service: text by path, and the `/metadata/v1.json` document. */
@@ -46,6 +49,7 @@ export function metadataAnswers(input: MetadataInput): MetadataAnswers {
     ...(reserved === undefined ? {} : { [`${v1}/${kind}/ipv4/ip_address`]: reserved }),
   });
   const publicKeys = [...(input.publicKeys ?? [])];
+  const nameservers = [...(input.nameservers ?? ['127.0.0.1'])];
   const paths: Record<string, string> = {
     [`${v1}/id`]: d.id,
     [`${v1}/hostname`]: d.name,
@@ -54,7 +58,7 @@ export function metadataAnswers(input: MetadataInput): MetadataAnswers {
     [`${v1}/public-keys`]: publicKeys.join('\n'),
     [`${v1}/region`]: d.region,
     [`${v1}/tags`]: d.tags.join('\n'),
-    [`${v1}/dns/nameservers`]: '127.0.0.1',
+    [`${v1}/dns/nameservers`]: nameservers.join('\n'),
     [`${v1}/interfaces/public/0/mac`]: d.publicMac,
     [`${v1}/interfaces/public/0/type`]: 'public',
     [`${v1}/interfaces/public/0/ipv4/address`]: d.publicIp,
@@ -102,7 +106,7 @@ export function metadataAnswers(input: MetadataInput): MetadataAnswers {
     },
     floating_ip: reservedJson,
     reserved_ip: reservedJson,
-    dns: { nameservers: ['127.0.0.1'] },
+    dns: { nameservers },
     tags: [...d.tags],
     features: {},
   };
@@ -129,6 +133,8 @@ export interface LabMetadataOptions {
   readonly userData?: Readonly<Record<string, string>>;
   /** @default [] */
   readonly publicKeys?: readonly string[];
+  /** @see MetadataInput.nameservers */
+  readonly nameservers?: readonly string[];
   /** How long each server gets to start. @default 10000 */
   readonly startTimeoutMs?: number;
 }
@@ -189,11 +195,30 @@ export class LabMetadata {
         reservedIp: held.get(d.name),
         userData: this.userData.get(d.name),
         publicKeys: this.options.publicKeys,
+        nameservers: this.options.nameservers,
       });
       const file = this.answersFile(d.name);
       fs.writeFileSync(`${file}.tmp`, JSON.stringify(answers));
       fs.renameSync(`${file}.tmp`, file);
     }
+  }
+
+  /** Starts the service of a droplet created after the others (an apply), with its user_data; waits until it listens. */
+  public async addDroplet(name: string, userData: string): Promise<void> {
+    const d = this.lab.droplet(name);
+    this.userData.set(d.name, userData);
+    this.refresh();
+    const server = this.startServer(d.name);
+    await server.waitForOutput('ready', this.options.startTimeoutMs ?? 10_000);
+  }
+
+  /** Stops the service of a droplet about to be destroyed and forgets it. */
+  public async removeDroplet(name: string): Promise<void> {
+    const server = this.servers.get(name);
+    this.servers.delete(name);
+    this.userData.delete(name);
+    await server?.stop();
+    fs.rmSync(this.answersFile(name), { force: true });
   }
 
   /** Stops the servers (teardown would too). */
@@ -204,16 +229,18 @@ export class LabMetadata {
 
   private async startAll(timeoutMs: number): Promise<void> {
     this.refresh();
-    const script = labScript('metadata-server.js');
-    for (const d of this.lab.droplets) {
-      this.lab.runOrThrow(d.name, ['ip', 'addr', 'replace', `${METADATA_ADDRESS}/32`, 'dev', 'lo']);
-      this.lab.runOrThrow(d.name, ['nft', '-f', '-'], { input: renderMetadataNat() });
-      const server = this.lab.spawn(d.name, [process.execPath, script, this.answersFile(d.name), METADATA_ADDRESS, String(METADATA_SERVER_PORT)], {
-        name: 'metadata',
-      });
-      this.servers.set(d.name, server);
-    }
+    for (const d of this.lab.droplets) this.startServer(d.name);
     await Promise.all([...this.servers.values()].map((s) => s.waitForOutput('ready', timeoutMs)));
+  }
+
+  private startServer(name: string): LabProcess {
+    this.lab.runOrThrow(name, ['ip', 'addr', 'replace', `${METADATA_ADDRESS}/32`, 'dev', 'lo']);
+    this.lab.runOrThrow(name, ['nft', '-f', '-'], { input: renderMetadataNat() });
+    const server = this.lab.spawn(name, [process.execPath, labScript('metadata-server.js'), this.answersFile(name), METADATA_ADDRESS, String(METADATA_SERVER_PORT)], {
+      name: 'metadata',
+    });
+    this.servers.set(name, server);
+    return server;
   }
 }
 

@@ -33,13 +33,24 @@
  * Teardown runs on SIGINT/SIGTERM/SIGHUP and at exit; and since a process can die without running handlers
  * (SIGKILL; under jest, whose sandboxed `process` never receives real signals), a detached watchdog
  * (`watchdog.js`) tears the lab down from the state file when the owner process is gone.
+ *
+ * This file builds and runs the network. Beside it: `teardown.ts` (the state file, teardown from any process,
+ * `downLab`, `listLabs`), `signals.ts` (the process-wide signal handlers), `host-tools.ts` (prerequisites, the
+ * lab's tools and scripts), `addresses.ts` (IPv4 maths), `edge.ts` (the reserved-IP nftables ruleset),
+ * `lab-process.ts` (supervised processes).
  */
-import { ChildProcess, spawn as spawnChild, spawnSync } from 'child_process';
+import { ChildProcess, spawn as spawnChild } from 'child_process';
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import * as ipaddr from 'ipaddr.js';
+import { hostAddress, inRange, mac, overlaps, parseV4Cidr, sameOffset, V4Network } from './addresses';
 import { HostRecord, renderHostsFile, renderResolvConf } from './dns';
+import { renderEdgeRuleset } from './edge';
+import { ETC_NETNS_DIR, NETNS_DIR, RunOptions, RunResult, SEARCH_PATH, checkPrerequisites, defaultLabRoot, labScript, runSync } from './host-tools';
+import { LabError } from './lab-error';
+import { LabProcess, TrackedProcess, killGroup } from './lab-process';
+import { forget, tearDownOnExit } from './signals';
+import { LabState, TeardownReport, destroy, stopWatchdog } from './teardown';
 import {
   KillTarget,
   isRunning,
@@ -49,89 +60,30 @@ import {
   pidsInNetns,
   procStat,
   processStartTime,
-  sleepSync,
 } from './processes';
 
-export class LabError extends Error {}
+export { LabError } from './lab-error';
+export { LabProcess } from './lab-process';
+export type { TrackedProcess } from './lab-process';
+export { renderEdgeRuleset } from './edge';
+export type { EdgeEntry } from './edge';
 
 // ---------------------------------------------------------------------------------------------------------------
-// constants and prerequisites
-
-/** Where labs keep their state and logs: on tmpfs, so that it vanishes at reboot together with the namespaces. */
-export function defaultLabRoot(): string {
-  return process.env.TIERFORM_LAB_DIR ?? '/run/tierform-lab';
-}
+// constants
 
 /** TEST-NET-3 (RFC 5737): documentation addresses, never routed anywhere real. */
 export const DEFAULT_PUBLIC_NETWORK = '203.0.113.0/24';
 /** DigitalOcean puts anchor IPs in a 10.x.0.0/16 per datacenter. */
 export const DEFAULT_ANCHOR_NETWORK = '10.19.0.0/16';
+/** The internet bridge's (the router's) MAC: locally administered, interface byte 00 (droplets' are 01 and 02). */
+const ROUTER_MAC = '02:74:66:ff:ff:00';
 /** The routing table droplets use for traffic sourced from their anchor IP. */
 const ANCHOR_TABLE = 100;
-const NETNS_DIR = '/run/netns';
-const ETC_NETNS_DIR = '/etc/netns';
 /** Names that are not droplets. */
 const INTERNET = 'internet';
 const CLIENT = 'client';
-const SEARCH_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 /** The watchdog gives up after a day: every loop of the lab is bounded. */
 const WATCHDOG_MAX_SECONDS = 24 * 3600;
-
-/** The commands the lab runs itself, with their Debian packages. */
-export const REQUIRED_TOOLS: readonly { readonly command: string; readonly debianPackage: string }[] = [
-  { command: 'ip', debianPackage: 'iproute2' },
-  { command: 'nft', debianPackage: 'nftables' },
-  { command: 'unshare', debianPackage: 'util-linux' },
-];
-
-export interface PrerequisiteOptions {
-  /** @default process.getuid() */
-  readonly uid?: number;
-  /** Directories searched for the tools. @default $PATH plus the sbin directories */
-  readonly searchPath?: string;
-}
-
-/** What stops the lab from running here, one sentence each; empty when nothing does. */
-export function prerequisiteProblems(options: PrerequisiteOptions = {}): string[] {
-  const problems: string[] = [];
-  const uid = options.uid ?? process.getuid?.() ?? -1;
-  if (uid !== 0) {
-    problems.push(`the lab must run as root (it creates network namespaces, veth links and nftables rules); you are uid ${uid}: run it with sudo`);
-  }
-  const dirs = (options.searchPath ?? `${process.env.PATH ?? ''}:${SEARCH_PATH}`).split(':').filter(Boolean);
-  const missing = REQUIRED_TOOLS.filter((t) => !dirs.some((d) => isExecutable(path.join(d, t.command))));
-  if (missing.length > 0) {
-    problems.push(`missing tools: ${missing.map((t) => `'${t.command}'`).join(', ')}: apt-get install ${missing.map((t) => t.debianPackage).join(' ')}`);
-  }
-  return problems;
-}
-
-/** Throws a LabError listing every problem of `prerequisiteProblems`. */
-export function checkPrerequisites(options: PrerequisiteOptions = {}): void {
-  const problems = prerequisiteProblems(options);
-  if (problems.length > 0) throw new LabError(`cannot run the tierform lab: ${problems.join('; ')}`);
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
-
-/** A script shipped beside this file (run with node), found also when this module is bundled elsewhere. */
-export function labScript(name: string): string {
-  const candidates = [
-    path.join(__dirname, name),
-    path.resolve(__dirname, '..', '..', 'lib', 'lab', name),
-    path.resolve(process.cwd(), 'lib', 'lab', name),
-  ];
-  const found = candidates.find((c) => fs.existsSync(c));
-  if (!found) throw new LabError(`lab script ${name} not found (looked in ${candidates.join(', ')})`);
-  return found;
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // options and views
@@ -218,67 +170,9 @@ export interface LabDroplet {
 }
 
 /** A change other parts of the lab (metadata) follow. */
-export interface LabChange {
-  readonly type: 'reserved-ip';
-  readonly ip: string;
-  readonly holder?: string;
-  readonly previous?: string;
-}
-
-/** A process the lab started and must stop. */
-export interface TrackedProcess {
-  readonly pid: number;
-  readonly startTime: string;
-  readonly node: string;
-  readonly argv: readonly string[];
-}
-
-/** What `state.json` holds: enough for another process to tear the lab down. */
-export interface LabState {
-  readonly version: 1;
-  readonly id: string;
-  readonly dir: string;
-  readonly status: 'creating' | 'up';
-  readonly createdAt: string;
-  readonly ownerPid: number;
-  readonly ownerStartTime?: string;
-  /** Every namespace created (or about to be), in creation order. */
-  readonly namespaces: readonly string[];
-  /** Every /etc/netns/<ns> directory created (or about to be). */
-  readonly etcDirs: readonly string[];
-  readonly processes: readonly TrackedProcess[];
-  readonly keepLogs: boolean;
-  /** The watchdog process, if any. */
-  readonly watchdog?: { readonly pid: number; readonly startTime: string };
-  readonly internet?: { readonly netns: string; readonly routerIp: string; readonly anchorGateway: string };
-  readonly client?: { readonly netns: string; readonly ip: string };
-  readonly droplets: readonly LabDroplet[];
-  readonly reservedIps: Readonly<Record<string, string | null>>;
-}
-
-export interface TeardownReport {
-  readonly id: string;
-  /** Processes signalled. */
-  readonly killed: readonly number[];
-  /** Processes still running afterwards (should be none). */
-  readonly survivors: readonly number[];
-  readonly namespacesDeleted: readonly string[];
-  readonly errors: readonly string[];
-  /** downLab: the owner process was running and was sent SIGTERM (it tears its lab down itself). */
-  readonly ownerStopped?: boolean;
-}
-
-export interface RunOptions {
-  readonly input?: string;
-  /** @default 30000 */
-  readonly timeoutMs?: number;
-}
-
-export interface RunResult {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+export type LabChange =
+  | { readonly type: 'reserved-ip'; readonly ip: string; readonly holder?: string; readonly previous?: string }
+  | { readonly type: 'droplets' };
 
 export interface LabExecOptions {
   /** Added to the lab's minimal environment (PATH, HOME, LANG). */
@@ -315,41 +209,6 @@ export interface LabSpawnOptions {
 const MAX_EXEC_OUTPUT = 8 * 1024 * 1024;
 
 // ---------------------------------------------------------------------------------------------------------------
-// signal handling: one set of handlers for every lab of this process
-
-const activeLabs = new Set<LabNetwork>();
-const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-
-function onSignal(signal: NodeJS.Signals): void {
-  for (const lab of [...activeLabs]) {
-    process.stderr.write(`tierform lab ${lab.id}: ${signal}, tearing down\n`);
-    lab.teardown();
-  }
-  uninstallHandlers();
-  // Let the signal do what it would have done without us (usually: end the process).
-  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-}
-
-function onExit(): void {
-  for (const lab of [...activeLabs]) lab.teardown();
-}
-
-let installed = false;
-function installHandlers(): void {
-  if (installed) return;
-  installed = true;
-  for (const s of SIGNALS) process.on(s, onSignal);
-  process.on('exit', onExit);
-}
-
-function uninstallHandlers(): void {
-  if (!installed) return;
-  installed = false;
-  for (const s of SIGNALS) process.removeListener(s, onSignal);
-  process.removeListener('exit', onExit);
-}
-
-// ---------------------------------------------------------------------------------------------------------------
 // LabNetwork
 
 interface LiveProcess extends TrackedProcess {
@@ -379,7 +238,10 @@ export class LabNetwork {
   public readonly anchorNetwork: string;
   public readonly internet: { readonly netns: string; readonly routerIp: string; readonly anchorGateway: string };
   public readonly client: { readonly netns: string; readonly ip: string };
-  public readonly droplets: readonly LabDroplet[];
+  /** The droplets, in the order they were added. */
+  public get droplets(): readonly LabDroplet[] {
+    return this.dropletList;
+  }
 
   private readonly createdAt = new Date().toISOString();
   private readonly keepLogs: boolean;
@@ -387,6 +249,14 @@ export class LabNetwork {
   private readonly useWatchdog: boolean;
   private watchdog?: { readonly pid: number; readonly startTime: string };
   private readonly vpcBridges = new Map<string, string>();
+  private readonly vpcRanges = new Map<string, V4Network>();
+  /** Every address in use (router, client, droplets' public, anchor and VPC addresses, reserved IPs) and by whom. */
+  private readonly used = new Map<string, string>();
+  private readonly dropletList: LabDroplet[] = [];
+  /** The next droplet's index (its MAC addresses and link names): never reused, also after a removal. */
+  private nextIndex = 0;
+  private hostRecords: HostRecord[] = [];
+  private resolvConf = renderResolvConf();
   private readonly namespaces: string[] = [];
   private readonly etcDirs: string[] = [];
   private readonly live = new Map<number, LiveProcess>();
@@ -415,83 +285,83 @@ export class LabNetwork {
 
     this.internet = { netns: this.nsName(INTERNET), routerIp: hostAddress(pub, 1), anchorGateway: hostAddress(anchor, 1) };
     this.client = { netns: this.nsName(CLIENT), ip: options.clientIp ?? hostAddress(pub, 2) };
-    const used = new Map<string, string>([
-      [this.internet.routerIp, 'the router'],
-      [this.client.ip, 'the client'],
-    ]);
-    const claim = (ip: string, what: string) => {
-      const other = used.get(ip);
-      if (other) throw new LabError(`${what}: address ${ip} is already used by ${other}`);
-      used.set(ip, what);
-    };
+    this.claim(this.internet.routerIp, 'the router');
+    this.claim(this.client.ip, 'the client');
     inRange(this.client.ip, pub, 'clientIp');
 
-    const vpcs = new Map<string, [ipaddr.IPv4, number]>();
     for (const vpc of options.vpcs ?? []) {
-      if (vpcs.has(vpc.name)) throw new LabError(`VPC '${vpc.name}' is declared twice`);
+      if (this.vpcRanges.has(vpc.name)) throw new LabError(`VPC '${vpc.name}' is declared twice`);
       const range = parseV4Cidr(vpc.ipRange, `VPC ${vpc.name} ipRange`);
-      for (const [otherName, other] of vpcs) {
+      for (const [otherName, other] of this.vpcRanges) {
         if (overlaps(range, other)) throw new LabError(`VPC ${vpc.name} (${vpc.ipRange}) overlaps VPC ${otherName}`);
       }
       if (overlaps(range, pub) || overlaps(range, anchor)) {
         throw new LabError(`VPC ${vpc.name} (${vpc.ipRange}) overlaps the lab's public or anchor network: choose another anchorNetwork`);
       }
-      vpcs.set(vpc.name, range);
+      this.vpcRanges.set(vpc.name, range);
       this.vpcBridges.set(vpc.name, `vpc${this.vpcBridges.size}`);
     }
-
-    const names = new Set<string>();
-    const ids = new Set<string>();
-    this.droplets = options.droplets.map((d, index) => {
-      if (!/^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$/i.test(d.name)) {
-        throw new LabError(`droplet name '${d.name}' is not a valid hostname`);
-      }
-      if (d.name === INTERNET || d.name === CLIENT) throw new LabError(`droplet name '${d.name}' is reserved by the lab`);
-      if (names.has(d.name)) throw new LabError(`droplet name '${d.name}' is used twice`);
-      if (ids.has(d.id)) throw new LabError(`droplet id '${d.id}' is used twice`);
-      names.add(d.name);
-      ids.add(d.id);
-      inRange(d.publicIp, pub, `droplet ${d.name} publicIp`);
-      claim(d.publicIp, `droplet ${d.name}`);
-      const anchorIp = d.anchorIp ?? sameOffset(d.publicIp, pub, anchor);
-      inRange(anchorIp, anchor, `droplet ${d.name} anchorIp`);
-      claim(anchorIp, `droplet ${d.name} (anchor)`);
-      let privatePrefixLength: number | undefined;
-      if (d.vpc !== undefined) {
-        const range = vpcs.get(d.vpc);
-        if (!range) throw new LabError(`droplet ${d.name}: VPC '${d.vpc}' is not declared in vpcs`);
-        if (d.privateIp === undefined) throw new LabError(`droplet ${d.name}: privateIp is required with vpc`);
-        inRange(d.privateIp, range, `droplet ${d.name} privateIp`);
-        claim(d.privateIp, `droplet ${d.name} (private)`);
-        privatePrefixLength = range[1];
-      } else if (d.privateIp !== undefined) {
-        throw new LabError(`droplet ${d.name}: privateIp needs a vpc`);
-      }
-      return {
-        name: d.name,
-        id: d.id,
-        index,
-        netns: this.nsName(d.name),
-        region: d.region ?? 'lab1',
-        tags: [...(d.tags ?? [])],
-        publicIp: d.publicIp,
-        publicPrefixLength: pub[1],
-        gateway: this.internet.routerIp,
-        publicMac: mac(index, 1),
-        anchorIp,
-        anchorPrefixLength: anchor[1],
-        anchorGateway: this.internet.anchorGateway,
-        vpc: d.vpc,
-        privateIp: d.privateIp,
-        privatePrefixLength,
-        privateMac: d.vpc === undefined ? undefined : mac(index, 2),
-      };
-    });
+    for (const d of options.droplets) this.dropletList.push(this.describeDroplet(d, this.nextIndex++));
     for (const r of options.reservedIps ?? []) {
       inRange(r.ip, pub, `reserved IP ${r.ip}`);
-      claim(r.ip, `reserved IP ${r.ip}`);
+      this.claim(r.ip, `reserved IP ${r.ip}`);
       if (r.holder !== undefined) this.droplet(r.holder);
     }
+  }
+
+  /** Validates a droplet's spec against the lab (name, id, addresses unused) and claims its addresses. */
+  private describeDroplet(d: LabDropletSpec, index: number): LabDroplet {
+    const pub = parseV4Cidr(this.publicNetwork, 'publicNetwork');
+    const anchor = parseV4Cidr(this.anchorNetwork, 'anchorNetwork');
+    if (!/^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$/i.test(d.name)) throw new LabError(`droplet name '${d.name}' is not a valid hostname`);
+    if (d.name === INTERNET || d.name === CLIENT) throw new LabError(`droplet name '${d.name}' is reserved by the lab`);
+    if (this.dropletList.some((x) => x.name === d.name)) throw new LabError(`droplet name '${d.name}' is used twice`);
+    if (this.dropletList.some((x) => x.id === d.id)) throw new LabError(`droplet id '${d.id}' is used twice`);
+    inRange(d.publicIp, pub, `droplet ${d.name} publicIp`);
+    const anchorIp = d.anchorIp ?? sameOffset(d.publicIp, pub, anchor);
+    inRange(anchorIp, anchor, `droplet ${d.name} anchorIp`);
+    let privatePrefixLength: number | undefined;
+    if (d.vpc !== undefined) {
+      const range = this.vpcRanges.get(d.vpc);
+      if (!range) throw new LabError(`droplet ${d.name}: VPC '${d.vpc}' is not declared in vpcs`);
+      if (d.privateIp === undefined) throw new LabError(`droplet ${d.name}: privateIp is required with vpc`);
+      inRange(d.privateIp, range, `droplet ${d.name} privateIp`);
+      privatePrefixLength = range[1];
+    } else if (d.privateIp !== undefined) {
+      throw new LabError(`droplet ${d.name}: privateIp needs a vpc`);
+    }
+    const claims: [string, string][] = [[d.publicIp, `droplet ${d.name}`], [anchorIp, `droplet ${d.name} (anchor)`]];
+    if (d.privateIp !== undefined) claims.push([d.privateIp, `droplet ${d.name} (private)`]);
+    for (const [ip, what] of claims) {
+      const other = this.used.get(ip);
+      if (other) throw new LabError(`${what}: address ${ip} is already used by ${other}`);
+    }
+    for (const [ip, what] of claims) this.claim(ip, what);
+    return {
+      name: d.name,
+      id: d.id,
+      index,
+      netns: this.nsName(d.name),
+      region: d.region ?? 'lab1',
+      tags: [...(d.tags ?? [])],
+      publicIp: d.publicIp,
+      publicPrefixLength: pub[1],
+      gateway: this.internet.routerIp,
+      publicMac: mac(index, 1),
+      anchorIp,
+      anchorPrefixLength: anchor[1],
+      anchorGateway: this.internet.anchorGateway,
+      vpc: d.vpc,
+      privateIp: d.privateIp,
+      privatePrefixLength,
+      privateMac: d.vpc === undefined ? undefined : mac(index, 2),
+    };
+  }
+
+  private claim(ip: string, what: string): void {
+    const other = this.used.get(ip);
+    if (other) throw new LabError(`${what}: address ${ip} is already used by ${other}`);
+    this.used.set(ip, what);
   }
 
   // ---- names and views
@@ -551,9 +421,9 @@ export class LabNetwork {
     this.assertUp();
     if (this.reserved.has(ip)) throw new LabError(`reserved IP ${ip} already exists in lab ${this.id}`);
     inRange(ip, parseV4Cidr(this.publicNetwork, 'publicNetwork'), `reserved IP ${ip}`);
-    const clash = [this.internet.routerIp, this.client.ip, ...this.droplets.map((d) => d.publicIp)].includes(ip);
-    if (clash) throw new LabError(`reserved IP ${ip} is already the address of a lab host`);
+    if (this.used.has(ip)) throw new LabError(`reserved IP ${ip} is already the address of ${this.used.get(ip)}`);
     const name = holder === undefined ? undefined : this.droplet(holder).name;
+    this.claim(ip, `reserved IP ${ip}`);
     this.ipBatch(this.internet.netns, [`addr add ${ip}/32 dev inet`]);
     this.reserved.set(ip, name);
     this.applyEdge();
@@ -576,6 +446,85 @@ export class LabNetwork {
     this.emit({ type: 'reserved-ip', ip, holder: name, previous });
   }
 
+  /** Removes reserved IP `ip` from the lab (its resource was destroyed): flows to it are dropped from now on. */
+  public removeAddress(ip: string): void {
+    this.assertUp();
+    if (!this.reserved.has(ip)) throw new LabError(`${ip} is not a reserved IP of lab ${this.id}`);
+    const previous = this.reserved.get(ip);
+    this.reserved.delete(ip);
+    this.used.delete(ip);
+    this.applyEdge();
+    this.ipBatch(this.internet.netns, [`addr del ${ip}/32 dev inet`]);
+    this.saveState();
+    this.emit({ type: 'reserved-ip', ip, holder: undefined, previous });
+  }
+
+  // ---- droplets created and destroyed while the lab runs (`npm run lab -- apply`)
+
+  /** Creates a droplet's namespace, links and addresses (as at boot); nothing runs in it yet. */
+  public addDroplet(spec: LabDropletSpec): LabDroplet {
+    this.assertUp();
+    const d = this.describeDroplet(spec, this.nextIndex);
+    this.nextIndex++;
+    this.dropletList.push(d);
+    try {
+      this.buildDroplet(d);
+    } finally {
+      this.saveState();
+    }
+    this.emit({ type: 'droplets' });
+    return d;
+  }
+
+  /**
+   * Destroys a droplet: kills every process in its namespace (tracked ones by pid and group first; SIGTERM, then
+   * SIGKILL after a bounded wait), deletes the namespace (its links go with it) and its /etc/netns directory, and
+   * unassigns the reserved IPs it held (as DigitalOcean does when a droplet is destroyed). Its addresses are free
+   * again for the lab, which does not reuse them (see assignment.ts).
+   */
+  public removeDroplet(name: string): void {
+    this.assertUp();
+    const d = this.droplet(name);
+    const inode = netnsInode(path.join(NETNS_DIR, d.netns));
+    const leaders = [...this.live.values()].filter((p) => p.node === d.name && isRunning(p.pid, p.startTime));
+    for (let round = 0; round < 2; round++) {
+      const targets = new Map<number, KillTarget>();
+      const add = (pid: number) => {
+        const stat = procStat(pid);
+        if (stat && stat.state !== 'Z' && pid !== process.pid) targets.set(pid, { pid, startTime: stat.startTime });
+      };
+      for (const p of leaders.filter((x) => isRunning(x.pid, x.startTime))) add(p.pid);
+      for (const pid of pidsInGroups(new Set(leaders.map((p) => p.pid)))) add(pid);
+      if (inode !== undefined) for (const pid of pidsInNetns(new Set([inode]))) add(pid);
+      if (targets.size === 0) break;
+      const survivors = killAndWait([...targets.values()]);
+      if (survivors.length > 0 && round === 1) throw new LabError(`droplet ${d.name}: processes still running after SIGKILL: ${survivors.map((s) => s.pid).join(', ')}`);
+    }
+    const r = runSync(['ip', 'netns', 'delete', d.netns]);
+    if (r.status !== 0) throw new LabError(`ip netns delete ${d.netns}: ${r.stderr.trim()}`);
+    const etc = path.join(ETC_NETNS_DIR, d.netns);
+    fs.rmSync(etc, { recursive: true, force: true });
+    this.namespaces.splice(this.namespaces.indexOf(d.netns), 1);
+    if (this.etcDirs.includes(etc)) this.etcDirs.splice(this.etcDirs.indexOf(etc), 1);
+    this.dropletList.splice(this.dropletList.indexOf(d), 1);
+    for (const ip of [d.publicIp, d.anchorIp, d.privateIp]) if (ip !== undefined) this.used.delete(ip);
+    const held = [...this.reserved].filter(([, holder]) => holder === d.name).map(([ip]) => ip);
+    for (const ip of held) this.reserved.set(ip, undefined);
+    if (held.length > 0) this.applyEdge();
+    this.saveState();
+    for (const ip of held) this.emit({ type: 'reserved-ip', ip, holder: undefined, previous: d.name });
+    this.emit({ type: 'droplets' });
+  }
+
+  /** Changes a droplet's tags in place (DigitalOcean does not replace a droplet for that). */
+  public setDropletTags(name: string, tags: readonly string[]): void {
+    this.assertUp();
+    const d = this.droplet(name);
+    this.dropletList[this.dropletList.indexOf(d)] = { ...d, tags: [...tags] };
+    this.saveState();
+    this.emit({ type: 'droplets' });
+  }
+
   // ---- more users
 
   /**
@@ -588,7 +537,7 @@ export class LabNetwork {
     if (!Number.isInteger(count) || count < 1 || count > 100) throw new LabError('addClientAddresses: count must be 1 to 100');
     const pub = parseV4Cidr(this.publicNetwork, 'publicNetwork');
     const size = 2 ** (32 - pub[1]);
-    const used = new Set([this.internet.routerIp, this.client.ip, ...this.droplets.map((d) => d.publicIp), ...this.reserved.keys(), ...this.extraClientIps]);
+    const used = new Set([...this.used.keys(), ...this.extraClientIps]);
     const picked: string[] = [];
     for (let offset = size - 2; offset > 1 && picked.length < count; offset--) {
       const ip = hostAddress(pub, offset);
@@ -597,6 +546,7 @@ export class LabNetwork {
     if (picked.length < count) throw new LabError(`the public network ${this.publicNetwork} has only ${picked.length} free addresses`);
     this.ipBatch(this.client.netns, picked.map((ip) => `addr add ${ip}/${pub[1]} dev eth0`));
     this.extraClientIps.push(...picked);
+    for (const ip of picked) this.claim(ip, 'the client');
     return picked;
   }
 
@@ -631,7 +581,15 @@ export class LabNetwork {
   /** Writes every namespace's /etc/hosts view with `records` (see dns.ts); running processes see it too. */
   public setHosts(records: readonly HostRecord[]): void {
     this.assertUp();
+    this.hostRecords = [...records];
     for (const ns of this.namespaces) this.writeEtc(ns, 'hosts', renderHostsFile({ hostname: this.hostnameOf(ns), records, comment: `tierform lab ${this.id}` }));
+  }
+
+  /** Writes every namespace's resolv.conf (in place: running processes see it), and that of namespaces added later. */
+  public setResolvConf(text: string): void {
+    this.assertUp();
+    this.resolvConf = text;
+    for (const ns of this.namespaces) this.writeEtc(ns, 'resolv.conf', text);
   }
 
   /**
@@ -674,9 +632,11 @@ export class LabNetwork {
   public exec(node: string, argv: readonly string[], options: LabExecOptions = {}): Promise<ExecResult> {
     this.assertUp();
     const command = this.wrap(node, argv, options.hostname);
+    // stdin is /dev/null unless there is input: node's pipes are Unix sockets, and bash with a socket on stdin takes
+    // itself for an rsh session and sources ~/.bashrc — this machine's, which droplets see through the /root overlay.
     const child = spawnChild(command[0], command.slice(1), {
       detached: true,
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       env: this.env(options.env),
       cwd: options.cwd,
     });
@@ -691,8 +651,8 @@ export class LabNetwork {
       };
       child.stdout!.on('data', collect(out));
       child.stderr!.on('data', collect(err));
-      child.stdin!.on('error', () => undefined);
-      child.stdin!.end(options.input ?? '');
+      child.stdin?.on('error', () => undefined);
+      child.stdin?.end(options.input);
       let timedOut = false;
       const timer = setTimeout(() => {
         timedOut = true;
@@ -750,8 +710,7 @@ export class LabNetwork {
     if (this.report) return this.report;
     if (this.torn) return { id: this.id, killed: [], survivors: [], namespacesDeleted: [], errors: ['teardown re-entered'] };
     this.torn = true;
-    activeLabs.delete(this);
-    if (activeLabs.size === 0) uninstallHandlers();
+    forget(this);
     const errors: string[] = [];
     for (const fn of [...this.cleanups].reverse()) {
       try {
@@ -869,8 +828,8 @@ export class LabNetwork {
     this.etcDirs.push(etc);
     this.saveState();
     fs.mkdirSync(etc, { recursive: true });
-    this.writeEtc(ns, 'hosts', renderHostsFile({ hostname, records: [], comment: `tierform lab ${this.id}` }));
-    this.writeEtc(ns, 'resolv.conf', renderResolvConf());
+    this.writeEtc(ns, 'hosts', renderHostsFile({ hostname, records: this.hostRecords, comment: `tierform lab ${this.id}` }));
+    this.writeEtc(ns, 'resolv.conf', this.resolvConf);
     if (hostname) this.writeEtc(ns, 'hostname', `${hostname}\n`);
   }
 
@@ -883,8 +842,7 @@ export class LabNetwork {
   private build(options: LabNetworkOptions): void {
     fs.mkdirSync(this.dir, { recursive: true });
     if (this.handleSignals) {
-      activeLabs.add(this);
-      installHandlers();
+      tearDownOnExit(this);
     }
     this.saveState();
     if (this.useWatchdog) this.startWatchdog();
@@ -906,7 +864,9 @@ export class LabNetwork {
     });
     this.ipBatch(net, [
       'link set lo up',
-      'link add inet type bridge',
+      // A fixed MAC: a bridge without one takes the lowest of its ports', so adding a droplet (its random peer MAC)
+      // could change the router's MAC, and every host would send to the stale one until ARP re-resolves (~30 s).
+      `link add inet address ${ROUTER_MAC} type bridge`,
       `addr add ${this.internet.routerIp}/${pubLen} dev inet`,
       `addr add ${this.internet.anchorGateway}/${anchorLen} dev inet`,
       'link set inet up',
@@ -925,30 +885,7 @@ export class LabNetwork {
     this.ipBatch(net, ['link set pc master inet', 'link set pc up']);
 
     // The droplets.
-    for (const d of this.droplets) {
-      this.addNamespace(d.netns, d.name);
-      const lines = [
-        'link set lo up',
-        `link add eth0 address ${d.publicMac} type veth peer name p${d.index} netns ${net}`,
-        `addr add ${d.publicIp}/${d.publicPrefixLength} dev eth0`,
-        `addr add ${d.anchorIp}/${d.anchorPrefixLength} dev eth0`,
-        'link set eth0 up',
-        `route add default via ${d.gateway} dev eth0 src ${d.publicIp}`,
-        `rule add from ${d.anchorIp} lookup ${ANCHOR_TABLE} priority ${ANCHOR_TABLE}`,
-        `route add default via ${d.anchorGateway} dev eth0 table ${ANCHOR_TABLE}`,
-      ];
-      const netLines = [`link set p${d.index} master inet`, `link set p${d.index} up`];
-      if (d.vpc !== undefined) {
-        lines.push(
-          `link add eth1 address ${d.privateMac} type veth peer name v${d.index} netns ${net}`,
-          `addr add ${d.privateIp}/${d.privatePrefixLength} dev eth1`,
-          'link set eth1 up',
-        );
-        netLines.push(`link set v${d.index} master ${this.vpcBridges.get(d.vpc)}`, `link set v${d.index} up`);
-      }
-      this.ipBatch(d.netns, lines);
-      this.ipBatch(net, netLines);
-    }
+    for (const d of this.droplets) this.buildDroplet(d);
 
     // Reserved IPs.
     for (const r of options.reservedIps ?? []) {
@@ -958,6 +895,33 @@ export class LabNetwork {
     this.applyEdge();
     this.status = 'up';
     this.saveState();
+  }
+
+  /** The droplet's namespace, its links to the internet bridge and its VPC bridge, addresses and routes. */
+  private buildDroplet(d: LabDroplet): void {
+    const net = this.internet.netns;
+    this.addNamespace(d.netns, d.name);
+    const lines = [
+      'link set lo up',
+      `link add eth0 address ${d.publicMac} type veth peer name p${d.index} netns ${net}`,
+      `addr add ${d.publicIp}/${d.publicPrefixLength} dev eth0`,
+      `addr add ${d.anchorIp}/${d.anchorPrefixLength} dev eth0`,
+      'link set eth0 up',
+      `route add default via ${d.gateway} dev eth0 src ${d.publicIp}`,
+      `rule add from ${d.anchorIp} lookup ${ANCHOR_TABLE} priority ${ANCHOR_TABLE}`,
+      `route add default via ${d.anchorGateway} dev eth0 table ${ANCHOR_TABLE}`,
+    ];
+    const netLines = [`link set p${d.index} master inet`, `link set p${d.index} up`];
+    if (d.vpc !== undefined) {
+      lines.push(
+        `link add eth1 address ${d.privateMac} type veth peer name v${d.index} netns ${net}`,
+        `addr add ${d.privateIp}/${d.privatePrefixLength} dev eth1`,
+        'link set eth1 up',
+      );
+      netLines.push(`link set v${d.index} master ${this.vpcBridges.get(d.vpc)}`, `link set v${d.index} up`);
+    }
+    this.ipBatch(d.netns, lines);
+    this.ipBatch(net, netLines);
   }
 
   private startWatchdog(): void {
@@ -991,344 +955,11 @@ export class LabNetwork {
   }
 }
 
-/** A process started by `LabNetwork.spawn`; its output goes to `logFile`. */
-export class LabProcess {
-  public readonly pid: number;
-  public readonly node: string;
-  public readonly argv: readonly string[];
-  /** Resolves when the process has exited. */
-  public readonly exited: Promise<{ code: number | null; signal: string | null }>;
-  private done = false;
-
-  constructor(
-    private readonly tracked: TrackedProcess,
-    private readonly child: ChildProcess,
-    public readonly logFile: string,
-  ) {
-    this.pid = tracked.pid;
-    this.node = tracked.node;
-    this.argv = tracked.argv;
-    this.exited = new Promise((resolve) => {
-      child.on('exit', (code, signal) => {
-        this.done = true;
-        resolve({ code, signal });
-      });
-    });
-  }
-
-  public get running(): boolean {
-    return !this.done && this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  /** Everything the process wrote so far (stdout and stderr). */
-  public output(): string {
-    try {
-      return fs.readFileSync(this.logFile, 'utf8');
-    } catch {
-      return '';
-    }
-  }
-
-  /** Waits (polling the log, bounded) until the output matches; rejects on exit or timeout with the output. */
-  public async waitForOutput(pattern: RegExp | string, timeoutMs = 10_000): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    const matches = (s: string) => (typeof pattern === 'string' ? s.includes(pattern) : pattern.test(s));
-    for (;;) {
-      const out = this.output();
-      if (matches(out)) return out;
-      if (!this.running) throw new LabError(`${this.argv.join(' ')} in ${this.node} exited before printing ${pattern}; output:\n${tail(out)}`);
-      if (Date.now() > deadline) throw new LabError(`${this.argv.join(' ')} in ${this.node} did not print ${pattern} within ${timeoutMs} ms; output:\n${tail(out)}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-
-  /** Sends `signal` to the process's group. */
-  public kill(signal: NodeJS.Signals = 'SIGTERM'): void {
-    if (this.running) killGroup(this.tracked, signal);
-  }
-
-  /** SIGTERM, wait up to `graceMs`, then SIGKILL its whole group. */
-  public async stop(graceMs = 3000): Promise<void> {
-    if (!this.running) return;
-    killGroup(this.tracked, 'SIGTERM');
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.exited, new Promise((r) => (timer = setTimeout(r, graceMs)))]);
-    clearTimeout(timer);
-    if (this.running) killGroup(this.tracked, 'SIGKILL');
-    await this.exited;
-  }
-}
-
-function killGroup(p: TrackedProcess, signal: NodeJS.Signals): void {
-  if (!isRunning(p.pid, p.startTime)) return;
-  try {
-    process.kill(-p.pid, signal);
-  } catch {
-    try {
-      process.kill(p.pid, signal);
-    } catch {
-      // gone
-    }
-  }
-}
-
-function tail(s: string, n = 2000): string {
-  return s.length > n ? `...${s.slice(-n)}` : s;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// the edge's nftables
-
-/** One reserved IP and the anchor IP of its holder (undefined: unassigned). */
-export interface EdgeEntry {
-  readonly ip: string;
-  readonly anchorIp?: string;
-  /** The holder's public IP: its own connections to the reserved IP are hairpinned (see below). */
-  readonly holderPublicIp?: string;
-}
-
-/**
- * The internet namespace's nftables table: DNAT each assigned reserved IP to its holder's anchor IP; reset
- * (tcp) or drop flows still established to a previous holder; drop what is sent to an unassigned one.
- * The holder's own connections to its reserved IP come back to it with its own public IP as source, which
- * Linux drops as a martian (and its reply would not return through the edge): they are SNATed to the anchor
- * gateway, as routers do for "NAT loopback". Deterministic; replaces the table atomically with `nft -f`.
- */
-export function renderEdgeRuleset(entries: readonly EdgeEntry[], anchorGateway: string): string {
-  const sorted = [...entries].sort((a, b) => compareIp(a.ip, b.ip));
-  const dnat = sorted.filter((e) => e.anchorIp !== undefined).map((e) => `    ip daddr ${e.ip} dnat to ${e.anchorIp}`);
-  const hairpin = [
-    ...new Set(
-      sorted
-        .filter((e) => e.anchorIp !== undefined && e.holderPublicIp !== undefined)
-        .map((e) => `    ip saddr ${e.holderPublicIp} ip daddr ${e.anchorIp} ct status dnat snat to ${anchorGateway}`),
-    ),
-  ];
-  const stale = sorted.flatMap((e) => {
-    const match = e.anchorIp === undefined ? `ct original ip daddr ${e.ip}` : `ct original ip daddr ${e.ip} ct reply ip saddr != ${e.anchorIp}`;
-    return [`    ${match} meta l4proto tcp reject with tcp reset`, `    ${match} drop`];
-  });
-  const all = sorted.map((e) => e.ip);
-  return [
-    'table ip tierform_edge {}',
-    'delete table ip tierform_edge',
-    'table ip tierform_edge {',
-    '  chain prerouting {',
-    '    type nat hook prerouting priority dstnat; policy accept;',
-    ...dnat,
-    '  }',
-    '  chain postrouting {',
-    '    type nat hook postrouting priority srcnat; policy accept;',
-    ...hairpin,
-    '  }',
-    '  chain forward {',
-    '    type filter hook forward priority filter; policy accept;',
-    ...stale,
-    '  }',
-    '  chain input {',
-    '    type filter hook input priority filter; policy accept;',
-    ...(all.length > 0 ? [`    ip daddr { ${all.join(', ')} } drop`] : []),
-    '  }',
-    '}',
-    '',
-  ].join('\n');
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// teardown, also from another process
-
-/** Kills the lab's processes, deletes its namespaces and /etc/netns directories and its directory. */
-function destroy(state: LabState, tracked: readonly TrackedProcess[]): TeardownReport {
-  const errors: string[] = [];
-  const inodes = new Set<number>();
-  const own = state.namespaces.filter((ns) => ns.startsWith(`tfl-${state.id}-`));
-  for (const ns of own) {
-    const ino = netnsInode(path.join(NETNS_DIR, ns));
-    if (ino !== undefined) inodes.add(ino);
-  }
-  const killed = new Set<number>();
-  let survivors: number[] = [];
-  // Twice: a process may fork while the first round waits.
-  for (let round = 0; round < 2; round++) {
-    const targets = new Map<number, KillTarget>();
-    const add = (pid: number) => {
-      const stat = procStat(pid);
-      if (stat && stat.state !== 'Z' && pid !== process.pid) targets.set(pid, { pid, startTime: stat.startTime });
-    };
-    const leaders = tracked.filter((p) => isRunning(p.pid, p.startTime));
-    for (const p of leaders) add(p.pid);
-    for (const pid of pidsInGroups(new Set(leaders.map((p) => p.pid)))) add(pid);
-    for (const pid of pidsInNetns(inodes)) add(pid);
-    if (targets.size === 0) break;
-    for (const pid of targets.keys()) killed.add(pid);
-    survivors = killAndWait([...targets.values()]).map((t) => t.pid);
-  }
-  if (survivors.length > 0) errors.push(`processes still running: ${survivors.join(', ')}`);
-
-  const deleted: string[] = [];
-  for (const ns of [...own].reverse()) {
-    if (!fs.existsSync(path.join(NETNS_DIR, ns))) continue;
-    const r = runSync(['ip', 'netns', 'delete', ns]);
-    if (r.status === 0) deleted.push(ns);
-    else errors.push(`ip netns delete ${ns}: ${r.stderr.trim()}`);
-  }
-  for (const dir of state.etcDirs) {
-    if (path.dirname(dir) !== ETC_NETNS_DIR || !path.basename(dir).startsWith(`tfl-${state.id}-`)) continue;
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-  try {
-    fs.rmdirSync(ETC_NETNS_DIR);
-  } catch {
-    // not empty (other namespaces) or absent
-  }
-  if (state.keepLogs) {
-    fs.rmSync(path.join(state.dir, 'state.json'), { force: true });
-  } else {
-    fs.rmSync(state.dir, { recursive: true, force: true });
-  }
-  return { id: state.id, killed: [...killed], survivors, namespacesDeleted: deleted, errors };
-}
-
-/** A lab's state as found on disk, and whether its owner process still runs. */
-export interface LabListing {
-  readonly state: LabState;
-  readonly ownerRunning: boolean;
-}
-
-/** Every lab with a state file under `labRoot`. */
-export function listLabs(labRoot: string = defaultLabRoot()): LabListing[] {
-  let entries: string[];
-  try {
-    entries = fs.readdirSync(labRoot).sort();
-  } catch {
-    return [];
-  }
-  const out: LabListing[] = [];
-  for (const id of entries) {
-    const state = readState(path.join(labRoot, id, 'state.json'));
-    if (state) out.push({ state, ownerRunning: state.ownerPid !== process.pid && isRunning(state.ownerPid, state.ownerStartTime) });
-  }
-  return out;
-}
-
-function readState(file: string): LabState | undefined {
-  try {
-    const s = JSON.parse(fs.readFileSync(file, 'utf8')) as LabState;
-    return s.version === 1 && typeof s.id === 'string' ? s : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-export interface DownOptions {
-  /** @default defaultLabRoot() */
-  readonly labRoot?: string;
-  /**
-   * SIGTERM the lab's owner process first (its handlers tear the lab down and it ends), when it still runs.
-   * @default true
-   */
-  readonly stopOwner?: boolean;
-  /** How long the owner gets. @default 10000 */
-  readonly ownerGraceMs?: number;
-}
-
-/** Tears down lab `id` from any process, by the ids in its state file. */
-export function downLab(id: string, options: DownOptions = {}): TeardownReport {
-  const root = path.resolve(options.labRoot ?? defaultLabRoot());
-  const file = path.join(root, id, 'state.json');
-  const state = readState(file);
-  if (!state) throw new LabError(`no lab '${id}' under ${root} (labs: ${listLabs(root).map((l) => l.state.id).join(', ') || 'none'})`);
-  const ownerRunning = state.ownerPid !== process.pid && isRunning(state.ownerPid, state.ownerStartTime);
-  if (ownerRunning && (options.stopOwner ?? true)) {
-    try {
-      process.kill(state.ownerPid, 'SIGTERM');
-    } catch {
-      // gone
-    }
-    const deadline = Date.now() + (options.ownerGraceMs ?? 10_000);
-    while (Date.now() < deadline && isRunning(state.ownerPid, state.ownerStartTime) && fs.existsSync(file)) sleepSync(50);
-  }
-  const ownerStopped = ownerRunning && (options.stopOwner ?? true);
-  const latest = readState(file);
-  if (!latest) return { id, killed: [], survivors: [], namespacesDeleted: [], errors: [], ownerStopped };
-  const report = destroy(latest, latest.processes);
-  stopWatchdog(latest.watchdog);
-  return { ...report, ownerStopped };
-}
-
-function stopWatchdog(watchdog: { readonly pid: number; readonly startTime: string } | undefined): void {
-  if (watchdog && watchdog.pid !== process.pid && isRunning(watchdog.pid, watchdog.startTime)) {
-    try {
-      process.kill(watchdog.pid, 'SIGTERM');
-    } catch {
-      // gone
-    }
-  }
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // helpers
 
-function runSync(argv: readonly string[], options: RunOptions = {}): RunResult {
-  const r = spawnSync(argv[0], argv.slice(1), {
-    input: options.input,
-    encoding: 'utf8',
-    timeout: options.timeoutMs ?? 30_000,
-    killSignal: 'SIGKILL',
-    env: { PATH: `${process.env.PATH ?? ''}:${SEARCH_PATH}`, LANG: 'C.UTF-8' },
-  });
-  if (r.error) throw new LabError(`${argv.join(' ')}: ${r.error.message}`);
-  return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
-}
 
 function randomId(): string {
   const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
   return [...randomBytes(6)].map((b) => alphabet[b % alphabet.length]).join('');
-}
-
-function parseV4Cidr(cidr: string, what: string): [ipaddr.IPv4, number] {
-  if (!ipaddr.IPv4.isValidCIDR(cidr)) throw new LabError(`${what}: '${cidr}' is not an IPv4 CIDR`);
-  const [, bits] = ipaddr.IPv4.parseCIDR(cidr);
-  return [ipaddr.IPv4.networkAddressFromCIDR(cidr), bits];
-}
-
-function toInt(ip: ipaddr.IPv4): number {
-  return ip.octets.reduce((n, o) => n * 256 + o, 0);
-}
-
-function fromInt(n: number): string {
-  return [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-}
-
-function hostAddress([network, bits]: [ipaddr.IPv4, number], offset: number): string {
-  if (offset >= 2 ** (32 - bits) - 1) throw new LabError(`${network.toString()}/${bits} has no host ${offset}`);
-  return fromInt(toInt(network) + offset);
-}
-
-function inRange(ip: string, [network, bits]: [ipaddr.IPv4, number], what: string): void {
-  if (!ipaddr.IPv4.isValidFourPartDecimal(ip)) throw new LabError(`${what}: '${ip}' is not an IPv4 address`);
-  const addr = ipaddr.IPv4.parse(ip);
-  const size = 2 ** (32 - bits);
-  const offset = toInt(addr) - toInt(network);
-  if (!addr.match(network, bits) || offset === 0 || offset === size - 1) {
-    throw new LabError(`${what}: ${ip} is not a host address of ${network.toString()}/${bits}`);
-  }
-}
-
-function sameOffset(ip: string, from: [ipaddr.IPv4, number], to: [ipaddr.IPv4, number]): string {
-  return hostAddress(to, toInt(ipaddr.IPv4.parse(ip)) - toInt(from[0]));
-}
-
-function overlaps(a: [ipaddr.IPv4, number], b: [ipaddr.IPv4, number]): boolean {
-  return a[0].match(b[0], b[1]) || b[0].match(a[0], a[1]);
-}
-
-function compareIp(a: string, b: string): number {
-  return toInt(ipaddr.IPv4.parse(a)) - toInt(ipaddr.IPv4.parse(b));
-}
-
-/** Locally administered, unique per droplet and interface: 02:74:66 ("tf"), droplet index, interface. */
-function mac(index: number, iface: number): string {
-  const hex = (n: number) => n.toString(16).padStart(2, '0');
-  return ['02', '74', '66', hex((index >> 8) & 255), hex(index & 255), hex(iface)].join(':');
 }

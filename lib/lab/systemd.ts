@@ -18,24 +18,30 @@
  * Every wait is bounded: starts by `TimeoutStartSec=` capped at `maxStartMs`, stops at `maxStopMs`, restarts by the
  * start limit.
  */
-import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { DropletHost, PasswdEntry, ShimResponse } from './droplet-host';
-import { LAB_PACKAGE_UNITS, SKIPPED_UNITS, UNIT_ALIASES } from './lab-units';
+import { DropletHost, ShimResponse } from './droplet-host';
+import { SKIPPED_UNITS } from './lab-units';
 import { LabProcess } from './netns';
+import {
+  JobError,
+  canonicalUnitName,
+  createRuntimeDirectories,
+  loadDropletUnit,
+  removeRuntimeDirectories,
+  serviceEnvironment,
+  unitTimeoutMs,
+  unmetCondition,
+  workingDirectory,
+} from './unit-context';
 import { isRunning, processStartTime } from './processes';
 import {
   ExecCommand,
   UnitDefinition,
   execArgv,
-  loadUnit,
   normalizeUnitName,
   parseBoolean,
-  parseEnvironmentAssignments,
-  parseEnvironmentFile,
   parseExecLine,
-  parseMode,
   parseTimespanMs,
 } from './unit-file';
 
@@ -74,9 +80,6 @@ export interface UnitManagerOptions {
   readonly onChange?: () => void;
 }
 
-const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-/** Where packages put their units (Debian 12 has merged /usr: /lib is /usr/lib). */
-const PACKAGE_UNIT_DIRS = ['/usr/lib/systemd/system', '/lib/systemd/system'];
 const CLEAN_SIGNALS = new Set(['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGPIPE']);
 const SUPPORTED = new Set([
   'Unit.Description', 'Unit.Documentation', 'Unit.After', 'Unit.Before', 'Unit.Wants', 'Unit.Requires', 'Unit.BindsTo',
@@ -125,7 +128,6 @@ interface TimerRuntime {
   elapses: number;
 }
 
-class JobError extends Error {}
 
 /** One droplet's units. */
 export class UnitManager {
@@ -639,19 +641,7 @@ export class UnitManager {
 
   /** The first `ConditionPathExists=`/`ConditionFileNotEmpty=` of the unit that does not hold, or undefined. */
   private unmetCondition(def: UnitDefinition): string | undefined {
-    const checks: [string, (p: string) => boolean][] = [
-      ['ConditionPathExists', (p) => this.host.exists(p)],
-      ['ConditionFileNotEmpty', (p) => (this.host.readFile(p) ?? '').length > 0],
-    ];
-    for (const [key, test] of checks) {
-      for (const raw of def.values('Unit', key)) {
-        const value = raw.replace(/^\|/, '');
-        const negate = value.startsWith('!');
-        const p = negate ? value.slice(1) : value;
-        if (test(p) === negate) return `${key}=${raw}`;
-      }
-    }
-    return undefined;
+    return unmetCondition(this.host, def);
   }
 
   // ---- helpers
@@ -681,106 +671,32 @@ export class UnitManager {
   }
 
   private environment(def: UnitDefinition): Record<string, string> {
-    const user = def.value('Service', 'User');
-    const entry: PasswdEntry | undefined = user === undefined ? undefined : this.host.user(user);
-    if (user !== undefined && !entry) throw new JobError(`Failed to determine user credentials: no user '${user}' on ${this.host.name}.`);
-    const env: Record<string, string> = { PATH: DEFAULT_PATH, LANG: 'C.UTF-8', INVOCATION_ID: randomBytes(16).toString('hex') };
-    if (entry) Object.assign(env, { HOME: entry.home, USER: entry.name, LOGNAME: entry.name, SHELL: entry.shell });
-    Object.assign(env, this.options.environment ?? {});
-    Object.assign(env, parseEnvironmentAssignments(def.values('Service', 'Environment')));
-    for (const raw of def.values('Service', 'EnvironmentFile')) {
-      const optional = raw.startsWith('-');
-      const file = optional ? raw.slice(1) : raw;
-      const text = this.host.readFile(file);
-      if (text === undefined) {
-        if (optional) continue;
-        throw new JobError(`Failed to load environment files: ${file} does not exist on ${this.host.name}.`);
-      }
-      Object.assign(env, parseEnvironmentFile(text));
-    }
-    return env;
+    return serviceEnvironment(this.host, def, this.options.environment ?? {});
   }
 
   private workingDirectory(def: UnitDefinition, user: string | undefined): string {
-    const raw = def.value('Service', 'WorkingDirectory');
-    if (raw === undefined) return '/';
-    const dir = raw.replace(/^-/, '');
-    if (dir === '~') return (user && this.host.user(user)?.home) || '/root';
-    if (!raw.startsWith('-') && !this.host.exists(dir)) throw new JobError(`Failed to set up WorkingDirectory=${dir}: it does not exist on ${this.host.name}.`);
-    return dir;
+    return workingDirectory(this.host, def, user);
   }
 
   private createRuntimeDirectories(def: UnitDefinition, user: string | undefined, group: string | undefined): void {
-    const dirs = def.words('Service', 'RuntimeDirectory');
-    if (dirs.length === 0) return;
-    const mode = parseMode(def.value('Service', 'RuntimeDirectoryMode') ?? '0755');
-    const owner = user === undefined ? { uid: 0, gid: 0 } : this.host.owner(user, group);
-    for (const d of dirs) {
-      const p = `/run/${d}`;
-      this.host.mkdirp(p, mode, owner);
-      const real = this.host.resolve(p);
-      fs.chownSync(real, owner.uid, owner.gid);
-      fs.chmodSync(real, mode);
-    }
+    createRuntimeDirectories(this.host, def, user, group);
   }
 
   private removeRuntimeDirectories(def: UnitDefinition): void {
-    if (parseBoolean(def.value('Service', 'RuntimeDirectoryPreserve'), false)) return;
-    if (this.host.lab.isTornDown) return;
-    for (const d of def.words('Service', 'RuntimeDirectory')) {
-      try {
-        fs.rmSync(this.host.resolve(`/run/${d}`), { recursive: true, force: true });
-      } catch {
-        // the holder is gone (teardown)
-      }
-    }
+    removeRuntimeDirectories(this.host, def);
   }
 
   private timeout(def: UnitDefinition, key: 'TimeoutStartSec' | 'TimeoutStopSec', cap: number): number {
-    const raw = def.value('Service', key) ?? def.value('Service', 'TimeoutSec');
-    const ms = raw === undefined ? 90_000 : parseTimespanMs(raw);
-    return Math.min(ms === 0 ? Infinity : ms, cap);
+    return unitTimeoutMs(def, key, cap);
   }
 
   /** The unit's definition from the droplet's files, else the lab's stand-in; undefined when none. */
   public load(name: string): UnitDefinition | undefined {
-    const canonical = this.canonical(name);
-    const names = [...new Set([name, canonical, ...Object.keys(UNIT_ALIASES).filter((a) => UNIT_ALIASES[a] === canonical)])];
-    let main: [string, string] | undefined;
-    for (const n of [name, canonical]) {
-      for (const dir of ['/etc/systemd/system', '/run/systemd/system']) {
-        const text = this.host.readFile(`${dir}/${n}`);
-        if (text !== undefined && !main) main = [`${this.host.name}:${dir}/${n}`, text];
-      }
-    }
-    if (!main && LAB_PACKAGE_UNITS[canonical] !== undefined) main = [`tierform lab stand-in for ${canonical} (lib/lab/lab-units.ts)`, LAB_PACKAGE_UNITS[canonical]];
-    // Other packages' units as they ship them (the droplet's /usr, i.e. this machine's packages).
-    for (const n of [name, canonical]) {
-      for (const dir of PACKAGE_UNIT_DIRS) {
-        const text = main ? undefined : this.host.readFile(`${dir}/${n}`);
-        if (text !== undefined) main = [`${this.host.name}:${dir}/${n} (package unit)`, text];
-      }
-    }
-    if (!main) return undefined;
-    const dropIns = new Map<string, string>();
-    for (const dir of ['/run/systemd/system', '/etc/systemd/system']) {
-      for (const n of names) {
-        for (const f of this.host.readdir(`${dir}/${n}.d`)) if (f.endsWith('.conf')) dropIns.set(f, `${dir}/${n}.d/${f}`);
-      }
-    }
-    const files: [string, string][] = [main];
-    for (const f of [...dropIns.keys()].sort()) {
-      const p = dropIns.get(f)!;
-      files.push([`${this.host.name}:${p}`, this.host.readFile(p) ?? '']);
-    }
-    return loadUnit(canonical, files);
+    return loadDropletUnit(this.host, name);
   }
 
   private canonical(name: string): string {
-    const n = normalizeUnitName(name);
-    if (UNIT_ALIASES[n] === undefined) return n;
-    // A unit the droplet wrote under the alias name wins over the alias.
-    return this.host.exists(`/etc/systemd/system/${n}`) ? n : UNIT_ALIASES[n];
+    return canonicalUnitName(this.host, name);
   }
 
   private known(name: string): true | ShimResponse {

@@ -31,10 +31,28 @@ const EXPANSIONS = '`$';
 /**
  * Bash, run at first boot as root (safe to run again): creates `APP_USER`, lets `socketGroup` (nginx's user) reach
  * gunicorn's socket, fetches the git code (nothing for the sample, which cloud-init writes), decodes the password
- * and (re)starts `tierform-app.service`.
+ * and (re)starts `tierform-app.service`. With `socket` (gunicorn on a unix socket for nginx on the same droplet) it
+ * returns only once the socket exists (bounded, 120 s), and reloads nginx only then: nginx starts after this script,
+ * and a load balancer puts the droplet in rotation as soon as nginx answers its /health — a new droplet found by DNS
+ * must not get requests before its app listens.
  */
-export function renderAppSetupScript(code: AppCode, socketGroup: string): string {
+export function renderAppSetupScript(code: AppCode, socketGroup: string, socket?: string): string {
   const group = word('socketGroup', socketGroup);
+  const waitForSocket =
+    socket === undefined
+      ? ''
+      : `
+# Wait (at most 120 s) until gunicorn listens: nginx's /health puts the droplet in the load balancer's rotation, so
+# nginx must not serve this droplet's site before the app can (nginx is (re)started after this script).
+for _ in $(seq 1 240); do
+  [ -S "${word('socket', socket, EXPANSIONS)}" ] && break
+  sleep 0.5
+done
+if [ ! -S "${socket}" ]; then
+  echo "tierform-app-setup: ${GUNICORN_UNIT_NAME} did not create ${socket} within 120 s" >&2
+  exit 1
+fi
+`;
   const fetchCode =
     code.kind === 'git'
       ? `
@@ -56,10 +74,8 @@ set -euo pipefail
 if ! id -u ${APP_USER} >/dev/null 2>&1; then
   useradd --system --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin --user-group ${APP_USER}
 fi
-# nginx (www-data) connects to gunicorn's unix socket through the socket's group. Running nginx workers
-# keep the groups they started with, so reload nginx (new workers) once the membership is in place.
+# nginx (www-data) connects to gunicorn's unix socket through the socket's group (nginx is reloaded below).
 usermod -a -G ${APP_USER} ${group} 2>/dev/null || true
-systemctl try-reload-or-restart nginx.service
 mkdir -p "${APP_DIR}"
 ${fetchCode}
 # Decode the database password into a root-only EnvironmentFile read by systemd.
@@ -82,5 +98,9 @@ umask 022
 systemctl daemon-reload
 systemctl enable ${GUNICORN_UNIT_NAME}
 systemctl restart ${GUNICORN_UNIT_NAME}
+${waitForSocket}
+# Running nginx workers keep the groups they started with: reload nginx (new workers) now that the membership is in
+# place and the app listens.
+systemctl try-reload-or-restart nginx.service
 `;
 }

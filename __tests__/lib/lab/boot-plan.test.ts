@@ -3,7 +3,8 @@ import { Testing } from 'cdktf';
 import { MysqlEngine } from '../../../constructs/mysql-engine';
 import { LabPlan, bootProblems, planLab } from '../../../lib/lab/boot';
 import { aptGet, aptInstallPackages, dataVolumeScript, unsupportedCloudConfigKeys } from '../../../lib/lab/cloud-init';
-import { parseCloudConfig, parseStack } from '../../../lib/plan/plan';
+import { parseStack } from '../../../lib/plan/plan';
+import { parseCloudConfig } from '../../../lib/plan/cloud-config';
 import { renderDataVolumeScript } from '../../../lib/render/mysql';
 import { Stage0SingleServer, Stage1LoadBalanced } from '../../../lib/stages';
 
@@ -56,14 +57,15 @@ describe('planLab', () => {
   });
 
   test('resolves the DNS records (public ones to the load balancer, internal ones to VPC addresses) and the firewalls to tag names', () => {
+    const record = (name: string, address: string, ttl: number) => ({ name, address, ttl, resource: expect.stringMatching(/^digitalocean_record\./) });
     expect(plan.records).toEqual(
       expect.arrayContaining([
-        { name: 'foobar.com', address: '203.0.113.12' },
-        { name: 'www.foobar.com', address: '203.0.113.12' },
-        { name: 'foobar-s1-db-primary.internal.foobar.com', address: '10.20.16.2' },
-        { name: 'foobar-s1-db-read.internal.foobar.com', address: '10.20.16.3' },
-        { name: 'foobar-s1-web.internal.foobar.com', address: '10.20.16.5' },
-        { name: 'foobar-s1-web.internal.foobar.com', address: '10.20.16.6' },
+        record('foobar.com', '203.0.113.12', 300),
+        record('www.foobar.com', '203.0.113.12', 300),
+        record('foobar-s1-db-primary.internal.foobar.com', '10.20.16.2', 30),
+        record('foobar-s1-db-read.internal.foobar.com', '10.20.16.3', 30),
+        record('foobar-s1-web.internal.foobar.com', '10.20.16.5', 30),
+        record('foobar-s1-web.internal.foobar.com', '10.20.16.6', 30),
       ]),
     );
     expect(plan.records).toHaveLength(6);
@@ -96,7 +98,7 @@ describe('bootProblems', () => {
 
   test('names the missing tools by their packages', () => {
     expect(bootProblems(plan, { uid: 0, searchPath: '/nonexistent' })).toEqual([
-      expect.stringMatching(/^missing Debian packages: .*curl.*dpkg.*iproute2.*mount.*nftables.*util-linux/),
+      expect.stringMatching(/^missing Debian packages: .*curl.*dnsmasq-base.*dpkg.*iproute2.*mount.*nftables.*util-linux/),
     ]);
   });
 

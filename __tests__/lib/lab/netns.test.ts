@@ -1,13 +1,9 @@
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import {
-  LabNetwork,
-  downLab,
-  listLabs,
-  prerequisiteProblems,
-  renderEdgeRuleset,
-} from '../../../lib/lab/netns';
+import { LabNetwork, renderEdgeRuleset } from '../../../lib/lab/netns';
+import { prerequisiteProblems } from '../../../lib/lab/host-tools';
+import { downLab, listLabs } from '../../../lib/lab/teardown';
 import { isRunning } from '../../../lib/lab/processes';
 import { makeTempDir, run } from '../../helpers/tools';
 import { requireLab, startHttp, httpGet, whoAnswers } from './lab-fixture';

@@ -18,29 +18,36 @@ const REPO = path.resolve(__dirname, '..', '..', '..');
 
 export interface BootedStage {
   readonly boot: LabBoot;
+  /** A temporary directory of the test (removed by shutdownAndCheck). */
+  readonly tmpDir: string;
   /** Seconds from the start of synth to the end of the boot. */
   readonly totalSeconds: number;
   readonly synthSeconds: number;
-  /** Namespace inodes (network and mount) of the lab, recorded while up, to prove nothing is left. */
-  readonly inodes: ReadonlySet<number>;
+  /** Namespace inodes (network and mount) of the lab, recorded while up, to prove nothing is left (see noteNamespaces). */
+  readonly inodes: Set<number>;
   readonly cleanup: () => void;
 }
 
-/** Synthesizes `stage` with MariaDB and boots it in a fresh lab root; tears down again if the boot fails. */
-export async function synthAndBoot(stage: string): Promise<BootedStage> {
+/** Synthesizes every stage with MariaDB into `outdir`, as a user would (`main.ts`), with more environment `env`. */
+export function synthesize(outdir: string, env: Readonly<Record<string, string>> = {}): string {
+  const synth = run(process.execPath, [path.join(REPO, 'scripts', 'run-ts.js'), 'main.ts'], {
+    cwd: REPO,
+    env: { ...process.env, CDKTF_OUTDIR: outdir, TIERFORM_ENGINE: 'mariadb-10.11', ...env },
+    timeout: 60_000,
+  });
+  if (synth.status !== 0) throw new Error(`synth failed:\n${synth.output}`);
+  return outdir;
+}
+
+/**
+ * Synthesizes `stage` with MariaDB (and `env`, e.g. TIERFORM_WEB_COUNT) and boots it in a fresh lab root; tears down
+ * again if the boot fails.
+ */
+export async function synthAndBoot(stage: string, env: Readonly<Record<string, string>> = {}): Promise<BootedStage> {
   requireLab();
   const started = Date.now();
   const tmp = makeTempDir('e2e');
-  let outdir = process.env.TIERFORM_LAB_E2E_OUTDIR;
-  if (!outdir) {
-    outdir = path.join(tmp.dir, 'cdktf.out');
-    const synth = run(process.execPath, [path.join(REPO, 'scripts', 'run-ts.js'), 'main.ts'], {
-      cwd: REPO,
-      env: { ...process.env, CDKTF_OUTDIR: outdir, TIERFORM_ENGINE: 'mariadb-10.11' },
-      timeout: 60_000,
-    });
-    if (synth.status !== 0) throw new Error(`synth failed:\n${synth.output}`);
-  }
+  const outdir = process.env.TIERFORM_LAB_E2E_OUTDIR ?? synthesize(path.join(tmp.dir, 'cdktf.out'), env);
   const synthSeconds = (Date.now() - started) / 1000;
   const labRoot = path.join(tmp.dir, 'labs');
   let boot: LabBoot;
@@ -51,6 +58,12 @@ export async function synthAndBoot(stage: string): Promise<BootedStage> {
     throw e;
   }
   const inodes = new Set<number>();
+  noteNamespaces(boot, inodes);
+  return { boot, tmpDir: tmp.dir, totalSeconds: (Date.now() - started) / 1000, synthSeconds, inodes, cleanup: tmp.cleanup };
+}
+
+/** Adds the lab's current namespaces (network, and droplets' mount namespaces) to `inodes`: call after an apply. */
+export function noteNamespaces(boot: LabBoot, inodes: Set<number>): void {
   for (const ns of [boot.lab.internet.netns, boot.lab.client.netns, ...boot.lab.droplets.map((d) => d.netns)]) {
     const ino = netnsInode(path.join('/run/netns', ns));
     if (ino !== undefined) inodes.add(ino);
@@ -59,7 +72,6 @@ export async function synthAndBoot(stage: string): Promise<BootedStage> {
     const ino = mntInode(d.host.holderPid);
     if (ino !== undefined) inodes.add(ino);
   }
-  return { boot, totalSeconds: (Date.now() - started) / 1000, synthSeconds, inodes, cleanup: tmp.cleanup };
 }
 
 /** Tears the lab down and returns what is left of it (namespaces, processes, host mounts): should be nothing. */
@@ -68,24 +80,46 @@ export async function shutdownAndCheck(booted: BootedStage | undefined): Promise
   const { boot } = booted;
   const report = await boot.shutdown();
   const namespaces = run('ip', ['netns', 'list']).stdout.split('\n').map((l) => l.split(' ')[0]).filter((n) => n.startsWith(`tfl-${boot.lab.id}-`));
-  const processes = allPids().filter((pid) => {
-    for (const kind of ['net', 'mnt']) {
-      try {
-        const m = /\[([0-9]+)\]/.exec(fs.readlinkSync(`/proc/${pid}/ns/${kind}`));
-        if (m && booted.inodes.has(Number(m[1]))) return true;
-      } catch {
-        // gone
+  const leftover = () =>
+    allPids().filter((pid) => {
+      for (const kind of ['net', 'mnt']) {
+        try {
+          const m = /\[([0-9]+)\]/.exec(fs.readlinkSync(`/proc/${pid}/ns/${kind}`));
+          if (m && booted.inodes.has(Number(m[1]))) return true;
+        } catch {
+          // gone
+        }
       }
-    }
-    try {
-      return fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`TIERFORM_LAB_ID=${boot.lab.id}`);
-    } catch {
-      return false;
-    }
-  });
+      try {
+        return fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`TIERFORM_LAB_ID=${boot.lab.id}`);
+      } catch {
+        return false;
+      }
+    });
+  // SIGKILL is delivered at once but a process leaves /proc only once it has exited and been reaped: a process that
+  // the shutdown killed may still be listed for a moment (many containers exit together). Wait for that, bounded;
+  // whatever is still there after 5 s was not killed, and is reported with its command line.
+  let processes = leftover();
+  for (let i = 0; i < 50 && processes.length > 0; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    processes = leftover();
+  }
+  if (processes.length > 0) {
+    process.stderr.write(`left running after the lab's shutdown:\n${processes.map((p) => `  ${p} ${describePid(p)}`).join('\n')}\n`);
+  }
   const hostMounts = hostMountsUnder(boot.lab.dir);
   booted.cleanup();
   return { namespaces, processes, hostMounts, errors: report.errors };
+}
+
+/** `<state> <command line>` of a process, for failure messages. */
+function describePid(pid: number): string {
+  try {
+    const state = /\) (\S)/.exec(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1] ?? '?';
+    return `${state} ${fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim()}`;
+  } catch {
+    return '(gone)';
+  }
 }
 
 /** Mount points of this (the host's) mount namespace under `dir`. */
