@@ -46,8 +46,17 @@ export type ResolvedHaproxy = Omit<HaproxyConfigOptions, 'servers' | 'serverTemp
 };
 
 export function resolveHaproxy(scope: IConstruct, props: HaproxyBalancingProps): ResolvedHaproxy {
-  const healthCheckHost = checkLiteral(scope, 'healthCheckHost', props.healthCheckHost ?? 'localhost', 'tierform writes it into haproxy.cfg at synth.');
-  if (typeof healthCheckHost !== 'string' || !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(healthCheckHost) || healthCheckHost.length > 253) {
+  const healthCheckHost = checkLiteral(
+    scope,
+    'healthCheckHost',
+    props.healthCheckHost ?? 'localhost',
+    'tierform writes it into haproxy.cfg at synth.',
+  );
+  if (
+    typeof healthCheckHost !== 'string' ||
+    !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(healthCheckHost) ||
+    healthCheckHost.length > 253
+  ) {
     throw propError(scope, 'healthCheckHost', 'is not a host name', healthCheckHost, Messages.domainInvalid);
   }
   return {
@@ -75,7 +84,13 @@ export function resolveHaproxy(scope: IConstruct, props: HaproxyBalancingProps):
  */
 export function checkBackend(scope: IConstruct, existing: readonly IHttpBackend[], backend: IHttpBackend, slots: number): void {
   if (backend === undefined || backend === null || typeof (backend as IHttpBackend).internalName !== 'function') {
-    throw propError(scope, 'backends', 'contains something that is not a web tier', backend, 'Pass WebTier constructs (or other IHttpBackend implementations).');
+    throw propError(
+      scope,
+      'backends',
+      'contains something that is not a web tier',
+      backend,
+      'Pass WebTier constructs (or other IHttpBackend implementations).',
+    );
   }
   checkWired(scope, 'backends', backend);
   // A backend's health path and port go into haproxy.cfg: judged here, under the backend's own path.
@@ -89,7 +104,10 @@ export function checkBackend(scope: IConstruct, existing: readonly IHttpBackend[
   }
   const clash = existing.find((b) => b.roleName === backend.roleName);
   if (clash !== undefined && !isToken(backend.roleName)) {
-    throw scopeError(scope, `two backends are both named '${backend.roleName}' (${clash.node.path} and ${backend.node.path}): give each WebTier its own name.`);
+    throw scopeError(
+      scope,
+      `two backends are both named '${backend.roleName}' (${clash.node.path} and ${backend.node.path}): give each WebTier its own name.`,
+    );
   }
   if (!isToken(backend.serverCount) && !isToken(slots) && backend.serverCount > slots) {
     throw propError(

@@ -9,13 +9,15 @@ import { CERTBOT_SHELL_SPECIALS } from '../lib/render/certbot';
 import { Messages } from '../lib/errors';
 import { HttpsProps, TlsProfile } from './https';
 
-
 /** Checks the props and returns what the HAProxy renderer and the TLS role take. */
 export function resolveHttps(scope: Construct, https: HttpsProps): { haproxy: HaproxyTlsOptions; role: TlsRoleOptions } {
   https = requireProps(
     scope,
     https,
-    { domain: "Pass the apex domain the certificate covers, e.g. 'foobar.com'.", email: "Pass the Let's Encrypt account address, e.g. 'ops@foobar.com'." },
+    {
+      domain: "Pass the apex domain the certificate covers, e.g. 'foobar.com'.",
+      email: "Pass the Let's Encrypt account address, e.g. 'ops@foobar.com'.",
+    },
     'https.',
   );
   checkLiteral(scope, 'https.domain', https.domain, "tierform writes it into certbot's script at synth.");
@@ -27,7 +29,14 @@ export function resolveHttps(scope: Construct, https: HttpsProps): { haproxy: Ha
   const dnsToken = secretToken(scope, 'https.dnsToken', https.dnsToken);
   const hsts = checkInteger(scope, 'https.hstsMaxAgeSeconds', https.hstsMaxAgeSeconds ?? 63072000, 0, 63072000);
   if (https.contentSecurityPolicy !== undefined) {
-    checkWithGuard(scope, 'https.contentSecurityPolicy', https.contentSecurityPolicy, headerValue, Messages.headerText, "tierform writes it into haproxy.cfg at synth.");
+    checkWithGuard(
+      scope,
+      'https.contentSecurityPolicy',
+      https.contentSecurityPolicy,
+      headerValue,
+      Messages.headerText,
+      'tierform writes it into haproxy.cfg at synth.',
+    );
   }
   return {
     haproxy: {
@@ -39,7 +48,9 @@ export function resolveHttps(scope: Construct, https: HttpsProps): { haproxy: Ha
     role: {
       domain: https.domain,
       email: https.email,
-      dnsToken: dnsToken ?? digitalOceanTokenSecret(scope, 'DnsToken', "DigitalOcean API token with DNS write access, for Let's Encrypt DNS-01 challenges").token,
+      dnsToken:
+        dnsToken ??
+        digitalOceanTokenSecret(scope, 'DnsToken', "DigitalOcean API token with DNS write access, for Let's Encrypt DNS-01 challenges").token,
       staging: https.staging ?? false,
     },
   };

@@ -98,7 +98,9 @@ export function resolveWebServer(
     workers: props.workers === undefined ? 'per-cpu' : checkInteger(scope, 'workers', props.workers, 1, 256),
     appTimeoutSeconds: checkInteger(scope, 'appTimeoutSeconds', props.appTimeoutSeconds ?? 30, 1, 3600),
     appMemoryMax:
-      props.appMemoryMaxMiB === undefined ? { percent: defaults.appMemoryPercent } : checkInteger(scope, 'appMemoryMaxMiB', props.appMemoryMaxMiB, 64, memoryMb),
+      props.appMemoryMaxMiB === undefined
+        ? { percent: defaults.appMemoryPercent }
+        : checkInteger(scope, 'appMemoryMaxMiB', props.appMemoryMaxMiB, 64, memoryMb),
   };
 }
 
@@ -142,4 +144,3 @@ export function colocatedWebFragments(
     }),
   };
 }
-

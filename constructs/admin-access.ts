@@ -52,7 +52,10 @@ export class AdminAccess extends Construct {
     const stack = TerraformStack.of(scope);
     const found = stack.node.findAll().filter((c): c is AdminAccess => c instanceof AdminAccess);
     if (found.length > 1) {
-      throw scopeError(found[1], `stack '${stack.node.id}' already has an AdminAccess (${found[0].node.path}): keep one per stack, and set per-role exceptions in the roles' props.`);
+      throw scopeError(
+        found[1],
+        `stack '${stack.node.id}' already has an AdminAccess (${found[0].node.path}): keep one per stack, and set per-role exceptions in the roles' props.`,
+      );
     }
     return found[0];
   }
@@ -79,7 +82,13 @@ export class AdminAccess extends Construct {
 export function resolveAdminAccess(scope: IConstruct, props: AdminAccessProps): ResolvedAdminAccess {
   const defaults = AdminAccess.of(scope);
   if (props.sshKeys === undefined && defaults === undefined) {
-    throw propError(scope, 'sshKeys', 'must list at least one SSH key', [], `${Messages.sshKeysMissing} Or create an AdminAccess in the stack for every role.`);
+    throw propError(
+      scope,
+      'sshKeys',
+      'must list at least one SSH key',
+      [],
+      `${Messages.sshKeysMissing} Or create an AdminAccess in the stack for every role.`,
+    );
   }
   const sshKeys = props.sshKeys !== undefined ? checkSshKeys(scope, 'sshKeys', props.sshKeys) : defaults!.sshKeys;
   const ownCidrs = props.adminCidrs !== undefined;
@@ -98,7 +107,13 @@ function checkAdminCidrs(scope: IConstruct, cidrs: string[], allow: { readonly r
   // Judged by coverage: 0.0.0.0/1 + 128.0.0.0/1 opens SSH as widely as 0.0.0.0/0.
   const open = coversInternet(cidrs);
   if (open && !allow) {
-    throw propError(scope, 'adminCidrs', cidrs.length === 1 ? 'opens SSH to the whole internet' : 'together open SSH to the whole internet', cidrs.length === 1 ? cidrs[0] : cidrs, Messages.sshFromAnywhere);
+    throw propError(
+      scope,
+      'adminCidrs',
+      cidrs.length === 1 ? 'opens SSH to the whole internet' : 'together open SSH to the whole internet',
+      cidrs.length === 1 ? cidrs[0] : cidrs,
+      Messages.sshFromAnywhere,
+    );
   }
   if (allow && warnIfUnused && !open) {
     Annotations.of(scope).addWarning(`'allowSshFromAnywhere' is ignored: 'adminCidrs' does not cover the whole internet.`);

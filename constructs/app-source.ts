@@ -42,16 +42,30 @@ export class AppSource {
       for (const field of ['url', 'ref', 'wsgiApp', 'requirementsFile'] as const) checkLiteral(scope, `${prop}.${field}`, code[field], why);
       // One word inside the setup script's double quotes: no whitespace or control characters, quotes, '#', '\\',
       // '$', '`', nor anything that is not printable ASCII (the same as the script's guard, plus a URL's shape).
-      if (typeof code.url !== 'string' || !/^https:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[A-Za-z0-9._~%!&()*+,;=:@\/-]*)?$/.test(code.url) || code.url.length > 2048) {
+      if (
+        typeof code.url !== 'string' ||
+        !/^https:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[A-Za-z0-9._~%!&()*+,;=:@/-]*)?$/.test(code.url) ||
+        code.url.length > 2048
+      ) {
         throw propError(scope, `${prop}.url`, 'is not an https git URL', code.url, Messages.gitUrl);
       }
       if (typeof code.wsgiApp !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$/.test(code.wsgiApp)) {
         throw propError(scope, `${prop}.wsgiApp`, 'is not a WSGI callable', code.wsgiApp, Messages.wsgiModule);
       }
-      if (typeof code.ref !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._/-]*$/.test(code.ref) || code.ref.includes('..') || code.ref.endsWith('/') || code.ref.endsWith('.lock')) {
+      if (
+        typeof code.ref !== 'string' ||
+        !/^[A-Za-z0-9][A-Za-z0-9._/-]*$/.test(code.ref) ||
+        code.ref.includes('..') ||
+        code.ref.endsWith('/') ||
+        code.ref.endsWith('.lock')
+      ) {
         throw propError(scope, `${prop}.ref`, 'is not a git ref', code.ref, 'Pass a branch, tag or commit hash.');
       }
-      if (typeof code.requirementsFile !== 'string' || !/^[A-Za-z0-9_][A-Za-z0-9._-]*(\/[A-Za-z0-9_][A-Za-z0-9._-]*)*$/.test(code.requirementsFile) || code.requirementsFile.split('/').includes('..')) {
+      if (
+        typeof code.requirementsFile !== 'string' ||
+        !/^[A-Za-z0-9_][A-Za-z0-9._-]*(\/[A-Za-z0-9_][A-Za-z0-9._-]*)*$/.test(code.requirementsFile) ||
+        code.requirementsFile.split('/').includes('..')
+      ) {
         throw propError(scope, `${prop}.requirementsFile`, 'is not a relative file path', code.requirementsFile, "Pass e.g. 'requirements.txt'.");
       }
     }

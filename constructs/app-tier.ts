@@ -69,7 +69,8 @@ export class AppTier extends RoleBase implements IMonitorable {
     const memoryMb = size?.memoryMb ?? 2048;
     const workers = props.workers === undefined ? 'per-cpu' : checkInteger(this, 'workers', props.workers, 1, 256);
     const timeoutSeconds = checkInteger(this, 'appTimeoutSeconds', props.appTimeoutSeconds ?? 30, 1, 3600);
-    const memoryMax = props.appMemoryMaxMiB === undefined ? { percent: 75 } : checkInteger(this, 'appMemoryMaxMiB', props.appMemoryMaxMiB, 64, memoryMb);
+    const memoryMax =
+      props.appMemoryMaxMiB === undefined ? { percent: 75 } : checkInteger(this, 'appMemoryMaxMiB', props.appMemoryMaxMiB, 64, memoryMb);
 
     const database = props.database;
     if (database) {
@@ -98,6 +99,10 @@ export class AppTier extends RoleBase implements IMonitorable {
       droplet.addFragment(fragment);
     }
     if (dbNames) waitForNames(this.droplets, dbNames.writer, dbNames.reader);
-    this.addOutput('PrivateIpv4', this.droplets.map((d) => d.privateIpv4), `VPC addresses of ${props.name}`);
+    this.addOutput(
+      'PrivateIpv4',
+      this.droplets.map((d) => d.privateIpv4),
+      `VPC addresses of ${props.name}`,
+    );
   }
 }

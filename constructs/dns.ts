@@ -104,7 +104,13 @@ export class Dns extends Construct {
     this.internalTtl = checkInteger(this, 'internalTtlSeconds', props.internalTtlSeconds ?? 30, 30, 86400, { tokens: 'allow' });
     this.internalSubdomain = props.internalSubdomain ?? 'internal';
     if (!isToken(this.internalSubdomain) && !RECORD_NAME_PART.test(this.internalSubdomain)) {
-      throw propError(this, 'internalSubdomain', 'is not a relative DNS name', this.internalSubdomain, "Pass a name such as 'internal' or 'vpc.internal'.");
+      throw propError(
+        this,
+        'internalSubdomain',
+        'is not a relative DNS name',
+        this.internalSubdomain,
+        "Pass a name such as 'internal' or 'vpc.internal'.",
+      );
     }
     this.recordNames = props.recordNames ?? ['@', 'www'];
     if (!isToken(this.recordNames)) {
@@ -141,7 +147,13 @@ export class Dns extends Construct {
   /** Points the record names (apex and www by default) at the entry point, or an IPv4 address. Once. */
   public pointTo(target: IEntryPoint | string): void {
     if (target === undefined || target === null) {
-      throw propError(this, 'targetIpv4', 'is required by pointTo()', target, 'Pass the entry point (a load balancer, pair or single server) or its IPv4 address.');
+      throw propError(
+        this,
+        'targetIpv4',
+        'is required by pointTo()',
+        target,
+        'Pass the entry point (a load balancer, pair or single server) or its IPv4 address.',
+      );
     }
     const ipv4 = checkIpv4(this, 'targetIpv4', typeof target === 'string' ? target : target.entryIpv4);
     if (this.pointed) {
@@ -196,7 +208,9 @@ export class Dns extends Construct {
     caaRecords({ domain: this.zone, iodefEmail: options.iodefEmail }).forEach((r, i) => {
       // DigitalOcean's API wants the issuer domain fully qualified (trailing dot); the iodef URL as it is.
       const value = r.tag === 'iodef' ? r.value : `${r.value}.`;
-      this.records.push(new DnsRecord(this, `Caa${i}_${r.tag}`, { domain: this.domainName, type: 'CAA', name: r.name, flags: r.flags, tag: r.tag, value, ttl: 3600 }));
+      this.records.push(
+        new DnsRecord(this, `Caa${i}_${r.tag}`, { domain: this.domainName, type: 'CAA', name: r.name, flags: r.flags, tag: r.tag, value, ttl: 3600 }),
+      );
     });
   }
 

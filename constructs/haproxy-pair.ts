@@ -116,8 +116,16 @@ export class HaproxyPair extends RoleBase implements IMonitorable, IEntryPoint {
     });
 
     this.addOutput('ReservedIpv4', this.reservedIp.ipAddress, 'The reserved IP in front of the pair');
-    this.addOutput('NodePublicIpv4', this.nodes.map((n) => n.publicIpv4), 'Public addresses of the two nodes');
-    this.addOutput('NodePrivateIpv4', this.nodes.map((n) => n.privateIpv4), 'VPC addresses (stats on :8404)');
+    this.addOutput(
+      'NodePublicIpv4',
+      this.nodes.map((n) => n.publicIpv4),
+      'Public addresses of the two nodes',
+    );
+    this.addOutput(
+      'NodePrivateIpv4',
+      this.nodes.map((n) => n.privateIpv4),
+      'VPC addresses (stats on :8404)',
+    );
   }
 
   /** The reserved IP, the address clients use: point DNS here (`dns.pointTo(pair)`). */

@@ -41,4 +41,3 @@ export interface HttpsProps {
   /** Let's Encrypt's staging CA (untrusted certificates, for trials). @default false */
   readonly staging?: boolean;
 }
-

@@ -157,7 +157,13 @@ export class MonitoringAgent extends RoleBase {
     const http5xxRatio = props.http5xxAlertRatio ?? 0.05;
     checkLiteral(this, 'http5xxAlertRatio', http5xxRatio, "tierform writes it into Prometheus's alert rules at synth.");
     if (!(typeof http5xxRatio === 'number' && Number.isFinite(http5xxRatio) && http5xxRatio > 0 && http5xxRatio < 1)) {
-      throw propError(this, 'http5xxAlertRatio', 'must be a fraction between 0 and 1 (exclusive)', http5xxRatio, 'Pass e.g. 0.05 for 5 % of the responses.');
+      throw propError(
+        this,
+        'http5xxAlertRatio',
+        'must be a fraction between 0 and 1 (exclusive)',
+        http5xxRatio,
+        'Pass e.g. 0.05 for 5 % of the responses.',
+      );
     }
     this.exporterPasswordProp = secretToken(this, 'exporterPassword', props.exporterPassword);
 
@@ -174,7 +180,9 @@ export class MonitoringAgent extends RoleBase {
 
     const rules = { replicationLagSeconds, diskFreePercent, http5xxRatio };
     // Its own machine metrics, then Prometheus rendered at synth: roles watched later count.
-    this.droplet.addFragment(() => prometheusServerFragment({ jobs: this.scrapeJobs(), scrapeIntervalSeconds, retentionDays, retentionSizeGb, rules }));
+    this.droplet.addFragment(() =>
+      prometheusServerFragment({ jobs: this.scrapeJobs(), scrapeIntervalSeconds, retentionDays, retentionSizeGb, rules }),
+    );
 
     this.createDigitalOceanAlerts(props);
     if (props.uptimeUrl !== undefined) {
@@ -199,15 +207,28 @@ export class MonitoringAgent extends RoleBase {
    * exporter ports, and Prometheus scrapes them. Watching a role again is a no-op (with a warning).
    */
   public watch(role: IMonitorable): this {
-    if (role === undefined || role === null || typeof role.internalName !== 'function' || typeof (role as { exporters?: unknown }).exporters !== 'object') {
-      throw propError(this, 'roles', 'contains something that is not a role', role, 'Pass tierform roles (WebTier, AppTier, HaproxyLoadBalancer, HaproxyPair, PrimaryReplicaMysql, SingleServer).');
+    if (
+      role === undefined ||
+      role === null ||
+      typeof role.internalName !== 'function' ||
+      typeof (role as { exporters?: unknown }).exporters !== 'object'
+    ) {
+      throw propError(
+        this,
+        'roles',
+        'contains something that is not a role',
+        role,
+        'Pass tierform roles (WebTier, AppTier, HaproxyLoadBalancer, HaproxyPair, PrimaryReplicaMysql, SingleServer).',
+      );
     }
     if (this.watched.includes(role)) {
       Annotations.of(this).addWarning(Messages.watchedAgain(role.node.path));
       return this;
     }
     // A role has one monitoring server: its exporters and firewall rules exist once. Found in the whole app.
-    const other = this.node.root.node.findAll().find((c): c is MonitoringAgent => c instanceof MonitoringAgent && c !== this && c.watchedRoles.includes(role));
+    const other = this.node.root.node
+      .findAll()
+      .find((c): c is MonitoringAgent => c instanceof MonitoringAgent && c !== this && c.watchedRoles.includes(role));
     if (other !== undefined) {
       throw scopeError(this, `${role.node.path} ${Messages.watchedTwice(other.node.path)}`);
     }
@@ -224,7 +245,10 @@ export class MonitoringAgent extends RoleBase {
       mysql: role.mysqlMonitoring && { flavor: role.mysqlMonitoring.flavor, primary: false, passwordBase64: passwordBase64! },
     });
     const primaryFragment = role.mysqlMonitoring
-      ? exportersFragment({ exporters: role.exporters, mysql: { flavor: role.mysqlMonitoring.flavor, primary: true, passwordBase64: passwordBase64! } })
+      ? exportersFragment({
+          exporters: role.exporters,
+          mysql: { flavor: role.mysqlMonitoring.flavor, primary: true, passwordBase64: passwordBase64! },
+        })
       : replicaFragment;
     for (const droplet of role.droplets) {
       droplet.addFragment(droplet === role.mysqlMonitoring?.primary ? primaryFragment : replicaFragment);
@@ -265,7 +289,9 @@ export class MonitoringAgent extends RoleBase {
       this.watched
         .filter((r) => kind === 'node' || r.exporters.includes(kind))
         .map((r) => ({ name: r.internalName().fqdn, port: EXPORTER_PORTS[kind], labels: { role: r.roleName } }));
-    const jobs: PrometheusJob[] = [{ name: PROMETHEUS_JOBS.node, dnsTargets: targets('node'), selfTarget: { port: EXPORTER_PORTS.node, labels: selfLabels } }];
+    const jobs: PrometheusJob[] = [
+      { name: PROMETHEUS_JOBS.node, dnsTargets: targets('node'), selfTarget: { port: EXPORTER_PORTS.node, labels: selfLabels } },
+    ];
     for (const kind of ['haproxy', 'nginx', 'mysqld'] as const) {
       const t = targets(kind);
       if (t.length > 0) jobs.push({ name: PROMETHEUS_JOBS[kind], dnsTargets: t });
@@ -276,7 +302,9 @@ export class MonitoringAgent extends RoleBase {
 
   /** The watched roles' tags and this role's, evaluated at synth. */
   private alertTags(): string[] {
-    return Lazy.listValue({ produce: () => [this.firewall.tagName, ...this.watched.map((r) => r.connections.toFirewallEndpoint().tags ?? []).flat()] });
+    return Lazy.listValue({
+      produce: () => [this.firewall.tagName, ...this.watched.map((r) => r.connections.toFirewallEndpoint().tags ?? []).flat()],
+    });
   }
 
   private createDigitalOceanAlerts(props: MonitoringAgentProps): void {
@@ -333,7 +361,13 @@ export class MonitoringAgent extends RoleBase {
       }
       for (const region of regions) {
         if (!isToken(region) && !(UPTIME_REGIONS as readonly string[]).includes(region)) {
-          throw propError(this, 'uptimeRegions', 'contains a region DigitalOcean does not check from', region, Messages.uptimeRegions(UPTIME_REGIONS));
+          throw propError(
+            this,
+            'uptimeRegions',
+            'contains a region DigitalOcean does not check from',
+            region,
+            Messages.uptimeRegions(UPTIME_REGIONS),
+          );
         }
       }
     }
@@ -376,5 +410,3 @@ export class MonitoringAgent extends RoleBase {
     return window;
   }
 }
-
-

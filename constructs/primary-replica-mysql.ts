@@ -63,7 +63,6 @@ export interface PrimaryReplicaMysqlProps extends RoleProps {
   readonly binlogExpireDays?: number;
 }
 
-
 /**
  * A MySQL primary and N read replicas on their own droplets, each with its data on a DigitalOcean volume.
  * Binary log + GTID replication is set up at boot (replicas wait for the primary; no manual step), the server
@@ -110,7 +109,13 @@ export class PrimaryReplicaMysql extends RoleBase implements IMysqlDatabase, IMo
     this.replicationPassword =
       props.replicationPassword ?? passwordSecret(this, 'ReplicationPassword', `Password of the MySQL replication account of ${this.node.path}`);
     if (isToken(props.vpc.ipRange)) {
-      throw propError(this, 'vpc.ipRange', 'must be known at synth (it becomes the accounts\u2019 host pattern)', '(token)', 'Give the Vpc a literal ipRange.');
+      throw propError(
+        this,
+        'vpc.ipRange',
+        'must be known at synth (it becomes the accounts\u2019 host pattern)',
+        '(token)',
+        'Give the Vpc a literal ipRange.',
+      );
     }
 
     // Replicas pull the binary log from the primary.
@@ -158,7 +163,11 @@ export class PrimaryReplicaMysql extends RoleBase implements IMysqlDatabase, IMo
     if (this.replicas.length > 0) waitForNames(this.replicas, this.writerName());
 
     this.addOutput('PrimaryPrivateIpv4', this.primary.privateIpv4, 'VPC address of the MySQL primary (writes)');
-    this.addOutput('ReplicaPrivateIpv4', this.replicas.map((r) => r.privateIpv4), 'VPC addresses of the read replicas');
+    this.addOutput(
+      'ReplicaPrivateIpv4',
+      this.replicas.map((r) => r.privateIpv4),
+      'VPC addresses of the read replicas',
+    );
   }
 
   public get mysqlMonitoring(): MysqlMonitoring {
@@ -174,5 +183,4 @@ export class PrimaryReplicaMysql extends RoleBase implements IMysqlDatabase, IMo
   public readerName(): InternalName {
     return this.names.reader.get();
   }
-
 }

@@ -60,7 +60,12 @@ export abstract class RoleBase extends Construct implements IConnectable, IDisco
     });
     this.props = props;
     this.vpc = props.vpc;
-    checkLiteral(this, 'name', props.name, 'It names the droplets, the tag and the firewall, and tierform writes it into configuration files at synth.');
+    checkLiteral(
+      this,
+      'name',
+      props.name,
+      'It names the droplets, the tag and the firewall, and tierform writes it into configuration files at synth.',
+    );
     this.roleName = checkName(this, 'name', props.name);
     checkTags(this, 'tags', props.tags);
     checkRoleNameUnique(this);
@@ -118,9 +123,7 @@ export abstract class RoleBase extends Construct implements IConnectable, IDisco
  * name in an App (one DigitalOcean account) would share a tag, so each would get the other's firewall rules.
  */
 function checkRoleNameUnique(role: RoleBase): void {
-  const other = role.node.root.node
-    .findAll()
-    .find((c): c is RoleBase => c instanceof RoleBase && c !== role && c.roleName === role.roleName);
+  const other = role.node.root.node.findAll().find((c): c is RoleBase => c instanceof RoleBase && c !== role && c.roleName === role.roleName);
   if (other !== undefined) {
     const where = TerraformStack.of(other) === TerraformStack.of(role) ? '' : ` (stack '${TerraformStack.of(other).node.id}')`;
     throw scopeError(

@@ -75,7 +75,10 @@ export class SingleServer extends RoleBase implements IMonitorable, IEntryPoint 
     const settings = resolveWebServer(this, props, this.droplet.sizeInfo, props.vpc.ipRange, { appMemoryPercent: 25 });
     const mysqlSizingOptions = mysqlSizing(engine.flavor, 25);
     this.droplet.addFragment(
-      sizingFragment({ mysql: mysqlSizingOptions.mysql, before: [...mysqlSizingOptions.before, ...(needsSizing(settings) ? [GUNICORN_UNIT_NAME] : [])] }),
+      sizingFragment({
+        mysql: mysqlSizingOptions.mysql,
+        before: [...mysqlSizingOptions.before, ...(needsSizing(settings) ? [GUNICORN_UNIT_NAME] : [])],
+      }),
     );
     const passwordBase64 = Fn.base64encode(this.appPassword.token);
     const web = colocatedWebFragments(settings, code, { writerHost: '127.0.0.1', port: 3306, name: databaseName, user: appUser, passwordBase64 });

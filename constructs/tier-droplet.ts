@@ -131,7 +131,11 @@ export class TierDroplet extends Construct implements IRoleDroplet {
 
   constructor(scope: Construct, id: string, props: TierDropletProps) {
     super(scope, id);
-    props = requireProps(this, props, { name: "Pass the droplet's name, e.g. 'shop-web-0'.", vpc: 'Pass the VPC the droplet joins.', role: "Pass the role's RoleFirewall (roles create droplets with addDroplet())." });
+    props = requireProps(this, props, {
+      name: "Pass the droplet's name, e.g. 'shop-web-0'.",
+      vpc: 'Pass the VPC the droplet joins.',
+      role: "Pass the role's RoleFirewall (roles create droplets with addDroplet()).",
+    });
     const sshKeys = props.sshKeys !== undefined ? checkSshKeys(this, 'sshKeys', props.sshKeys) : AdminAccess.of(this)?.sshKeys;
     if (sshKeys === undefined) {
       throw propError(this, 'sshKeys', 'must list at least one SSH key', [], `${Messages.sshKeysMissing} Or create an AdminAccess in the stack.`);

@@ -88,7 +88,10 @@ function checkVpcUnique(vpc: Vpc, name: string): void {
       );
     }
     if (other instanceof Vpc && !isToken(name) && other.vpcName === name) {
-      throw scopeError(vpc, `'name' '${name}' is already used by ${other.node.path}${where}: VPC names are unique in a DigitalOcean account. Give each VPC its own name.`);
+      throw scopeError(
+        vpc,
+        `'name' '${name}' is already used by ${other.node.path}${where}: VPC names are unique in a DigitalOcean account. Give each VPC its own name.`,
+      );
     }
   }
 }

@@ -94,7 +94,10 @@ export class WebTier extends RoleBase implements IHttpBackend, IMonitorable {
 
     const database = props.database;
     if (props.upstream && database) {
-      throw scopeError(this, "'database' and 'upstream' are both set: with an app tier, the app talks to the database, so pass 'database' to the AppTier.");
+      throw scopeError(
+        this,
+        "'database' and 'upstream' are both set: with an app tier, the app talks to the database, so pass 'database' to the AppTier.",
+      );
     }
     if (props.upstream && props.app) {
       Annotations.of(this).addWarning(`${this.node.path}: 'app' is ignored when 'upstream' is set: the AppTier runs the app.`);
@@ -127,8 +130,16 @@ export class WebTier extends RoleBase implements IHttpBackend, IMonitorable {
       for (const fragment of fragments) droplet.addFragment(fragment);
     }
     waitForNames(this.droplets, ...peers);
-    this.addOutput('PrivateIpv4', this.droplets.map((d) => d.privateIpv4), `VPC addresses of ${props.name}`);
-    this.addOutput('PublicIpv4', this.droplets.map((d) => d.publicIpv4), `Public addresses of ${props.name} (firewalled: HTTP only from the load balancer)`);
+    this.addOutput(
+      'PrivateIpv4',
+      this.droplets.map((d) => d.privateIpv4),
+      `VPC addresses of ${props.name}`,
+    );
+    this.addOutput(
+      'PublicIpv4',
+      this.droplets.map((d) => d.publicIpv4),
+      `Public addresses of ${props.name} (firewalled: HTTP only from the load balancer)`,
+    );
   }
 
   /**

@@ -36,7 +36,13 @@ export function checkLiteral<T>(scope: IConstruct, prop: string, value: T, why: 
   }
   if (Array.isArray(value) && value.some((v) => isToken(v))) {
     const shown = value.map((v) => (isToken(v) ? '(token)' : v));
-    throw propError(scope, prop, 'must be known at synth, and an entry is a token (a Terraform variable or reference, known only at apply)', shown, Messages.literalNeeded(why));
+    throw propError(
+      scope,
+      prop,
+      'must be known at synth, and an entry is a token (a Terraform variable or reference, known only at apply)',
+      shown,
+      Messages.literalNeeded(why),
+    );
   }
   return value;
 }
@@ -57,7 +63,14 @@ export function requireProps<P>(scope: IConstruct, props: P | undefined, require
   return given as P;
 }
 
-export function checkInteger(scope: IConstruct, prop: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER, policy: TokenPolicy = {}): number {
+export function checkInteger(
+  scope: IConstruct,
+  prop: string,
+  value: number,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+  policy: TokenPolicy = {},
+): number {
   if (isToken(value)) {
     if (policy.tokens === 'allow') return value;
     checkLiteral(scope, prop, value, policy.why);
@@ -207,7 +220,8 @@ export function checkServerNames(scope: IConstruct, prop: string, names: readonl
     if (name === '_') continue;
     const host = name.startsWith('*.') ? name.slice(2) : name;
     const labels = host.split('.');
-    const ok = host.length > 0 && host.length <= 253 && labels.every((l) => SERVER_NAME_LABEL.test(l)) && (!name.startsWith('*.') || labels.length >= 2);
+    const ok =
+      host.length > 0 && host.length <= 253 && labels.every((l) => SERVER_NAME_LABEL.test(l)) && (!name.startsWith('*.') || labels.length >= 2);
     if (!ok) throw propError(scope, prop, 'contains an invalid server name', name, Messages.serverName);
   }
   if (new Set(names.map((n) => n.toLowerCase())).size !== names.length) {
@@ -220,12 +234,25 @@ export function checkServerNames(scope: IConstruct, prop: string, names: readonl
 
 /** Ranges that are not public internet addresses: what "covers the whole internet" may leave out. */
 const NON_PUBLIC_V4 = [
-  '0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.0.0.0/24', '192.0.2.0/24',
-  '192.168.0.0/16', '198.18.0.0/15', '198.51.100.0/24', '203.0.113.0/24', '224.0.0.0/4', '240.0.0.0/4',
+  '0.0.0.0/8',
+  '10.0.0.0/8',
+  '100.64.0.0/10',
+  '127.0.0.0/8',
+  '169.254.0.0/16',
+  '172.16.0.0/12',
+  '192.0.0.0/24',
+  '192.0.2.0/24',
+  '192.168.0.0/16',
+  '198.18.0.0/15',
+  '198.51.100.0/24',
+  '203.0.113.0/24',
+  '224.0.0.0/4',
+  '240.0.0.0/4',
 ];
 
 function interval(cidr: string): { v6: boolean; start: bigint; end: bigint } | undefined {
-  const parsed = parseCidr(cidr) ?? (typeof cidr === 'string' && ipaddr.isValid(cidr) ? parseCidr(`${cidr}/${cidr.includes(':') ? 128 : 32}`) : undefined);
+  const parsed =
+    parseCidr(cidr) ?? (typeof cidr === 'string' && ipaddr.isValid(cidr) ? parseCidr(`${cidr}/${cidr.includes(':') ? 128 : 32}`) : undefined);
   if (!parsed) return undefined;
   const [address, prefix] = parsed;
   const bits = address.kind() === 'ipv6' ? 128 : 32;
@@ -251,7 +278,10 @@ function covers(ranges: { start: bigint; end: bigint }[], target: { start: bigin
  * IPv6 address (2000::/3). Judged by coverage, not by one literal: `0.0.0.0/1` + `128.0.0.0/1` covers it too.
  */
 export function coversInternet(cidrs: readonly string[]): boolean {
-  const parsed = cidrs.filter((c) => !isToken(c)).map(interval).filter((i): i is NonNullable<typeof i> => i !== undefined);
+  const parsed = cidrs
+    .filter((c) => !isToken(c))
+    .map(interval)
+    .filter((i): i is NonNullable<typeof i> => i !== undefined);
   const v4 = parsed.filter((p) => !p.v6);
   const v6 = parsed.filter((p) => p.v6);
   const v4WithNonPublic = [...v4, ...NON_PUBLIC_V4.map((c) => interval(c)!)];
@@ -320,7 +350,14 @@ export function checkVpcRange(scope: IConstruct, prop: string, range: string): s
  * Runs a renderer guard (lib/render/guards.ts) at construction, so the construct refuses exactly what the renderer
  * would, but under the user's prop name, with the construct path and the fix. Tokens are refused (`why`).
  */
-export function checkWithGuard<T>(scope: IConstruct, prop: string, value: T, guard: (field: string, value: T) => unknown, fix: string, why?: string): T {
+export function checkWithGuard<T>(
+  scope: IConstruct,
+  prop: string,
+  value: T,
+  guard: (field: string, value: T) => unknown,
+  fix: string,
+  why?: string,
+): T {
   checkLiteral(scope, prop, value, why);
   try {
     guard(prop, value);
@@ -361,7 +398,13 @@ export function checkMysqlIdentifier(scope: IConstruct, prop: string, value: str
   }
   const reserved = kind === 'database' ? RESERVED_SCHEMAS : RESERVED_ACCOUNTS;
   if (reserved.includes(value.toLowerCase())) {
-    throw propError(scope, prop, `names one of the server's own ${kind === 'database' ? 'schemas' : 'accounts'}`, value, kind === 'database' ? Messages.reservedDatabase : Messages.reservedUser);
+    throw propError(
+      scope,
+      prop,
+      `names one of the server's own ${kind === 'database' ? 'schemas' : 'accounts'}`,
+      value,
+      kind === 'database' ? Messages.reservedDatabase : Messages.reservedUser,
+    );
   }
   return value;
 }

@@ -15,7 +15,7 @@ import * as fc from 'fast-check';
 import { AppSource } from '../../constructs/app-source';
 import { MysqlEngine } from '../../constructs/mysql-engine';
 import { TierformError } from '../../lib/errors';
-import type { WriteFile } from '../../lib/plan/plan';
+import type { WriteFile } from '../../lib/plan/cloud-config';
 import { Fixture } from '../helpers/bad-input-cases';
 import { checkersFor, renderDroplets } from '../helpers/checkers';
 import { makeTempDir, writeFile } from '../helpers/tools';
@@ -24,11 +24,41 @@ const RUNS = 25;
 /** Distinct accepted outputs sent through the real checkers per prop (each checker run costs 50 ms to 2 s). */
 const MAX_CHECKED = 8;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 type Any = any;
 
 /** Characters and fragments that break files and scripts when they slip through. */
-const NASTY = ['', ' ', '\n', '\r\n', '\t', '\u0000', '\u007f', '\u202e', '"', "'", '`', '$', '${x}', '$(id)', '%{x}', '%', '\\', ';', '#', '{', '}', '|', '&', '*', '?', '..', '/', 'é', '\u{1F600}'];
+const NASTY = [
+  '',
+  ' ',
+  '\n',
+  '\r\n',
+  '\t',
+  '\u0000',
+  '\u007f',
+  '\u202e',
+  '"',
+  "'",
+  '`',
+  '$',
+  '${x}',
+  '$(id)',
+  '%{x}',
+  '%',
+  '\\',
+  ';',
+  '#',
+  '{',
+  '}',
+  '|',
+  '&',
+  '*',
+  '?',
+  '..',
+  '/',
+  'é',
+  '\u{1F600}',
+];
 
 function fuzzString(valid: readonly string[]): fc.Arbitrary<string> {
   return fc.oneof(
@@ -36,7 +66,9 @@ function fuzzString(valid: readonly string[]): fc.Arbitrary<string> {
     fc.constantFrom(...NASTY),
     fc.constantFrom(...valid),
     // A valid value with something nasty inserted: the realistic mistake (a stray quote, a trailing backslash).
-    fc.tuple(fc.constantFrom(...valid), fc.constantFrom(...NASTY), fc.nat()).map(([v, n, i]) => v.slice(0, i % (v.length + 1)) + n + v.slice(i % (v.length + 1))),
+    fc
+      .tuple(fc.constantFrom(...valid), fc.constantFrom(...NASTY), fc.nat())
+      .map(([v, n, i]) => v.slice(0, i % (v.length + 1)) + n + v.slice(i % (v.length + 1))),
   );
 }
 
@@ -111,9 +143,30 @@ const monNumber = (prop: string, min: number, max: number, files: RegExp): Fuzze
 
 const PROPS: readonly FuzzedProp[] = [
   // WebTier (nginx.conf, the gunicorn unit and the app's setup script)
-  { prop: 'serverNames', path: 'test/Web', arbitrary: fuzzList(['www.site.example', '*.site.example', '_', 'site.example']), build: (f, v) => f.web({ serverNames: v }), droplet: 'site-web-0', files: NGINX },
-  { prop: 'trustedProxyCidrs', path: 'test/Web', arbitrary: fuzzList(['10.20.0.0/20', '192.168.1.0/24', '2001:db8::/48', '203.0.113.7/32']), build: (f, v) => f.web({ trustedProxyCidrs: v }), droplet: 'site-web-0', files: NGINX },
-  { prop: 'name', path: 'test/Web', arbitrary: fuzzString(['site-web', 'shop-web-2']), build: (f, v) => f.web({ name: v }), droplet: (v) => `${v}-0`, files: /nginx\.conf$|tierform-app\.service$/ },
+  {
+    prop: 'serverNames',
+    path: 'test/Web',
+    arbitrary: fuzzList(['www.site.example', '*.site.example', '_', 'site.example']),
+    build: (f, v) => f.web({ serverNames: v }),
+    droplet: 'site-web-0',
+    files: NGINX,
+  },
+  {
+    prop: 'trustedProxyCidrs',
+    path: 'test/Web',
+    arbitrary: fuzzList(['10.20.0.0/20', '192.168.1.0/24', '2001:db8::/48', '203.0.113.7/32']),
+    build: (f, v) => f.web({ trustedProxyCidrs: v }),
+    droplet: 'site-web-0',
+    files: NGINX,
+  },
+  {
+    prop: 'name',
+    path: 'test/Web',
+    arbitrary: fuzzString(['site-web', 'shop-web-2']),
+    build: (f, v) => f.web({ name: v }),
+    droplet: (v) => `${v}-0`,
+    files: /nginx\.conf$|tierform-app\.service$/,
+  },
   webNumber('clientMaxBodySizeMiB', 1, 10240),
   webNumber('rateLimitRequestsPerSecond', 1, 100000),
   webNumber('rateLimitBurst', 0, 100000),
@@ -123,26 +176,103 @@ const PROPS: readonly FuzzedProp[] = [
   webNumber('workers', 1, 256, APP_UNIT),
   webNumber('appTimeoutSeconds', 1, 3600, APP_UNIT),
   webNumber('appMemoryMaxMiB', 64, 1024, APP_UNIT),
-  { prop: 'app.url', path: 'test/Web', arbitrary: fuzzString(['https://github.com/you/app.git', 'https://git.example.com:8443/a/b']), build: (f, v) => f.web({ app: git({ url: v }) }), droplet: 'site-web-0', files: APP_SETUP },
-  { prop: 'app.ref', path: 'test/Web', arbitrary: fuzzString(['main', 'v1.2.3', 'release/2026-12', '0123abcd']), build: (f, v) => f.web({ app: git({ ref: v }) }), droplet: 'site-web-0', files: APP_SETUP },
-  { prop: 'app.wsgiApp', path: 'test/Web', arbitrary: fuzzString(['app:app', 'myproject.wsgi:application']), build: (f, v) => f.web({ app: git({ wsgiApp: v }) }), droplet: 'site-web-0', files: APP_SETUP },
-  { prop: 'app.requirementsFile', path: 'test/Web', arbitrary: fuzzString(['requirements.txt', 'deploy/requirements-prod.txt']), build: (f, v) => f.web({ app: git({ requirementsFile: v }) }), droplet: 'site-web-0', files: APP_SETUP },
+  {
+    prop: 'app.url',
+    path: 'test/Web',
+    arbitrary: fuzzString(['https://github.com/you/app.git', 'https://git.example.com:8443/a/b']),
+    build: (f, v) => f.web({ app: git({ url: v }) }),
+    droplet: 'site-web-0',
+    files: APP_SETUP,
+  },
+  {
+    prop: 'app.ref',
+    path: 'test/Web',
+    arbitrary: fuzzString(['main', 'v1.2.3', 'release/2026-12', '0123abcd']),
+    build: (f, v) => f.web({ app: git({ ref: v }) }),
+    droplet: 'site-web-0',
+    files: APP_SETUP,
+  },
+  {
+    prop: 'app.wsgiApp',
+    path: 'test/Web',
+    arbitrary: fuzzString(['app:app', 'myproject.wsgi:application']),
+    build: (f, v) => f.web({ app: git({ wsgiApp: v }) }),
+    droplet: 'site-web-0',
+    files: APP_SETUP,
+  },
+  {
+    prop: 'app.requirementsFile',
+    path: 'test/Web',
+    arbitrary: fuzzString(['requirements.txt', 'deploy/requirements-prod.txt']),
+    build: (f, v) => f.web({ app: git({ requirementsFile: v }) }),
+    droplet: 'site-web-0',
+    files: APP_SETUP,
+  },
   // AppTier (its gunicorn unit)
-  { prop: 'port', path: 'test/App', arbitrary: fuzzNumber(1024, 65535), build: (f, v) => f.appTier({ port: v }), droplet: 'site-app-0', files: APP_UNIT },
+  {
+    prop: 'port',
+    path: 'test/App',
+    arbitrary: fuzzNumber(1024, 65535),
+    build: (f, v) => f.appTier({ port: v }),
+    droplet: 'site-app-0',
+    files: APP_UNIT,
+  },
   // HaproxyLoadBalancer (haproxy.cfg, certbot's script)
-  { prop: 'healthCheckHost', path: 'test/Lb', arbitrary: fuzzString(['www.site.example', 'localhost']), build: (f, v) => f.lb({ healthCheckHost: v }), droplet: 'site-lb', files: HAPROXY },
+  {
+    prop: 'healthCheckHost',
+    path: 'test/Lb',
+    arbitrary: fuzzString(['www.site.example', 'localhost']),
+    build: (f, v) => f.lb({ healthCheckHost: v }),
+    droplet: 'site-lb',
+    files: HAPROXY,
+  },
   lbNumber('checkIntervalSeconds', 1, 300),
   lbNumber('fall', 1, 100),
   lbNumber('rise', 1, 100),
   lbNumber('serverTimeoutSeconds', 1, 3600),
   lbNumber('maxConnections', 1, 1_000_000),
   lbNumber('maxServersPerBackend', 1, 1024),
-  { prop: 'https.email', path: 'test/Lb', arbitrary: fuzzString(['ops@site.example', 'first.last+tls@mail.site.example']), build: (f, v) => f.lb(https({ email: v })), droplet: 'site-lb', files: CERTBOT },
-  { prop: 'https.domain', path: 'test/Lb', arbitrary: fuzzString(['site.example', 'shop.co.uk']), build: (f, v) => f.lb(https({ domain: v })), droplet: 'site-lb', files: /haproxy\.cfg$|tierform-certbot-issue$/ },
-  { prop: 'https.contentSecurityPolicy', path: 'test/Lb', arbitrary: fuzzString(["default-src 'self'", "default-src 'self'; img-src * data:; style-src 'self' 'unsafe-inline' 50%"]), build: (f, v) => f.lb(https({ contentSecurityPolicy: v })), droplet: 'site-lb', files: HAPROXY },
-  { prop: 'https.hstsMaxAgeSeconds', path: 'test/Lb', arbitrary: fuzzNumber(0, 63072000), build: (f, v) => f.lb(https({ hstsMaxAgeSeconds: v })), droplet: 'site-lb', files: HAPROXY },
+  {
+    prop: 'https.email',
+    path: 'test/Lb',
+    arbitrary: fuzzString(['ops@site.example', 'first.last+tls@mail.site.example']),
+    build: (f, v) => f.lb(https({ email: v })),
+    droplet: 'site-lb',
+    files: CERTBOT,
+  },
+  {
+    prop: 'https.domain',
+    path: 'test/Lb',
+    arbitrary: fuzzString(['site.example', 'shop.co.uk']),
+    build: (f, v) => f.lb(https({ domain: v })),
+    droplet: 'site-lb',
+    files: /haproxy\.cfg$|tierform-certbot-issue$/,
+  },
+  {
+    prop: 'https.contentSecurityPolicy',
+    path: 'test/Lb',
+    arbitrary: fuzzString(["default-src 'self'", "default-src 'self'; img-src * data:; style-src 'self' 'unsafe-inline' 50%"]),
+    build: (f, v) => f.lb(https({ contentSecurityPolicy: v })),
+    droplet: 'site-lb',
+    files: HAPROXY,
+  },
+  {
+    prop: 'https.hstsMaxAgeSeconds',
+    path: 'test/Lb',
+    arbitrary: fuzzNumber(0, 63072000),
+    build: (f, v) => f.lb(https({ hstsMaxAgeSeconds: v })),
+    droplet: 'site-lb',
+    files: HAPROXY,
+  },
   // HaproxyPair (keepalived.conf)
-  { prop: 'virtualRouterId', path: 'test/Pair', arbitrary: fuzzNumber(1, 255), build: (f, v) => f.pair({ virtualRouterId: v }), droplet: 'site-pair-0', files: /keepalived/ },
+  {
+    prop: 'virtualRouterId',
+    path: 'test/Pair',
+    arbitrary: fuzzNumber(1, 255),
+    build: (f, v) => f.pair({ virtualRouterId: v }),
+    droplet: 'site-pair-0',
+    files: /keepalived/,
+  },
   // PrimaryReplicaMysql on MariaDB (the server's option file and the setup script)
   dbProp('databaseName', fuzzString(['app', 'shop_2026', 'App']), MYSQL_SETUP),
   dbProp('appUser', fuzzString(['app', 'shop_rw']), MYSQL_SETUP),
@@ -154,7 +284,14 @@ const PROPS: readonly FuzzedProp[] = [
   monNumber('replicationLagAlertSeconds', 1, 86400, /rules\//),
   monNumber('diskFreeAlertPercent', 1, 99, /rules\//),
   monNumber('retentionSizeGiB', 1, 49, /prometheus\.service\.d/),
-  { prop: 'http5xxAlertRatio', path: 'test/Mon', arbitrary: fc.oneof(fuzzNumber(0, 1), fc.double({ min: 0, max: 1 })), build: (f, v) => f.monitoring({ http5xxAlertRatio: v }), droplet: 'site-mon', files: /rules\// },
+  {
+    prop: 'http5xxAlertRatio',
+    path: 'test/Mon',
+    arbitrary: fc.oneof(fuzzNumber(0, 1), fc.double({ min: 0, max: 1 })),
+    build: (f, v) => f.monitoring({ http5xxAlertRatio: v }),
+    droplet: 'site-mon',
+    files: /rules\//,
+  },
 ];
 
 /** Every checker of every file of `files` matching `which`, with the droplet's files written under one root. */
@@ -169,7 +306,7 @@ function checkFiles(files: readonly WriteFile[], which: RegExp): void {
         try {
           checker.check({ file, hostPath: path.join(root, file.path), root, files, scratch: scratch.dir });
         } catch (e) {
-          throw new Error(`${checker.name} refused ${file.path}:\n${(e as Error).message}\n--- file ---\n${file.content}`);
+          throw new Error(`${checker.name} refused ${file.path}:\n${(e as Error).message}\n--- file ---\n${file.content}`, { cause: e });
         }
         scratch.cleanup();
       }

@@ -37,7 +37,7 @@ describe('probe: realistic mistakes across every construct and stage', () => {
 
   afterAll(() => {
     const count = (kind: Outcome['kind']) => outcomes.filter(([, o]) => o.kind === kind).length;
-    // eslint-disable-next-line no-console
+     
     console.log(
       `bad-input probe: ${outcomes.length} cases, ${count('clear')} clear, ${count('vague')} vague, ${count('crash')} crashes, ${count('accepted')} accepted`,
     );
@@ -53,7 +53,15 @@ describe('probe: realistic mistakes across every construct and stage', () => {
     const web = f.web();
     f.lb({ backends: [web], https: { domain: 'site.example', email: 'ops@site.example', hstsMaxAgeSeconds: 0 } });
     f.monitoring({ roles: [web] });
-    f.web({ name: 'site-web2', adminCidrs: ['0.0.0.0/1', '128.0.0.0/1'], allowSshFromAnywhere: { reason: 'probe control' }, serverNames: ['*.site.example', 'site.example'] }, 'Web2');
+    f.web(
+      {
+        name: 'site-web2',
+        adminCidrs: ['0.0.0.0/1', '128.0.0.0/1'],
+        allowSshFromAnywhere: { reason: 'probe control' },
+        serverNames: ['*.site.example', 'site.example'],
+      },
+      'Web2',
+    );
     expect(() => f.synth()).not.toThrow();
     expect(SSH_KEYS.length).toBe(1);
   });

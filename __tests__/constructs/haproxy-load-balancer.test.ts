@@ -22,14 +22,22 @@ describe('HaproxyLoadBalancer', () => {
     expect(cfg).toContain('balance roundrobin');
     expect(cfg).toMatch(/option httpchk/);
     expect(cfg).toMatch(/uri \/health ver HTTP\/1\.1 hdr Host www\.foobar\.com/);
-    expect(cfg).toContain(`server-template site-web 1-32 site-web.internal.${TEST_ZONE}:80 check resolvers tierform resolve-prefer ipv4 init-addr none`);
+    expect(cfg).toContain(
+      `server-template site-web 1-32 site-web.internal.${TEST_ZONE}:80 check resolvers tierform resolve-prefer ipv4 init-addr none`,
+    );
     expect(cfg).toMatch(/^resolvers tierform\n {4}parse-resolv-conf$/m);
     expect(userData(json, 'site-lb')).not.toContain('digitalocean_droplet');
     // AND one A record per web droplet, which the load balancer waits for
     const records = resources(json, 'digitalocean_record').filter((r) => r.name === 'site-web.internal');
-    expect(records.map((r) => r.value)).toEqual([expect.stringMatching(/Web_Droplet0_.*ipv4_address_private/), expect.stringMatching(/Web_Droplet1_.*ipv4_address_private/)]);
+    expect(records.map((r) => r.value)).toEqual([
+      expect.stringMatching(/Web_Droplet0_.*ipv4_address_private/),
+      expect.stringMatching(/Web_Droplet1_.*ipv4_address_private/),
+    ]);
     const lb = resources(json, 'digitalocean_droplet').find((d) => d.name === 'site-lb');
-    expect(lb.depends_on).toEqual([expect.stringMatching(/^digitalocean_record\.Web_Droplet0_InternalName_/), expect.stringMatching(/^digitalocean_record\.Web_Droplet1_InternalName_/)]);
+    expect(lb.depends_on).toEqual([
+      expect.stringMatching(/^digitalocean_record\.Web_Droplet0_InternalName_/),
+      expect.stringMatching(/^digitalocean_record\.Web_Droplet1_InternalName_/),
+    ]);
   });
 
   test('user_data is never stale: a backend added after a synth is in the next synth', () => {
@@ -91,7 +99,10 @@ describe('HaproxyLoadBalancer', () => {
   });
 
   test('supports leastconn and source balancing', () => {
-    for (const [balance, text] of [[Balance.leastConnections(), 'balance leastconn'], [Balance.source(), 'balance source']] as const) {
+    for (const [balance, text] of [
+      [Balance.leastConnections(), 'balance leastconn'],
+      [Balance.source(), 'balance source'],
+    ] as const) {
       const { stack, vpc } = testStack({ dns: true });
       const web = new WebTier(stack, 'Web', { vpc, name: 'site-web', count: 1, sshKeys: SSH_KEYS });
       new HaproxyLoadBalancer(stack, 'Lb', { vpc, name: 'site-lb', sshKeys: SSH_KEYS, backends: [web], balance });

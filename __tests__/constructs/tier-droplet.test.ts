@@ -59,7 +59,11 @@ describe('TierDroplet', () => {
     expect(doc.ssh_pwauth).toBe(false);
     expect(doc.packages).toEqual(expect.arrayContaining(['fail2ban', 'curl']));
     expect(doc.write_files.map((f: { path: string }) => f.path)).toEqual(
-      expect.arrayContaining(['/usr/local/sbin/tierform-netinfo', '/etc/ssh/sshd_config.d/60-tierform.conf', '/etc/systemd/journald.conf.d/60-tierform.conf']),
+      expect.arrayContaining([
+        '/usr/local/sbin/tierform-netinfo',
+        '/etc/ssh/sshd_config.d/60-tierform.conf',
+        '/etc/systemd/journald.conf.d/60-tierform.conf',
+      ]),
     );
     expect(doc.runcmd[0]).toEqual(['/usr/local/sbin/tierform-netinfo']);
   });
@@ -101,7 +105,6 @@ describe('TierDroplet', () => {
       "test/Droplet: 'size' is not a known droplet size slug, got 's-99vcpu-1tb'. Use a DigitalOcean droplet size slug, e.g. s-1vcpu-512mb-10gb",
     );
   });
-
 });
 
 describe('TierDroplet render errors', () => {

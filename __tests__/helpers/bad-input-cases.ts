@@ -38,7 +38,7 @@ import { Stage2SecuredMonitored } from '../../lib/stages/stage2';
 import { Stage3HighAvailability } from '../../lib/stages/stage3';
 import { SSH_KEYS } from './stacks';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 type Any = any;
 
 /** A fresh App with stack 'test': provider, VPC 'test-vpc' (nyc3, 10.20.0.0/20); the zone on first use. */
@@ -100,12 +100,24 @@ export class Fixture {
 
   public lb(props: Any = {}): HaproxyLoadBalancer {
     this.dns();
-    return new HaproxyLoadBalancer(this.stack, 'Lb', { vpc: this.vpc, name: 'site-lb', sshKeys: SSH_KEYS, ...props, backends: 'backends' in props ? props.backends : [this.web()] });
+    return new HaproxyLoadBalancer(this.stack, 'Lb', {
+      vpc: this.vpc,
+      name: 'site-lb',
+      sshKeys: SSH_KEYS,
+      ...props,
+      backends: 'backends' in props ? props.backends : [this.web()],
+    });
   }
 
   public pair(props: Any = {}): HaproxyPair {
     this.dns();
-    return new HaproxyPair(this.stack, 'Pair', { vpc: this.vpc, name: 'site-pair', sshKeys: SSH_KEYS, ...props, backends: 'backends' in props ? props.backends : [this.web()] });
+    return new HaproxyPair(this.stack, 'Pair', {
+      vpc: this.vpc,
+      name: 'site-pair',
+      sshKeys: SSH_KEYS,
+      ...props,
+      backends: 'backends' in props ? props.backends : [this.web()],
+    });
   }
 
   public monitoring(props: Any = {}): MonitoringAgent {
@@ -178,7 +190,10 @@ export const BAD_INPUT_CASES: readonly BadInputCase[] = [
   { name: 'healthCheckHost is a Terraform variable', build: (f) => f.lb({ healthCheckHost: f.stringVar() }) },
   { name: 'SingleServer appUser is a Terraform variable', build: (f) => f.single({ appUser: f.stringVar() }) },
   { name: 'AppTier port is a Terraform variable', build: (f) => f.appTier({ port: f.numberVar() }) },
-  { name: 'stage webCount is a Terraform variable', build: (f) => stage1(f, { ...STAGE, webCount: new TerraformVariable(f.stack, 'wc', { type: 'number' }).numberValue }) },
+  {
+    name: 'stage webCount is a Terraform variable',
+    build: (f) => stage1(f, { ...STAGE, webCount: new TerraformVariable(f.stack, 'wc', { type: 'number' }).numberValue }),
+  },
 
   // ---- renderer rules, checked up front
   { name: 'https.email has a shell metacharacter', build: (f) => f.lb(https({ email: 'ops;reboot@site.example' })) },
@@ -261,10 +276,21 @@ export const BAD_INPUT_CASES: readonly BadInputCase[] = [
   { name: 'adminCidrs halves add up to the IPv4 internet', build: (f) => f.web({ adminCidrs: ['0.0.0.0/1', '128.0.0.0/1'] }) },
   { name: 'adminCidrs is ::/0', build: (f) => f.web({ adminCidrs: ['::/0'] }) },
   { name: 'adminCidrs halves add up to the IPv6 internet', build: (f) => f.web({ adminCidrs: ['::/1', '8000::/1'] }) },
-  { name: 'adminCidrs covers every public IPv4 address', build: (f) => f.web({ adminCidrs: ['1.0.0.0/8', '2.0.0.0/7', '4.0.0.0/6', '8.0.0.0/5', '16.0.0.0/4', '32.0.0.0/3', '64.0.0.0/2', '128.0.0.0/1'] }) },
+  {
+    name: 'adminCidrs covers every public IPv4 address',
+    build: (f) =>
+      f.web({ adminCidrs: ['1.0.0.0/8', '2.0.0.0/7', '4.0.0.0/6', '8.0.0.0/5', '16.0.0.0/4', '32.0.0.0/3', '64.0.0.0/2', '128.0.0.0/1'] }),
+  },
   { name: 'SSH from anywhere through connections.allowFrom', build: (f) => f.web().connections.allowFrom(Peer.anywhere(), Port.tcp(22)) },
   { name: 'SSH from anywhere through Port.SSH on a load balancer', build: (f) => f.lb().connections.allowFrom(Peer.anywhere(), Port.SSH) },
-  { name: 'SSH from two halves added one by one', build: (f) => { const w = f.web(); w.connections.allowFrom(Peer.cidr('0.0.0.0/1'), Port.SSH); w.connections.allowFrom(Peer.cidr('128.0.0.0/1'), Port.SSH); } },
+  {
+    name: 'SSH from two halves added one by one',
+    build: (f) => {
+      const w = f.web();
+      w.connections.allowFrom(Peer.cidr('0.0.0.0/1'), Port.SSH);
+      w.connections.allowFrom(Peer.cidr('128.0.0.0/1'), Port.SSH);
+    },
+  },
   { name: 'every TCP port from anywhere', build: (f) => f.web().connections.allowFrom(Peer.anywhere(), Port.allTcp()) },
   { name: 'a TCP range holding 22 from anywhere', build: (f) => f.web().connections.allowFrom(Peer.anywhere(), Port.tcpRange(20, 30)) },
   { name: "AdminAccess default is '0.0.0.0/0'", build: (f) => new AdminAccess(f.stack, 'Access', { sshKeys: SSH_KEYS, adminCidrs: ['0.0.0.0/0'] }) },
@@ -272,20 +298,102 @@ export const BAD_INPUT_CASES: readonly BadInputCase[] = [
   { name: 'adminCidrs is a string', build: (f) => f.web({ adminCidrs: '203.0.113.7/32' }) },
 
   // ---- consistency across constructs
-  { name: 'WebTier database in another VPC', build: (f) => { const db = f.db(); f.web({ vpc: f.otherVpc(), database: db }); } },
-  { name: 'WebTier upstream in another VPC', build: (f) => { const app = f.appTier(); f.web({ vpc: f.otherVpc(), upstream: app }); } },
-  { name: 'AppTier database in another VPC', build: (f) => { const db = f.db(); f.appTier({ vpc: f.otherVpc(), database: db }); } },
-  { name: 'load balancer backend in another VPC', build: (f) => { const web = f.web({ vpc: f.otherVpc() }); f.lb({ backends: [web] }); } },
-  { name: 'monitoring a role in another VPC', build: (f) => { const web = f.web({ vpc: f.otherVpc() }); f.monitoring({ roles: [web] }); } },
-  { name: 'two roles with the same name', build: (f) => { f.web(); f.appTier({ name: 'site-web' }); } },
+  {
+    name: 'WebTier database in another VPC',
+    build: (f) => {
+      const db = f.db();
+      f.web({ vpc: f.otherVpc(), database: db });
+    },
+  },
+  {
+    name: 'WebTier upstream in another VPC',
+    build: (f) => {
+      const app = f.appTier();
+      f.web({ vpc: f.otherVpc(), upstream: app });
+    },
+  },
+  {
+    name: 'AppTier database in another VPC',
+    build: (f) => {
+      const db = f.db();
+      f.appTier({ vpc: f.otherVpc(), database: db });
+    },
+  },
+  {
+    name: 'load balancer backend in another VPC',
+    build: (f) => {
+      const web = f.web({ vpc: f.otherVpc() });
+      f.lb({ backends: [web] });
+    },
+  },
+  {
+    name: 'monitoring a role in another VPC',
+    build: (f) => {
+      const web = f.web({ vpc: f.otherVpc() });
+      f.monitoring({ roles: [web] });
+    },
+  },
+  {
+    name: 'two roles with the same name',
+    build: (f) => {
+      f.web();
+      f.appTier({ name: 'site-web' });
+    },
+  },
   { name: 'two VPCs with overlapping ranges', build: (f) => new Vpc(f.stack, 'Vpc2', { region: 'nyc3', name: 'vpc2', ipRange: '10.20.8.0/24' }) },
-  { name: 'two VPCs in two stacks with overlapping ranges', build: (f) => { const s = new TerraformStack(f.app, 'other'); new Vpc(s, 'Vpc', { region: 'nyc3', name: 'vpc2', ipRange: '10.20.0.0/16' }); } },
+  {
+    name: 'two VPCs in two stacks with overlapping ranges',
+    build: (f) => {
+      const s = new TerraformStack(f.app, 'other');
+      new Vpc(s, 'Vpc', { region: 'nyc3', name: 'vpc2', ipRange: '10.20.0.0/16' });
+    },
+  },
   { name: 'two VPCs with the same name', build: (f) => new Vpc(f.stack, 'Vpc2', { region: 'nyc3', name: 'test-vpc', ipRange: '10.40.0.0/20' }) },
-  { name: 'one role watched by two MonitoringAgents', build: (f) => { const m = f.monitoring(); new MonitoringAgent(f.stack, 'Mon2', { vpc: f.vpc, name: 'site-mon2', sshKeys: SSH_KEYS, alertEmails: ['ops@site.example'], roles: [m.watchedRoles[0]] }); } },
-  { name: 'WebTier in one stack, database in another', build: (f) => { const db = f.db(); const o = f.otherStack(); new WebTier(o.stack, 'Web', { vpc: o.vpc, name: 'o-web', count: 1, sshKeys: SSH_KEYS, database: db }); } },
-  { name: 'load balancer in one stack, backend in another', build: (f) => { const web = f.web(); const o = f.otherStack(); new HaproxyLoadBalancer(o.stack, 'Lb', { vpc: o.vpc, name: 'o-lb', sshKeys: SSH_KEYS, backends: [web] }); } },
-  { name: 'monitoring in one stack, role in another', build: (f) => { const web = f.web(); const o = f.otherStack(); new MonitoringAgent(o.stack, 'Mon', { vpc: o.vpc, name: 'o-mon', sshKeys: SSH_KEYS, alertEmails: ['ops@site.example'], roles: [web] }); } },
-  { name: 'load balancer backends with different health paths', build: (f) => { const a = f.web(); const b = Object.assign(Object.create(Object.getPrototypeOf(a)), f.web({ name: 'site-web2' }, 'Web2'), { healthCheckPath: '/ping' }); f.lb({ backends: [a, b] }); } },
+  {
+    name: 'one role watched by two MonitoringAgents',
+    build: (f) => {
+      const m = f.monitoring();
+      new MonitoringAgent(f.stack, 'Mon2', {
+        vpc: f.vpc,
+        name: 'site-mon2',
+        sshKeys: SSH_KEYS,
+        alertEmails: ['ops@site.example'],
+        roles: [m.watchedRoles[0]],
+      });
+    },
+  },
+  {
+    name: 'WebTier in one stack, database in another',
+    build: (f) => {
+      const db = f.db();
+      const o = f.otherStack();
+      new WebTier(o.stack, 'Web', { vpc: o.vpc, name: 'o-web', count: 1, sshKeys: SSH_KEYS, database: db });
+    },
+  },
+  {
+    name: 'load balancer in one stack, backend in another',
+    build: (f) => {
+      const web = f.web();
+      const o = f.otherStack();
+      new HaproxyLoadBalancer(o.stack, 'Lb', { vpc: o.vpc, name: 'o-lb', sshKeys: SSH_KEYS, backends: [web] });
+    },
+  },
+  {
+    name: 'monitoring in one stack, role in another',
+    build: (f) => {
+      const web = f.web();
+      const o = f.otherStack();
+      new MonitoringAgent(o.stack, 'Mon', { vpc: o.vpc, name: 'o-mon', sshKeys: SSH_KEYS, alertEmails: ['ops@site.example'], roles: [web] });
+    },
+  },
+  {
+    name: 'load balancer backends with different health paths',
+    build: (f) => {
+      const a = f.web();
+      const b = Object.assign(Object.create(Object.getPrototypeOf(a)), f.web({ name: 'site-web2' }, 'Web2'), { healthCheckPath: '/ping' });
+      f.lb({ backends: [a, b] });
+    },
+  },
 
   // ---- stage props under the stage's names
   { name: 'stage webCount is 0', build: (f) => stage1(f, { ...STAGE, webCount: 0 }) },

@@ -391,8 +391,7 @@ function renderSecurityHeaders(tls: HaproxyTlsOptions): string[] {
 }
 
 function renderBackend(o: HaproxyConfigOptions): string[] {
-  const balance: string[] =
-    o.balance === 'source' ? ['    balance source', '    hash-type consistent'] : [`    balance ${o.balance}`];
+  const balance: string[] = o.balance === 'source' ? ['    balance source', '    hash-type consistent'] : [`    balance ${o.balance}`];
   const serverDefaults = [
     `inter ${seconds('checkIntervalSeconds', o.checkIntervalSeconds)}`,
     `fall ${integer('fall', o.fall, 1)}`,
@@ -412,8 +411,7 @@ function renderBackend(o: HaproxyConfigOptions): string[] {
     `    default-server ${serverDefaults.join(' ')}`,
     ...(o.servers ?? []).map(
       (s, i) =>
-        `    server ${word(`servers[${i}].name`, s.name)} ` +
-        `${hostPort(`servers[${i}].address`, s.address, `servers[${i}].port`, s.port)} check`,
+        `    server ${word(`servers[${i}].name`, s.name)} ` + `${hostPort(`servers[${i}].address`, s.address, `servers[${i}].port`, s.port)} check`,
     ),
     ...(o.serverTemplates ?? []).map((t, i) => {
       const slots = integer(`serverTemplates[${i}].slots`, t.slots, 1, 1024);

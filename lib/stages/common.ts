@@ -17,7 +17,18 @@ import { Secret, digitalOceanTokenSecret, passwordSecret } from '../secrets';
 import { Messages, propError } from '../errors';
 import { email as emailGuard, word } from '../render/guards';
 import { CERTBOT_SHELL_SPECIALS } from '../render/certbot';
-import { checkDomain, checkInteger, checkLiteral, checkName, checkRegion, checkSize, checkSshKeys, checkVpcRange, checkWithGuard, requireProps } from '../validate';
+import {
+  checkDomain,
+  checkInteger,
+  checkLiteral,
+  checkName,
+  checkRegion,
+  checkSize,
+  checkSshKeys,
+  checkVpcRange,
+  checkWithGuard,
+  requireProps,
+} from '../validate';
 
 export interface StageProps {
   /** The site's domain, e.g. 'foobar.com': records '@' and 'www' point at the stage's entry point. */
@@ -86,7 +97,11 @@ const LONGEST_ROLE_SUFFIX = 4;
  * construct sees them: the constructs' own checks would name their props (`count`, `name`, `ipRange`). Uses the
  * same helpers, so the rules are the same. Returns the props (never undefined, for plain JavaScript callers).
  */
-export function checkStageProps<P extends StageProps>(scope: Construct, props: P, options: { readonly secured?: boolean; readonly counts?: StageCounts; readonly sizes?: readonly string[] } = {}): P {
+export function checkStageProps<P extends StageProps>(
+  scope: Construct,
+  props: P,
+  options: { readonly secured?: boolean; readonly counts?: StageCounts; readonly sizes?: readonly string[] } = {},
+): P {
   props = requireProps(scope, props, {
     domain: "Pass the site's domain, e.g. 'foobar.com'.",
     ...(options.secured ? { email: "Pass the address for Let's Encrypt and the alerts, e.g. 'ops@foobar.com'." } : {}),
@@ -101,10 +116,21 @@ export function checkStageProps<P extends StageProps>(scope: Construct, props: P
   }
   if (props.region !== undefined) checkRegion(scope, 'region', props.region);
   if (props.namePrefix !== undefined) {
-    checkLiteral(scope, 'namePrefix', props.namePrefix, 'It is the start of every role name, which tierform writes into configuration files at synth.');
+    checkLiteral(
+      scope,
+      'namePrefix',
+      props.namePrefix,
+      'It is the start of every role name, which tierform writes into configuration files at synth.',
+    );
     checkName(scope, 'namePrefix', props.namePrefix);
     if (props.namePrefix.length > 40 - LONGEST_ROLE_SUFFIX) {
-      throw propError(scope, 'namePrefix', `is too long (at most ${40 - LONGEST_ROLE_SUFFIX} characters: the stage appends '-web', '-app', '-mon', '-vpc')`, props.namePrefix, Messages.nameInvalid);
+      throw propError(
+        scope,
+        'namePrefix',
+        `is too long (at most ${40 - LONGEST_ROLE_SUFFIX} characters: the stage appends '-web', '-app', '-mon', '-vpc')`,
+        props.namePrefix,
+        Messages.nameInvalid,
+      );
     }
   }
   if (props.vpcIpRange !== undefined) checkVpcRange(scope, 'vpcIpRange', props.vpcIpRange);
@@ -140,7 +166,10 @@ export function stageInputs(scope: Construct, props: StageProps, suffix: string)
       nullable: false,
       description: 'SSH key fingerprints or ids (doctl compute ssh-key list) installed for root on every droplet',
     });
-    v.addValidation({ condition: '${length(var.ssh_keys) > 0}', errorMessage: 'ssh_keys must list at least one key: droplets get no root password.' });
+    v.addValidation({
+      condition: '${length(var.ssh_keys) > 0}',
+      errorMessage: 'ssh_keys must list at least one key: droplets get no root password.',
+    });
     sshKeys = v.listValue;
   }
   let adminCidrs = props.adminCidrs;
@@ -156,7 +185,11 @@ export function stageInputs(scope: Construct, props: StageProps, suffix: string)
     });
     adminCidrs = v.listValue;
   }
-  const base = props.domain.split('.')[0].toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 30);
+  const base = props.domain
+    .split('.')[0]
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .slice(0, 30);
   return {
     sshKeys,
     adminCidrs,
@@ -239,4 +272,3 @@ export function stageFoundation(
       : new Dns(scope, 'Dns', { domain: props.domain, ...dnsProps });
   return { inputs, vpc, dns };
 }
-

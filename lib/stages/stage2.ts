@@ -34,7 +34,13 @@ export class Stage2SecuredMonitored extends TerraformStack {
 
   constructor(scope: Construct, id: string, props: Stage2Props) {
     super(scope, id);
-    props = checkStageProps(this, props, { secured: true, counts: { webCount: { value: props?.webCount, min: 1, max: 1000, default: 2 }, replicas: { value: props?.replicas, min: 0, max: 10, default: 1 } } });
+    props = checkStageProps(this, props, {
+      secured: true,
+      counts: {
+        webCount: { value: props?.webCount, min: 1, max: 1000, default: 2 },
+        replicas: { value: props?.replicas, min: 0, max: 10, default: 1 },
+      },
+    });
     const { inputs, vpc, dns } = stageFoundation(this, props, 's2', { ipRange: '10.20.32.0/20', dnsTtlSeconds: 300 });
     this.dns = dns;
     ({ database: this.database, web: this.web } = databaseAndWebTier(this, props, inputs, vpc));
