@@ -5,7 +5,8 @@
 import { IConstruct } from 'constructs';
 import { Messages, propError, scopeError } from '../lib/errors';
 import { HaproxyConfigOptions, HaproxyServerTemplate } from '../lib/render/haproxy';
-import { checkInteger, isToken } from '../lib/validate';
+import { checkHttpPath, checkInteger, checkLiteral, isToken } from '../lib/validate';
+import { checkWired } from './_wiring';
 import { Balance } from './balance';
 import type { IHttpBackend } from './web-tier';
 
@@ -45,8 +46,17 @@ export type ResolvedHaproxy = Omit<HaproxyConfigOptions, 'servers' | 'serverTemp
 };
 
 export function resolveHaproxy(scope: IConstruct, props: HaproxyBalancingProps): ResolvedHaproxy {
-  const healthCheckHost = props.healthCheckHost ?? 'localhost';
-  if (!isToken(healthCheckHost) && !/^[a-z0-9.-]+$/i.test(healthCheckHost)) {
+  const healthCheckHost = checkLiteral(
+    scope,
+    'healthCheckHost',
+    props.healthCheckHost ?? 'localhost',
+    'tierform writes it into haproxy.cfg at synth.',
+  );
+  if (
+    typeof healthCheckHost !== 'string' ||
+    !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(healthCheckHost) ||
+    healthCheckHost.length > 253
+  ) {
     throw propError(scope, 'healthCheckHost', 'is not a host name', healthCheckHost, Messages.domainInvalid);
   }
   return {
@@ -73,9 +83,31 @@ export function resolveHaproxy(scope: IConstruct, props: HaproxyBalancingProps):
  * a slot for each of its servers today.
  */
 export function checkBackend(scope: IConstruct, existing: readonly IHttpBackend[], backend: IHttpBackend, slots: number): void {
+  if (backend === undefined || backend === null || typeof (backend as IHttpBackend).internalName !== 'function') {
+    throw propError(
+      scope,
+      'backends',
+      'contains something that is not a web tier',
+      backend,
+      'Pass WebTier constructs (or other IHttpBackend implementations).',
+    );
+  }
+  checkWired(scope, 'backends', backend);
+  // A backend's health path and port go into haproxy.cfg: judged here, under the backend's own path.
+  checkHttpPath(backend, 'healthCheckPath', backend.healthCheckPath);
+  checkInteger(backend, 'httpPort', backend.httpPort, 1, 65535);
+  if (existing.length > 0 && backend.healthCheckPath !== existing[0].healthCheckPath) {
+    throw scopeError(
+      scope,
+      `backends ${existing[0].node.path} and ${backend.node.path} have different health check paths ('${existing[0].healthCheckPath}' and '${backend.healthCheckPath}'): one load balancer checks every backend on one path. Give them the same path, or use one load balancer per backend.`,
+    );
+  }
   const clash = existing.find((b) => b.roleName === backend.roleName);
   if (clash !== undefined && !isToken(backend.roleName)) {
-    throw scopeError(scope, `two backends are both named '${backend.roleName}' (${clash.node.path} and ${backend.node.path}): give each WebTier its own name.`);
+    throw scopeError(
+      scope,
+      `two backends are both named '${backend.roleName}' (${clash.node.path} and ${backend.node.path}): give each WebTier its own name.`,
+    );
   }
   if (!isToken(backend.serverCount) && !isToken(slots) && backend.serverCount > slots) {
     throw propError(

@@ -12,8 +12,7 @@ import { APP_SOCKET, AppDatabaseSettings, appFragment } from '../lib/fragments/a
 import { nginxFragment } from '../lib/fragments/web';
 import type { IMysqlDatabase } from './primary-replica-mysql';
 import type { InternalName } from './_discovery';
-import { checkCidr, checkInteger, isToken } from '../lib/validate';
-import { propError } from '../lib/errors';
+import { checkInteger, checkServerNames, checkTrustedProxies } from '../lib/validate';
 
 export interface WebServerProps {
   /** nginx `server_name`s. @default ['_'] (any host) */
@@ -75,16 +74,9 @@ export function resolveWebServer(
   vpcRange: string,
   defaults: { readonly appMemoryPercent: number } = { appMemoryPercent: 50 },
 ): ResolvedWebServer {
-  const serverNames = props.serverNames ?? ['_'];
-  if (!isToken(serverNames)) {
-    for (const name of serverNames) {
-      if (!isToken(name) && !/^(_|\*\.)?([a-z0-9-]+\.)*[a-z0-9-]*$/i.test(name)) {
-        throw propError(scope, 'serverNames', 'contains an invalid server name', name, "Pass host names such as 'www.foobar.com', or '_' for any.");
-      }
-    }
-  }
-  const trusted = props.trustedProxyCidrs ?? [vpcRange];
-  for (const cidr of trusted) checkCidr(scope, 'trustedProxyCidrs', cidr);
+  const serverNames = [...checkServerNames(scope, 'serverNames', props.serverNames ?? ['_'])];
+  // The default is the VPC's range (a reference for an imported VPC given one: substituted at apply).
+  const trusted = props.trustedProxyCidrs === undefined ? [vpcRange] : [...checkTrustedProxies(scope, 'trustedProxyCidrs', props.trustedProxyCidrs)];
   const proxyReadTimeoutSeconds = checkInteger(scope, 'proxyReadTimeoutSeconds', props.proxyReadTimeoutSeconds ?? 60, 1, 3600);
   const memoryMb = size?.memoryMb ?? 1024;
   return {
@@ -106,7 +98,9 @@ export function resolveWebServer(
     workers: props.workers === undefined ? 'per-cpu' : checkInteger(scope, 'workers', props.workers, 1, 256),
     appTimeoutSeconds: checkInteger(scope, 'appTimeoutSeconds', props.appTimeoutSeconds ?? 30, 1, 3600),
     appMemoryMax:
-      props.appMemoryMaxMiB === undefined ? { percent: defaults.appMemoryPercent } : checkInteger(scope, 'appMemoryMaxMiB', props.appMemoryMaxMiB, 64, memoryMb),
+      props.appMemoryMaxMiB === undefined
+        ? { percent: defaults.appMemoryPercent }
+        : checkInteger(scope, 'appMemoryMaxMiB', props.appMemoryMaxMiB, 64, memoryMb),
   };
 }
 
@@ -150,4 +144,3 @@ export function colocatedWebFragments(
     }),
   };
 }
-

@@ -1,7 +1,7 @@
 import { Annotations, TerraformStack } from 'cdktf';
 import { Construct, IConstruct } from 'constructs';
 import { Messages, propError, scopeError } from '../lib/errors';
-import { checkCidr, checkReason, checkSshKeys, isAnywhere, isToken } from '../lib/validate';
+import { checkCidr, checkReason, checkSshKeys, coversInternet, isToken, requireProps } from '../lib/validate';
 
 /** SSH access to a role's droplets. Every field falls back to the stack's `AdminAccess`, when there is one. */
 export interface AdminAccessProps {
@@ -55,7 +55,10 @@ export class AdminAccess extends Construct {
     const stack = TerraformStack.of(scope);
     const found = ADMIN_ACCESS.get(stack) ?? [];
     if (found.length > 1) {
-      throw scopeError(found[1], `stack '${stack.node.id}' already has an AdminAccess (${found[0].node.path}): keep one per stack, and set per-role exceptions in the roles' props.`);
+      throw scopeError(
+        found[1],
+        `stack '${stack.node.id}' already has an AdminAccess (${found[0].node.path}): keep one per stack, and set per-role exceptions in the roles' props.`,
+      );
     }
     return found[0];
   }
@@ -66,6 +69,7 @@ export class AdminAccess extends Construct {
 
   constructor(scope: Construct, id: string, props: AdminAccessDefaults) {
     super(scope, id);
+    props = requireProps(this, props, { sshKeys: Messages.sshKeysMissing });
     this.sshKeys = checkSshKeys(this, 'sshKeys', props.sshKeys);
     this.adminCidrs = props.adminCidrs;
     this.allowSshFromAnywhere = props.allowSshFromAnywhere;
@@ -83,7 +87,13 @@ export class AdminAccess extends Construct {
 export function resolveAdminAccess(scope: IConstruct, props: AdminAccessProps): ResolvedAdminAccess {
   const defaults = AdminAccess.of(scope);
   if (props.sshKeys === undefined && defaults === undefined) {
-    throw propError(scope, 'sshKeys', 'must list at least one SSH key', [], `${Messages.sshKeysMissing} Or create an AdminAccess in the stack for every role.`);
+    throw propError(
+      scope,
+      'sshKeys',
+      'must list at least one SSH key',
+      [],
+      `${Messages.sshKeysMissing} Or create an AdminAccess in the stack for every role.`,
+    );
   }
   const sshKeys = props.sshKeys !== undefined ? checkSshKeys(scope, 'sshKeys', props.sshKeys) : defaults!.sshKeys;
   const ownCidrs = props.adminCidrs !== undefined;
@@ -95,14 +105,22 @@ export function resolveAdminAccess(scope: IConstruct, props: AdminAccessProps): 
 
 function checkAdminCidrs(scope: IConstruct, cidrs: string[], allow: { readonly reason: string } | undefined, warnIfUnused = true): void {
   checkReason(scope, 'allowSshFromAnywhere', allow);
+  // A token list (a Terraform variable) is judged at plan time by the variable's own validation (stages add one).
   if (isToken(cidrs)) return;
-  for (const cidr of cidrs) {
-    checkCidr(scope, 'adminCidrs', cidr);
-    if (!isToken(cidr) && isAnywhere(cidr) && !allow) {
-      throw propError(scope, 'adminCidrs', 'opens SSH to the whole internet', cidr, Messages.sshFromAnywhere);
-    }
+  if (!Array.isArray(cidrs)) throw propError(scope, 'adminCidrs', 'must be a list of CIDR blocks', cidrs, Messages.cidrInvalid);
+  for (const cidr of cidrs) checkCidr(scope, 'adminCidrs', cidr);
+  // Judged by coverage: 0.0.0.0/1 + 128.0.0.0/1 opens SSH as widely as 0.0.0.0/0.
+  const open = coversInternet(cidrs);
+  if (open && !allow) {
+    throw propError(
+      scope,
+      'adminCidrs',
+      cidrs.length === 1 ? 'opens SSH to the whole internet' : 'together open SSH to the whole internet',
+      cidrs.length === 1 ? cidrs[0] : cidrs,
+      Messages.sshFromAnywhere,
+    );
   }
-  if (allow && warnIfUnused && !cidrs.some((c) => !isToken(c) && isAnywhere(c))) {
-    Annotations.of(scope).addWarning(`'allowSshFromAnywhere' is ignored: no entry of 'adminCidrs' is 0.0.0.0/0 or ::/0.`);
+  if (allow && warnIfUnused && !open) {
+    Annotations.of(scope).addWarning(`'allowSshFromAnywhere' is ignored: 'adminCidrs' does not cover the whole internet.`);
   }
 }

@@ -1,7 +1,7 @@
 import { IConstruct } from 'constructs';
 import { AppCode } from '../lib/render/app-setup';
 import { Messages, propError } from '../lib/errors';
-import { isToken } from '../lib/validate';
+import { checkLiteral } from '../lib/validate';
 
 export interface GitAppOptions {
   /** https URL of the repository. */
@@ -38,16 +38,34 @@ export class AppSource {
   public bind(scope: IConstruct, prop: string): AppCode {
     const code = this.code;
     if (code.kind === 'git') {
-      if (!isToken(code.url) && !/^https:\/\/[^\s'"`$]+$/.test(code.url)) {
+      const why = "tierform writes it into the app's setup script at synth.";
+      for (const field of ['url', 'ref', 'wsgiApp', 'requirementsFile'] as const) checkLiteral(scope, `${prop}.${field}`, code[field], why);
+      // One word inside the setup script's double quotes: no whitespace or control characters, quotes, '#', '\\',
+      // '$', '`', nor anything that is not printable ASCII (the same as the script's guard, plus a URL's shape).
+      if (
+        typeof code.url !== 'string' ||
+        !/^https:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[A-Za-z0-9._~%!&()*+,;=:@/-]*)?$/.test(code.url) ||
+        code.url.length > 2048
+      ) {
         throw propError(scope, `${prop}.url`, 'is not an https git URL', code.url, Messages.gitUrl);
       }
-      if (!isToken(code.wsgiApp) && !/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$/.test(code.wsgiApp)) {
+      if (typeof code.wsgiApp !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$/.test(code.wsgiApp)) {
         throw propError(scope, `${prop}.wsgiApp`, 'is not a WSGI callable', code.wsgiApp, Messages.wsgiModule);
       }
-      if (!isToken(code.ref) && !/^[A-Za-z0-9][A-Za-z0-9._/-]*$/.test(code.ref)) {
+      if (
+        typeof code.ref !== 'string' ||
+        !/^[A-Za-z0-9][A-Za-z0-9._/-]*$/.test(code.ref) ||
+        code.ref.includes('..') ||
+        code.ref.endsWith('/') ||
+        code.ref.endsWith('.lock')
+      ) {
         throw propError(scope, `${prop}.ref`, 'is not a git ref', code.ref, 'Pass a branch, tag or commit hash.');
       }
-      if (!isToken(code.requirementsFile) && !/^[A-Za-z0-9._/-]+$/.test(code.requirementsFile)) {
+      if (
+        typeof code.requirementsFile !== 'string' ||
+        !/^[A-Za-z0-9_][A-Za-z0-9._-]*(\/[A-Za-z0-9_][A-Za-z0-9._-]*)*$/.test(code.requirementsFile) ||
+        code.requirementsFile.split('/').includes('..')
+      ) {
         throw propError(scope, `${prop}.requirementsFile`, 'is not a relative file path', code.requirementsFile, "Pass e.g. 'requirements.txt'.");
       }
     }

@@ -2,7 +2,10 @@ import { Construct } from 'constructs';
 import { GUNICORN_UNIT_NAME } from '../lib/render/gunicorn';
 import { sizingFragment } from '../lib/fragments/sizing';
 import { appFragment } from '../lib/fragments/app';
-import { checkInteger, checkSize } from '../lib/validate';
+import { Messages } from '../lib/errors';
+import { EXPORTER_PORTS } from '../lib/fragments/monitoring';
+import { checkInteger, checkPortFree, checkSize } from '../lib/validate';
+import { checkWired } from './_wiring';
 import { AppSource } from './app-source';
 import type { ExporterKind, IMonitorable } from './monitoring-agent';
 import { Port } from './port';
@@ -34,6 +37,17 @@ export interface AppTierProps extends RoleProps {
   readonly appMemoryMaxMiB?: number;
 }
 
+/** Ports tierform's own daemons listen on, on an app droplet (node_exporter when watched) or any droplet it runs. */
+const APP_DROPLET_PORTS: Readonly<Record<number, string>> = {
+  [EXPORTER_PORTS.node]: 'node_exporter',
+  [EXPORTER_PORTS.nginx]: 'the nginx exporter',
+  [EXPORTER_PORTS.mysqld]: 'mysqld_exporter',
+  [EXPORTER_PORTS.haproxy]: 'the HAProxy stats and metrics listener',
+  9090: 'Prometheus',
+  8080: "nginx's stub_status",
+  8405: "the load balancer's health listener",
+};
+
 /**
  * Application servers on their own droplets (stage 3, seed 002 part 3): gunicorn running the WSGI app on the
  * droplet's VPC address, reachable only from the roles you allow (the web tier). Put a `WebTier` with
@@ -46,19 +60,21 @@ export class AppTier extends RoleBase implements IMonitorable {
   public readonly exporters: readonly ExporterKind[] = [];
 
   constructor(scope: Construct, id: string, props: AppTierProps) {
-    const port = props.port ?? 8000;
+    const port = props?.port ?? 8000;
     super(scope, id, props, { defaultPort: Port.tcp(port) });
-    const count = checkInteger(this, 'count', props.count ?? 2, 1, 1000);
-    this.port = checkInteger(this, 'port', port, 1024, 65535);
+    const count = checkInteger(this, 'count', props.count ?? 2, 1, 1000, { why: Messages.countLiteral });
+    this.port = checkPortFree(this, 'port', checkInteger(this, 'port', port, 1024, 65535), APP_DROPLET_PORTS);
     const code = (props.app ?? AppSource.sample()).bind(this, 'app');
     const size = checkSize(this, 'size', props.size ?? 's-1vcpu-2gb');
     const memoryMb = size?.memoryMb ?? 2048;
     const workers = props.workers === undefined ? 'per-cpu' : checkInteger(this, 'workers', props.workers, 1, 256);
     const timeoutSeconds = checkInteger(this, 'appTimeoutSeconds', props.appTimeoutSeconds ?? 30, 1, 3600);
-    const memoryMax = props.appMemoryMaxMiB === undefined ? { percent: 75 } : checkInteger(this, 'appMemoryMaxMiB', props.appMemoryMaxMiB, 64, memoryMb);
+    const memoryMax =
+      props.appMemoryMaxMiB === undefined ? { percent: 75 } : checkInteger(this, 'appMemoryMaxMiB', props.appMemoryMaxMiB, 64, memoryMb);
 
     const database = props.database;
     if (database) {
+      checkWired(this, 'database', database);
       database.connections.allowDefaultPortFrom(this, `${props.name} to MySQL`);
     }
     const dbNames = database ? databaseNames(database) : undefined;
@@ -83,6 +99,10 @@ export class AppTier extends RoleBase implements IMonitorable {
       droplet.addFragment(fragment);
     }
     if (dbNames) waitForNames(this.droplets, dbNames.writer, dbNames.reader);
-    this.addOutput('PrivateIpv4', this.droplets.map((d) => d.privateIpv4), `VPC addresses of ${props.name}`);
+    this.addOutput(
+      'PrivateIpv4',
+      this.droplets.map((d) => d.privateIpv4),
+      `VPC addresses of ${props.name}`,
+    );
   }
 }

@@ -4,7 +4,7 @@ import { TerraformStack } from 'cdktf';
 import { Construct, IConstruct } from 'constructs';
 import { propError, scopeError } from '../lib/errors';
 import { caaRecords } from '../lib/render/caa';
-import { checkDomain, checkInteger, isToken } from '../lib/validate';
+import { checkDomain, checkInteger, checkIpv4, isToken, requireProps } from '../lib/validate';
 
 export interface DnsProps {
   /** The zone, e.g. 'foobar.com'. */
@@ -100,15 +100,22 @@ export class Dns extends Construct {
 
   constructor(scope: Construct, id: string, props: DnsProps) {
     super(scope, id);
+    props = requireProps(this, props, { domain: "Pass the zone, e.g. 'foobar.com'." });
     const stack = TerraformStack.of(this);
     ZONES.set(stack, [...(ZONES.get(stack) ?? []), this]);
     checkDomain(this, 'domain', props.domain);
     this.zone = props.domain;
-    this.ttl = checkInteger(this, 'ttlSeconds', props.ttlSeconds ?? 300, 30, 86400);
-    this.internalTtl = checkInteger(this, 'internalTtlSeconds', props.internalTtlSeconds ?? 30, 30, 86400);
+    this.ttl = checkInteger(this, 'ttlSeconds', props.ttlSeconds ?? 300, 30, 86400, { tokens: 'allow' });
+    this.internalTtl = checkInteger(this, 'internalTtlSeconds', props.internalTtlSeconds ?? 30, 30, 86400, { tokens: 'allow' });
     this.internalSubdomain = props.internalSubdomain ?? 'internal';
     if (!isToken(this.internalSubdomain) && !RECORD_NAME_PART.test(this.internalSubdomain)) {
-      throw propError(this, 'internalSubdomain', 'is not a relative DNS name', this.internalSubdomain, "Pass a name such as 'internal' or 'vpc.internal'.");
+      throw propError(
+        this,
+        'internalSubdomain',
+        'is not a relative DNS name',
+        this.internalSubdomain,
+        "Pass a name such as 'internal' or 'vpc.internal'.",
+      );
     }
     this.recordNames = props.recordNames ?? ['@', 'www'];
     if (!isToken(this.recordNames)) {
@@ -144,7 +151,16 @@ export class Dns extends Construct {
 
   /** Points the record names (apex and www by default) at the entry point, or an IPv4 address. Once. */
   public pointTo(target: IEntryPoint | string): void {
-    const ipv4 = typeof target === 'string' ? target : target.entryIpv4;
+    if (target === undefined || target === null) {
+      throw propError(
+        this,
+        'targetIpv4',
+        'is required by pointTo()',
+        target,
+        'Pass the entry point (a load balancer, pair or single server) or its IPv4 address.',
+      );
+    }
+    const ipv4 = checkIpv4(this, 'targetIpv4', typeof target === 'string' ? target : target.entryIpv4);
     if (this.pointed) {
       throw propError(this, 'targetIpv4', 'is already set', ipv4, 'Call pointTo() once, or drop targetIpv4 from the props.');
     }
@@ -160,6 +176,7 @@ export class Dns extends Construct {
     if (!isToken(name) && !RECORD_NAME.test(name)) {
       throw propError(this, 'name', 'is an invalid record name', name, "Use a relative name such as 'lb-0.internal'.");
     }
+    checkIpv4(this, 'ipv4', ipv4);
     const record = new DnsRecord(this, id, { domain: this.domainName, type: 'A', name, value: ipv4, ttl: ttlSeconds });
     this.records.push(record);
     return record;
@@ -196,7 +213,9 @@ export class Dns extends Construct {
     caaRecords({ domain: this.zone, iodefEmail: options.iodefEmail }).forEach((r, i) => {
       // DigitalOcean's API wants the issuer domain fully qualified (trailing dot); the iodef URL as it is.
       const value = r.tag === 'iodef' ? r.value : `${r.value}.`;
-      this.records.push(new DnsRecord(this, `Caa${i}_${r.tag}`, { domain: this.domainName, type: 'CAA', name: r.name, flags: r.flags, tag: r.tag, value, ttl: 3600 }));
+      this.records.push(
+        new DnsRecord(this, `Caa${i}_${r.tag}`, { domain: this.domainName, type: 'CAA', name: r.name, flags: r.flags, tag: r.tag, value, ttl: 3600 }),
+      );
     });
   }
 

@@ -1,7 +1,7 @@
 import { Network } from '@cdktf/provider-docker/lib/network';
 import { Construct } from 'constructs';
 import { Messages, propError } from '../lib/errors';
-import { isToken, parseCidr } from '../lib/validate';
+import { isToken, parseCidr, requireProps } from '../lib/validate';
 
 export interface DockerNetworkProps {
   /** Network name on the Docker host, e.g. 'recipe-backend'. */
@@ -33,6 +33,7 @@ export class DockerNetwork extends Construct {
 
   constructor(scope: Construct, id: string, props: DockerNetworkProps) {
     super(scope, id);
+    props = requireProps(this, props, { name: "Pass the network's name, e.g. 'backend'." });
     if (!isToken(props.name) && !NAME.test(props.name)) {
       throw propError(this, 'name', 'is not a valid network name', props.name, Messages.containerName);
     }

@@ -5,7 +5,7 @@ import { Construct } from 'constructs';
 import { Messages, propError, scopeError } from '../lib/errors';
 import { Secret, secretToken } from '../lib/secrets';
 import { escapeForTerraform } from '../lib/terraform-text';
-import { checkInteger, isToken } from '../lib/validate';
+import { checkInteger, isToken, requireProps } from '../lib/validate';
 import { BoundImage, ContainerImage } from './container-image';
 import { DockerNetwork } from './docker-network';
 import { DockerVolume } from './docker-volume';
@@ -216,11 +216,18 @@ export class DockerService extends Construct {
 
   constructor(scope: Construct, id: string, props: DockerServiceProps) {
     super(scope, id);
+    props = requireProps(this, props, {
+      name: "Pass the container's name, e.g. 'recipe-web'.",
+      image: "Pass a ContainerImage, e.g. ContainerImage.fromRegistry('nginx:1.27.3').",
+      networks: 'Pass the Docker networks the container joins, e.g. [{ network }].',
+    });
     if (!isToken(props.name) && !NAME.test(props.name)) {
       throw propError(this, 'name', 'is not a valid container name', props.name, Messages.containerName);
     }
     this.name = props.name;
-    this.replicas = checkInteger(this, 'replicas', props.replicas ?? 1, 1, 20);
+    this.replicas = checkInteger(this, 'replicas', props.replicas ?? 1, 1, 20, {
+      why: "tierform creates one container per replica at synth (Terraform 'count' is not supported).",
+    });
     this.runOnce = props.runOnce ?? false;
     const limits = resolveLimits(this, props);
     this.memoryLimitMiB = limits.memoryLimitMiB;
@@ -231,13 +238,20 @@ export class DockerService extends Construct {
     }
     this.publishedPorts = this.checkPorts(props);
     if (this.runOnce && this.replicas > 1) {
-      throw propError(this, 'replicas', 'must be 1 for a one-shot job', this.replicas, 'Run a migration once: one container, before the replicas of the app.');
+      throw propError(
+        this,
+        'replicas',
+        'must be 1 for a one-shot job',
+        this.replicas,
+        'Run a migration once: one container, before the replicas of the app.',
+      );
     }
     if (props.waitUntilHealthy && !props.healthCheck) {
       throw propError(this, 'waitUntilHealthy', 'needs a health check', true, "Pass 'healthCheck', or drop 'waitUntilHealthy'.");
     }
     for (const s of props.requireSuccessOf ?? []) {
-      if (!s.runOnce) throw propError(this, 'requireSuccessOf', 'names a service that is not one-shot', s.name, "List services created with 'runOnce: true' only.");
+      if (!s.runOnce)
+        throw propError(this, 'requireSuccessOf', 'names a service that is not one-shot', s.name, "List services created with 'runOnce: true' only.");
     }
 
     this.image = props.image.bind(this, 'image');
@@ -255,7 +269,13 @@ export class DockerService extends Construct {
     const networks = props.networks;
     for (const n of networks) {
       if (n.addresses && !isToken(n.addresses) && n.addresses.length !== this.replicas) {
-        throw propError(this, 'networks.addresses', `must list one address per replica (${this.replicas})`, n.addresses, 'Give as many addresses as replicas.');
+        throw propError(
+          this,
+          'networks.addresses',
+          `must list one address per replica (${this.replicas})`,
+          n.addresses,
+          'Give as many addresses as replicas.',
+        );
       }
     }
 
@@ -289,17 +309,19 @@ export class DockerService extends Construct {
           containerPath: v.containerPath,
           readOnly: v.readOnly ?? false,
         })),
-        ports: this.publishedPorts.length > 0 ? this.publishedPorts.map((p) => ({ internal: p.internal, external: p.external, protocol: 'tcp' })) : undefined,
+        ports:
+          this.publishedPorts.length > 0
+            ? this.publishedPorts.map((p) => ({ internal: p.internal, external: p.external, protocol: 'tcp' }))
+            : undefined,
         healthcheck: health?.block,
         // The provider neither re-creates nor updates a container whose health check changed; labels force it.
-        labels: [
-          { label: 'tierform.service', value: props.name },
-          ...(health ? [{ label: 'tierform.healthcheck', value: health.hash }] : []),
-        ],
+        labels: [{ label: 'tierform.service', value: props.name }, ...(health ? [{ label: 'tierform.healthcheck', value: health.hash }] : [])],
         upload: uploads.length > 0 ? uploads : undefined,
-        destroyGraceSeconds: checkInteger(this, 'stopGraceSeconds', props.stopGraceSeconds ?? 10, 1, 600),
+        destroyGraceSeconds: checkInteger(this, 'stopGraceSeconds', props.stopGraceSeconds ?? 10, 1, 600, { tokens: 'allow' }),
         ...(this.runOnce ? { mustRun: false, attach: true } : {}),
-        ...(props.waitUntilHealthy ? { wait: true, waitTimeout: checkInteger(this, 'waitTimeoutSeconds', props.waitTimeoutSeconds ?? 120, 10, 3600) } : {}),
+        ...(props.waitUntilHealthy
+          ? { wait: true, waitTimeout: checkInteger(this, 'waitTimeoutSeconds', props.waitTimeoutSeconds ?? 120, 10, 3600, { tokens: 'allow' }) }
+          : {}),
         dependsOn: dependsOn.length > 0 ? dependsOn : undefined,
         lifecycle: preconditions.length > 0 ? { precondition: preconditions } : undefined,
       };
@@ -311,12 +333,21 @@ export class DockerService extends Construct {
   private checkPorts(props: DockerServiceProps): PublishedPort[] {
     const ports = props.publishedPorts ?? [];
     if (ports.length > 0 && this.replicas > 1) {
-      throw propError(this, 'publishedPorts', 'cannot be published by several replicas', ports.map((p) => p.external), 'Publish from one container (a proxy) and reach the replicas over a network.');
+      throw propError(
+        this,
+        'publishedPorts',
+        'cannot be published by several replicas',
+        ports.map((p) => p.external),
+        'Publish from one container (a proxy) and reach the replicas over a network.',
+      );
     }
     const seen = new Set<number>();
     for (const p of ports) {
-      for (const [field, value] of [['internal', p.internal], ['external', p.external]] as const) {
-        checkInteger(this, `publishedPorts.${field}`, value, 1, 65535);
+      for (const [field, value] of [
+        ['internal', p.internal],
+        ['external', p.external],
+      ] as const) {
+        checkInteger(this, `publishedPorts.${field}`, value, 1, 65535, { tokens: 'allow' });
       }
       if (DATABASE_PORTS.includes(p.internal) || DATABASE_PORTS.includes(p.external)) {
         throw propError(this, 'publishedPorts', 'publishes a database port', `${p.external}:${p.internal}`, Messages.databasePortPublished);
@@ -325,7 +356,13 @@ export class DockerService extends Construct {
       seen.add(p.external);
     }
     if (ports.length > 0 && props.networks.every((n) => n.network.internal)) {
-      throw propError(this, 'publishedPorts', 'are published from internal networks only', ports.map((p) => p.external), 'Docker publishes ports only on a non-internal network: add one (internal: false) to the networks.');
+      throw propError(
+        this,
+        'publishedPorts',
+        'are published from internal networks only',
+        ports.map((p) => p.external),
+        'Docker publishes ports only on a non-internal network: add one (internal: false) to the networks.',
+      );
     }
     return ports;
   }
@@ -333,10 +370,14 @@ export class DockerService extends Construct {
   private environment(environment: Record<string, string>): string[] {
     const env: string[] = [];
     for (const [key, value] of Object.entries(environment).sort(([a], [b]) => a.localeCompare(b))) {
-      if (!ENV_KEY.test(key)) throw propError(this, 'environment', 'has an invalid variable name', key, 'Use letters, digits and _, not starting with a digit.');
+      if (!ENV_KEY.test(key))
+        throw propError(this, 'environment', 'has an invalid variable name', key, 'Use letters, digits and _, not starting with a digit.');
       if (SECRET_KEY.test(key) && !key.endsWith('_FILE')) {
-        if (!Token.isUnresolved(value)) throw propError(this, `environment.${key}`, 'is a literal secret', '(redacted)', Messages.secretInEnvironment);
-        Annotations.of(this).addWarning(`${this.node.path}: 'environment.${key}' puts a secret in the container's environment (visible to docker inspect and kept in Terraform state); prefer 'secretFiles' with a *_FILE variable.`);
+        if (!Token.isUnresolved(value))
+          throw propError(this, `environment.${key}`, 'is a literal secret', '(redacted)', Messages.secretInEnvironment);
+        Annotations.of(this).addWarning(
+          `${this.node.path}: 'environment.${key}' puts a secret in the container's environment (visible to docker inspect and kept in Terraform state); prefer 'secretFiles' with a *_FILE variable.`,
+        );
       }
       env.push(`${key}=${value}`);
     }
@@ -346,7 +387,8 @@ export class DockerService extends Construct {
   private uploads(props: DockerServiceProps): NonNullable<ContainerConfig['upload']> & unknown[] {
     const seen = new Set<string>();
     const path = (field: string, p: string) => {
-      if (!CONTAINER_PATH.test(p) || p.split('/').includes('..')) throw propError(this, field, 'is not an absolute file path', p, "Pass e.g. '/run/secrets/db-password'.");
+      if (!CONTAINER_PATH.test(p) || p.split('/').includes('..'))
+        throw propError(this, field, 'is not an absolute file path', p, "Pass e.g. '/run/secrets/db-password'.");
       if (seen.has(p)) throw propError(this, field, 'writes a file twice', p, 'Each file path once.');
       seen.add(p);
       return p;
@@ -365,7 +407,12 @@ export class DockerService extends Construct {
       uploads.push({ file: path('files.path', f.path), content: escapeForTerraform(f.content), permissions: mode('files.mode', f.mode ?? '0444') });
     }
     for (const f of props.sourceFiles ?? []) {
-      uploads.push({ file: path('sourceFiles.path', f.path), source: f.source, sourceHash: f.sourceHash, permissions: mode('sourceFiles.mode', f.mode ?? '0444') });
+      uploads.push({
+        file: path('sourceFiles.path', f.path),
+        source: f.source,
+        sourceHash: f.sourceHash,
+        permissions: mode('sourceFiles.mode', f.mode ?? '0444'),
+      });
     }
     return uploads;
   }
@@ -380,11 +427,30 @@ interface ResolvedLimits {
 }
 
 /** Checks seed 000's limits: the reservation fits under the limit, a CPU share between 0.01 and 64. */
-export function resolveLimits(scope: Construct, props: ContainerLimitsProps, defaults: { memoryLimitMiB?: number; memoryReservationMiB?: number; cpus?: number } = {}): ResolvedLimits {
-  const memoryLimitMiB = checkInteger(scope, 'memoryLimitMiB', props.memoryLimitMiB ?? defaults.memoryLimitMiB ?? 384, 6, 1_048_576);
-  const memoryReservationMiB = checkInteger(scope, 'memoryReservationMiB', props.memoryReservationMiB ?? defaults.memoryReservationMiB ?? 192, 0, 1_048_576);
+export function resolveLimits(
+  scope: Construct,
+  props: ContainerLimitsProps,
+  defaults: { memoryLimitMiB?: number; memoryReservationMiB?: number; cpus?: number } = {},
+): ResolvedLimits {
+  const memoryLimitMiB = checkInteger(scope, 'memoryLimitMiB', props.memoryLimitMiB ?? defaults.memoryLimitMiB ?? 384, 6, 1_048_576, {
+    tokens: 'allow',
+  });
+  const memoryReservationMiB = checkInteger(
+    scope,
+    'memoryReservationMiB',
+    props.memoryReservationMiB ?? defaults.memoryReservationMiB ?? 192,
+    0,
+    1_048_576,
+    { tokens: 'allow' },
+  );
   if (memoryReservationMiB > memoryLimitMiB) {
-    throw propError(scope, 'memoryLimitMiB', `is below 'memoryReservationMiB' (${memoryReservationMiB})`, memoryLimitMiB, Messages.memoryBelowReservation);
+    throw propError(
+      scope,
+      'memoryLimitMiB',
+      `is below 'memoryReservationMiB' (${memoryReservationMiB})`,
+      memoryLimitMiB,
+      Messages.memoryBelowReservation,
+    );
   }
   const cpus = props.cpus ?? defaults.cpus ?? 0.3;
   if (!isToken(cpus) && (typeof cpus !== 'number' || !(cpus >= 0.01 && cpus <= 64))) {
@@ -394,8 +460,8 @@ export function resolveLimits(scope: Construct, props: ContainerLimitsProps, def
     memoryLimitMiB,
     memoryReservationMiB,
     cpus,
-    logMaxSizeMiB: checkInteger(scope, 'logMaxSizeMiB', props.logMaxSizeMiB ?? 10, 1, 1024),
-    logMaxFiles: checkInteger(scope, 'logMaxFiles', props.logMaxFiles ?? 3, 1, 100),
+    logMaxSizeMiB: checkInteger(scope, 'logMaxSizeMiB', props.logMaxSizeMiB ?? 10, 1, 1024, { tokens: 'allow' }),
+    logMaxFiles: checkInteger(scope, 'logMaxFiles', props.logMaxFiles ?? 3, 1, 100, { tokens: 'allow' }),
   };
 }
 
@@ -406,9 +472,17 @@ function formatCpus(cpus: number): string {
 function healthcheck(scope: Construct, check: HealthCheck): { block: NonNullable<ContainerConfig['healthcheck']>; hash: string } {
   const t = check.timing;
   const interval = checkInteger(scope, 'healthCheck.intervalSeconds', t.intervalSeconds ?? 30, 1, 3600);
-  if (interval < 5) throw propError(scope, 'healthCheck.intervalSeconds', 'checks more often than every 5 seconds', interval, Messages.healthInterval);
+  if (interval < 5)
+    throw propError(scope, 'healthCheck.intervalSeconds', 'checks more often than every 5 seconds', interval, Messages.healthInterval);
   const timeout = checkInteger(scope, 'healthCheck.timeoutSeconds', t.timeoutSeconds ?? 5, 1, 600);
-  if (timeout > interval) throw propError(scope, 'healthCheck.timeoutSeconds', `is longer than the interval (${interval} s)`, timeout, 'A check must end before the next one starts.');
+  if (timeout > interval)
+    throw propError(
+      scope,
+      'healthCheck.timeoutSeconds',
+      `is longer than the interval (${interval} s)`,
+      timeout,
+      'A check must end before the next one starts.',
+    );
   const block = {
     test: [...check.test],
     interval: `${interval}s`,

@@ -1,7 +1,7 @@
 import { Volume } from '@cdktf/provider-docker/lib/volume';
 import { Construct } from 'constructs';
 import { Messages, propError } from '../lib/errors';
-import { isToken } from '../lib/validate';
+import { isToken, requireProps } from '../lib/validate';
 
 export interface DockerVolumeProps {
   /** Volume name on the Docker host, e.g. 'recipe-db-data'. */
@@ -21,6 +21,7 @@ export class DockerVolume extends Construct {
 
   constructor(scope: Construct, id: string, props: DockerVolumeProps) {
     super(scope, id);
+    props = requireProps(this, props, { name: "Pass the volume's name, e.g. 'recipe-data'." });
     if (!isToken(props.name) && !/^[a-z][a-z0-9-]{0,62}$/.test(props.name)) {
       throw propError(this, 'name', 'is not a valid volume name', props.name, Messages.containerName);
     }

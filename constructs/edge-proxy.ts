@@ -7,7 +7,7 @@ import { Messages, propError } from '../lib/errors';
 import { CONTAINER_NGINX_CONF, renderEdgeNginxConf } from '../lib/render/nginx-vhosts';
 import { EDGE_CONTAINER_NAME } from '../lib/render/edge-reload';
 import { EDGE_TLS_DIR, EDGE_TLS_PEM } from '../lib/fragments/docker-host';
-import { checkDomain, checkInteger } from '../lib/validate';
+import { checkDomain, checkInteger, requireProps } from '../lib/validate';
 import { ContainerImage } from './container-image';
 import { DockerNetwork } from './docker-network';
 import { ContainerLimitsProps, DockerService, HealthCheck, SourceFile, resolveLimits } from './docker-service';
@@ -85,16 +85,33 @@ export class EdgeProxy extends Construct {
 
   constructor(scope: Construct, id: string, props: EdgeProxyProps) {
     super(scope, id);
+    props = requireProps(this, props, {
+      domain: "Pass the site's domain, e.g. 'foobar.com'.",
+      apps: 'Pass the WebApps the proxy serves, e.g. [recipe].',
+    });
     checkDomain(this, 'domain', props.domain);
     const reserved = new Map<string, string>(props.staticSiteDirectory ? [['www', 'the static site']] : []);
     const subnets = new Map<string, string>();
     for (const app of props.apps) {
       const owner = reserved.get(app.subdomain);
-      if (owner) throw propError(this, 'apps', `gives subdomain '${app.subdomain}' to ${app.name}, already used by ${owner}`, app.subdomain, Messages.subdomainClash);
+      if (owner)
+        throw propError(
+          this,
+          'apps',
+          `gives subdomain '${app.subdomain}' to ${app.name}, already used by ${owner}`,
+          app.subdomain,
+          Messages.subdomainClash,
+        );
       reserved.set(app.subdomain, app.name);
       const other = subnets.get(app.edgeAddress);
       if (other) {
-        throw propError(this, 'apps', `gives ${app.name} the frontend subnet of ${other}`, app.edgeAddress.replace(/\.2$/, '.0/24'), `Pass 'frontendSubnet' to one of them (a free private /24).`);
+        throw propError(
+          this,
+          'apps',
+          `gives ${app.name} the frontend subnet of ${other}`,
+          app.edgeAddress.replace(/\.2$/, '.0/24'),
+          `Pass 'frontendSubnet' to one of them (a free private /24).`,
+        );
       }
       subnets.set(app.edgeAddress, app.name);
     }
@@ -112,8 +129,17 @@ export class EdgeProxy extends Construct {
       }
       const asset = new TerraformAsset(this, 'StaticSite', { path: dir, type: AssetType.DIRECTORY });
       for (const rel of listFiles(dir)) {
-        if (!/^[A-Za-z0-9._/-]+$/.test(rel)) throw propError(this, 'staticSiteDirectory', 'holds a file name tierform cannot upload', rel, "Use letters, digits, '.', '_', '-' and '/'.");
-        const hash = createHash('sha256').update(fs.readFileSync(path.join(dir, rel))).digest('hex');
+        if (!/^[A-Za-z0-9._/-]+$/.test(rel))
+          throw propError(
+            this,
+            'staticSiteDirectory',
+            'holds a file name tierform cannot upload',
+            rel,
+            "Use letters, digits, '.', '_', '-' and '/'.",
+          );
+        const hash = createHash('sha256')
+          .update(fs.readFileSync(path.join(dir, rel)))
+          .digest('hex');
         sourceFiles.push({ path: `${STATIC_ROOT}/${rel}`, source: `${asset.path}/${rel}`, sourceHash: hash });
       }
     }
@@ -152,7 +178,12 @@ export class EdgeProxy extends Construct {
       files: [{ path: CONTAINER_NGINX_CONF, content: this.configuration }],
       sourceFiles,
       volumes: props.https ? [{ hostPath: EDGE_TLS_DIR, containerPath: EDGE_TLS_DIR, readOnly: true }] : undefined,
-      healthCheck: HealthCheck.command(['wget', '-q', '-O', '/dev/null', 'http://127.0.0.1/health'], { intervalSeconds: 30, timeoutSeconds: 5, retries: 3, startPeriodSeconds: 10 }),
+      healthCheck: HealthCheck.command(['wget', '-q', '-O', '/dev/null', 'http://127.0.0.1/health'], {
+        intervalSeconds: 30,
+        timeoutSeconds: 5,
+        retries: 3,
+        startPeriodSeconds: 10,
+      }),
       // After the apps' web containers: nginx starts with every upstream address in use.
       dependsOn: props.apps.map((a) => a.web),
     });

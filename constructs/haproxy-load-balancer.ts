@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { Messages, scopeError } from '../lib/errors';
+import { Messages, propError, scopeError } from '../lib/errors';
 import { CloudConfigFragment, memoizedFragment } from '../lib/render/cloud-config';
 import { haproxyFragment } from '../lib/fragments/haproxy';
 import { tlsAfterHaproxy, tlsBeforeHaproxy } from '../lib/fragments/tls';
@@ -56,6 +56,9 @@ export class HaproxyLoadBalancer extends RoleBase implements IMonitorable, IEntr
     // Rendered again only when the backends change (the other settings are fixed at construction).
     this.droplet.addFragment(memoizedFragment(() => backendInputs(this.backends, this.haproxy.slots), (inputs) => this.fragment(inputs)));
     if (https) this.droplet.addFragment(tlsAfterHaproxy());
+    if (props.backends !== undefined && !Array.isArray(props.backends)) {
+      throw propError(this, 'backends', 'must be a list of web tiers', props.backends, 'Pass e.g. [web], or call addBackend(web).');
+    }
     for (const backend of props.backends ?? []) this.addBackend(backend);
     this.node.addValidation({
       validate: () => (this.backends.length === 0 ? [scopeError(this, `HaproxyLoadBalancer ${Messages.noBackends}`).message] : []),

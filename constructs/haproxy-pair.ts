@@ -1,6 +1,6 @@
 import { ReservedIp } from '@cdktf/provider-digitalocean/lib/reserved-ip';
 import { Construct } from 'constructs';
-import { Messages, scopeError } from '../lib/errors';
+import { Messages, propError, scopeError } from '../lib/errors';
 import { CloudConfigFragment, memoizedFragment } from '../lib/render/cloud-config';
 import { haproxyFragment } from '../lib/fragments/haproxy';
 import { LB_HEALTH_PATH, LB_HEALTH_PORT, VRRP_TUNNEL_UDP_PORT } from '../lib/render/keepalived';
@@ -109,14 +109,25 @@ export class HaproxyPair extends RoleBase implements IMonitorable, IEntryPoint {
         }),
       );
     });
+    if (props.backends !== undefined && !Array.isArray(props.backends)) {
+      throw propError(this, 'backends', 'must be a list of web tiers', props.backends, 'Pass e.g. [web], or call addBackend(web).');
+    }
     for (const backend of props.backends ?? []) this.addBackend(backend);
     this.node.addValidation({
       validate: () => (this.backends.length === 0 ? [scopeError(this, `HaproxyPair ${Messages.noBackends}`).message] : []),
     });
 
     this.addOutput('ReservedIpv4', this.reservedIp.ipAddress, 'The reserved IP in front of the pair');
-    this.addOutput('NodePublicIpv4', this.nodes.map((n) => n.publicIpv4), 'Public addresses of the two nodes');
-    this.addOutput('NodePrivateIpv4', this.nodes.map((n) => n.privateIpv4), 'VPC addresses (stats on :8404)');
+    this.addOutput(
+      'NodePublicIpv4',
+      this.nodes.map((n) => n.publicIpv4),
+      'Public addresses of the two nodes',
+    );
+    this.addOutput(
+      'NodePrivateIpv4',
+      this.nodes.map((n) => n.privateIpv4),
+      'VPC addresses (stats on :8404)',
+    );
   }
 
   /** The reserved IP, the address clients use: point DNS here (`dns.pointTo(pair)`). */

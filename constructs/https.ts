@@ -30,11 +30,14 @@ export interface HttpsProps {
   readonly dnsToken?: Secret;
   /** @default TlsProfile.intermediate() */
   readonly profile?: TlsProfile;
-  /** Strict-Transport-Security max-age, seconds. @default 63072000 (two years) */
+  /**
+   * Strict-Transport-Security max-age, seconds, 0 to 63072000. 0 tells browsers to forget the policy (RFC 6797), the
+   * way back out of HTTPS-only.
+   * @default 63072000 (two years)
+   */
   readonly hstsMaxAgeSeconds?: number;
   /** Content-Security-Policy on every response. @default - DEFAULT_CONTENT_SECURITY_POLICY: seed 000's sources, A+ in Mozilla's HTTP Observatory */
   readonly contentSecurityPolicy?: string;
   /** Let's Encrypt's staging CA (untrusted certificates, for trials). @default false */
   readonly staging?: boolean;
 }
-

@@ -18,7 +18,8 @@ import {
   prometheusServerFragment,
 } from '../lib/fragments/monitoring';
 import { Secret, passwordVariable, secretToken } from '../lib/secrets';
-import { checkInteger, isToken } from '../lib/validate';
+import { checkInteger, checkLiteral, isToken } from '../lib/validate';
+import { checkWired } from './_wiring';
 import { IConnectable } from './connections';
 import { Port } from './port';
 import { RoleBase, RoleProps } from './role-base';
@@ -167,8 +168,15 @@ export class MonitoringAgent extends RoleBase {
     const replicationLagSeconds = checkInteger(this, 'replicationLagAlertSeconds', props.replicationLagAlertSeconds ?? 30, 1, 86400);
     const diskFreePercent = checkInteger(this, 'diskFreeAlertPercent', props.diskFreeAlertPercent ?? 15, 1, 99);
     const http5xxRatio = props.http5xxAlertRatio ?? 0.05;
-    if (!isToken(http5xxRatio) && !(Number.isFinite(http5xxRatio) && http5xxRatio > 0 && http5xxRatio < 1)) {
-      throw propError(this, 'http5xxAlertRatio', 'must be a fraction between 0 and 1 (exclusive)', http5xxRatio, 'Pass e.g. 0.05 for 5 % of the responses.');
+    checkLiteral(this, 'http5xxAlertRatio', http5xxRatio, "tierform writes it into Prometheus's alert rules at synth.");
+    if (!(typeof http5xxRatio === 'number' && Number.isFinite(http5xxRatio) && http5xxRatio > 0 && http5xxRatio < 1)) {
+      throw propError(
+        this,
+        'http5xxAlertRatio',
+        'must be a fraction between 0 and 1 (exclusive)',
+        http5xxRatio,
+        'Pass e.g. 0.05 for 5 % of the responses.',
+      );
     }
     this.exporterPasswordProp = secretToken(this, 'exporterPassword', props.exporterPassword);
 
@@ -200,6 +208,9 @@ export class MonitoringAgent extends RoleBase {
       this.uptimeAlert = uptime.alert;
     }
 
+    if (props.roles !== undefined && !Array.isArray(props.roles)) {
+      throw propError(this, 'roles', 'must be a list of roles', props.roles, 'Pass e.g. [web, database], or call watch(role).');
+    }
     agentsOf(this.node.root).push(this);
     for (const role of props.roles ?? []) this.watch(role);
     this.node.addValidation({
@@ -214,6 +225,20 @@ export class MonitoringAgent extends RoleBase {
    * exporter ports, and Prometheus scrapes them. Watching a role again is a no-op (with a warning).
    */
   public watch(role: IMonitorable): this {
+    if (
+      role === undefined ||
+      role === null ||
+      typeof role.internalName !== 'function' ||
+      typeof (role as { exporters?: unknown }).exporters !== 'object'
+    ) {
+      throw propError(
+        this,
+        'roles',
+        'contains something that is not a role',
+        role,
+        'Pass tierform roles (WebTier, AppTier, HaproxyLoadBalancer, HaproxyPair, PrimaryReplicaMysql, SingleServer).',
+      );
+    }
     if (this.watched.includes(role)) {
       Annotations.of(this).addWarning(Messages.watchedAgain(role.node.path));
       return this;
@@ -224,6 +249,7 @@ export class MonitoringAgent extends RoleBase {
     if (other !== undefined) {
       throw scopeError(this, `${role.node.path} ${Messages.watchedTwice(other.node.path)}`);
     }
+    checkWired(this, 'roles', role);
     if (role.exporters.includes('mysqld') && role.mysqlMonitoring === undefined) {
       throw scopeError(this, `cannot watch ${role.node.path}: ${Messages.mysqlMonitoringMissing}`);
     }
@@ -236,7 +262,10 @@ export class MonitoringAgent extends RoleBase {
       mysql: role.mysqlMonitoring && { flavor: role.mysqlMonitoring.flavor, primary: false, passwordBase64: passwordBase64! },
     });
     const primaryFragment = role.mysqlMonitoring
-      ? exportersFragment({ exporters: role.exporters, mysql: { flavor: role.mysqlMonitoring.flavor, primary: true, passwordBase64: passwordBase64! } })
+      ? exportersFragment({
+          exporters: role.exporters,
+          mysql: { flavor: role.mysqlMonitoring.flavor, primary: true, passwordBase64: passwordBase64! },
+        })
       : replicaFragment;
     for (const droplet of role.droplets) {
       droplet.addFragment(droplet === role.mysqlMonitoring?.primary ? primaryFragment : replicaFragment);
@@ -277,7 +306,9 @@ export class MonitoringAgent extends RoleBase {
       this.watched
         .filter((r) => kind === 'node' || r.exporters.includes(kind))
         .map((r) => ({ name: r.internalName().fqdn, port: EXPORTER_PORTS[kind], labels: { role: r.roleName } }));
-    const jobs: PrometheusJob[] = [{ name: PROMETHEUS_JOBS.node, dnsTargets: targets('node'), selfTarget: { port: EXPORTER_PORTS.node, labels: selfLabels } }];
+    const jobs: PrometheusJob[] = [
+      { name: PROMETHEUS_JOBS.node, dnsTargets: targets('node'), selfTarget: { port: EXPORTER_PORTS.node, labels: selfLabels } },
+    ];
     for (const kind of ['haproxy', 'nginx', 'mysqld'] as const) {
       const t = targets(kind);
       if (t.length > 0) jobs.push({ name: PROMETHEUS_JOBS[kind], dnsTargets: t });
@@ -288,7 +319,9 @@ export class MonitoringAgent extends RoleBase {
 
   /** The watched roles' tags and this role's, evaluated at synth. */
   private alertTags(): string[] {
-    return Lazy.listValue({ produce: () => [this.firewall.tagName, ...this.watched.map((r) => r.connections.toFirewallEndpoint().tags ?? []).flat()] });
+    return Lazy.listValue({
+      produce: () => [this.firewall.tagName, ...this.watched.map((r) => r.connections.toFirewallEndpoint().tags ?? []).flat()],
+    });
   }
 
   private createDigitalOceanAlerts(props: MonitoringAgentProps): void {
@@ -300,7 +333,7 @@ export class MonitoringAgent extends RoleBase {
       ['Memory', 'memoryAlertPercent', props.memoryAlertPercent ?? 90, 'v1/insights/droplet/memory_utilization_percent', 'memory'],
       ['Disk', 'diskAlertPercent', props.diskAlertPercent ?? 85, 'v1/insights/droplet/disk_utilization_percent', 'root disk'],
     ] as const;
-    for (const [, prop, value] of thresholds) checkInteger(this, prop, value, 1, 99);
+    for (const [, prop, value] of thresholds) checkInteger(this, prop, value, 1, 99, { tokens: 'allow' });
     if (!on) {
       for (const [, prop] of thresholds) {
         if (props[prop] !== undefined) Annotations.of(this).addWarning(Messages.ignoredWithoutAlerts(prop));
@@ -345,7 +378,13 @@ export class MonitoringAgent extends RoleBase {
       }
       for (const region of regions) {
         if (!isToken(region) && !(UPTIME_REGIONS as readonly string[]).includes(region)) {
-          throw propError(this, 'uptimeRegions', 'contains a region DigitalOcean does not check from', region, Messages.uptimeRegions(UPTIME_REGIONS));
+          throw propError(
+            this,
+            'uptimeRegions',
+            'contains a region DigitalOcean does not check from',
+            region,
+            Messages.uptimeRegions(UPTIME_REGIONS),
+          );
         }
       }
     }
@@ -388,5 +427,3 @@ export class MonitoringAgent extends RoleBase {
     return window;
   }
 }
-
-

@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { propError } from '../lib/errors';
 import { Secret, secretToken } from '../lib/secrets';
-import { isToken } from '../lib/validate';
+import { isToken, requireProps } from '../lib/validate';
 import { ContainerImage } from './container-image';
 import { DockerNetwork } from './docker-network';
 import { ContainerLimitsProps, DockerService, HealthCheck } from './docker-service';
@@ -46,10 +46,26 @@ export class MysqlContainer extends Construct implements IContainerDatabase {
 
   constructor(scope: Construct, id: string, props: MysqlContainerProps) {
     super(scope, id);
+    props = requireProps(this, props, {
+      name: "Pass the container's name, e.g. 'recipe-db'.",
+      network: 'Pass an internal DockerNetwork (the database stays off the public network).',
+      databaseName: "Pass the app's database name, e.g. 'app'.",
+      rootPassword: 'Pass Secret.fromVariable(...) of a sensitive variable.',
+      appPassword: 'Pass Secret.fromVariable(...) of a sensitive variable.',
+    });
     if (!props.network.internal) {
-      throw propError(this, 'network', 'is not internal', props.network.name, 'The database lives only on an internal backend network (seed 000): create it with internal: true.');
+      throw propError(
+        this,
+        'network',
+        'is not internal',
+        props.network.name,
+        'The database lives only on an internal backend network (seed 000): create it with internal: true.',
+      );
     }
-    for (const [prop, value] of [['databaseName', props.databaseName], ['appUser', props.appUser ?? 'app']] as const) {
+    for (const [prop, value] of [
+      ['databaseName', props.databaseName],
+      ['appUser', props.appUser ?? 'app'],
+    ] as const) {
       if (!isToken(value) && (!IDENT.test(value) || value === 'root' || value === 'mysql')) {
         throw propError(this, prop, 'is not a MySQL identifier tierform accepts', value, "Use lowercase letters, digits and _, not 'root'.");
       }
@@ -80,7 +96,12 @@ export class MysqlContainer extends Construct implements IContainerDatabase {
         { path: '/run/secrets/app-db-password', value: props.appPassword, mode: '0400' },
       ],
       volumes: [{ volume: this.volume, containerPath: '/var/lib/mysql' }],
-      healthCheck: HealthCheck.command(['mysqladmin', 'ping', '-h', '127.0.0.1', '--silent'], { intervalSeconds: 10, timeoutSeconds: 5, retries: 5, startPeriodSeconds: 60 }),
+      healthCheck: HealthCheck.command(['mysqladmin', 'ping', '-h', '127.0.0.1', '--silent'], {
+        intervalSeconds: 10,
+        timeoutSeconds: 5,
+        retries: 5,
+        startPeriodSeconds: 60,
+      }),
       waitUntilHealthy: true,
       waitTimeoutSeconds: 180,
       stopGraceSeconds: 60,

@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { Messages, propError } from '../lib/errors';
 import { Secret, secretToken } from '../lib/secrets';
-import { isToken } from '../lib/validate';
+import { isToken, requireProps } from '../lib/validate';
 import { ContainerImage } from './container-image';
 import { DockerNetwork } from './docker-network';
 import { ContainerLimitsProps, DockerService, HealthCheck } from './docker-service';
@@ -81,19 +81,42 @@ export class PostgresContainer extends Construct implements IContainerDatabase {
 
   constructor(scope: Construct, id: string, props: PostgresContainerProps) {
     super(scope, id);
+    props = requireProps(this, props, {
+      name: "Pass the container's name, e.g. 'recipe-db'.",
+      network: 'Pass an internal DockerNetwork (the database stays off the public network).',
+      databaseName: "Pass the app's database name, e.g. 'app'.",
+      superuserPassword: 'Pass Secret.fromVariable(...) of a sensitive variable.',
+      appPassword: 'Pass Secret.fromVariable(...) of a sensitive variable.',
+    });
     if (!props.network.internal) {
-      throw propError(this, 'network', 'is not internal', props.network.name, 'The database lives only on an internal backend network (seed 000): create it with internal: true.');
+      throw propError(
+        this,
+        'network',
+        'is not internal',
+        props.network.name,
+        'The database lives only on an internal backend network (seed 000): create it with internal: true.',
+      );
     }
-    for (const [prop, value] of [['databaseName', props.databaseName], ['appUser', props.appUser ?? 'app']] as const) {
+    for (const [prop, value] of [
+      ['databaseName', props.databaseName],
+      ['appUser', props.appUser ?? 'app'],
+    ] as const) {
       if (!isToken(value) && (!IDENT.test(value) || value === 'postgres')) {
         throw propError(this, prop, 'is not a PostgreSQL identifier tierform accepts', value, "Use lowercase letters, digits and _, not 'postgres'.");
       }
     }
-    if (!isToken(props.name) && props.name.length > 35) throw propError(this, 'name', 'is too long (the volume adds -data)', props.name, Messages.containerName);
+    if (!isToken(props.name) && props.name.length > 35)
+      throw propError(this, 'name', 'is too long (the volume adds -data)', props.name, Messages.containerName);
     secretToken(this, 'superuserPassword', props.superuserPassword);
     secretToken(this, 'appPassword', props.appPassword);
     if (props.superuserPassword.token === props.appPassword.token) {
-      throw propError(this, 'appPassword', 'is the superuser password', '(redacted)', 'Give the app role a password of its own (a second sensitive variable).');
+      throw propError(
+        this,
+        'appPassword',
+        'is the superuser password',
+        '(redacted)',
+        'Give the app role a password of its own (a second sensitive variable).',
+      );
     }
     this.host = props.name;
     this.databaseName = props.databaseName;
@@ -114,9 +137,20 @@ export class PostgresContainer extends Construct implements IContainerDatabase {
         { path: POSTGRES_SUPERUSER_PASSWORD_FILE, value: props.superuserPassword, mode: '0400' },
         { path: POSTGRES_APP_PASSWORD_FILE, value: props.appPassword, mode: '0444' },
       ],
-      files: [{ path: POSTGRES_INIT_SCRIPT, content: renderPostgresAppRoleScript({ databaseName: this.databaseName, appUser: this.appUser }), mode: '0555' }],
+      files: [
+        {
+          path: POSTGRES_INIT_SCRIPT,
+          content: renderPostgresAppRoleScript({ databaseName: this.databaseName, appUser: this.appUser }),
+          mode: '0555',
+        },
+      ],
       volumes: [{ volume: this.volume, containerPath: '/var/lib/postgresql/data' }],
-      healthCheck: HealthCheck.command(['pg_isready', '-h', '127.0.0.1', '-p', '5432', '-U', 'postgres', '-d', props.databaseName], { intervalSeconds: 10, timeoutSeconds: 5, retries: 5, startPeriodSeconds: 30 }),
+      healthCheck: HealthCheck.command(['pg_isready', '-h', '127.0.0.1', '-p', '5432', '-U', 'postgres', '-d', props.databaseName], {
+        intervalSeconds: 10,
+        timeoutSeconds: 5,
+        retries: 5,
+        startPeriodSeconds: 30,
+      }),
       waitUntilHealthy: true,
       stopGraceSeconds: 60,
     });

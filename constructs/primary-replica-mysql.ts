@@ -6,7 +6,8 @@ import { NET_ENV_FILE } from '../lib/render/base';
 import { mysqlFragment, mysqlSizing } from '../lib/fragments/mysql';
 import { sizingFragment } from '../lib/fragments/sizing';
 import { Secret, passwordSecret, secretToken } from '../lib/secrets';
-import { checkInteger, isToken } from '../lib/validate';
+import { Messages } from '../lib/errors';
+import { checkInteger, checkMysqlIdentifier, isToken } from '../lib/validate';
 import { IConnectable } from './connections';
 import type { Dns } from './dns';
 import type { ExporterKind, IMonitorable, MysqlMonitoring } from './monitoring-agent';
@@ -50,15 +51,17 @@ export interface PrimaryReplicaMysqlProps extends RoleProps {
   readonly replicationPassword?: Secret;
   /** Size of each node's data volume, GiB. @default 20 */
   readonly volumeSizeGiB?: number;
-  /** `max_connections`. @default 200 */
+  /**
+   * `max_connections`, 10 to 10000: the server needs file descriptors per connection, and above about 10000 it
+   * lowers the setting itself ("Changed limits") under the packages' LimitNOFILE.
+   * @default 200
+   */
   readonly maxConnections?: number;
   /** How long a new replica waits for the primary at boot, seconds. @default 1800 */
   readonly replicaWaitSeconds?: number;
   /** How long the primary keeps binary logs (a new replica can start from them), days. @default 7 */
   readonly binlogExpireDays?: number;
 }
-
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
  * A MySQL primary and N read replicas on their own droplets, each with its data on a DigitalOcean volume.
@@ -91,14 +94,14 @@ export class PrimaryReplicaMysql extends RoleBase implements IMysqlDatabase, IMo
       writer: lazy((zone) => publishName(zone, `${this.roleName}-primary`, [this.primary], 'PrimaryName')),
       reader: lazy((zone) => publishName(zone, `${this.roleName}-read`, this.replicas.length > 0 ? this.replicas : [this.primary], 'ReadName')),
     };
-    const replicaCount = checkInteger(this, 'replicas', props.replicas ?? 1, 0, 10);
-    const volumeSizeGiB = checkInteger(this, 'volumeSizeGiB', props.volumeSizeGiB ?? 20, 1, 16384);
-    const maxConnections = checkInteger(this, 'maxConnections', props.maxConnections ?? 200, 10, 100000);
+    const replicaCount = checkInteger(this, 'replicas', props.replicas ?? 1, 0, 10, { why: Messages.countLiteral });
+    const volumeSizeGiB = checkInteger(this, 'volumeSizeGiB', props.volumeSizeGiB ?? 20, 1, 16384, { tokens: 'allow' });
+    const maxConnections = checkInteger(this, 'maxConnections', props.maxConnections ?? 200, 10, 10000);
     const waitSeconds = checkInteger(this, 'replicaWaitSeconds', props.replicaWaitSeconds ?? 1800, 60, 86400);
     const binlogDays = checkInteger(this, 'binlogExpireDays', props.binlogExpireDays ?? 7, 1, 90);
     this.engine = props.engine ?? MysqlEngine.mysql8_0();
-    this.databaseName = this.identifier('databaseName', props.databaseName ?? 'app', 64);
-    this.appUser = this.identifier('appUser', props.appUser ?? 'app', 32);
+    this.databaseName = checkMysqlIdentifier(this, 'databaseName', props.databaseName ?? 'app', 'database', 64);
+    this.appUser = checkMysqlIdentifier(this, 'appUser', props.appUser ?? 'app', 'account', 32);
     const replicationUser = this.appUser === 'replicator' ? 'replicator2' : 'replicator';
     secretToken(this, 'appPassword', props.appPassword);
     secretToken(this, 'replicationPassword', props.replicationPassword);
@@ -106,7 +109,13 @@ export class PrimaryReplicaMysql extends RoleBase implements IMysqlDatabase, IMo
     this.replicationPassword =
       props.replicationPassword ?? passwordSecret(this, 'ReplicationPassword', `Password of the MySQL replication account of ${this.node.path}`);
     if (isToken(props.vpc.ipRange)) {
-      throw propError(this, 'vpc.ipRange', 'must be known at synth (it becomes the accounts\u2019 host pattern)', '(token)', 'Give the Vpc a literal ipRange.');
+      throw propError(
+        this,
+        'vpc.ipRange',
+        'must be known at synth (it becomes the accounts\u2019 host pattern)',
+        '(token)',
+        'Give the Vpc a literal ipRange.',
+      );
     }
 
     // Replicas pull the binary log from the primary.
@@ -154,7 +163,11 @@ export class PrimaryReplicaMysql extends RoleBase implements IMysqlDatabase, IMo
     if (this.replicas.length > 0) waitForNames(this.replicas, this.writerName());
 
     this.addOutput('PrimaryPrivateIpv4', this.primary.privateIpv4, 'VPC address of the MySQL primary (writes)');
-    this.addOutput('ReplicaPrivateIpv4', this.replicas.map((r) => r.privateIpv4), 'VPC addresses of the read replicas');
+    this.addOutput(
+      'ReplicaPrivateIpv4',
+      this.replicas.map((r) => r.privateIpv4),
+      'VPC addresses of the read replicas',
+    );
   }
 
   public get mysqlMonitoring(): MysqlMonitoring {
@@ -169,12 +182,5 @@ export class PrimaryReplicaMysql extends RoleBase implements IMysqlDatabase, IMo
   /** `<name>-read.internal.<zone>` → every replica, or the primary when there is none (created on first use). */
   public readerName(): InternalName {
     return this.names.reader.get();
-  }
-
-  private identifier(prop: string, value: string, max: number): string {
-    if (!isToken(value) && (!IDENTIFIER.test(value) || value.length > max)) {
-      throw propError(this, prop, `is not a MySQL identifier (letters, digits, _; at most ${max} characters)`, value, `Pass e.g. 'app'.`);
-    }
-    return value;
   }
 }

@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { requireProps } from '../lib/validate';
 import { propError } from '../lib/errors';
 import { ContainerImage } from './container-image';
 import { DockerNetwork } from './docker-network';
@@ -30,8 +31,18 @@ export class RedisContainer extends Construct {
 
   constructor(scope: Construct, id: string, props: RedisContainerProps) {
     super(scope, id);
+    props = requireProps(this, props, {
+      name: "Pass the container's name, e.g. 'recipe-cache'.",
+      network: 'Pass an internal DockerNetwork (the cache stays off the public network).',
+    });
     if (!props.network.internal) {
-      throw propError(this, 'network', 'is not internal', props.network.name, 'Redis has no password here: keep it on an internal network (internal: true).');
+      throw propError(
+        this,
+        'network',
+        'is not internal',
+        props.network.name,
+        'Redis has no password here: keep it on an internal network (internal: true).',
+      );
     }
     const limits = resolveLimits(this, props, { memoryLimitMiB: 128, memoryReservationMiB: 64, cpus: 0.2 });
     this.host = props.name;
@@ -41,7 +52,17 @@ export class RedisContainer extends Construct {
       ...props,
       ...limits,
       image: props.image ?? ContainerImage.registry('redis:7.4-alpine'),
-      command: ['redis-server', '--appendonly', 'yes', '--appendfsync', 'everysec', '--maxmemory', `${Math.floor(limits.memoryLimitMiB * 0.75)}mb`, '--maxmemory-policy', 'allkeys-lru'],
+      command: [
+        'redis-server',
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'everysec',
+        '--maxmemory',
+        `${Math.floor(limits.memoryLimitMiB * 0.75)}mb`,
+        '--maxmemory-policy',
+        'allkeys-lru',
+      ],
       networks: [{ network: props.network }],
       volumes: [{ volume: this.volume, containerPath: '/data' }],
       healthCheck: HealthCheck.command(['redis-cli', 'ping'], { intervalSeconds: 10, timeoutSeconds: 3, retries: 3, startPeriodSeconds: 10 }),

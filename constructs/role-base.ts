@@ -1,6 +1,8 @@
 import { TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
-import { checkName } from '../lib/validate';
+import { TerraformStack } from 'cdktf';
+import { scopeError } from '../lib/errors';
+import { checkLiteral, checkName, checkTags, requireProps } from '../lib/validate';
 import { ResolvedAdminAccess, resolveAdminAccess } from './admin-access';
 import { Connections, IConnectable, Peer } from './connections';
 import type { Dns } from './dns';
@@ -52,16 +54,37 @@ export abstract class RoleBase extends Construct implements IConnectable, IDisco
 
   protected constructor(scope: Construct, id: string, props: RoleProps, options: { readonly defaultPort?: Port } = {}) {
     super(scope, id);
+    props = requireProps(this, props, {
+      vpc: "Pass the VPC the droplets join, e.g. new Vpc(stack, 'Vpc', { region: 'nyc3', name: 'shop-vpc' }).",
+      name: "Pass the role's name, e.g. 'shop-web' (it names the droplets, their tag and firewall).",
+    });
     this.props = props;
     this.vpc = props.vpc;
+    checkLiteral(
+      this,
+      'name',
+      props.name,
+      'It names the droplets, the tag and the firewall, and tierform writes it into configuration files at synth.',
+    );
     this.roleName = checkName(this, 'name', props.name);
+    checkTags(this, 'tags', props.tags);
+    checkRoleNameUnique(this);
     this.access = resolveAdminAccess(this, props);
-    this.firewall = new RoleFirewall(this, 'Firewall', { name: props.name, defaultPort: options.defaultPort });
+    this.firewall = new RoleFirewall(this, 'Firewall', {
+      name: props.name,
+      defaultPort: options.defaultPort,
+      allowSshFromAnywhere: this.access.allowSshFromAnywhere,
+    });
     this.connections = this.firewall.connections;
     if (this.access.adminCidrs.length > 0) {
       this.connections.allowFrom(Peer.cidrs(this.access.adminCidrs), Port.SSH, 'SSH from admin networks');
     }
     this.name = new LazyInternalName(this, props.dns, (zone: Dns) => publishName(zone, this.roleName, this.all, 'InternalName'));
+  }
+
+  /** The VPC (and region) of the role's droplets. */
+  public get network(): IVpc {
+    return this.vpc;
   }
 
   /** Every droplet of the role, in creation order. */
@@ -92,5 +115,20 @@ export abstract class RoleBase extends Construct implements IConnectable, IDisco
   /** An output scoped to the role (its id is unique under the role). */
   protected addOutput(id: string, value: unknown, description: string): TerraformOutput {
     return new TerraformOutput(this, id, { value, description });
+  }
+}
+
+/**
+ * Role names are DigitalOcean tags, firewall names and droplet-name prefixes, all account-wide: two roles with one
+ * name in an App (one DigitalOcean account) would share a tag, so each would get the other's firewall rules.
+ */
+function checkRoleNameUnique(role: RoleBase): void {
+  const other = role.node.root.node.findAll().find((c): c is RoleBase => c instanceof RoleBase && c !== role && c.roleName === role.roleName);
+  if (other !== undefined) {
+    const where = TerraformStack.of(other) === TerraformStack.of(role) ? '' : ` (stack '${TerraformStack.of(other).node.id}')`;
+    throw scopeError(
+      role,
+      `'name' ${JSON.stringify(role.roleName).replace(/"/g, "'")} is already used by ${other.node.path}${where}: a role's name is its DigitalOcean tag, firewall and droplet-name prefix, so the two would share a tag and each other's firewall rules. Give each role its own name.`,
+    );
   }
 }

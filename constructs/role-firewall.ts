@@ -1,7 +1,8 @@
 import { Firewall, FirewallInboundRule, FirewallOutboundRule } from '@cdktf/provider-digitalocean/lib/firewall';
 import { Tag } from '@cdktf/provider-digitalocean/lib/tag';
 import { Construct, IConstruct } from 'constructs';
-import { checkName } from '../lib/validate';
+import { Messages, propError } from '../lib/errors';
+import { checkName, coversInternet, isToken, requireProps } from '../lib/validate';
 import { AllowedFlow, Connections, FirewallEndpoint } from './connections';
 import { OutboundPolicy } from './outbound-policy';
 import { Port } from './port';
@@ -20,6 +21,13 @@ export interface RoleFirewallProps {
    * @default - none
    */
   readonly defaultPort?: Port;
+  /**
+   * The role's written-down exception for SSH from anywhere. Without it, rules whose sources together cover the
+   * whole internet on tcp/22 are refused, however they were added (`adminCidrs`, `connections.allowFrom(Peer.anywhere(),
+   * Port.SSH)`, `Port.allTcp()`, several ranges adding up to everything).
+   * @default - refused
+   */
+  readonly allowSshFromAnywhere?: { readonly reason: string };
 }
 
 function endpointKey(port: Port, endpoint: FirewallEndpoint): string {
@@ -41,11 +49,14 @@ export class RoleFirewall extends Construct {
   /** Outbound rules for flows to other roles and peers, emitted unless the policy allows everything. */
   private readonly outboundFlows = new Map<string, FirewallOutboundRule>();
   private readonly allowed: AllowedFlow[] = [];
+  private readonly sshException?: { readonly reason: string };
 
   constructor(scope: Construct, id: string, props: RoleFirewallProps) {
     super(scope, id);
+    props = requireProps(this, props, { name: "Pass the role's name, e.g. 'shop-web'." });
     checkName(this, 'name', props.name);
     this.outboundPolicy = props.outbound ?? OutboundPolicy.allowAll();
+    this.sshException = props.allowSshFromAnywhere;
     this.tag = new Tag(this, 'Tag', { name: props.name });
     this.tagName = this.tag.name;
     this.resource = new Firewall(this, 'Resource', { name: props.name, tags: [this.tagName] });
@@ -89,6 +100,19 @@ export class RoleFirewall extends Construct {
     });
     this.allowed.push({ direction: 'inbound', port, peer, description });
     this.resource.putInboundRule([...this.inbound.values()]);
+    if (port.covers('tcp', 22)) this.checkSshCoverage();
+  }
+
+  /** SSH judged by coverage: the union of every source admitted on tcp/22 must not reach the whole internet. */
+  private checkSshCoverage(): void {
+    if (this.sshException) return;
+    const sources = [...this.inbound.values()]
+      .filter((r) => r.protocol === 'tcp' && ruleCoversSsh(r.portRange))
+      .flatMap((r) => (r.sourceAddresses === undefined || isToken(r.sourceAddresses) ? [] : (r.sourceAddresses as string[])));
+    if (coversInternet(sources)) {
+      const role = this.node.scope ?? this;
+      throw propError(role, 'connections', 'would admit SSH (tcp/22) from the whole internet', sources, Messages.sshFromAnywhere);
+    }
   }
 
   /** Records an outbound flow; it becomes a rule whenever the policy does not already allow everything. */
@@ -119,6 +143,12 @@ export class RoleFirewall extends Construct {
     }
     this.resource.putOutboundRule([...rules.values()]);
   }
+}
+
+function ruleCoversSsh(portRange: string | undefined): boolean {
+  if (portRange === undefined || isToken(portRange)) return false;
+  const [from, to] = portRange.split('-').map(Number);
+  return from <= 22 && 22 <= (to ?? from);
 }
 
 /** Restricts the outbound traffic of every role under `scope` (stage 2's third firewall layer). */

@@ -1,12 +1,11 @@
 import { Volume } from '@cdktf/provider-digitalocean/lib/volume';
 import { Fn } from 'cdktf';
 import { Construct } from 'constructs';
-import { propError } from '../lib/errors';
 import { GUNICORN_UNIT_NAME } from '../lib/render/gunicorn';
 import { mysqlFragment, mysqlSizing } from '../lib/fragments/mysql';
 import { sizingFragment } from '../lib/fragments/sizing';
 import { Secret, passwordSecret, secretToken } from '../lib/secrets';
-import { checkInteger, isToken } from '../lib/validate';
+import { checkInteger, checkMysqlIdentifier } from '../lib/validate';
 import { AppSource } from './app-source';
 import { Peer } from './connections';
 import type { IEntryPoint } from './dns';
@@ -55,16 +54,11 @@ export class SingleServer extends RoleBase implements IMonitorable, IEntryPoint 
     super(scope, id, props, { defaultPort: Port.HTTP });
     const code = (props.app ?? AppSource.sample()).bind(this, 'app');
     const engine = (this.engine = props.engine ?? MysqlEngine.mysql8_0());
-    const databaseName = props.databaseName ?? 'app';
-    const appUser = props.appUser ?? 'app';
-    for (const [prop, value] of [['databaseName', databaseName], ['appUser', appUser]] as const) {
-      if (!isToken(value) && !/^[A-Za-z_][A-Za-z0-9_]{0,31}$/.test(value)) {
-        throw propError(this, prop, 'is not a MySQL identifier (letters, digits, _; at most 32 characters)', value, "Pass e.g. 'app'.");
-      }
-    }
+    const databaseName = checkMysqlIdentifier(this, 'databaseName', props.databaseName ?? 'app', 'database', 32);
+    const appUser = checkMysqlIdentifier(this, 'appUser', props.appUser ?? 'app', 'account', 32);
     secretToken(this, 'appPassword', props.appPassword);
     this.appPassword = props.appPassword ?? passwordSecret(this, 'AppPassword', `Password of the MySQL app account of ${this.node.path}`);
-    const volumeSizeGiB = checkInteger(this, 'volumeSizeGiB', props.volumeSizeGiB ?? 10, 1, 16384);
+    const volumeSizeGiB = checkInteger(this, 'volumeSizeGiB', props.volumeSizeGiB ?? 10, 1, 16384, { tokens: 'allow' });
 
     this.connections.allowFrom(Peer.anywhere(), Port.HTTP, 'public HTTP');
 
@@ -81,7 +75,10 @@ export class SingleServer extends RoleBase implements IMonitorable, IEntryPoint 
     const settings = resolveWebServer(this, props, this.droplet.sizeInfo, props.vpc.ipRange, { appMemoryPercent: 25 });
     const mysqlSizingOptions = mysqlSizing(engine.flavor, 25);
     this.droplet.addFragment(
-      sizingFragment({ mysql: mysqlSizingOptions.mysql, before: [...mysqlSizingOptions.before, ...(needsSizing(settings) ? [GUNICORN_UNIT_NAME] : [])] }),
+      sizingFragment({
+        mysql: mysqlSizingOptions.mysql,
+        before: [...mysqlSizingOptions.before, ...(needsSizing(settings) ? [GUNICORN_UNIT_NAME] : [])],
+      }),
     );
     const passwordBase64 = Fn.base64encode(this.appPassword.token);
     const web = colocatedWebFragments(settings, code, { writerHost: '127.0.0.1', port: 3306, name: databaseName, user: appUser, passwordBase64 });

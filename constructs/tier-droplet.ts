@@ -3,11 +3,12 @@ import { ITerraformDependable, Lazy, TerraformStack } from 'cdktf';
 import { dependable } from 'cdktf/lib/tfExpression';
 import { Construct, IConstruct } from 'constructs';
 import { SizeInfo } from '../lib/catalog/sizes';
-import { Messages, propError } from '../lib/errors';
+import { Messages, TierformError, propError } from '../lib/errors';
+import { RenderError } from '../lib/render/guards';
 import { CloudConfig, FragmentSource, RenderCache } from '../lib/render/cloud-config';
 import { baseFragment } from '../lib/fragments/base';
 import { escapeForTerraform } from '../lib/terraform-text';
-import { checkSize, checkSshKeys, isToken } from '../lib/validate';
+import { checkSize, checkSshKeys, checkTags, isToken, requireProps } from '../lib/validate';
 import { AdminAccess } from './admin-access';
 import type { Dns } from './dns';
 import { RoleFirewall } from './role-firewall';
@@ -93,6 +94,26 @@ function dependableToken(d: ITerraformDependable): string {
 
 const RENDER_CACHE_ID = 'TierformRenderCache';
 
+/** Renderer options (lib/render) and the construct prop they come from, for render-time errors. */
+const RENDER_FIELD_PROPS: Readonly<Record<string, string>> = {
+  'tls.contentSecurityPolicy': 'https.contentSecurityPolicy',
+  'tls.hstsMaxAgeSeconds': 'https.hstsMaxAgeSeconds',
+  email: 'https.email',
+  domain: 'https.domain',
+  serverNames: 'serverNames',
+  'serverNames[]': 'serverNames',
+  realIpFromCidrs: 'trustedProxyCidrs',
+  'realIpFromCidrs[]': 'trustedProxyCidrs',
+  healthCheckPath: 'healthCheckPath (of the backend)',
+  healthCheckHost: 'healthCheckHost',
+  'code.url': 'app.url',
+  'code.ref': 'app.ref',
+  'code.wsgiApp': 'app.wsgiApp',
+  'code.requirementsFile': 'app.requirementsFile',
+  database: 'databaseName',
+  appUser: 'appUser',
+};
+
 /** One render cache per stack: droplets built from the same fragments share one rendered body. */
 class StackRenderCache extends Construct {
   public static of(scope: IConstruct): RenderCache {
@@ -126,6 +147,11 @@ export class TierDroplet extends Construct implements IRoleDroplet {
 
   constructor(scope: Construct, id: string, props: TierDropletProps) {
     super(scope, id);
+    props = requireProps(this, props, {
+      name: "Pass the droplet's name, e.g. 'shop-web-0'.",
+      vpc: 'Pass the VPC the droplet joins.',
+      role: "Pass the role's RoleFirewall (roles create droplets with addDroplet()).",
+    });
     const sshKeys = props.sshKeys !== undefined ? checkSshKeys(this, 'sshKeys', props.sshKeys) : AdminAccess.of(this)?.sshKeys;
     if (sshKeys === undefined) {
       throw propError(this, 'sshKeys', 'must list at least one SSH key', [], `${Messages.sshKeysMissing} Or create an AdminAccess in the stack.`);
@@ -135,6 +161,7 @@ export class TierDroplet extends Construct implements IRoleDroplet {
     if (!isToken(props.name) && !/^[a-z][a-z0-9-]{0,62}$/.test(props.name)) {
       throw propError(this, 'name', 'is not a valid hostname', props.name, Messages.nameInvalid);
     }
+    checkTags(this, 'tags', props.tags);
     this.backups = props.backups ?? false;
     this.name = props.name;
     this.cloudConfig = new CloudConfig({ description: `tierform droplet ${props.name} (${this.node.path})` }, StackRenderCache.of(this));
@@ -161,13 +188,32 @@ export class TierDroplet extends Construct implements IRoleDroplet {
       // gets the fragments' values without YAML (the same tokens), the final one the rendered document; the stack's
       // render cache keys bodies by content, so droplets with the same fragments run the YAML emitter once.
       userData: Lazy.stringValue({
-        produce: (context) => (context.preparing ? this.cloudConfig.valuesText() : this.cloudConfig.render(escapeForTerraform)),
+        produce: (context) => (context.preparing ? this.cloudConfig.valuesText() : this.renderUserData()),
       }),
     });
     // Each reference read once: every getter call would otherwise mint a new token (cdktf records a stack
     // trace for each, the dominant cost of synthesizing large stacks).
     this.privateIpv4 = this.resource.ipv4AddressPrivate;
     this.publicIpv4 = this.resource.ipv4Address;
+  }
+
+  /**
+   * The cloud-config, rendered at synth. The constructs check every prop before it reaches a renderer; a renderer's
+   * guard that still refuses something is reported with this droplet's role path and the prop it most likely came
+   * from, never as a bare renderer message about an internal field.
+   */
+  private renderUserData(): string {
+    try {
+      return this.cloudConfig.render(escapeForTerraform);
+    } catch (e) {
+      if (!(e instanceof RenderError)) throw e;
+      const role = this.node.scope ?? this;
+      const prop = RENDER_FIELD_PROPS[e.field.replace(/\[\d+\]/g, '[]')];
+      const which = prop ? `'${prop}' (the renderer's '${e.field}')` : `the renderer's '${e.field}'`;
+      throw new TierformError(
+        `${role.node.path}: ${which} cannot be written into droplet ${this.name}'s configuration: ${e.message}. Fix the prop${prop ? '' : ' that sets it'}; this check should have happened earlier, please report it.`,
+      );
+    }
   }
 
   /** Adds a role's packages, files and boot commands; pass a function to build them at synth time. */

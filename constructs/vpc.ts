@@ -1,8 +1,9 @@
 import { Vpc as DoVpc } from '@cdktf/provider-digitalocean/lib/vpc';
 import { Construct, IConstruct } from 'constructs';
 import * as ipaddr from 'ipaddr.js';
-import { Messages, propError } from '../lib/errors';
-import { checkName, checkRegion, isToken, parseCidr } from '../lib/validate';
+import { TerraformStack } from 'cdktf';
+import { Messages, propError, scopeError } from '../lib/errors';
+import { checkName, checkRegion, checkVpcRange, ipv4RangesOverlap, isToken, parseCidr, requireProps } from '../lib/validate';
 
 export interface VpcProps {
   /** DigitalOcean region slug, e.g. 'nyc3'. Every droplet of the stage lives here. */
@@ -44,6 +45,11 @@ class ImportedVpc extends Construct implements IVpc {
 
   constructor(scope: Construct, id: string, attrs: ExistingVpcAttributes) {
     super(scope, id);
+    attrs = requireProps(this, attrs, {
+      id: 'Pass the id from `doctl vpcs list` or the control panel.',
+      region: "Pass the VPC's region slug, e.g. 'nyc3'.",
+      ipRange: "Pass the VPC's range as DigitalOcean shows it, e.g. '10.116.0.0/20'.",
+    });
     this.id = attrs.id;
     this.region = checkRegion(this, 'region', attrs.region);
     this.ipRange = attrs.ipRange;
@@ -56,13 +62,38 @@ class ImportedVpc extends Construct implements IVpc {
   }
 }
 
-/** Ranges DigitalOcean keeps for itself (DOKS, internal services). */
-const RESERVED = ['10.244.0.0/16', '10.245.0.0/16', '10.246.0.0/24', '10.229.0.0/16'].map((c) => ipaddr.IPv4.parseCIDR(c));
-const PRIVATE = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'].map((c) => ipaddr.IPv4.parseCIDR(c));
+function literalV4(range: string): [ipaddr.IPv4, number] | undefined {
+  if (isToken(range)) return undefined;
+  const parsed = parseCidr(range);
+  return parsed && parsed[0].kind() === 'ipv4' ? (parsed as [ipaddr.IPv4, number]) : undefined;
+}
 
-function overlaps(a: [ipaddr.IPv4, number], b: [ipaddr.IPv4, number]): boolean {
-  const prefix = Math.min(a[1], b[1]);
-  return a[0].match(b[0], prefix);
+/**
+ * DigitalOcean refuses a VPC whose range overlaps another VPC of the account, and VPC names are unique per account:
+ * every VPC this App creates is checked against the others in the App (imported ones included), across stacks.
+ */
+function checkVpcUnique(vpc: Vpc, name: string): void {
+  const mine = literalV4(vpc.ipRange);
+  for (const other of vpc.node.root.node.findAll()) {
+    if (other === vpc || !(other instanceof Vpc || other instanceof ImportedVpc)) continue;
+    const where = TerraformStack.of(other) === TerraformStack.of(vpc) ? '' : ` (stack '${TerraformStack.of(other).node.id}')`;
+    const theirs = literalV4(other.ipRange);
+    if (mine && theirs && ipv4RangesOverlap(mine, theirs)) {
+      throw propError(
+        vpc,
+        'ipRange',
+        `overlaps the range ${other.ipRange} of ${other.node.path}${where}`,
+        vpc.ipRange,
+        'DigitalOcean refuses overlapping VPC ranges in one account: give each VPC its own range (the stages use 10.20.0.0/20, 10.20.16.0/20, 10.20.32.0/20, 10.20.48.0/20).',
+      );
+    }
+    if (other instanceof Vpc && !isToken(name) && other.vpcName === name) {
+      throw scopeError(
+        vpc,
+        `'name' '${name}' is already used by ${other.node.path}${where}: VPC names are unique in a DigitalOcean account. Give each VPC its own name.`,
+      );
+    }
+  }
 }
 
 /** The private network every droplet of a stage joins; firewall rules between roles travel over it. */
@@ -77,25 +108,19 @@ export class Vpc extends Construct implements IVpc {
   public readonly ipRange: string;
   /** The VPC's id (a reference). */
   public readonly id: string;
+  /** The VPC's name as given. */
+  public readonly vpcName: string;
 
   constructor(scope: Construct, id: string, props: VpcProps) {
     super(scope, id);
+    props = requireProps(this, props, {
+      region: "Pass a DigitalOcean region slug, e.g. 'nyc3'.",
+      name: "Pass the VPC's name, e.g. 'shop-vpc' (unique in your account).",
+    });
     this.region = checkRegion(this, 'region', props.region);
-    checkName(this, 'name', props.name);
-    this.ipRange = props.ipRange ?? '10.20.0.0/20';
-    if (!isToken(this.ipRange)) {
-      const parsed = parseCidr(this.ipRange);
-      const v4 = parsed && parsed[0].kind() === 'ipv4' ? (parsed as [ipaddr.IPv4, number]) : undefined;
-      const ok =
-        v4 !== undefined &&
-        v4[1] >= 16 &&
-        v4[1] <= 24 &&
-        PRIVATE.some((p) => v4[0].match(p) && v4[1] >= p[1]) &&
-        !RESERVED.some((r) => overlaps(v4, r));
-      if (!ok) {
-        throw propError(this, 'ipRange', 'is not a usable DigitalOcean VPC range', this.ipRange, Messages.vpcRange);
-      }
-    }
+    this.vpcName = checkName(this, 'name', props.name);
+    this.ipRange = checkVpcRange(this, 'ipRange', props.ipRange ?? '10.20.0.0/20');
+    checkVpcUnique(this, props.name);
     this.resource = new DoVpc(this, 'Resource', {
       name: props.name,
       region: this.region,

@@ -1,7 +1,7 @@
 import type { Secret } from '../lib/secrets';
 import { Construct } from 'constructs';
 import { Messages, propError } from '../lib/errors';
-import { checkInteger, isToken } from '../lib/validate';
+import { checkInteger, isToken, requireProps } from '../lib/validate';
 import { ContainerImage } from './container-image';
 import { DockerNetwork } from './docker-network';
 import { ContainerLimitsProps, DockerService, HealthCheck } from './docker-service';
@@ -11,12 +11,26 @@ import { IContainerDatabase, PostgresContainer } from './postgres-container';
 /** The database an app gets on its own backend network. */
 export class AppDatabase {
   /** PostgreSQL (`PostgresContainer`): superuser and app passwords are sensitive variables' values. */
-  public static postgres(props: { readonly superuserPassword: Secret; readonly appPassword: Secret; readonly databaseName?: string; readonly image?: ContainerImage } & ContainerLimitsProps): AppDatabase {
+  public static postgres(
+    props: {
+      readonly superuserPassword: Secret;
+      readonly appPassword: Secret;
+      readonly databaseName?: string;
+      readonly image?: ContainerImage;
+    } & ContainerLimitsProps,
+  ): AppDatabase {
     return new AppDatabase('postgres', { ...props });
   }
 
   /** MySQL (`MysqlContainer`). */
-  public static mysql(props: { readonly rootPassword: Secret; readonly appPassword: Secret; readonly databaseName?: string; readonly image?: ContainerImage } & ContainerLimitsProps): AppDatabase {
+  public static mysql(
+    props: {
+      readonly rootPassword: Secret;
+      readonly appPassword: Secret;
+      readonly databaseName?: string;
+      readonly image?: ContainerImage;
+    } & ContainerLimitsProps,
+  ): AppDatabase {
     return new AppDatabase('mysql', { ...props });
   }
 
@@ -113,6 +127,11 @@ export class WebApp extends Construct {
 
   constructor(scope: Construct, id: string, props: WebAppProps) {
     super(scope, id);
+    props = requireProps(this, props, {
+      name: "Pass the app's name, e.g. 'recipe'.",
+      subdomain: "Pass the app's subdomain, e.g. 'recipe'.",
+      image: "Pass a ContainerImage, e.g. ContainerImage.fromDirectory('./app').",
+    });
     if (!APP_NAME.test(props.name)) throw propError(this, 'name', 'is not a valid app name (max 25 characters)', props.name, Messages.containerName);
     if (isToken(props.subdomain) || !SUBDOMAIN.test(props.subdomain)) {
       throw propError(this, 'subdomain', 'is not a DNS label', props.subdomain, "Pass one label such as 'recipe' (the edge serves recipe.<domain>).");
@@ -150,7 +169,8 @@ export class WebApp extends Construct {
     }
     const backendNetworks = this.backend ? [{ network: this.backend }] : [];
     if (props.migrateCommand) {
-      if (props.migrateCommand.length === 0) throw propError(this, 'migrateCommand', 'is empty', [], "Pass the command, e.g. ['python', 'migrate.py'].");
+      if (props.migrateCommand.length === 0)
+        throw propError(this, 'migrateCommand', 'is empty', [], "Pass the command, e.g. ['python', 'migrate.py'].");
       this.migration = new DockerService(this, 'Migrate', {
         name: `${props.name}-migrate`,
         image: props.image,
@@ -175,7 +195,10 @@ export class WebApp extends Construct {
       secretFiles,
       networks: [{ network: this.frontend, addresses }, ...backendNetworks],
       // The image's python answers the check: no curl needed in a slim image.
-      healthCheck: HealthCheck.command(['python3', '-c', `import urllib.request; urllib.request.urlopen('http://127.0.0.1:${this.port}${path}', timeout=4)`], { intervalSeconds: 30, timeoutSeconds: 5, retries: 3, startPeriodSeconds: 20 }),
+      healthCheck: HealthCheck.command(
+        ['python3', '-c', `import urllib.request; urllib.request.urlopen('http://127.0.0.1:${this.port}${path}', timeout=4)`],
+        { intervalSeconds: 30, timeoutSeconds: 5, retries: 3, startPeriodSeconds: 20 },
+      ),
       dependsOn: this.database && !this.migration ? [this.database.service] : undefined,
       requireSuccessOf: this.migration ? [this.migration] : undefined,
     });

@@ -7,7 +7,9 @@ import { UPSTREAM_SERVERS_DIR } from '../lib/render/upstream-watch';
 import { GUNICORN_UNIT_NAME } from '../lib/render/gunicorn';
 import { sizingFragment } from '../lib/fragments/sizing';
 import { nginxFragment, upstreamWatchFragment } from '../lib/fragments/web';
+import { Messages } from '../lib/errors';
 import { checkInteger, checkSize } from '../lib/validate';
+import { checkWired } from './_wiring';
 import type { AppTier } from './app-tier';
 import { AppSource } from './app-source';
 import { Balance } from './balance';
@@ -87,16 +89,21 @@ export class WebTier extends RoleBase implements IHttpBackend, IMonitorable {
 
   constructor(scope: Construct, id: string, props: WebTierProps) {
     super(scope, id, props, { defaultPort: Port.HTTP });
-    const count = checkInteger(this, 'count', props.count ?? 2, 1, 1000);
+    const count = checkInteger(this, 'count', props.count ?? 2, 1, 1000, { why: Messages.countLiteral });
     const code = (props.app ?? AppSource.sample()).bind(this, 'app');
 
     const database = props.database;
     if (props.upstream && database) {
-      throw scopeError(this, "'database' and 'upstream' are both set: with an app tier, the app talks to the database, so pass 'database' to the AppTier.");
+      throw scopeError(
+        this,
+        "'database' and 'upstream' are both set: with an app tier, the app talks to the database, so pass 'database' to the AppTier.",
+      );
     }
     if (props.upstream && props.app) {
       Annotations.of(this).addWarning(`${this.node.path}: 'app' is ignored when 'upstream' is set: the AppTier runs the app.`);
     }
+    if (database) checkWired(this, 'database', database);
+    if (props.upstream) checkWired(this, 'upstream', props.upstream);
     if (database) {
       database.connections.allowDefaultPortFrom(this, `${props.name} app to MySQL`);
     }
@@ -123,8 +130,16 @@ export class WebTier extends RoleBase implements IHttpBackend, IMonitorable {
       for (const fragment of fragments) droplet.addFragment(fragment);
     }
     waitForNames(this.droplets, ...peers);
-    this.addOutput('PrivateIpv4', this.droplets.map((d) => d.privateIpv4), `VPC addresses of ${props.name}`);
-    this.addOutput('PublicIpv4', this.droplets.map((d) => d.publicIpv4), `Public addresses of ${props.name} (firewalled: HTTP only from the load balancer)`);
+    this.addOutput(
+      'PrivateIpv4',
+      this.droplets.map((d) => d.privateIpv4),
+      `VPC addresses of ${props.name}`,
+    );
+    this.addOutput(
+      'PublicIpv4',
+      this.droplets.map((d) => d.publicIpv4),
+      `Public addresses of ${props.name} (firewalled: HTTP only from the load balancer)`,
+    );
   }
 
   /**

@@ -21,14 +21,22 @@ describe('HaproxyLoadBalancer', () => {
     expect(cfg).toContain('balance roundrobin');
     expect(cfg).toMatch(/option httpchk/);
     expect(cfg).toMatch(/uri \/health ver HTTP\/1\.1 hdr Host www\.foobar\.com/);
-    expect(cfg).toContain(`server-template site-web 1-32 site-web.internal.${TEST_ZONE}:80 check resolvers tierform resolve-prefer ipv4 init-addr none`);
+    expect(cfg).toContain(
+      `server-template site-web 1-32 site-web.internal.${TEST_ZONE}:80 check resolvers tierform resolve-prefer ipv4 init-addr none`,
+    );
     expect(cfg).toMatch(/^resolvers tierform\n {4}parse-resolv-conf$/m);
     expect(userData(json, 'site-lb')).not.toContain('digitalocean_droplet');
     // AND one A record per web droplet, which the load balancer waits for
     const records = resources(json, 'digitalocean_record').filter((r) => r.name === 'site-web.internal');
-    expect(records.map((r) => r.value)).toEqual([expect.stringMatching(/Web_Droplet0_.*ipv4_address_private/), expect.stringMatching(/Web_Droplet1_.*ipv4_address_private/)]);
+    expect(records.map((r) => r.value)).toEqual([
+      expect.stringMatching(/Web_Droplet0_.*ipv4_address_private/),
+      expect.stringMatching(/Web_Droplet1_.*ipv4_address_private/),
+    ]);
     const lb = resources(json, 'digitalocean_droplet').find((d) => d.name === 'site-lb');
-    expect(lb.depends_on).toEqual([expect.stringMatching(/^digitalocean_record\.Web_Droplet0_InternalName_/), expect.stringMatching(/^digitalocean_record\.Web_Droplet1_InternalName_/)]);
+    expect(lb.depends_on).toEqual([
+      expect.stringMatching(/^digitalocean_record\.Web_Droplet0_InternalName_/),
+      expect.stringMatching(/^digitalocean_record\.Web_Droplet1_InternalName_/),
+    ]);
   });
 
   test('user_data is never stale: a backend added after a synth is in the next synth', () => {
@@ -73,12 +81,11 @@ describe('HaproxyLoadBalancer', () => {
     );
   });
 
-  test('throws if two backends share a name', () => {
+  test('throws if two backends share a name (already when the second WebTier takes the name)', () => {
     const { stack, vpc } = testStack({ dns: true });
-    const a = new WebTier(stack, 'WebA', { vpc, name: 'site-web', count: 1, sshKeys: SSH_KEYS });
-    const b = new WebTier(stack, 'WebB', { vpc, name: 'site-web', count: 1, sshKeys: SSH_KEYS });
-    expect(() => new HaproxyLoadBalancer(stack, 'Lb', { vpc, name: 'site-lb', sshKeys: SSH_KEYS, backends: [a, b] })).toThrow(
-      "test/Lb: two backends are both named 'site-web' (test/WebA and test/WebB): give each WebTier its own name.",
+    new WebTier(stack, 'WebA', { vpc, name: 'site-web', count: 1, sshKeys: SSH_KEYS });
+    expect(() => new WebTier(stack, 'WebB', { vpc, name: 'site-web', count: 1, sshKeys: SSH_KEYS })).toThrow(
+      "test/WebB: 'name' 'site-web' is already used by test/WebA: a role's name is its DigitalOcean tag, firewall and droplet-name prefix, so the two would share a tag and each other's firewall rules. Give each role its own name.",
     );
   });
 
@@ -91,7 +98,10 @@ describe('HaproxyLoadBalancer', () => {
   });
 
   test('supports leastconn and source balancing', () => {
-    for (const [balance, text] of [[Balance.leastConnections(), 'balance leastconn'], [Balance.source(), 'balance source']] as const) {
+    for (const [balance, text] of [
+      [Balance.leastConnections(), 'balance leastconn'],
+      [Balance.source(), 'balance source'],
+    ] as const) {
       const { stack, vpc } = testStack({ dns: true });
       const web = new WebTier(stack, 'Web', { vpc, name: 'site-web', count: 1, sshKeys: SSH_KEYS });
       new HaproxyLoadBalancer(stack, 'Lb', { vpc, name: 'site-lb', sshKeys: SSH_KEYS, backends: [web], balance });
@@ -189,7 +199,9 @@ describe('HaproxyLoadBalancer', () => {
     });
 
     test('throws if the e-mail is not an address', () => {
-      expect(() => tlsStack({ email: 'ops' })).toThrow("test/Lb: 'https.email' is not an e-mail address, got 'ops'.");
+      expect(() => tlsStack({ email: 'ops' })).toThrow(
+        "test/Lb: 'https.email' must be an e-mail address such as ops@foobar.com, got 'ops'. Pass the Let's Encrypt account address, e.g. 'ops@foobar.com'.",
+      );
     });
 
     test('throws if the DNS token is a literal', () => {

@@ -65,7 +65,11 @@ describe('TierDroplet', () => {
     expect(doc.ssh_pwauth).toBe(false);
     expect(doc.packages).toEqual(expect.arrayContaining(['fail2ban', 'curl']));
     expect(doc.write_files.map((f: { path: string }) => f.path)).toEqual(
-      expect.arrayContaining(['/usr/local/sbin/tierform-netinfo', '/etc/ssh/sshd_config.d/60-tierform.conf', '/etc/systemd/journald.conf.d/60-tierform.conf']),
+      expect.arrayContaining([
+        '/usr/local/sbin/tierform-netinfo',
+        '/etc/ssh/sshd_config.d/60-tierform.conf',
+        '/etc/systemd/journald.conf.d/60-tierform.conf',
+      ]),
     );
     expect(doc.runcmd[0]).toEqual(['/usr/local/sbin/tierform-netinfo']);
   });
@@ -168,6 +172,35 @@ describe('TierDroplet', () => {
         fs.rmSync(outdir, { recursive: true, force: true });
       }
     });
+  });
+});
+
+describe('TierDroplet render errors', () => {
+  test('throws if a renderer refuses the cloud-config, naming the role path, the droplet and the renderer option', () => {
+    // GIVEN two fragments writing the same file (a renderer guard refuses it at synth)
+    const { TerraformStack, Testing } = jest.requireActual('cdktf');
+    const { DigitaloceanProvider } = jest.requireActual('@cdktf/provider-digitalocean/lib/provider');
+    const { Vpc: V } = jest.requireActual('../../constructs/vpc');
+    const { WebTier: W } = jest.requireActual('../../constructs/web-tier');
+    const { Dns: D } = jest.requireActual('../../constructs/dns');
+    const stack = new TerraformStack(Testing.app(), 'test');
+    new DigitaloceanProvider(stack, 'do', {});
+    const vpc = new V(stack, 'Vpc', { region: 'nyc3', name: 'test-vpc', ipRange: '10.20.0.0/20' });
+    new D(stack, 'Dns', { domain: 'site.example' });
+    const web = new W(stack, 'Web', { vpc, name: 'site-web', count: 1, sshKeys: ['3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa'] });
+    web.droplets[0].addFragment({ files: [{ path: '/etc/tierform/x.conf', content: 'a\n', permissions: '0644' }] });
+    web.droplets[0].addFragment({ files: [{ path: '/etc/tierform/x.conf', content: 'b\n', permissions: '0644' }] });
+    // WHEN / THEN
+    let error: Error | undefined;
+    try {
+      Testing.synth(stack);
+    } catch (e) {
+      error = e as Error;
+    }
+    // cdktf prefixes errors thrown while it resolves a value ('Resolution error: ') and appends where the value came from.
+    expect(error?.message.split('\n')[0]).toBe(
+      "Resolution error: test/Web: the renderer's 'files[/etc/tierform/x.conf]' cannot be written into droplet site-web-0's configuration: cloud-config file /etc/tierform/x.conf is written twice: two roles on one droplet claim it. Fix the prop that sets it; this check should have happened earlier, please report it..",
+    );
   });
 });
 

@@ -103,7 +103,9 @@ export interface CertbotIssueOptions {
 }
 
 /** Shell helpers shared by the issuing script and the deploy hook; `reloadUnit` is reloaded after a new PEM. */
-const installPemFunctions = (reloadUnit: string): string => `# Writes certificate chain $1 and private key $2 as one PEM (mode 0600) at $pem, atomically (a temporary file
+const installPemFunctions = (
+  reloadUnit: string,
+): string => `# Writes certificate chain $1 and private key $2 as one PEM (mode 0600) at $pem, atomically (a temporary file
 # in the same directory, then rename): HAProxy never reads half a file. A key that does not belong to the
 # certificate is refused and the current PEM stays.
 install_pem() {
@@ -389,3 +391,5 @@ export function renderCertbotIssueTimer(): string {
  * the shell's own special characters.
  */
 const SHELL_SPECIALS = '`$;&|<>()';
+/** What certbot's script refuses in a word besides whitespace, quotes, `#` and `\\` (the construct checks it up front). */
+export const CERTBOT_SHELL_SPECIALS = SHELL_SPECIALS;

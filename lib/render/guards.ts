@@ -21,6 +21,8 @@ export class RenderError extends Error {
     /** The option refused, as the renderer's options spell it (`stats.port`, `servers[1].address`). */
     public readonly field: string,
     message: string,
+    /** What the value must be, without the field and the value (`must be a port ...`), when a guard refused it. */
+    public readonly requirement?: string,
   ) {
     super(message);
     this.name = 'RenderError';
@@ -37,12 +39,12 @@ function shown(value: unknown): string {
 
 /** Throws `'<field>' <requirement>, got <value>`. */
 export function refuse(field: string, requirement: string, value: unknown): never {
-  throw new RenderError(field, `'${field}' ${requirement}, got ${shown(value)}`);
+  throw new RenderError(field, `'${field}' ${requirement}, got ${shown(value)}`, requirement);
 }
 
 /** Throws `'<field>' <requirement>, got (redacted)`: for passwords and tokens, whose value must not reach a log. */
 export function refuseSecret(field: string, requirement: string): never {
-  throw new RenderError(field, `'${field}' ${requirement}, got (redacted)`);
+  throw new RenderError(field, `'${field}' ${requirement}, got (redacted)`, requirement);
 }
 
 /** True when `value` holds a Terraform token text (its value is known only at apply). */

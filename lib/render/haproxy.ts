@@ -376,7 +376,7 @@ function renderFrontend(o: HaproxyConfigOptions): string[] {
  * HSTS only over HTTPS: RFC 6797 forbids it on plain HTTP (browsers ignore it there anyway).
  */
 function renderSecurityHeaders(tls: HaproxyTlsOptions): string[] {
-  const maxAge = integer('tls.hstsMaxAgeSeconds', tls.hstsMaxAgeSeconds ?? DEFAULT_HSTS_MAX_AGE_SECONDS, 1);
+  const maxAge = integer('tls.hstsMaxAgeSeconds', tls.hstsMaxAgeSeconds ?? DEFAULT_HSTS_MAX_AGE_SECONDS, 0);
   // `%` doubled: in a log-format argument it would start a sample fetch.
   const csp = headerValue('tls.contentSecurityPolicy', tls.contentSecurityPolicy ?? DEFAULT_CONTENT_SECURITY_POLICY).replace(/%/g, '%%');
   const set = 'http-after-response set-header';
@@ -391,8 +391,7 @@ function renderSecurityHeaders(tls: HaproxyTlsOptions): string[] {
 }
 
 function renderBackend(o: HaproxyConfigOptions): string[] {
-  const balance: string[] =
-    o.balance === 'source' ? ['    balance source', '    hash-type consistent'] : [`    balance ${o.balance}`];
+  const balance: string[] = o.balance === 'source' ? ['    balance source', '    hash-type consistent'] : [`    balance ${o.balance}`];
   const serverDefaults = [
     `inter ${seconds('checkIntervalSeconds', o.checkIntervalSeconds)}`,
     `fall ${integer('fall', o.fall, 1)}`,
@@ -412,8 +411,7 @@ function renderBackend(o: HaproxyConfigOptions): string[] {
     `    default-server ${serverDefaults.join(' ')}`,
     ...(o.servers ?? []).map(
       (s, i) =>
-        `    server ${word(`servers[${i}].name`, s.name)} ` +
-        `${hostPort(`servers[${i}].address`, s.address, `servers[${i}].port`, s.port)} check`,
+        `    server ${word(`servers[${i}].name`, s.name)} ` + `${hostPort(`servers[${i}].address`, s.address, `servers[${i}].port`, s.port)} check`,
     ),
     ...(o.serverTemplates ?? []).map((t, i) => {
       const slots = integer(`serverTemplates[${i}].slots`, t.slots, 1, 1024);

@@ -16,7 +16,7 @@ import { RedisContainer } from '../../constructs/redis-container';
 import { APP_DB_PASSWORD_FILE } from '../../constructs/web-app';
 import { CONTAINER_NGINX_CONF, renderAppProxyNginxConf } from '../render/nginx-vhosts';
 import { passwordSecret } from '../secrets';
-import { checkInteger } from '../validate';
+import { checkInteger, requireProps } from '../validate';
 import { SAMPLE_APP_DIR } from './docker-multi-app';
 
 export interface DockerAppStackProps {
@@ -37,6 +37,7 @@ export class DockerAppStack extends TerraformStack {
 
   constructor(scope: Construct, id: string, props: DockerAppStackProps) {
     super(scope, id);
+    props = requireProps(this, props, { target: 'Pass where the containers run: DockerTarget.sshHost(host) or DockerTarget.local().' });
     new LocalBackend(this, { path: `../../../terraform.${id}.tfstate` });
     props.target.configure(this);
     this.isLocal = props.target.isLocal;
@@ -65,10 +66,24 @@ export class DockerAppStack extends TerraformStack {
       files: [
         {
           path: CONTAINER_NGINX_CONF,
-          content: renderAppProxyNginxConf({ listenPort: 80, appHost: appName, appPort: 5000, resolverValidSeconds: 10, clientMaxBodySizeMb: 10, rateLimitRequestsPerSecond: 10, rateLimitBurst: 20, proxyReadTimeoutSeconds: 60 }),
+          content: renderAppProxyNginxConf({
+            listenPort: 80,
+            appHost: appName,
+            appPort: 5000,
+            resolverValidSeconds: 10,
+            clientMaxBodySizeMb: 10,
+            rateLimitRequestsPerSecond: 10,
+            rateLimitBurst: 20,
+            proxyReadTimeoutSeconds: 60,
+          }),
         },
       ],
-      healthCheck: HealthCheck.command(['wget', '-q', '-O', '/dev/null', 'http://127.0.0.1/health'], { intervalSeconds: 30, timeoutSeconds: 5, retries: 3, startPeriodSeconds: 10 }),
+      healthCheck: HealthCheck.command(['wget', '-q', '-O', '/dev/null', 'http://127.0.0.1/health'], {
+        intervalSeconds: 30,
+        timeoutSeconds: 5,
+        retries: 3,
+        startPeriodSeconds: 10,
+      }),
     });
     this.app = new DockerService(this, 'App', {
       name: appName,
@@ -85,7 +100,10 @@ export class DockerAppStack extends TerraformStack {
         DB_PASSWORD_FILE: APP_DB_PASSWORD_FILE,
       },
       secretFiles: [{ path: APP_DB_PASSWORD_FILE, value: this.postgres.appPassword, mode: '0444' }],
-      healthCheck: HealthCheck.command(['python3', '-c', "import urllib.request; urllib.request.urlopen('http://127.0.0.1:5000/health', timeout=4)"], { intervalSeconds: 30, timeoutSeconds: 5, retries: 3, startPeriodSeconds: 20 }),
+      healthCheck: HealthCheck.command(
+        ['python3', '-c', "import urllib.request; urllib.request.urlopen('http://127.0.0.1:5000/health', timeout=4)"],
+        { intervalSeconds: 30, timeoutSeconds: 5, retries: 3, startPeriodSeconds: 20 },
+      ),
       command: ['sh', '-c', 'python migrate.py; exec gunicorn --workers 2 --bind 0.0.0.0:5000 --access-logfile - --timeout 30 app:app'],
       dependsOn: [this.postgres.service, this.redis.service],
     });

@@ -18,7 +18,8 @@ import { EdgeProxy } from '../../constructs/edge-proxy';
 import { TlsProfile } from '../../constructs/https';
 import { AppDatabase, WebApp, WebAppProps } from '../../constructs/web-app';
 import { passwordSecret } from '../secrets';
-import { StageProps, dnsToken, stageFoundation } from '../stages/common';
+import { StageProps, checkStageProps, dnsToken, stageFoundation } from '../stages/common';
+import { requireProps } from '../validate';
 
 /** The repository's sample app and static site (the plan points at copies in the stack's assets). */
 export const SAMPLE_APP_DIR = path.join(__dirname, '..', '..', 'apps', 'flask-sample');
@@ -37,6 +38,7 @@ export class DockerHostStack extends TerraformStack {
 
   constructor(scope: Construct, id: string, props: DockerHostStackProps) {
     super(scope, id);
+    props = checkStageProps(this, props);
     // State at the project root, named by a path relative to the stack's directory (cdktf.out/stacks/<id>): the
     // apps stack reads it through a cross-stack reference, and the plan names no path of this machine.
     new LocalBackend(this, { path: `../../../terraform.${id}.tfstate` });
@@ -72,6 +74,10 @@ export class DockerMultiAppStack extends TerraformStack {
 
   constructor(scope: Construct, id: string, props: DockerMultiAppStackProps) {
     super(scope, id);
+    props = requireProps(this, props, {
+      domain: "Pass the site's domain, e.g. 'foobar.com'.",
+      target: 'Pass where the containers run: DockerTarget.sshHost(host) or DockerTarget.local().',
+    });
     new LocalBackend(this, { path: `../../../terraform.${id}.tfstate` });
     props.target.configure(this);
     const image = ContainerImage.fromDirectory(SAMPLE_APP_DIR, { name: 'tierform-sample-app' });

@@ -14,6 +14,21 @@ import { WebTier } from '../../constructs/web-tier';
 import { MysqlEngine } from '../../constructs/mysql-engine';
 import { EXPORTER_PASSWORD_CHARACTERS, EXPORTER_PASSWORD_PATTERN } from '../fragments/monitoring';
 import { Secret, digitalOceanTokenSecret, passwordSecret } from '../secrets';
+import { Messages, propError } from '../errors';
+import { email as emailGuard, word } from '../render/guards';
+import { CERTBOT_SHELL_SPECIALS } from '../render/certbot';
+import {
+  checkDomain,
+  checkInteger,
+  checkLiteral,
+  checkName,
+  checkRegion,
+  checkSize,
+  checkSshKeys,
+  checkVpcRange,
+  checkWithGuard,
+  requireProps,
+} from '../validate';
 
 export interface StageProps {
   /** The site's domain, e.g. 'foobar.com': records '@' and 'www' point at the stage's entry point. */
@@ -69,6 +84,68 @@ export interface SecuredStageProps extends StageProps {
   readonly tlsProfile?: TlsProfile;
 }
 
+/** Counts a stage takes, with their ranges (the constructs' ranges, under the stage's prop names). */
+export interface StageCounts {
+  readonly [prop: string]: { readonly value: number | undefined; readonly min: number; readonly max: number; readonly default: number };
+}
+
+/** Longest suffix a stage appends to `namePrefix` for a role ('-web', '-app', '-mon', '-vpc', '-www'): role names are at most 40. */
+const LONGEST_ROLE_SUFFIX = 4;
+
+/**
+ * Checks a stage's props under the names the user wrote (`webCount`, `namePrefix`, `vpcIpRange`), before any
+ * construct sees them: the constructs' own checks would name their props (`count`, `name`, `ipRange`). Uses the
+ * same helpers, so the rules are the same. Returns the props (never undefined, for plain JavaScript callers).
+ */
+export function checkStageProps<P extends StageProps>(
+  scope: Construct,
+  props: P,
+  options: { readonly secured?: boolean; readonly counts?: StageCounts; readonly sizes?: readonly string[] } = {},
+): P {
+  props = requireProps(scope, props, {
+    domain: "Pass the site's domain, e.g. 'foobar.com'.",
+    ...(options.secured ? { email: "Pass the address for Let's Encrypt and the alerts, e.g. 'ops@foobar.com'." } : {}),
+  });
+  checkLiteral(scope, 'domain', props.domain, 'The stage derives names, server names and records from it at synth.');
+  checkDomain(scope, 'domain', props.domain);
+  if (options.secured) {
+    const email = (props as unknown as SecuredStageProps).email;
+    const fix = "Pass an address such as 'ops@foobar.com' (Let's Encrypt's account and the alerts' recipient).";
+    checkWithGuard(scope, 'email', email, emailGuard, fix, "tierform writes it into certbot's script at synth.");
+    checkWithGuard(scope, 'email', email, (field, value) => word(field, value, CERTBOT_SHELL_SPECIALS), fix);
+  }
+  if (props.region !== undefined) checkRegion(scope, 'region', props.region);
+  if (props.namePrefix !== undefined) {
+    checkLiteral(
+      scope,
+      'namePrefix',
+      props.namePrefix,
+      'It is the start of every role name, which tierform writes into configuration files at synth.',
+    );
+    checkName(scope, 'namePrefix', props.namePrefix);
+    if (props.namePrefix.length > 40 - LONGEST_ROLE_SUFFIX) {
+      throw propError(
+        scope,
+        'namePrefix',
+        `is too long (at most ${40 - LONGEST_ROLE_SUFFIX} characters: the stage appends '-web', '-app', '-mon', '-vpc')`,
+        props.namePrefix,
+        Messages.nameInvalid,
+      );
+    }
+  }
+  if (props.vpcIpRange !== undefined) checkVpcRange(scope, 'vpcIpRange', props.vpcIpRange);
+  if (props.sshKeys !== undefined) checkSshKeys(scope, 'sshKeys', props.sshKeys);
+  for (const size of ['webSize', 'dbSize', 'lbSize', ...(options.sizes ?? [])]) {
+    const value = (props as unknown as Record<string, string | undefined>)[size];
+    if (value !== undefined) checkSize(scope, size, value);
+  }
+  if (props.dnsTtlSeconds !== undefined) checkInteger(scope, 'dnsTtlSeconds', props.dnsTtlSeconds, 30, 86400, { tokens: 'allow' });
+  for (const [prop, c] of Object.entries(options.counts ?? {})) {
+    checkInteger(scope, prop, c.value ?? c.default, c.min, c.max, { why: Messages.countLiteral });
+  }
+  return props;
+}
+
 export interface StageInputs {
   readonly sshKeys: string[];
   readonly adminCidrs: string[];
@@ -89,7 +166,10 @@ export function stageInputs(scope: Construct, props: StageProps, suffix: string)
       nullable: false,
       description: 'SSH key fingerprints or ids (doctl compute ssh-key list) installed for root on every droplet',
     });
-    v.addValidation({ condition: '${length(var.ssh_keys) > 0}', errorMessage: 'ssh_keys must list at least one key: droplets get no root password.' });
+    v.addValidation({
+      condition: '${length(var.ssh_keys) > 0}',
+      errorMessage: 'ssh_keys must list at least one key: droplets get no root password.',
+    });
     sshKeys = v.listValue;
   }
   let adminCidrs = props.adminCidrs;
@@ -105,7 +185,11 @@ export function stageInputs(scope: Construct, props: StageProps, suffix: string)
     });
     adminCidrs = v.listValue;
   }
-  const base = props.domain.split('.')[0].toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 30);
+  const base = props.domain
+    .split('.')[0]
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .slice(0, 30);
   return {
     sshKeys,
     adminCidrs,
@@ -188,4 +272,3 @@ export function stageFoundation(
       : new Dns(scope, 'Dns', { domain: props.domain, ...dnsProps });
   return { inputs, vpc, dns };
 }
-

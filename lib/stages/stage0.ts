@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { Dns } from '../../constructs/dns';
 import { SingleServer } from '../../constructs/single-server';
 import { passwordSecret } from '../secrets';
-import {StageProps, stageFoundation } from './common';
+import { StageProps, checkStageProps, stageFoundation } from './common';
 
 /**
  * Stage 0 — one server (seed 002 `0-simple_web_stack`, seed 004 phase 1): a droplet running nginx, gunicorn
@@ -16,6 +16,7 @@ export class Stage0SingleServer extends TerraformStack {
 
   constructor(scope: Construct, id: string, props: StageProps) {
     super(scope, id);
+    props = checkStageProps(this, props);
     const { inputs, vpc, dns } = stageFoundation(this, props, 's0', { ipRange: '10.20.0.0/20', dnsTtlSeconds: 300 });
     this.dns = dns;
     this.server = new SingleServer(this, 'Server', {

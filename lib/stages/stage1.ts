@@ -4,7 +4,7 @@ import { Dns } from '../../constructs/dns';
 import { HaproxyLoadBalancer } from '../../constructs/haproxy-load-balancer';
 import type { PrimaryReplicaMysql } from '../../constructs/primary-replica-mysql';
 import type { WebTier } from '../../constructs/web-tier';
-import {StageProps, databaseAndWebTier, stageFoundation } from './common';
+import { StageProps, checkStageProps, databaseAndWebTier, stageFoundation } from './common';
 
 export interface Stage1Props extends StageProps {
   /** Web/app droplets behind the load balancer (`WebTier` `count`). @default 2 */
@@ -27,6 +27,12 @@ export class Stage1LoadBalanced extends TerraformStack {
 
   constructor(scope: Construct, id: string, props: Stage1Props) {
     super(scope, id);
+    props = checkStageProps(this, props, {
+      counts: {
+        webCount: { value: props?.webCount, min: 1, max: 1000, default: 2 },
+        replicas: { value: props?.replicas, min: 0, max: 10, default: 1 },
+      },
+    });
     const { inputs, vpc, dns } = stageFoundation(this, props, 's1', { ipRange: '10.20.16.0/20', dnsTtlSeconds: 300 });
     this.dns = dns;
     ({ database: this.database, web: this.web } = databaseAndWebTier(this, props, inputs, vpc));

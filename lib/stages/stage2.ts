@@ -7,7 +7,7 @@ import { MonitoringAgent } from '../../constructs/monitoring-agent';
 import type { PrimaryReplicaMysql } from '../../constructs/primary-replica-mysql';
 import { restrictOutbound } from '../../constructs/role-firewall';
 import type { WebTier } from '../../constructs/web-tier';
-import {SecuredStageProps, databaseAndWebTier, dnsToken, exporterPassword, stageFoundation } from './common';
+import { SecuredStageProps, checkStageProps, databaseAndWebTier, dnsToken, exporterPassword, stageFoundation } from './common';
 
 export interface Stage2Props extends SecuredStageProps {
   /** Web/app droplets behind the load balancer (`WebTier` `count`). @default 2 */
@@ -34,6 +34,13 @@ export class Stage2SecuredMonitored extends TerraformStack {
 
   constructor(scope: Construct, id: string, props: Stage2Props) {
     super(scope, id);
+    props = checkStageProps(this, props, {
+      secured: true,
+      counts: {
+        webCount: { value: props?.webCount, min: 1, max: 1000, default: 2 },
+        replicas: { value: props?.replicas, min: 0, max: 10, default: 1 },
+      },
+    });
     const { inputs, vpc, dns } = stageFoundation(this, props, 's2', { ipRange: '10.20.32.0/20', dnsTtlSeconds: 300 });
     this.dns = dns;
     ({ database: this.database, web: this.web } = databaseAndWebTier(this, props, inputs, vpc));

@@ -9,7 +9,7 @@ import { MonitoringAgent } from '../../constructs/monitoring-agent';
 import { PrimaryReplicaMysql } from '../../constructs/primary-replica-mysql';
 import { restrictOutbound } from '../../constructs/role-firewall';
 import { WebTier } from '../../constructs/web-tier';
-import { SecuredStageProps, databasePasswords, dnsToken, exporterPassword, failoverToken, stageFoundation } from './common';
+import { SecuredStageProps, checkStageProps, databasePasswords, dnsToken, exporterPassword, failoverToken, stageFoundation } from './common';
 
 export interface Stage3Props extends SecuredStageProps {
   /** Web (nginx) droplets (`WebTier` `count`). @default 2 */
@@ -42,6 +42,15 @@ export class Stage3HighAvailability extends TerraformStack {
 
   constructor(scope: Construct, id: string, props: Stage3Props) {
     super(scope, id);
+    props = checkStageProps(this, props, {
+      secured: true,
+      counts: {
+        webCount: { value: props?.webCount, min: 1, max: 1000, default: 2 },
+        appCount: { value: props?.appCount, min: 1, max: 1000, default: 2 },
+        replicas: { value: props?.replicas, min: 0, max: 10, default: 2 },
+      },
+      sizes: ['appSize'],
+    });
     const { inputs, vpc, dns } = stageFoundation(this, props, 's3', { ipRange: '10.20.48.0/20', dnsTtlSeconds: 60 });
     this.dns = dns;
     this.database = new PrimaryReplicaMysql(this, 'Database', {
