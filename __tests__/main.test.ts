@@ -70,6 +70,6 @@ describe('main.ts', () => {
   test('a bad override fails synth with a clear message', () => {
     const r = run(process.execPath, ['scripts/run-ts.js', 'main.ts'], { cwd: ROOT, env: { ...ENV, CDKTF_OUTDIR: path.join(tmp.dir, 'bad'), TIERFORM_REGION: 'mars1' } });
     expect(r.status).not.toBe(0);
-    expect(r.stderr).toContain("stage0-single-server/Vpc: 'region' is not a DigitalOcean region that accepts new droplets, got 'mars1'.");
+    expect(r.stderr).toContain("stage0-single-server: 'region' is not a DigitalOcean region that accepts new droplets, got 'mars1'.");
   });
 });
