@@ -309,14 +309,15 @@ export function renderReservedIpAssignScript(o: ReservedIpAssignScriptOptions): 
 # It does nothing unless this node is master (keepalived's marker ${t.marker} is on ${t.interfaceName}).
 # The API token is read from a root-only file and handed to curl on stdin (-K -), never in argv (ps shows argv).
 # Logs go to syslog (tag tierform-reserved-ip) and stderr, never the token.
-# Overrides for labs and tests: TIERFORM_DO_API, TIERFORM_METADATA_URL, TIERFORM_DO_TOKEN_FILE, TIERFORM_LOCK_FILE,
-# TIERFORM_LOG_FILE (log lines are appended there too).
+# Overrides for labs and tests: TIERFORM_DO_API, TIERFORM_METADATA_URL, TIERFORM_NET_ENV, TIERFORM_DO_TOKEN_FILE,
+# TIERFORM_LOCK_FILE, TIERFORM_LOG_FILE (log lines are appended there too).
 set -euo pipefail
 
 readonly LOG_TAG='tierform-reserved-ip'
 readonly RESERVED_IP=${reservedIp}
 readonly API="\${TIERFORM_DO_API:-https://api.digitalocean.com}"
 readonly METADATA_URL="\${TIERFORM_METADATA_URL:-http://169.254.169.254/metadata/v1}"
+readonly NET_ENV="\${TIERFORM_NET_ENV:-${NET_ENV_FILE}}"
 readonly TOKEN_FILE="\${TIERFORM_DO_TOKEN_FILE:-${DO_TOKEN_FILE}}"
 readonly LOCK_FILE="\${TIERFORM_LOCK_FILE:-/run/tierform-reserved-ip.lock}"
 readonly TUNNEL_INTERFACE='${t.interfaceName}'
@@ -395,26 +396,43 @@ fi
 [[ $RESERVED_IP =~ ^[0-9]{1,3}(\\.[0-9]{1,3}){3}$ ]] || die "the reserved IP is not an IPv4 address: '$RESERVED_IP'"
 
 # One run at a time; a reconcile run gives way to a run in progress.
+waited=0
 exec 9>>"$LOCK_FILE"
 if [[ $TRIGGER == reconcile ]]; then
   flock -n 9 || exit 0
 else
-  flock -w "$MAX_SECONDS" 9 || die "another run still holds $LOCK_FILE after \${MAX_SECONDS}s"
+  flock -n 9 || {
+    waited=1
+    flock -w "$MAX_SECONDS" 9 || die "another run still holds $LOCK_FILE after \${MAX_SECONDS}s"
+  }
 fi
 
 [[ -r $TOKEN_FILE ]] || die "$TOKEN_FILE is missing or unreadable"
-TOKEN=$(tr -d '[:space:]' <"$TOKEN_FILE")
+# One line; read by the shell itself (no process on the way to the assign call).
+IFS= read -r TOKEN <"$TOKEN_FILE" || true
+TOKEN=\${TOKEN//[[:space:]]/}
 [[ $TOKEN =~ ^[A-Za-z0-9_-]+$ ]] || die "$TOKEN_FILE does not hold a DigitalOcean API token"
 
 BODY=$(mktemp)
 trap 'rm -f "$BODY"' EXIT
 
-droplet_id=$(curl -fsS --connect-timeout 2 --max-time 5 --retry 5 --retry-connrefused --retry-max-time 30 "$METADATA_URL/id") ||
-  die "the metadata service did not give this droplet's id ($METADATA_URL/id)"
-[[ $droplet_id =~ ^[0-9]+$ ]] || die "the metadata service gave a droplet id that is not a number: '$droplet_id'"
+# This droplet's id: from net.env (written at boot by tierform-netinfo from the metadata service; read without
+# starting a process), else from the metadata service itself.
+if [[ -r $NET_ENV ]]; then
+  # shellcheck source=/dev/null
+  . "$NET_ENV"
+fi
+droplet_id=\${TIERFORM_DROPLET_ID:-}
+if [[ -z $droplet_id ]]; then
+  droplet_id=$(curl -fsS --connect-timeout 2 --max-time 5 --retry 5 --retry-connrefused --retry-max-time 30 "$METADATA_URL/id") ||
+    die "the metadata service did not give this droplet's id ($METADATA_URL/id)"
+fi
+[[ $droplet_id =~ ^[0-9]+$ ]] || die "the droplet id is not a number: '$droplet_id'"
 
 for ((attempt = 1; ; attempt++)); do
-  if ! is_master; then
+  # Checked at the start for a first attempt that did not wait for the lock: every process started costs time
+  # before a failover's call.
+  if ((attempt > 1 || waited)) && ! is_master; then
     log "not MASTER any more: leaving $RESERVED_IP where it is"
     exit 0
   fi
@@ -445,7 +463,8 @@ for ((attempt = 1; ; attempt++)); do
     # The status check only saves a call; the assign call below still decides.
     log "status of $RESERVED_IP: HTTP $status $(api_message)"
   fi
-  if ! is_master; then
+  # Still master after the status call (checked above when there was none).
+  if [[ $status != skipped ]] && ! is_master; then
     log "not MASTER any more: leaving $RESERVED_IP where it is"
     exit 0
   fi
@@ -659,7 +678,7 @@ case \${1:-} in
     exit 2
     ;;
 esac
-mkdir -p -- "\${STATE_FILE%/*}"
+[[ -d \${STATE_FILE%/*} ]] || mkdir -p -- "\${STATE_FILE%/*}"
 # In place: keepalived reads the file when it is closed after writing (inotify).
 printf '%s\\n' "$value" >"$STATE_FILE"
 `;

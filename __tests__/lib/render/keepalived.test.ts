@@ -1027,6 +1027,18 @@ describe('the reserved IP assign script', () => {
     expect((await s.records()).map((r) => r.kind)).toEqual(['metadata', 'assign']);
   });
 
+  test("takes this droplet's id from net.env when it is there: no metadata call either", async () => {
+    // GIVEN
+    setMaster(true);
+    const s = await scenario({ HOLDER: '1002' });
+    const netEnv = writeFile(tmp.dir, 'net.env', 'TIERFORM_PRIVATE_IP=10.77.8.1\nTIERFORM_PUBLIC_IP=203.0.113.50\nTIERFORM_DROPLET_ID=1001\n');
+    // WHEN
+    const result = await s.run(['master'], { TIERFORM_NET_ENV: netEnv });
+    // THEN
+    expect(result.status).toBe(0);
+    expect((await s.records()).map((r) => [r.kind, r.kind === 'assign' ? (r.body as { droplet_id: number }).droplet_id : undefined])).toEqual([['assign', 1001]]);
+  });
+
   test.each(['rx-lower-pri', 'reconcile'])('%s: skips the assign call when the IP is already on this droplet', async (trigger) => {
     // GIVEN
     setMaster(true);
