@@ -54,6 +54,13 @@ export interface EdgeProxyProps extends ContainerLimitsProps {
   readonly maxFails?: number;
   /** @default 30 */
   readonly failTimeoutSeconds?: number;
+  /**
+   * Seconds nginx waits to connect to an app container before counting a failure and trying the next one. A stopped
+   * container's fixed address does not refuse connections (they time out), so this is what a client waits, at most
+   * `maxFails` times, when a replica dies.
+   * @default 2
+   */
+  readonly proxyConnectTimeoutSeconds?: number;
 }
 
 const STATIC_ROOT = '/usr/share/nginx/html';
@@ -133,6 +140,7 @@ export class EdgeProxy extends Construct {
       proxyReadTimeoutSeconds: checkInteger(this, 'proxyReadTimeoutSeconds', props.proxyReadTimeoutSeconds ?? 60, 1, 3600),
       maxFails: checkInteger(this, 'maxFails', props.maxFails ?? 3, 1, 100),
       failTimeoutSeconds: checkInteger(this, 'failTimeoutSeconds', props.failTimeoutSeconds ?? 30, 1, 3600),
+      proxyConnectTimeoutSeconds: checkInteger(this, 'proxyConnectTimeoutSeconds', props.proxyConnectTimeoutSeconds ?? 2, 1, 60),
     });
 
     this.service = new DockerService(this, 'Service', {

@@ -16,7 +16,7 @@ import { SingleServer } from '../../constructs/single-server';
 import { TierDroplet } from '../../constructs/tier-droplet';
 import { Vpc } from '../../constructs/vpc';
 import { WebTier } from '../../constructs/web-tier';
-import { WriteFile } from '../../lib/plan/plan';
+import { WriteFile } from '../../lib/plan/cloud-config';
 import { CHECKERS, describeRenderedDroplet, renderDroplets } from '../helpers/checkers';
 import { ADMIN, Json, SSH_KEYS, resources, synthJson, testStack, userData } from '../helpers/stacks';
 import { makeTempDir, writeFile } from '../helpers/tools';

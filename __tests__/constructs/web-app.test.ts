@@ -58,6 +58,22 @@ describe('EdgeProxy', () => {
       expect(edge.configuration).toContain(`add_header ${h}`);
     }
     expect(edge.configuration).toContain('ssl_protocols TLSv1.2 TLSv1.3;');
+    // The plain-HTTP server's redirect carries them too, all but HSTS (meaningless over HTTP).
+    const port80 = /server \{\n\s*listen 80 default_server;[\s\S]*?return 301 [^\n]*\n\s*\}\n\s*\}/.exec(edge.configuration)?.[0] ?? '';
+    expect(port80).toContain('add_header X-Frame-Options "SAMEORIGIN" always;');
+    expect(port80).toContain('add_header Content-Security-Policy');
+    expect(port80).not.toContain('Strict-Transport-Security');
+  });
+
+  test('a dead app container is given up on after proxyConnectTimeoutSeconds, counted by every worker (zone)', () => {
+    const { stack } = dockerStack();
+    const apps = [new WebApp(stack, 'A', { name: 'shop', subdomain: 'shop', image, replicas: 2 })];
+    const edge = new EdgeProxy(stack, 'Edge', { domain: 'foobar.com', apps, proxyConnectTimeoutSeconds: 3 });
+    expect(edge.configuration).toMatch(/upstream app_shop \{[^}]*zone app_shop 64k;[^}]*ip_hash;/);
+    expect(edge.configuration).toContain('proxy_connect_timeout 3s;');
+    expect(() => new EdgeProxy(dockerStack().stack, 'Edge', { domain: 'foobar.com', apps: [new WebApp(stack, 'B', { name: 'b', subdomain: 'b', image })], proxyConnectTimeoutSeconds: 0 })).toThrow(
+      /proxyConnectTimeoutSeconds/,
+    );
   });
 
   test('throws if two apps claim one subdomain', () => {

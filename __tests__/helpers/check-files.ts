@@ -7,7 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { CloudConfigFile } from '../../lib/render/cloud-config';
-import { WriteFile } from '../../lib/plan/plan';
+import { WriteFile } from '../../lib/plan/cloud-config';
 import { checkersFor } from './checkers';
 import { makeTempDir, writeFile } from './tools';
 

@@ -10,7 +10,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { CloudConfigDocument, PlanDroplet, WriteFile, fakeResolver, parseCloudConfig, parseStack, renderUserData } from '../../lib/plan/plan';
+import { PlanDroplet, parseStack } from '../../lib/plan/plan';
+import { CloudConfigDocument, WriteFile, parseCloudConfig, renderUserData } from '../../lib/plan/cloud-config';
+import { fakeResolver } from '../../lib/plan/fake-resolver';
 import { PROMETHEUS_PATHS } from '../../lib/render/prometheus';
 import { SIZING_SCRIPT, SIZING_UNIT_PATH } from '../../lib/render/sizing';
 import { UPSTREAM_WATCH_SCRIPT } from '../../lib/render/upstream-watch';

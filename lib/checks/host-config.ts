@@ -6,7 +6,7 @@
  * shell variable as `$${VAR}`), so a rule can tell a value that comes from a variable from a literal. Files come from `write_files` and from heredocs
  * (`cat > /path <<EOF`) in scripts and boot commands; packages from `packages` and `apt-get install` lines.
  */
-import { CloudConfigError, parseCloudConfig } from '../plan/plan';
+import { CloudConfigError, parseCloudConfig } from '../plan/cloud-config';
 
 export interface HostFile {
   readonly path: string;

@@ -32,11 +32,14 @@
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { CloudConfigDocument, Plan, fakeResolver, loadStack, parseCloudConfig, renderUserData } from '../plan/plan';
+import { Plan, loadStack } from '../plan/plan';
+import { CloudConfigDocument, parseCloudConfig, renderUserData } from '../plan/cloud-config';
+import { fakeResolver } from '../plan/fake-resolver';
 import { ApplyOptions, ApplyResult, applyPlan } from './apply';
 import { renderTemplate } from '../plan/template';
 import { CloudInitStep, aptGet, aptInstallPackages, installedPackages, runCloudConfig, unsupportedCloudConfigKeys } from './cloud-init';
 import { DoApiStandIn } from './do-api';
+import { installsDocker, prepareDockerHost } from './docker/engine';
 import { DropletHost, MountRecord, ShimRequest, ShimResponse } from './droplet-host';
 import { startControl } from './control';
 import { LabDns } from './dns-server';
@@ -92,6 +95,11 @@ export interface LabPlan {
   readonly droplets: readonly PlannedDroplet[];
   readonly reservedIps: readonly LabReservedIpSpec[];
   readonly records: readonly HostRecord[];
+  /**
+   * Wildcard A records (`*.example.com`): a hosts file cannot hold them; names under them get their address when
+   * something asks for them (`LabBoot.addNames`, e.g. the subdomains a Docker stack's edge serves).
+   */
+  readonly wildcards: readonly HostRecord[];
   readonly firewalls: readonly FirewallSpec[];
   /** Values given to the plan's variables (secrets included: keep out of files). */
   readonly variables: Readonly<Record<string, string | readonly string[]>>;
@@ -224,7 +232,9 @@ export function planLab(plan: Plan, options: PlanLabOptions = {}): LabPlan {
     ttl: r.ttl ?? DEFAULT_RECORD_TTL,
     resource: r.address,
   }));
-  for (const r of all.filter((x) => x.type === 'A')) records.push({ name: r.name, address: r.value, ttl: r.ttl, resource: r.resource });
+  // A wildcard is not a name a hosts file can serve: its names are added when asked for (LabBoot.addNames).
+  for (const r of all.filter((x) => x.type === 'A' && !x.name.startsWith('*.'))) records.push({ name: r.name, address: r.value, ttl: r.ttl, resource: r.resource });
+  const wildcards = all.filter((x) => x.type === 'A' && x.name.startsWith('*.')).map((r) => ({ name: r.name, address: r.value, ttl: r.ttl, resource: r.resource }));
   for (const r of all.filter((x) => x.type === 'CNAME')) {
     const target = r.value.replace(/\.$/, '');
     for (const a of records.filter((x) => x.name === target)) records.push({ name: r.name, address: a.address, ttl: r.ttl, resource: r.resource });
@@ -235,7 +245,7 @@ export function planLab(plan: Plan, options: PlanLabOptions = {}): LabPlan {
   for (const d of droplets) {
     const doc = d.cloudConfig;
     if (!doc) continue;
-    const wanted = [...doc.packages, ...doc.runcmd.flatMap((argv) => aptArgs(argv) ?? [])].map((p) => p.replace(/[=:].*$/, ''));
+    const wanted = dropletPackages(doc);
     for (const p of wanted) {
       if (UNSUPPORTED_PACKAGES[p] !== undefined) unsupported.add(p);
       else if (SKIPPED_PACKAGES[p] === undefined) packages.add(p);
@@ -250,6 +260,7 @@ export function planLab(plan: Plan, options: PlanLabOptions = {}): LabPlan {
     droplets,
     reservedIps,
     records,
+    wildcards,
     firewalls: firewallsFromPlan(plan, resolve),
     variables,
     packages: [...packages].sort(),
@@ -257,6 +268,11 @@ export function planLab(plan: Plan, options: PlanLabOptions = {}): LabPlan {
     clientIp,
     assignment,
   };
+}
+
+/** Every package a droplet's cloud-config installs (`packages` and `apt-get install` in runcmd), versions removed. */
+export function dropletPackages(doc: CloudConfigDocument): string[] {
+  return [...doc.packages, ...doc.runcmd.flatMap((argv) => aptArgs(argv) ?? [])].map((p) => p.replace(/[=:].*$/, ''));
 }
 
 /** The package names of an `apt-get install` runcmd entry (behind `env`, `sh -c` strings excluded). */
@@ -407,6 +423,22 @@ export class LabBoot {
     return d;
   }
 
+  private extraRecords: HostRecord[] = [];
+
+  /**
+   * Gives `names` the address of the plan's wildcard record covering them (`*.example.com` → `app.example.com`) in
+   * the lab's DNS server, as DigitalOcean's DNS would answer them. Throws for a name no wildcard covers.
+   */
+  public async addNames(names: readonly string[]): Promise<void> {
+    for (const name of names) {
+      const w = this.labPlan.wildcards.find((x) => name.endsWith(x.name.slice(1)) && !name.slice(0, -(x.name.length - 1)).includes('.'));
+      if (!w) throw new LabError(`${name}: no wildcard record of ${this.labPlan.stage} covers it (wildcards: ${this.labPlan.wildcards.map((x) => x.name).join(', ') || 'none'})`);
+      if (!this.extraRecords.some((r) => r.name === name)) this.extraRecords.push({ name, address: w.address });
+    }
+    if (!this.dns) throw new LabError('addNames: the lab has no DNS server yet');
+    await this.dns.setRecords([...this.labPlan.records, ...this.extraRecords]);
+  }
+
   /** Runs a command in a droplet (its namespaces and filesystem), as root unless `user` is given. */
   public exec(droplet: string, argv: readonly string[], options: { readonly user?: string; readonly timeoutMs?: number; readonly input?: string } = {}) {
     return this.droplet(droplet).host.exec(argv, { env: { HOME: '/root', LANG: 'C.UTF-8' }, timeoutMs: options.timeoutMs ?? 30_000, user: options.user, input: options.input });
@@ -474,11 +506,21 @@ export class LabBoot {
     const settings = this.requireSettings();
     let units: UnitManager | undefined;
     let hostRef: DropletHost | undefined;
-    const handler = (req: ShimRequest): Promise<ShimResponse> => {
+    const handler = async (req: ShimRequest): Promise<ShimResponse> => {
       if (req.tool === 'systemctl') return units!.systemctl(req.argv);
-      if (req.tool === 'apt-get' || req.tool === 'apt') return Promise.resolve(aptGet(req.argv));
-      if (req.tool === 'certbot' && hostRef && this.ca) return Promise.resolve(this.ca.certbot(hostRef, req.argv));
-      return Promise.resolve({ status: 127, stdout: '', stderr: `tierform lab: no shim for ${req.tool}\n` });
+      if (req.tool === 'apt-get' || req.tool === 'apt') {
+        const r = aptGet(req.argv);
+        const installed = aptInstallPackages(req.argv.filter((a) => a !== '--'));
+        if (r.status !== 0 || !installed) return r;
+        try {
+          const done = await afterInstall(units!, installed);
+          return done ? { ...r, stderr: `${r.stderr}tierform lab: postinst: ${done}\n` } : r;
+        } catch (e) {
+          return { status: 100, stdout: r.stdout, stderr: `${r.stderr}E: ${(e as Error).message}\n` };
+        }
+      }
+      if (req.tool === 'certbot' && hostRef && this.ca) return this.ca.certbot(hostRef, req.argv);
+      return { status: 127, stdout: '', stderr: `tierform lab: no shim for ${req.tool}\n` };
     };
     const host = await DropletHost.create(this.lab, planned.name, handler);
     hostRef = host;
@@ -490,6 +532,7 @@ export class LabBoot {
       if (fs.existsSync(detached)) fs.renameSync(detached, host.volumeDir(v));
       else fs.mkdirSync(host.volumeDir(v), { recursive: true, mode: 0o755 });
     }
+    if (planned.cloudConfig && installsDocker(dropletPackages(planned.cloudConfig))) await prepareDockerHost(host, this.lab.id);
     const booted: BootedDroplet = { planned, host, units, steps: [] };
     this.droplets.set(planned.name, booted);
     return booted;
@@ -499,7 +542,12 @@ export class LabBoot {
   public async runCloudInit(booted: BootedDroplet, startedAt = Date.now()): Promise<void> {
     const settings = this.requireSettings();
     if (booted.planned.cloudConfig) {
-      booted.steps = await runCloudConfig(booted.host, booted.planned.cloudConfig, { volumes: booted.planned.volumes, runcmdTimeoutMs: settings.runcmdTimeoutMs, log: settings.log });
+      booted.steps = await runCloudConfig(booted.host, booted.planned.cloudConfig, {
+        volumes: booted.planned.volumes,
+        runcmdTimeoutMs: settings.runcmdTimeoutMs,
+        log: settings.log,
+        afterInstall: (packages) => afterInstall(booted.units, packages),
+      });
     }
     booted.bootMs = Date.now() - startedAt;
     settings.log(`${booted.planned.name}: booted in ${(booted.bootMs / 1000).toFixed(1)} s`);
@@ -737,6 +785,8 @@ export function formatStatus(listings: readonly BootListing[]): string {
       lines.push(`  client ${b.client.ip} (${b.client.netns})${b.apiUrl ? `  DigitalOcean API stand-in ${b.apiUrl}` : ''}`);
       if (b.dns) lines.push(`  DNS server ${b.dns.address} (every answer TTL ${b.dns.ttl} s)${b.applies?.length ? `  applies: ${b.applies.length}, last ${b.applies[b.applies.length - 1].at}` : ''}`);
       if (b.records.length > 0) lines.push(`  DNS ${b.records.map((r) => `${r.name}→${r.address}`).join('  ')}`);
+      const hint = siteHint(b.client.netns, b.records, b.droplets);
+      if (b.status === 'up' && hint) lines.push(`  the site, from the client namespace (not from this host): ${hint}`);
       for (const d of b.droplets) {
         lines.push(`  ${d.name}  id ${d.id}  public ${d.publicIp}  private ${d.privateIp}  anchor ${d.anchorIp}  tags ${d.tags.join(',') || '-'}  netns ${d.netns}`);
         for (const u of d.units) {
@@ -750,6 +800,27 @@ export function formatStatus(listings: readonly BootListing[]): string {
     lines.push(`  reserved IPs: ${reserved.length === 0 ? 'none' : reserved.map(([ip, h]) => `${ip}→${h ?? 'unassigned'}`).join('  ')}`);
   }
   return lines.length === 0 ? 'no labs' : lines.join('\n');
+}
+
+/**
+ * How to reach the site: the lab's addresses exist only inside its namespaces, so the request is made from the
+ * client's (which uses the lab's DNS server and trusts the lab CA). The first DNS record, else the first droplet.
+ */
+export function siteHint(clientNetns: string, records: readonly { readonly name: string }[], droplets: readonly { readonly publicIp: string }[]): string | undefined {
+  const target = records[0]?.name ?? droplets[0]?.publicIp;
+  return target === undefined ? undefined : `ip netns exec ${clientNetns} curl -sL http://${target}/`;
+}
+
+/**
+ * What a package's postinst would do that the lab must do itself: docker.io's starts `docker.service` (Ubuntu:
+ * dh_installsystemd). Returns what was done, or undefined.
+ */
+async function afterInstall(units: UnitManager, packages: readonly string[]): Promise<string | undefined> {
+  if (!installsDocker(packages)) return undefined;
+  if ((await units.systemctl(['is-active', '--quiet', 'docker.service'])).status === 0) return undefined;
+  const r = await units.systemctl(['start', 'docker.service']);
+  if (r.status !== 0) throw new LabError(`systemctl start docker.service (docker.io's postinst): ${r.stderr.trim()}`);
+  return 'systemctl start docker.service';
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -1,10 +1,12 @@
 /**
  * `npm run lab -- <command>` (package.json: "lab": "node scripts/run-ts.js lib/lab/cli.ts"):
  *
- *   up <stage> [--outdir cdktf.out] [--id <id>] [--keep-logs] [--detach]
+ *   up <stage> [--outdir cdktf.out] [--id <id>] [--keep-logs] [--detach] [--apply <stack>]... [--local <droplet>]
  *                      boot the synthesized stage (cdktf.out/stacks/<stage>/cdk.tf.json) and keep it up until
  *                      Ctrl-C, SIGTERM or `down`; with --detach, boot in a background process and return once it
- *                      is up (its output: <lab root>/<id>.up.log)
+ *                      is up (its output: <lab root>/<id>.up.log). --apply applies a Docker stack's docker_*
+ *                      resources (the booted stage's own with --apply <stage>) to the droplets' engines, in order
+ *                      (lib/lab/docker); --local names the droplet standing in for a stack's local Docker engine
  *   status             the labs of this machine (state under $TIERFORM_LAB_DIR or /run/tierform-lab): droplets,
  *                      addresses, units and their pids, reserved IPs
  *   down [<id>...]     tear labs down by the ids in their state files (all labs when no id is given): SIGTERM their
@@ -21,13 +23,14 @@ import { spawn } from 'child_process';
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { bootStage, formatStatus, listBoots, readStagePlan } from './boot';
+import { bootStage, formatStatus, listBoots, readStagePlan, siteHint, stagePlanFile } from './boot';
 import { requestApply } from './control';
+import { applyInLab } from './docker/lab-docker';
 import { checkPrerequisites, defaultLabRoot, downLab, LabError, listLabs } from './netns';
 
 const USAGE =
-  'usage: lab up <stage> [--outdir cdktf.out] [--id <id>] [--keep-logs] [--detach] | lab status | lab down [<id>... | --all] | ' +
-  'lab apply <stage> [--outdir cdktf.out] [--id <id>] [--refuse-replace]';
+  'usage: lab up <stage> [--outdir cdktf.out] [--id <id>] [--keep-logs] [--detach] [--apply <stack>]... [--local <droplet>] | ' +
+  'lab status | lab down [<id>... | --all] | lab apply <stage> [--outdir cdktf.out] [--id <id>] [--refuse-replace]';
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...args] = argv;
@@ -60,18 +63,21 @@ export async function main(argv: readonly string[]): Promise<number> {
   return 2;
 }
 
-function parseArgs(args: readonly string[]): { options: Map<string, string>; flags: Set<string>; positional: string[] } {
+function parseArgs(args: readonly string[]): { options: Map<string, string>; flags: Set<string>; positional: string[]; applies: string[] } {
   const options = new Map<string, string>();
   const flags = new Set<string>();
   const positional: string[] = [];
+  const applies: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
-    if (a === '--outdir' || a === '--id') options.set(a, args[++i] ?? '');
+    if (a === '--apply') applies.push(args[++i] ?? '');
+    else if (a.startsWith('--apply=')) applies.push(a.slice(8));
+    else if (a === '--outdir' || a === '--id' || a === '--local') options.set(a, args[++i] ?? '');
     else if (a.startsWith('--outdir=') || a.startsWith('--id=')) options.set(a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1));
     else if (a.startsWith('--')) flags.add(a);
     else positional.push(a);
   }
-  return { options, flags, positional };
+  return { options, flags, positional, applies };
 }
 
 /** Sends the stage's plan to the owner of the running lab of that stage, printing its progress and summary. */
@@ -101,7 +107,7 @@ async function apply(args: readonly string[], root: string): Promise<number> {
 }
 
 async function up(args: readonly string[], root: string): Promise<number> {
-  const { options, flags, positional } = parseArgs(args);
+  const { options, flags, positional, applies } = parseArgs(args);
   const stage = positional[0];
   if (!stage || positional.length > 1) {
     console.error(USAGE);
@@ -115,8 +121,18 @@ async function up(args: readonly string[], root: string): Promise<number> {
     keepLogs: flags.has('--keep-logs'),
     log: (line) => console.log(line),
   });
+  for (const stack of applies) {
+    const planFile = stagePlanFile(stack, options.get('--outdir') ?? 'cdktf.out');
+    try {
+      const r = await applyInLab(boot, { planFile, localDroplet: options.get('--local'), log: (line) => console.log(line) });
+      console.log(`${stack}: ${r.created.length} docker resources created`);
+    } catch (e) {
+      await boot.shutdown();
+      throw e;
+    }
+  }
   console.log(formatStatus(listBoots(root).filter((l) => l.id === boot.lab.id)));
-  console.log(`ready: lab ${boot.lab.id} is up. Try: ip netns exec ${boot.lab.client.netns} curl -s http://${boot.labPlan.records[0]?.name ?? boot.labPlan.droplets[0].publicIp}/`);
+  console.log(`ready: lab ${boot.lab.id} is up. Try, from the client namespace: ${siteHint(boot.lab.client.netns, boot.labPlan.records, boot.labPlan.droplets)}`);
   console.log(`Ctrl-C (or npm run lab -- down ${boot.lab.id}) tears it down.`);
   // Stay up: the lab's signal handlers tear it down on SIGINT/SIGTERM/SIGHUP and end the process.
   setInterval(() => undefined, 1 << 30);

@@ -20,7 +20,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import type { CloudConfigDocument } from '../plan/plan';
+import type { CloudConfigDocument } from '../plan/cloud-config';
 import { DropletHost, ShimResponse, VOLUMES_DIR } from './droplet-host';
 import { SKIPPED_PACKAGES, UNSUPPORTED_PACKAGES } from './lab-units';
 import { LabError } from './netns';
@@ -53,6 +53,11 @@ export interface CloudInitOptions {
   readonly runcmdTimeoutMs?: number;
   /** A line per step, as it happens. */
   readonly log?: (line: string) => void;
+  /**
+   * What the installed packages' maintainer scripts would do that the lab does (docker.io's postinst starts
+   * docker.service); called after the `packages` module succeeded. Rejects with what failed.
+   */
+  readonly afterInstall?: (packages: readonly string[]) => Promise<string | undefined>;
 }
 
 /** Names the cloud-config keys the lab cannot run; empty when it can run them all. */
@@ -92,6 +97,15 @@ export async function runCloudConfig(host: DropletHost, doc: CloudConfigDocument
       durationMs: Date.now() - started,
     });
     if (r.status !== 0) throw new LabError(`droplet ${host.name}: packages: ${r.stderr.trim()}`);
+    if (options.afterInstall) {
+      const t0 = Date.now();
+      try {
+        const done = await options.afterInstall(doc.packages);
+        if (done) record({ module: 'packages', what: `postinst: ${done}`, outcome: 'substituted', detail: 'what the package maintainer scripts would start', durationMs: Date.now() - t0 });
+      } catch (e) {
+        record({ module: 'packages', what: 'postinst', outcome: 'failed', detail: (e as Error).message, durationMs: Date.now() - t0 });
+      }
+    }
   }
   writeAll(true);
   for (const argv of doc.runcmd) {

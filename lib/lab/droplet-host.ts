@@ -50,8 +50,8 @@ export const SHIMMED_COMMANDS: readonly string[] = ['systemctl', 'apt-get', 'apt
 /** A mount made in a droplet's namespace. */
 export interface MountRecord {
   readonly target: string;
-  readonly type: 'overlay' | 'bind';
-  /** Host path (overlay: the upper directory). */
+  readonly type: 'overlay' | 'bind' | 'tmpfs' | 'cgroup' | 'cgroup2';
+  /** Host path (overlay: the upper directory; tmpfs and cgroups: the file system type's source name). */
   readonly source: string;
 }
 
@@ -279,6 +279,13 @@ export class DropletHost {
     const r = await this.exec(['mount', '--bind', source, target], { timeoutMs: 10_000 });
     if (r.status !== 0) throw new LabError(`droplet ${this.name}: mount --bind ${source} ${target}: ${r.stderr.trim()}`);
     this.mounts.push({ target, type: 'bind', source: this.resolve(source) });
+  }
+
+  /** Mounts a file system of `type` (tmpfs, cgroup, cgroup2) on droplet path `target` with `options`, recorded. */
+  public async mountFs(type: 'tmpfs' | 'cgroup' | 'cgroup2', target: string, options: string): Promise<void> {
+    const r = await this.exec(['mount', '-t', type, '-o', options, type, target], { timeoutMs: 10_000 });
+    if (r.status !== 0) throw new LabError(`droplet ${this.name}: mount -t ${type} -o ${options} ${target}: ${r.stderr.trim()}`);
+    this.mounts.push({ target, type, source: type });
   }
 
   private wrap(argv: readonly string[], options: DropletCommandOptions): string[] {

@@ -126,6 +126,18 @@ export function renderNftRuleset(input: NftRulesetInput): string {
     '    ct state established,related accept',
     ...chain('outbound'),
     '  }',
+    // Traffic the droplet forwards (Docker's published ports: DNAT to a container, then forwarded; containers'
+    // connections out) crosses the hypervisor as well: the same rules, on the port the packet had when it arrived.
+    '  chain forward {',
+    '    type filter hook forward priority filter; policy accept;',
+    `    iifname { ${NICS} } ct state established,related accept`,
+    `    iifname { ${NICS} } ct state invalid drop`,
+    ...chain('inbound').map((l) => l.replace(/^ {4}/, `    iifname { ${NICS} } `).replace(/\b(tcp|udp) dport (\S+)/, 'meta l4proto $1 ct original proto-dst $2')),
+    `    iifname { ${NICS} } drop`,
+    `    oifname { ${NICS} } ct state established,related accept`,
+    ...chain('outbound').map((l) => l.replace(/^ {4}/, `    oifname { ${NICS} } `)),
+    `    oifname { ${NICS} } drop`,
+    '  }',
     '}',
     '',
   ].join('\n');

@@ -24,6 +24,12 @@
  * - keepalived: Debian's unit, plus `--log-console --log-detail` (keepalived logs to syslog, which the lab has not:
  *   its state changes go to the unit's lab log instead). `ConditionFileNotEmpty=` is honoured.
  *
+ * - docker (docker.io): Ubuntu's unit starts `dockerd -H fd:// --containerd=/run/containerd/containerd.sock`, socket
+ *   activated by docker.socket, with containerd.service beside it. The stand-in has dockerd listen on
+ *   /run/docker.sock itself (where docker.socket would put it) and start its own containerd, and adds
+ *   `--cgroup-parent` from the lab's drop-in (lib/lab/docker/engine.ts): every container under the lab's cgroup.
+ *   Ready when the API answers (Ubuntu: sd_notify). Ubuntu's `KillMode=process`, `Restart=always`, start limit.
+ *
  * Other packages' units (prometheus, the exporters) run as the packages ship them, read from the droplet's
  * /lib/systemd/system (this machine's packages, seen through the overlay).
  */
@@ -109,6 +115,35 @@ ExecReload=/bin/kill -HUP $MAINPID
 [Install]
 WantedBy=multi-user.target
 `,
+  'docker.service': `# tierform lab stand-in for Ubuntu's docker.service (no socket activation, dockerd's own containerd, lab cgroup)
+[Unit]
+Description=Docker Application Container Engine (tierform lab)
+Documentation=https://docs.docker.com
+After=network-online.target firewalld.service time-set.target
+Wants=network-online.target
+StartLimitBurst=3
+StartLimitIntervalSec=60
+
+[Service]
+Type=notify
+ExecStart=/usr/sbin/dockerd -H unix:///run/docker.sock --cgroup-parent=\${TIERFORM_LAB_CGROUP_PARENT}
+X-TierformLabReady=/usr/bin/docker -H unix:///run/docker.sock version
+ExecReload=/bin/kill -s HUP $MAINPID
+TimeoutStartSec=120
+TimeoutStopSec=20
+RestartSec=2
+Restart=always
+LimitNOFILE=infinity
+LimitNPROC=infinity
+LimitCORE=infinity
+TasksMax=infinity
+Delegate=yes
+KillMode=process
+OOMScoreAdjust=-500
+
+[Install]
+WantedBy=multi-user.target
+`,
 };
 
 /** Names that are aliases of a unit (Debian's mariadb package links mysql.service and mysqld.service to it). */
@@ -123,6 +158,8 @@ export const SKIPPED_UNITS: Readonly<Record<string, string>> = {
   'ssh.service': 'no SSH in the lab (nothing logs in; the firewall rule for port 22 is still enforced)',
   'sshd.service': 'no SSH in the lab (nothing logs in; the firewall rule for port 22 is still enforced)',
   'fail2ban.service': 'no fail2ban in the lab (no SSH, and its bans would edit the namespace nftables)',
+  'containerd.service': "dockerd starts its own containerd in the lab (lib/lab/lab-units.ts, docker.service)",
+  'docker.socket': 'no socket activation in the lab: dockerd listens on /run/docker.sock itself',
 };
 
 /** Packages a plan installs that the lab does not need on this machine (their services are skipped). */

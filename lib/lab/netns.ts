@@ -45,9 +45,12 @@ import { LabError } from './lab-error';
 import { LabProcess, TrackedProcess, killGroup } from './lab-process';
 import {
   KillTarget,
+  cgroupsWithPrefix,
   isRunning,
   killAndWait,
+  killCgroupTree,
   netnsInode,
+  pidsInCgroup,
   pidsInGroups,
   pidsInNetns,
   procStat,
@@ -1126,6 +1129,12 @@ function destroy(state: LabState, tracked: readonly TrackedProcess[]): TeardownR
     survivors = killAndWait([...targets.values()]).map((t) => t.pid);
   }
   if (survivors.length > 0) errors.push(`processes still running: ${survivors.join(', ')}`);
+  // Containers of the droplets' Docker Engines run in network namespaces of their own, outside the lab's: they are
+  // found by the cgroup every engine of this lab puts them under (`tfl-<id>-<droplet>`, lib/lab/docker/engine.ts).
+  for (const cgroup of cgroupsWithPrefix(`tfl-${state.id}-`)) {
+    for (const pid of killCgroupTree(cgroup)) killed.add(pid);
+    if (pidsInCgroup(cgroup).length > 0) errors.push(`processes still in cgroup ${cgroup}: ${pidsInCgroup(cgroup).join(', ')}`);
+  }
 
   const deleted: string[] = [];
   for (const ns of [...own].reverse()) {

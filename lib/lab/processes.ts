@@ -138,3 +138,93 @@ export function killAndWait(targets: readonly KillTarget[], options: KillOptions
   signal(left, 'SIGKILL');
   return waitUntilGone(2000);
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// cgroups: the lab's Docker Engines put every container under a cgroup named after the lab (lib/lab/docker)
+
+/** The mounted cgroup hierarchies of this machine: the v1 controllers' and the v2 unified tree's mount points. */
+export function cgroupRoots(): string[] {
+  const out: string[] = [];
+  try {
+    for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+      const f = line.split(' ');
+      const sep = f.indexOf('-');
+      if (sep > 0 && (f[sep + 1] === 'cgroup' || f[sep + 1] === 'cgroup2')) out.push(f[4]);
+    }
+  } catch {
+    // no /proc
+  }
+  return out;
+}
+
+/** Top-level cgroup names (in any hierarchy) starting with `prefix`. */
+export function cgroupsWithPrefix(prefix: string): string[] {
+  const names = new Set<string>();
+  for (const root of cgroupRoots()) {
+    try {
+      for (const e of fs.readdirSync(root, { withFileTypes: true })) if (e.isDirectory() && e.name.startsWith(prefix)) names.add(e.name);
+    } catch {
+      // unreadable
+    }
+  }
+  return [...names].sort();
+}
+
+/** Pids of every process in the top-level cgroup `name` or below it, in any hierarchy. */
+export function pidsInCgroup(name: string): number[] {
+  const pids = new Set<number>();
+  const walk = (dir: string) => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    try {
+      for (const l of fs.readFileSync(`${dir}/cgroup.procs`, 'utf8').split('\n')) if (/^[0-9]+$/.test(l)) pids.add(Number(l));
+    } catch {
+      // not readable
+    }
+    for (const e of entries) if (e.isDirectory()) walk(`${dir}/${e.name}`);
+  };
+  for (const root of cgroupRoots()) walk(`${root}/${name}`);
+  return [...pids];
+}
+
+/**
+ * Kills (SIGKILL: containers are disposable) every process in the top-level cgroup `name`, bounded, then removes its
+ * directories deepest first in every hierarchy. Returns the pids killed.
+ */
+export function killCgroupTree(name: string): number[] {
+  if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new Error(`not a cgroup name: '${name}'`);
+  const killed = new Set<number>();
+  for (let round = 0; round < 20; round++) {
+    const pids = pidsInCgroup(name).filter((p) => p !== process.pid);
+    if (pids.length === 0) break;
+    for (const p of pids) {
+      killed.add(p);
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+    sleepSync(100);
+  }
+  const remove = (dir: string) => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) if (e.isDirectory()) remove(`${dir}/${e.name}`);
+    try {
+      fs.rmdirSync(dir);
+    } catch {
+      // a process is still in it (uninterruptible), or gone
+    }
+  };
+  for (const root of cgroupRoots()) remove(`${root}/${name}`);
+  return [...killed];
+}

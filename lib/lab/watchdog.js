@@ -10,7 +10,8 @@
  * Every 250 ms: when the state file is gone, the owner tore the lab down: exit. When the owner is gone (its
  * pid no longer runs with the same start time), tear the lab down from the state file, by ids only, exactly
  * as `downLab` does: kill the tracked processes (pid + start time) and everything inside the lab's
- * namespaces (by namespace inode), SIGTERM then SIGKILL after 3 s, delete the namespaces and the
+ * namespaces (by namespace inode), SIGTERM then SIGKILL after 3 s, kill the containers of its Docker Engines (in the
+ * cgroups tfl-<id>-<droplet>) and remove those cgroups, delete the namespaces and the
  * /etc/netns/<ns> directories, remove the lab directory. Gives up (exits, lab untouched) after <max seconds>.
  */
 'use strict';
@@ -58,6 +59,44 @@ function pidsInNetns(inodes) {
   return out;
 }
 
+function cgroupRoots() {
+  const out = [];
+  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const f = line.split(' ');
+    const sep = f.indexOf('-');
+    if (sep > 0 && (f[sep + 1] === 'cgroup' || f[sep + 1] === 'cgroup2')) out.push(f[4]);
+  }
+  return out;
+}
+
+function cgroupPids(dir) {
+  const out = [];
+  let entries = [];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+    for (const l of fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').split('\n')) if (/^[0-9]+$/.test(l)) out.push(Number(l));
+  } catch {
+    // gone
+  }
+  for (const e of entries) if (e.isDirectory()) out.push(...cgroupPids(path.join(dir, e.name)));
+  return out;
+}
+
+function removeCgroup(dir) {
+  let entries = [];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) if (e.isDirectory()) removeCgroup(path.join(dir, e.name));
+  try {
+    fs.rmdirSync(dir);
+  } catch {
+    // busy or gone
+  }
+}
+
 function teardown(state) {
   const own = (state.namespaces || []).filter((ns) => ns.startsWith(`tfl-${state.id}-`));
   const inodes = new Set();
@@ -89,6 +128,30 @@ function teardown(state) {
     for (let i = 0; i < 120 && alive().length > 0; i++) sleep(25);
     signal('SIGKILL');
     for (let i = 0; i < 80 && alive().length > 0; i++) sleep(25);
+  }
+  // Containers of the droplets' Docker Engines: in the lab's cgroups (tfl-<id>-<droplet>), not its namespaces.
+  for (const root of cgroupRoots()) {
+    let names = [];
+    try {
+      names = fs.readdirSync(root).filter((n) => n.startsWith(`tfl-${state.id}-`));
+    } catch {
+      // unreadable
+    }
+    for (const name of names) {
+      for (let i = 0; i < 20; i++) {
+        const pids = cgroupPids(path.join(root, name));
+        if (pids.length === 0) break;
+        pids.forEach((pid) => {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // gone
+          }
+        });
+        sleep(100);
+      }
+      removeCgroup(path.join(root, name));
+    }
   }
   for (const ns of [...own].reverse()) {
     if (fs.existsSync(path.join('/run/netns', ns))) spawnSync('ip', ['netns', 'delete', ns], { env: { PATH }, timeout: 30000 });

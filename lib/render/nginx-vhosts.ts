@@ -70,6 +70,14 @@ export interface EdgeNginxOptions extends ProxyLimits {
   /** `fail_timeout`, seconds. */
   readonly failTimeoutSeconds: number;
   /**
+   * `proxy_connect_timeout` to the app containers, seconds. A container on the same bridge accepts in well under a
+   * millisecond, and one lost SYN is resent after 1 s; a connect still pending after that means the container is gone.
+   * A stopped container's address does not refuse: the edge's neighbour entry for it stays valid for up to ~45 s
+   * (the kernel's base_reachable_time, 30 s randomized), so SYNs go nowhere until this timeout, which then counts
+   * towards `max_fails` and sends the request to the next container (`proxy_next_upstream`).
+   */
+  readonly proxyConnectTimeoutSeconds: number;
+  /**
    * HTTPS on 443, HTTP answering 301 (except `/health`).
    * @default - plain HTTP on 80
    */
@@ -134,7 +142,7 @@ function httpPreamble(limits: ProxyLimits): string[] {
 }
 
 /** Proxy directives of a `location` forwarding to `target` (an upstream name or a variable). */
-function proxyLines(target: string, limits: ProxyLimits, keepalive: boolean): string[] {
+function proxyLines(target: string, limits: ProxyLimits, keepalive: boolean, connectTimeoutSeconds: number): string[] {
   return [
     `            limit_req zone=${RATE_ZONE}${limits.rateLimitBurst > 0 ? ` burst=${limits.rateLimitBurst}` : ''} nodelay;`,
     `            proxy_pass ${target};`,
@@ -145,7 +153,7 @@ function proxyLines(target: string, limits: ProxyLimits, keepalive: boolean): st
     '            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
     '            proxy_set_header X-Forwarded-Proto $scheme;',
     '            proxy_redirect off;',
-    '            proxy_connect_timeout 5s;',
+    `            proxy_connect_timeout ${connectTimeoutSeconds}s;`,
     `            proxy_send_timeout ${limits.proxyReadTimeoutSeconds}s;`,
     `            proxy_read_timeout ${limits.proxyReadTimeoutSeconds}s;`,
     '            proxy_next_upstream error timeout http_502 http_503;',
@@ -206,6 +214,7 @@ export function renderEdgeNginxConf(o: EdgeNginxOptions): string {
   if (o.apps.length === 0 && !o.staticSite) throw new RenderError('apps', "'apps' must list at least one app, or 'staticSite' be given");
   integer('maxFails', o.maxFails, 1);
   integer('failTimeoutSeconds', o.failTimeoutSeconds, 1);
+  integer('proxyConnectTimeoutSeconds', o.proxyConnectTimeoutSeconds, 1);
   const seen = new Set<string>();
   const claim = (names: readonly string[], owner: string) => {
     if (names.length === 0) refuse(`${owner}.serverNames`, 'must list at least one host name', names);
@@ -225,6 +234,8 @@ export function renderEdgeNginxConf(o: EdgeNginxOptions): string {
     if (app.servers.length === 0) refuse('apps.servers', `of '${app.name}' must list at least one container`, app.servers);
     lines.push(
       `    upstream app_${app.name} {`,
+      '        # shared by the workers: max_fails counts every worker\'s failures, and a failed container is skipped by all',
+      `        zone app_${app.name} 64k;`,
       ...(app.balance === 'ip-hash' ? ['        # sticky sessions: a client address always reaches the same container', '        ip_hash;'] : ['        # round robin']),
       ...app.servers.map((s) => `        server ${check(SERVER.test(s), 'apps.servers', s, "must be 'address:port'")} max_fails=${o.maxFails} fail_timeout=${o.failTimeoutSeconds}s;`),
       '        keepalive 16;',
@@ -239,6 +250,8 @@ export function renderEdgeNginxConf(o: EdgeNginxOptions): string {
     '    server {',
     ...listen(80, false, true),
     '        server_name _;',
+    // The redirect is a response too: it carries the headers (HSTS only means something over HTTPS).
+    ...securityHeaders(undefined),
     ...healthLocation(),
     '        location / {',
     tls ? '            return 301 https://$host$request_uri;' : '            return 444;',
@@ -292,7 +305,7 @@ export function renderEdgeNginxConf(o: EdgeNginxOptions): string {
       ...securityHeaders(tls),
       ...healthLocation(),
       '        location / {',
-      ...proxyLines(`http://app_${app.name}`, o, true),
+      ...proxyLines(`http://app_${app.name}`, o, true, o.proxyConnectTimeoutSeconds),
       '        }',
       '    }',
       '',
@@ -323,7 +336,7 @@ export function renderAppProxyNginxConf(o: AppProxyNginxOptions): string {
     ...healthLocation(),
     '        location / {',
     `            set $tierform_app http://${host}:${appPort};`,
-    ...proxyLines('$tierform_app', o, false),
+    ...proxyLines('$tierform_app', o, false, 5),
     '        }',
     '    }',
     '}',

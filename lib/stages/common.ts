@@ -18,7 +18,7 @@ import { Secret, digitalOceanTokenSecret, passwordSecret } from '../secrets';
 export interface StageProps {
   /** The site's domain, e.g. 'foobar.com': records '@' and 'www' point at the stage's entry point. */
   readonly domain: string;
-  /** DigitalOcean region of every resource. @default 'nyc3' */
+  /** DigitalOcean region of every resource (every construct's `region`). @default 'nyc3' */
   readonly region?: string;
   /**
    * SSH key fingerprints or ids for root on every droplet.
@@ -32,21 +32,32 @@ export interface StageProps {
   readonly adminCidrs?: string[];
   /** Accept SSH from anywhere, with the reason. @default - refused */
   readonly allowSshFromAnywhere?: { readonly reason: string };
-  /** Prefix of every droplet, tag, firewall and volume name. @default - first label of the domain + stage suffix */
+  /**
+   * Prefix of every droplet, tag, firewall and volume name (each construct's `name` is `<namePrefix>-<role>`).
+   * @default - first label of the domain + stage suffix, e.g. 'foobar-s1'
+   */
   readonly namePrefix?: string;
-  /** The VPC's range. @default - a /20 per stage (10.20.0.0/20, 10.20.16.0/20, ...) so stages never overlap */
+  /** The VPC's range (`Vpc` `ipRange`). @default - a /20 per stage (10.20.0.0/20, 10.20.16.0/20, ...) so stages never overlap */
   readonly vpcIpRange?: string;
-  /** Size of the web/app droplets (stage 0: the one droplet). @default 's-1vcpu-2gb' */
+  /**
+   * Size of the web droplets (`WebTier` `size`; stage 0: the `SingleServer`). Stages 0–2 run nginx and gunicorn
+   * on them; stage 3 runs nginx only (gunicorn is on the app droplets, `appSize`).
+   * @default - 's-1vcpu-2gb' in stages 0–2, 's-1vcpu-1gb' in stage 3
+   */
   readonly webSize?: string;
-  /** Size of the database droplets. @default 's-1vcpu-2gb' */
+  /** Size of the database droplets (`PrimaryReplicaMysql` `size`). @default 's-1vcpu-2gb' */
   readonly dbSize?: string;
-  /** Size of the load balancer droplets. @default 's-1vcpu-1gb' */
+  /** Size of the load balancer droplets (`HaproxyLoadBalancer` / `HaproxyPair` `size`). @default 's-1vcpu-1gb' */
   readonly lbSize?: string;
   /** @default MysqlEngine.mysql8_0() */
   readonly engine?: MysqlEngine;
-  /** Create the DNS zone (false when it already exists in the account). @default true */
+  /** Create the DNS zone (`new Dns`); false uses the zone already in the account (`Dns.fromZoneName`). @default true */
   readonly createDomain?: boolean;
-  /** TTL of the A records, seconds. @default 300 */
+  /**
+   * TTL of the site's A records, seconds (`Dns` `ttlSeconds`). Stage 3 answers with a reserved IP that never
+   * changes, but keeps the TTL short so that moving the site (or a new stage) takes effect quickly.
+   * @default - 300 in stages 0–2, 60 in stage 3
+   */
   readonly dnsTtlSeconds?: number;
 }
 

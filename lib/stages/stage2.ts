@@ -10,9 +10,9 @@ import type { WebTier } from '../../constructs/web-tier';
 import {SecuredStageProps, databaseAndWebTier, dnsToken, exporterPassword, stageFoundation } from './common';
 
 export interface Stage2Props extends SecuredStageProps {
-  /** Web/app droplets behind the load balancer. @default 2 */
+  /** Web/app droplets behind the load balancer (`WebTier` `count`). @default 2 */
   readonly webCount?: number;
-  /** Read replicas. @default 1 */
+  /** Read replicas (`PrimaryReplicaMysql` `replicas`). @default 1 */
   readonly replicas?: number;
 }
 

@@ -9,16 +9,16 @@ import { MonitoringAgent } from '../../constructs/monitoring-agent';
 import { PrimaryReplicaMysql } from '../../constructs/primary-replica-mysql';
 import { restrictOutbound } from '../../constructs/role-firewall';
 import { WebTier } from '../../constructs/web-tier';
-import {SecuredStageProps, databasePasswords, dnsToken, exporterPassword, failoverToken, stageFoundation } from './common';
+import { SecuredStageProps, databasePasswords, dnsToken, exporterPassword, failoverToken, stageFoundation } from './common';
 
 export interface Stage3Props extends SecuredStageProps {
-  /** Web (nginx) droplets. @default 2 */
+  /** Web (nginx) droplets (`WebTier` `count`). @default 2 */
   readonly webCount?: number;
-  /** App (gunicorn) droplets. @default 2 */
+  /** App (gunicorn) droplets (`AppTier` `count`). @default 2 */
   readonly appCount?: number;
-  /** Read replicas. @default 2 */
+  /** Read replicas (`PrimaryReplicaMysql` `replicas`). @default 2 */
   readonly replicas?: number;
-  /** Size of the app droplets. @default 's-1vcpu-2gb' */
+  /** Size of the app droplets (`AppTier` `size`). @default 's-1vcpu-2gb' */
   readonly appSize?: string;
   /** How web servers spread requests over app servers; `Balance.source()` for in-memory sessions. @default Balance.roundRobin() */
   readonly appBalance?: Balance;

@@ -3,7 +3,8 @@ import { Testing } from 'cdktf';
 import { MysqlEngine } from '../../../constructs/mysql-engine';
 import { LabPlan, bootProblems, planLab } from '../../../lib/lab/boot';
 import { aptGet, aptInstallPackages, dataVolumeScript, unsupportedCloudConfigKeys } from '../../../lib/lab/cloud-init';
-import { parseCloudConfig, parseStack } from '../../../lib/plan/plan';
+import { parseStack } from '../../../lib/plan/plan';
+import { parseCloudConfig } from '../../../lib/plan/cloud-config';
 import { renderDataVolumeScript } from '../../../lib/render/mysql';
 import { Stage0SingleServer, Stage1LoadBalanced } from '../../../lib/stages';
 

@@ -1,4 +1,5 @@
-import { fakeResolver, parseStack } from '../../../lib/plan/plan';
+import { parseStack } from '../../../lib/plan/plan';
+import { fakeResolver } from '../../../lib/plan/fake-resolver';
 import {
   FirewallDroplet,
   FirewallSpec,
@@ -23,7 +24,7 @@ function render(droplet: string, firewalls: FirewallSpec[]): string {
 }
 
 /** The lines of one chain of a rendered ruleset. */
-function chain(text: string, name: 'input' | 'output'): string[] {
+function chain(text: string, name: 'input' | 'output' | 'forward'): string[] {
   const m = new RegExp(`chain ${name} \\{\\n([\\s\\S]*?)\\n  \\}`).exec(text);
   return m ? m[1].split('\n').map((l) => l.trim()) : [];
 }
@@ -115,6 +116,14 @@ describe('renderNftRuleset', () => {
 
   test('renders outbound rules with destinations', () => {
     expect(chain(render('web-0', [web]), 'output')).toContain('ip daddr { 10.10.0.2, 203.0.113.10 } tcp dport 3306 accept');
+  });
+
+  test('filters forwarded traffic (a published container port) by the port it arrived on, as the hypervisor does', () => {
+    const forward = chain(render('web-0', [web]), 'forward');
+    expect(forward).toContain('iifname { "eth0", "eth1" } meta nfproto ipv4 meta l4proto tcp ct original proto-dst 80 accept');
+    expect(forward).toContain('iifname { "eth0", "eth1" } drop');
+    expect(forward).toContain('oifname { "eth0", "eth1" } ip daddr { 10.10.0.2, 203.0.113.10 } tcp dport 3306 accept');
+    expect(forward[forward.length - 1]).toBe('oifname { "eth0", "eth1" } drop');
   });
 
   test('blocks all outbound traffic when a firewall has no outbound rules', () => {

@@ -80,24 +80,46 @@ export async function shutdownAndCheck(booted: BootedStage | undefined): Promise
   const { boot } = booted;
   const report = await boot.shutdown();
   const namespaces = run('ip', ['netns', 'list']).stdout.split('\n').map((l) => l.split(' ')[0]).filter((n) => n.startsWith(`tfl-${boot.lab.id}-`));
-  const processes = allPids().filter((pid) => {
-    for (const kind of ['net', 'mnt']) {
-      try {
-        const m = /\[([0-9]+)\]/.exec(fs.readlinkSync(`/proc/${pid}/ns/${kind}`));
-        if (m && booted.inodes.has(Number(m[1]))) return true;
-      } catch {
-        // gone
+  const leftover = () =>
+    allPids().filter((pid) => {
+      for (const kind of ['net', 'mnt']) {
+        try {
+          const m = /\[([0-9]+)\]/.exec(fs.readlinkSync(`/proc/${pid}/ns/${kind}`));
+          if (m && booted.inodes.has(Number(m[1]))) return true;
+        } catch {
+          // gone
+        }
       }
-    }
-    try {
-      return fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`TIERFORM_LAB_ID=${boot.lab.id}`);
-    } catch {
-      return false;
-    }
-  });
+      try {
+        return fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`TIERFORM_LAB_ID=${boot.lab.id}`);
+      } catch {
+        return false;
+      }
+    });
+  // SIGKILL is delivered at once but a process leaves /proc only once it has exited and been reaped: a process that
+  // the shutdown killed may still be listed for a moment (many containers exit together). Wait for that, bounded;
+  // whatever is still there after 5 s was not killed, and is reported with its command line.
+  let processes = leftover();
+  for (let i = 0; i < 50 && processes.length > 0; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    processes = leftover();
+  }
+  if (processes.length > 0) {
+    process.stderr.write(`left running after the lab's shutdown:\n${processes.map((p) => `  ${p} ${describePid(p)}`).join('\n')}\n`);
+  }
   const hostMounts = hostMountsUnder(boot.lab.dir);
   booted.cleanup();
   return { namespaces, processes, hostMounts, errors: report.errors };
+}
+
+/** `<state> <command line>` of a process, for failure messages. */
+function describePid(pid: number): string {
+  try {
+    const state = /\) (\S)/.exec(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1] ?? '?';
+    return `${state} ${fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim()}`;
+  } catch {
+    return '(gone)';
+  }
 }
 
 /** Mount points of this (the host's) mount namespace under `dir`. */

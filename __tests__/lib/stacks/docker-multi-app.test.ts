@@ -102,6 +102,10 @@ describe('Seed 000: the Docker host stack and its apps stack', () => {
     expect(migrate.depends_on).toEqual([expect.stringMatching(/Recipe_Database_Service_Container/)]);
     const edge = byName(built.appsJson, 'tierform-edge').upload.find((u: Json) => u.file === '/etc/nginx/nginx.conf').content as string;
     expect(edge).toContain('ip_hash;\n        server 172.30.126.10:5000 max_fails=3 fail_timeout=30s;');
+    // Failures counted across the workers, and a dead container (whose address does not refuse) given up on after 2 s.
+    expect(edge).toMatch(/upstream app_recipe \{\n(?:\s*#.*\n)*\s*zone app_recipe 64k;/);
+    expect(edge).toContain('proxy_pass http://app_recipe;');
+    expect(edge.match(/proxy_connect_timeout (\d+)s;/g)).toEqual(['proxy_connect_timeout 2s;', 'proxy_connect_timeout 2s;']);
   });
 
   test('the database waits healthy before its dependants, with pg_isready every 10 s and a named volume kept on destroy', () => {

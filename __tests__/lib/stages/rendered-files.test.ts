@@ -13,7 +13,7 @@ import * as path from 'path';
 import { TerraformStack, Testing } from 'cdktf';
 import { Construct } from 'constructs';
 import { MysqlEngine } from '../../../constructs/mysql-engine';
-import { WriteFile } from '../../../lib/plan/plan';
+import { WriteFile } from '../../../lib/plan/cloud-config';
 import * as stages from '../../../lib/stages';
 import { SecuredStageProps } from '../../../lib/stages';
 import { CHECKERS, RenderedDroplet, describeRenderedDroplet, renderDroplets } from '../../helpers/checkers';
