@@ -10,6 +10,8 @@ import { CloudConfigFragment } from '../render/cloud-config';
 import {
   CHECK_HAPROXY_SCRIPT_PATH,
   DO_TOKEN_FILE,
+  HAPROXY_STATE_DROP_IN_PATH,
+  HAPROXY_STATE_SCRIPT_PATH,
   KEEPALIVED_CONF_PATH,
   KEEPALIVED_DROP_IN_PATH,
   LB_HEALTH_PATH,
@@ -24,6 +26,8 @@ import {
   VRRP_TUNNEL_UNIT_PATH,
   renderApiTokenFile,
   renderCheckHaproxyScript,
+  renderHaproxyStateDropIn,
+  renderHaproxyStateScript,
   renderKeepalivedConf,
   renderKeepalivedDropIn,
   renderReconcileService,
@@ -57,6 +61,9 @@ export function keepalivedFragment(o: KeepalivedRoleOptions): CloudConfigFragmen
       { path: VRRP_TUNNEL_SCRIPT_PATH, content: renderTunnelScript({ ...tunnel, peerDnsName: o.peerDnsName, udpPort: VRRP_TUNNEL_UDP_PORT }), permissions: '0755' },
       { path: VRRP_TUNNEL_UNIT_PATH, content: renderTunnelUnit(), permissions: '0644' },
       { path: CHECK_HAPROXY_SCRIPT_PATH, content: renderCheckHaproxyScript({ port: LB_HEALTH_PORT, path: LB_HEALTH_PATH }), permissions: '0755' },
+      // haproxy.service tells keepalived at once when HAProxy's main process exits (vrrp_track_file).
+      { path: HAPROXY_STATE_SCRIPT_PATH, content: renderHaproxyStateScript(), permissions: '0755' },
+      { path: HAPROXY_STATE_DROP_IN_PATH, content: renderHaproxyStateDropIn(), permissions: '0644' },
       { path: RESERVED_IP_ASSIGN_SCRIPT_PATH, content: renderReservedIpAssignScript({ ...tunnel, reservedIp: o.reservedIp }), permissions: '0755' },
       // Deferred: keepalived.conf is written after the package install, like the other daemons' configs.
       {

@@ -31,7 +31,8 @@ export interface DoApiOptions {
   readonly port?: number;
   /**
    * Delay between accepting an assign (201, status "in-progress") and moving the address, as DigitalOcean
-   * takes a moment. 0 moves the address before answering (status "completed"). @default 0
+   * takes a moment (see docs/decisions.md, "Failover timing"). 0 moves the address before answering (status
+   * "completed"). Can be changed while the stand-in runs (`assignDelayMs`). @default 0
    */
   readonly assignDelayMs?: number;
 }
@@ -64,6 +65,11 @@ export class DoApiStandIn {
   public readonly url: string;
   /** Every call so far, oldest first. */
   public readonly calls: DoApiCall[] = [];
+  /**
+   * Milliseconds between answering an assign call and moving the address (what DigitalOcean's edge takes to act
+   * on it); settable at any time, e.g. by a benchmark between scenarios.
+   */
+  public assignDelayMs: number;
   private readonly socketPath: string;
   private readonly server: http.Server;
   private readonly port: number;
@@ -77,6 +83,8 @@ export class DoApiStandIn {
   ) {
     this.token = options.token ?? randomBytes(32).toString('hex');
     this.port = options.port ?? 443;
+    this.assignDelayMs = options.assignDelayMs ?? 0;
+    if (!(Number.isFinite(this.assignDelayMs) && this.assignDelayMs >= 0)) throw new Error(`assignDelayMs must be a number of milliseconds ≥ 0, got ${options.assignDelayMs}`);
     this.url = `http://${lab.internet.routerIp}:${this.port}`;
     this.socketPath = path.join(lab.dir, 'do-api.sock');
     if (Buffer.byteLength(this.socketPath) > 100) {
@@ -177,7 +185,7 @@ export class DoApiStandIn {
     if (!droplet) return [422, error('unprocessable_entity', `droplet_id ${JSON.stringify(b.droplet_id)} is not a droplet of this account`)];
     const holds = [...this.lab.reservedIps()].find(([other, holder]) => holder === droplet.name && other !== ip);
     if (holds) return [422, error('unprocessable_entity', `Droplet already has a reserved IP (${holds[0]})`)];
-    const delay = this.options.assignDelayMs ?? 0;
+    const delay = this.assignDelayMs;
     const started = new Date().toISOString();
     if (delay <= 0) {
       this.lab.moveAddress(ip, droplet.name);

@@ -9,7 +9,8 @@
  * `UMask=`; `Exec{StartPre,Start,StartPost,Reload,Stop,StopPost}=` with systemd's prefixes and expansion;
  * `Type=` simple/exec/notify/idle (running = started; notify units of the lab may name a readiness command,
  * `X-TierformLabReady=`) and oneshot (run to completion, `RemainAfterExit=`); `Requires=`/`Wants=`/`BindsTo=`
- * start known units first (targets are always reached); `Restart=` with `RestartSec=` and the start limit;
+ * start known units first (targets are always reached); after any exit of the main process (a crash too) the
+ * `ExecStop=`/`ExecStopPost=` commands, then `Restart=` with `RestartSec=` and the start limit;
  * `KillMode=`, `KillSignal=`, `TimeoutStopSec=` (bounded), `SuccessExitStatus=`.
  *
  * Not applied (listed once per start in the unit's log): sandboxing and resource control (ProtectSystem=,
@@ -523,6 +524,19 @@ export class UnitManager {
     if (u.state === 'activating') return; // the start in progress reports it
     this.setState(u, clean ? 'inactive' : 'failed', clean ? 'dead' : 'failed');
     if (!def || this.closed || this.host.lab.isTornDown) return;
+    // As systemd: the stop commands run after any exit of a started service's main process (a crash too),
+    // then the restart is considered. Queued like a job, so a `systemctl start` waits for them.
+    const stops = [...def.values('Service', 'ExecStop'), ...def.values('Service', 'ExecStopPost')];
+    if (stops.length === 0) return this.afterMainExit(u, def, clean, signal);
+    const env = { ...(u.env ?? {}), SERVICE_RESULT: u.result ?? 'success', EXIT_CODE: signal ? 'killed' : 'exited', EXIT_STATUS: signal ? signal.replace(/^SIG/, '') : String(code) };
+    const timeout = Math.min(this.timeout(def, 'TimeoutStopSec', this.maxStopMs), this.maxStopMs);
+    void this.job(u, async () => {
+      for (const line of stops) await this.execLine(u, def, line, env, timeout).catch((e: Error) => this.log(u, e.message));
+    }).then(() => this.afterMainExit(u, def, clean, signal));
+  }
+
+  private afterMainExit(u: Runtime, def: UnitDefinition, clean: boolean, signal: string | null): void {
+    if (this.closed || this.host.lab.isTornDown || u.main !== undefined) return;
     if (u.holdRestart) {
       u.holdRestart = false;
       this.log(u, 'not restarted: killed by the lab with restart held');

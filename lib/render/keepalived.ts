@@ -27,13 +27,21 @@
  */
 import * as ipaddr from 'ipaddr.js';
 import { NET_ENV_FILE } from './base';
-import { integer, ipv4Cidr, port, refuse, refuseSecret, shellWord, urlPath, word } from './guards';
+import { integer, ipv4Cidr, number, port, refuse, refuseSecret, shellWord, urlPath, word } from './guards';
 
 /** Where each rendered file goes on the droplet. */
 export const KEEPALIVED_CONF_PATH = '/etc/keepalived/keepalived.conf';
 export const RESERVED_IP_ASSIGN_SCRIPT_PATH = '/usr/local/sbin/tierform-reserved-ip-assign';
 export const VRRP_TUNNEL_SCRIPT_PATH = '/usr/local/sbin/tierform-vrrp-tunnel';
 export const CHECK_HAPROXY_SCRIPT_PATH = '/usr/local/sbin/tierform-check-haproxy';
+export const HAPROXY_STATE_SCRIPT_PATH = '/usr/local/sbin/tierform-haproxy-state';
+/**
+ * The file keepalived tracks (`track_file`): `1` once haproxy.service's main process has exited (written by
+ * systemd's ExecStopPost, also after a crash), `0` once it started. keepalived watches it with inotify.
+ */
+export const HAPROXY_STATE_FILE = '/run/tierform/haproxy-stopped';
+/** Ordered after Debian's unit and the HAProxy role's own drop-in (60-tierform.conf). */
+export const HAPROXY_STATE_DROP_IN_PATH = '/etc/systemd/system/haproxy.service.d/70-tierform-keepalived.conf';
 export const VRRP_TUNNEL_UNIT_NAME = 'tierform-vrrp-tunnel.service';
 export const VRRP_TUNNEL_UNIT_PATH = `/etc/systemd/system/${VRRP_TUNNEL_UNIT_NAME}`;
 export const KEEPALIVED_DROP_IN_PATH = '/etc/systemd/system/keepalived.service.d/10-tierform.conf';
@@ -125,12 +133,16 @@ export interface KeepalivedConfOptions extends VrrpTunnelAddressing {
    */
   readonly virtualRouterId?: number;
   /**
-   * Seconds between VRRP adverts; the backup takes over after about 3 missed adverts.
-   * @default 1
+   * Seconds between VRRP adverts (VRRPv3: in steps of 0.01 s, 0.01 to 40.95). The backup takes over when it has
+   * heard none for 3 × this plus its skew time ((256 − priority) / 256 × this): with 0.2 s, a dead or cut-off
+   * master is replaced after about 0.7 s. The cost is 5 adverts a second (about 100 bytes each, inside the tunnel)
+   * from the master, and a master that stalls for 0.7 s (keepalived runs with realtime priority) is replaced.
+   * @default 0.2
    */
   readonly advertIntervalSeconds?: number;
   /**
-   * Seconds between runs of the HAProxy health check.
+   * Seconds between runs of the HAProxy health check (keepalived 2.2 takes whole seconds only). A crashed or
+   * stopped HAProxy does not wait for it: systemd's ExecStopPost marks it at once (`HAPROXY_STATE_FILE`).
    * @default 1
    */
   readonly checkIntervalSeconds?: number;
@@ -141,7 +153,10 @@ export interface KeepalivedConfOptions extends VrrpTunnelAddressing {
    */
   readonly checkTimeoutSeconds?: number;
   /**
-   * Consecutive failed health checks before this node gives up mastership (enters FAULT).
+   * Consecutive failed health checks before this node gives up mastership (enters FAULT): a hung HAProxy is
+   * caught 2 to 3 s after it stops answering. One failure would be faster, and fails over for a check that was
+   * merely slow to start on a busy droplet (seen in the lab's tests with 0.5 s tries and `fall 1`); a crash does
+   * not wait for this check anyway (`HAPROXY_STATE_FILE`).
    * @default 2
    */
   readonly checkFall?: number;
@@ -183,6 +198,21 @@ export function renderKeepalivedConf(o: KeepalivedConfOptions): string {
     `    rise ${integer('checkRise', o.checkRise ?? 2, 1, 100)}`,
     '}',
     '',
+    // Event-driven, for a crash: systemd runs haproxy.service's ExecStopPost when its main process exits for any
+    // reason (a crash, an OOM kill, a stop) and it writes 1 here; keepalived sees the change through inotify and
+    // enters FAULT at once, sending a priority 0 advert so the peer takes over after its skew time. Not
+    // vrrp_track_process: that needs the kernel's process events connector, which only answers in the initial
+    // network namespace (keepalived then stays in FAULT: seen in the lab), and a process name matches any
+    // container's HAProxy on the same kernel.
+    '# HAProxy stopped or crashed: systemd writes 1 to this file at once (ExecStopPost), 0 when it starts again.',
+    'track_file haproxy_stopped {',
+    `    file "${HAPROXY_STATE_FILE}"`,
+    // weight 0: any value but 0 is a failure (FAULT), like the health check.
+    '    weight 0',
+    // A missing file (before HAProxy ever started) is created as 0: the health check decides until then.
+    '    init_file 0',
+    '}',
+    '',
     `vrrp_instance ${VRRP_INSTANCE_NAME} {`,
     // Both nodes start BACKUP and never preempt: a node coming back (from FAULT or a reboot) stays backup, so a
     // failure moves the reserved IP once, not twice (each move is an API call and seconds of lost packets).
@@ -191,7 +221,7 @@ export function renderKeepalivedConf(o: KeepalivedConfOptions): string {
     `    interface ${t.interfaceName}`,
     `    virtual_router_id ${integer('virtualRouterId', o.virtualRouterId ?? 51, 1, 255)}`,
     `    priority ${PRIORITIES[o.nodeIndex]}`,
-    `    advert_int ${integer('advertIntervalSeconds', o.advertIntervalSeconds ?? 1, 1, 255)}`,
+    `    advert_int ${advertInterval(o.advertIntervalSeconds ?? 0.2)}`,
     // Unicast between the fixed tunnel addresses; adverts from any other source are dropped.
     `    unicast_src_ip ${t.self}`,
     '    check_unicast_src',
@@ -207,6 +237,9 @@ export function renderKeepalivedConf(o: KeepalivedConfOptions): string {
     '    }',
     '    track_script {',
     '        chk_haproxy',
+    '    }',
+    '    track_file {',
+    '        haproxy_stopped',
     '    }',
     `    notify_master "${RESERVED_IP_ASSIGN_SCRIPT_PATH} master"`,
     // A master hearing a lower-priority master means a split brain just healed; the peer may hold the reserved
@@ -276,14 +309,15 @@ export function renderReservedIpAssignScript(o: ReservedIpAssignScriptOptions): 
 # It does nothing unless this node is master (keepalived's marker ${t.marker} is on ${t.interfaceName}).
 # The API token is read from a root-only file and handed to curl on stdin (-K -), never in argv (ps shows argv).
 # Logs go to syslog (tag tierform-reserved-ip) and stderr, never the token.
-# Overrides for labs and tests: TIERFORM_DO_API, TIERFORM_METADATA_URL, TIERFORM_DO_TOKEN_FILE, TIERFORM_LOCK_FILE,
-# TIERFORM_LOG_FILE (log lines are appended there too).
+# Overrides for labs and tests: TIERFORM_DO_API, TIERFORM_METADATA_URL, TIERFORM_NET_ENV, TIERFORM_DO_TOKEN_FILE,
+# TIERFORM_LOCK_FILE, TIERFORM_LOG_FILE (log lines are appended there too).
 set -euo pipefail
 
 readonly LOG_TAG='tierform-reserved-ip'
 readonly RESERVED_IP=${reservedIp}
 readonly API="\${TIERFORM_DO_API:-https://api.digitalocean.com}"
 readonly METADATA_URL="\${TIERFORM_METADATA_URL:-http://169.254.169.254/metadata/v1}"
+readonly NET_ENV="\${TIERFORM_NET_ENV:-${NET_ENV_FILE}}"
 readonly TOKEN_FILE="\${TIERFORM_DO_TOKEN_FILE:-${DO_TOKEN_FILE}}"
 readonly LOCK_FILE="\${TIERFORM_LOCK_FILE:-/run/tierform-reserved-ip.lock}"
 readonly TUNNEL_INTERFACE='${t.interfaceName}'
@@ -362,32 +396,57 @@ fi
 [[ $RESERVED_IP =~ ^[0-9]{1,3}(\\.[0-9]{1,3}){3}$ ]] || die "the reserved IP is not an IPv4 address: '$RESERVED_IP'"
 
 # One run at a time; a reconcile run gives way to a run in progress.
+waited=0
 exec 9>>"$LOCK_FILE"
 if [[ $TRIGGER == reconcile ]]; then
   flock -n 9 || exit 0
 else
-  flock -w "$MAX_SECONDS" 9 || die "another run still holds $LOCK_FILE after \${MAX_SECONDS}s"
+  flock -n 9 || {
+    waited=1
+    flock -w "$MAX_SECONDS" 9 || die "another run still holds $LOCK_FILE after \${MAX_SECONDS}s"
+  }
 fi
 
 [[ -r $TOKEN_FILE ]] || die "$TOKEN_FILE is missing or unreadable"
-TOKEN=$(tr -d '[:space:]' <"$TOKEN_FILE")
+# One line; read by the shell itself (no process on the way to the assign call).
+IFS= read -r TOKEN <"$TOKEN_FILE" || true
+TOKEN=\${TOKEN//[[:space:]]/}
 [[ $TOKEN =~ ^[A-Za-z0-9_-]+$ ]] || die "$TOKEN_FILE does not hold a DigitalOcean API token"
 
 BODY=$(mktemp)
 trap 'rm -f "$BODY"' EXIT
 
-droplet_id=$(curl -fsS --connect-timeout 2 --max-time 5 --retry 5 --retry-connrefused --retry-max-time 30 "$METADATA_URL/id") ||
-  die "the metadata service did not give this droplet's id ($METADATA_URL/id)"
-[[ $droplet_id =~ ^[0-9]+$ ]] || die "the metadata service gave a droplet id that is not a number: '$droplet_id'"
+# This droplet's id: from net.env (written at boot by tierform-netinfo from the metadata service; read without
+# starting a process), else from the metadata service itself.
+if [[ -r $NET_ENV ]]; then
+  # shellcheck source=/dev/null
+  . "$NET_ENV"
+fi
+droplet_id=\${TIERFORM_DROPLET_ID:-}
+if [[ -z $droplet_id ]]; then
+  droplet_id=$(curl -fsS --connect-timeout 2 --max-time 5 --retry 5 --retry-connrefused --retry-max-time 30 "$METADATA_URL/id") ||
+    die "the metadata service did not give this droplet's id ($METADATA_URL/id)"
+fi
+[[ $droplet_id =~ ^[0-9]+$ ]] || die "the droplet id is not a number: '$droplet_id'"
 
 for ((attempt = 1; ; attempt++)); do
-  if ! is_master; then
+  # Checked at the start for a first attempt that did not wait for the lock: every process started costs time
+  # before a failover's call.
+  if ((attempt > 1 || waited)) && ! is_master; then
     log "not MASTER any more: leaving $RESERVED_IP where it is"
     exit 0
   fi
-  status=$(api GET "/v2/reserved_ips/$RESERVED_IP")
   holder=''
-  if [[ $status == 200 ]]; then
+  # A run for a new master assigns first and asks later: the status call would cost a round trip to the API
+  # before every failover (the IP is elsewhere then, or this run would not be needed). Retries ask first.
+  if [[ $TRIGGER == master && $attempt == 1 ]]; then
+    status=skipped
+  else
+    status=$(api GET "/v2/reserved_ips/$RESERVED_IP")
+  fi
+  if [[ $status == skipped ]]; then
+    :
+  elif [[ $status == 200 ]]; then
     holder=$(jq -r '.reserved_ip.droplet.id // empty' "$BODY" 2>/dev/null || true)
     if [[ $holder == "$droplet_id" ]]; then
       [[ $TRIGGER == reconcile ]] || log "$RESERVED_IP is already assigned to this droplet ($droplet_id)"
@@ -404,7 +463,8 @@ for ((attempt = 1; ; attempt++)); do
     # The status check only saves a call; the assign call below still decides.
     log "status of $RESERVED_IP: HTTP $status $(api_message)"
   fi
-  if ! is_master; then
+  # Still master after the status call (checked above when there was none).
+  if [[ $status != skipped ]] && ! is_master; then
     log "not MASTER any more: leaving $RESERVED_IP where it is"
     exit 0
   fi
@@ -594,6 +654,49 @@ exec curl -fsS -o /dev/null --max-time 1 --noproxy '*' 'http://127.0.0.1:${healt
 `;
 }
 
+// ---- HAProxy's state for keepalived (track_file) -------------------------------------------------------
+
+/**
+ * Renders /usr/local/sbin/tierform-haproxy-state `started|stopped`: writes 0 or 1 to `HAPROXY_STATE_FILE`, the
+ * file keepalived tracks. haproxy.service runs it (`renderHaproxyStateDropIn`): systemd knows the moment HAProxy's
+ * main process exits, so a crash reaches keepalived without waiting for the next health check.
+ */
+export function renderHaproxyStateScript(): string {
+  return `#!/usr/bin/env bash
+# tierform: tells keepalived whether HAProxy runs (track_file haproxy_stopped reads ${HAPROXY_STATE_FILE}).
+# Usage: tierform-haproxy-state started|stopped. haproxy.service runs it (ExecStartPost / ExecStopPost; systemd
+# runs ExecStopPost after any exit of the main process: a crash, a kill, a stop).
+# Override for labs and tests: TIERFORM_HAPROXY_STATE_FILE.
+set -euo pipefail
+
+readonly STATE_FILE="\${TIERFORM_HAPROXY_STATE_FILE:-${HAPROXY_STATE_FILE}}"
+case \${1:-} in
+  started) value=0 ;;
+  stopped) value=1 ;;
+  *)
+    printf 'usage: %s started|stopped\\n' "$0" >&2
+    exit 2
+    ;;
+esac
+[[ -d \${STATE_FILE%/*} ]] || mkdir -p -- "\${STATE_FILE%/*}"
+# In place: keepalived reads the file when it is closed after writing (inotify).
+printf '%s\\n' "$value" >"$STATE_FILE"
+`;
+}
+
+/**
+ * Renders `HAPROXY_STATE_DROP_IN_PATH`, the drop-in that makes haproxy.service report to keepalived. `-`: a
+ * failing report never fails HAProxy's start or stop (the health check still decides within 2 s).
+ */
+export function renderHaproxyStateDropIn(): string {
+  return `# ${HAPROXY_STATE_DROP_IN_PATH} - rendered by tierform; do not edit on the droplet.
+# keepalived leaves MASTER the moment HAProxy's main process exits (track_file haproxy_stopped).
+[Service]
+ExecStartPost=-${HAPROXY_STATE_SCRIPT_PATH} started
+ExecStopPost=-${HAPROXY_STATE_SCRIPT_PATH} stopped
+`;
+}
+
 // ---- systemd ---------------------------------------------------------------------------------------------
 
 /** Renders /etc/systemd/system/tierform-vrrp-tunnel.service: the tunnel, up before keepalived starts. */
@@ -621,13 +724,19 @@ WantedBy=multi-user.target
 
 /**
  * Renders /etc/systemd/system/keepalived.service.d/10-tierform.conf: keepalived needs the tunnel. Stopping or
- * restarting the tunnel (to re-resolve the peer) stops or restarts keepalived with it.
+ * restarting the tunnel (to re-resolve the peer) stops or restarts keepalived with it. keepalived also needs the
+ * directory of HAProxy's state file before it starts (it watches the directory).
  */
 export function renderKeepalivedDropIn(): string {
   return `# ${KEEPALIVED_DROP_IN_PATH} - rendered by tierform; do not edit on the droplet.
 [Unit]
 Requires=${VRRP_TUNNEL_UNIT_NAME}
 After=${VRRP_TUNNEL_UNIT_NAME}
+
+[Service]
+# keepalived watches ${HAPROXY_STATE_FILE} through its directory (inotify), which must exist when it starts:
+# at boot keepalived may start before haproxy.service first writes the file.
+ExecStartPre=/bin/mkdir -p ${HAPROXY_STATE_FILE.slice(0, HAPROXY_STATE_FILE.lastIndexOf('/'))}
 `;
 }
 
@@ -690,6 +799,14 @@ export function renderApiTokenFile(token: string): string {
 }
 
 // ---- value helpers: refuse only what would break a file's syntax (shared ones in ./guards.ts) ---------------
+
+/** VRRPv3's advert interval: centiseconds in a 12-bit field (0.01 to 40.95 s), written without float noise. */
+function advertInterval(value: number): string {
+  number('advertIntervalSeconds', value, { min: 0.01, max: 40.95 });
+  const centiseconds = Math.round(value * 100);
+  if (Math.abs(centiseconds - value * 100) > 1e-6) refuse('advertIntervalSeconds', 'must be a multiple of 0.01 s (VRRPv3 counts centiseconds)', value);
+  return String(centiseconds / 100);
+}
 
 /** keepalived.conf's own special characters, refused in its words besides `word`'s: `!` comments, braces block. */
 const KEEPALIVED_SPECIALS = '!{}';

@@ -103,6 +103,23 @@ describe('the DigitalOcean API stand-in (live)', () => {
     expect(lab.holderOf(RESERVED)?.name).toBe('lb-1');
   });
 
+  test('with an assign delay, answers "in-progress" at once and moves the address only after the delay', async () => {
+    // GIVEN: lb-1 holds the address (previous tests); DigitalOcean's edge taking 5 s to act
+    expect(lab.holderOf(RESERVED)?.name).toBe('lb-1');
+    api.assignDelayMs = 5000;
+    try {
+      // WHEN
+      const [status, body] = await call('lb-0', 'POST', `/v2/reserved_ips/${RESERVED}/actions`, 'lab-token', { type: 'assign', droplet_id: 100000001 });
+      // THEN: accepted, not yet moved; moved once the delay has passed
+      expect([status, (body.action as Record<string, unknown>).status]).toEqual([201, 'in-progress']);
+      expect(lab.holderOf(RESERVED)?.name).toBe('lb-1');
+      await new Promise((r) => setTimeout(r, 6000));
+      expect(lab.holderOf(RESERVED)?.name).toBe('lb-0');
+    } finally {
+      api.assignDelayMs = 0;
+    }
+  }, 30_000);
+
   test('answers nothing else', async () => {
     const [status, body] = await call('lb-0', 'GET', '/v2/droplets', 'lab-token');
     expect([status, body.id]).toEqual([404, 'not_found']);

@@ -109,6 +109,10 @@ test('under load, killing the active HAProxy moves the reserved IP to the backup
   expect(moves).toEqual([expect.objectContaining({ status: 201, caller: backup })]);
   expect(holder()).toBe(backup);
   expect(masters()).toEqual([backup]);
+  // The crash reached keepalived through systemd (haproxy.service's ExecStopPost → track_file), not the HTTP check.
+  const killedLog = fs.readFileSync(boot().droplet(active).units.status().find((u) => u.name === 'keepalived.service')!.logFile!, 'utf8');
+  expect(killedLog).toContain('tracked file haproxy_stopped now FAULT state');
+  expect(boot().droplet(active).host.readFile('/run/tierform/haproxy-stopped')).toBe('1\n');
   expect(report.recoverySeconds).toBeDefined();
   expect(report.recoverySeconds!).toBeLessThan(6);
   // The backup serves: every request after the recovery succeeded, through the reserved IP.

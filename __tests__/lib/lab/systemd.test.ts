@@ -188,3 +188,39 @@ test('killUnit with restart held leaves a Restart=on-failure service down until 
   expect(demo()).toMatchObject({ state: 'active' });
   await systemctl('stop', 'demo');
 });
+
+test('after a crash, ExecStop= and ExecStopPost= run (with the exit in their environment), then Restart= (as systemd)', async () => {
+  // GIVEN: a service that records its stop commands, restarted on failure
+  host.writeFile(
+    '/etc/systemd/system/crashy.service',
+    `[Service]
+ExecStart=/bin/sh -c 'while :; do sleep 0.1; done'
+ExecStop=/bin/sh -c 'echo stop >> /opt/demo/crashy.log'
+ExecStopPost=/bin/sh -c 'echo "post $SERVICE_RESULT $EXIT_CODE $EXIT_STATUS" >> /opt/demo/crashy.log'
+Restart=on-failure
+RestartSec=100ms
+`,
+    0o644,
+  );
+  const log = () => host.readFile('/opt/demo/crashy.log') ?? '';
+  const crashy = () => units.status().find((u) => u.name === 'crashy.service');
+  expect(await systemctl('start', 'crashy')).toMatchObject({ status: 0 });
+  // WHEN: killed with the restart held
+  units.killUnit('crashy', 'SIGKILL', { restart: false });
+  // THEN: both stop commands ran once, in order, and it stays down
+  await poll('the stop commands', async () => (log().includes('post') ? true : undefined), { timeoutMs: 10_000 });
+  expect(log()).toBe('stop\npost signal killed KILL\n');
+  expect(crashy()).toMatchObject({ state: 'failed', pid: undefined });
+  // WHEN: started, then killed without holding the restart
+  expect(await systemctl('start', 'crashy')).toMatchObject({ status: 0 });
+  const second = crashy()!.pid!;
+  units.killUnit('crashy', 'SIGKILL');
+  // THEN: the stop commands ran again before the restart
+  const restarted = await poll('a new main process', async () => {
+    const s = crashy();
+    return s?.state === 'active' && s.pid !== undefined && s.pid !== second ? s : undefined;
+  }, { timeoutMs: 10_000 });
+  expect(log()).toBe('stop\npost signal killed KILL\nstop\npost signal killed KILL\n');
+  expect(restarted.restarts).toBe(1);
+  await systemctl('stop', 'crashy');
+}, 60_000);

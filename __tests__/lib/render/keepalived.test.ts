@@ -6,6 +6,9 @@ import * as path from 'path';
 import {
   CHECK_HAPROXY_SCRIPT_PATH,
   DO_TOKEN_FILE,
+  HAPROXY_STATE_DROP_IN_PATH,
+  HAPROXY_STATE_FILE,
+  HAPROXY_STATE_SCRIPT_PATH,
   KEEPALIVED_DROP_IN_PATH,
   KeepalivedConfOptions,
   RECONCILE_SERVICE_PATH,
@@ -17,6 +20,8 @@ import {
   VRRP_TUNNEL_UNIT_PATH,
   renderApiTokenFile,
   renderCheckHaproxyScript,
+  renderHaproxyStateDropIn,
+  renderHaproxyStateScript,
   renderKeepalivedConf,
   renderKeepalivedDropIn,
   renderReconcileService,
@@ -353,6 +358,27 @@ describe('renderKeepalivedConf text', () => {
     expect(conf).toContain('    track_script {\n        chk_haproxy\n    }\n');
   });
 
+  test('a stopped or crashed HAProxy is tracked through the file haproxy.service writes (any value but 0: FAULT)', () => {
+    // GIVEN / WHEN
+    const conf = renderKeepalivedConf(confOptions());
+    // THEN
+    expect(conf).toContain(`track_file haproxy_stopped {\n    file "${HAPROXY_STATE_FILE}"\n    weight 0\n    init_file 0\n}\n`);
+    expect(conf).toContain('    track_file {\n        haproxy_stopped\n    }\n');
+    expect(conf).not.toContain('track_process');
+  });
+
+  test('VRRP adverts every 0.2 s by default (a dead master is replaced after about 0.7 s); the interval is an option', () => {
+    // GIVEN / WHEN / THEN
+    expect(renderKeepalivedConf(confOptions())).toContain('    advert_int 0.2\n');
+    expect(renderKeepalivedConf(confOptions({ advertIntervalSeconds: 1 }))).toContain('    advert_int 1\n');
+    expect(renderKeepalivedConf(confOptions({ advertIntervalSeconds: 0.05 }))).toContain('    advert_int 0.05\n');
+  });
+
+  test.each([0, 0.005, 0.125, 41, Number.NaN])('throws if the advert interval is %p (VRRPv3: 0.01 to 40.95 s in centiseconds)', (advertIntervalSeconds) => {
+    // GIVEN / WHEN / THEN
+    expect(() => renderKeepalivedConf(confOptions({ advertIntervalSeconds }))).toThrow(/advertIntervalSeconds/);
+  });
+
   test('health check timing follows the options', () => {
     // GIVEN / WHEN
     const conf = renderKeepalivedConf(confOptions({ checkIntervalSeconds: 3, checkTimeoutSeconds: 4, checkFall: 5, checkRise: 6 }));
@@ -457,6 +483,16 @@ describe('script and unit text', () => {
     expect(script).toContain("exec curl -fsS -o /dev/null --max-time 1 --noproxy '*' 'http://127.0.0.1:8405/tierform-lb-health'\n");
   });
 
+  test('HAProxy state: haproxy.service reports its starts and its main process exits (a crash too) to keepalived', () => {
+    // GIVEN / WHEN
+    const dropIn = renderHaproxyStateDropIn();
+    const script = renderHaproxyStateScript();
+    // THEN
+    expect(HAPROXY_STATE_DROP_IN_PATH).toMatch(/^\/etc\/systemd\/system\/haproxy\.service\.d\/.+\.conf$/);
+    expect(dropIn).toContain(`[Service]\nExecStartPost=-${HAPROXY_STATE_SCRIPT_PATH} started\nExecStopPost=-${HAPROXY_STATE_SCRIPT_PATH} stopped\n`);
+    expect(script).toContain(`readonly STATE_FILE="\${TIERFORM_HAPROXY_STATE_FILE:-${HAPROXY_STATE_FILE}}"`);
+  });
+
   test('tunnel unit: a oneshot that stays active, ordered before keepalived and after the network', () => {
     // GIVEN / WHEN
     const unit = renderTunnelUnit();
@@ -470,6 +506,15 @@ describe('script and unit text', () => {
     const dropIn = renderKeepalivedDropIn();
     // THEN
     expect(dropIn).toContain('[Unit]\nRequires=tierform-vrrp-tunnel.service\nAfter=tierform-vrrp-tunnel.service\n');
+  });
+
+  test("keepalived drop-in: the state file's directory exists before keepalived starts watching it", () => {
+    // GIVEN / WHEN
+    const dropIn = renderKeepalivedDropIn();
+    // THEN
+    expect(HAPROXY_STATE_FILE).toBe('/run/tierform/haproxy-stopped');
+    expect(dropIn).toContain('[Service]\n');
+    expect(dropIn).toContain('ExecStartPre=/bin/mkdir -p /run/tierform\n');
   });
 
   test('reconcile timer: runs the reconcile service every intervalSeconds', () => {
@@ -491,6 +536,7 @@ describe('shellcheck finds nothing in the scripts', () => {
     ['tunnel', renderTunnelScript(tunnelOptions())],
     ['tunnel, node 1', renderTunnelScript(tunnelOptions({ nodeIndex: 1, peerDnsName: 'lb-0.internal.foobar.com' }))],
     ['check', renderCheckHaproxyScript()],
+    ['haproxy state', renderHaproxyStateScript()],
   ];
 
   function shellcheck(script: string): RunResult {
@@ -532,7 +578,7 @@ describe('systemd-analyze verify accepts the units', () => {
   function writeUnits(extraDropIn = ''): void {
     unitDir = path.join(tmp.dir, `units-${Math.random().toString(36).slice(2)}`);
     const sbin = path.join(tmp.dir, 'sbin');
-    for (const script of [VRRP_TUNNEL_SCRIPT_PATH, RESERVED_IP_ASSIGN_SCRIPT_PATH]) {
+    for (const script of [VRRP_TUNNEL_SCRIPT_PATH, RESERVED_IP_ASSIGN_SCRIPT_PATH, HAPROXY_STATE_SCRIPT_PATH]) {
       writeFile(sbin, path.basename(script), '#!/bin/sh\n', 0o755);
     }
     const rebase = (text: string) => text.split('/usr/local/sbin/').join(`${sbin}/`);
@@ -541,6 +587,7 @@ describe('systemd-analyze verify accepts the units', () => {
       [RECONCILE_SERVICE_PATH, renderReconcileService()],
       [RECONCILE_TIMER_PATH, renderReconcileTimer()],
       [KEEPALIVED_DROP_IN_PATH, renderKeepalivedDropIn() + extraDropIn],
+      [HAPROXY_STATE_DROP_IN_PATH, renderHaproxyStateDropIn()],
     ] as const) {
       writeFile(unitDir, path.relative('/etc/systemd/system', file), rebase(text));
     }
@@ -573,6 +620,15 @@ describe('systemd-analyze verify accepts the units', () => {
     requireTool('keepalived', 'keepalived');
     // WHEN
     const result = verify('keepalived.service');
+    // THEN
+    expectClean(result);
+  });
+
+  test('haproxy.service with our drop-in (the packaged unit from the haproxy package)', () => {
+    // GIVEN
+    requireTool('haproxy', 'haproxy');
+    // WHEN
+    const result = verify('haproxy.service');
     // THEN
     expectClean(result);
   });
@@ -676,8 +732,8 @@ describe('keepalived -t accepts the rendered file without warnings', () => {
   test('the check reports warnings: an authentication block is ignored by VRRPv3', () => {
     // GIVEN
     const conf = renderKeepalivedConf(confOptions()).replace(
-      '    advert_int 1\n',
-      '    advert_int 1\n    authentication {\n        auth_type PASS\n        auth_pass secret\n    }\n',
+      '    advert_int 0.2\n',
+      '    advert_int 0.2\n    authentication {\n        auth_type PASS\n        auth_pass secret\n    }\n',
     );
     // WHEN
     const result = keepalivedCheck(conf);
@@ -947,19 +1003,54 @@ describe('the reserved IP assign script', () => {
     expect((await s.records()).filter((r) => r.kind === 'assign')).toEqual([
       expect.objectContaining({ auth: true, body: { type: 'assign', droplet_id: 1001 }, contentType: 'application/json', status: 201 }),
     ]);
-    expect(result.stderr).toContain('assigned 203.0.113.10 to this droplet (1001; it was on 1002), HTTP 201');
+    expect(result.stderr).toContain('[master] assigned 203.0.113.10 to this droplet (1001; it was on an unknown or no droplet), HTTP 201');
     expect(result.output).not.toContain(TOKEN);
   });
 
-  test('skips the assign call when the IP is already on this droplet', async () => {
+  test('a new master assigns at once: no status call before the assign call', async () => {
     // GIVEN
     setMaster(true);
-    const s = await scenario({ HOLDER: '1001' });
+    const s = await scenario({ HOLDER: '1002' });
     // WHEN
     const result = await s.run(['master']);
     // THEN
     expect(result.status).toBe(0);
+    expect((await s.records()).map((r) => r.kind)).toEqual(['metadata', 'assign']);
+  });
+
+  test("takes this droplet's id from net.env when it is there: no metadata call either", async () => {
+    // GIVEN
+    setMaster(true);
+    const s = await scenario({ HOLDER: '1002' });
+    const netEnv = writeFile(tmp.dir, 'net.env', 'TIERFORM_PRIVATE_IP=10.77.8.1\nTIERFORM_PUBLIC_IP=203.0.113.50\nTIERFORM_DROPLET_ID=1001\n');
+    // WHEN
+    const result = await s.run(['master'], { TIERFORM_NET_ENV: netEnv });
+    // THEN
+    expect(result.status).toBe(0);
+    expect((await s.records()).map((r) => [r.kind, r.kind === 'assign' ? (r.body as { droplet_id: number }).droplet_id : undefined])).toEqual([['assign', 1001]]);
+  });
+
+  test.each(['rx-lower-pri', 'reconcile'])('%s: skips the assign call when the IP is already on this droplet', async (trigger) => {
+    // GIVEN
+    setMaster(true);
+    const s = await scenario({ HOLDER: '1001' });
+    // WHEN
+    const result = await s.run([trigger]);
+    // THEN
+    expect(result.status).toBe(0);
     expect((await s.records()).map((r) => r.kind)).toEqual(['metadata', 'get']);
+  });
+
+  test('master: after a failed assign call, the retry asks first and stops when the IP is already here', async () => {
+    // GIVEN: the first assign fails (500); the IP is on this droplet by then
+    setMaster(true);
+    const s = await scenario({ HOLDER: '1001', FAIL_POSTS: '1' }, { firstRetryDelayMs: 100 });
+    // WHEN
+    const result = await s.run(['master']);
+    // THEN
+    expect(result.status).toBe(0);
+    expect((await s.records()).map((r) => r.kind)).toEqual(['metadata', 'assign', 'get']);
+    expect(result.stderr).toContain('203.0.113.10 is already assigned to this droplet (1001)');
   });
 
   test('the token never appears in any process argv while curl talks to the API', async () => {
@@ -1148,12 +1239,16 @@ describe('live failover between two keepalived nodes', () => {
     const sbin = path.join(dir, 'sbin');
     const check = writeFile(sbin, 'tierform-check-haproxy', renderCheckHaproxyScript({ port: HEALTH_PORT }), 0o755);
     const assign = writeFile(sbin, 'tierform-reserved-ip-assign', resolveTokens(renderReservedIpAssignScript(assignOptions({ nodeIndex: index })), RESERVED_IP), 0o755);
+    writeFile(sbin, 'tierform-haproxy-state', renderHaproxyStateScript(), 0o755);
+    // What keepalived's drop-in does before it starts (ExecStartPre): the state file's directory exists.
+    fs.mkdirSync(path.join(dir, 'run'), { recursive: true });
     writeFile(sbin, 'tierform-vrrp-tunnel', renderTunnelScript(tunnelOptions({ nodeIndex: index, peerDnsName: `lb-${1 - index}.internal.foobar.com` })), 0o755);
-    // The production file with only the script paths moved; each edit must match.
+    // The production file with only the script paths and HAProxy's state file moved; each edit must match.
     let conf = renderKeepalivedConf(confOptions({ nodeIndex: index, routerId: `foobar-lb-${index}` }));
     for (const [from, to] of [
       [CHECK_HAPROXY_SCRIPT_PATH, check],
       [RESERVED_IP_ASSIGN_SCRIPT_PATH, assign],
+      [HAPROXY_STATE_FILE, path.join(dir, 'run', 'haproxy-stopped')],
     ]) {
       expect(conf).toContain(from);
       conf = conf.split(from).join(to);
@@ -1174,6 +1269,7 @@ describe('live failover between two keepalived nodes', () => {
         TIERFORM_LOCK_FILE: path.join(dir, 'assign.lock'),
         TIERFORM_LOG_FILE: path.join(dir, 'assign.log'),
         TIERFORM_NET_ENV: path.join(dir, 'net.env'),
+        TIERFORM_HAPROXY_STATE_FILE: path.join(dir, 'run', 'haproxy-stopped'),
       },
     };
   }
@@ -1204,7 +1300,7 @@ describe('live failover between two keepalived nodes', () => {
 
   /** Messages keepalived printed that are warnings or errors (none are expected). */
   function keepalivedFindings(n: LabNode): string[] {
-    return (n.keepalived?.output() ?? '').split('\n').filter((line) => /WARNING|error|Error|invalid|Unknown/.test(line));
+    return (n.keepalived?.output() ?? '').split('\n').filter((line) => /WARNING|error|Error|invalid|Unknown|deprecated/.test(line));
   }
 
   beforeAll(async () => {
@@ -1262,14 +1358,14 @@ describe('live failover between two keepalived nodes', () => {
     tmp?.cleanup();
   }, 60_000);
 
-  test('node 0 is the only master and keeps the reserved IP Terraform gave it', async () => {
+  test('node 0 is the only master and holds the reserved IP (one assign call at its election, none from node 1)', async () => {
     // GIVEN (beforeAll) / WHEN
     await sleep(2000);
-    // THEN
+    // THEN: a new master assigns without asking first (no status round trip before a failover)
     expect(masters()).toEqual(['a']);
     expect(holder()).toBe(IDS.a);
-    expect(assigns()).toEqual([]);
-    expect(log(nodes.a)).toContain('[master] 203.0.113.10 is already assigned to this droplet (1001)');
+    expect(assigns()).toEqual([expect.objectContaining({ from: '10.78.1.2', body: { type: 'assign', droplet_id: IDS.a } })]);
+    expect(log(nodes.a)).toContain('[master] assigned 203.0.113.10 to this droplet (1001');
   });
 
   test('keepalived ran without warnings or errors on either node', () => {
@@ -1320,6 +1416,34 @@ describe('live failover between two keepalived nodes', () => {
     const before = backups();
     await startHealth(nodes.b);
     await waitFor('node b back in BACKUP', 15_000, () => backups() > before, diag);
+  });
+
+  test('a crash systemd reports (ExecStopPost runs the state script) moves the reserved IP without waiting for the health check', async () => {
+    // The health endpoints keep answering: only the state file, written by the rendered script, tells keepalived.
+    const state = (n: LabNode, verb: 'started' | 'stopped') => {
+      const r = nsRun(n.ns, path.join(n.dir, 'sbin', 'tierform-haproxy-state'), [verb], n.env);
+      expect(r.status).toBe(0);
+    };
+    const backups = (n: LabNode) => n.keepalived!.output().split('Entering BACKUP STATE').length;
+    for (const [from, to] of [[nodes.a, nodes.b], [nodes.b, nodes.a]] as const) {
+      // GIVEN
+      expect(masters()).toEqual([from.name]);
+      const t0 = Date.now();
+      // WHEN
+      state(from, 'stopped');
+      // THEN
+      const assign = await waitFor(`node ${to.name} to assign the reserved IP`, 15_000, () => assigns(t0)[0], diag);
+      facts.push(`crash reported on ${from.name} (state file) -> ${to.name}'s assign call: ${((assign.t - t0) / 1000).toFixed(2)} s`);
+      expect(assign).toMatchObject({ body: { droplet_id: IDS[to.name] } });
+      expect(masters()).toEqual([to.name]);
+      expect(from.keepalived!.output()).toContain('tracked file haproxy_stopped now FAULT state');
+      // HAProxy starts again: the node returns to BACKUP (nopreempt), no move back.
+      const before = backups(from);
+      const started = Date.now();
+      state(from, 'started');
+      await waitFor(`node ${from.name} back in BACKUP`, 15_000, () => backups(from) > before, diag);
+      expect(assigns(started)).toEqual([]);
+    }
   });
 
   test('cutting the VPC between the pair makes both nodes master (split brain)', async () => {
