@@ -21,7 +21,12 @@ import { Stage0SingleServer, Stage1LoadBalanced, Stage2SecuredMonitored, Stage3H
 
 function list(name: string): string[] | undefined {
   const value = process.env[name];
-  return value === undefined || value.trim() === '' ? undefined : value.split(',').map((s) => s.trim()).filter(Boolean);
+  return value === undefined || value.trim() === ''
+    ? undefined
+    : value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
 }
 
 function engine(): MysqlEngine | undefined {

@@ -7,12 +7,25 @@ import * as path from 'path';
 import { makeTempDir, run } from './helpers/tools';
 
 const ROOT = path.resolve(__dirname, '..');
-const STAGES = ['docker-app-local', 'docker-apps', 'docker-host', 'stage0-single-server', 'stage1-load-balanced', 'stage2-secured-monitored', 'stage3-high-availability'];
+const STAGES = [
+  'docker-app-local',
+  'docker-apps',
+  'docker-host',
+  'stage0-single-server',
+  'stage1-load-balanced',
+  'stage2-secured-monitored',
+  'stage3-high-availability',
+];
 const ENV = { ...process.env, CHECKPOINT_DISABLE: '1', DISABLE_VERSION_CHECK: '1', CI: 'true' };
 
 function stackFiles(outdir: string): Record<string, string> {
   const dir = path.join(outdir, 'stacks');
-  return Object.fromEntries(fs.readdirSync(dir).sort().map((s) => [s, fs.readFileSync(path.join(dir, s, 'cdk.tf.json'), 'utf8')]));
+  return Object.fromEntries(
+    fs
+      .readdirSync(dir)
+      .sort()
+      .map((s) => [s, fs.readFileSync(path.join(dir, s, 'cdk.tf.json'), 'utf8')]),
+  );
 }
 
 describe('main.ts', () => {
@@ -62,13 +75,19 @@ describe('main.ts', () => {
       const names = Object.values(JSON.parse(stacks[stage]).resource.digitalocean_droplet).map((d) => (d as { name: string }).name);
       expect({ stage, web: names.filter((n) => n.startsWith(prefix)).sort() }).toEqual({ stage, web: [0, 1, 2].map((i) => `${prefix}${i}`) });
     }
-    const bad = run(process.execPath, ['scripts/run-ts.js', 'main.ts'], { cwd: ROOT, env: { ...ENV, CDKTF_OUTDIR: path.join(tmp.dir, 'web-bad'), TIERFORM_WEB_COUNT: 'three' } });
+    const bad = run(process.execPath, ['scripts/run-ts.js', 'main.ts'], {
+      cwd: ROOT,
+      env: { ...ENV, CDKTF_OUTDIR: path.join(tmp.dir, 'web-bad'), TIERFORM_WEB_COUNT: 'three' },
+    });
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toContain("TIERFORM_WEB_COUNT must be a whole number, got 'three'");
   });
 
   test('a bad override fails synth with a clear message', () => {
-    const r = run(process.execPath, ['scripts/run-ts.js', 'main.ts'], { cwd: ROOT, env: { ...ENV, CDKTF_OUTDIR: path.join(tmp.dir, 'bad'), TIERFORM_REGION: 'mars1' } });
+    const r = run(process.execPath, ['scripts/run-ts.js', 'main.ts'], {
+      cwd: ROOT,
+      env: { ...ENV, CDKTF_OUTDIR: path.join(tmp.dir, 'bad'), TIERFORM_REGION: 'mars1' },
+    });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain("stage0-single-server: 'region' is not a DigitalOcean region that accepts new droplets, got 'mars1'.");
   });

@@ -19,8 +19,12 @@ async function main(): Promise<void> {
   try {
     const images = await ensureImages(Object.keys(LAB_IMAGE_RECIPES) as LabImageName[], { cacheDir, log: (l) => process.stdout.write(`${l}\n`) });
     const total = (Date.now() - started) / 1000;
-    process.stdout.write(`\nsteps:\n${lastBuildTimings.map((t) => `  ${t.step.padEnd(40)} ${t.seconds.toFixed(1)} s`).join('\n') || '  (all cached)'}\n`);
-    process.stdout.write(`archives:\n${images.map((i) => `  ${i.tag.padEnd(44)} ${(fs.statSync(i.archive).size / 1e6).toFixed(0)} MB`).join('\n')}\n`);
+    process.stdout.write(
+      `\nsteps:\n${lastBuildTimings.map((t) => `  ${t.step.padEnd(40)} ${t.seconds.toFixed(1)} s`).join('\n') || '  (all cached)'}\n`,
+    );
+    process.stdout.write(
+      `archives:\n${images.map((i) => `  ${i.tag.padEnd(44)} ${(fs.statSync(i.archive).size / 1e6).toFixed(0)} MB`).join('\n')}\n`,
+    );
     process.stdout.write(`docker_images_seconds=${total.toFixed(1)} cold=${cold}\n`);
   } finally {
     if (cold) fs.rmSync(cacheDir, { recursive: true, force: true });

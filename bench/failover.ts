@@ -67,7 +67,10 @@ function parseOptions(argv: readonly string[]): Options {
     lagRate: get('lag-rate', 200),
     lagSeconds: get('lag-seconds', 10),
     assignDelay: get('assign-delay', DEFAULT_ASSIGN_DELAY_SECONDS),
-    scenarios: argv.find((x) => x.startsWith('--scenarios='))?.slice(12).split(',') ?? [...SCENARIOS],
+    scenarios: argv
+      .find((x) => x.startsWith('--scenarios='))
+      ?.slice(12)
+      .split(',') ?? [...SCENARIOS],
     outdir: argv.find((x) => x.startsWith('--outdir='))?.slice(9),
   };
   const unknown = o.scenarios.filter((x) => !(SCENARIOS as readonly string[]).includes(x));
@@ -127,8 +130,15 @@ interface ScenarioResult {
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
   if (process.getuid?.() !== 0) throw new Error('bench:failover boots the lab: run it as root (network namespaces, nftables)');
-  out(`bench:failover — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}, load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-  out(`load per scenario: ${o.rps} req/s for ${o.seconds} s (${Math.round(o.rps * o.seconds)} requests at most, 1 s timeout each, from ${Math.ceil(o.rps / 2)} client addresses), failure at ${o.killAt} s; assign delay of the last scenario ${o.assignDelay} s; replica lag at ${o.lagRate} writes/s for ${o.lagSeconds} s`);
+  out(
+    `bench:failover — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}, load average ${os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  );
+  out(
+    `load per scenario: ${o.rps} req/s for ${o.seconds} s (${Math.round(o.rps * o.seconds)} requests at most, 1 s timeout each, from ${Math.ceil(o.rps / 2)} client addresses), failure at ${o.killAt} s; assign delay of the last scenario ${o.assignDelay} s; replica lag at ${o.lagRate} writes/s for ${o.lagSeconds} s`,
+  );
 
   let tmp: string | undefined;
   // Ctrl-C: remove the temporary outdir and exit; the lab's exit handler tears the lab down (and its watchdog would).
@@ -146,7 +156,9 @@ async function main(): Promise<void> {
       tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tierform-bench-failover-'));
       outdir = path.join(tmp, 'cdktf.out');
       // The repository: this file's parent directory, or (when run-ts.js bundled it elsewhere) the working directory.
-      const repo = [path.resolve(__dirname, '..'), path.resolve(__dirname, '..', '..'), process.cwd()].find((d) => fs.existsSync(path.join(d, 'scripts', 'run-ts.js')) && fs.existsSync(path.join(d, 'main.ts')));
+      const repo = [path.resolve(__dirname, '..'), path.resolve(__dirname, '..', '..'), process.cwd()].find(
+        (d) => fs.existsSync(path.join(d, 'scripts', 'run-ts.js')) && fs.existsSync(path.join(d, 'main.ts')),
+      );
       if (!repo) throw new Error('run bench:failover from the repository (npm run bench:failover)');
       const synth = spawnSync(process.execPath, [path.join(repo, 'scripts', 'run-ts.js'), 'main.ts'], {
         cwd: repo,
@@ -176,10 +188,16 @@ async function main(): Promise<void> {
       );
     const url = `https://www.${lab.labPlan.records.find((r) => r.address === reservedIp && r.name.startsWith('www.'))?.name.slice(4) ?? 'foobar.com'}/`;
     const siteAnswers = (what: string) =>
-      poll(what, async () => {
-        const r = await lab.lab.exec('client', ['curl', '-sS', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '3', url], { timeoutMs: 10_000 });
-        return r.stdout === '200' ? true : undefined;
-      }, 60_000);
+      poll(
+        what,
+        async () => {
+          const r = await lab.lab.exec('client', ['curl', '-sS', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '3', url], {
+            timeoutMs: 10_000,
+          });
+          return r.stdout === '200' ? true : undefined;
+        },
+        60_000,
+      );
     const first = await settled('one keepalived master holding the reserved IP');
     await siteAnswers('the site answering through the reserved IP');
     out(`${first} is master and holds ${reservedIp}; ${url} answers`);
@@ -217,8 +235,16 @@ async function main(): Promise<void> {
       const report = analyzeLoad(records, at);
       const move = api.calls.find((c) => c.method === 'POST' && c.status === 201 && Date.parse(c.at) >= at);
       const failoverSeconds = move ? (Date.parse(move.at) - at) / 1000 : undefined;
-      out(`${name}: ${what} on ${active} at ${o.killAt} s; assign call from ${move?.caller ?? 'nobody'} ${failoverSeconds?.toFixed(2) ?? '-'} s later (address moved ${assignDelaySeconds} s after the call); requests succeed again after ${report.recoverySeconds?.toFixed(2) ?? 'never'} s`);
-      out(`${name}: ${report.total} requests, ${report.ok} ok, ${report.failed} failed (${Object.entries(report.failures).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}); outage ${report.outage ? `${(report.outage.last - report.outage.first).toFixed(2)} s, ${report.outage.failed} requests` : 'none'}; ${report.laterFailures} failed after the recovery`);
+      out(
+        `${name}: ${what} on ${active} at ${o.killAt} s; assign call from ${move?.caller ?? 'nobody'} ${failoverSeconds?.toFixed(2) ?? '-'} s later (address moved ${assignDelaySeconds} s after the call); requests succeed again after ${report.recoverySeconds?.toFixed(2) ?? 'never'} s`,
+      );
+      out(
+        `${name}: ${report.total} requests, ${report.ok} ok, ${report.failed} failed (${
+          Object.entries(report.failures)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ') || 'none'
+        }); outage ${report.outage ? `${(report.outage.last - report.outage.first).toFixed(2)} s, ${report.outage.failed} requests` : 'none'}; ${report.laterFailures} failed after the recovery`,
+      );
       await heal();
       api.assignDelayMs = 0;
       const after = await settled(`${name}: one master holding the reserved IP after the heal`);
@@ -229,25 +255,47 @@ async function main(): Promise<void> {
     };
 
     const results: ScenarioResult[] = [];
-    for (const [name, delay] of [['haproxy-killed', 0], ['haproxy-hung', 0], ['droplet-off', 0], ['haproxy-killed', o.assignDelay]] as const) {
+    for (const [name, delay] of [
+      ['haproxy-killed', 0],
+      ['haproxy-hung', 0],
+      ['droplet-off', 0],
+      ['haproxy-killed', o.assignDelay],
+    ] as const) {
       if (!o.scenarios.includes(name)) continue;
       if (delay > 0 && results.some((r) => r.name === name && r.assignDelaySeconds === delay)) continue;
       results.push(await runScenario(name, delay));
     }
 
     const db = database(lab);
-    const lag = await measureReplicaLag(lab, { from: db.app, primary: db.primary, replicas: db.replicas, user: db.user, password: db.password, database: db.database, rate: o.lagRate, seconds: o.lagSeconds });
-    out(`replica lag: ${lag.rows} rows at ${lag.achievedRate.toFixed(1)}/s written on ${db.primary} from ${db.app}; ${Object.entries(lag.replicas).map(([k, v]) => `${k} max ${v.max.toFixed(3)} s, p99 ${v.p99.toFixed(3)} s, p50 ${v.p50.toFixed(3)} s`).join('; ')}`);
+    const lag = await measureReplicaLag(lab, {
+      from: db.app,
+      primary: db.primary,
+      replicas: db.replicas,
+      user: db.user,
+      password: db.password,
+      database: db.database,
+      rate: o.lagRate,
+      seconds: o.lagSeconds,
+    });
+    out(
+      `replica lag: ${lag.rows} rows at ${lag.achievedRate.toFixed(1)}/s written on ${db.primary} from ${db.app}; ${Object.entries(lag.replicas)
+        .map(([k, v]) => `${k} max ${v.max.toFixed(3)} s, p99 ${v.p99.toFixed(3)} s, p50 ${v.p50.toFixed(3)} s`)
+        .join('; ')}`,
+    );
 
     const killed = results.find((r) => r.name === 'haproxy-killed' && r.assignDelaySeconds === 0);
     if (killed) {
       const verdict = (v: number | undefined, target: number) => (v !== undefined && v < target ? 'met' : 'MISSED');
-      out(`dead HAProxy at zero assign delay: failover ${killed.failoverSeconds?.toFixed(2) ?? '-'} s: ${verdict(killed.failoverSeconds, TARGETS.failoverSeconds)} (target < ${TARGETS.failoverSeconds}); lost ${killed.lostPercent.toFixed(2)} %: ${verdict(killed.lostPercent, TARGETS.lostPercent)} (target < ${TARGETS.lostPercent}); replica lag ${lag.maxLagSeconds.toFixed(3)} s: ${verdict(lag.maxLagSeconds, TARGETS.replicaLagSeconds)} (target < ${TARGETS.replicaLagSeconds})`);
+      out(
+        `dead HAProxy at zero assign delay: failover ${killed.failoverSeconds?.toFixed(2) ?? '-'} s: ${verdict(killed.failoverSeconds, TARGETS.failoverSeconds)} (target < ${TARGETS.failoverSeconds}); lost ${killed.lostPercent.toFixed(2)} %: ${verdict(killed.lostPercent, TARGETS.lostPercent)} (target < ${TARGETS.lostPercent}); replica lag ${lag.maxLagSeconds.toFixed(3)} s: ${verdict(lag.maxLagSeconds, TARGETS.replicaLagSeconds)} (target < ${TARGETS.replicaLagSeconds})`,
+      );
     }
     const report2 = await boot.shutdown();
     boot = undefined;
     const left = listLabs().filter((l) => l.state.id === lab.lab.id).length + report2.survivors.length + report2.errors.length;
-    out(`lab torn down: ${report2.namespacesDeleted.length} namespaces deleted, ${report2.killed.length} processes stopped${left > 0 ? `; LEFT: ${JSON.stringify(report2)}` : ', nothing left'}`);
+    out(
+      `lab torn down: ${report2.namespacesDeleted.length} namespaces deleted, ${report2.killed.length} processes stopped${left > 0 ? `; LEFT: ${JSON.stringify(report2)}` : ', nothing left'}`,
+    );
     for (const r of results) out(r.line);
     out(`replica_lag_seconds=${lag.maxLagSeconds.toFixed(3)}`);
   } finally {

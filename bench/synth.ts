@@ -98,7 +98,14 @@ function buildScaleStack(app: App, webCount: number): TerraformStack {
     database,
     serverNames: [PROPS.domain, `www.${PROPS.domain}`],
   });
-  new HaproxyLoadBalancer(stack, 'LoadBalancer', { ...access, vpc, name: 'foobar-scale-lb', healthCheckHost: `www.${PROPS.domain}`, backends: [web], maxServersPerBackend: webCount });
+  new HaproxyLoadBalancer(stack, 'LoadBalancer', {
+    ...access,
+    vpc,
+    name: 'foobar-scale-lb',
+    healthCheckHost: `www.${PROPS.domain}`,
+    backends: [web],
+    maxServersPerBackend: webCount,
+  });
   return stack;
 }
 
@@ -151,7 +158,9 @@ const verdict = (ok: boolean): string => (ok ? 'met' : 'MISSED');
 
 /** Library/L1 of the mean main-thread CPU, when /proc gave it for both. */
 function mainCpuRatio(library: Summary, l1: Summary): number | undefined {
-  return library.mainCpuMeanMs === undefined || l1.mainCpuMeanMs === undefined || l1.mainCpuMeanMs === 0 ? undefined : library.mainCpuMeanMs / l1.mainCpuMeanMs;
+  return library.mainCpuMeanMs === undefined || l1.mainCpuMeanMs === undefined || l1.mainCpuMeanMs === 0
+    ? undefined
+    : library.mainCpuMeanMs / l1.mainCpuMeanMs;
 }
 
 function line(label: string, s: Summary): string {
@@ -161,7 +170,10 @@ function line(label: string, s: Summary): string {
 function machine(): string {
   const cpus = os.cpus();
   const model = cpus[0]?.model.trim() ?? 'unknown cpu';
-  const load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
   // scripts/run-ts.js turns source maps on; they make every cdktf token's stack capture dearer (see README).
   const sourceMaps = process.sourceMapsEnabled ? 'on' : 'off';
   return (
@@ -230,7 +242,9 @@ function main(): void {
   const lib = summarize(librarySamples);
   const l1 = summarize(l1Samples);
   const ratio = lib.medianMs / l1.medianMs;
-  console.log(`all stages, construct + app.synth() to a temp dir, ${WARMUP} warm-up + ${ROUNDS} interleaved rounds each (wall time; order alternates):`);
+  console.log(
+    `all stages, construct + app.synth() to a temp dir, ${WARMUP} warm-up + ${ROUNDS} interleaved rounds each (wall time; order alternates):`,
+  );
   console.log(line('library', lib));
   console.log(line('L1', l1));
   console.log(`  ratio of medians library/L1: ${ratio.toFixed(2)} (target <= ${TARGETS.ratioVsL1}: ${verdict(ratio <= TARGETS.ratioVsL1)})`);
@@ -287,14 +301,17 @@ function main(): void {
   const s = summarize(small);
   const l = summarize(large);
   const factor = l.medianMs / s.medianMs;
-  const phases = (xs: ScaleSample[]) =>
-    `construct ${sec(median(xs.map((x) => x.constructMs)))} + synth ${sec(median(xs.map((x) => x.synthMs)))}`;
-  console.log(`  ${String(SCALE_SMALL).padStart(5)} web droplets: median ${sec(s.medianMs)}, p90 ${sec(s.p90Ms)} (${phases(small)}; cpu ${sec(s.cpuMedianMs)}) ${smallInfo}`);
+  const phases = (xs: ScaleSample[]) => `construct ${sec(median(xs.map((x) => x.constructMs)))} + synth ${sec(median(xs.map((x) => x.synthMs)))}`;
+  console.log(
+    `  ${String(SCALE_SMALL).padStart(5)} web droplets: median ${sec(s.medianMs)}, p90 ${sec(s.p90Ms)} (${phases(small)}; cpu ${sec(s.cpuMedianMs)}) ${smallInfo}`,
+  );
   console.log(
     `  ${String(SCALE_LARGE).padStart(5)} web droplets: median ${sec(l.medianMs)}, p90 ${sec(l.p90Ms)} (${phases(large)}; cpu ${sec(l.cpuMedianMs)}) ${largeInfo}` +
       ` (target < ${TARGETS.scale1000Seconds} s: ${verdict(l.medianMs / 1000 < TARGETS.scale1000Seconds)})`,
   );
-  console.log(`  scaling time(${SCALE_LARGE})/time(${SCALE_SMALL}): ${factor.toFixed(2)}x for 10x droplets (target <= ${TARGETS.scaleFactor}: ${verdict(factor <= TARGETS.scaleFactor)})`);
+  console.log(
+    `  scaling time(${SCALE_LARGE})/time(${SCALE_SMALL}): ${factor.toFixed(2)}x for 10x droplets (target <= ${TARGETS.scaleFactor}: ${verdict(factor <= TARGETS.scaleFactor)})`,
+  );
   const l1l = summarize(l1Large);
   const scaleRatio = l.medianMs / l1l.medianMs;
   const scaleCpuRatio = mainCpuRatio(l, l1l);

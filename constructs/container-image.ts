@@ -16,7 +16,8 @@ export interface BoundImage {
 }
 
 // name[:tag][@sha256:digest], lowercase repository path as Docker requires.
-const REFERENCE = /^(?<repo>[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)(?::(?<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@(?<digest>sha256:[a-f0-9]{64}))?$/;
+const REFERENCE =
+  /^(?<repo>[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)(?::(?<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@(?<digest>sha256:[a-f0-9]{64}))?$/;
 const IMAGE_NAME = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 
 /**
@@ -93,7 +94,13 @@ export class ContainerImage {
     }
     const dockerfile = path.join(source.directory, source.dockerfile);
     if (!fs.existsSync(dockerfile)) {
-      throw propError(scope, `${prop}.directory`, 'has no Dockerfile', `${path.basename(source.directory)}/${source.dockerfile}`, Messages.imageDockerfile);
+      throw propError(
+        scope,
+        `${prop}.directory`,
+        'has no Dockerfile',
+        `${path.basename(source.directory)}/${source.dockerfile}`,
+        Messages.imageDockerfile,
+      );
     }
     const asset = new TerraformAsset(scope, 'BuildContext', { path: source.directory, type: AssetType.DIRECTORY });
     const reference = `${source.name}:${asset.assetHash.slice(0, 12).toLowerCase()}`;

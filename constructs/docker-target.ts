@@ -17,7 +17,13 @@ export class DockerTarget {
    * first use and checked afterwards (`StrictHostKeyChecking=accept-new`).
    */
   public static droplet(host: DockerHost): DockerTarget {
-    return new DockerTarget(host.dockerHostUri, ['-o', 'StrictHostKeyChecking=accept-new', '-o', 'ConnectTimeout=20', '-o', 'ServerAliveInterval=15'], host.memoryMb, host.vcpus, host.https);
+    return new DockerTarget(
+      host.dockerHostUri,
+      ['-o', 'StrictHostKeyChecking=accept-new', '-o', 'ConnectTimeout=20', '-o', 'ServerAliveInterval=15'],
+      host.memoryMb,
+      host.vcpus,
+      host.https,
+    );
   }
 
   /** A local Docker Engine through its unix socket. */
@@ -63,10 +69,14 @@ export class DockerTarget {
     const limited = services.reduce((sum, s) => sum + s.memoryLimitMiB * s.replicas, 0);
     const available = this.memoryMb - 512;
     if (reserved > available) {
-      errors.push(`${scope.node.path}: the containers reserve ${reserved} MiB, more than the Docker host's ${this.memoryMb} MiB less 512 MiB for the system (${available} MiB). Choose a larger droplet size or lower memoryReservationMiB.`);
+      errors.push(
+        `${scope.node.path}: the containers reserve ${reserved} MiB, more than the Docker host's ${this.memoryMb} MiB less 512 MiB for the system (${available} MiB). Choose a larger droplet size or lower memoryReservationMiB.`,
+      );
     }
     if (limited > this.memoryMb) {
-      Annotations.of(scope).addWarning(`${scope.node.path}: the containers' memory limits add up to ${limited} MiB on a ${this.memoryMb} MiB host: under load the kernel may kill containers before their own limit.`);
+      Annotations.of(scope).addWarning(
+        `${scope.node.path}: the containers' memory limits add up to ${limited} MiB on a ${this.memoryMb} MiB host: under load the kernel may kill containers before their own limit.`,
+      );
     }
     for (const s of services) {
       if (this.vcpus !== undefined && !isToken(s.cpus) && s.cpus > this.vcpus) {

@@ -54,7 +54,12 @@ export class HaproxyLoadBalancer extends RoleBase implements IMonitorable, IEntr
     if (https) this.droplet.addFragment(tlsBeforeHaproxy(https.role));
     // Rendered at synth, so backends added after construction count.
     // Rendered again only when the backends change (the other settings are fixed at construction).
-    this.droplet.addFragment(memoizedFragment(() => backendInputs(this.backends, this.haproxy.slots), (inputs) => this.fragment(inputs)));
+    this.droplet.addFragment(
+      memoizedFragment(
+        () => backendInputs(this.backends, this.haproxy.slots),
+        (inputs) => this.fragment(inputs),
+      ),
+    );
     if (https) this.droplet.addFragment(tlsAfterHaproxy());
     if (props.backends !== undefined && !Array.isArray(props.backends)) {
       throw propError(this, 'backends', 'must be a list of web tiers', props.backends, 'Pass e.g. [web], or call addBackend(web).');
@@ -90,7 +95,7 @@ export class HaproxyLoadBalancer extends RoleBase implements IMonitorable, IEntr
     if (inputs === undefined) {
       return {};
     }
-    const { slots, ...haproxy } = this.haproxy;
+    const { slots: _slots, ...haproxy } = this.haproxy;
     return haproxyFragment({ ...haproxy, ...inputs });
   }
 }

@@ -92,7 +92,10 @@ export class HaproxyPair extends RoleBase implements IMonitorable, IEntryPoint {
       zone.addInternalRecord(node, 'PeerName', nodeName(i), node.privateIpv4);
     }
     // One HAProxy fragment for both nodes (the same config), rendered again only when the backends change.
-    const haproxy = memoizedFragment(() => backendInputs(this.backends, this.haproxy.slots), (inputs) => this.haproxyFragment(inputs));
+    const haproxy = memoizedFragment(
+      () => backendInputs(this.backends, this.haproxy.slots),
+      (inputs) => this.haproxyFragment(inputs),
+    );
     this.nodes.forEach((node, i) => {
       // A usable certificate must exist before HAProxy's config check; issuance starts once HAProxy runs.
       if (https) node.addFragment(tlsBeforeHaproxy(https.role));
@@ -150,7 +153,7 @@ export class HaproxyPair extends RoleBase implements IMonitorable, IEntryPoint {
 
   private haproxyFragment(inputs: HaproxyBackendInputs | undefined): CloudConfigFragment {
     if (inputs === undefined) return {};
-    const { slots, ...haproxy } = this.haproxy;
+    const { slots: _slots, ...haproxy } = this.haproxy;
     return haproxyFragment({ ...haproxy, ...inputs, lbHealth: { port: LB_HEALTH_PORT, path: LB_HEALTH_PATH } });
   }
 }

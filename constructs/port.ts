@@ -75,10 +75,19 @@ export class Port {
   /** Throws, naming `scope` and `prop`, unless the range is integers within 1..65535 in order. */
   public validate(scope: IConstruct, prop: string): this {
     if (this.protocol === 'icmp') return this;
-    for (const [name, value] of [['from', this.from], ['to', this.to]] as const) {
+    for (const [name, value] of [
+      ['from', this.from],
+      ['to', this.to],
+    ] as const) {
       if (isToken(value)) continue;
       if (!Number.isInteger(value) || value! < 1 || value! > 65535) {
-        throw propError(scope, prop, `has ${this.protocol} port ${name === 'from' && this.from === this.to ? '' : `${name} `}out of range`.replace('  ', ' '), value, Messages.portRange);
+        throw propError(
+          scope,
+          prop,
+          `has ${this.protocol} port ${name === 'from' && this.from === this.to ? '' : `${name} `}out of range`.replace('  ', ' '),
+          value,
+          Messages.portRange,
+        );
       }
     }
     if (this.from! > this.to!) {

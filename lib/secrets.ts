@@ -41,7 +41,7 @@ export class Secret {
   public static fromToken(token: string): Secret {
     if (!Token.isUnresolved(token)) {
       throw new Error(
-        "Secret.fromToken: got a literal (redacted). Secrets must not be literals in the plan: pass a TerraformVariable with sensitive: true to Secret.fromVariable, or omit the prop to get one.",
+        'Secret.fromToken: got a literal (redacted). Secrets must not be literals in the plan: pass a TerraformVariable with sensitive: true to Secret.fromVariable, or omit the prop to get one.',
       );
     }
     return new Secret(token);
@@ -64,7 +64,6 @@ export class Secret {
     return '(secret)';
   }
 }
-
 
 /** Characters allowed in passwords: safe inside SQL single quotes and shell without escaping. */
 const PASSWORD_PATTERN = '^[-A-Za-z0-9_.~+=@#^*:,!?/]{16,128}$';
@@ -98,7 +97,13 @@ export function passwordVariable(scope: Construct, id: string, description: stri
 export function secretToken(scope: IConstruct, prop: string, value: Secret | undefined): string | undefined {
   if (value === undefined) return undefined;
   if (!Secret.isSecret(value)) {
-    throw propError(scope, prop, typeof value === 'string' && !Token.isUnresolved(value) ? 'is a literal secret' : 'is not a Secret', '(redacted)', Messages.secretLiteral);
+    throw propError(
+      scope,
+      prop,
+      typeof value === 'string' && !Token.isUnresolved(value) ? 'is a literal secret' : 'is not a Secret',
+      '(redacted)',
+      Messages.secretLiteral,
+    );
   }
   return value.token;
 }
@@ -126,4 +131,3 @@ export function digitalOceanTokenVariable(scope: Construct, id: string, descript
   });
   return variable;
 }
-

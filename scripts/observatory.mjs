@@ -34,9 +34,20 @@ if (mode === 'scan' && arg) {
   try {
     const result = await scan(arg);
     const tests = Object.fromEntries(
-      Object.values(result.tests).map((t) => [t.constructor.name === 'Object' ? t.name : t.constructor.name, { result: t.result, modifier: t.scoreModifier, pass: t.pass }]),
+      Object.values(result.tests).map((t) => [
+        t.constructor.name === 'Object' ? t.name : t.constructor.name,
+        { result: t.result, modifier: t.scoreModifier, pass: t.pass },
+      ]),
     );
-    console.log(JSON.stringify({ grade: result.scan.grade, score: result.scan.score, statusCode: result.scan.statusCode, tests, responseHeaders: result.scan.responseHeaders }));
+    console.log(
+      JSON.stringify({
+        grade: result.scan.grade,
+        score: result.scan.score,
+        statusCode: result.scan.statusCode,
+        tests,
+        responseHeaders: result.scan.responseHeaders,
+      }),
+    );
   } catch (e) {
     console.log(JSON.stringify({ error: e instanceof Error ? e.message : String(e) }));
     process.exit(1);

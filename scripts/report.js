@@ -23,7 +23,9 @@ async function main() {
     const t = w.report.rules.totals;
     const spofs = w.report.singlePointsOfFailure.flatMap((v) => v.singlePoints);
     errors += t.errors;
-    console.log(`${w.stack}: ${t.errors} errors, ${t.warnings} warnings, ${t.suppressed} suppressed; single points of failure: ${spofs.join(', ') || 'none'}; $${w.report.cost.totalMonthlyUsd}/month -> ${w.html}`);
+    console.log(
+      `${w.stack}: ${t.errors} errors, ${t.warnings} warnings, ${t.suppressed} suppressed; single points of failure: ${spofs.join(', ') || 'none'}; $${w.report.cost.totalMonthlyUsd}/month -> ${w.html}`,
+    );
   }
   if (readme) console.log(`README diagram -> ${readme}`);
   process.exit(errors > 0 ? 1 : 0);

@@ -31,14 +31,17 @@ describe('apps/flask-sample', () => {
   });
 
   test('/ degrades to "unavailable" when Redis and the database are down', () => {
-    const r = inApp('import json\nfrom app import app\nr = app.test_client().get("/")\nb = r.get_json()\nprint(r.status_code, b["redis_hits"], b["database_visits"], b["degraded"])', {
-      REDIS_HOST: '127.0.0.1',
-      REDIS_PORT: '1',
-      DB_ENGINE: 'mysql',
-      DB_HOST: '127.0.0.1',
-      DB_PORT: '1',
-      DB_PASSWORD_FILE: '/dev/null',
-    });
+    const r = inApp(
+      'import json\nfrom app import app\nr = app.test_client().get("/")\nb = r.get_json()\nprint(r.status_code, b["redis_hits"], b["database_visits"], b["degraded"])',
+      {
+        REDIS_HOST: '127.0.0.1',
+        REDIS_PORT: '1',
+        DB_ENGINE: 'mysql',
+        DB_HOST: '127.0.0.1',
+        DB_PORT: '1',
+        DB_PASSWORD_FILE: '/dev/null',
+      },
+    );
     expect({ status: r.status, stdout: r.stdout.trim() }).toEqual({ status: 0, stdout: '200 unavailable unavailable True' });
   });
 

@@ -24,7 +24,6 @@ const RUNS = 25;
 /** Distinct accepted outputs sent through the real checkers per prop (each checker run costs 50 ms to 2 s). */
 const MAX_CHECKED = 8;
 
- 
 type Any = any;
 
 /** Characters and fragments that break files and scripts when they slip through. */

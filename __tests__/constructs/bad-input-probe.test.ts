@@ -37,7 +37,7 @@ describe('probe: realistic mistakes across every construct and stage', () => {
 
   afterAll(() => {
     const count = (kind: Outcome['kind']) => outcomes.filter(([, o]) => o.kind === kind).length;
-     
+
     console.log(
       `bad-input probe: ${outcomes.length} cases, ${count('clear')} clear, ${count('vague')} vague, ${count('crash')} crashes, ${count('accepted')} accepted`,
     );

@@ -39,7 +39,9 @@ describe('Dns', () => {
 
   test('throws if the domain carries a scheme', () => {
     const { stack } = testStack();
-    expect(() => new Dns(stack, 'Dns', { domain: 'https://foobar.com', targetIpv4: '203.0.113.10' })).toThrow(/'domain' is not a fully qualified domain name, got 'https:\/\/foobar.com'/);
+    expect(() => new Dns(stack, 'Dns', { domain: 'https://foobar.com', targetIpv4: '203.0.113.10' })).toThrow(
+      /'domain' is not a fully qualified domain name, got 'https:\/\/foobar.com'/,
+    );
   });
 
   test('throws if the TTL is below what DigitalOcean accepts', () => {
@@ -61,11 +63,11 @@ describe('Dns', () => {
     const dns = new Dns(stack, 'Dns', { domain: 'foobar.com' });
     dns.pointTo('203.0.113.20');
     dns.addRecord('LbPeer0', 'lb-0.internal', '10.20.0.5');
-    expect(resources(synthJson(stack), 'digitalocean_record').map((r) => `${r.name}=${r.value}`).sort()).toEqual([
-      '@=203.0.113.20',
-      'lb-0.internal=10.20.0.5',
-      'www=203.0.113.20',
-    ]);
+    expect(
+      resources(synthJson(stack), 'digitalocean_record')
+        .map((r) => `${r.name}=${r.value}`)
+        .sort(),
+    ).toEqual(['@=203.0.113.20', 'lb-0.internal=10.20.0.5', 'www=203.0.113.20']);
     expect(dns.fqdn('lb-0.internal')).toBe('lb-0.internal.foobar.com');
   });
 

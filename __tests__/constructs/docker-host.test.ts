@@ -12,7 +12,11 @@ describe('DockerHost', () => {
   test('installs Ubuntu\u2019s docker.io with tierform\u2019s daemon.json on a 2 GB droplet by default', () => {
     const { stack, vpc } = testStack();
     new DockerHost(stack, 'Host', { vpc, name: 'site-docker', sshKeys: SSH_KEYS, adminCidrs: ADMIN });
-    expect(Testing.synth(stack)).toHaveResourceWithProperties(Droplet, { size: 's-1vcpu-2gb', monitoring: true, user_data: expect.stringContaining('- docker.io') });
+    expect(Testing.synth(stack)).toHaveResourceWithProperties(Droplet, {
+      size: 's-1vcpu-2gb',
+      monitoring: true,
+      user_data: expect.stringContaining('- docker.io'),
+    });
     const userData = resources(synthJson(stack), 'digitalocean_droplet')[0].user_data as string;
     expect(userData).toContain('"live-restore": true');
     expect(userData).not.toMatch(/"hosts"|tcp:\/\//);
@@ -27,9 +31,15 @@ describe('DockerHost', () => {
 
   test('throws if the HTTPS DNS token is a literal', () => {
     const { stack, vpc } = testStack();
-    expect(() => new DockerHost(stack, 'Host', { vpc, name: 'site-docker', sshKeys: SSH_KEYS, https: { domain: 'foobar.com', email: 'ops@foobar.com', dnsToken: 'dop_v1_literal' as unknown as Secret } })).toThrow(
-      "test/Host: 'https.dnsToken' is a literal secret, got '(redacted)'.",
-    );
+    expect(
+      () =>
+        new DockerHost(stack, 'Host', {
+          vpc,
+          name: 'site-docker',
+          sshKeys: SSH_KEYS,
+          https: { domain: 'foobar.com', email: 'ops@foobar.com', dnsToken: 'dop_v1_literal' as unknown as Secret },
+        }),
+    ).toThrow("test/Host: 'https.dnsToken' is a literal secret, got '(redacted)'.");
   });
 });
 
@@ -40,7 +50,13 @@ describe('DockerTarget capacity checks', () => {
     const apps = new TerraformStack(Testing.app(), 'apps');
     DockerTarget.droplet(host).configure(apps);
     const net = new DockerNetwork(apps, 'Net', { name: 'backend' });
-    new DockerService(apps, 'Web', { name: 'web', image: ContainerImage.registry('ghcr.io/foobar/app:1.0.0'), replicas, cpus, networks: [{ network: net }] });
+    new DockerService(apps, 'Web', {
+      name: 'web',
+      image: ContainerImage.registry('ghcr.io/foobar/app:1.0.0'),
+      replicas,
+      cpus,
+      networks: [{ network: net }],
+    });
     return apps;
   }
 
@@ -50,11 +66,16 @@ describe('DockerTarget capacity checks', () => {
 
   test('throws at synth if the reservations exceed the host\u2019s memory less 512 MiB', () => {
     expect(() => Testing.synth(appsOn('s-1vcpu-1gb', 3), true)).toThrow(
-      'apps: the containers reserve 576 MiB, more than the Docker host\u2019s 1024 MiB less 512 MiB for the system (512 MiB). Choose a larger droplet size or lower memoryReservationMiB.'.replace('\u2019', "'"),
+      'apps: the containers reserve 576 MiB, more than the Docker host\u2019s 1024 MiB less 512 MiB for the system (512 MiB). Choose a larger droplet size or lower memoryReservationMiB.'.replace(
+        '\u2019',
+        "'",
+      ),
     );
   });
 
   test('throws at synth if a service is granted more CPUs than the host has', () => {
-    expect(() => Testing.synth(appsOn('s-1vcpu-2gb', 1, 2), true)).toThrow("apps/Web: 'cpus' is 2, more than the Docker host's 1 vCPU. Pass at most 1.");
+    expect(() => Testing.synth(appsOn('s-1vcpu-2gb', 1, 2), true)).toThrow(
+      "apps/Web: 'cpus' is 2, more than the Docker host's 1 vCPU. Pass at most 1.",
+    );
   });
 });

@@ -187,9 +187,7 @@ describe('HaproxyLoadBalancer', () => {
 
     test('the DNS token is a sensitive variable written root-only', () => {
       const json = synthJson(tlsStack());
-      const ini = writeFilesOf(userData(json, 'site-lb')).find(
-        (f) => f.path === '/etc/tierform/certbot-digitalocean.ini',
-      )!;
+      const ini = writeFilesOf(userData(json, 'site-lb')).find((f) => f.path === '/etc/tierform/certbot-digitalocean.ini')!;
       expect(ini.permissions).toBe('0600');
       expect(ini.content).toMatch(/dns_digitalocean_token = \$\{var\.Lb_DnsToken_[0-9A-F]{8}\}/);
     });

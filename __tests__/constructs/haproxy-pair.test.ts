@@ -20,7 +20,9 @@ function pair(extra: Partial<ConstructorParameters<typeof HaproxyPair>[2]> = {})
 describe('HaproxyPair', () => {
   test('two load balancer droplets in one role', () => {
     const { stack } = pair();
-    const names = resources(synthJson(stack), 'digitalocean_droplet').map((d) => d.name).filter((n: string) => n.startsWith('site-lb'));
+    const names = resources(synthJson(stack), 'digitalocean_droplet')
+      .map((d) => d.name)
+      .filter((n: string) => n.startsWith('site-lb'));
     expect(names).toEqual(['site-lb-0', 'site-lb-1']);
   });
 
@@ -29,7 +31,11 @@ describe('HaproxyPair', () => {
     expect(Testing.synth(stack)).toHaveResourceWithProperties(ReservedIp, { region: 'nyc3', lifecycle: { ignore_changes: ['droplet_id'] } });
     const ip = resources(synthJson(stack), 'digitalocean_reserved_ip')[0];
     // no droplet_id: assigning it from Terraform would make node 0 and the IP depend on each other (a cycle)
-    expect(Object.keys(ip).filter((k) => k !== '//').sort()).toEqual(['lifecycle', 'region']);
+    expect(
+      Object.keys(ip)
+        .filter((k) => k !== '//')
+        .sort(),
+    ).toEqual(['lifecycle', 'region']);
   });
 
   test('DNS points at the reserved IP, and each node has an internal name for its VPC address', () => {
@@ -89,7 +95,9 @@ describe('HaproxyPair', () => {
   });
 
   test('throws if the API token is a literal', () => {
-    expect(() => pair({ apiToken: 'dop_v1_0123456789abcdef' as unknown as Secret })).toThrow("test/Lb: 'apiToken' is a literal secret, got '(redacted)'.");
+    expect(() => pair({ apiToken: 'dop_v1_0123456789abcdef' as unknown as Secret })).toThrow(
+      "test/Lb: 'apiToken' is a literal secret, got '(redacted)'.",
+    );
   });
 
   test('throws if the virtual router id is out of range', () => {

@@ -44,7 +44,6 @@ function agent(s: Site, props: Partial<MonitoringAgentProps> = {}): MonitoringAg
   return new MonitoringAgent(s.stack, 'Mon', { vpc: s.vpc, name: 'site-mon', sshKeys: SSH_KEYS, alertEmails: EMAILS, ...props });
 }
 
-
 function files(json: Json, droplet: string): Files {
   return writeFilesOf(userData(json, droplet));
 }
@@ -144,7 +143,9 @@ describe('MonitoringAgent', () => {
     expect(doc.scrape_configs.find((j: Json) => j.job_name === 'haproxy').relabel_configs).toEqual([
       { source_labels: ['__meta_dns_name'], regex: 'site-lb\\.internal\\.site\\.example', target_label: 'role', replacement: 'site-lb' },
     ]);
-    expect(doc.scrape_configs.find((j: Json) => j.job_name === 'node').file_sd_configs).toEqual([{ files: ['/var/lib/prometheus/tierform-self/node.json'] }]);
+    expect(doc.scrape_configs.find((j: Json) => j.job_name === 'node').file_sd_configs).toEqual([
+      { files: ['/var/lib/prometheus/tierform-self/node.json'] },
+    ]);
     expect(file(json, 'site-mon', '/usr/local/lib/tierform/prometheus-self-targets')).toContain(
       `write_targets prometheus '[{"targets":["@PRIVATE_IP@:9090"],"labels":{"role":"site-mon","droplet":"site-mon"}}]'`,
     );
@@ -175,7 +176,10 @@ describe('MonitoringAgent', () => {
       /^ExecStart=\/usr\/bin\/prometheus .*--storage\.tsdb\.retention\.time=30d --storage\.tsdb\.retention\.size=20GB --web\.listen-address=\$\$\{TIERFORM_PRIVATE_IP\}:9090 \$ARGS$/m,
     );
     const config = parse(file(json, 'site-mon', '/etc/prometheus/prometheus.yml'));
-    expect(config).toMatchObject({ global: { scrape_interval: '30s', evaluation_interval: '30s' }, rule_files: ['/etc/prometheus/rules/tierform.yml'] });
+    expect(config).toMatchObject({
+      global: { scrape_interval: '30s', evaluation_interval: '30s' },
+      rule_files: ['/etc/prometheus/rules/tierform.yml'],
+    });
     expect(file(json, 'site-mon', '/etc/prometheus/rules/tierform.yml')).toContain('expr: mysql_slave_status_seconds_behind_master > 60');
     // prometheus.yml is a package conffile: written after the packages
     expect(files(json, 'site-mon').find((f) => f.path === '/etc/prometheus/prometheus.yml')?.defer).toBe(true);
@@ -231,7 +235,7 @@ describe('MonitoringAgent', () => {
     }
   });
 
-  test('web droplets get a loopback stub_status server in nginx.conf\'s include directory and the nginx exporter', () => {
+  test("web droplets get a loopback stub_status server in nginx.conf's include directory and the nginx exporter", () => {
     // GIVEN
     const s = site();
     // WHEN
@@ -254,7 +258,9 @@ describe('MonitoringAgent', () => {
     // THEN
     const json = synthJson(s.stack);
     expect(parse(userData(json, 'site-lb')).packages).toEqual(['curl', 'fail2ban', 'haproxy', 'prometheus-node-exporter']);
-    expect(file(json, 'site-lb', '/etc/haproxy/haproxy.cfg')).toMatch(/bind "\$\$\{TIERFORM_PRIVATE_IP\}:8404"[\s\S]*use-service prometheus-exporter if \{ path \/metrics \}/);
+    expect(file(json, 'site-lb', '/etc/haproxy/haproxy.cfg')).toMatch(
+      /bind "\$\$\{TIERFORM_PRIVATE_IP\}:8404"[\s\S]*use-service prometheus-exporter if \{ path \/metrics \}/,
+    );
   });
 
   test('every database node runs mysqld_exporter; only the primary creates its account, through the setup hook', () => {
@@ -377,7 +383,9 @@ describe('MonitoringAgent', () => {
     mon.watch(s.web);
     // THEN
     expect(Testing.synth(s.stack)).toBe(before);
-    expect(mon.node.metadata.filter((m) => m.type === '@cdktf/warn').map((m) => m.data)).toEqual(['test/Web is already watched: the second watch() is ignored.']);
+    expect(mon.node.metadata.filter((m) => m.type === '@cdktf/warn').map((m) => m.data)).toEqual([
+      'test/Web is already watched: the second watch() is ignored.',
+    ]);
   });
 
   test('DigitalOcean alerts: CPU, memory and root disk on every watched role and on itself, e-mailed', () => {
@@ -438,7 +446,9 @@ describe('MonitoringAgent', () => {
     // WHEN
     const mon = agent(s, { roles: [s.web], digitalOceanAlerts: false, cpuAlertPercent: 70 });
     // THEN
-    expect(mon.node.metadata.filter((m) => m.type === '@cdktf/warn').map((m) => m.data)).toEqual(["'cpuAlertPercent' is ignored: 'digitalOceanAlerts' is false."]);
+    expect(mon.node.metadata.filter((m) => m.type === '@cdktf/warn').map((m) => m.data)).toEqual([
+      "'cpuAlertPercent' is ignored: 'digitalOceanAlerts' is false.",
+    ]);
   });
 
   test('checks the public URL from DigitalOcean and e-mails when it is down', () => {
@@ -491,7 +501,9 @@ describe('MonitoringAgent', () => {
     // WHEN
     agent(s);
     // THEN
-    expect(() => Testing.synth(s.stack, true)).toThrow(/test\/Mon: MonitoringAgent watches nothing: call watch\(role\) or pass 'roles' in the props\./);
+    expect(() => Testing.synth(s.stack, true)).toThrow(
+      /test\/Mon: MonitoringAgent watches nothing: call watch\(role\) or pass 'roles' in the props\./,
+    );
   });
 
   test('throws if a role is watched by two monitoring servers', () => {
@@ -499,7 +511,9 @@ describe('MonitoringAgent', () => {
     const s = site();
     agent(s, { roles: [s.web] });
     // WHEN / THEN
-    expect(() => new MonitoringAgent(s.stack, 'Mon2', { vpc: s.vpc, name: 'site-mon2', sshKeys: SSH_KEYS, alertEmails: EMAILS, roles: [s.web] })).toThrow(
+    expect(
+      () => new MonitoringAgent(s.stack, 'Mon2', { vpc: s.vpc, name: 'site-mon2', sshKeys: SSH_KEYS, alertEmails: EMAILS, roles: [s.web] }),
+    ).toThrow(
       'test/Mon2: test/Web is already watched by test/Mon: a role has one monitoring server (its exporters and firewall rules would be added twice).',
     );
   });
@@ -533,9 +547,21 @@ describe('MonitoringAgent', () => {
   });
 
   test.each<[string, Partial<MonitoringAgentProps>, string]>([
-    ['retention is 0 days', { retentionDays: 0 }, "test/Mon: 'retentionDays' must be an integer from 1 to 3650, got 0. Pass an integer from 1 to 3650."],
-    ['the retention size exceeds the disk', { retentionSizeGiB: 50 }, "test/Mon: 'retentionSizeGiB' must be an integer from 1 to 49, got 50. Pass an integer from 1 to 49."],
-    ['the scrape interval is 1 second', { scrapeIntervalSeconds: 1 }, "test/Mon: 'scrapeIntervalSeconds' must be an integer from 5 to 300, got 1. Pass an integer from 5 to 300."],
+    [
+      'retention is 0 days',
+      { retentionDays: 0 },
+      "test/Mon: 'retentionDays' must be an integer from 1 to 3650, got 0. Pass an integer from 1 to 3650.",
+    ],
+    [
+      'the retention size exceeds the disk',
+      { retentionSizeGiB: 50 },
+      "test/Mon: 'retentionSizeGiB' must be an integer from 1 to 49, got 50. Pass an integer from 1 to 49.",
+    ],
+    [
+      'the scrape interval is 1 second',
+      { scrapeIntervalSeconds: 1 },
+      "test/Mon: 'scrapeIntervalSeconds' must be an integer from 5 to 300, got 1. Pass an integer from 5 to 300.",
+    ],
     [
       'the 5xx ratio is a percentage',
       { http5xxAlertRatio: 5 },
@@ -556,8 +582,16 @@ describe('MonitoringAgent', () => {
       { alertEmails: [], digitalOceanAlerts: false, uptimeUrl: 'https://www.foobar.com/' },
       "test/Mon: 'alertEmails' must list at least one address while DigitalOcean alerts are on, got []. DigitalOcean alerts and uptime alerts need someone to notify",
     ],
-    ['the CPU threshold is 100 %', { cpuAlertPercent: 100 }, "test/Mon: 'cpuAlertPercent' must be an integer from 1 to 99, got 100. Pass an integer from 1 to 99."],
-    ['the disk threshold is 0 %', { diskAlertPercent: 0 }, "test/Mon: 'diskAlertPercent' must be an integer from 1 to 99, got 0. Pass an integer from 1 to 99."],
+    [
+      'the CPU threshold is 100 %',
+      { cpuAlertPercent: 100 },
+      "test/Mon: 'cpuAlertPercent' must be an integer from 1 to 99, got 100. Pass an integer from 1 to 99.",
+    ],
+    [
+      'the disk threshold is 0 %',
+      { diskAlertPercent: 0 },
+      "test/Mon: 'diskAlertPercent' must be an integer from 1 to 99, got 0. Pass an integer from 1 to 99.",
+    ],
     [
       'the alert window is 15 minutes',
       { alertWindowMinutes: 15 },
@@ -614,24 +648,82 @@ describe('rendered files of a monitored site (MariaDB)', () => {
   const droplets = renderDroplets(Testing.synth(s.stack));
 
   test('covers the droplets that matter', () => {
-    expect(droplets.map((d) => d.droplet.name).sort()).toEqual(['site-db-primary', 'site-db-replica-1', 'site-lb', 'site-mon', 'site-web-0', 'site-web-1']);
+    expect(droplets.map((d) => d.droplet.name).sort()).toEqual([
+      'site-db-primary',
+      'site-db-replica-1',
+      'site-lb',
+      'site-mon',
+      'site-web-0',
+      'site-web-1',
+    ]);
   });
 
   describe.each(
-    droplets.filter((d) => ['site-mon', 'site-web-0', 'site-lb', 'site-db-primary', 'site-db-replica-1'].includes(d.droplet.name)).map((d) => [d.droplet.name, d] as const),
+    droplets
+      .filter((d) => ['site-mon', 'site-web-0', 'site-lb', 'site-db-primary', 'site-db-replica-1'].includes(d.droplet.name))
+      .map((d) => [d.droplet.name, d] as const),
   )('%s', (_name, rendered) => {
     describeRenderedDroplet(rendered);
   });
 
   /** [checker, planted mistake, droplet, file, how to plant it, what the failure must say] */
   const mistakes: Array<[string, string, string, string, (content: string) => string, RegExp]> = [
-    ['nginx -t (included by nginx.conf)', 'misspelt directive', 'site-web-0', '/etc/nginx/tierform.d/stub-status.conf', (c) => c.replace('stub_status;', 'stub_statuz;'), /unknown directive .*stub_statuz.* in .*stub-status\.conf/],
-    ['nginx -t', 'directive outside a server', 'site-web-0', '/etc/nginx/nginx.conf', (c) => c.replace('include /etc/nginx/tierform.d/*.conf;', 'include /etc/nginx/tierform.d/*.conf;\n    listen 1;'), /listen.* directive is not allowed here/],
-    ['promtool check config', 'bad duration', 'site-mon', '/etc/prometheus/prometheus.yml', (c) => c.replace('scrape_interval: 15s', 'scrape_interval: 15 seconds'), /FAILED/],
-    ['promtool check config', 'missing rule file', 'site-mon', '/etc/prometheus/prometheus.yml', (c) => c.replace('/etc/prometheus/rules/tierform.yml', '/etc/prometheus/rules/missing.yml'), /missing\.yml/],
-    ['promtool check config', 'malformed self-target file', 'site-mon', '/usr/local/lib/tierform/prometheus-self-targets', (c) => c.replace('"targets":["@PRIVATE_IP@:9100"]', '"targets":"@PRIVATE_IP@:9100"'), /node\.json/],
-    ['promtool check rules', 'bad expression', 'site-mon', '/etc/prometheus/rules/tierform.yml', (c) => c.replace('expr: up == 0', 'expr: up ==== 0'), /FAILED|parse error/],
-    ['shellcheck', 'unquoted expansion', 'site-db-primary', '/etc/tierform/mysql-setup.d/50-mysqld-exporter-account.sh', (c) => c.replace('"$SECRETS_FILE"', '$SECRETS_FILE'), /SC2086/],
+    [
+      'nginx -t (included by nginx.conf)',
+      'misspelt directive',
+      'site-web-0',
+      '/etc/nginx/tierform.d/stub-status.conf',
+      (c) => c.replace('stub_status;', 'stub_statuz;'),
+      /unknown directive .*stub_statuz.* in .*stub-status\.conf/,
+    ],
+    [
+      'nginx -t',
+      'directive outside a server',
+      'site-web-0',
+      '/etc/nginx/nginx.conf',
+      (c) => c.replace('include /etc/nginx/tierform.d/*.conf;', 'include /etc/nginx/tierform.d/*.conf;\n    listen 1;'),
+      /listen.* directive is not allowed here/,
+    ],
+    [
+      'promtool check config',
+      'bad duration',
+      'site-mon',
+      '/etc/prometheus/prometheus.yml',
+      (c) => c.replace('scrape_interval: 15s', 'scrape_interval: 15 seconds'),
+      /FAILED/,
+    ],
+    [
+      'promtool check config',
+      'missing rule file',
+      'site-mon',
+      '/etc/prometheus/prometheus.yml',
+      (c) => c.replace('/etc/prometheus/rules/tierform.yml', '/etc/prometheus/rules/missing.yml'),
+      /missing\.yml/,
+    ],
+    [
+      'promtool check config',
+      'malformed self-target file',
+      'site-mon',
+      '/usr/local/lib/tierform/prometheus-self-targets',
+      (c) => c.replace('"targets":["@PRIVATE_IP@:9100"]', '"targets":"@PRIVATE_IP@:9100"'),
+      /node\.json/,
+    ],
+    [
+      'promtool check rules',
+      'bad expression',
+      'site-mon',
+      '/etc/prometheus/rules/tierform.yml',
+      (c) => c.replace('expr: up == 0', 'expr: up ==== 0'),
+      /FAILED|parse error/,
+    ],
+    [
+      'shellcheck',
+      'unquoted expansion',
+      'site-db-primary',
+      '/etc/tierform/mysql-setup.d/50-mysqld-exporter-account.sh',
+      (c) => c.replace('"$SECRETS_FILE"', '$SECRETS_FILE'),
+      /SC2086/,
+    ],
   ];
 
   test.each(mistakes)('%s fails on a planted %s', (checkerName, _mistake, dropletName, filePath, plant, message) => {

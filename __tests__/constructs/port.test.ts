@@ -22,7 +22,9 @@ describe('Port', () => {
   });
 
   test('throws if a port is out of range', () => {
-    expect(() => Port.tcp(70000).validate(scope(), 'port')).toThrow("test: 'port' has tcp port out of range, got 70000. Ports are integers from 1 to 65535.");
+    expect(() => Port.tcp(70000).validate(scope(), 'port')).toThrow(
+      "test: 'port' has tcp port out of range, got 70000. Ports are integers from 1 to 65535.",
+    );
   });
 
   test('throws if a port is not an integer', () => {
@@ -30,6 +32,8 @@ describe('Port', () => {
   });
 
   test('throws if a range ends before it starts', () => {
-    expect(() => Port.tcpRange(9000, 8000).validate(scope(), 'port')).toThrow("test: 'port' has a port range that ends before it starts, got '9000-8000'. Pass the lower port first.");
+    expect(() => Port.tcpRange(9000, 8000).validate(scope(), 'port')).toThrow(
+      "test: 'port' has a port range that ends before it starts, got '9000-8000'. Pass the lower port first.",
+    );
   });
 });

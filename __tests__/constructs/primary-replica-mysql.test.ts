@@ -17,8 +17,14 @@ describe('PrimaryReplicaMysql', () => {
     const droplets = resources(json, 'digitalocean_droplet');
     expect(droplets.map((d) => d.name)).toEqual(['site-db-primary', 'site-db-replica-1', 'site-db-replica-2']);
     expect(droplets.map((d) => d.size)).toEqual(['s-1vcpu-2gb', 's-1vcpu-2gb', 's-1vcpu-2gb']);
-    for (const d of droplets) expect(d.volume_ids).toEqual([expect.stringMatching(/^\$\{digitalocean_volume\.Db_(Primary|Replica\d)Volume_[0-9A-F]{8}\.id\}$/)]);
-    expect(Testing.synth(stack)).toHaveResourceWithProperties(Volume, { name: 'site-db-primary-data', size: 50, region: 'nyc3', initial_filesystem_type: 'ext4' });
+    for (const d of droplets)
+      expect(d.volume_ids).toEqual([expect.stringMatching(/^\$\{digitalocean_volume\.Db_(Primary|Replica\d)Volume_[0-9A-F]{8}\.id\}$/)]);
+    expect(Testing.synth(stack)).toHaveResourceWithProperties(Volume, {
+      name: 'site-db-primary-data',
+      size: 50,
+      region: 'nyc3',
+      initial_filesystem_type: 'ext4',
+    });
   });
 
   test('gives each server a unique server_id; the primary writes binlogs, replicas are read-only', () => {
@@ -112,7 +118,9 @@ describe('PrimaryReplicaMysql', () => {
       `site-db-read.internal.${TEST_ZONE}`,
       `site-db.internal.${TEST_ZONE}`,
     ]);
-    const names = resources(synthJson(stack), 'digitalocean_record').map((r) => `${r.name} ${r.value.replace(/^.*\.(Db_\w+?)_[0-9A-F]{8}\..*$/, '$1')}`);
+    const names = resources(synthJson(stack), 'digitalocean_record').map(
+      (r) => `${r.name} ${r.value.replace(/^.*\.(Db_\w+?)_[0-9A-F]{8}\..*$/, '$1')}`,
+    );
     expect(names.sort()).toEqual([
       'site-db-primary.internal Db_Primary',
       'site-db-read.internal Db_Replica1',
@@ -139,16 +147,28 @@ describe('PrimaryReplicaMysql', () => {
 
   test('throws if a password is a literal', () => {
     const { stack, vpc } = testStack({ dns: true });
-    expect(() => new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, appPassword: 'correct-horse-battery-staple' as unknown as Secret })).toThrow(
-      "test/Db: 'appPassword' is a literal secret, got '(redacted)'. Secrets must not be literals in the plan",
-    );
+    expect(
+      () =>
+        new PrimaryReplicaMysql(stack, 'Db', {
+          vpc,
+          name: 'site-db',
+          sshKeys: SSH_KEYS,
+          appPassword: 'correct-horse-battery-staple' as unknown as Secret,
+        }),
+    ).toThrow("test/Db: 'appPassword' is a literal secret, got '(redacted)'. Secrets must not be literals in the plan");
   });
 
   test('the literal-password error does not echo the password', () => {
     const { stack, vpc } = testStack({ dns: true });
-    expect(() => new PrimaryReplicaMysql(stack, 'Db', { vpc, name: 'site-db', sshKeys: SSH_KEYS, replicationPassword: 'correct-horse-battery-staple' as unknown as Secret })).toThrow(
-      expect.objectContaining({ message: expect.not.stringContaining('correct-horse') }),
-    );
+    expect(
+      () =>
+        new PrimaryReplicaMysql(stack, 'Db', {
+          vpc,
+          name: 'site-db',
+          sshKeys: SSH_KEYS,
+          replicationPassword: 'correct-horse-battery-staple' as unknown as Secret,
+        }),
+    ).toThrow(expect.objectContaining({ message: expect.not.stringContaining('correct-horse') }));
   });
 
   test('accepts passwords from sensitive variables', () => {

@@ -96,7 +96,9 @@ describe('RoleFirewall and Connections', () => {
   test('throws if a rule names a port out of range', () => {
     const { stack } = testStack();
     const db = new RoleFirewall(stack, 'Db', { name: 'site-db' });
-    expect(() => db.connections.allowFrom(Peer.cidr('10.0.0.0/8'), Port.tcp(0))).toThrow("test/Db: 'port' has tcp port out of range, got 0. Ports are integers from 1 to 65535.");
+    expect(() => db.connections.allowFrom(Peer.cidr('10.0.0.0/8'), Port.tcp(0))).toThrow(
+      "test/Db: 'port' has tcp port out of range, got 0. Ports are integers from 1 to 65535.",
+    );
   });
 
   test('throws if a peer is not a CIDR block', () => {
@@ -117,8 +119,9 @@ describe('RoleFirewall and Connections', () => {
     restrictOutbound(stack);
     // THEN the app may send only the essentials and MySQL to the database tag
     const fw = resources(synthJson(stack), 'digitalocean_firewall').find((f) => f.name === 'site-app');
-    const summary = fw.outbound_rule.map((r: { protocol: string; port_range?: string; destination_tags?: string[] }) =>
-      `${r.protocol}/${r.port_range ?? '-'}${r.destination_tags ? ' to tag' : ''}`,
+    const summary = fw.outbound_rule.map(
+      (r: { protocol: string; port_range?: string; destination_tags?: string[] }) =>
+        `${r.protocol}/${r.port_range ?? '-'}${r.destination_tags ? ' to tag' : ''}`,
     );
     expect(summary).toEqual(['udp/53', 'tcp/53', 'udp/123', 'tcp/80', 'tcp/443', 'icmp/-', 'tcp/3306 to tag']);
     expect(JSON.stringify(fw.outbound_rule)).not.toContain('1-65535');

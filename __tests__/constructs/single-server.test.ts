@@ -15,7 +15,12 @@ describe('SingleServer', () => {
     const text = userData(json, 'site-www');
     const paths = writeFilesOf(text).map((f) => f.path);
     expect(paths).toEqual(
-      expect.arrayContaining(['/etc/nginx/nginx.conf', '/etc/systemd/system/tierform-app.service', '/etc/mysql/mysql.conf.d/60-tierform.cnf', '/usr/local/sbin/tierform-mysql-setup']),
+      expect.arrayContaining([
+        '/etc/nginx/nginx.conf',
+        '/etc/systemd/system/tierform-app.service',
+        '/etc/mysql/mysql.conf.d/60-tierform.cnf',
+        '/usr/local/sbin/tierform-mysql-setup',
+      ]),
     );
   });
 

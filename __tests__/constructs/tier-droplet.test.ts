@@ -120,7 +120,9 @@ describe('TierDroplet', () => {
       const vpc = new Vpc(stack, 'Vpc', { region: 'nyc3', name: 'test-vpc', ipRange: '10.20.0.0/20' });
       const role = new RoleFirewall(stack, 'Role', { name: 'site-web' });
       const shared = { files: [{ path: '/etc/shared.conf', content: 'same on both\n', permissions: '0644' }] };
-      const droplets = [0, 1].map((i) => new TierDroplet(stack, `Droplet${i}`, { name: `site-web-${i}`, vpc, role, sshKeys: SSH_KEYS }).addFragment(shared));
+      const droplets = [0, 1].map((i) =>
+        new TierDroplet(stack, `Droplet${i}`, { name: `site-web-${i}`, vpc, role, sshKeys: SSH_KEYS }).addFragment(shared),
+      );
       return { app, stack, droplets };
     }
     const read = (outdir: string) => JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', 'site', 'cdk.tf.json'), 'utf8'));
@@ -134,7 +136,9 @@ describe('TierDroplet', () => {
         expect(second).toEqual(first);
         // app.synth() resolves twice (preparing, then final); Testing.synth once: user_data is the same.
         const single = synthJson(appWithDroplets(fs.mkdtempSync(path.join(os.tmpdir(), 'tierform-test-'))).stack);
-        expect(resources(first, 'digitalocean_droplet').map((d) => d.user_data)).toEqual(resources(single, 'digitalocean_droplet').map((d) => d.user_data));
+        expect(resources(first, 'digitalocean_droplet').map((d) => d.user_data)).toEqual(
+          resources(single, 'digitalocean_droplet').map((d) => d.user_data),
+        );
         // The shared body is the same text; only the header names each droplet.
         const [a, b] = resources(first, 'digitalocean_droplet').map((d) => d.user_data as string);
         expect(a.split('\n').slice(2)).toEqual(b.split('\n').slice(2));
@@ -164,10 +168,14 @@ describe('TierDroplet', () => {
         droplets[0].addFragment({ files: [{ path: '/etc/tag', content: `${tag.name}\n`, permissions: '0644' }] });
         app.synth();
         const site = read(outdir);
-        const content = parse(resources(site, 'digitalocean_droplet').find((d) => d.name === 'site-web-0').user_data).write_files.find((f: { path: string }) => f.path === '/etc/tag').content;
+        const content = parse(resources(site, 'digitalocean_droplet').find((d) => d.name === 'site-web-0').user_data).write_files.find(
+          (f: { path: string }) => f.path === '/etc/tag',
+        ).content;
         expect(content).toMatch(/^\$\{data\.terraform_remote_state\.[\w-]+\.outputs\.[\w-]+\}\n$/);
         const shared = JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', 'shared', 'cdk.tf.json'), 'utf8'));
-        expect(Object.values(shared.output)).toEqual([expect.objectContaining({ value: expect.stringMatching(/^\$\{digitalocean_tag\.Tag\.name\}$/) })]);
+        expect(Object.values(shared.output)).toEqual([
+          expect.objectContaining({ value: expect.stringMatching(/^\$\{digitalocean_tag\.Tag\.name\}$/) }),
+        ]);
       } finally {
         fs.rmSync(outdir, { recursive: true, force: true });
       }
@@ -203,4 +211,3 @@ describe('TierDroplet render errors', () => {
     );
   });
 });
-

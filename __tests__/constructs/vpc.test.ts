@@ -54,7 +54,9 @@ describe('Vpc', () => {
   });
 
   test('throws if the range overlaps a DigitalOcean-reserved range', () => {
-    expect(() => new Vpc(stack(), 'Vpc', { region: 'nyc3', name: 'v', ipRange: '10.244.0.0/20' })).toThrow(/'ipRange' is not a usable DigitalOcean VPC range, got '10.244.0.0\/20'/);
+    expect(() => new Vpc(stack(), 'Vpc', { region: 'nyc3', name: 'v', ipRange: '10.244.0.0/20' })).toThrow(
+      /'ipRange' is not a usable DigitalOcean VPC range, got '10.244.0.0\/20'/,
+    );
   });
 
   test('throws if the range is larger than /16', () => {

@@ -21,9 +21,18 @@ const image = ContainerImage.registry('ghcr.io/foobar/app:1.2.3');
 describe('WebApp', () => {
   test('simple shape: one web container, a migration before it, PostgreSQL on an internal backend network', () => {
     const { stack, v } = dockerStack();
-    new WebApp(stack, 'Recipe', { name: 'recipe', subdomain: 'recipe', image, migrateCommand: ['python', 'migrate.py'], database: AppDatabase.postgres({ superuserPassword: v('su'), appPassword: v('app') }) });
+    new WebApp(stack, 'Recipe', {
+      name: 'recipe',
+      subdomain: 'recipe',
+      image,
+      migrateCommand: ['python', 'migrate.py'],
+      database: AppDatabase.postgres({ superuserPassword: v('su'), appPassword: v('app') }),
+    });
     const synth = Testing.synth(stack);
-    expect(synth).toHaveResourceWithProperties(Container, { name: 'recipe-web', env: expect.arrayContaining(['DB_HOST=recipe-db', 'DB_PASSWORD_FILE=/run/secrets/db-password']) });
+    expect(synth).toHaveResourceWithProperties(Container, {
+      name: 'recipe-web',
+      env: expect.arrayContaining(['DB_HOST=recipe-db', 'DB_PASSWORD_FILE=/run/secrets/db-password']),
+    });
     expect(synth).toHaveResourceWithProperties(Container, { name: 'recipe-migrate', attach: true });
     expect(synth).toHaveResourceWithProperties(Network, { name: 'recipe-backend', internal: true });
     expect(synth).toHaveResourceWithProperties(Network, { name: 'recipe-frontend', internal: true, ipam_config: [{ subnet: '172.30.126.0/24' }] });
@@ -47,14 +56,28 @@ describe('EdgeProxy', () => {
       name: 'tierform-edge',
       ports: [expect.objectContaining({ internal: 80, external: 80 }), expect.objectContaining({ internal: 443, external: 443 })],
       volumes: [{ host_path: '/etc/tierform/tls', container_path: '/etc/tierform/tls', read_only: true }],
-      networks_advanced: [expect.objectContaining({ name: expect.stringMatching(/Edge_Network/) }), expect.objectContaining({ ipv4_address: app.edgeAddress })],
+      networks_advanced: [
+        expect.objectContaining({ name: expect.stringMatching(/Edge_Network/) }),
+        expect.objectContaining({ ipv4_address: app.edgeAddress }),
+      ],
     });
   });
 
   test('every response carries seed 000\u2019s headers, HSTS over HTTPS', () => {
     const { stack } = dockerStack();
-    const edge = new EdgeProxy(stack, 'Edge', { domain: 'foobar.com', apps: [new WebApp(stack, 'A', { name: 'shop', subdomain: 'shop', image })], https: {} });
-    for (const h of ['Strict-Transport-Security "max-age=63072000; includeSubDomains" always', 'X-Frame-Options', 'X-Content-Type-Options', 'Referrer-Policy', 'Permissions-Policy', 'Content-Security-Policy']) {
+    const edge = new EdgeProxy(stack, 'Edge', {
+      domain: 'foobar.com',
+      apps: [new WebApp(stack, 'A', { name: 'shop', subdomain: 'shop', image })],
+      https: {},
+    });
+    for (const h of [
+      'Strict-Transport-Security "max-age=63072000; includeSubDomains" always',
+      'X-Frame-Options',
+      'X-Content-Type-Options',
+      'Referrer-Policy',
+      'Permissions-Policy',
+      'Content-Security-Policy',
+    ]) {
       expect(edge.configuration).toContain(`add_header ${h}`);
     }
     expect(edge.configuration).toContain('ssl_protocols TLSv1.2 TLSv1.3;');
@@ -71,9 +94,14 @@ describe('EdgeProxy', () => {
     const edge = new EdgeProxy(stack, 'Edge', { domain: 'foobar.com', apps, proxyConnectTimeoutSeconds: 3 });
     expect(edge.configuration).toMatch(/upstream app_shop \{[^}]*zone app_shop 64k;[^}]*ip_hash;/);
     expect(edge.configuration).toContain('proxy_connect_timeout 3s;');
-    expect(() => new EdgeProxy(dockerStack().stack, 'Edge', { domain: 'foobar.com', apps: [new WebApp(stack, 'B', { name: 'b', subdomain: 'b', image })], proxyConnectTimeoutSeconds: 0 })).toThrow(
-      /proxyConnectTimeoutSeconds/,
-    );
+    expect(
+      () =>
+        new EdgeProxy(dockerStack().stack, 'Edge', {
+          domain: 'foobar.com',
+          apps: [new WebApp(stack, 'B', { name: 'b', subdomain: 'b', image })],
+          proxyConnectTimeoutSeconds: 0,
+        }),
+    ).toThrow(/proxyConnectTimeoutSeconds/);
   });
 
   test('throws if two apps claim one subdomain', () => {
@@ -107,7 +135,9 @@ describe('database containers', () => {
   test('throws if PostgreSQL is put on a non-internal network', () => {
     const { stack, v } = dockerStack();
     const net = new DockerNetwork(stack, 'Net', { name: 'public', internal: false });
-    expect(() => new PostgresContainer(stack, 'Db', { name: 'db', network: net, databaseName: 'app', superuserPassword: v('su'), appPassword: v('app') })).toThrow(
+    expect(
+      () => new PostgresContainer(stack, 'Db', { name: 'db', network: net, databaseName: 'app', superuserPassword: v('su'), appPassword: v('app') }),
+    ).toThrow(
       "test/Db: 'network' is not internal, got 'public'. The database lives only on an internal backend network (seed 000): create it with internal: true.",
     );
   });
@@ -116,15 +146,25 @@ describe('database containers', () => {
     const { stack, v } = dockerStack();
     const net = new DockerNetwork(stack, 'Net', { name: 'backend' });
     const same = v('pw');
-    expect(() => new PostgresContainer(stack, 'Db', { name: 'db', network: net, databaseName: 'app', superuserPassword: same, appPassword: same })).toThrow(
+    expect(
+      () => new PostgresContainer(stack, 'Db', { name: 'db', network: net, databaseName: 'app', superuserPassword: same, appPassword: same }),
+    ).toThrow(
       "test/Db: 'appPassword' is the superuser password, got '(redacted)'. Give the app role a password of its own (a second sensitive variable).",
     );
   });
 
   test('Redis keeps its memory ceiling under the container limit, append-only', () => {
     const { stack } = dockerStack();
-    new RedisContainer(stack, 'Cache', { name: 'cache', network: new DockerNetwork(stack, 'Net', { name: 'backend' }), memoryLimitMiB: 200, memoryReservationMiB: 100 });
-    expect(Testing.synth(stack)).toHaveResourceWithProperties(Container, { memory: 200, command: expect.arrayContaining(['--appendonly', 'yes', '--maxmemory', '150mb']) });
+    new RedisContainer(stack, 'Cache', {
+      name: 'cache',
+      network: new DockerNetwork(stack, 'Net', { name: 'backend' }),
+      memoryLimitMiB: 200,
+      memoryReservationMiB: 100,
+    });
+    expect(Testing.synth(stack)).toHaveResourceWithProperties(Container, {
+      memory: 200,
+      command: expect.arrayContaining(['--appendonly', 'yes', '--maxmemory', '150mb']),
+    });
   });
 
   test('throws if a network subnet is public', () => {

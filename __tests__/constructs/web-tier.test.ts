@@ -9,7 +9,6 @@ import { WebTier } from '../../constructs/web-tier';
 import { TerraformVariable } from 'cdktf';
 import { ADMIN, SSH_KEYS, TEST_ZONE, resources, synthJson, testStack, userData, writeFilesOf } from '../helpers/stacks';
 
-
 function file(text: string, path: string): string {
   const f = writeFilesOf(text).find((w) => w.path === path);
   if (!f) throw new Error(`no ${path}`);
@@ -77,7 +76,15 @@ describe('WebTier', () => {
 
   test('nginx answers /health itself and sets body size, timeouts and rate limits from props', () => {
     const { stack, vpc } = testStack({ dns: true });
-    new WebTier(stack, 'Web', { vpc, name: 'site-web', count: 1, sshKeys: SSH_KEYS, clientMaxBodySizeMiB: 25, rateLimitRequestsPerSecond: 50, proxyReadTimeoutSeconds: 90 });
+    new WebTier(stack, 'Web', {
+      vpc,
+      name: 'site-web',
+      count: 1,
+      sshKeys: SSH_KEYS,
+      clientMaxBodySizeMiB: 25,
+      rateLimitRequestsPerSecond: 50,
+      proxyReadTimeoutSeconds: 90,
+    });
     const conf = file(userData(synthJson(stack), 'site-web-0'), '/etc/nginx/nginx.conf');
     expect(conf).toMatch(/location = \/health \{[^}]*return 200/s);
     expect(conf).toContain('client_max_body_size 25m;');
@@ -121,7 +128,13 @@ describe('WebTier', () => {
 
   test('deploys a git app into a virtualenv', () => {
     const { stack, vpc } = testStack({ dns: true });
-    new WebTier(stack, 'Web', { vpc, name: 'site-web', count: 1, sshKeys: SSH_KEYS, app: AppSource.git({ url: 'https://github.com/you/app.git', ref: 'v1.2.0', wsgiApp: 'shop.wsgi:application' }) });
+    new WebTier(stack, 'Web', {
+      vpc,
+      name: 'site-web',
+      count: 1,
+      sshKeys: SSH_KEYS,
+      app: AppSource.git({ url: 'https://github.com/you/app.git', ref: 'v1.2.0', wsgiApp: 'shop.wsgi:application' }),
+    });
     const text = userData(synthJson(stack), 'site-web-0');
     expect(file(text, '/usr/local/sbin/tierform-app-setup')).toContain('git -C "/opt/tierform/app" checkout --quiet "v1.2.0"');
     expect(file(text, '/etc/systemd/system/tierform-app.service')).toMatch(/\/opt\/tierform\/venv\/bin\/gunicorn .*shop\.wsgi:application/s);
@@ -151,15 +164,22 @@ describe('WebTier', () => {
 
   test('accepts SSH from anywhere with a reason', () => {
     const { stack, vpc } = testStack({ dns: true });
-    new WebTier(stack, 'Web', { vpc, name: 'site-web', count: 1, sshKeys: SSH_KEYS, adminCidrs: ['0.0.0.0/0'], allowSshFromAnywhere: { reason: 'CI runners without fixed addresses' } });
+    new WebTier(stack, 'Web', {
+      vpc,
+      name: 'site-web',
+      count: 1,
+      sshKeys: SSH_KEYS,
+      adminCidrs: ['0.0.0.0/0'],
+      allowSshFromAnywhere: { reason: 'CI runners without fixed addresses' },
+    });
     expect(resources(synthJson(stack), 'digitalocean_firewall')[0].inbound_rule[0].source_addresses).toEqual(['0.0.0.0/0']);
   });
 
   test('throws if the reason for SSH from anywhere is empty', () => {
     const { stack, vpc } = testStack({ dns: true });
-    expect(() => new WebTier(stack, 'Web', { vpc, name: 'site-web', sshKeys: SSH_KEYS, adminCidrs: ['0.0.0.0/0'], allowSshFromAnywhere: { reason: ' ' } })).toThrow(
-      "test/Web: 'allowSshFromAnywhere.reason' must explain the exception, got ' '.",
-    );
+    expect(
+      () => new WebTier(stack, 'Web', { vpc, name: 'site-web', sshKeys: SSH_KEYS, adminCidrs: ['0.0.0.0/0'], allowSshFromAnywhere: { reason: ' ' } }),
+    ).toThrow("test/Web: 'allowSshFromAnywhere.reason' must explain the exception, got ' '.");
   });
 
   test('throws if the body size limit is not positive', () => {
@@ -193,7 +213,10 @@ describe('WebTier', () => {
       expect(watcher).toContain("readonly PARAMETERS='max_fails=3 fail_timeout=30s'");
       expect(watcher).toContain('readonly PORT=8000');
       expect(parse(text).runcmd).toEqual(
-        expect.arrayContaining([['/usr/local/sbin/tierform-upstream-watch', 'boot'], ['systemctl', 'enable', '--now', 'tierform-upstream-watch.service']]),
+        expect.arrayContaining([
+          ['/usr/local/sbin/tierform-upstream-watch', 'boot'],
+          ['systemctl', 'enable', '--now', 'tierform-upstream-watch.service'],
+        ]),
       );
       expect(text).not.toContain('digitalocean_droplet');
       expect(conf).toContain('location /static/');

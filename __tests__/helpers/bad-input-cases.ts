@@ -38,7 +38,6 @@ import { Stage2SecuredMonitored } from '../../lib/stages/stage2';
 import { Stage3HighAvailability } from '../../lib/stages/stage3';
 import { SSH_KEYS } from './stacks';
 
- 
 type Any = any;
 
 /** A fresh App with stack 'test': provider, VPC 'test-vpc' (nyc3, 10.20.0.0/20); the zone on first use. */

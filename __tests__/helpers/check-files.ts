@@ -13,7 +13,13 @@ import { makeTempDir, writeFile } from './tools';
 
 /** Runs every claiming checker on every file; returns `path: checker` for each check that ran (and passed). */
 export function checkFiles(files: readonly CloudConfigFile[]): string[] {
-  const written: WriteFile[] = files.map((f) => ({ path: f.path, content: f.content, permissions: f.permissions, owner: f.owner ?? 'root:root', defer: f.defer ?? false }));
+  const written: WriteFile[] = files.map((f) => ({
+    path: f.path,
+    content: f.content,
+    permissions: f.permissions,
+    owner: f.owner ?? 'root:root',
+    defer: f.defer ?? false,
+  }));
   const tmp = makeTempDir('check-files');
   const ran: string[] = [];
   try {

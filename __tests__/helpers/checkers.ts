@@ -129,7 +129,9 @@ function bootGeneratedFile(ctx: CheckContext, p: string): string | undefined {
   const result = run(script, ['boot'], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
   expect({ status: result.status, servers: fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : undefined }).toEqual({
     status: 0,
-    servers: expect.stringMatching(/^# written by tierform-upstream-watch[^\n]*\nserver 10\.20\.0\.5:\d+ [^\n]+;\nserver 10\.20\.0\.6:\d+ [^\n]+;\n$/),
+    servers: expect.stringMatching(
+      /^# written by tierform-upstream-watch[^\n]*\nserver 10\.20\.0\.5:\d+ [^\n]+;\nserver 10\.20\.0\.6:\d+ [^\n]+;\n$/,
+    ),
   });
   return out;
 }
@@ -173,11 +175,38 @@ function systemdVerify(ctx: CheckContext, unit: string | ((dir: string) => strin
 
 /** Keys journald.conf(5) documents for [Journal] (systemd 252 to 255). */
 const JOURNALD_KEYS = new Set([
-  'Storage', 'Compress', 'Seal', 'SplitMode', 'SyncIntervalSec', 'RateLimitIntervalSec', 'RateLimitBurst',
-  'SystemMaxUse', 'SystemKeepFree', 'SystemMaxFileSize', 'SystemMaxFiles', 'RuntimeMaxUse', 'RuntimeKeepFree',
-  'RuntimeMaxFileSize', 'RuntimeMaxFiles', 'MaxFileSec', 'MaxRetentionSec', 'ForwardToSyslog', 'ForwardToKMsg',
-  'ForwardToConsole', 'ForwardToWall', 'ForwardToSocket', 'TTYPath', 'MaxLevelStore', 'MaxLevelSyslog',
-  'MaxLevelKMsg', 'MaxLevelConsole', 'MaxLevelWall', 'MaxLevelSocket', 'LineMax', 'ReadKMsg', 'Audit',
+  'Storage',
+  'Compress',
+  'Seal',
+  'SplitMode',
+  'SyncIntervalSec',
+  'RateLimitIntervalSec',
+  'RateLimitBurst',
+  'SystemMaxUse',
+  'SystemKeepFree',
+  'SystemMaxFileSize',
+  'SystemMaxFiles',
+  'RuntimeMaxUse',
+  'RuntimeKeepFree',
+  'RuntimeMaxFileSize',
+  'RuntimeMaxFiles',
+  'MaxFileSec',
+  'MaxRetentionSec',
+  'ForwardToSyslog',
+  'ForwardToKMsg',
+  'ForwardToConsole',
+  'ForwardToWall',
+  'ForwardToSocket',
+  'TTYPath',
+  'MaxLevelStore',
+  'MaxLevelSyslog',
+  'MaxLevelKMsg',
+  'MaxLevelConsole',
+  'MaxLevelWall',
+  'MaxLevelSocket',
+  'LineMax',
+  'ReadKMsg',
+  'Audit',
 ]);
 const JOURNALD_SIZE_KEYS = /^(System|Runtime)(MaxUse|KeepFree|MaxFileSize)$|^LineMax$/;
 
@@ -186,10 +215,27 @@ const JOURNALD_SIZE_KEYS = /^(System|Runtime)(MaxUse|KeepFree|MaxFileSize)$|^Lin
  * MySQL 8.0 server here (Debian 12 ships MariaDB only), so MySQL files are checked by name, not by a mysqld.
  */
 const MYSQL80_DOCUMENTED_OPTIONS = new Set([
-  'server_id', 'log_bin', 'relay_log', 'gtid_mode', 'enforce_gtid_consistency', 'log_replica_updates',
-  'binlog_expire_logs_seconds', 'sync_binlog', 'innodb_flush_log_at_trx_commit', 'relay_log_recovery', 'read_only',
-  'super_read_only', 'skip_name_resolve', 'local_infile', 'max_connections', 'innodb_buffer_pool_size',
-  'slow_query_log', 'slow_query_log_file', 'long_query_time', 'bind_address', 'mysqlx_bind_address',
+  'server_id',
+  'log_bin',
+  'relay_log',
+  'gtid_mode',
+  'enforce_gtid_consistency',
+  'log_replica_updates',
+  'binlog_expire_logs_seconds',
+  'sync_binlog',
+  'innodb_flush_log_at_trx_commit',
+  'relay_log_recovery',
+  'read_only',
+  'super_read_only',
+  'skip_name_resolve',
+  'local_infile',
+  'max_connections',
+  'innodb_buffer_pool_size',
+  'slow_query_log',
+  'slow_query_log_file',
+  'long_query_time',
+  'bind_address',
+  'mysqlx_bind_address',
 ]);
 
 /** `key = value` lines of an INI file by section (`#`/`;` comments skipped). */
@@ -328,7 +374,9 @@ export const CHECKERS: readonly Checker[] = [
     matches: (f) => f.path.endsWith('.py'),
     check: (ctx) => {
       const python = requireTool('python3', 'python3');
-      expectClean(run(python, ['-m', 'py_compile', ctx.hostPath], { env: { ...process.env, PYTHONPYCACHEPREFIX: path.join(ctx.scratch, 'pycache') } }));
+      expectClean(
+        run(python, ['-m', 'py_compile', ctx.hostPath], { env: { ...process.env, PYTHONPYCACHEPREFIX: path.join(ctx.scratch, 'pycache') } }),
+      );
     },
   },
   {
@@ -338,8 +386,8 @@ export const CHECKERS: readonly Checker[] = [
       const mariadbd = requireTool('mariadbd', 'mariadb-server');
       // Every file the droplet writes to the directory, in the server's reading order, as one defaults file.
       const dir = path.dirname(ctx.file.path);
-      const all = [...ctx.files.filter((f) => path.dirname(f.path) === dir && f.path.endsWith('.cnf')), ...bootGeneratedMysqlCnfs(ctx, dir)].sort((a, b) =>
-        a.path.localeCompare(b.path),
+      const all = [...ctx.files.filter((f) => path.dirname(f.path) === dir && f.path.endsWith('.cnf')), ...bootGeneratedMysqlCnfs(ctx, dir)].sort(
+        (a, b) => a.path.localeCompare(b.path),
       );
       const defaults = writeFile(ctx.scratch, 'my.cnf', all.map((f) => f.content).join('\n'));
       const result = run(mariadbd, [`--defaults-file=${defaults}`, '--help', '--verbose']);
@@ -382,23 +430,37 @@ export const CHECKERS: readonly Checker[] = [
       fail2banBaseline ??= fail2banFindings(run(client, ['-c', fail2banConfDir(path.join(ctx.scratch, 'baseline')), '-t']).output);
       const conf = fail2banConfDir(ctx.scratch, ctx.file);
       const test = run(client, ['-c', conf, '-t']);
-      expect({ status: test.status, findings: fail2banFindings(test.output).filter((l) => !fail2banBaseline!.includes(l)) }).toEqual({ status: 0, findings: [] });
+      expect({ status: test.status, findings: fail2banFindings(test.output).filter((l) => !fail2banBaseline!.includes(l)) }).toEqual({
+        status: 0,
+        findings: [],
+      });
       // -t ignores unknown keys and bad time values; the dump of what the server would be told shows every key
       // it understood, and fail2ban's own time parser (MyTime) checks the durations.
       const dump = run(client, ['-c', conf, '-d']).stdout;
       const timeKeys: string[] = [];
       for (const e of iniEntries(ctx.file.content)) {
         if (e.key === 'enabled') {
-          expect({ jail: e.section, enabled: e.value, started: dump.includes(`['start', '${e.section}']`) }).toEqual({ jail: e.section, enabled: e.value, started: e.value === 'true' });
+          expect({ jail: e.section, enabled: e.value, started: dump.includes(`['start', '${e.section}']`) }).toEqual({
+            jail: e.section,
+            enabled: e.value,
+            started: e.value === 'true',
+          });
         } else if (e.key === 'backend') {
           expect(dump).toContain(`['add', '${e.section}', '${e.value}']`);
         } else {
-          expect({ key: `${e.section}.${e.key}`, understood: dump.includes(`['set', '${e.section}', '${e.key}', `) }).toEqual({ key: `${e.section}.${e.key}`, understood: true });
+          expect({ key: `${e.section}.${e.key}`, understood: dump.includes(`['set', '${e.section}', '${e.key}', `) }).toEqual({
+            key: `${e.section}.${e.key}`,
+            understood: true,
+          });
         }
         if (/^(bantime|findtime)(\.|$)/.test(e.key) && !/\.(increment|multipliers|formula|overalljails|factor)$/.test(e.key)) timeKeys.push(e.value);
       }
       if (timeKeys.length > 0) {
-        const python = fs.readFileSync(client, 'utf8').split('\n', 1)[0].replace(/^#!\s*/, '').split(/\s+/);
+        const python = fs
+          .readFileSync(client, 'utf8')
+          .split('\n', 1)[0]
+          .replace(/^#!\s*/, '')
+          .split(/\s+/);
         const script = 'import sys\nfrom fail2ban.server.mytime import MyTime\nfor v in sys.argv[1:]:\n    MyTime.str2seconds(v)\n';
         expectClean(run(python[0], [...python.slice(1), '-c', script, ...timeKeys]));
       }
@@ -468,7 +530,23 @@ function testCertificate(dir: string): string {
   const pem = path.join(dir, 'site.pem');
   const key = path.join(dir, 'site.key');
   const crt = path.join(dir, 'site.crt');
-  const result = run(openssl, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2', '-subj', '/CN=www.foobar.com', '-keyout', key, '-out', crt]);
+  const result = run(openssl, [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=www.foobar.com',
+    '-keyout',
+    key,
+    '-out',
+    crt,
+  ]);
   expect(result.status).toBe(0);
   fs.writeFileSync(pem, fs.readFileSync(crt, 'utf8') + fs.readFileSync(key, 'utf8'), { mode: 0o600 });
   return pem;
@@ -571,13 +649,22 @@ export function describeRenderedDroplet({ userData, doc }: RenderedDroplet): voi
  */
 export function checkDockerDaemonJson(file: string, scratch: string): void {
   const dockerd = requireTool('dockerd', 'docker.io');
-  const result = run(dockerd, [
-    '--config-file', file,
-    '--pidfile', '/proc/tierform-no-such-dir/docker.pid',
-    '--data-root', '/proc/tierform-no-such-dir/data',
-    '--exec-root', '/proc/tierform-no-such-dir/exec',
-    '--host', `unix://${path.join(scratch, 'docker.sock')}`,
-  ], { timeout: 30_000 });
+  const result = run(
+    dockerd,
+    [
+      '--config-file',
+      file,
+      '--pidfile',
+      '/proc/tierform-no-such-dir/docker.pid',
+      '--data-root',
+      '/proc/tierform-no-such-dir/data',
+      '--exec-root',
+      '/proc/tierform-no-such-dir/exec',
+      '--host',
+      `unix://${path.join(scratch, 'docker.sock')}`,
+    ],
+    { timeout: 30_000 },
+  );
   const last = result.output.trim().split('\n').pop() ?? '';
   expect({ status: result.status === 0 ? 'started' : 'stopped', last, output: result.output }).toEqual({
     status: 'stopped',
@@ -599,7 +686,11 @@ export function unescapeTerraform(text: string): string {
   return text.replace(/\$\$\{/g, '${').replace(/%%\{/g, '%{');
 }
 
-const CONTAINER_CHECKERS: ReadonlyArray<{ name: string; matches: (u: ContainerUpload) => boolean; check: (file: string, content: string, scratch: string) => void }> = [
+const CONTAINER_CHECKERS: ReadonlyArray<{
+  name: string;
+  matches: (u: ContainerUpload) => boolean;
+  check: (file: string, content: string, scratch: string) => void;
+}> = [
   {
     name: 'nginx -t (container nginx.conf)',
     matches: (u) => u.file === '/etc/nginx/nginx.conf',
@@ -618,7 +709,7 @@ const CONTAINER_CHECKERS: ReadonlyArray<{ name: string; matches: (u: ContainerUp
 ];
 
 /** The checkers that claim a container upload. */
-export function containerCheckersFor(upload: ContainerUpload): typeof CONTAINER_CHECKERS[number][] {
+export function containerCheckersFor(upload: ContainerUpload): (typeof CONTAINER_CHECKERS)[number][] {
   return CONTAINER_CHECKERS.filter((c) => c.matches(upload));
 }
 
@@ -630,7 +721,9 @@ export function containerCheckersFor(upload: ContainerUpload): typeof CONTAINER_
 export function describeContainerUploads(json: Json): void {
   const containers = Object.values((json.resource?.docker_container ?? {}) as Record<string, Json>);
   const rendered = containers.flatMap((c: Json) =>
-    ((c.upload ?? []) as ContainerUpload[]).filter((u) => u.content !== undefined && !/^\$\{var\.[A-Za-z0-9_]+\}$/.test(u.content)).map((u) => [c.name as string, u] as const),
+    ((c.upload ?? []) as ContainerUpload[])
+      .filter((u) => u.content !== undefined && !/^\$\{var\.[A-Za-z0-9_]+\}$/.test(u.content))
+      .map((u) => [c.name as string, u] as const),
   );
   it('every rendered upload has a checker', () => {
     expect(rendered.filter(([, u]) => containerCheckersFor(u).length === 0).map(([n, u]) => `${n}:${u.file}`)).toEqual([]);
@@ -638,7 +731,8 @@ export function describeContainerUploads(json: Json): void {
   it('secret uploads are sensitive variables, never literals', () => {
     for (const c of containers) {
       for (const u of (c.upload ?? []) as ContainerUpload[]) {
-        if (/secrets/.test(u.file)) expect({ file: u.file, content: u.content }).toEqual({ file: u.file, content: expect.stringMatching(/^\$\{var\.[a-z0-9_]+\}$/) });
+        if (/secrets/.test(u.file))
+          expect({ file: u.file, content: u.content }).toEqual({ file: u.file, content: expect.stringMatching(/^\$\{var\.[a-z0-9_]+\}$/) });
       }
     }
   });

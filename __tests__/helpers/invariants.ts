@@ -6,7 +6,10 @@ export function expectNoPublicDatabasePort(json: Json): void {
   for (const fw of resources(json, 'digitalocean_firewall')) {
     for (const rule of fw.inbound_rule ?? []) {
       if (['3306', '33060'].includes(rule.port_range) || rule.port_range === '1-65535') {
-        expect({ firewall: fw.name, rule }).toEqual({ firewall: fw.name, rule: expect.not.objectContaining({ source_addresses: expect.anything() }) });
+        expect({ firewall: fw.name, rule }).toEqual({
+          firewall: fw.name,
+          rule: expect.not.objectContaining({ source_addresses: expect.anything() }),
+        });
       }
     }
   }

@@ -24,7 +24,6 @@ export function testStack(options: { readonly dns?: boolean } = {}): { stack: Te
   return { stack, vpc, dns };
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = any;
 
 export function synthJson(stack: TerraformStack): Json {
@@ -48,7 +47,8 @@ export function userData(json: Json, dropletName: string): string {
  * and a key cloud-init defaults (permissions, owner, defer) is absent when we did not write it. The decoded view
  * with defaults filled in is lib/plan/cloud-config.ts's `WriteFile` (parseCloudConfig).
  */
-export type RawWriteFile = Pick<WriteFile, 'path' | 'content'> & Partial<Pick<WriteFile, 'permissions' | 'owner' | 'defer'>> & { readonly encoding?: string };
+export type RawWriteFile = Pick<WriteFile, 'path' | 'content'> &
+  Partial<Pick<WriteFile, 'permissions' | 'owner' | 'defer'>> & { readonly encoding?: string };
 
 /** Every `write_files` entry of a user_data text (the cloud-config YAML), raw (see RawWriteFile). */
 export type Files = RawWriteFile[];

@@ -77,7 +77,11 @@ export function parseNginx(text: string): NginxDirective[] {
 }
 
 /** Every directive named `name` anywhere in the tree, with the chain of enclosing blocks. */
-export function findNginx(tree: readonly NginxDirective[], name: string, parents: readonly NginxDirective[] = []): { directive: NginxDirective; parents: readonly NginxDirective[] }[] {
+export function findNginx(
+  tree: readonly NginxDirective[],
+  name: string,
+  parents: readonly NginxDirective[] = [],
+): { directive: NginxDirective; parents: readonly NginxDirective[] }[] {
   const out: { directive: NginxDirective; parents: readonly NginxDirective[] }[] = [];
   for (const d of tree) {
     if (d.name === name) out.push({ directive: d, parents });
@@ -89,7 +93,11 @@ export function findNginx(tree: readonly NginxDirective[], name: string, parents
 /** True when text looks like nginx config (a `server`, `http`, `upstream` or `location` block). */
 export function looksLikeNginx(path: string, content: string): boolean {
   if (/^\/etc\/nginx\//.test(path)) return true;
-  return /(^|\n)\s*(server|http|upstream|location\s+\S+)\s*\{/.test(content) && /;\s*(\n|$)/.test(content) && !/^\s*(frontend|backend|listen)\s/m.test(content);
+  return (
+    /(^|\n)\s*(server|http|upstream|location\s+\S+)\s*\{/.test(content) &&
+    /;\s*(\n|$)/.test(content) &&
+    !/^\s*(frontend|backend|listen)\s/m.test(content)
+  );
 }
 
 /** One HAProxy section: `global`, `defaults`, `frontend x`, `backend x`, `listen x`, `resolvers x`, ... */
@@ -100,7 +108,21 @@ export interface HaproxySection {
   readonly lines: readonly (readonly string[])[];
 }
 
-const HAPROXY_SECTIONS = new Set(['global', 'defaults', 'frontend', 'backend', 'listen', 'resolvers', 'peers', 'userlist', 'mailers', 'program', 'http-errors', 'ring', 'cache']);
+const HAPROXY_SECTIONS = new Set([
+  'global',
+  'defaults',
+  'frontend',
+  'backend',
+  'listen',
+  'resolvers',
+  'peers',
+  'userlist',
+  'mailers',
+  'program',
+  'http-errors',
+  'ring',
+  'cache',
+]);
 
 function haproxyWords(line: string): string[] {
   const words: string[] = [];

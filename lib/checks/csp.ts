@@ -103,7 +103,8 @@ export function rateCsp(policy: string | undefined): { expectation: CspExpectati
   const active = [...csp.entries()].filter(([d]) => !PASSIVE.has(d) && d !== 'script-src').flatMap(([, s]) => [...s]);
   active.push(...scriptSrc);
   const passive = [...PASSIVE].flatMap((d) => [...(get(d) ?? get('default-src') ?? [])]);
-  if ([...scriptSrc].some((s) => BROAD_OR_INLINE.has(s)) || [...objectSrc].some((s) => DANGEROUSLY_BROAD.has(s))) first('csp-implemented-with-unsafe-inline');
+  if ([...scriptSrc].some((s) => BROAD_OR_INLINE.has(s)) || [...objectSrc].some((s) => DANGEROUSLY_BROAD.has(s)))
+    first('csp-implemented-with-unsafe-inline');
   if (active.some((s) => s.startsWith('http:') || s.startsWith('ftp:'))) first('csp-implemented-with-insecure-scheme');
   if (scriptSrc.has("'unsafe-eval'") || styleSrc.has("'unsafe-eval'")) first('csp-implemented-with-unsafe-eval');
   if (passive.some((s) => s.startsWith('http:') || s.startsWith('ftp:'))) first('csp-implemented-with-insecure-scheme-in-passive-content-only');

@@ -35,7 +35,8 @@ export function literalText(template: string): string {
   return template;
 }
 
-const HEREDOC = /(?:cat|tee)\s+(?:-a\s+)?(?:>{1,2}\s*)?(['"]?)(\/[^\s'"<>;|&]+)\1?\s*<<-?\s*(['"]?)([A-Za-z_][A-Za-z0-9_]*)\3[^\n]*\n([\s\S]*?)\n\s*\4\s*(?:\n|$)/g;
+const HEREDOC =
+  /(?:cat|tee)\s+(?:-a\s+)?(?:>{1,2}\s*)?(['"]?)(\/[^\s'"<>;|&]+)\1?\s*<<-?\s*(['"]?)([A-Za-z_][A-Za-z0-9_]*)\3[^\n]*\n([\s\S]*?)\n\s*\4\s*(?:\n|$)/g;
 const HEREDOC_TAG_FIRST = /cat\s+<<-?\s*(['"]?)([A-Za-z_][A-Za-z0-9_]*)\1\s*>{1,2}\s*(['"]?)(\/[^\s'"<>;|&]+)\3[^\n]*\n([\s\S]*?)\n\s*\2\s*(?:\n|$)/g;
 const INSTALL = /\b(?:apt-get|apt|yum|dnf)\s+(?:-\S+\s+)*install\s+([^;&|\n]+)/g;
 

@@ -58,7 +58,11 @@ export interface RulePackProps extends StackViewOptions {
 }
 
 /** The rule engine without cdktf: judges one element with one rule. */
-export function judge(definition: RuleDefinition, element: PlanElement, view: StackView): { compliance: Compliance; findings: readonly string[]; error?: string } {
+export function judge(
+  definition: RuleDefinition,
+  element: PlanElement,
+  view: StackView,
+): { compliance: Compliance; findings: readonly string[]; error?: string } {
   try {
     return complianceOf(definition.rule(element, view));
   } catch (e) {
@@ -72,7 +76,17 @@ export function evaluateStack(definitions: readonly RuleDefinition[], view: Stac
   for (const element of view.elements()) {
     for (const d of definitions) {
       const r = judge(d, element, view);
-      out.push({ ruleId: d.id, ruleName: d.rule.name, level: d.level, compliance: r.compliance, findings: r.findings, address: element.address, type: element.type, path: element.constructPath ?? element.address, error: r.error });
+      out.push({
+        ruleId: d.id,
+        ruleName: d.rule.name,
+        level: d.level,
+        compliance: r.compliance,
+        findings: r.findings,
+        address: element.address,
+        type: element.type,
+        path: element.constructPath ?? element.address,
+        error: r.error,
+      });
     }
   }
   return out;
@@ -106,7 +120,16 @@ export abstract class RulePack implements IAspect {
     const suppressions = Suppressions.of(node);
     for (const d of this.rules) {
       const r = judge(d, element, view);
-      const base = { ruleId: d.id, ruleName: d.rule.name, level: d.level, compliance: r.compliance, findings: r.findings, address, type: element.type, path: node.node.path };
+      const base = {
+        ruleId: d.id,
+        ruleName: d.rule.name,
+        level: d.level,
+        compliance: r.compliance,
+        findings: r.findings,
+        address,
+        type: element.type,
+        path: node.node.path,
+      };
       if (r.error !== undefined) {
         this.results.push({ ...base, error: r.error });
         Annotations.of(node).addWarning(`${d.id}: the rule ${d.rule.name} could not judge ${address}: ${r.error}`);

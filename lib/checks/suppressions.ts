@@ -47,7 +47,10 @@ export class Suppressions {
         );
       }
     });
-    const stored: StoredSuppressions = { suppressions: suppressions.map((s) => ({ id: s.id, reason: s.reason.trim() })), applyToChildren: options.applyToChildren ?? true };
+    const stored: StoredSuppressions = {
+      suppressions: suppressions.map((s) => ({ id: s.id, reason: s.reason.trim() })),
+      applyToChildren: options.applyToChildren ?? true,
+    };
     scope.node.addMetadata(METADATA_TYPE, stored);
   }
 

@@ -2,15 +2,7 @@
  * The app role: a Flask (or any WSGI) app under gunicorn as a hardened systemd service, as one cloud-config
  * fragment (renderers in lib/render/gunicorn.ts, app-setup.ts, env-file.ts, sample-app.ts). Pure.
  */
-import {
-  APP_DIR,
-  APP_SECRETS_B64_FILE,
-  APP_SECRETS_ENV_FILE,
-  APP_USER,
-  APP_VENV,
-  AppCode,
-  renderAppSetupScript,
-} from '../render/app-setup';
+import { APP_DIR, APP_SECRETS_B64_FILE, APP_SECRETS_ENV_FILE, APP_USER, APP_VENV, AppCode, renderAppSetupScript } from '../render/app-setup';
 import { NET_ENV_FILE } from '../render/base';
 import { CloudConfigFragment } from '../render/cloud-config';
 import { renderEnvFile } from '../render/env-file';
@@ -79,7 +71,11 @@ export function appFragment(o: AppRoleOptions): CloudConfigFragment {
       }),
       permissions: '0644',
     },
-    { path: APP_SETUP_SCRIPT, content: renderAppSetupScript(o.code, o.socketGroup, o.bind.startsWith('unix:') ? o.bind.slice('unix:'.length) : undefined), permissions: '0755' },
+    {
+      path: APP_SETUP_SCRIPT,
+      content: renderAppSetupScript(o.code, o.socketGroup, o.bind.startsWith('unix:') ? o.bind.slice('unix:'.length) : undefined),
+      permissions: '0755',
+    },
   ];
   if (o.database) {
     files.push({ path: APP_SECRETS_B64_FILE, content: renderEnvFile({ DB_PASSWORD_B64: o.database.passwordBase64 }), permissions: '0600' });

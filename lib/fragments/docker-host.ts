@@ -9,7 +9,19 @@
  * `EDGE_TLS_PEM`; the edge container mounts `EDGE_TLS_DIR` read-only. After a new PEM, certbot's scripts reload
  * `tierform-edge-reload.service` (lib/render/edge-reload.ts), which signals the edge container's nginx.
  */
-import { CERTBOT_CREDENTIALS_MODE, CERTBOT_CREDENTIALS_PATH, CERTBOT_ISSUE_SCRIPT_PATH, CERTBOT_ISSUE_SERVICE, CERTBOT_ISSUE_TIMER, CERTBOT_PACKAGES, renderCertbotCredentials, renderCertbotDeployHook, renderCertbotIssueScript, renderCertbotIssueService, renderCertbotIssueTimer } from '../render/certbot';
+import {
+  CERTBOT_CREDENTIALS_MODE,
+  CERTBOT_CREDENTIALS_PATH,
+  CERTBOT_ISSUE_SCRIPT_PATH,
+  CERTBOT_ISSUE_SERVICE,
+  CERTBOT_ISSUE_TIMER,
+  CERTBOT_PACKAGES,
+  renderCertbotCredentials,
+  renderCertbotDeployHook,
+  renderCertbotIssueScript,
+  renderCertbotIssueService,
+  renderCertbotIssueTimer,
+} from '../render/certbot';
 import { CloudConfigFragment } from '../render/cloud-config';
 import { DOCKER_DAEMON_JSON_PATH, DockerDaemonOptions, renderDockerDaemonJson } from '../render/docker-daemon';
 import { EDGE_RELOAD_UNIT, renderEdgeReloadUnit } from '../render/edge-reload';
@@ -57,11 +69,23 @@ export function edgeTlsFragment(o: EdgeTlsRoleOptions): CloudConfigFragment {
       { path: CERTBOT_CREDENTIALS_PATH, content: renderCertbotCredentials(o.dnsToken), permissions: CERTBOT_CREDENTIALS_MODE },
       {
         path: CERTBOT_ISSUE_SCRIPT_PATH,
-        content: renderCertbotIssueScript({ domain: o.domain, email: o.email, certName, pemPath: EDGE_TLS_PEM, staging: o.staging, reloadUnit: EDGE_RELOAD_UNIT }),
+        content: renderCertbotIssueScript({
+          domain: o.domain,
+          email: o.email,
+          certName,
+          pemPath: EDGE_TLS_PEM,
+          staging: o.staging,
+          reloadUnit: EDGE_RELOAD_UNIT,
+        }),
         permissions: '0755',
       },
       // Deferred: /etc/letsencrypt belongs to the certbot package.
-      { path: EDGE_DEPLOY_HOOK_PATH, content: renderCertbotDeployHook({ certName, pemPath: EDGE_TLS_PEM, reloadUnit: EDGE_RELOAD_UNIT }), permissions: '0755', defer: true },
+      {
+        path: EDGE_DEPLOY_HOOK_PATH,
+        content: renderCertbotDeployHook({ certName, pemPath: EDGE_TLS_PEM, reloadUnit: EDGE_RELOAD_UNIT }),
+        permissions: '0755',
+        defer: true,
+      },
       { path: `/etc/systemd/system/${EDGE_RELOAD_UNIT}`, content: renderEdgeReloadUnit(), permissions: '0644' },
       { path: `/etc/systemd/system/${CERTBOT_ISSUE_SERVICE}`, content: renderCertbotIssueService({ certName }), permissions: '0644' },
       { path: `/etc/systemd/system/${CERTBOT_ISSUE_TIMER}`, content: renderCertbotIssueTimer(), permissions: '0644' },

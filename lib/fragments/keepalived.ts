@@ -58,7 +58,11 @@ export function keepalivedFragment(o: KeepalivedRoleOptions): CloudConfigFragmen
     packages: ['keepalived', 'jq', 'curl'],
     files: [
       { path: DO_TOKEN_FILE, content: renderApiTokenFile(o.apiToken), permissions: '0600' },
-      { path: VRRP_TUNNEL_SCRIPT_PATH, content: renderTunnelScript({ ...tunnel, peerDnsName: o.peerDnsName, udpPort: VRRP_TUNNEL_UDP_PORT }), permissions: '0755' },
+      {
+        path: VRRP_TUNNEL_SCRIPT_PATH,
+        content: renderTunnelScript({ ...tunnel, peerDnsName: o.peerDnsName, udpPort: VRRP_TUNNEL_UDP_PORT }),
+        permissions: '0755',
+      },
       { path: VRRP_TUNNEL_UNIT_PATH, content: renderTunnelUnit(), permissions: '0644' },
       { path: CHECK_HAPROXY_SCRIPT_PATH, content: renderCheckHaproxyScript({ port: LB_HEALTH_PORT, path: LB_HEALTH_PATH }), permissions: '0755' },
       // haproxy.service tells keepalived at once when HAProxy's main process exits (vrrp_track_file).

@@ -155,7 +155,11 @@ export function prometheusServerFragment(o: PrometheusServerOptions): CloudConfi
   return {
     packages: ['prometheus', ...(self.packages ?? [])],
     files: [
-      { path: PROMETHEUS_PATHS.dropIn, content: renderPrometheusDropIn({ retentionDays: o.retentionDays, retentionSizeGb: o.retentionSizeGb }), permissions: '0644' },
+      {
+        path: PROMETHEUS_PATHS.dropIn,
+        content: renderPrometheusDropIn({ retentionDays: o.retentionDays, retentionSizeGb: o.retentionSizeGb }),
+        permissions: '0644',
+      },
       { path: PROMETHEUS_PATHS.selfTargetsScript, content: renderPrometheusSelfTargetsScript(o.jobs), permissions: '0755' },
       // Deferred: prometheus.yml is a conffile of the prometheus package; the rules live beside it.
       {

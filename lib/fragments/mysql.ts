@@ -50,9 +50,7 @@ export function mysqlFragment(o: MysqlRoleOptions): CloudConfigFragment {
   const facts = flavorFacts(o.flavor);
   const role = o.replica ? 'replica' : 'primary';
   const common = { flavor: o.flavor, secretsFile: MYSQL_SECRETS_FILE, netEnvFile: o.netEnvFile };
-  const setup = o.replica
-    ? renderReplicaSetupScript({ ...common, ...o.replica })
-    : renderPrimarySetupScript({ ...common, ...o.primary! });
+  const setup = o.replica ? renderReplicaSetupScript({ ...common, ...o.replica }) : renderPrimarySetupScript({ ...common, ...o.primary! });
   const secrets: Record<string, string> = {};
   if (o.replicationPasswordBase64) secrets.MYSQL_REPLICATION_PASSWORD_B64 = o.replicationPasswordBase64;
   if (o.appPasswordBase64) secrets.MYSQL_APP_PASSWORD_B64 = o.appPasswordBase64;

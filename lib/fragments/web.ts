@@ -36,6 +36,10 @@ export function upstreamWatchFragment(options: UpstreamWatchOptions): CloudConfi
       { path: UPSTREAM_WATCH_UNIT_PATH, content: renderUpstreamWatchUnit(), permissions: '0644' },
     ],
     // `boot` fills the servers file before nginx -t; the service reloads nginx only once nginx is active.
-    commands: [[UPSTREAM_WATCH_SCRIPT, 'boot'], ['systemctl', 'daemon-reload'], ['systemctl', 'enable', '--now', UPSTREAM_WATCH_UNIT_NAME]],
+    commands: [
+      [UPSTREAM_WATCH_SCRIPT, 'boot'],
+      ['systemctl', 'daemon-reload'],
+      ['systemctl', 'enable', '--now', UPSTREAM_WATCH_UNIT_NAME],
+    ],
   };
 }

@@ -64,11 +64,17 @@ export interface PlannedApply {
  */
 export function planApply(running: LabPlan, plan: Plan, currentHolders: ReadonlyMap<string, string | undefined> = new Map()): PlannedApply {
   if (plan.name !== undefined && plan.name !== running.stage) {
-    throw new LabError(`the lab runs ${running.stage}; the plan is ${plan.name}: apply a plan of the same stage (or boot ${plan.name} in a lab of its own)`);
+    throw new LabError(
+      `the lab runs ${running.stage}; the plan is ${plan.name}: apply a plan of the same stage (or boot ${plan.name} in a lab of its own)`,
+    );
   }
   const replaced = new Map<string, ReplacedDroplet>();
   for (let round = 0; ; round++) {
-    const next = planLab(plan, { variables: running.variables, clientIp: running.clientIp, assignment: withoutDroplets(running.assignment, replaced.keys()) });
+    const next = planLab(plan, {
+      variables: running.variables,
+      clientIp: running.clientIp,
+      assignment: withoutDroplets(running.assignment, replaced.keys()),
+    });
     if (round === 0) refuseUnsupported(running, next);
     let grew = false;
     for (const d of next.droplets) {
@@ -115,15 +121,21 @@ function refuseUnsupported(running: LabPlan, next: LabPlan): void {
     if (!before.has(name)) problems.push(`VPC ${name} (${range}) is new`);
     else if (before.get(name) !== range) problems.push(`VPC ${name} changes ip_range ${before.get(name)} → ${range}`);
   }
-  for (const [name] of before) if (!after.has(name) && running.droplets.some((d) => d.vpc === name && next.droplets.some((n) => n.address === d.address))) problems.push(`VPC ${name} is gone`);
+  for (const [name] of before)
+    if (!after.has(name) && running.droplets.some((d) => d.vpc === name && next.droplets.some((n) => n.address === d.address)))
+      problems.push(`VPC ${name} is gone`);
   for (const d of next.droplets) {
     const old = running.droplets.find((x) => x.address === d.address);
-    if (old && old.name !== d.name) problems.push(`${d.address} is renamed ${old.name} → ${d.name} in place (the lab names a droplet's namespace after it)`);
+    if (old && old.name !== d.name)
+      problems.push(`${d.address} is renamed ${old.name} → ${d.name} in place (the lab names a droplet's namespace after it)`);
     const twin = next.droplets.find((x) => x !== d && x.name === d.name);
-    if (twin && d.address < twin.address) problems.push(`${d.address} and ${twin.address} are both named ${d.name} (the lab names a droplet's namespace after it)`);
+    if (twin && d.address < twin.address)
+      problems.push(`${d.address} and ${twin.address} are both named ${d.name} (the lab names a droplet's namespace after it)`);
   }
   if (problems.length > 0) {
-    throw new LabError(`the lab cannot apply this plan to running lab of ${running.stage}: ${problems.join('; ')}: tear the lab down and boot the new plan (npm run lab -- down; npm run lab -- up ${running.stage})`);
+    throw new LabError(
+      `the lab cannot apply this plan to running lab of ${running.stage}: ${problems.join('; ')}: tear the lab down and boot the new plan (npm run lab -- down; npm run lab -- up ${running.stage})`,
+    );
   }
 }
 
@@ -141,15 +153,24 @@ export function formatPlannedApply(stage: string, diff: LabDiff): string {
         '— it is destroyed and created anew: new id and addresses, its processes and local data are gone',
     );
   }
-  for (const u of d.updated) lines.push(`  update ${u.name} in place: ${u.attributes.join(', ')}${u.attributes.some((a) => a !== 'tags') ? ' (the lab models tags only)' : ''}`);
+  for (const u of d.updated)
+    lines.push(
+      `  update ${u.name} in place: ${u.attributes.join(', ')}${u.attributes.some((a) => a !== 'tags') ? ' (the lab models tags only)' : ''}`,
+    );
   for (const i of d.ignored) lines.push(`  ${i.name}: ${i.attributes.join(', ')} changed but lifecycle.ignore_changes lists them: not applied`);
   const rec = (r: HostRecord) => `${r.name} → ${r.address}`;
-  lines.push(`  DNS records: ${diff.records.added.length} added${diff.records.added.length ? ` (${diff.records.added.map(rec).join(', ')})` : ''}, ${diff.records.removed.length} removed${diff.records.removed.length ? ` (${diff.records.removed.map(rec).join(', ')})` : ''}`);
+  lines.push(
+    `  DNS records: ${diff.records.added.length} added${diff.records.added.length ? ` (${diff.records.added.map(rec).join(', ')})` : ''}, ${diff.records.removed.length} removed${diff.records.removed.length ? ` (${diff.records.removed.map(rec).join(', ')})` : ''}`,
+  );
   const fw = diff.firewalls;
-  lines.push(`  Cloud Firewalls: ${fw.changed.length} changed${fw.changed.length ? ` (${fw.changed.join(', ')})` : ''}, ${fw.added.length} added, ${fw.removed.length} removed`);
+  lines.push(
+    `  Cloud Firewalls: ${fw.changed.length} changed${fw.changed.length ? ` (${fw.changed.join(', ')})` : ''}, ${fw.added.length} added, ${fw.removed.length} removed`,
+  );
   const ip = diff.reservedIps;
   const moves = ip.reassigned.map((m) => `${m.ip} ${m.from ?? 'unassigned'} → ${m.to ?? 'unassigned'}`);
-  lines.push(`  reserved IPs: ${ip.added.length} added, ${ip.removed.length} removed, ${ip.reassigned.length} reassigned${moves.length ? ` (${moves.join(', ')})` : ''}`);
+  lines.push(
+    `  reserved IPs: ${ip.added.length} added, ${ip.removed.length} removed, ${ip.reassigned.length} reassigned${moves.length ? ` (${moves.join(', ')})` : ''}`,
+  );
   return lines.join('\n');
 }
 
@@ -165,14 +186,23 @@ export async function applyPlan(boot: LabBoot, planFile: string, options: ApplyO
   const planText = formatPlannedApply(next.stage, diff);
   log(planText);
   if (options.refuseReplace && diff.droplets.replaced.length > 0) {
-    throw new LabError(`--refuse-replace: the apply would replace ${diff.droplets.replaced.map((r) => `${r.name} (${r.attributes.join(', ')})`).join(', ')}; nothing was changed`);
+    throw new LabError(
+      `--refuse-replace: the apply would replace ${diff.droplets.replaced.map((r) => `${r.name} (${r.attributes.join(', ')})`).join(', ')}; nothing was changed`,
+    );
   }
   const problems = bootProblems(next);
   if (problems.length > 0) throw new LabError(`cannot apply to ${next.stage}: ${problems.join('; ')}; nothing was changed`);
   const result = (firewallsReloaded: readonly string[], update?: DnsUpdate, dnsServedAt?: number): ApplyResult => {
     const seconds = (Date.now() - started) / 1000;
     const summary = formatApplySummary(next.stage, diff, firewallsReloaded, update, seconds);
-    return { diff, firewallsReloaded, dns: update, dnsServedAfterSeconds: dnsServedAt === undefined ? undefined : (dnsServedAt - started) / 1000, seconds, summary };
+    return {
+      diff,
+      firewallsReloaded,
+      dns: update,
+      dnsServedAfterSeconds: dnsServedAt === undefined ? undefined : (dnsServedAt - started) / 1000,
+      seconds,
+      summary,
+    };
   };
   if (isEmptyDiff(diff)) {
     boot.labPlan = next;
@@ -210,7 +240,8 @@ async function execute(
   // updated in place once its droplet exists (step 6), and answers its old value until then.
   const kept = new Set(next.records.map((r) => r.resource));
   const served = dns.records();
-  if (served.some((r) => r.resource !== undefined && !kept.has(r.resource))) await dns.setRecords(served.filter((r) => r.resource === undefined || kept.has(r.resource)));
+  if (served.some((r) => r.resource !== undefined && !kept.has(r.resource)))
+    await dns.setRecords(served.filter((r) => r.resource === undefined || kept.has(r.resource)));
   if (gone.length > 0) {
     log(`destroying ${gone.join(', ')}`);
     await Promise.all(gone.map((n) => boot.destroyDroplet(n)));
@@ -218,7 +249,8 @@ async function execute(
 
   boot.labPlan = next;
   boot.planFile = file;
-  for (const u of d.updated) if (u.attributes.includes('tags')) boot.lab.setDropletTags(u.name, next.droplets.find((x) => x.address === u.address)!.tags);
+  for (const u of d.updated)
+    if (u.attributes.includes('tags')) boot.lab.setDropletTags(u.name, next.droplets.find((x) => x.address === u.address)!.tags);
   const fresh = [...d.created, ...d.replaced].map((x) => next.droplets.find((p) => p.address === x.address)!);
   for (const p of fresh) boot.lab.addDroplet(networkSpec(p));
   const firewallsReloaded = boot.applyFirewalls();
@@ -246,13 +278,22 @@ async function execute(
   });
   const done = result(firewallsReloaded, update, dnsServedAt);
   boot.applies.push({ at: new Date().toISOString(), planFile: file, summary: done.summary });
-  if (failures.length > 0) throw new LabError(`the apply to ${next.stage} failed (the lab stays up as it is):\n${failures.join('\n')}\n(logs: ${path.join(boot.lab.dir, 'logs')})`);
+  if (failures.length > 0)
+    throw new LabError(
+      `the apply to ${next.stage} failed (the lab stays up as it is):\n${failures.join('\n')}\n(logs: ${path.join(boot.lab.dir, 'logs')})`,
+    );
   boot.saveState('up');
   return done;
 }
 
 /** What an apply did, as `npm run lab -- apply` prints it. */
-export function formatApplySummary(stage: string, diff: LabDiff, firewallsReloaded: readonly string[], update: DnsUpdate | undefined, seconds: number): string {
+export function formatApplySummary(
+  stage: string,
+  diff: LabDiff,
+  firewallsReloaded: readonly string[],
+  update: DnsUpdate | undefined,
+  seconds: number,
+): string {
   const d = diff.droplets;
   const lines = [
     `applied to ${stage} in ${seconds.toFixed(1)} s: ${d.created.length} created, ${d.replaced.length} replaced, ${d.destroyed.length} destroyed, ` +
@@ -264,7 +305,9 @@ export function formatApplySummary(stage: string, diff: LabDiff, firewallsReload
     `  DNS: ${records.added.length + records.removed.length === 0 ? 'unchanged' : `${records.added.length} records added, ${records.removed.length} removed`}` +
       `${update ? `; the new set served ${(update.servedAfterMs / 1000).toFixed(2)} s after it was written${update.restarted ? `, dnsmasq restarted for TTL ${update.ttl.after}` : ''}` : ''}`,
   );
-  lines.push(`  Cloud Firewalls: ${diff.firewalls.changed.length + diff.firewalls.added.length + diff.firewalls.removed.length} changed; rulesets reloaded on ${firewallsReloaded.length} droplets${firewallsReloaded.length ? ` (${firewallsReloaded.join(', ')})` : ''}`);
+  lines.push(
+    `  Cloud Firewalls: ${diff.firewalls.changed.length + diff.firewalls.added.length + diff.firewalls.removed.length} changed; rulesets reloaded on ${firewallsReloaded.length} droplets${firewallsReloaded.length ? ` (${firewallsReloaded.join(', ')})` : ''}`,
+  );
   const ip = diff.reservedIps;
   lines.push(`  reserved IPs: ${ip.added.length} added, ${ip.removed.length} removed, ${ip.reassigned.length} reassigned`);
   return lines.join('\n');

@@ -51,7 +51,12 @@ export interface DropletSlot {
  * address, same VPC), else fresh. Droplets first, in plan order, then reserved IPs, so a fresh lab gets the
  * addresses it always got.
  */
-export function assign(publicNetwork: string, droplets: readonly DropletSlot[], reservedIps: readonly string[], previous?: LabAssignment): LabAssignment {
+export function assign(
+  publicNetwork: string,
+  droplets: readonly DropletSlot[],
+  reservedIps: readonly string[],
+  previous?: LabAssignment,
+): LabAssignment {
   let dropletId = previous?.next.dropletId ?? FIRST_DROPLET_ID;
   let publicOffset = previous?.next.publicOffset ?? FIRST_PUBLIC_OFFSET;
   const vpcOffsets: Record<string, number> = { ...(previous?.next.vpcOffsets ?? {}) };

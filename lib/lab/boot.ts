@@ -141,7 +141,10 @@ export function planLab(plan: Plan, options: PlanLabOptions = {}): LabPlan {
   const vpcs: LabVpcSpec[] = [];
   const vpcByAddress = new Map<string, LabVpcSpec>();
   for (const v of plan.vpcs()) {
-    const spec = { name: renderTemplate(v.name, base), ipRange: v.ipRange === undefined ? base(`${v.address}.ip_range`) : renderTemplate(v.ipRange, base) };
+    const spec = {
+      name: renderTemplate(v.name, base),
+      ipRange: v.ipRange === undefined ? base(`${v.address}.ip_range`) : renderTemplate(v.ipRange, base),
+    };
     vpcs.push(spec);
     vpcByAddress.set(v.address, spec);
   }
@@ -162,7 +165,12 @@ export function planLab(plan: Plan, options: PlanLabOptions = {}): LabPlan {
     return { d, address: d.address, vpc };
   });
   const reservedResources = [...plan.resources('digitalocean_reserved_ip'), ...plan.resources('digitalocean_floating_ip')];
-  const assignment = assign(DEFAULT_PUBLIC_NETWORK, slots, reservedResources.map((r) => r.address), options.assignment);
+  const assignment = assign(
+    DEFAULT_PUBLIC_NETWORK,
+    slots,
+    reservedResources.map((r) => r.address),
+    options.assignment,
+  );
   const planned = slots.map(({ d, vpc }) => {
     const { id, publicIp, privateIp } = assignment.droplets[d.address];
     Object.assign(overrides, {
@@ -225,8 +233,11 @@ export function planLab(plan: Plan, options: PlanLabOptions = {}): LabPlan {
     resource: r.address,
   }));
   // A wildcard is not a name a hosts file can serve: its names are added when asked for (LabBoot.addNames).
-  for (const r of all.filter((x) => x.type === 'A' && !x.name.startsWith('*.'))) records.push({ name: r.name, address: r.value, ttl: r.ttl, resource: r.resource });
-  const wildcards = all.filter((x) => x.type === 'A' && x.name.startsWith('*.')).map((r) => ({ name: r.name, address: r.value, ttl: r.ttl, resource: r.resource }));
+  for (const r of all.filter((x) => x.type === 'A' && !x.name.startsWith('*.')))
+    records.push({ name: r.name, address: r.value, ttl: r.ttl, resource: r.resource });
+  const wildcards = all
+    .filter((x) => x.type === 'A' && x.name.startsWith('*.'))
+    .map((r) => ({ name: r.name, address: r.value, ttl: r.ttl, resource: r.resource }));
   for (const r of all.filter((x) => x.type === 'CNAME')) {
     const target = r.value.replace(/\.$/, '');
     for (const a of records.filter((x) => x.name === target)) records.push({ name: r.name, address: a.address, ttl: r.ttl, resource: r.resource });
@@ -279,7 +290,9 @@ export function bootProblems(labPlan: LabPlan, options: { readonly uid?: number;
   const uid = options.uid ?? process.getuid?.() ?? -1;
   if (uid !== 0) problems.push(`the lab must run as root (network and mount namespaces, nftables); you are uid ${uid}: run it with sudo`);
   for (const p of labPlan.unsupportedPackages) problems.push(`${p}: ${UNSUPPORTED_PACKAGES[p]}`);
-  const dirs = (options.searchPath ?? `${process.env.PATH ?? ''}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`).split(':').filter(Boolean);
+  const dirs = (options.searchPath ?? `${process.env.PATH ?? ''}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`)
+    .split(':')
+    .filter(Boolean);
   const toolMissing = LAB_TOOL_PACKAGES.filter((t) => !dirs.some((d) => isExecutable(path.join(d, t.command))));
   const missing = new Set(toolMissing.map((t) => t.debianPackage));
   if (!toolMissing.some((t) => t.command === 'dpkg-query')) {
@@ -424,7 +437,10 @@ export class LabBoot {
   public async addNames(names: readonly string[]): Promise<void> {
     for (const name of names) {
       const w = this.labPlan.wildcards.find((x) => name.endsWith(x.name.slice(1)) && !name.slice(0, -(x.name.length - 1)).includes('.'));
-      if (!w) throw new LabError(`${name}: no wildcard record of ${this.labPlan.stage} covers it (wildcards: ${this.labPlan.wildcards.map((x) => x.name).join(', ') || 'none'})`);
+      if (!w)
+        throw new LabError(
+          `${name}: no wildcard record of ${this.labPlan.stage} covers it (wildcards: ${this.labPlan.wildcards.map((x) => x.name).join(', ') || 'none'})`,
+        );
       if (!this.extraRecords.some((r) => r.name === name)) this.extraRecords.push({ name, address: w.address });
     }
     if (!this.dns) throw new LabError('addNames: the lab has no DNS server yet');
@@ -432,8 +448,17 @@ export class LabBoot {
   }
 
   /** Runs a command in a droplet (its namespaces and filesystem), as root unless `user` is given. */
-  public exec(droplet: string, argv: readonly string[], options: { readonly user?: string; readonly timeoutMs?: number; readonly input?: string } = {}) {
-    return this.droplet(droplet).host.exec(argv, { env: { HOME: '/root', LANG: 'C.UTF-8' }, timeoutMs: options.timeoutMs ?? 30_000, user: options.user, input: options.input });
+  public exec(
+    droplet: string,
+    argv: readonly string[],
+    options: { readonly user?: string; readonly timeoutMs?: number; readonly input?: string } = {},
+  ) {
+    return this.droplet(droplet).host.exec(argv, {
+      env: { HOME: '/root', LANG: 'C.UTF-8' },
+      timeoutMs: options.timeoutMs ?? 30_000,
+      user: options.user,
+      input: options.input,
+    });
   }
 
   /** The `systemctl` of a droplet, as its shim would call it. */
@@ -472,7 +497,12 @@ export class LabBoot {
    * changed (`nft -f`: one transaction, so established connections keep flowing). Returns the droplets reloaded.
    */
   public applyFirewalls(): string[] {
-    const droplets = this.lab.droplets.map((d) => ({ id: d.id, name: d.name, tags: d.tags, addresses: [d.publicIp, ...(d.privateIp ? [d.privateIp] : [])] }));
+    const droplets = this.lab.droplets.map((d) => ({
+      id: d.id,
+      name: d.name,
+      tags: d.tags,
+      addresses: [d.publicIp, ...(d.privateIp ? [d.privateIp] : [])],
+    }));
     const reloaded: string[] = [];
     for (const d of this.lab.droplets) {
       const ruleset = renderNftRuleset({ droplet: d.name, droplets, firewalls: this.labPlan.firewalls });
@@ -693,14 +723,21 @@ export async function bootStage(options: BootOptions): Promise<LabBoot> {
     log(`lab ${lab.id}: network up (${lab.dir})`);
     boot.applyFirewalls();
     boot.dns = await LabDns.start(lab, { records: labPlan.records });
-    boot.metadata = await LabMetadata.start(lab, { userData: Object.fromEntries(labPlan.droplets.map((d) => [d.name, d.userData])), nameservers: [boot.dns.address] });
+    boot.metadata = await LabMetadata.start(lab, {
+      userData: Object.fromEntries(labPlan.droplets.map((d) => [d.name, d.userData])),
+      nameservers: [boot.dns.address],
+    });
     // The plan's DigitalOcean tokens (generated per boot) are what droplets present to the API stand-in.
     boot.api = await DoApiStandIn.start(lab, { acceptTokens: planTokens(labPlan) });
     boot.ca = LabCa.create(path.join(lab.dir, 'ca'), lab.id);
     lab.trustCa('client', boot.ca.certPem);
     // The scripts' documented overrides (lib/render/keepalived.ts): the API base URL is the stand-in's; the
     // reserved-IP script's log lines, which go to syslog on a droplet, are also appended to a file of the droplet.
-    boot.settings = { unitEnvironment: { TIERFORM_DO_API: boot.api.url, TIERFORM_LOG_FILE: LAB_SCRIPT_LOG }, runcmdTimeoutMs: options.runcmdTimeoutMs, log };
+    boot.settings = {
+      unitEnvironment: { TIERFORM_DO_API: boot.api.url, TIERFORM_LOG_FILE: LAB_SCRIPT_LOG },
+      runcmdTimeoutMs: options.runcmdTimeoutMs,
+      log,
+    };
     log(`lab ${lab.id}: firewalls, DNS server (${boot.dns.address}), metadata, API stand-in and lab CA ready; booting droplets`);
 
     await Promise.all(
@@ -709,8 +746,12 @@ export async function bootStage(options: BootOptions): Promise<LabBoot> {
         await boot.runCloudInit(await boot.createDroplet(planned), t0);
       }),
     );
-    const failures = bootFailures(boot, labPlan.droplets.map((d) => d.name));
-    if (failures.length > 0) throw new LabError(`the boot of ${labPlan.stage} failed:\n${failures.join('\n')}\n(logs: ${path.join(lab.dir, 'logs')})`);
+    const failures = bootFailures(
+      boot,
+      labPlan.droplets.map((d) => d.name),
+    );
+    if (failures.length > 0)
+      throw new LabError(`the boot of ${labPlan.stage} failed:\n${failures.join('\n')}\n(logs: ${path.join(lab.dir, 'logs')})`);
     await startControl(boot);
     boot.bootSeconds = (Date.now() - started) / 1000;
     boot.saveState('up');
@@ -730,7 +771,9 @@ export function networkSpec(d: PlannedDroplet): LabDropletSpec {
 
 /** The plan's DigitalOcean token variables (generated per boot): what droplets present to the API stand-in. */
 export function planTokens(labPlan: LabPlan): string[] {
-  return Object.entries(labPlan.variables).filter(([k, v]) => /token/i.test(k) && typeof v === 'string').map(([, v]) => v as string);
+  return Object.entries(labPlan.variables)
+    .filter(([k, v]) => /token/i.test(k) && typeof v === 'string')
+    .map(([, v]) => v as string);
 }
 
 /** The failed cloud-init steps of the named droplets, one line each. */
@@ -772,18 +815,27 @@ export function formatStatus(listings: readonly BootListing[]): string {
   const lines: string[] = [];
   for (const l of listings) {
     const b = l.boot;
-    lines.push(`lab ${l.id}${b ? ` — ${b.stage} — ${b.status}${b.bootSeconds ? ` (booted in ${b.bootSeconds.toFixed(1)} s)` : ''}` : ''} — owner ${l.ownerPid} ${l.ownerPid === process.pid ? '(this process)' : l.ownerRunning ? 'running' : 'gone'} — ${l.dir}`);
+    lines.push(
+      `lab ${l.id}${b ? ` — ${b.stage} — ${b.status}${b.bootSeconds ? ` (booted in ${b.bootSeconds.toFixed(1)} s)` : ''}` : ''} — owner ${l.ownerPid} ${l.ownerPid === process.pid ? '(this process)' : l.ownerRunning ? 'running' : 'gone'} — ${l.dir}`,
+    );
     if (b) {
       lines.push(`  client ${b.client.ip} (${b.client.netns})${b.apiUrl ? `  DigitalOcean API stand-in ${b.apiUrl}` : ''}`);
-      if (b.dns) lines.push(`  DNS server ${b.dns.address} (every answer TTL ${b.dns.ttl} s)${b.applies?.length ? `  applies: ${b.applies.length}, last ${b.applies[b.applies.length - 1].at}` : ''}`);
+      if (b.dns)
+        lines.push(
+          `  DNS server ${b.dns.address} (every answer TTL ${b.dns.ttl} s)${b.applies?.length ? `  applies: ${b.applies.length}, last ${b.applies[b.applies.length - 1].at}` : ''}`,
+        );
       if (b.records.length > 0) lines.push(`  DNS ${b.records.map((r) => `${r.name}→${r.address}`).join('  ')}`);
       const hint = siteHint(b.client.netns, b.records, b.droplets);
       if (b.status === 'up' && hint) lines.push(`  the site, from the client namespace (not from this host): ${hint}`);
       for (const d of b.droplets) {
-        lines.push(`  ${d.name}  id ${d.id}  public ${d.publicIp}  private ${d.privateIp}  anchor ${d.anchorIp}  tags ${d.tags.join(',') || '-'}  netns ${d.netns}`);
+        lines.push(
+          `  ${d.name}  id ${d.id}  public ${d.publicIp}  private ${d.privateIp}  anchor ${d.anchorIp}  tags ${d.tags.join(',') || '-'}  netns ${d.netns}`,
+        );
         for (const u of d.units) {
           const alive = u.pid !== undefined && isRunning(u.pid, u.startTime);
-          lines.push(`      ${u.name.padEnd(32)} ${u.state}${u.subState !== u.state ? ` (${u.subState})` : ''}${u.pid !== undefined ? `  pid ${u.pid}${alive ? '' : ' (gone)'}` : ''}${u.restarts ? `  restarts ${u.restarts}` : ''}`);
+          lines.push(
+            `      ${u.name.padEnd(32)} ${u.state}${u.subState !== u.state ? ` (${u.subState})` : ''}${u.pid !== undefined ? `  pid ${u.pid}${alive ? '' : ' (gone)'}` : ''}${u.restarts ? `  restarts ${u.restarts}` : ''}`,
+          );
         }
         for (const s of d.failedSteps) lines.push(`      FAILED ${s.module} ${s.what}: ${s.detail ?? ''}`);
       }
@@ -798,7 +850,11 @@ export function formatStatus(listings: readonly BootListing[]): string {
  * How to reach the site: the lab's addresses exist only inside its namespaces, so the request is made from the
  * client's (which uses the lab's DNS server and trusts the lab CA). The first DNS record, else the first droplet.
  */
-export function siteHint(clientNetns: string, records: readonly { readonly name: string }[], droplets: readonly { readonly publicIp: string }[]): string | undefined {
+export function siteHint(
+  clientNetns: string,
+  records: readonly { readonly name: string }[],
+  droplets: readonly { readonly publicIp: string }[],
+): string | undefined {
   const target = records[0]?.name ?? droplets[0]?.publicIp;
   return target === undefined ? undefined : `ip netns exec ${clientNetns} curl -sL http://${target}/`;
 }

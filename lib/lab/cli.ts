@@ -134,7 +134,9 @@ async function up(args: readonly string[], root: string): Promise<number> {
     }
   }
   console.log(formatStatus(listBoots(root).filter((l) => l.id === boot.lab.id)));
-  console.log(`ready: lab ${boot.lab.id} is up. Try, from the client namespace: ${siteHint(boot.lab.client.netns, boot.labPlan.records, boot.labPlan.droplets)}`);
+  console.log(
+    `ready: lab ${boot.lab.id} is up. Try, from the client namespace: ${siteHint(boot.lab.client.netns, boot.labPlan.records, boot.labPlan.droplets)}`,
+  );
   console.log(`Ctrl-C (or npm run lab -- down ${boot.lab.id}) tears it down.`);
   // Stay up: the lab's signal handlers tear it down on SIGINT/SIGTERM/SIGHUP and end the process.
   setInterval(() => undefined, 1 << 30);

@@ -101,7 +101,14 @@ export async function runCloudConfig(host: DropletHost, doc: CloudConfigDocument
       const t0 = Date.now();
       try {
         const done = await options.afterInstall(doc.packages);
-        if (done) record({ module: 'packages', what: `postinst: ${done}`, outcome: 'substituted', detail: 'what the package maintainer scripts would start', durationMs: Date.now() - t0 });
+        if (done)
+          record({
+            module: 'packages',
+            what: `postinst: ${done}`,
+            outcome: 'substituted',
+            detail: 'what the package maintainer scripts would start',
+            durationMs: Date.now() - t0,
+          });
       } catch (e) {
         record({ module: 'packages', what: 'postinst', outcome: 'failed', detail: (e as Error).message, durationMs: Date.now() - t0 });
       }
@@ -129,7 +136,10 @@ export async function runCloudConfig(host: DropletHost, doc: CloudConfigDocument
     }
     const timeoutMs = options.runcmdTimeoutMs ?? 300_000;
     const r = await host.exec(argv, { env: { HOME: '/root', LANG: 'C.UTF-8' }, timeoutMs });
-    appendLog(host, `$ ${what}\n${r.stdout}${r.stderr}${r.status === 0 ? '' : `→ ${r.timedOut ? `timed out after ${timeoutMs} ms` : r.signal ?? `status ${r.status}`}\n`}`);
+    appendLog(
+      host,
+      `$ ${what}\n${r.stdout}${r.stderr}${r.status === 0 ? '' : `→ ${r.timedOut ? `timed out after ${timeoutMs} ms` : (r.signal ?? `status ${r.status}`)}\n`}`,
+    );
     const failed = r.status !== 0;
     record({
       module: 'runcmd',
@@ -169,7 +179,9 @@ export function dataVolumeScript(text: string): DataVolumeScript | undefined {
  */
 async function substituteDataVolume(host: DropletHost, script: DataVolumeScript, attached: readonly string[]): Promise<void> {
   if (!attached.includes(script.volume)) {
-    throw new LabError(`volume device /dev/disk/by-id/scsi-0DO_Volume_${script.volume} would never appear: volume '${script.volume}' is not attached to ${host.name} (attached: ${attached.join(', ') || 'none'})`);
+    throw new LabError(
+      `volume device /dev/disk/by-id/scsi-0DO_Volume_${script.volume} would never appear: volume '${script.volume}' is not attached to ${host.name} (attached: ${attached.join(', ') || 'none'})`,
+    );
   }
   for (const unit of ['mysql', 'mariadb']) {
     host.writeFile(`/etc/systemd/system/${unit}.service.d/10-tierform-datadir.conf`, `[Unit]\nRequiresMountsFor=${script.dataDir}\n`, 0o644);
@@ -218,7 +230,11 @@ export function aptGet(argv: readonly string[]): ShimResponse {
   const packages = aptInstallPackages(argv);
   if (packages === undefined) {
     const verb = argv.find((a) => !a.startsWith('-')) ?? '';
-    return { status: 0, stdout: '', stderr: `tierform lab: apt-get ${verb} skipped: nothing is downloaded or changed (packages come from this machine)\n` };
+    return {
+      status: 0,
+      stdout: '',
+      stderr: `tierform lab: apt-get ${verb} skipped: nothing is downloaded or changed (packages come from this machine)\n`,
+    };
   }
   const notes: string[] = [];
   const errors: string[] = [];
@@ -227,7 +243,10 @@ export function aptGet(argv: readonly string[]): ShimResponse {
   for (const p of packages) {
     if (SKIPPED_PACKAGES[p] !== undefined) notes.push(`tierform lab: ${p} skipped: ${SKIPPED_PACKAGES[p]}`);
     else if (UNSUPPORTED_PACKAGES[p] !== undefined) errors.push(`E: tierform lab: ${p}: ${UNSUPPORTED_PACKAGES[p]}`);
-    else if (!installed.has(p)) errors.push(`E: tierform lab: package ${p} is not installed on this machine and the lab installs nothing: apt-get install ${p} (as root, on this machine)`);
+    else if (!installed.has(p))
+      errors.push(
+        `E: tierform lab: package ${p} is not installed on this machine and the lab installs nothing: apt-get install ${p} (as root, on this machine)`,
+      );
     else notes.push(`tierform lab: ${p} is installed on this machine (nothing done)`);
   }
   return { status: errors.length > 0 ? 100 : 0, stdout: '', stderr: `${[...notes, ...errors].join('\n')}\n` };

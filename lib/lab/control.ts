@@ -39,16 +39,18 @@ export async function startControl(boot: LabBoot): Promise<http.Server> {
       }
       res.writeHead(200, { 'Content-Type': 'application/x-ndjson' });
       const send = (line: Line) => res.write(`${JSON.stringify(line)}\n`);
-      boot.apply(body.planFile, {
-        refuseReplace: body.refuseReplace === true,
-        log: (l) => {
-          send({ log: l });
-          boot.settings?.log(l);
-        },
-      }).then(
-        (result) => res.end(`${JSON.stringify({ ok: true, summary: result.summary })}\n`),
-        (e: Error) => res.end(`${JSON.stringify({ ok: false, error: e.message })}\n`),
-      );
+      boot
+        .apply(body.planFile, {
+          refuseReplace: body.refuseReplace === true,
+          log: (l) => {
+            send({ log: l });
+            boot.settings?.log(l);
+          },
+        })
+        .then(
+          (result) => res.end(`${JSON.stringify({ ok: true, summary: result.summary })}\n`),
+          (e: Error) => res.end(`${JSON.stringify({ ok: false, error: e.message })}\n`),
+        );
     });
   });
   // An apply boots droplets: minutes, not the default request timeout.
@@ -69,7 +71,10 @@ export async function startControl(boot: LabBoot): Promise<http.Server> {
 /** Asks the owner of the lab in `labDir` to apply a plan; `onLog` gets its progress lines. Resolves with the summary. */
 export function requestApply(labDir: string, request: ApplyRequest, onLog: (line: string) => void): Promise<string> {
   const socketPath = path.join(labDir, CONTROL_SOCKET);
-  if (!fs.existsSync(socketPath)) return Promise.reject(new LabError(`lab ${path.basename(labDir)} has no control socket (${socketPath}): it was not booted by this version of the lab`));
+  if (!fs.existsSync(socketPath))
+    return Promise.reject(
+      new LabError(`lab ${path.basename(labDir)} has no control socket (${socketPath}): it was not booted by this version of the lab`),
+    );
   return new Promise((resolve, reject) => {
     const req = http.request({ socketPath, path: '/apply', method: 'POST', headers: { 'Content-Type': 'application/json' } }, (res) => {
       let buffer = '';

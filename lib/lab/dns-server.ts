@@ -153,7 +153,10 @@ export class LabDns {
     const raw = JSON.parse(r.stdout) as Record<string, { addresses?: { address: string; ttl: number }[]; error?: string }>;
     const out: Record<string, DnsAnswer> = {};
     for (const [name, a] of Object.entries(raw)) {
-      out[name] = a.error !== undefined ? { addresses: [], error: a.error } : { addresses: a.addresses!.map((x) => x.address).sort(), ttl: a.addresses![0]?.ttl };
+      out[name] =
+        a.error !== undefined
+          ? { addresses: [], error: a.error }
+          : { addresses: a.addresses!.map((x) => x.address).sort(), ttl: a.addresses![0]?.ttl };
     }
     return out;
   }
@@ -197,7 +200,9 @@ export class LabDns {
       const a = (await this.query(['tierform-lab-ready.invalid']))['tierform-lab-ready.invalid'];
       if (a.error === 'ENOTFOUND') return;
       if (Date.now() > deadline || !this.server.running) {
-        throw new LabError(`the lab's DNS server (dnsmasq on ${this.address}) does not answer (${a.error ?? 'an address'}); its output:\n${this.server.output().slice(-2000)}`);
+        throw new LabError(
+          `the lab's DNS server (dnsmasq on ${this.address}) does not answer (${a.error ?? 'an address'}); its output:\n${this.server.output().slice(-2000)}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -217,7 +222,9 @@ export class LabDns {
       });
       if (pending.length === 0) return;
       if (Date.now() > deadline) {
-        throw new LabError(`the lab's DNS server does not serve the new records of ${pending.join(', ')} within ${timeoutMs} ms: ${JSON.stringify(last)}`);
+        throw new LabError(
+          `the lab's DNS server does not serve the new records of ${pending.join(', ')} within ${timeoutMs} ms: ${JSON.stringify(last)}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 50));
     }

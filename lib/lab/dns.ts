@@ -60,7 +60,8 @@ export function renderHostsFile(input: HostsFileInput): string {
  * 127.0.0.1, where nothing answers, so unknown names fail at once.
  */
 export function renderResolvConf(nameservers: readonly string[] = []): string {
-  if (nameservers.length === 0) return '# tierform lab: names come from /etc/hosts; no DNS server is reachable\nnameserver 127.0.0.1\noptions timeout:1 attempts:1\n';
+  if (nameservers.length === 0)
+    return '# tierform lab: names come from /etc/hosts; no DNS server is reachable\nnameserver 127.0.0.1\noptions timeout:1 attempts:1\n';
   return [
     "# tierform lab: the lab's DNS server stands in for DigitalOcean's resolvers (lib/lab/dns-server.ts)",
     ...nameservers.map((n) => `nameserver ${n}`),
@@ -95,6 +96,12 @@ function validate(r: HostRecord): void {
 }
 
 function compareAddresses(a: string, b: string): number {
-  const key = (s: string) => (s.includes(':') ? `6${s}` : `4${s.split('.').map((o) => o.padStart(3, '0')).join('.')}`);
+  const key = (s: string) =>
+    s.includes(':')
+      ? `6${s}`
+      : `4${s
+          .split('.')
+          .map((o) => o.padStart(3, '0'))
+          .join('.')}`;
   return key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
 }

@@ -84,7 +84,8 @@ export class DoApiStandIn {
     this.token = options.token ?? randomBytes(32).toString('hex');
     this.port = options.port ?? 443;
     this.assignDelayMs = options.assignDelayMs ?? 0;
-    if (!(Number.isFinite(this.assignDelayMs) && this.assignDelayMs >= 0)) throw new Error(`assignDelayMs must be a number of milliseconds ≥ 0, got ${options.assignDelayMs}`);
+    if (!(Number.isFinite(this.assignDelayMs) && this.assignDelayMs >= 0))
+      throw new Error(`assignDelayMs must be a number of milliseconds ≥ 0, got ${options.assignDelayMs}`);
     this.url = `http://${lab.internet.routerIp}:${this.port}`;
     this.socketPath = path.join(lab.dir, 'do-api.sock');
     if (Buffer.byteLength(this.socketPath) > 100) {
@@ -120,9 +121,13 @@ export class DoApiStandIn {
       this.server.listen(this.socketPath, () => resolve());
     });
     fs.chmodSync(this.socketPath, 0o600);
-    this.forwarder = this.lab.spawn('internet', [process.execPath, labScript('http-forward.js'), this.lab.internet.routerIp, String(this.port), this.socketPath], {
-      name: 'do-api-forward',
-    });
+    this.forwarder = this.lab.spawn(
+      'internet',
+      [process.execPath, labScript('http-forward.js'), this.lab.internet.routerIp, String(this.port), this.socketPath],
+      {
+        name: 'do-api-forward',
+      },
+    );
     await this.forwarder.waitForOutput('ready', 10_000);
   }
 

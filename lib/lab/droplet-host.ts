@@ -316,11 +316,15 @@ export class DropletHost {
     const labRoot = path.resolve(this.lab.dir);
     const shadowed = OVERLAY_DIRS.find((d) => labRoot === d || labRoot.startsWith(`${d}/`));
     if (shadowed) {
-      throw new LabError(`the lab directory ${labRoot} is under ${shadowed}, which droplets see through an overlay: use a lab root under /run or /tmp (TIERFORM_LAB_DIR)`);
+      throw new LabError(
+        `the lab directory ${labRoot} is under ${shadowed}, which droplets see through an overlay: use a lab root under /run or /tmp (TIERFORM_LAB_DIR)`,
+      );
     }
     const node = process.execPath;
     if (PRIVATE_DIRS.some((d) => node.startsWith(`${d.dir}/`))) {
-      throw new LabError(`node (${node}) is under a directory droplets get empty (${PRIVATE_DIRS.map((d) => d.dir).join(', ')}): install node elsewhere`);
+      throw new LabError(
+        `node (${node}) is under a directory droplets get empty (${PRIVATE_DIRS.map((d) => d.dir).join(', ')}): install node elsewhere`,
+      );
     }
     const socket = this.hostPathOfPrivate(SHIM_SOCKET);
     if (Buffer.byteLength(socket) > 100) {

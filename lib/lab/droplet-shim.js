@@ -18,7 +18,12 @@ const SOCKET = process.env.TIERFORM_LAB_SHIM_SOCKET || '/run/tierform-lab/system
 const body = JSON.stringify({ tool, argv });
 
 const req = http.request(
-  { socketPath: SOCKET, method: 'POST', path: `/${tool}`, headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } },
+  {
+    socketPath: SOCKET,
+    method: 'POST',
+    path: `/${tool}`,
+    headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
+  },
   (res) => {
     const chunks = [];
     res.on('data', (c) => chunks.push(c));

@@ -49,7 +49,10 @@ export function vrrpMasters(boot: LabBoot, nodes: readonly VrrpNode[] = vrrpNode
 export async function vrrpMastersAsync(boot: LabBoot, nodes: readonly VrrpNode[] = vrrpNodes(boot)): Promise<string[]> {
   const held = await Promise.all(
     nodes.map(async (n) => {
-      const r = await boot.lab.exec(n.droplet, ['ip', '-o', '-4', 'addr', 'show', 'dev', n.interfaceName, 'to', `${n.marker}/32`], { timeoutMs: 5000, hostname: false });
+      const r = await boot.lab.exec(n.droplet, ['ip', '-o', '-4', 'addr', 'show', 'dev', n.interfaceName, 'to', `${n.marker}/32`], {
+        timeoutMs: 5000,
+        hostname: false,
+      });
       return r.status === 0 && r.stdout.includes(` inet ${n.marker}/`);
     }),
   );
@@ -185,7 +188,10 @@ print(json.dumps([r for r in results if r is not None]))
  * resolves with every request once the last one ended. `startedAt` is when the first request is due (epoch ms);
  * `stop()` (with `stopFile`) ends it early: requests already started finish.
  */
-export function startLoad(boot: LabBoot, o: LoadOptions): { readonly startedAt: number; readonly done: Promise<LoadRecord[]>; readonly stop: () => void } {
+export function startLoad(
+  boot: LabBoot,
+  o: LoadOptions,
+): { readonly startedAt: number; readonly done: Promise<LoadRecord[]>; readonly stop: () => void } {
   const total = Math.round(o.rps * o.seconds);
   if (!(o.rps > 0 && o.rps <= 500 && o.seconds > 0 && o.seconds <= 120)) throw new LabError('load: rps must be in (0, 500] and seconds in (0, 120]');
   const timeout = o.timeoutSeconds ?? 1;
@@ -197,8 +203,14 @@ export function startLoad(boot: LabBoot, o: LoadOptions): { readonly startedAt: 
       timeoutMs: (o.seconds + timeout + 30) * 1000,
     })
     .then((r) => {
-      if (r.status !== 0) throw new LabError(`load from ${o.node ?? 'client'} failed (${r.timedOut ? 'timed out' : r.status}): ${r.stderr.slice(-2000)}`);
-      return (JSON.parse(r.stdout) as [number, number, number, string | null][]).map(([start, end, status, error]) => ({ start, end, status, error: error ?? undefined }));
+      if (r.status !== 0)
+        throw new LabError(`load from ${o.node ?? 'client'} failed (${r.timedOut ? 'timed out' : r.status}): ${r.stderr.slice(-2000)}`);
+      return (JSON.parse(r.stdout) as [number, number, number, string | null][]).map(([start, end, status, error]) => ({
+        start,
+        end,
+        status,
+        error: error ?? undefined,
+      }));
     });
   const stop = () => {
     if (!o.stopFile) throw new LabError('load: stop() needs a stopFile');
@@ -267,7 +279,16 @@ export function analyzeLoad(records: readonly LoadRecord[], eventAt?: number, op
       }
     }
   }
-  return { total, ok: good, failed: total - good, lostPercent: total === 0 ? 0 : (100 * (total - good)) / total, recoverySeconds, outage, laterFailures, failures };
+  return {
+    total,
+    ok: good,
+    failed: total - good,
+    lostPercent: total === 0 ? 0 : (100 * (total - good)) / total,
+    recoverySeconds,
+    outage,
+    laterFailures,
+    failures,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -372,7 +393,8 @@ print(json.dumps(out))
 export async function measureReplicaLag(boot: LabBoot, o: ReplicaLagOptions): Promise<ReplicaLagReport> {
   const rate = o.rate ?? 200;
   const seconds = o.seconds ?? 10;
-  if (!(rate > 0 && rate <= 2000 && seconds > 0 && seconds <= 60)) throw new LabError('replica lag: rate must be in (0, 2000] and seconds in (0, 60]');
+  if (!(rate > 0 && rate <= 2000 && seconds > 0 && seconds <= 60))
+    throw new LabError('replica lag: rate must be in (0, 2000] and seconds in (0, 60]');
   const table = o.table ?? 'tierform_lab_heartbeat';
   if (!/^[A-Za-z0-9_]+$/.test(table)) throw new LabError(`replica lag: table '${table}' is not a plain name`);
   const ip = (name: string) => boot.droplet(name).planned.privateIp;
@@ -390,12 +412,18 @@ export async function measureReplicaLag(boot: LabBoot, o: ReplicaLagOptions): Pr
     }),
     timeoutMs: (seconds + 40) * 1000,
   });
-  if (r.status !== 0) throw new LabError(`replica lag measurement from ${o.from} failed (${r.timedOut ? 'timed out' : r.status}): ${r.stderr.slice(-2000)}`);
-  const out = JSON.parse(r.stdout) as { rows: number; elapsed: number; replicas: Record<string, { max: number | null; p50: number | null; p99: number | null; seen: number }> };
+  if (r.status !== 0)
+    throw new LabError(`replica lag measurement from ${o.from} failed (${r.timedOut ? 'timed out' : r.status}): ${r.stderr.slice(-2000)}`);
+  const out = JSON.parse(r.stdout) as {
+    rows: number;
+    elapsed: number;
+    replicas: Record<string, { max: number | null; p50: number | null; p99: number | null; seen: number }>;
+  };
   const byName: Record<string, { max: number; p50: number; p99: number; seen: number }> = {};
   for (const name of o.replicas) {
     const x = out.replicas[ip(name)];
-    if (!x || x.max === null || x.seen < out.rows) throw new LabError(`replica ${name} did not show every row within the bound (${x?.seen ?? 0} of ${out.rows})`);
+    if (!x || x.max === null || x.seen < out.rows)
+      throw new LabError(`replica ${name} did not show every row within the bound (${x?.seen ?? 0} of ${out.rows})`);
     byName[name] = { max: x.max, p50: x.p50 ?? x.max, p99: x.p99 ?? x.max, seen: x.seen };
   }
   return {

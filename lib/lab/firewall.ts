@@ -132,7 +132,9 @@ export function renderNftRuleset(input: NftRulesetInput): string {
     '    type filter hook forward priority filter; policy accept;',
     `    iifname { ${NICS} } ct state established,related accept`,
     `    iifname { ${NICS} } ct state invalid drop`,
-    ...chain('inbound').map((l) => l.replace(/^ {4}/, `    iifname { ${NICS} } `).replace(/\b(tcp|udp) dport (\S+)/, 'meta l4proto $1 ct original proto-dst $2')),
+    ...chain('inbound').map((l) =>
+      l.replace(/^ {4}/, `    iifname { ${NICS} } `).replace(/\b(tcp|udp) dport (\S+)/, 'meta l4proto $1 ct original proto-dst $2'),
+    ),
     `    iifname { ${NICS} } drop`,
     `    oifname { ${NICS} } ct state established,related accept`,
     ...chain('outbound').map((l) => l.replace(/^ {4}/, `    oifname { ${NICS} } `)),
@@ -194,11 +196,16 @@ function renderRule(rule: FirewallRuleSpec, side: Side, droplets: readonly Firew
     const set = minimalSet(cidrs);
     if (set.length === 0) return;
     const anywhere = set.length === 1 && set[0].endsWith('/0');
-    const addressMatch = anywhere ? `meta nfproto ${name === 'ip' ? 'ipv4' : 'ipv6'}` : `${name} ${side} ${set.length === 1 ? set[0] : `{ ${set.join(', ')} }`}`;
+    const addressMatch = anywhere
+      ? `meta nfproto ${name === 'ip' ? 'ipv4' : 'ipv6'}`
+      : `${name} ${side} ${set.length === 1 ? set[0] : `{ ${set.join(', ')} }`}`;
     const protoMatch = protocol === 'icmp' ? `meta l4proto ${name === 'ip' ? 'icmp' : 'ipv6-icmp'}` : ports!;
     lines.push(`${addressMatch} ${protoMatch} accept`);
   };
-  family('ip', v4.map((a, i) => [a, v4Bits[i]]));
+  family(
+    'ip',
+    v4.map((a, i) => [a, v4Bits[i]]),
+  );
   family('ip6', v6);
   return lines;
 }
@@ -236,16 +243,20 @@ function parseAddress(text: string, where: string): [ipaddr.IPv4 | ipaddr.IPv6, 
  */
 function minimalSet(cidrs: [ipaddr.IPv4 | ipaddr.IPv6, number][]): string[] {
   const normalized = cidrs.map(([addr, bits]) => {
-    const network = addr.kind() === 'ipv4' ? ipaddr.IPv4.networkAddressFromCIDR(`${addr.toString()}/${bits}`) : ipaddr.IPv6.networkAddressFromCIDR(`${addr.toString()}/${bits}`);
+    const network =
+      addr.kind() === 'ipv4'
+        ? ipaddr.IPv4.networkAddressFromCIDR(`${addr.toString()}/${bits}`)
+        : ipaddr.IPv6.networkAddressFromCIDR(`${addr.toString()}/${bits}`);
     return [network, bits] as [ipaddr.IPv4 | ipaddr.IPv6, number];
   });
-  const kept = normalized.filter(([addr, bits], i) =>
-    !normalized.some(([other, otherBits], j) => {
-      if (j === i) return false;
-      const inside = otherBits <= bits && (addr as ipaddr.IPv4).match(other as ipaddr.IPv4, otherBits);
-      // Of two identical blocks keep the first.
-      return inside && (otherBits < bits || j < i);
-    }),
+  const kept = normalized.filter(
+    ([addr, bits], i) =>
+      !normalized.some(([other, otherBits], j) => {
+        if (j === i) return false;
+        const inside = otherBits <= bits && (addr as ipaddr.IPv4).match(other as ipaddr.IPv4, otherBits);
+        // Of two identical blocks keep the first.
+        return inside && (otherBits < bits || j < i);
+      }),
   );
   const full = addressBits(kept[0]?.[0]);
   return kept

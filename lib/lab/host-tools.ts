@@ -40,7 +40,9 @@ export function prerequisiteProblems(options: PrerequisiteOptions = {}): string[
   const dirs = (options.searchPath ?? `${process.env.PATH ?? ''}:${SEARCH_PATH}`).split(':').filter(Boolean);
   const missing = REQUIRED_TOOLS.filter((t) => !dirs.some((d) => isExecutable(path.join(d, t.command))));
   if (missing.length > 0) {
-    problems.push(`missing tools: ${missing.map((t) => `'${t.command}'`).join(', ')}: apt-get install ${missing.map((t) => t.debianPackage).join(' ')}`);
+    problems.push(
+      `missing tools: ${missing.map((t) => `'${t.command}'`).join(', ')}: apt-get install ${missing.map((t) => t.debianPackage).join(' ')}`,
+    );
   }
   return problems;
 }

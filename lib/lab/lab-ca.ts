@@ -54,8 +54,24 @@ export function parseCertbotArgs(argv: readonly string[]): CertbotRequest {
   let keepUntilExpiring = false;
   let staging = false;
   let email: string | undefined;
-  const valued = new Set(['-d', '--domain', '--domains', '--cert-name', '--config-dir', '--key-type', '--elliptic-curve', '--rsa-key-size', '-m', '--email',
-    '--dns-digitalocean-credentials', '--dns-digitalocean-propagation-seconds', '--work-dir', '--logs-dir', '--server', '--preferred-challenges']);
+  const valued = new Set([
+    '-d',
+    '--domain',
+    '--domains',
+    '--cert-name',
+    '--config-dir',
+    '--key-type',
+    '--elliptic-curve',
+    '--rsa-key-size',
+    '-m',
+    '--email',
+    '--dns-digitalocean-credentials',
+    '--dns-digitalocean-propagation-seconds',
+    '--work-dir',
+    '--logs-dir',
+    '--server',
+    '--preferred-challenges',
+  ]);
   for (let i = 0; i < argv.length; i++) {
     let a = argv[i];
     let value: string | undefined;
@@ -71,7 +87,12 @@ export function parseCertbotArgs(argv: readonly string[]): CertbotRequest {
       case '-d':
       case '--domain':
       case '--domains':
-        domains.push(...value!.split(',').map((d) => d.trim()).filter(Boolean));
+        domains.push(
+          ...value!
+            .split(',')
+            .map((d) => d.trim())
+            .filter(Boolean),
+        );
         break;
       case '--cert-name':
         certName = value;
@@ -107,13 +128,17 @@ export function parseCertbotArgs(argv: readonly string[]): CertbotRequest {
         break;
       default:
         if (!a.startsWith('-') && verb === '') verb = a;
-        // Other flags (--non-interactive, --agree-tos, --no-eff-email, --dns-digitalocean, ...) change nothing here.
+      // Other flags (--non-interactive, --agree-tos, --no-eff-email, --dns-digitalocean, ...) change nothing here.
     }
   }
-  if (verb !== 'certonly') throw new LabError(`certbot ${verb || '(no subcommand)'}: the lab's certbot only does 'certonly' (the lab CA issues; renewals are not due within a lab's life)`);
+  if (verb !== 'certonly')
+    throw new LabError(
+      `certbot ${verb || '(no subcommand)'}: the lab's certbot only does 'certonly' (the lab CA issues; renewals are not due within a lab's life)`,
+    );
   if (domains.length === 0) throw new LabError('certbot certonly: no domain given (-d)');
   for (const d of domains) {
-    if (!/^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/.test(d)) throw new LabError(`certbot: '${d}' is not a valid domain name`);
+    if (!/^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/.test(d))
+      throw new LabError(`certbot: '${d}' is not a valid domain name`);
   }
   if (!path.posix.isAbsolute(configDir)) throw new LabError(`certbot: --config-dir ${configDir} is not absolute`);
   const name = certName ?? domains[0].replace(/^\*\./, '');
@@ -130,11 +155,24 @@ export class LabCa {
     openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', ca.keyFile]);
     fs.chmodSync(ca.keyFile, 0o600);
     openssl([
-      'req', '-x509', '-new', '-key', ca.keyFile, '-sha256', '-days', String(CA_DAYS), '-out', ca.certFile,
-      '-subj', `/O=tierform lab/CN=tierform lab CA ${label}`,
-      '-addext', 'basicConstraints=critical,CA:TRUE,pathlen:0',
-      '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
-      '-addext', 'subjectKeyIdentifier=hash',
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      ca.keyFile,
+      '-sha256',
+      '-days',
+      String(CA_DAYS),
+      '-out',
+      ca.certFile,
+      '-subj',
+      `/O=tierform lab/CN=tierform lab CA ${label}`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE,pathlen:0',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+      '-addext',
+      'subjectKeyIdentifier=hash',
     ]);
     return ca;
   }
@@ -156,7 +194,10 @@ export class LabCa {
   }
 
   /** A key (PEM) and a certificate (PEM) for `names` (subjectAltName), signed by the CA. */
-  public issue(names: readonly string[], key: { readonly type: 'ecdsa' | 'rsa'; readonly curve?: string; readonly bits?: number } = { type: 'ecdsa' }): { key: string; cert: string } {
+  public issue(
+    names: readonly string[],
+    key: { readonly type: 'ecdsa' | 'rsa'; readonly curve?: string; readonly bits?: number } = { type: 'ecdsa' },
+  ): { key: string; cert: string } {
     const work = fs.mkdtempSync(path.join(this.dir, 'issue-'));
     try {
       const keyFile = path.join(work, 'key.pem');
@@ -186,7 +227,25 @@ export class LabCa {
         ].join('\n'),
       );
       const serial = `0x${Date.now().toString(16)}${(this.serial++).toString(16).padStart(4, '0')}`;
-      openssl(['x509', '-req', '-in', csr, '-CA', this.certFile, '-CAkey', this.keyFile, '-set_serial', serial, '-days', String(LEAF_DAYS), '-sha256', '-extfile', ext, '-out', cert]);
+      openssl([
+        'x509',
+        '-req',
+        '-in',
+        csr,
+        '-CA',
+        this.certFile,
+        '-CAkey',
+        this.keyFile,
+        '-set_serial',
+        serial,
+        '-days',
+        String(LEAF_DAYS),
+        '-sha256',
+        '-extfile',
+        ext,
+        '-out',
+        cert,
+      ]);
       return { key: fs.readFileSync(keyFile, 'utf8'), cert: fs.readFileSync(cert, 'utf8') };
     } finally {
       fs.rmSync(work, { recursive: true, force: true });
@@ -206,7 +265,11 @@ export class LabCa {
       const text = host.readFile(req.credentials);
       if (text === undefined) return { status: 1, stdout: '', stderr: `File not found: ${req.credentials}\n` };
       if (!/^\s*dns_digitalocean_token\s*=\s*\S+/m.test(text)) {
-        return { status: 1, stdout: '', stderr: `Missing property in credentials configuration file ${req.credentials}:\n * Property "dns_digitalocean_token" not found (should be API token).\n` };
+        return {
+          status: 1,
+          stdout: '',
+          stderr: `Missing property in credentials configuration file ${req.credentials}:\n * Property "dns_digitalocean_token" not found (should be API token).\n`,
+        };
       }
     }
     const live = `${req.configDir}/live/${req.certName}`;

@@ -66,7 +66,11 @@ export interface LabDiff {
   readonly droplets: DropletDiff;
   readonly records: { readonly added: readonly HostRecord[]; readonly removed: readonly HostRecord[] };
   readonly firewalls: { readonly added: readonly string[]; readonly removed: readonly string[]; readonly changed: readonly string[] };
-  readonly reservedIps: { readonly added: readonly ReservedIpChange[]; readonly removed: readonly ReservedIpChange[]; readonly reassigned: readonly ReservedIpChange[] };
+  readonly reservedIps: {
+    readonly added: readonly ReservedIpChange[];
+    readonly removed: readonly ReservedIpChange[];
+    readonly reassigned: readonly ReservedIpChange[];
+  };
 }
 
 /** The attributes `lifecycle.ignore_changes` lists for a resource; 'all' for `ignore_changes = all`. */
@@ -113,7 +117,9 @@ function inPlaceChanges(before: LabPlan, after: LabPlan, address: string): strin
   const a = before.droplets.find((d) => d.address === address)!;
   const b = after.droplets.find((d) => d.address === address)!;
   const ignore = ignoredChanges(after.plan.resource(address).attributes);
-  return DROPLET_IN_PLACE.filter((attribute) => ignore !== 'all' && !ignore.includes(attribute) && attributeValue(before, a, attribute) !== attributeValue(after, b, attribute));
+  return DROPLET_IN_PLACE.filter(
+    (attribute) => ignore !== 'all' && !ignore.includes(attribute) && attributeValue(before, a, attribute) !== attributeValue(after, b, attribute),
+  );
 }
 
 /**
@@ -169,15 +175,22 @@ export function diffLabPlans(
     const now = currentHolders.has(r.ip) ? currentHolders.get(r.ip) : reservedBefore.get(address)!.holder;
     if (now !== r.holder) reassigned.push({ address, ip: r.ip, from: now, to: r.holder });
   }
-  for (const [address, r] of reservedBefore) if (!reservedAfter.has(address)) removed.push({ address, ip: r.ip, from: currentHolders.get(r.ip) ?? r.holder });
+  for (const [address, r] of reservedBefore)
+    if (!reservedAfter.has(address)) removed.push({ address, ip: r.ip, from: currentHolders.get(r.ip) ?? r.holder });
 
   return {
     droplets: { created, replaced: [...replaced.values()], destroyed, updated, ignored, unchanged },
-    records: { added: after.records.filter((r) => !beforeRecords.has(recordKey(r))), removed: before.records.filter((r) => !afterRecords.has(recordKey(r))) },
+    records: {
+      added: after.records.filter((r) => !beforeRecords.has(recordKey(r))),
+      removed: before.records.filter((r) => !afterRecords.has(recordKey(r))),
+    },
     firewalls: {
       added: [...afterFw.keys()].filter((n) => !beforeFw.has(n)).sort(),
       removed: [...beforeFw.keys()].filter((n) => !afterFw.has(n)).sort(),
-      changed: [...afterFw].filter(([n, k]) => beforeFw.has(n) && beforeFw.get(n) !== k).map(([n]) => n).sort(),
+      changed: [...afterFw]
+        .filter(([n, k]) => beforeFw.has(n) && beforeFw.get(n) !== k)
+        .map(([n]) => n)
+        .sort(),
     },
     reservedIps: { added, removed, reassigned },
   };
@@ -191,7 +204,10 @@ export function diffLabPlans(
  */
 function reservedByAddress(labPlan: LabPlan): Map<string, { ip: string; holder?: string; ignoreHolder: boolean }> {
   const out = new Map<string, { ip: string; holder?: string; ignoreHolder: boolean }>();
-  const assignments = [...labPlan.plan.resources('digitalocean_reserved_ip_assignment'), ...labPlan.plan.resources('digitalocean_floating_ip_assignment')];
+  const assignments = [
+    ...labPlan.plan.resources('digitalocean_reserved_ip_assignment'),
+    ...labPlan.plan.resources('digitalocean_floating_ip_assignment'),
+  ];
   for (const [address, ip] of Object.entries(labPlan.assignment.reservedIps)) {
     const attributes = labPlan.plan.resource(address).attributes;
     const ignore = ignoredChanges(attributes);

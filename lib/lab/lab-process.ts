@@ -58,7 +58,8 @@ export class LabProcess {
       const out = this.output();
       if (matches(out)) return out;
       if (!this.running) throw new LabError(`${this.argv.join(' ')} in ${this.node} exited before printing ${pattern}; output:\n${tail(out)}`);
-      if (Date.now() > deadline) throw new LabError(`${this.argv.join(' ')} in ${this.node} did not print ${pattern} within ${timeoutMs} ms; output:\n${tail(out)}`);
+      if (Date.now() > deadline)
+        throw new LabError(`${this.argv.join(' ')} in ${this.node} did not print ${pattern} within ${timeoutMs} ms; output:\n${tail(out)}`);
       await new Promise((r) => setTimeout(r, 25));
     }
   }
@@ -96,4 +97,3 @@ export function killGroup(p: TrackedProcess, signal: NodeJS.Signals): void {
 function tail(s: string, n = 2000): string {
   return s.length > n ? `...${s.slice(-n)}` : s;
 }
-

@@ -158,7 +158,7 @@ export const SKIPPED_UNITS: Readonly<Record<string, string>> = {
   'ssh.service': 'no SSH in the lab (nothing logs in; the firewall rule for port 22 is still enforced)',
   'sshd.service': 'no SSH in the lab (nothing logs in; the firewall rule for port 22 is still enforced)',
   'fail2ban.service': 'no fail2ban in the lab (no SSH, and its bans would edit the namespace nftables)',
-  'containerd.service': "dockerd starts its own containerd in the lab (lib/lab/lab-units.ts, docker.service)",
+  'containerd.service': 'dockerd starts its own containerd in the lab (lib/lab/lab-units.ts, docker.service)',
   'docker.socket': 'no socket activation in the lab: dockerd listens on /run/docker.sock itself',
 };
 
@@ -167,7 +167,7 @@ export const SKIPPED_PACKAGES: Readonly<Record<string, string>> = {
   fail2ban: SKIPPED_UNITS['fail2ban.service'],
   'openssh-server': SKIPPED_UNITS['ssh.service'],
   certbot: "Let's Encrypt is not reachable: the droplet's certbot is the lab's shim, which issues from the lab CA (lib/lab/lab-ca.ts)",
-  'python3-certbot-dns-digitalocean': "no DNS-01 challenge in the lab: the lab CA issues for the requested names (lib/lab/lab-ca.ts)",
+  'python3-certbot-dns-digitalocean': 'no DNS-01 challenge in the lab: the lab CA issues for the requested names (lib/lab/lab-ca.ts)',
 };
 
 /** Packages the lab cannot provide, with what to do instead. */

@@ -236,9 +236,13 @@ export class LabMetadata {
   private startServer(name: string): LabProcess {
     this.lab.runOrThrow(name, ['ip', 'addr', 'replace', `${METADATA_ADDRESS}/32`, 'dev', 'lo']);
     this.lab.runOrThrow(name, ['nft', '-f', '-'], { input: renderMetadataNat() });
-    const server = this.lab.spawn(name, [process.execPath, labScript('metadata-server.js'), this.answersFile(name), METADATA_ADDRESS, String(METADATA_SERVER_PORT)], {
-      name: 'metadata',
-    });
+    const server = this.lab.spawn(
+      name,
+      [process.execPath, labScript('metadata-server.js'), this.answersFile(name), METADATA_ADDRESS, String(METADATA_SERVER_PORT)],
+      {
+        name: 'metadata',
+      },
+    );
     this.servers.set(name, server);
     return server;
   }

@@ -51,16 +51,7 @@ import { LabError } from './lab-error';
 import { LabProcess, TrackedProcess, killGroup } from './lab-process';
 import { forget, tearDownOnExit } from './signals';
 import { LabState, TeardownReport, destroy, stopWatchdog } from './teardown';
-import {
-  KillTarget,
-  isRunning,
-  killAndWait,
-  netnsInode,
-  pidsInGroups,
-  pidsInNetns,
-  procStat,
-  processStartTime,
-} from './processes';
+import { KillTarget, isRunning, killAndWait, netnsInode, pidsInGroups, pidsInNetns, procStat, processStartTime } from './processes';
 
 export { LabError } from './lab-error';
 export { LabProcess } from './lab-process';
@@ -171,8 +162,7 @@ export interface LabDroplet {
 
 /** A change other parts of the lab (metadata) follow. */
 export type LabChange =
-  | { readonly type: 'reserved-ip'; readonly ip: string; readonly holder?: string; readonly previous?: string }
-  | { readonly type: 'droplets' };
+  { readonly type: 'reserved-ip'; readonly ip: string; readonly holder?: string; readonly previous?: string } | { readonly type: 'droplets' };
 
 export interface LabExecOptions {
   /** Added to the lab's minimal environment (PATH, HOME, LANG). */
@@ -330,7 +320,10 @@ export class LabNetwork {
     } else if (d.privateIp !== undefined) {
       throw new LabError(`droplet ${d.name}: privateIp needs a vpc`);
     }
-    const claims: [string, string][] = [[d.publicIp, `droplet ${d.name}`], [anchorIp, `droplet ${d.name} (anchor)`]];
+    const claims: [string, string][] = [
+      [d.publicIp, `droplet ${d.name}`],
+      [anchorIp, `droplet ${d.name} (anchor)`],
+    ];
     if (d.privateIp !== undefined) claims.push([d.privateIp, `droplet ${d.name} (private)`]);
     for (const [ip, what] of claims) {
       const other = this.used.get(ip);
@@ -498,7 +491,8 @@ export class LabNetwork {
       if (inode !== undefined) for (const pid of pidsInNetns(new Set([inode]))) add(pid);
       if (targets.size === 0) break;
       const survivors = killAndWait([...targets.values()]);
-      if (survivors.length > 0 && round === 1) throw new LabError(`droplet ${d.name}: processes still running after SIGKILL: ${survivors.map((s) => s.pid).join(', ')}`);
+      if (survivors.length > 0 && round === 1)
+        throw new LabError(`droplet ${d.name}: processes still running after SIGKILL: ${survivors.map((s) => s.pid).join(', ')}`);
     }
     const r = runSync(['ip', 'netns', 'delete', d.netns]);
     if (r.status !== 0) throw new LabError(`ip netns delete ${d.netns}: ${r.stderr.trim()}`);
@@ -544,7 +538,10 @@ export class LabNetwork {
       if (!used.has(ip)) picked.push(ip);
     }
     if (picked.length < count) throw new LabError(`the public network ${this.publicNetwork} has only ${picked.length} free addresses`);
-    this.ipBatch(this.client.netns, picked.map((ip) => `addr add ${ip}/${pub[1]} dev eth0`));
+    this.ipBatch(
+      this.client.netns,
+      picked.map((ip) => `addr add ${ip}/${pub[1]} dev eth0`),
+    );
     this.extraClientIps.push(...picked);
     for (const ip of picked) this.claim(ip, 'the client');
     return picked;
@@ -569,11 +566,17 @@ export class LabNetwork {
 
   private setPorts(node: string, state: 'up' | 'down'): void {
     this.assertUp();
-    const ports = node === CLIENT ? ['pc'] : (() => {
-      const d = this.droplet(node);
-      return d.vpc === undefined ? [`p${d.index}`] : [`p${d.index}`, `v${d.index}`];
-    })();
-    this.ipBatch(this.internet.netns, ports.map((p) => `link set ${p} ${state}`));
+    const ports =
+      node === CLIENT
+        ? ['pc']
+        : (() => {
+            const d = this.droplet(node);
+            return d.vpc === undefined ? [`p${d.index}`] : [`p${d.index}`, `v${d.index}`];
+          })();
+    this.ipBatch(
+      this.internet.netns,
+      ports.map((p) => `link set ${p} ${state}`),
+    );
   }
 
   // ---- DNS
@@ -582,7 +585,8 @@ export class LabNetwork {
   public setHosts(records: readonly HostRecord[]): void {
     this.assertUp();
     this.hostRecords = [...records];
-    for (const ns of this.namespaces) this.writeEtc(ns, 'hosts', renderHostsFile({ hostname: this.hostnameOf(ns), records, comment: `tierform lab ${this.id}` }));
+    for (const ns of this.namespaces)
+      this.writeEtc(ns, 'hosts', renderHostsFile({ hostname: this.hostnameOf(ns), records, comment: `tierform lab ${this.id}` }));
   }
 
   /** Writes every namespace's resolv.conf (in place: running processes see it), and that of namespaces added later. */
@@ -815,7 +819,8 @@ export class LabNetwork {
   }
 
   private addNamespace(ns: string, hostname?: string): void {
-    if (fs.existsSync(path.join(NETNS_DIR, ns))) throw new LabError(`network namespace ${ns} already exists: is lab ${this.id} running? (npm run lab -- down ${this.id})`);
+    if (fs.existsSync(path.join(NETNS_DIR, ns)))
+      throw new LabError(`network namespace ${ns} already exists: is lab ${this.id} running? (npm run lab -- down ${this.id})`);
     this.namespaces.push(ns);
     this.saveState();
     const r = runSync(['ip', 'netns', 'add', ns]);
@@ -931,11 +936,15 @@ export class LabNetwork {
     fs.mkdirSync(logs, { recursive: true });
     const fd = fs.openSync(path.join(logs, 'watchdog.log'), 'a');
     try {
-      const child = spawnChild(process.execPath, [labScript('watchdog.js'), this.stateFile, String(process.pid), owner, String(WATCHDOG_MAX_SECONDS)], {
-        detached: true,
-        stdio: ['ignore', fd, fd],
-        env: { PATH: SEARCH_PATH, LANG: 'C.UTF-8' },
-      });
+      const child = spawnChild(
+        process.execPath,
+        [labScript('watchdog.js'), this.stateFile, String(process.pid), owner, String(WATCHDOG_MAX_SECONDS)],
+        {
+          detached: true,
+          stdio: ['ignore', fd, fd],
+          env: { PATH: SEARCH_PATH, LANG: 'C.UTF-8' },
+        },
+      );
       if (child.pid === undefined) throw new LabError('could not start the lab watchdog');
       child.unref();
       this.watchdog = { pid: child.pid, startTime: processStartTime(child.pid) ?? '' };
@@ -950,14 +959,15 @@ export class LabNetwork {
       const d = holder === undefined ? undefined : this.droplet(holder);
       return { ip, anchorIp: d?.anchorIp, holderPublicIp: d?.publicIp };
     });
-    const r = runSync(['ip', 'netns', 'exec', this.internet.netns, 'nft', '-f', '-'], { input: renderEdgeRuleset(entries, this.internet.anchorGateway) });
+    const r = runSync(['ip', 'netns', 'exec', this.internet.netns, 'nft', '-f', '-'], {
+      input: renderEdgeRuleset(entries, this.internet.anchorGateway),
+    });
     if (r.status !== 0) throw new LabError(`nft in ${this.internet.netns}: ${r.stderr.trim()}`);
   }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // helpers
-
 
 function randomId(): string {
   const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';

@@ -36,15 +36,7 @@ import {
   workingDirectory,
 } from './unit-context';
 import { isRunning, processStartTime } from './processes';
-import {
-  ExecCommand,
-  UnitDefinition,
-  execArgv,
-  normalizeUnitName,
-  parseBoolean,
-  parseExecLine,
-  parseTimespanMs,
-} from './unit-file';
+import { ExecCommand, UnitDefinition, execArgv, normalizeUnitName, parseBoolean, parseExecLine, parseTimespanMs } from './unit-file';
 
 export type ActiveState = 'inactive' | 'activating' | 'active' | 'reloading' | 'deactivating' | 'failed';
 
@@ -83,16 +75,52 @@ export interface UnitManagerOptions {
 
 const CLEAN_SIGNALS = new Set(['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGPIPE']);
 const SUPPORTED = new Set([
-  'Unit.Description', 'Unit.Documentation', 'Unit.After', 'Unit.Before', 'Unit.Wants', 'Unit.Requires', 'Unit.BindsTo',
-  'Unit.Requisite', 'Unit.StartLimitIntervalSec', 'Unit.StartLimitBurst',
-  'Service.Type', 'Service.ExecStartPre', 'Service.ExecStart', 'Service.ExecStartPost', 'Service.ExecReload',
-  'Service.ExecStop', 'Service.ExecStopPost', 'Service.User', 'Service.Group', 'Service.WorkingDirectory',
-  'Service.Environment', 'Service.EnvironmentFile', 'Service.RuntimeDirectory', 'Service.RuntimeDirectoryMode',
-  'Service.RuntimeDirectoryPreserve', 'Service.RemainAfterExit', 'Service.Restart', 'Service.RestartSec',
-  'Service.TimeoutStartSec', 'Service.TimeoutStopSec', 'Service.TimeoutSec', 'Service.KillMode', 'Service.KillSignal',
-  'Service.SendSIGKILL', 'Service.SuccessExitStatus', 'Service.PIDFile', 'Service.UMask', 'Service.X-TierformLabReady',
-  'Unit.ConditionPathExists', 'Unit.ConditionFileNotEmpty',
-  'Timer.OnActiveSec', 'Timer.OnBootSec', 'Timer.OnStartupSec', 'Timer.OnUnitActiveSec', 'Timer.OnUnitInactiveSec', 'Timer.Unit',
+  'Unit.Description',
+  'Unit.Documentation',
+  'Unit.After',
+  'Unit.Before',
+  'Unit.Wants',
+  'Unit.Requires',
+  'Unit.BindsTo',
+  'Unit.Requisite',
+  'Unit.StartLimitIntervalSec',
+  'Unit.StartLimitBurst',
+  'Service.Type',
+  'Service.ExecStartPre',
+  'Service.ExecStart',
+  'Service.ExecStartPost',
+  'Service.ExecReload',
+  'Service.ExecStop',
+  'Service.ExecStopPost',
+  'Service.User',
+  'Service.Group',
+  'Service.WorkingDirectory',
+  'Service.Environment',
+  'Service.EnvironmentFile',
+  'Service.RuntimeDirectory',
+  'Service.RuntimeDirectoryMode',
+  'Service.RuntimeDirectoryPreserve',
+  'Service.RemainAfterExit',
+  'Service.Restart',
+  'Service.RestartSec',
+  'Service.TimeoutStartSec',
+  'Service.TimeoutStopSec',
+  'Service.TimeoutSec',
+  'Service.KillMode',
+  'Service.KillSignal',
+  'Service.SendSIGKILL',
+  'Service.SuccessExitStatus',
+  'Service.PIDFile',
+  'Service.UMask',
+  'Service.X-TierformLabReady',
+  'Unit.ConditionPathExists',
+  'Unit.ConditionFileNotEmpty',
+  'Timer.OnActiveSec',
+  'Timer.OnBootSec',
+  'Timer.OnStartupSec',
+  'Timer.OnUnitActiveSec',
+  'Timer.OnUnitInactiveSec',
+  'Timer.Unit',
 ]);
 
 interface Runtime {
@@ -128,7 +156,6 @@ interface TimerRuntime {
   lastInactive?: number;
   elapses: number;
 }
-
 
 /** One droplet's units. */
 export class UnitManager {
@@ -215,7 +242,14 @@ export class UnitManager {
     switch (verb) {
       case undefined:
       case 'list-units':
-        return { status: 0, stdout: this.status().map((s) => `${s.name}\t${s.state}\t${s.subState}\t${s.description}`).join('\n') + '\n', stderr: '' };
+        return {
+          status: 0,
+          stdout:
+            this.status()
+              .map((s) => `${s.name}\t${s.state}\t${s.subState}\t${s.description}`)
+              .join('\n') + '\n',
+          stderr: '',
+        };
       case 'daemon-reload':
       case 'daemon-reexec':
       case 'reset-failed':
@@ -270,7 +304,11 @@ export class UnitManager {
       case 'show':
         return each(async (u) => this.show(u, properties, flags.has('--value')));
       default:
-        return { status: 1, stdout: '', stderr: `Unknown command verb ${verb} (the tierform lab's systemctl knows start, stop, restart, reload, kill, enable, disable, daemon-reload, is-active, status, show).\n` };
+        return {
+          status: 1,
+          stdout: '',
+          stderr: `Unknown command verb ${verb} (the tierform lab's systemctl knows start, stop, restart, reload, kill, enable, disable, daemon-reload, is-active, status, show).\n`,
+        };
     }
   }
 
@@ -341,7 +379,12 @@ export class UnitManager {
       throw new JobError(`Failed to start ${u.name}: Type=${type} is not supported by the tierform lab (run the daemon in the foreground)`);
     }
     // Dependencies first: Requires/BindsTo/Requisite must be found; Wants may be missing.
-    for (const [key, required] of [['Requires', true], ['BindsTo', true], ['Requisite', true], ['Wants', false]] as const) {
+    for (const [key, required] of [
+      ['Requires', true],
+      ['BindsTo', true],
+      ['Requisite', true],
+      ['Wants', false],
+    ] as const) {
       for (const dep of def.words('Unit', key).map(normalizeUnitName)) {
         const c = this.canonical(dep);
         if (c.endsWith('.target') || SKIPPED_UNITS[c] !== undefined || c === u.name) continue;
@@ -455,9 +498,11 @@ export class UnitManager {
       this.setState(u, 'deactivating', 'stop');
       const env = { ...(u.env ?? {}), ...(u.main ? { MAINPID: String(u.main.pid) } : {}) };
       const timeout = Math.min(this.timeout(def, 'TimeoutStopSec', this.maxStopMs), this.maxStopMs);
-      for (const line of def.values('Service', 'ExecStop')) await this.execLine(u, def, line, env, timeout).catch((e: Error) => this.log(u, e.message));
+      for (const line of def.values('Service', 'ExecStop'))
+        await this.execLine(u, def, line, env, timeout).catch((e: Error) => this.log(u, e.message));
       if (u.main?.running) await this.killMain(u, def);
-      for (const line of def.values('Service', 'ExecStopPost')) await this.execLine(u, def, line, env, timeout).catch((e: Error) => this.log(u, e.message));
+      for (const line of def.values('Service', 'ExecStopPost'))
+        await this.execLine(u, def, line, env, timeout).catch((e: Error) => this.log(u, e.message));
       this.removeRuntimeDirectories(def);
       u.main = undefined;
       this.setState(u, 'inactive', 'dead');
@@ -516,8 +561,9 @@ export class UnitManager {
     if (u.main !== main || u.stopping) return;
     u.main = undefined;
     const def = u.def;
-    const success = new Set((def?.words('Service', 'SuccessExitStatus') ?? []));
-    const clean = code === 0 || (code !== null && success.has(String(code))) || (signal !== null && (CLEAN_SIGNALS.has(signal) || success.has(signal)));
+    const success = new Set(def?.words('Service', 'SuccessExitStatus') ?? []);
+    const clean =
+      code === 0 || (code !== null && success.has(String(code))) || (signal !== null && (CLEAN_SIGNALS.has(signal) || success.has(signal)));
     u.result = clean ? 'success' : signal ? 'signal' : 'exit-code';
     this.log(u, `main process ${main.pid} exited (${signal ?? `status ${code}`})`);
     if (def) this.removeRuntimeDirectories(def);
@@ -528,7 +574,12 @@ export class UnitManager {
     // then the restart is considered. Queued like a job, so a `systemctl start` waits for them.
     const stops = [...def.values('Service', 'ExecStop'), ...def.values('Service', 'ExecStopPost')];
     if (stops.length === 0) return this.afterMainExit(u, def, clean, signal);
-    const env = { ...(u.env ?? {}), SERVICE_RESULT: u.result ?? 'success', EXIT_CODE: signal ? 'killed' : 'exited', EXIT_STATUS: signal ? signal.replace(/^SIG/, '') : String(code) };
+    const env = {
+      ...(u.env ?? {}),
+      SERVICE_RESULT: u.result ?? 'success',
+      EXIT_CODE: signal ? 'killed' : 'exited',
+      EXIT_STATUS: signal ? signal.replace(/^SIG/, '') : String(code),
+    };
     const timeout = Math.min(this.timeout(def, 'TimeoutStopSec', this.maxStopMs), this.maxStopMs);
     void this.job(u, async () => {
       for (const line of stops) await this.execLine(u, def, line, env, timeout).catch((e: Error) => this.log(u, e.message));
@@ -626,13 +677,19 @@ export class UnitManager {
     if (!t || this.closed || this.host.lab.isTornDown) return;
     const span = (key: string) => def.values('Timer', key).map(parseTimespanMs);
     const candidates: { key: string; at: number }[] = [];
-    for (const [key, base] of [['OnActiveSec', t.activatedAt], ['OnBootSec', this.bootedAt], ['OnStartupSec', this.bootedAt]] as const) {
+    for (const [key, base] of [
+      ['OnActiveSec', t.activatedAt],
+      ['OnBootSec', this.bootedAt],
+      ['OnStartupSec', this.bootedAt],
+    ] as const) {
       span(key).forEach((ms, i) => {
         if (!t.fired.has(`${key}#${i}`)) candidates.push({ key: `${key}#${i}`, at: base + ms });
       });
     }
-    if (t.lastActivation !== undefined) for (const ms of span('OnUnitActiveSec')) candidates.push({ key: 'OnUnitActiveSec', at: t.lastActivation + ms });
-    if (t.lastInactive !== undefined) for (const ms of span('OnUnitInactiveSec')) candidates.push({ key: 'OnUnitInactiveSec', at: t.lastInactive + ms });
+    if (t.lastActivation !== undefined)
+      for (const ms of span('OnUnitActiveSec')) candidates.push({ key: 'OnUnitActiveSec', at: t.lastActivation + ms });
+    if (t.lastInactive !== undefined)
+      for (const ms of span('OnUnitInactiveSec')) candidates.push({ key: 'OnUnitInactiveSec', at: t.lastInactive + ms });
     if (candidates.length === 0) return;
     const next = candidates.reduce((a, b) => (b.at < a.at ? b : a));
     clearTimeout(t.handle);
@@ -673,7 +730,10 @@ export class UnitManager {
       umask: def.value('Service', 'UMask'),
       timeoutMs,
     });
-    this.log(u, `${argv.join(' ')} → ${r.timedOut ? 'timed out' : r.signal ?? `status ${r.status}`}${r.stdout || r.stderr ? `\n${r.stdout}${r.stderr}` : ''}`);
+    this.log(
+      u,
+      `${argv.join(' ')} → ${r.timedOut ? 'timed out' : (r.signal ?? `status ${r.status}`)}${r.stdout || r.stderr ? `\n${r.stdout}${r.stderr}` : ''}`,
+    );
     if (r.timedOut) {
       u.result = 'timeout';
       throw new JobError(`${argv.join(' ')} did not finish within ${Math.round(timeoutMs / 1000)} s`);
@@ -759,7 +819,7 @@ export class UnitManager {
     const s = u ? this.describe(u) : undefined;
     const lines = [
       `● ${c} - ${s?.description ?? this.load(c)?.description ?? c}`,
-      `     Loaded: loaded (${(s?.sources.length ? s.sources : this.load(c)?.sources ?? []).join(', ')}) — tierform lab`,
+      `     Loaded: loaded (${(s?.sources.length ? s.sources : (this.load(c)?.sources ?? [])).join(', ')}) — tierform lab`,
       `     Active: ${s?.state ?? 'inactive'} (${s?.subState ?? 'dead'})${s?.since ? ` since ${s.since}` : ''}${s?.result && s.result !== 'success' ? `; result: ${s.result}` : ''}`,
       ...(s?.pid ? [`   Main PID: ${s.pid}`, `        Log: ${s.logFile}`] : []),
     ];

@@ -9,7 +9,19 @@ import * as path from 'path';
 import { ETC_NETNS_DIR, NETNS_DIR, defaultLabRoot, runSync } from './host-tools';
 import { LabError } from './lab-error';
 import { TrackedProcess } from './lab-process';
-import { KillTarget, cgroupsWithPrefix, isRunning, killAndWait, killCgroupTree, netnsInode, pidsInCgroup, pidsInGroups, pidsInNetns, procStat, sleepSync } from './processes';
+import {
+  KillTarget,
+  cgroupsWithPrefix,
+  isRunning,
+  killAndWait,
+  killCgroupTree,
+  netnsInode,
+  pidsInCgroup,
+  pidsInGroups,
+  pidsInNetns,
+  procStat,
+  sleepSync,
+} from './processes';
 import type { LabDroplet } from './netns';
 
 /** What `state.json` holds: enough for another process to tear the lab down. */
@@ -153,7 +165,14 @@ export function downLab(id: string, options: DownOptions = {}): TeardownReport {
   const root = path.resolve(options.labRoot ?? defaultLabRoot());
   const file = path.join(root, id, 'state.json');
   const state = readState(file);
-  if (!state) throw new LabError(`no lab '${id}' under ${root} (labs: ${listLabs(root).map((l) => l.state.id).join(', ') || 'none'})`);
+  if (!state)
+    throw new LabError(
+      `no lab '${id}' under ${root} (labs: ${
+        listLabs(root)
+          .map((l) => l.state.id)
+          .join(', ') || 'none'
+      })`,
+    );
   const ownerRunning = state.ownerPid !== process.pid && isRunning(state.ownerPid, state.ownerStartTime);
   if (ownerRunning && (options.stopOwner ?? true)) {
     try {

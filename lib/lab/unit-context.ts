@@ -48,7 +48,8 @@ export function loadDropletUnit(host: DropletHost, name: string): UnitDefinition
       if (text !== undefined && !main) main = [`${host.name}:${dir}/${n}`, text];
     }
   }
-  if (!main && LAB_PACKAGE_UNITS[canonical] !== undefined) main = [`tierform lab stand-in for ${canonical} (lib/lab/lab-units.ts)`, LAB_PACKAGE_UNITS[canonical]];
+  if (!main && LAB_PACKAGE_UNITS[canonical] !== undefined)
+    main = [`tierform lab stand-in for ${canonical} (lib/lab/lab-units.ts)`, LAB_PACKAGE_UNITS[canonical]];
   // Other packages' units as they ship them (the droplet's /usr, i.e. this machine's packages).
   for (const n of [name, canonical]) {
     for (const dir of PACKAGE_UNIT_DIRS) {

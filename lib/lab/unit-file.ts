@@ -93,7 +93,11 @@ export function parseUnitText(text: string, source: string): UnitEntry[] {
 /** A unit from its main file and its drop-ins (`[source, text]` pairs, drop-ins in the order systemd applies them). */
 export function loadUnit(name: string, files: readonly (readonly [string, string])[]): UnitDefinition {
   const entries = files.flatMap(([source, text]) => parseUnitText(text, source));
-  return new UnitDefinition(name, entries, files.map(([source]) => source));
+  return new UnitDefinition(
+    name,
+    entries,
+    files.map(([source]) => source),
+  );
 }
 
 /** `nginx` → `nginx.service`; names with a known suffix stay. */
@@ -220,7 +224,9 @@ export function execArgv(command: ExecCommand, env: Readonly<Record<string, stri
       continue;
     }
     out.push(
-      text.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_all: string, name: string | undefined) => (name === undefined ? '$' : env[name] ?? '')),
+      text.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_all: string, name: string | undefined) =>
+        name === undefined ? '$' : (env[name] ?? ''),
+      ),
     );
   }
   if (command.argv0Given) out.splice(1, 1);
@@ -299,8 +305,22 @@ export function parseTimespanMs(text: string): number {
   const t = text.trim();
   if (t === 'infinity') return Infinity;
   const units: Record<string, number> = {
-    us: 0.001, usec: 0.001, ms: 1, msec: 1, s: 1000, sec: 1000, second: 1000, seconds: 1000,
-    m: 60_000, min: 60_000, minute: 60_000, minutes: 60_000, h: 3_600_000, hr: 3_600_000, hour: 3_600_000, hours: 3_600_000,
+    us: 0.001,
+    usec: 0.001,
+    ms: 1,
+    msec: 1,
+    s: 1000,
+    sec: 1000,
+    second: 1000,
+    seconds: 1000,
+    m: 60_000,
+    min: 60_000,
+    minute: 60_000,
+    minutes: 60_000,
+    h: 3_600_000,
+    hr: 3_600_000,
+    hour: 3_600_000,
+    hours: 3_600_000,
   };
   let total = 0;
   const re = /([0-9]+(?:\.[0-9]+)?)\s*([a-z]*)/g;

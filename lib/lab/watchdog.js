@@ -117,13 +117,14 @@ function teardown(state) {
     for (const pid of pidsInNetns(inodes)) add(pid);
     if (targets.size === 0) break;
     const alive = () => [...targets].filter(([pid, start]) => running(pid, start)).map(([pid]) => pid);
-    const signal = (sig) => alive().forEach((pid) => {
-      try {
-        process.kill(pid, sig);
-      } catch {
-        // gone
-      }
-    });
+    const signal = (sig) =>
+      alive().forEach((pid) => {
+        try {
+          process.kill(pid, sig);
+        } catch {
+          // gone
+        }
+      });
     signal('SIGTERM');
     for (let i = 0; i < 120 && alive().length > 0; i++) sleep(25);
     signal('SIGKILL');

@@ -45,7 +45,9 @@ export class CloudConfigError extends Error {}
 export function parseCloudConfig(text: string): CloudConfigDocument {
   const firstLine = text.split('\n', 1)[0].trimEnd();
   if (firstLine !== '#cloud-config') {
-    throw new CloudConfigError(`user_data must start with a '#cloud-config' line for cloud-init to read it as cloud-config, got '${firstLine.slice(0, 60)}'`);
+    throw new CloudConfigError(
+      `user_data must start with a '#cloud-config' line for cloud-init to read it as cloud-config, got '${firstLine.slice(0, 60)}'`,
+    );
   }
   // YAML 1.1, as cloud-init's PyYAML reads it: `0644` is octal 420, `on`/`yes` are booleans.
   const doc = parseDocument(text, { version: '1.1', uniqueKeys: true, prettyErrors: true });
@@ -129,4 +131,3 @@ function parseRuncmd(value: unknown, isList: boolean): string[][] {
     throw new CloudConfigError(`cloud-config runcmd[${i}] must be a string or a list of strings, got ${JSON.stringify(c)}`);
   });
 }
-

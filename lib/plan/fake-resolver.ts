@@ -65,7 +65,9 @@ export function fakeResolver(plan: Plan, overrides: ResolverOverrides = {}): Ref
     const literal = resource.attributes[attribute];
     if (typeof literal === 'string') return renderTemplate(literal, resolve);
     if (typeof literal === 'number' || typeof literal === 'boolean') return String(literal);
-    throw new PlanError(`unknown reference ${reference}: ${resource.type} has no string attribute '${attribute}' in the plan and fakeResolver does not compute it`);
+    throw new PlanError(
+      `unknown reference ${reference}: ${resource.type} has no string attribute '${attribute}' in the plan and fakeResolver does not compute it`,
+    );
   };
   return resolve;
 }
@@ -181,4 +183,3 @@ function fakePassword(seed: string): string {
   const bytes = createHash('sha256').update(`tierform-fake:${seed}`).digest();
   return [...bytes.subarray(0, 24)].map((b) => PASSWORD_ALPHABET[b % PASSWORD_ALPHABET.length]).join('');
 }
-

@@ -219,7 +219,10 @@ export function assertPlanCreatable(plan: Plan): void {
 function describeProblems(cycles: readonly Cycle[], dangling: readonly DanglingReference[]): string[] {
   return [
     ...cycles.map((c) =>
-      [`Error: ${formatCycle(c)}${c.nodes.length === 1 ? ' (it refers to itself)' : ''}`, ...c.edges.map((e) => `  ${e.from} ${e.attribute} refers to ${e.reference}`)].join('\n'),
+      [
+        `Error: ${formatCycle(c)}${c.nodes.length === 1 ? ' (it refers to itself)' : ''}`,
+        ...c.edges.map((e) => `  ${e.from} ${e.attribute} refers to ${e.reference}`),
+      ].join('\n'),
     ),
     ...dangling.map((d) => `Error: ${d.summary}: ${d.from} ${d.attribute} refers to ${d.reference}; ${d.detail}`),
   ];
@@ -385,10 +388,12 @@ class Scanner {
   }
 
   private providerReference(from: string, at: string, ref: unknown): void {
-    if (typeof ref !== 'string') throw new PlanError(`${from} ${at}: must name a provider configuration such as "digitalocean.other", got ${JSON.stringify(ref)}`);
+    if (typeof ref !== 'string')
+      throw new PlanError(`${from} ${at}: must name a provider configuration such as "digitalocean.other", got ${JSON.stringify(ref)}`);
     const text = ref.replace(/^\$\{\s*/, '').replace(/\s*\}$/, '');
     const [localName, alias, ...rest] = text.split('.');
-    if (!localName || rest.length > 0) throw new PlanError(`${from} ${at}: '${ref}' is not a provider reference such as "digitalocean" or "digitalocean.other"`);
+    if (!localName || rest.length > 0)
+      throw new PlanError(`${from} ${at}: '${ref}' is not a provider reference such as "digitalocean" or "digitalocean.other"`);
     const to = providerId(this.plan, localName, alias);
     if (!this.nodes.has(to)) {
       if (alias === undefined) this.ensureImpliedProvider(to);
@@ -457,18 +462,23 @@ function resolveTarget(ref: Traversal, ctx: Context): Target {
       if (names[0] === undefined) return invalid(`'${ref.root}' must be followed by a name, as in ${ref.root}.example`);
       return { kind: 'node', id: `${ref.root}.${names[0]}` };
     case 'data':
-      if (names[0] === undefined || names[1] === undefined) return invalid('a data source reference needs a type and a name, as in data.example_type.name');
+      if (names[0] === undefined || names[1] === undefined)
+        return invalid('a data source reference needs a type and a name, as in data.example_type.name');
       return { kind: 'node', id: `data.${names[0]}.${names[1]}` };
     case 'count':
       return ctx.count ? none : invalid('count.index is only valid in a block that sets count', 'Reference to "count" in non-counted context');
     case 'each':
-      return ctx.forEach ? none : invalid('each.key and each.value are only valid in a block that sets for_each', 'Reference to "each" in context without for_each');
+      return ctx.forEach
+        ? none
+        : invalid('each.key and each.value are only valid in a block that sets for_each', 'Reference to "each" in context without for_each');
     case 'self':
       return ctx.self ? none : invalid("'self' is only valid in provisioner, connection and postcondition blocks");
     default:
       if (ALWAYS_VALID_ROOTS.has(ref.root)) return none;
       if (names[0] === undefined) {
-        return invalid(`a reference to a resource type must be followed by the resource name, as in ${ref.root}.example (a literal \${ must be escaped as $\${)`);
+        return invalid(
+          `a reference to a resource type must be followed by the resource name, as in ${ref.root}.example (a literal \${ must be escaped as $\${)`,
+        );
       }
       return { kind: 'node', id: `${ref.root}.${names[0]}` };
   }

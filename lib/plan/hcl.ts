@@ -59,7 +59,13 @@ export type Expr =
 export type TemplatePart =
   | { readonly kind: 'text'; readonly value: string }
   | { readonly kind: 'interpolation'; readonly expr: Expr; readonly offset: number }
-  | { readonly kind: 'if'; readonly condition: Expr; readonly then: readonly TemplatePart[]; readonly otherwise: readonly TemplatePart[]; readonly offset: number }
+  | {
+      readonly kind: 'if';
+      readonly condition: Expr;
+      readonly then: readonly TemplatePart[];
+      readonly otherwise: readonly TemplatePart[];
+      readonly offset: number;
+    }
   | {
       readonly kind: 'for';
       readonly keyVar?: string;
@@ -119,7 +125,9 @@ export function staticTraversal(expr: Expr): Traversal | undefined {
 }
 
 export function traversalText(root: string, steps: readonly TraversalStep[]): string {
-  return root + steps.map((s) => (s.kind === 'attr' ? `.${s.name}` : typeof s.key === 'number' ? `[${s.key}]` : `[${JSON.stringify(s.key)}]`)).join('');
+  return (
+    root + steps.map((s) => (s.kind === 'attr' ? `.${s.name}` : typeof s.key === 'number' ? `[${s.key}]` : `[${JSON.stringify(s.key)}]`)).join('')
+  );
 }
 
 function literalKey(key: Expr): string | number | undefined {
@@ -305,7 +313,14 @@ class Parser {
         } else if (directive.word === 'for') {
           const body = this.templateUntil(end, ['endfor'], directive.stripAfter);
           if (!body.closing) this.fail(`'%{ for }' has no matching '%{ endfor }'`, directive.offset);
-          parts.push({ kind: 'for', keyVar: directive.keyVar, valueVar: directive.valueVar!, collection: directive.collection!, body: body.parts, offset: directive.offset });
+          parts.push({
+            kind: 'for',
+            keyVar: directive.keyVar,
+            valueVar: directive.valueVar!,
+            collection: directive.collection!,
+            body: body.parts,
+            offset: directive.offset,
+          });
           stripNextText = body.closing.stripAfter;
         } else {
           this.fail(`'%{ ${directive.word} }' without a matching opening directive`, directive.offset);
@@ -479,7 +494,12 @@ class Parser {
         if (/[0-9]/.test(this.src[this.pos] ?? '')) {
           const digits = this.match(/[0-9]+/y)!;
           this.pos += digits.length;
-          e = { kind: 'index', target: e, key: { kind: 'literal', value: Number(digits), text: digits, offset: this.pos - digits.length }, ...this.nodeFrom(start) };
+          e = {
+            kind: 'index',
+            target: e,
+            key: { kind: 'literal', value: Number(digits), text: digits, offset: this.pos - digits.length },
+            ...this.nodeFrom(start),
+          };
         } else {
           e = { kind: 'getattr', target: e, name: this.identifier(), ...this.nodeFrom(start) };
         }

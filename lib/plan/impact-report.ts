@@ -2,7 +2,13 @@
 import { EXIT, ImpactReport, ResourceAction, ResourceImpact, StackImpact, impactExitCode } from './impact';
 
 const SYMBOL: Record<ResourceAction, string> = { create: '+', update: '~', replace: '-/+', delete: '-', 'no-op': '=' };
-const LABEL: Record<ResourceAction, string> = { create: 'create', update: 'update in place', replace: 'replace', delete: 'destroy', 'no-op': 'ignored change' };
+const LABEL: Record<ResourceAction, string> = {
+  create: 'create',
+  update: 'update in place',
+  replace: 'replace',
+  delete: 'destroy',
+  'no-op': 'ignored change',
+};
 /** Most consequential first. */
 const ORDER: readonly ResourceAction[] = ['delete', 'replace', 'update', 'create', 'no-op'];
 
@@ -38,8 +44,10 @@ function formatResource(r: ResourceImpact): string[] {
   const symbol = r.action === 'replace' && r.createBeforeDestroy ? '+/-' : SYMBOL[r.action];
   const lines = [`  ${symbol.padEnd(4)}${r.address}${r.name ? `  ${r.name}` : ''}  ${LABEL[r.action]}${r.unknownType ? ' (unknown type)' : ''}`];
   if (r.action === 'replace' || r.action === 'delete') for (const c of r.critical) lines.push(`        !! ${c}`);
-  for (const c of r.changes) lines.push(`        ${c.attribute}${c.forcesReplacement && r.action === 'replace' ? ' forces replacement' : ''}: ${c.detail}`);
-  for (const c of r.ignoredChanges) lines.push(`        ${c.attribute} ignored (lifecycle.ignore_changes), the existing resource keeps its old value: ${c.detail}`);
+  for (const c of r.changes)
+    lines.push(`        ${c.attribute}${c.forcesReplacement && r.action === 'replace' ? ' forces replacement' : ''}: ${c.detail}`);
+  for (const c of r.ignoredChanges)
+    lines.push(`        ${c.attribute} ignored (lifecycle.ignore_changes), the existing resource keeps its old value: ${c.detail}`);
   return lines;
 }
 
@@ -50,7 +58,9 @@ function formatVerdict(report: ImpactReport, options: { readonly allowReplace?: 
   else {
     lines.push(`!! ${report.dangerous.length} stateful or entry-point resource(s) would be replaced or destroyed:`);
     for (const { stack, resource } of report.dangerous) {
-      lines.push(`   ${stack}  ${resource.address}${resource.name ? ` (${resource.name})` : ''} ${LABEL[resource.action]}: ${resource.critical.join('; ')}`);
+      lines.push(
+        `   ${stack}  ${resource.address}${resource.name ? ` (${resource.name})` : ''} ${LABEL[resource.action]}: ${resource.critical.join('; ')}`,
+      );
     }
   }
   if (code === EXIT.notCreatable) lines.push(`Exit status ${code}: Terraform would refuse a plan (see above).`);

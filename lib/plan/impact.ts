@@ -117,7 +117,12 @@ export function compareOutdirs(oldPlans: ReadonlyMap<string, Plan>, newPlans: Re
 }
 
 /** What deploying `newPlan` over what `oldPlan` deployed would do. */
-export function compareStacks(oldPlan: Plan, newPlan: Plan, options: ImpactOptions = {}, name = newPlan.name ?? oldPlan.name ?? 'stack'): StackImpact {
+export function compareStacks(
+  oldPlan: Plan,
+  newPlan: Plan,
+  options: ImpactOptions = {},
+  name = newPlan.name ?? oldPlan.name ?? 'stack',
+): StackImpact {
   const comparison = new Comparison(oldPlan, newPlan, options.replacing ?? DIGITALOCEAN_REPLACING_ATTRIBUTES);
   const all = comparison.resources();
   const listed = all.filter((r) => r.action !== 'no-op' || r.ignoredChanges.length > 0);
@@ -128,7 +133,14 @@ export function compareStacks(oldPlan: Plan, newPlan: Plan, options: ImpactOptio
     status: 'both',
     resources: listed,
     outputs: comparison.outputs(),
-    counts: { create: count('create'), update: count('update'), replace: count('replace'), delete: count('delete'), ignored, unchanged: count('no-op') - ignored },
+    counts: {
+      create: count('create'),
+      update: count('update'),
+      replace: count('replace'),
+      delete: count('delete'),
+      ignored,
+      unchanged: count('no-op') - ignored,
+    },
     problems: problemsOf(newPlan),
     notes: providerNotes(newPlan, options),
   };
@@ -244,14 +256,19 @@ class Comparison {
       const forcesReplacement = forceNew === undefined || forceNew.includes(key);
       const detail = this.attributeChange(before[key], after[key], address, key);
       if (detail === undefined) continue;
-      const change = { attribute: key, forcesReplacement, detail: forceNew === undefined ? `${detail} (unknown type: may force replacement)` : detail };
+      const change = {
+        attribute: key,
+        forcesReplacement,
+        detail: forceNew === undefined ? `${detail} (unknown type: may force replacement)` : detail,
+      };
       let kept: string | undefined = detail;
       if (ignore.all || ignore.whole.has(key)) kept = undefined;
       else if (ignore.nested.has(key)) kept = this.attributeChange(...withoutPaths(before[key], after[key], ignore.nested.get(key)), address);
       if (kept === undefined) ignoredChanges.push(change);
       else changes.push(kept === detail ? change : { ...change, detail: kept });
     }
-    for (const trigger of this.replaceTriggers(address, after)) changes.push({ attribute: 'lifecycle.replace_triggered_by', forcesReplacement: true, detail: trigger });
+    for (const trigger of this.replaceTriggers(address, after))
+      changes.push({ attribute: 'lifecycle.replace_triggered_by', forcesReplacement: true, detail: trigger });
     changes.sort((a, b) => Number(b.forcesReplacement) - Number(a.forcesReplacement));
     const action: ResourceAction = changes.some((c) => c.forcesReplacement) ? 'replace' : changes.length > 0 ? 'update' : 'no-op';
     return { action, changes, ignoredChanges };
@@ -348,13 +365,17 @@ class Comparison {
     const attribute = ref.steps[1]?.kind === 'attr' ? ref.steps[1].name : undefined;
     if (attribute === undefined) {
       // The whole object: any change to it changes the value.
-      return action === 'no-op' ? SAME : { status: action === 'update' ? 'changed' : 'unknown', because: `refers to ${ref.text}, which is ${pastTense(action)}` };
+      return action === 'no-op'
+        ? SAME
+        : { status: action === 'update' ? 'changed' : 'unknown', because: `refers to ${ref.text}, which is ${pastTense(action)}` };
     }
     const after = this.newResources.get(address)!;
     const configured = attribute !== 'id' && attribute in after;
     if (!configured) {
       // Computed by the provider: known from state unless the resource is new.
-      return action === 'create' || action === 'replace' ? { status: 'unknown', because: `refers to ${ref.text}, which is ${pastTense(action)}` } : SAME;
+      return action === 'create' || action === 'replace'
+        ? { status: 'unknown', because: `refers to ${ref.text}, which is ${pastTense(action)}` }
+        : SAME;
     }
     if (action === 'create') return { status: 'changed', because: `refers to ${ref.text}, which is created` };
     const key = `${address}.${attribute}`;
@@ -456,7 +477,9 @@ function mergeReasons(a: Map<string, string[]>, b: Map<string, string[]>): Map<s
 
 function dangerousOf(stacks: readonly StackImpact[]): { stack: string; resource: ResourceImpact }[] {
   return stacks.flatMap((s) =>
-    s.resources.filter((r) => (r.action === 'replace' || r.action === 'delete') && r.critical.length > 0).map((resource) => ({ stack: s.stack, resource })),
+    s.resources
+      .filter((r) => (r.action === 'replace' || r.action === 'delete') && r.critical.length > 0)
+      .map((resource) => ({ stack: s.stack, resource })),
   );
 }
 
@@ -477,7 +500,8 @@ function ignoreRules(address: string, ignoreChanges: unknown): IgnoreRules {
   if (ignoreChanges === 'all' || (Array.isArray(ignoreChanges) && ignoreChanges.includes('all'))) return { all: true, whole, nested };
   const entries = Array.isArray(ignoreChanges) ? ignoreChanges : ignoreChanges === undefined ? [] : [ignoreChanges];
   for (const entry of entries) {
-    if (typeof entry !== 'string') throw new PlanError(`${address} lifecycle.ignore_changes: entries must be attribute names, got ${JSON.stringify(entry)}`);
+    if (typeof entry !== 'string')
+      throw new PlanError(`${address} lifecycle.ignore_changes: entries must be attribute names, got ${JSON.stringify(entry)}`);
     let path: Traversal | undefined;
     try {
       path = staticTraversal(parseExpression(entry.replace(/^\$\{(.*)\}$/s, '$1')));
@@ -581,7 +605,9 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   const ka = Object.keys(a);
   const kb = Object.keys(b);
   const ob = b as Record<string, unknown>;
-  return ka.length === kb.length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && jsonEqual((a as Record<string, unknown>)[k], ob[k]));
+  return (
+    ka.length === kb.length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && jsonEqual((a as Record<string, unknown>)[k], ob[k]))
+  );
 }
 
 /**
@@ -596,7 +622,10 @@ const SET_ATTRIBUTES: Readonly<Record<string, readonly string[]>> = {
     'tags',
     'inbound_rule',
     'outbound_rule',
-    ...['addresses', 'droplet_ids', 'load_balancer_uids', 'kubernetes_ids', 'tags'].flatMap((a) => [`inbound_rule.source_${a}`, `outbound_rule.destination_${a}`]),
+    ...['addresses', 'droplet_ids', 'load_balancer_uids', 'kubernetes_ids', 'tags'].flatMap((a) => [
+      `inbound_rule.source_${a}`,
+      `outbound_rule.destination_${a}`,
+    ]),
   ],
   digitalocean_droplet: ['tags', 'ssh_keys', 'volume_ids'],
 };
@@ -626,7 +655,11 @@ function byJson(a: unknown, b: unknown): number {
 function stripMetadata(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(stripMetadata);
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).filter(([k]) => !k.startsWith('//')).map(([k, v]) => [k, stripMetadata(v)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([k]) => !k.startsWith('//'))
+        .map(([k, v]) => [k, stripMetadata(v)]),
+    );
   }
   return value;
 }
@@ -681,6 +714,8 @@ function removedStack(name: string, oldPlan: Plan): StackImpact {
     outputs: [],
     counts: { create: 0, update: 0, replace: 0, delete: 0, ignored: 0, unchanged: count },
     problems: [],
-    notes: [`no longer synthesized: cdktf deploy leaves its ${count} resources alone; \`cdktf destroy ${name}\` (with the old synth) would remove them`],
+    notes: [
+      `no longer synthesized: cdktf deploy leaves its ${count} resources alone; \`cdktf destroy ${name}\` (with the old synth) would remove them`,
+    ],
   };
 }

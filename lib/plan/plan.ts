@@ -186,7 +186,11 @@ export class Plan {
   public droplet(nameOrLogicalId: string): PlanDroplet {
     const found = this.droplets().find((d) => d.name === nameOrLogicalId || d.logicalId === nameOrLogicalId);
     if (!found) {
-      throw new PlanError(`no droplet named ${nameOrLogicalId} in the plan; droplets: ${this.droplets().map((d) => d.name).join(', ')}`);
+      throw new PlanError(
+        `no droplet named ${nameOrLogicalId} in the plan; droplets: ${this.droplets()
+          .map((d) => d.name)
+          .join(', ')}`,
+      );
     }
     return found;
   }
@@ -373,12 +377,7 @@ function rules(r: PlanResource, key: string, side: 'source' | 'destination'): Fi
   });
 }
 
-function collectReferences(
-  source: string,
-  value: unknown,
-  at: string,
-  found: (attribute: string, reference: string) => void,
-): void {
+function collectReferences(source: string, value: unknown, at: string, found: (attribute: string, reference: string) => void): void {
   if (typeof value === 'string') {
     let refs: string[];
     try {

@@ -145,13 +145,24 @@ export const NODE_EXPORTER_FS_TYPES_EXCLUDE =
  * Mount points the filesystem collector skips. Unlike node_exporter's default, `/mnt` and `/media` are kept:
  * DigitalOcean mounts block storage volumes under `/mnt` (the database volume, lib/render/mysql.ts).
  */
-export const NODE_EXPORTER_MOUNT_POINTS_EXCLUDE =
-  '^/(dev|proc|run|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)';
+export const NODE_EXPORTER_MOUNT_POINTS_EXCLUDE = '^/(dev|proc|run|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)';
 
 /** Services whose state the systemd collector reports (`node_systemd_unit_state`), by default. */
 export const DEFAULT_SYSTEMD_UNITS: readonly string[] = [
-  'nginx', 'haproxy', 'keepalived', 'mysql', 'mariadb', 'tierform-app', 'prometheus', 'prometheus-node-exporter',
-  'prometheus-nginx-exporter', 'prometheus-mysqld-exporter', 'ssh', 'fail2ban', 'cron', 'systemd-timesyncd',
+  'nginx',
+  'haproxy',
+  'keepalived',
+  'mysql',
+  'mariadb',
+  'tierform-app',
+  'prometheus',
+  'prometheus-node-exporter',
+  'prometheus-nginx-exporter',
+  'prometheus-mysqld-exporter',
+  'ssh',
+  'fail2ban',
+  'cron',
+  'systemd-timesyncd',
 ];
 
 export interface NodeExporterOptions {

@@ -107,7 +107,9 @@ export function renderGunicornUnit(options: GunicornUnitOptions): string {
     '[Unit]',
     `Description=tierform app (gunicorn serving ${options.wsgiApp})`,
     'Documentation=https://docs.gunicorn.org/en/stable/settings.html',
-    ...(perCpu ? [`After=network-online.target ${SIZING_UNIT_NAME}`, `Wants=network-online.target`, `Requires=${SIZING_UNIT_NAME}`] : ['After=network-online.target', 'Wants=network-online.target']),
+    ...(perCpu
+      ? [`After=network-online.target ${SIZING_UNIT_NAME}`, `Wants=network-online.target`, `Requires=${SIZING_UNIT_NAME}`]
+      : ['After=network-online.target', 'Wants=network-online.target']),
     // Restart=on-failure, but stop trying after 10 failed starts within 5 minutes.
     'StartLimitIntervalSec=300',
     'StartLimitBurst=10',

@@ -108,10 +108,11 @@ export function vrrpTunnelAddresses(o: VrrpTunnelAddressing): VrrpTunnelAddresse
   if (o.nodeIndex !== 0 && o.nodeIndex !== 1) {
     refuse('nodeIndex', 'must be 0 or 1', o.nodeIndex);
   }
-  const network = ipaddr.IPv4.networkAddressFromCIDR(cidr).toByteArray().reduce((n, b) => n * 256 + b, 0);
+  const network = ipaddr.IPv4.networkAddressFromCIDR(cidr)
+    .toByteArray()
+    .reduce((n, b) => n * 256 + b, 0);
   const size = 2 ** (32 - prefixLength);
-  const at = (offset: number): string =>
-    [24, 16, 8, 0].map((shift) => Math.floor((network + offset) / 2 ** shift) % 256).join('.');
+  const at = (offset: number): string => [24, 16, 8, 0].map((shift) => Math.floor((network + offset) / 2 ** shift) % 256).join('.');
   return {
     interfaceName,
     self: at(1 + o.nodeIndex),
@@ -804,7 +805,8 @@ export function renderApiTokenFile(token: string): string {
 function advertInterval(value: number): string {
   number('advertIntervalSeconds', value, { min: 0.01, max: 40.95 });
   const centiseconds = Math.round(value * 100);
-  if (Math.abs(centiseconds - value * 100) > 1e-6) refuse('advertIntervalSeconds', 'must be a multiple of 0.01 s (VRRPv3 counts centiseconds)', value);
+  if (Math.abs(centiseconds - value * 100) > 1e-6)
+    refuse('advertIntervalSeconds', 'must be a multiple of 0.01 s (VRRPv3 counts centiseconds)', value);
   return String(centiseconds / 100);
 }
 

@@ -82,7 +82,13 @@ const FACTS: Readonly<Record<MysqlFlavor, MysqlFlavorFacts>> = {
 export function flavorFacts(flavor: MysqlFlavor): MysqlFlavorFacts {
   const facts = FACTS[flavor];
   if (!facts) {
-    refuse('flavor', `must be one of ${Object.keys(FACTS).map((f) => `'${f}'`).join(', ')}`, flavor);
+    refuse(
+      'flavor',
+      `must be one of ${Object.keys(FACTS)
+        .map((f) => `'${f}'`)
+        .join(', ')}`,
+      flavor,
+    );
   }
   return facts;
 }

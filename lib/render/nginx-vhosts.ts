@@ -127,10 +127,10 @@ function httpPreamble(limits: ProxyLimits): string[] {
     '    sendfile on;',
     '    keepalive_timeout 65s;',
     '    server_names_hash_bucket_size 128;',
-    "    log_format tierform '$remote_addr - $remote_user [$time_local] \"$request\" $status $body_bytes_sent '",
-    "                        '\"$http_referer\" \"$http_user_agent\" rt=$request_time upstream=$upstream_addr '",
+    '    log_format tierform \'$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent \'',
+    '                        \'"$http_referer" "$http_user_agent" rt=$request_time upstream=$upstream_addr \'',
     "                        'ust=$upstream_status urt=$upstream_response_time';",
-    '    # The image links these files to the container\'s stdout/stderr (docker logs, json-file rotation).',
+    "    # The image links these files to the container's stdout/stderr (docker logs, json-file rotation).",
     '    access_log /var/log/nginx/access.log tierform;',
     `    client_max_body_size ${limits.clientMaxBodySizeMb}m;`,
     '',
@@ -166,7 +166,13 @@ function proxyLines(target: string, limits: ProxyLimits, keepalive: boolean, con
 
 /** nginx's own health answer, independent of every app. */
 function healthLocation(): string[] {
-  return ['        location = /health {', '            access_log off;', '            default_type text/plain;', '            return 200 "ok\\n";', '        }'];
+  return [
+    '        location = /health {',
+    '            access_log off;',
+    '            default_type text/plain;',
+    '            return 200 "ok\\n";',
+    '        }',
+  ];
 }
 
 /** Seed 000's headers, set at server level with `always` (so error pages carry them too). */
@@ -234,10 +240,15 @@ export function renderEdgeNginxConf(o: EdgeNginxOptions): string {
     if (app.servers.length === 0) refuse('apps.servers', `of '${app.name}' must list at least one container`, app.servers);
     lines.push(
       `    upstream app_${app.name} {`,
-      '        # shared by the workers: max_fails counts every worker\'s failures, and a failed container is skipped by all',
+      "        # shared by the workers: max_fails counts every worker's failures, and a failed container is skipped by all",
       `        zone app_${app.name} 64k;`,
-      ...(app.balance === 'ip-hash' ? ['        # sticky sessions: a client address always reaches the same container', '        ip_hash;'] : ['        # round robin']),
-      ...app.servers.map((s) => `        server ${check(SERVER.test(s), 'apps.servers', s, "must be 'address:port'")} max_fails=${o.maxFails} fail_timeout=${o.failTimeoutSeconds}s;`),
+      ...(app.balance === 'ip-hash'
+        ? ['        # sticky sessions: a client address always reaches the same container', '        ip_hash;']
+        : ['        # round robin']),
+      ...app.servers.map(
+        (s) =>
+          `        server ${check(SERVER.test(s), 'apps.servers', s, "must be 'address:port'")} max_fails=${o.maxFails} fail_timeout=${o.failTimeoutSeconds}s;`,
+      ),
       '        keepalive 16;',
       '    }',
       '',
@@ -246,7 +257,7 @@ export function renderEdgeNginxConf(o: EdgeNginxOptions): string {
 
   // Port 80: /health for the container's own health check; the rest redirects to HTTPS (or is dropped without TLS).
   lines.push(
-    '    # Port 80 for any host: nginx\'s own /health, then ' + (tls ? 'a redirect to HTTPS.' : 'requests for unknown hosts are dropped.'),
+    "    # Port 80 for any host: nginx's own /health, then " + (tls ? 'a redirect to HTTPS.' : 'requests for unknown hosts are dropped.'),
     '    server {',
     ...listen(80, false, true),
     '        server_name _;',

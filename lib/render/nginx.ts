@@ -119,8 +119,8 @@ export function renderNginxConf(options: NginxConfOptions): string {
     '    server_names_hash_bucket_size 128;',
     '',
     '    # Request time and upstream address/timings in every access log line.',
-    "    log_format tierform '$remote_addr - $remote_user [$time_local] \"$request\" $status $body_bytes_sent '",
-    "                        '\"$http_referer\" \"$http_user_agent\" rt=$request_time '",
+    '    log_format tierform \'$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent \'',
+    '                        \'"$http_referer" "$http_user_agent" rt=$request_time \'',
     "                        'upstream=$upstream_addr ust=$upstream_status urt=$upstream_response_time';",
     '    access_log /var/log/nginx/access.log tierform;',
     '',
@@ -244,7 +244,7 @@ export function renderNginxConf(options: NginxConfOptions): string {
     '        }',
     '    }',
     '',
-    '    # Server blocks other tierform roles add (e.g. the monitoring role\'s stub_status); none is fine.',
+    "    # Server blocks other tierform roles add (e.g. the monitoring role's stub_status); none is fine.",
     `    include ${includeDir.replace(/\/+$/, '')}/*.conf;`,
     '}',
     '',
@@ -259,9 +259,7 @@ export function upstreamServerParameters(options: Pick<NginxConfOptions, 'maxFai
 
 /** nginx rates are whole requests per second or per minute. */
 function rate(requestsPerSecond: number): string {
-  return Number.isInteger(requestsPerSecond)
-    ? `${requestsPerSecond}r/s`
-    : `${Math.max(1, Math.round(requestsPerSecond * 60))}r/m`;
+  return Number.isInteger(requestsPerSecond) ? `${requestsPerSecond}r/s` : `${Math.max(1, Math.round(requestsPerSecond * 60))}r/m`;
 }
 
 function balanceLines(balance: NginxBalance): string[] {

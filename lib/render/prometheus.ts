@@ -214,9 +214,7 @@ export function renderPrometheusConfig(o: PrometheusConfigOptions): string {
   };
   if (o.alertmanagers !== undefined && o.alertmanagers.length > 0) {
     doc.alerting = {
-      alertmanagers: [
-        { static_configs: [{ targets: o.alertmanagers.map((a, i) => address(`alertmanagers[${i}]`, a)) }] },
-      ],
+      alertmanagers: [{ static_configs: [{ targets: o.alertmanagers.map((a, i) => address(`alertmanagers[${i}]`, a)) }] }],
     };
   }
   doc.scrape_configs = scrapeConfigs;
@@ -228,10 +226,7 @@ export function renderPrometheusConfig(o: PrometheusConfigOptions): string {
  * `<dir>/<job>.json` (file_sd) for every job with a `selfTarget`, at `TIERFORM_PRIVATE_IP:<port>`. Refuses
  * to run when the variable is not an IPv4 address.
  */
-export function renderPrometheusSelfTargetsScript(
-  jobs: readonly PrometheusJob[],
-  dir: string = PROMETHEUS_PATHS.selfTargetsDir,
-): string {
+export function renderPrometheusSelfTargetsScript(jobs: readonly PrometheusJob[], dir: string = PROMETHEUS_PATHS.selfTargetsDir): string {
   const selfJobs = jobs.filter((j) => j.selfTarget !== undefined);
   const writes = selfJobs.map((job) => {
     const self = job.selfTarget as PrometheusSelfTarget;
@@ -386,63 +381,109 @@ export function renderAlertRules(o: AlertRulesOptions): string {
 
   const freeRatio = `node_filesystem_avail_bytes{${DISK_FS}} / node_filesystem_size_bytes{${DISK_FS}} * 100`;
   const writable = `node_filesystem_readonly{${DISK_FS}} == 0`;
-  const backendRate = (selector: string) =>
-    `sum by (instance, job, proxy) (rate(haproxy_backend_http_responses_total${selector}[5m]))`;
+  const backendRate = (selector: string) => `sum by (instance, job, proxy) (rate(haproxy_backend_http_responses_total${selector}[5m]))`;
 
   const availability: AlertRule[] = [
-    rule(ALERTS.instanceDown, 'up == 0', `${downMinutes}m`, 'critical',
+    rule(
+      ALERTS.instanceDown,
+      'up == 0',
+      `${downMinutes}m`,
+      'critical',
       '{{ $labels.job }} target {{ $labels.instance }} is down',
-      `Prometheus has not been able to scrape {{ $labels.instance }} (job {{ $labels.job }}) for ${downMinutes} minutes: the droplet, the exporter or the VPC path to it is down.`),
-    rule(ALERTS.nginxDown, 'nginx_up == 0', '2m', 'critical',
+      `Prometheus has not been able to scrape {{ $labels.instance }} (job {{ $labels.job }}) for ${downMinutes} minutes: the droplet, the exporter or the VPC path to it is down.`,
+    ),
+    rule(
+      ALERTS.nginxDown,
+      'nginx_up == 0',
+      '2m',
+      'critical',
       'nginx is down on {{ $labels.instance }}',
-      'The nginx exporter on {{ $labels.instance }} cannot read stub_status: nginx is not running or not answering on 127.0.0.1.'),
-    rule(ALERTS.mysqlDown, 'mysql_up == 0', '2m', 'critical',
+      'The nginx exporter on {{ $labels.instance }} cannot read stub_status: nginx is not running or not answering on 127.0.0.1.',
+    ),
+    rule(
+      ALERTS.mysqlDown,
+      'mysql_up == 0',
+      '2m',
+      'critical',
       'MySQL is down on {{ $labels.instance }}',
-      'mysqld_exporter on {{ $labels.instance }} cannot connect to the local server over its unix socket.'),
-    rule(ALERTS.haproxyBackendDown,
+      'mysqld_exporter on {{ $labels.instance }} cannot connect to the local server over its unix socket.',
+    ),
+    rule(
+      ALERTS.haproxyBackendDown,
       // Only backends with servers: the `stats` listener is also a backend, always with 0 servers.
       '(haproxy_backend_active_servers + haproxy_backend_backup_servers) == 0 ' +
         'and on (instance, job, proxy) count by (instance, job, proxy) (haproxy_server_status) > 0',
-      '1m', 'critical',
+      '1m',
+      'critical',
       'HAProxy backend {{ $labels.proxy }} has no server up on {{ $labels.instance }}',
-      'Every server of backend {{ $labels.proxy }} failed its health checks: HAProxy on {{ $labels.instance }} answers 503 to every request.'),
-    rule(ALERTS.haproxyServerDown, 'haproxy_server_status{state="DOWN"} == 1', '2m', 'warning',
+      'Every server of backend {{ $labels.proxy }} failed its health checks: HAProxy on {{ $labels.instance }} answers 503 to every request.',
+    ),
+    rule(
+      ALERTS.haproxyServerDown,
+      'haproxy_server_status{state="DOWN"} == 1',
+      '2m',
+      'warning',
       'HAProxy server {{ $labels.proxy }}/{{ $labels.server }} is down',
-      'HAProxy on {{ $labels.instance }} took {{ $labels.server }} out of rotation after failed health checks.'),
-    rule(ALERTS.systemdUnitFailed, 'node_systemd_unit_state{state="failed"} == 1', '5m', 'warning',
+      'HAProxy on {{ $labels.instance }} took {{ $labels.server }} out of rotation after failed health checks.',
+    ),
+    rule(
+      ALERTS.systemdUnitFailed,
+      'node_systemd_unit_state{state="failed"} == 1',
+      '5m',
+      'warning',
       '{{ $labels.name }} failed on {{ $labels.instance }}',
-      'systemd reports {{ $labels.name }} as failed on {{ $labels.instance }} (systemctl status {{ $labels.name }}).'),
+      'systemd reports {{ $labels.name }} as failed on {{ $labels.instance }} (systemctl status {{ $labels.name }}).',
+    ),
   ];
   const replication: AlertRule[] = [
-    rule(ALERTS.replicationStopped,
+    rule(
+      ALERTS.replicationStopped,
       // One sample per stopped thread; `thread` keeps the two apart (an alert needs distinct label sets).
       'label_replace(mysql_slave_status_slave_io_running == 0, "thread", "io", "", "") ' +
         'or label_replace(mysql_slave_status_slave_sql_running == 0, "thread", "sql", "", "")',
-      '2m', 'critical',
+      '2m',
+      'critical',
       'Replication {{ $labels.thread }} thread stopped on {{ $labels.instance }}',
-      'The replica {{ $labels.instance }} is not replicating from {{ $labels.master_host }}: its {{ $labels.thread }} thread is not running (SHOW SLAVE STATUS: Last_IO_Error / Last_SQL_Error).'),
-    rule(ALERTS.replicationLagging, `mysql_slave_status_seconds_behind_master > ${lag}`, '5m', 'warning',
+      'The replica {{ $labels.instance }} is not replicating from {{ $labels.master_host }}: its {{ $labels.thread }} thread is not running (SHOW SLAVE STATUS: Last_IO_Error / Last_SQL_Error).',
+    ),
+    rule(
+      ALERTS.replicationLagging,
+      `mysql_slave_status_seconds_behind_master > ${lag}`,
+      '5m',
+      'warning',
       'Replica {{ $labels.instance }} is {{ $value }}s behind',
-      `The replica {{ $labels.instance }} has been more than ${lag} seconds behind {{ $labels.master_host }} for 5 minutes: reads from it are stale.`),
+      `The replica {{ $labels.instance }} has been more than ${lag} seconds behind {{ $labels.master_host }} for 5 minutes: reads from it are stale.`,
+    ),
   ];
   const disk: AlertRule[] = [
-    rule(ALERTS.diskSpaceLow, `${freeRatio} < ${freePercent} and ${writable}`, '15m', 'warning',
+    rule(
+      ALERTS.diskSpaceLow,
+      `${freeRatio} < ${freePercent} and ${writable}`,
+      '15m',
+      'warning',
       `Less than ${freePercent}% free on {{ $labels.mountpoint }} ({{ $labels.instance }})`,
-      '{{ $labels.mountpoint }} on {{ $labels.instance }} has {{ $value | printf "%.1f" }}% free.'),
-    rule(ALERTS.diskFilling,
+      '{{ $labels.mountpoint }} on {{ $labels.instance }} has {{ $value | printf "%.1f" }}% free.',
+    ),
+    rule(
+      ALERTS.diskFilling,
       `${freeRatio} < ${freePercent} ` +
         `and predict_linear(node_filesystem_avail_bytes{${DISK_FS}}[1h], ${fullHours} * 3600) < 0 ` +
         `and ${writable}`,
-      '10m', 'critical',
+      '10m',
+      'critical',
       `{{ $labels.mountpoint }} on {{ $labels.instance }} will be full within ${fullHours}h`,
-      `{{ $labels.mountpoint }} on {{ $labels.instance }} has {{ $value | printf "%.1f" }}% free and, at the rate of the last hour, fills up within ${fullHours} hours.`),
+      `{{ $labels.mountpoint }} on {{ $labels.instance }} has {{ $value | printf "%.1f" }}% free and, at the rate of the last hour, fills up within ${fullHours} hours.`,
+    ),
   ];
   const http: AlertRule[] = [
-    rule(ALERTS.high5xxRate,
+    rule(
+      ALERTS.high5xxRate,
       `${backendRate('{code="5xx"}')} / ${backendRate('')} > ${ratio} and ${backendRate('')} > ${minRps}`,
-      '5m', 'critical',
+      '5m',
+      'critical',
       'High 5xx rate on HAProxy backend {{ $labels.proxy }}',
-      `{{ $value | humanizePercentage }} of the responses of backend {{ $labels.proxy }} on {{ $labels.instance }} are 5xx (threshold ${ratio * 100}%).`),
+      `{{ $value | humanizePercentage }} of the responses of backend {{ $labels.proxy }} on {{ $labels.instance }} are 5xx (threshold ${ratio * 100}%).`,
+    ),
   ];
   const doc = {
     groups: [
@@ -455,14 +496,7 @@ export function renderAlertRules(o: AlertRulesOptions): string {
   return `# Rendered by tierform (lib/render/prometheus.ts); local edits are overwritten.\n${yaml(doc)}`;
 }
 
-function rule(
-  alert: string,
-  expr: string,
-  forDuration: string,
-  severity: 'critical' | 'warning',
-  summary: string,
-  description: string,
-): AlertRule {
+function rule(alert: string, expr: string, forDuration: string, severity: 'critical' | 'warning', summary: string, description: string): AlertRule {
   return { alert, expr, for: forDuration, labels: { severity }, annotations: { summary, description } };
 }
 

@@ -12,12 +12,7 @@
  */
 
 /** Ubuntu packages the sample app needs (gunicorn runs it). */
-export const SAMPLE_APP_DEB_PACKAGES: readonly string[] = [
-  'python3-flask',
-  'python3-pymysql',
-  'python3-sqlalchemy',
-  'gunicorn',
-];
+export const SAMPLE_APP_DEB_PACKAGES: readonly string[] = ['python3-flask', 'python3-pymysql', 'python3-sqlalchemy', 'gunicorn'];
 
 /** Where the construct installs the sample app, and its WSGI callable for gunicorn. */
 export const SAMPLE_APP_PATH = '/opt/tierform/app/app.py';

@@ -113,10 +113,16 @@ echo "tierform-sizing: $vcpus vCPU, $memory_mb MiB\${retention_gb:+, retention \
 export function renderSizingUnit(o: SizingOptions = {}): string {
   const args: string[] = [];
   if (o.mysql) {
-    args.push(`--mysql-cnf ${absPath('mysql.cnfPath', o.mysql.cnfPath)}`, `--mysql-buffer-pool-percent ${percentage('mysql.bufferPoolPercent', o.mysql.bufferPoolPercent)}`);
+    args.push(
+      `--mysql-cnf ${absPath('mysql.cnfPath', o.mysql.cnfPath)}`,
+      `--mysql-buffer-pool-percent ${percentage('mysql.bufferPoolPercent', o.mysql.bufferPoolPercent)}`,
+    );
   }
   if (o.retention) {
-    args.push(`--retention-dir ${absPath('retention.dir', o.retention.dir)}`, `--retention-percent ${percentage('retention.percent', o.retention.percent)}`);
+    args.push(
+      `--retention-dir ${absPath('retention.dir', o.retention.dir)}`,
+      `--retention-percent ${percentage('retention.percent', o.retention.percent)}`,
+    );
   }
   const before = (o.before ?? []).map((u, i) => unitName(`before[${i}]`, u));
   return `# tierform: values that follow the droplet size, computed at every boot (lib/render/sizing.ts)

@@ -122,7 +122,10 @@ export function architectureOf(view: StackView, stackName: string, tree?: IConst
       const sources: string[] = [];
       if (r.addressesUnknown || (r.addresses && !isAnywhere(r.addresses))) {
         const label = port === 'tcp/22' ? 'admins' : (r.addresses ?? []).join(', ') || 'addresses from a variable';
-        peers.set(label, { id: label, label: label === 'admins' ? `admin networks${r.addressesUnknown ? ' (var)' : `: ${(r.addresses ?? []).join(', ')}`}` : label });
+        peers.set(label, {
+          id: label,
+          label: label === 'admins' ? `admin networks${r.addressesUnknown ? ' (var)' : `: ${(r.addresses ?? []).join(', ')}`}` : label,
+        });
         sources.push(label);
       } else if (isAnywhere(r.addresses)) {
         peers.set('internet', { id: 'internet', label: 'internet' });
@@ -139,15 +142,27 @@ export function architectureOf(view: StackView, stackName: string, tree?: IConst
       for (const from of sources) {
         const sourceFw = firewalls.find((f) => f.name === from);
         // Both sides: the source's outbound rules must let the flow out (to the destination's tag or anywhere).
-        if (sourceFw && !sourceFw.outbound.some((o) => covers(o, port) && (isAnywhere(o.addresses) || fw.tags.some((t) => o.tags.includes(t))))) continue;
-        const kind: Flow['kind'] = from === fw.name ? 'internal' : port === 'tcp/22' && !roleByName(roles, from) ? 'admin' : MONITORING_PORTS.has(port) && roleByName(roles, from) ? 'monitoring' : 'service';
+        if (sourceFw && !sourceFw.outbound.some((o) => covers(o, port) && (isAnywhere(o.addresses) || fw.tags.some((t) => o.tags.includes(t)))))
+          continue;
+        const kind: Flow['kind'] =
+          from === fw.name
+            ? 'internal'
+            : port === 'tcp/22' && !roleByName(roles, from)
+              ? 'admin'
+              : MONITORING_PORTS.has(port) && roleByName(roles, from)
+                ? 'monitoring'
+                : 'service';
         if (kind === 'monitoring') monitoringRoles.add(from);
         flows.push({ from, to: fw.name, port, kind });
       }
     }
   }
   // A role that only scrapes others is the monitoring role: all its flows are monitoring flows.
-  const flowsOut = flows.map((f) => (monitoringRoles.has(f.from) && f.kind === 'service' && !flows.some((g) => g.to === f.from && g.kind === 'service') ? { ...f, kind: 'monitoring' as const } : f));
+  const flowsOut = flows.map((f) =>
+    monitoringRoles.has(f.from) && f.kind === 'service' && !flows.some((g) => g.to === f.from && g.kind === 'service')
+      ? { ...f, kind: 'monitoring' as const }
+      : f,
+  );
 
   const entryPoints: EntryPoint[] = [];
   const reserved = view.resources('digitalocean_reserved_ip').concat(view.resources('digitalocean_floating_ip'));
@@ -158,8 +173,16 @@ export function architectureOf(view: StackView, stackName: string, tree?: IConst
       const owner = ip.constructPath.split('/').slice(0, -1).join('/');
       role = roles.find((r) => r.construct?.path === owner)?.id;
     }
-    const ignored = JSON.stringify((ip.attributes.lifecycle as { ignore_changes?: unknown } | undefined)?.ignore_changes ?? []).includes('droplet_id');
-    entryPoints.push({ id: ip.address, kind: 'reserved-ip', label: 'reserved IP', role, detail: target && !ignored ? 'assigned by Terraform' : 'moved by the role on failover' });
+    const ignored = JSON.stringify((ip.attributes.lifecycle as { ignore_changes?: unknown } | undefined)?.ignore_changes ?? []).includes(
+      'droplet_id',
+    );
+    entryPoints.push({
+      id: ip.address,
+      kind: 'reserved-ip',
+      label: 'reserved IP',
+      role,
+      detail: target && !ignored ? 'assigned by Terraform' : 'moved by the role on failover',
+    });
   }
   const records = view.resources('digitalocean_record').filter((r) => r.attributes.type === 'A' && !/internal/.test(String(r.attributes.name)));
   const byTarget = new Map<string, string[]>();

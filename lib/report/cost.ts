@@ -82,6 +82,12 @@ function estimate(scope: IConstruct, byRole: boolean): CostEstimate {
       add(c, `volume ${size} GiB`, size * VOLUME_PRICE_PER_GIB_MONTHLY_USD);
     }
   }
-  const lines = [...groups.values()].map((g) => ({ item: g.item, ...(g.role !== undefined ? { role: g.role } : {}), count: g.count, unitMonthlyUsd: round(g.unit), monthlyUsd: round(g.unit * g.count) }));
+  const lines = [...groups.values()].map((g) => ({
+    item: g.item,
+    ...(g.role !== undefined ? { role: g.role } : {}),
+    count: g.count,
+    unitMonthlyUsd: round(g.unit),
+    monthlyUsd: round(g.unit * g.count),
+  }));
   return { lines, totalMonthlyUsd: round(lines.reduce((s, l) => s + l.monthlyUsd, 0)), unpriced };
 }

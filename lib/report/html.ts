@@ -30,7 +30,12 @@ export function renderHtml(r: ReadinessReport, svg: string): string {
 <p class="legend"><span class="l service">service flow</span><span class="l admin">SSH from admins</span><span class="l monitoring">monitoring scrape</span><span class="l internal">inside the role</span><span class="l entry">DNS / reserved IP</span></p></section>`,
     `<section id="spof"><h2>Single points of failure</h2><p>For each role on the request or write path: does losing one droplet stop the service?</p>${table(
       ['role', 'path', 'single points of failure', 'why'],
-      r.singlePointsOfFailure.map((v) => [esc(v.role), esc(v.paths.join(' + ')), v.singlePoints.length ? `<strong class="bad">${esc(v.singlePoints.join(', '))}</strong>` : '<span class="good">none</span>', esc(v.reason)]),
+      r.singlePointsOfFailure.map((v) => [
+        esc(v.role),
+        esc(v.paths.join(' + ')),
+        v.singlePoints.length ? `<strong class="bad">${esc(v.singlePoints.join(', '))}</strong>` : '<span class="good">none</span>',
+        esc(v.reason),
+      ]),
     )}</section>`,
     `<section id="reachability"><h2>Reachability matrix</h2><p>Who can reach whom, on which ports, as the firewalls allow it.</p>${table(
       ['from \\ to', ...matrix.destinations.map(esc)],
@@ -40,16 +45,33 @@ export function renderHtml(r: ReadinessReport, svg: string): string {
     `<section id="cost"><h2>Monthly cost by role</h2>${table(
       ['role', 'item', 'count', 'unit', 'monthly'],
       r.cost.lines.map((l) => [esc(l.role ?? '(no role)'), esc(l.item), String(l.count), usd(l.unitMonthlyUsd), usd(l.monthlyUsd)]),
-    )}${table(['role', 'monthly'], [...roleCost].map(([role, v]) => [esc(role), usd(v)]))}<p>Total ${usd(r.cost.totalMonthlyUsd)} at DigitalOcean list prices; bandwidth overage and snapshots are extra.${r.cost.unpriced.length ? ` Not priced (size unknown at synth): ${esc(r.cost.unpriced.join(', '))}.` : ''}</p></section>`,
+    )}${table(
+      ['role', 'monthly'],
+      [...roleCost].map(([role, v]) => [esc(role), usd(v)]),
+    )}<p>Total ${usd(r.cost.totalMonthlyUsd)} at DigitalOcean list prices; bandwidth overage and snapshots are extra.${r.cost.unpriced.length ? ` Not priced (size unknown at synth): ${esc(r.cost.unpriced.join(', '))}.` : ''}</p></section>`,
     `<section id="rules"><h2>Rule results (${esc(r.rules.pack)})</h2><h3>Errors and warnings</h3>${table(
       ['rule', 'level', 'resource', 'findings'],
-      r.rules.violations.map((v) => [esc(v.ruleId), `<span class="${v.level === 'error' ? 'bad' : 'warn'}">${esc(v.level)}</span>`, esc(v.path), esc(v.error ? `the rule failed: ${v.error}` : v.findings.join('; '))]),
+      r.rules.violations.map((v) => [
+        esc(v.ruleId),
+        `<span class="${v.level === 'error' ? 'bad' : 'warn'}">${esc(v.level)}</span>`,
+        esc(v.path),
+        esc(v.error ? `the rule failed: ${v.error}` : v.findings.join('; ')),
+      ]),
     )}<h3>Suppressions</h3>${table(
       ['rule', 'resource', 'reason', 'suppressed at'],
       r.rules.suppressions.map((s) => [esc(s.ruleId), esc(s.path), esc(s.suppressed!.reason), esc(s.suppressed!.scopePath)]),
     )}<h3>Every rule</h3>${table(
       ['rule', 'level', 'checks', 'from', 'compliant', 'non-compliant', 'suppressed', 'not applicable'],
-      r.rules.summary.map((s) => [esc(s.id), esc(s.level), esc(s.info), esc(s.source), String(s.compliant), s.nonCompliant ? `<strong class="${s.level === 'error' ? 'bad' : 'warn'}">${s.nonCompliant}</strong>` : '0', String(s.suppressed), String(s.notApplicable)]),
+      r.rules.summary.map((s) => [
+        esc(s.id),
+        esc(s.level),
+        esc(s.info),
+        esc(s.source),
+        String(s.compliant),
+        s.nonCompliant ? `<strong class="${s.level === 'error' ? 'bad' : 'warn'}">${s.nonCompliant}</strong>` : '0',
+        String(s.suppressed),
+        String(s.notApplicable),
+      ]),
     )}</section>`,
   ];
   return `<!DOCTYPE html>

@@ -30,7 +30,13 @@ export interface ReadinessReport {
   readonly cost: CostEstimate;
   readonly rules: {
     readonly pack: string;
-    readonly totals: { readonly errors: number; readonly warnings: number; readonly suppressed: number; readonly compliant: number; readonly notApplicable: number };
+    readonly totals: {
+      readonly errors: number;
+      readonly warnings: number;
+      readonly suppressed: number;
+      readonly compliant: number;
+      readonly notApplicable: number;
+    };
     readonly violations: readonly RuleOutcome[];
     readonly suppressions: readonly RuleOutcome[];
     readonly summary: readonly RuleSummary[];
@@ -58,7 +64,9 @@ export async function readinessReport(stack: TerraformStack, pack: RulePack): Pr
       pack: pack.packName,
       totals: {
         errors: results.filter((r) => r.compliance === Compliance.NON_COMPLIANT && !r.suppressed && r.level === RuleLevel.ERROR).length,
-        warnings: results.filter((r) => r.compliance === Compliance.NON_COMPLIANT && !r.suppressed && r.level === RuleLevel.WARNING).length + results.filter((r) => r.error).length,
+        warnings:
+          results.filter((r) => r.compliance === Compliance.NON_COMPLIANT && !r.suppressed && r.level === RuleLevel.WARNING).length +
+          results.filter((r) => r.error).length,
         suppressed: results.filter((r) => r.suppressed).length,
         compliant: results.filter((r) => r.compliance === Compliance.COMPLIANT).length,
         notApplicable: results.filter((r) => r.compliance === Compliance.NOT_APPLICABLE && !r.error).length,

@@ -35,7 +35,8 @@ const isReplica = (d: DropletView) => /CHANGE\s+(REPLICATION\s+SOURCE|MASTER)\s+
 const checksBackends = (d: DropletView) =>
   d.haproxy.some((h) => h.sections.some((s) => s.lines.some((l) => (l[0] === 'server' || l[0] === 'server-template') && l.includes('check')))) ||
   d.nginx.some((n) => /\bupstream\b/.test(n.file.content));
-const runsKeepalived = (d: DropletView) => d.config.packages.includes('keepalived') || d.config.files.some((f) => f.path.startsWith('/etc/keepalived/'));
+const runsKeepalived = (d: DropletView) =>
+  d.config.packages.includes('keepalived') || d.config.files.some((f) => f.path.startsWith('/etc/keepalived/'));
 
 /**
  * Where the app's reads go, from the app droplets' environment (`DB_READ_HOST`, tierform's app contract): a droplet
@@ -51,7 +52,9 @@ export function readerEndpoints(a: Architecture, view: StackView): ReaderEndpoin
   for (const host of hosts) {
     let targets = [referencedAddress(host)].filter((x): x is string => x !== undefined);
     if (targets.length === 0) {
-      const records = view.resources('digitalocean_record').filter((r) => r.attributes.type === 'A' && host.startsWith(`${String(r.attributes.name)}.`));
+      const records = view
+        .resources('digitalocean_record')
+        .filter((r) => r.attributes.type === 'A' && host.startsWith(`${String(r.attributes.name)}.`));
       targets = [...new Set(records.map((r) => referencedAddress(r.attributes.value)).filter((x): x is string => x !== undefined))];
     }
     const role = a.roles.find((r) => targets.length > 0 && targets.every((t) => r.droplets.some((d) => d.address === t)));
@@ -103,19 +106,31 @@ export function singlePointsOfFailure(a: Architecture, view: StackView, readers:
       if (moving) {
         verdicts.push({ role: role.id, paths, singlePoints: [], reason: `${droplets.length} droplets sharing a reserved IP that moves on failure` });
       } else {
-        const pinned = a.entryPoints.filter((e) => e.kind === 'dns' && e.role?.startsWith('digitalocean_droplet.')).map((e) => dropletViews.get(e.role!)?.name);
+        const pinned = a.entryPoints
+          .filter((e) => e.kind === 'dns' && e.role?.startsWith('digitalocean_droplet.'))
+          .map((e) => dropletViews.get(e.role!)?.name);
         const dnsTargets = droplets.filter((d) => a.entryPoints.some((e) => e.kind === 'dns' && e.role === role.id) || pinned.includes(d.name));
-        verdicts.push({ role: role.id, paths, singlePoints: dnsTargets.length === 1 ? dnsTargets.map((d) => d.name) : names, reason: 'the entry address points at droplets that do not fail over' });
+        verdicts.push({
+          role: role.id,
+          paths,
+          singlePoints: dnsTargets.length === 1 ? dnsTargets.map((d) => d.name) : names,
+          reason: 'the entry address points at droplets that do not fail over',
+        });
       }
       continue;
     }
-    const upstream = service.filter((f) => f.to === role.id).map((f) => a.roles.find((r) => r.id === f.from)).filter((r): r is RoleNode => r !== undefined);
+    const upstream = service
+      .filter((f) => f.to === role.id)
+      .map((f) => a.roles.find((r) => r.id === f.from))
+      .filter((r): r is RoleNode => r !== undefined);
     const checked = upstream.length > 0 && upstream.every((u) => dv(u).every(checksBackends));
     verdicts.push({
       role: role.id,
       paths,
       singlePoints: checked ? [] : names,
-      reason: checked ? `${droplets.length} droplets behind health-checking ${upstream.map((u) => u.id).join(', ')}` : `${droplets.length} droplets, but nothing in front of them leaves a dead one`,
+      reason: checked
+        ? `${droplets.length} droplets behind health-checking ${upstream.map((u) => u.id).join(', ')}`
+        : `${droplets.length} droplets, but nothing in front of them leaves a dead one`,
     });
   }
   return verdicts;

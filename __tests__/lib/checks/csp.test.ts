@@ -25,8 +25,8 @@ const CORPUS: (string | null)[] = [
   "default-src 'self'; script-src http://cdn.example",
   "default-src 'self'; object-src *",
   "default-src 'self'; object-src https:",
-  "default-src https:",
-  "default-src *",
+  'default-src https:',
+  'default-src *',
   "script-src 'self'",
   "img-src 'self'",
   "default-src 'self'; script-src 'nonce-abc' 'unsafe-inline'",
@@ -50,7 +50,10 @@ const CORPUS: (string | null)[] = [
 
 describe("rateCsp agrees with Mozilla's HTTP Observatory", () => {
   const mozilla = JSON.parse(
-    run(process.execPath, [path.join(__dirname, '..', '..', '..', 'scripts', 'observatory.mjs'), 'csp'], { input: JSON.stringify(CORPUS), timeout: 60_000 }).stdout,
+    run(process.execPath, [path.join(__dirname, '..', '..', '..', 'scripts', 'observatory.mjs'), 'csp'], {
+      input: JSON.stringify(CORPUS),
+      timeout: 60_000,
+    }).stdout,
   ) as { policy: string | null; result: string; pass: boolean; modifier: number }[];
 
   test('Mozilla rated the whole corpus', () => {
@@ -62,7 +65,11 @@ describe("rateCsp agrees with Mozilla's HTTP Observatory", () => {
   test.each(CORPUS.map((p, i) => [i, p]))('policy %i: %s', (i, policy) => {
     const ours = rateCsp(policy ?? undefined);
     const theirs = mozilla[i as number];
-    expect({ result: ours.expectation, pass: ours.pass, modifier: ours.modifier }).toEqual({ result: theirs.result, pass: theirs.pass, modifier: theirs.modifier });
+    expect({ result: ours.expectation, pass: ours.pass, modifier: ours.modifier }).toEqual({
+      result: theirs.result,
+      pass: theirs.pass,
+      modifier: theirs.modifier,
+    });
   });
 
   test("seed 000's policy costs 20 points; tierform's default earns 5", () => {

@@ -5,7 +5,11 @@ import { Compliance, Rule, StackView, complianceOf } from '../../../lib/checks';
 type Attrs = Record<string, unknown>;
 
 /** A stack view over `resource` (type → logical id → attributes) and optional variables. */
-export function view(resource: Record<string, Record<string, Attrs>>, variable: Record<string, Attrs> = {}, now = new Date('2026-06-01T00:00:00Z')): StackView {
+export function view(
+  resource: Record<string, Record<string, Attrs>>,
+  variable: Record<string, Attrs> = {},
+  now = new Date('2026-06-01T00:00:00Z'),
+): StackView {
   return new StackView({ resource, variable }, { now });
 }
 
@@ -28,7 +32,16 @@ export function cloudConfig(doc: Record<string, unknown>): string {
 }
 
 export function droplet(over: Attrs = {}): Attrs {
-  return { name: 'web-1', image: 'ubuntu-24-04-x64', size: 's-1vcpu-1gb', region: 'nyc3', ssh_keys: ['3b:16:bf:e4'], monitoring: true, tags: ['${digitalocean_tag.web.name}'], ...over };
+  return {
+    name: 'web-1',
+    image: 'ubuntu-24-04-x64',
+    size: 's-1vcpu-1gb',
+    region: 'nyc3',
+    ssh_keys: ['3b:16:bf:e4'],
+    monitoring: true,
+    tags: ['${digitalocean_tag.web.name}'],
+    ...over,
+  };
 }
 
 export const WEB_TAG = { web: { name: 'web' } };
@@ -45,7 +58,14 @@ export function firewall(inbound: [string, string, string[]][], over: Attrs = {}
 }
 
 export function container(over: Attrs = {}): Attrs {
-  return { name: 'app', image: '${docker_image.app.image_id}', memory: 512, healthcheck: { test: ['CMD', 'curl', '-f', 'http://localhost:8000/health'], interval: '30s', timeout: '10s', retries: 3 }, log_driver: 'local', ...over };
+  return {
+    name: 'app',
+    image: '${docker_image.app.image_id}',
+    memory: 512,
+    healthcheck: { test: ['CMD', 'curl', '-f', 'http://localhost:8000/health'], interval: '30s', timeout: '10s', retries: 3 },
+    log_driver: 'local',
+    ...over,
+  };
 }
 
 export const APP_IMAGE = { app: { name: 'registry.example/app:1.4.2' } };

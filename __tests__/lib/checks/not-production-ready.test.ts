@@ -38,7 +38,12 @@ function notProductionReady(app = Testing.app()): TerraformStack {
     name: 'db',
     image: dbImage.imageId,
     env: ['MYSQL_DATABASE=example', 'MYSQL_ROOT_PASSWORD=db-78n9n'],
-    healthcheck: { test: ['CMD-SHELL', 'mysqladmin ping -h 127.0.0.1 --password="$(cat /run/secrets/db-password)" --silent'], interval: '3s', retries: 5, startPeriod: '30s' },
+    healthcheck: {
+      test: ['CMD-SHELL', 'mysqladmin ping -h 127.0.0.1 --password="$(cat /run/secrets/db-password)" --silent'],
+      interval: '3s',
+      retries: 5,
+      startPeriod: '30s',
+    },
     networksAdvanced: [{ name: backnet.name }],
   });
   // (construct id 'backend' is taken by the stack's Terraform backend)
@@ -100,7 +105,9 @@ describe("seed 003's NOT PRODUCTION READY setup", () => {
 
   test('the findings say what is wrong', () => {
     const finding = (id: string, name: string) => pack.violations().find((r) => r.ruleId === id && r.path.endsWith(`/${name}`))?.findings;
-    expect(finding('PR-NET1', 'backend_service')).toEqual(['publishes container port 8000/tcp on 0.0.0.0:8000; reach it over a Docker network or bind it to 127.0.0.1']);
+    expect(finding('PR-NET1', 'backend_service')).toEqual([
+      'publishes container port 8000/tcp on 0.0.0.0:8000; reach it over a Docker network or bind it to 127.0.0.1',
+    ]);
     expect(finding('PR-SEC1', 'db')).toEqual(['environment variable MYSQL_ROOT_PASSWORD has a literal value']);
     expect(finding('PR-HC2', 'db')).toEqual(['container db: healthcheck interval 3s (use 5s to 5m)']);
   });

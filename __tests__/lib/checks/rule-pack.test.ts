@@ -11,12 +11,22 @@ function handWritten(): { stack: TerraformStack; scope: Construct; droplet: Drop
   new DigitaloceanProvider(stack, 'do', {});
   const scope = new Construct(stack, 'Site');
   const droplet = new Droplet(scope, 'Web', { name: 'web', image: 'ubuntu-24-04-x64', region: 'nyc3', size: 's-1vcpu-1gb', monitoring: true });
-  new Firewall(scope, 'Fw', { name: 'web', dropletIds: [droplet.id as unknown as number], inboundRule: [{ protocol: 'tcp', portRange: '22', sourceAddresses: ['0.0.0.0/0'] }] });
+  new Firewall(scope, 'Fw', {
+    name: 'web',
+    dropletIds: [droplet.id as unknown as number],
+    inboundRule: [{ protocol: 'tcp', portRange: '22', sourceAddresses: ['0.0.0.0/0'] }],
+  });
   return { stack, scope, droplet };
 }
 
 const annotations = (stack: TerraformStack) =>
-  stack.node.findAll().flatMap((c) => c.node.metadata.filter((m) => m.type === 'aws:cdk:error' || m.type === 'aws:cdk:warning' || m.type === '@cdktf/error' || m.type === '@cdktf/warn').map((m) => ({ path: c.node.path, type: m.type, message: String(m.data) })));
+  stack.node
+    .findAll()
+    .flatMap((c) =>
+      c.node.metadata
+        .filter((m) => m.type === 'aws:cdk:error' || m.type === 'aws:cdk:warning' || m.type === '@cdktf/error' || m.type === '@cdktf/warn')
+        .map((m) => ({ path: c.node.path, type: m.type, message: String(m.data) })),
+    );
 
 describe('ProductionReadiness as an Aspect', () => {
   test('judges resources written with the raw provider classes: errors and warnings are annotations on the resource', () => {
@@ -27,8 +37,16 @@ describe('ProductionReadiness as an Aspect', () => {
     const errors = pack.violations(RuleLevel.ERROR).map((r) => `${r.ruleId} ${r.path}`);
     expect(errors).toEqual(expect.arrayContaining(['PR-DO1 hand/Site/Web', 'PR-DO2 hand/Site/Fw']));
     const messages = annotations(stack);
-    expect(messages).toContainEqual({ path: 'hand/Site/Web', type: expect.stringMatching(/error/), message: expect.stringMatching(/^PR-DO1: A droplet has no SSH keys\. droplet web has no ssh_keys/) });
-    expect(messages).toContainEqual({ path: 'hand/Site/Fw', type: expect.stringMatching(/error/), message: expect.stringMatching(/^PR-DO2: .* admits tcp\/22 from 0\.0\.0\.0\/0/) });
+    expect(messages).toContainEqual({
+      path: 'hand/Site/Web',
+      type: expect.stringMatching(/error/),
+      message: expect.stringMatching(/^PR-DO1: A droplet has no SSH keys\. droplet web has no ssh_keys/),
+    });
+    expect(messages).toContainEqual({
+      path: 'hand/Site/Fw',
+      type: expect.stringMatching(/error/),
+      message: expect.stringMatching(/^PR-DO2: .* admits tcp\/22 from 0\.0\.0\.0\/0/),
+    });
   });
 
   test('an error fails synth, naming the resource path', () => {
@@ -53,7 +71,12 @@ describe('ProductionReadiness as an Aspect', () => {
     Testing.synth(stack);
     expect(pack.violations().map((r) => r.ruleId)).not.toContain('PR-DO2');
     expect(pack.results.filter((r) => r.suppressed)).toEqual([
-      expect.objectContaining({ ruleId: 'PR-DO2', path: 'hand/Site/Fw', compliance: Compliance.NON_COMPLIANT, suppressed: { reason: 'The bastion accepts SSH from anywhere behind fail2ban.', scopePath: 'hand/Site' } }),
+      expect.objectContaining({
+        ruleId: 'PR-DO2',
+        path: 'hand/Site/Fw',
+        compliance: Compliance.NON_COMPLIANT,
+        suppressed: { reason: 'The bastion accepts SSH from anywhere behind fail2ban.', scopePath: 'hand/Site' },
+      }),
     ]);
     expect(annotations(stack).map((a) => a.message)).not.toContainEqual(expect.stringMatching(/PR-DO2/));
   });
@@ -74,7 +97,9 @@ describe('ProductionReadiness as an Aspect', () => {
     expect(() => Suppressions.add(scope, [{ id: 'PR-DO2', reason: 'ok' }])).toThrow(
       "hand/Site: 'suppressions[0].reason' must say why PR-DO2 is accepted here (at least 10 characters), got 'ok'. Write the reason a reviewer should read in the readiness report.",
     );
-    expect(() => Suppressions.add(scope, [{ id: 'PR DO2', reason: 'a good long reason' }])).toThrow("hand/Site: 'suppressions[0].id' is not a rule id, got 'PR DO2'.");
+    expect(() => Suppressions.add(scope, [{ id: 'PR DO2', reason: 'a good long reason' }])).toThrow(
+      "hand/Site: 'suppressions[0].id' is not a rule id, got 'PR DO2'.",
+    );
   });
 
   test('variables are judged too (sensitive secrets)', () => {
@@ -90,7 +115,16 @@ describe('ProductionReadiness as an Aspect', () => {
     class Broken extends RulePack {
       public readonly packName = 'Broken';
       public readonly rules: RuleDefinition[] = [
-        { id: 'X-1', rule: namedRule('Throws', () => { throw new Error('boom'); }), level: RuleLevel.ERROR, info: 'i', explanation: 'e', source: 'test' },
+        {
+          id: 'X-1',
+          rule: namedRule('Throws', () => {
+            throw new Error('boom');
+          }),
+          level: RuleLevel.ERROR,
+          info: 'i',
+          explanation: 'e',
+          source: 'test',
+        },
       ];
     }
     const { stack } = handWritten();
@@ -98,6 +132,11 @@ describe('ProductionReadiness as an Aspect', () => {
     Aspects.of(stack).add(pack);
     Testing.synth(stack);
     expect(pack.results[0]).toEqual(expect.objectContaining({ ruleId: 'X-1', error: 'boom', compliance: Compliance.NOT_APPLICABLE }));
-    expect(annotations(stack)).toContainEqual(expect.objectContaining({ type: expect.stringMatching(/warn/), message: expect.stringMatching(/X-1: the rule Throws could not judge .*: boom/) }));
+    expect(annotations(stack)).toContainEqual(
+      expect.objectContaining({
+        type: expect.stringMatching(/warn/),
+        message: expect.stringMatching(/X-1: the rule Throws could not judge .*: boom/),
+      }),
+    );
   });
 });

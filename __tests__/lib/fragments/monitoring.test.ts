@@ -20,7 +20,7 @@ describe('exportersFragment', () => {
     ]);
   });
 
-  test('nginx: the stub_status block in nginx.conf\'s include directory and the nginx exporter', () => {
+  test("nginx: the stub_status block in nginx.conf's include directory and the nginx exporter", () => {
     // GIVEN / WHEN
     const fragment = exportersFragment({ exporters: ['nginx'] });
     // THEN
@@ -49,7 +49,10 @@ describe('exportersFragment', () => {
       '/etc/systemd/system/prometheus-mysqld-exporter.service.d/50-tierform.conf',
     ]);
     expect(paths(primary)).toEqual([...paths(replica), MYSQLD_EXPORTER_ACCOUNT_HOOK]);
-    expect(replica.files!.find((f) => f.path.endsWith('.b64'))).toMatchObject({ permissions: '0600', content: expect.stringContaining(`MYSQLD_EXPORTER_PASSWORD_B64='${B64}'`) });
+    expect(replica.files!.find((f) => f.path.endsWith('.b64'))).toMatchObject({
+      permissions: '0600',
+      content: expect.stringContaining(`MYSQLD_EXPORTER_PASSWORD_B64='${B64}'`),
+    });
     expect(commands(replica)[0]).toBe('/usr/local/sbin/tierform-mysqld-exporter-setup');
   });
 
@@ -72,7 +75,10 @@ describe('prometheusServerFragment', () => {
 
   test('installs Prometheus and its own node_exporter; writes the package conffile after the packages', () => {
     expect(fragment.packages).toEqual(['prometheus', 'prometheus-node-exporter']);
-    expect(fragment.files!.filter((f) => f.defer).map((f) => f.path)).toEqual(['/etc/prometheus/prometheus.yml', '/etc/prometheus/rules/tierform.yml']);
+    expect(fragment.files!.filter((f) => f.defer).map((f) => f.path)).toEqual([
+      '/etc/prometheus/prometheus.yml',
+      '/etc/prometheus/rules/tierform.yml',
+    ]);
   });
 
   test('checks the config with promtool before (re)starting', () => {
@@ -82,10 +88,12 @@ describe('prometheusServerFragment', () => {
   });
 });
 
-describe('exporter password pattern (the Terraform variable\'s validation)', () => {
+describe("exporter password pattern (the Terraform variable's validation)", () => {
   test('refuses the characters the credentials setup script refuses (lib/render/mysqld-exporter-setup.ts)', () => {
     const pattern = new RegExp(EXPORTER_PASSWORD_PATTERN);
-    expect(['has#hash-in-it-123', 'has?question-12345', 'has;semicolon-1234', "has'quote-12345678", 'short'].filter((p) => pattern.test(p))).toEqual([]);
+    expect(['has#hash-in-it-123', 'has?question-12345', 'has;semicolon-1234', "has'quote-12345678", 'short'].filter((p) => pattern.test(p))).toEqual(
+      [],
+    );
     expect(pattern.test('a-B_c.d~e+f=g@h^i*j:k,l!m/n0')).toBe(true);
   });
 });

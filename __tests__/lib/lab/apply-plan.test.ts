@@ -20,7 +20,8 @@ function stage1Json(webCount: number): TerraformJson {
 }
 const plan = (json: TerraformJson, name = S1): Plan => parseStack(JSON.parse(JSON.stringify(json)) as TerraformJson, name);
 const droplets = (json: TerraformJson) => json.resource!.digitalocean_droplet as Record<string, Record<string, unknown>>;
-const addressOf = (json: TerraformJson, name: string) => `digitalocean_droplet.${Object.entries(droplets(json)).find(([, d]) => d.name === name)![0]}`;
+const addressOf = (json: TerraformJson, name: string) =>
+  `digitalocean_droplet.${Object.entries(droplets(json)).find(([, d]) => d.name === name)![0]}`;
 const names = (xs: readonly { name: string }[]) => xs.map((x) => x.name).sort();
 
 describe('planApply', () => {
@@ -35,7 +36,12 @@ describe('planApply', () => {
     for (const d of running.droplets) {
       const after = next.droplets.find((x) => x.address === d.address)!;
       if (diff.droplets.replaced.some((r) => r.address === d.address)) continue;
-      expect({ name: d.name, id: after.id, publicIp: after.publicIp, privateIp: after.privateIp }).toEqual({ name: d.name, id: d.id, publicIp: d.publicIp, privateIp: d.privateIp });
+      expect({ name: d.name, id: after.id, publicIp: after.publicIp, privateIp: after.privateIp }).toEqual({
+        name: d.name,
+        id: d.id,
+        publicIp: d.publicIp,
+        privateIp: d.privateIp,
+      });
     }
     const web2 = next.droplets.find((d) => d.name === 'foobar-s1-web-2')!;
     expect(running.droplets.map((d) => d.publicIp)).not.toContain(web2.publicIp);
@@ -47,9 +53,18 @@ describe('planApply', () => {
   test('a third web droplet replaces nothing: the load balancer finds its servers by name; only records are added', () => {
     const { next, diff } = planApply(running, plan(three));
     expect(diff.droplets.replaced).toEqual([]);
-    expect(names(diff.droplets.unchanged)).toEqual(['foobar-s1-db-primary', 'foobar-s1-db-replica-1', 'foobar-s1-lb', 'foobar-s1-web-0', 'foobar-s1-web-1']);
+    expect(names(diff.droplets.unchanged)).toEqual([
+      'foobar-s1-db-primary',
+      'foobar-s1-db-replica-1',
+      'foobar-s1-lb',
+      'foobar-s1-web-0',
+      'foobar-s1-web-1',
+    ]);
     const web2 = next.droplets.find((d) => d.name === 'foobar-s1-web-2')!;
-    expect(diff.records).toEqual({ added: [expect.objectContaining({ name: 'foobar-s1-web.internal.foobar.com', address: web2.privateIp, ttl: 30 })], removed: [] });
+    expect(diff.records).toEqual({
+      added: [expect.objectContaining({ name: 'foobar-s1-web.internal.foobar.com', address: web2.privateIp, ttl: 30 })],
+      removed: [],
+    });
     // Tag-based firewalls do not change: their members do (the lab reloads every droplet's ruleset).
     expect(diff.firewalls).toEqual({ added: [], removed: [], changed: [] });
     expect(formatPlannedApply(S1, diff)).toMatch(/1 to create \(foobar-s1-web-2\), 0 to REPLACE, 0 to destroy, 0 to update in place, 5 unchanged/);
@@ -60,11 +75,18 @@ describe('planApply', () => {
     const lb = Object.values(droplets(json)).find((d) => d.name === 'foobar-s1-lb')!;
     lb.user_data = `${String(lb.user_data)}\n# changed\n`;
     const { next, diff } = planApply(running, plan(json));
-    expect(diff.droplets.replaced).toEqual([{ address: addressOf(json, 'foobar-s1-lb'), name: 'foobar-s1-lb', attributes: ['user_data'], cause: 'changed' }]);
+    expect(diff.droplets.replaced).toEqual([
+      { address: addressOf(json, 'foobar-s1-lb'), name: 'foobar-s1-lb', attributes: ['user_data'], cause: 'changed' },
+    ]);
     // Its replacement has a fresh address, so the site's records move to it.
     const lbAfter = next.droplets.find((d) => d.name === 'foobar-s1-lb')!;
     expect(lbAfter.publicIp).not.toBe(running.droplets.find((d) => d.name === 'foobar-s1-lb')!.publicIp);
-    expect(diff.records.added.filter((r) => r.address === lbAfter.publicIp).map((r) => r.name).sort()).toEqual(['foobar.com', 'www.foobar.com']);
+    expect(
+      diff.records.added
+        .filter((r) => r.address === lbAfter.publicIp)
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(['foobar.com', 'www.foobar.com']);
     expect(formatPlannedApply(S1, diff)).toMatch(/!!! REPLACE foobar-s1-lb \(digitalocean_droplet\.\S+\): user_data changed in the plan/);
   });
 
@@ -144,7 +166,9 @@ describe('planApply', () => {
     const renamed = JSON.parse(JSON.stringify(two)) as TerraformJson;
     Object.values(droplets(renamed)).find((d) => d.name === 'foobar-s1-web-1')!.name = 'foobar-s1-web-one';
     expect(() => planApply(running, plan(renamed))).toThrow(/renamed foobar-s1-web-1 → foobar-s1-web-one in place/);
-    expect(() => planApply(running, plan(two, 'stage2-secured-monitored'))).toThrow(/the lab runs stage1-load-balanced; the plan is stage2-secured-monitored/);
+    expect(() => planApply(running, plan(two, 'stage2-secured-monitored'))).toThrow(
+      /the lab runs stage1-load-balanced; the plan is stage2-secured-monitored/,
+    );
   });
 
   test('the summary of an apply counts every kind of change and names replacements loudly', () => {
@@ -212,7 +236,13 @@ describe('the DNS server files', () => {
   });
 
   test('every answer gets the smallest TTL of the records (DigitalOcean default 1800 without any)', () => {
-    expect(minimumTtl([{ name: 'a', address: '10.0.0.1', ttl: 300 }, { name: 'b', address: '10.0.0.2', ttl: 30 }, { name: 'c', address: '10.0.0.3' }])).toBe(30);
+    expect(
+      minimumTtl([
+        { name: 'a', address: '10.0.0.1', ttl: 300 },
+        { name: 'b', address: '10.0.0.2', ttl: 30 },
+        { name: 'c', address: '10.0.0.3' },
+      ]),
+    ).toBe(30);
     expect(minimumTtl([])).toBe(1800);
   });
 

@@ -11,7 +11,9 @@ import { Stage0SingleServer, Stage1LoadBalanced } from '../../../lib/stages';
 const PROPS = { domain: 'foobar.com' };
 
 function stage1(engine = MysqlEngine.mariadb10_11()): LabPlan {
-  return planLab(parseStack(Testing.synth(new Stage1LoadBalanced(Testing.app(), 'stage1-load-balanced', { ...PROPS, engine })), 'stage1-load-balanced'));
+  return planLab(
+    parseStack(Testing.synth(new Stage1LoadBalanced(Testing.app(), 'stage1-load-balanced', { ...PROPS, engine })), 'stage1-load-balanced'),
+  );
 }
 
 function file(plan: LabPlan, droplet: string, path: string): string {
@@ -40,7 +42,9 @@ describe('planLab', () => {
   test('renders user_data as Terraform would: peers are internal names, resolved at run time', () => {
     expect(file(plan, 'foobar-s1-web-0', '/etc/tierform/app.env')).toContain("DB_HOST='foobar-s1-db-primary.internal.foobar.com'");
     expect(file(plan, 'foobar-s1-web-0', '/etc/tierform/app.env')).toContain("DB_READ_HOST='foobar-s1-db-read.internal.foobar.com'");
-    expect(file(plan, 'foobar-s1-lb', '/etc/haproxy/haproxy.cfg')).toContain('server-template foobar-s1-web 1-32 foobar-s1-web.internal.foobar.com:80 check');
+    expect(file(plan, 'foobar-s1-lb', '/etc/haproxy/haproxy.cfg')).toContain(
+      'server-template foobar-s1-web 1-32 foobar-s1-web.internal.foobar.com:80 check',
+    );
     expect(byName['foobar-s1-web-0'].userData).toMatch(/^#cloud-config\n/);
   });
 
@@ -57,7 +61,12 @@ describe('planLab', () => {
   });
 
   test('resolves the DNS records (public ones to the load balancer, internal ones to VPC addresses) and the firewalls to tag names', () => {
-    const record = (name: string, address: string, ttl: number) => ({ name, address, ttl, resource: expect.stringMatching(/^digitalocean_record\./) });
+    const record = (name: string, address: string, ttl: number) => ({
+      name,
+      address,
+      ttl,
+      resource: expect.stringMatching(/^digitalocean_record\./),
+    });
     expect(plan.records).toEqual(
       expect.arrayContaining([
         record('foobar.com', '203.0.113.12', 300),
@@ -74,7 +83,17 @@ describe('planLab', () => {
   });
 
   test('lists the Debian packages the droplets install, without the skipped ones', () => {
-    expect(plan.packages).toEqual(['curl', 'gunicorn', 'haproxy', 'mariadb-client', 'mariadb-server', 'nginx', 'python3-flask', 'python3-pymysql', 'python3-sqlalchemy']);
+    expect(plan.packages).toEqual([
+      'curl',
+      'gunicorn',
+      'haproxy',
+      'mariadb-client',
+      'mariadb-server',
+      'nginx',
+      'python3-flask',
+      'python3-pymysql',
+      'python3-sqlalchemy',
+    ]);
     expect(plan.unsupportedPackages).toEqual([]);
   });
 
@@ -93,7 +112,9 @@ describe('bootProblems', () => {
 
   test('names the missing Debian packages and how to install them', () => {
     const problems = bootProblems({ ...plan, packages: [...plan.packages, 'tierform-lab-no-such-package'] }, { uid: 0 });
-    expect(problems).toEqual([expect.stringMatching(/^missing Debian packages: tierform-lab-no-such-package: apt-get install tierform-lab-no-such-package$/)]);
+    expect(problems).toEqual([
+      expect.stringMatching(/^missing Debian packages: tierform-lab-no-such-package: apt-get install tierform-lab-no-such-package$/),
+    ]);
   });
 
   test('names the missing tools by their packages', () => {
@@ -105,7 +126,9 @@ describe('bootProblems', () => {
   test('refuses MySQL 8.0 plans: the lab runs MariaDB', () => {
     const mysql = stage1(MysqlEngine.mysql8_0());
     expect(mysql.unsupportedPackages).toEqual(['mysql-client', 'mysql-server']);
-    expect(bootProblems(mysql, { uid: 0 })).toEqual(expect.arrayContaining([expect.stringMatching(/mysql-server: .*MariaDB only: synthesize the stage with TIERFORM_ENGINE=mariadb-10\.11/)]));
+    expect(bootProblems(mysql, { uid: 0 })).toEqual(
+      expect.arrayContaining([expect.stringMatching(/mysql-server: .*MariaDB only: synthesize the stage with TIERFORM_ENGINE=mariadb-10\.11/)]),
+    );
   });
 
   test('finds nothing to complain about for a MariaDB stage on this machine (as root)', () => {
@@ -121,14 +144,25 @@ describe('substitutions', () => {
   });
 
   test('apt-get installs nothing: installed packages pass, missing ones fail like apt, skipped ones are noted', () => {
-    expect(aptInstallPackages(['install', '-y', '--no-install-recommends', '-o', 'Dpkg::Options::=--force-confold', 'nginx=1.24', 'curl'])).toEqual(['nginx', 'curl']);
-    expect(aptGet(['install', '-y', 'curl', 'fail2ban'])).toMatchObject({ status: 0, stderr: expect.stringMatching(/curl is installed on this machine[\s\S]*fail2ban skipped/) });
-    expect(aptGet(['install', 'tierform-lab-no-such-package'])).toMatchObject({ status: 100, stderr: expect.stringMatching(/tierform-lab-no-such-package is not installed on this machine and the lab installs nothing/) });
+    expect(aptInstallPackages(['install', '-y', '--no-install-recommends', '-o', 'Dpkg::Options::=--force-confold', 'nginx=1.24', 'curl'])).toEqual([
+      'nginx',
+      'curl',
+    ]);
+    expect(aptGet(['install', '-y', 'curl', 'fail2ban'])).toMatchObject({
+      status: 0,
+      stderr: expect.stringMatching(/curl is installed on this machine[\s\S]*fail2ban skipped/),
+    });
+    expect(aptGet(['install', 'tierform-lab-no-such-package'])).toMatchObject({
+      status: 100,
+      stderr: expect.stringMatching(/tierform-lab-no-such-package is not installed on this machine and the lab installs nothing/),
+    });
     expect(aptGet(['install', 'mysql-server'])).toMatchObject({ status: 100, stderr: expect.stringMatching(/TIERFORM_ENGINE=mariadb-10\.11/) });
     expect(aptGet(['-q', 'update'])).toMatchObject({ status: 0, stderr: expect.stringMatching(/apt-get update skipped/) });
   });
 
   test('cloud-config keys the lab does not know are named', () => {
-    expect(unsupportedCloudConfigKeys(parseCloudConfig('#cloud-config\nbootcmd: [[echo]]\npackages: [curl]\nssh_pwauth: false\n'))).toEqual(['bootcmd']);
+    expect(unsupportedCloudConfigKeys(parseCloudConfig('#cloud-config\nbootcmd: [[echo]]\npackages: [curl]\nssh_pwauth: false\n'))).toEqual([
+      'bootcmd',
+    ]);
   });
 });

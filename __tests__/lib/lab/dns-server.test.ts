@@ -38,7 +38,17 @@ function firewalls(): void {
 /** `getent ahostsv4 <name>` in a lab host: glibc's answer (files, then the nameserver of resolv.conf). */
 async function getent(node: string, name: string, env: Record<string, string> = {}): Promise<{ status: number | null; addresses: string[] }> {
   const r = await lab.exec(node, ['getent', 'ahostsv4', name], { env, timeoutMs: 15_000 });
-  return { status: r.status, addresses: [...new Set(r.stdout.split('\n').filter(Boolean).map((l) => l.split(/\s+/)[0]))].sort() };
+  return {
+    status: r.status,
+    addresses: [
+      ...new Set(
+        r.stdout
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => l.split(/\s+/)[0]),
+      ),
+    ].sort(),
+  };
 }
 
 beforeAll(async () => {
@@ -93,7 +103,10 @@ describe('the lab DNS server', () => {
   });
 
   test('a name the plan does not have is NXDOMAIN at once; nothing is forwarded', async () => {
-    expect((await dns.query(['example.org', 'nope.foobar.com'], 'web-0'))).toEqual({ 'example.org': { addresses: [], error: 'ENOTFOUND' }, 'nope.foobar.com': { addresses: [], error: 'ENOTFOUND' } });
+    expect(await dns.query(['example.org', 'nope.foobar.com'], 'web-0')).toEqual({
+      'example.org': { addresses: [], error: 'ENOTFOUND' },
+      'nope.foobar.com': { addresses: [], error: 'ENOTFOUND' },
+    });
     expect((await getent('web-0', 'example.org')).status).toBe(2);
   });
 
@@ -140,7 +153,9 @@ describe('droplets created and destroyed while the lab runs', () => {
     await startHttp(lab, 'web-0', [80]);
     expect(await httpOutcome(lab, 'web-2', 'http://10.10.0.2/')).toMatchObject({ kind: 'answer', answer: { host: 'web-0', remote: '10.10.0.5' } });
     expect(await getent('web-2', WEB)).toMatchObject({ status: 0 });
-    expect(() => lab.addDroplet({ name: 'web-3', id: '100000005', publicIp: '203.0.113.13', vpc: 'main', privateIp: '10.10.0.6' })).toThrow(/203\.0\.113\.13 is already used by droplet web-2/);
+    expect(() => lab.addDroplet({ name: 'web-3', id: '100000005', publicIp: '203.0.113.13', vpc: 'main', privateIp: '10.10.0.6' })).toThrow(
+      /203\.0\.113\.13 is already used by droplet web-2/,
+    );
   });
 
   test('a destroyed droplet: its processes killed, its namespace and /etc/netns directory gone, its addresses free', async () => {

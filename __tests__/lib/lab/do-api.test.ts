@@ -59,7 +59,7 @@ describe('the DigitalOcean API stand-in (live)', () => {
     expect(lab.holderOf(RESERVED)?.name).toBe('lb-0');
   });
 
-  test('accepts the extra tokens it was given (a booted plan\'s token variables)', async () => {
+  test("accepts the extra tokens it was given (a booted plan's token variables)", async () => {
     const [status] = await call('lb-1', 'GET', `/v2/reserved_ips/${RESERVED}`, 'plan-token');
     expect(status).toBe(200);
   });
@@ -92,7 +92,10 @@ describe('the DigitalOcean API stand-in (live)', () => {
   });
 
   test('answers 404 for an address that is not a reserved IP', async () => {
-    const [status, body] = await call('lb-1', 'POST', '/v2/reserved_ips/203.0.113.99/actions', 'lab-token', { type: 'assign', droplet_id: 100000002 });
+    const [status, body] = await call('lb-1', 'POST', '/v2/reserved_ips/203.0.113.99/actions', 'lab-token', {
+      type: 'assign',
+      droplet_id: 100000002,
+    });
     expect([status, body.id]).toEqual([404, 'not_found']);
   });
 
@@ -109,7 +112,10 @@ describe('the DigitalOcean API stand-in (live)', () => {
     api.assignDelayMs = 5000;
     try {
       // WHEN
-      const [status, body] = await call('lb-0', 'POST', `/v2/reserved_ips/${RESERVED}/actions`, 'lab-token', { type: 'assign', droplet_id: 100000001 });
+      const [status, body] = await call('lb-0', 'POST', `/v2/reserved_ips/${RESERVED}/actions`, 'lab-token', {
+        type: 'assign',
+        droplet_id: 100000001,
+      });
       // THEN: accepted, not yet moved; moved once the delay has passed
       expect([status, (body.action as Record<string, unknown>).status]).toEqual([201, 'in-progress']);
       expect(lab.holderOf(RESERVED)?.name).toBe('lb-1');

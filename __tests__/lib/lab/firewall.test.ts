@@ -1,12 +1,6 @@
 import { parseStack } from '../../../lib/plan/plan';
 import { fakeResolver } from '../../../lib/plan/fake-resolver';
-import {
-  FirewallDroplet,
-  FirewallSpec,
-  applyRuleset,
-  firewallsFromPlan,
-  renderNftRuleset,
-} from '../../../lib/lab/firewall';
+import { FirewallDroplet, FirewallSpec, applyRuleset, firewallsFromPlan, renderNftRuleset } from '../../../lib/lab/firewall';
 import { LabNetwork } from '../../../lib/lab/netns';
 import { makeTempDir } from '../../helpers/tools';
 import { requireLab, startHttp, vrrpReceived, whoAnswers } from './lab-fixture';
@@ -135,7 +129,11 @@ describe('renderNftRuleset', () => {
   });
 
   test('merges blocks inside another block (nft refuses overlapping set elements)', () => {
-    const fw: FirewallSpec = { name: 'fw', tags: ['web'], inbound: [{ protocol: 'tcp', portRange: '22', addresses: ['10.0.0.0/8', '10.10.0.0/16', '10.10.0.5', '192.0.2.1'] }] };
+    const fw: FirewallSpec = {
+      name: 'fw',
+      tags: ['web'],
+      inbound: [{ protocol: 'tcp', portRange: '22', addresses: ['10.0.0.0/8', '10.10.0.0/16', '10.10.0.5', '192.0.2.1'] }],
+    };
     expect(chain(render('web-0', [fw]), 'input')).toContain('ip saddr { 10.0.0.0/8, 192.0.2.1 } tcp dport 22 accept');
   });
 
@@ -284,7 +282,11 @@ describe('firewalls in the lab (live)', () => {
     apply('db-0', [fwDb, fwPair]);
     apply('web-0', [fwPair]);
     const vxlan = (node: string, local: string, remote: string, self: string) =>
-      lab.runOrThrow(node, ['sh', '-ec', `ip link add vx0 type vxlan id 42 local ${local} remote ${remote} dstport 4789 nolearning; ip addr add ${self}/29 dev vx0; ip link set vx0 up`]);
+      lab.runOrThrow(node, [
+        'sh',
+        '-ec',
+        `ip link add vx0 type vxlan id 42 local ${local} remote ${remote} dstport 4789 nolearning; ip addr add ${self}/29 dev vx0; ip link set vx0 up`,
+      ]);
     try {
       vxlan('db-0', '10.10.0.2', '10.10.0.3', '10.255.255.1');
       vxlan('web-0', '10.10.0.3', '10.10.0.2', '10.255.255.2');

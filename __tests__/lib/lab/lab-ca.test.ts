@@ -11,12 +11,30 @@ import { makeTempDir, requireTool } from '../../helpers/tools';
 
 /** The command line of lib/render/certbot.ts's issuing script, with its variables expanded. */
 const ISSUE = [
-  'certonly', '--non-interactive', '--agree-tos', '-m', 'ops@foobar.com', '--no-eff-email',
-  '--config-dir', '/etc/letsencrypt',
-  '--dns-digitalocean', '--dns-digitalocean-credentials', '/etc/tierform/certbot-digitalocean.ini',
-  '--dns-digitalocean-propagation-seconds', '60',
-  '--key-type', 'ecdsa', '--elliptic-curve', 'secp256r1',
-  '-d', 'foobar.com', '-d', '*.foobar.com', '--cert-name', 'foobar.com', '--keep-until-expiring',
+  'certonly',
+  '--non-interactive',
+  '--agree-tos',
+  '-m',
+  'ops@foobar.com',
+  '--no-eff-email',
+  '--config-dir',
+  '/etc/letsencrypt',
+  '--dns-digitalocean',
+  '--dns-digitalocean-credentials',
+  '/etc/tierform/certbot-digitalocean.ini',
+  '--dns-digitalocean-propagation-seconds',
+  '60',
+  '--key-type',
+  'ecdsa',
+  '--elliptic-curve',
+  'secp256r1',
+  '-d',
+  'foobar.com',
+  '-d',
+  '*.foobar.com',
+  '--cert-name',
+  'foobar.com',
+  '--keep-until-expiring',
 ];
 
 describe('parseCertbotArgs', () => {

@@ -19,7 +19,10 @@ async function eventually(done: () => boolean, ms = 10_000): Promise<boolean> {
 }
 
 function namespacesOf(id: string): string[] {
-  return run('ip', ['netns', 'list']).stdout.split('\n').map((l) => l.split(' ')[0]).filter((n) => n.startsWith(`tfl-${id}-`));
+  return run('ip', ['netns', 'list'])
+    .stdout.split('\n')
+    .map((l) => l.split(' ')[0])
+    .filter((n) => n.startsWith(`tfl-${id}-`));
 }
 
 describe('prerequisites', () => {
@@ -246,10 +249,14 @@ describe('cleanup from another process (live)', () => {
   async function startOwner(
     ...flags: string[]
   ): Promise<{ child: ReturnType<typeof spawn>; id: string; pids: number[]; watchdog?: number; exited: Promise<unknown> }> {
-    const child = spawn(process.execPath, [path.join(REPO, 'scripts', 'run-ts.js'), path.join(__dirname, 'fixtures', 'lab-owner.ts'), root.dir, ...flags], {
-      cwd: REPO,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [path.join(REPO, 'scripts', 'run-ts.js'), path.join(__dirname, 'fixtures', 'lab-owner.ts'), root.dir, ...flags],
+      {
+        cwd: REPO,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
     let out = '';
     let err = '';

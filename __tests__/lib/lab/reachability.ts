@@ -79,7 +79,10 @@ export function listeningSockets(boot: LabBoot, node: string): { address: string
     const local = line.trim().split(/\s+/)[3];
     if (!local) continue;
     const i = local.lastIndexOf(':');
-    let address = local.slice(0, i).replace(/^\[|\]$/g, '').replace(/%.*$/, '');
+    let address = local
+      .slice(0, i)
+      .replace(/^\[|\]$/g, '')
+      .replace(/%.*$/, '');
     const port = Number(local.slice(i + 1));
     if (address === '0.0.0.0' || address === '*' || address === '::') address = '*';
     // Loopback, and the lab's metadata service (169.254.169.254, on lo: not a droplet's socket).
@@ -181,7 +184,10 @@ export async function runProbes(boot: LabBoot, probes: readonly Probe[]): Promis
 export function mismatches(results: readonly ProbeResult[]): string[] {
   return results
     .filter((r) => r.outcome !== r.expected)
-    .map((r) => `${r.source} (${r.sourceIp}) → ${r.destination} ${r.address}:${r.port}: expected ${r.expected} (${r.allowed ? 'allowed' : 'forbidden'}${r.listening ? ', listening' : ''}), got ${r.outcome}`);
+    .map(
+      (r) =>
+        `${r.source} (${r.sourceIp}) → ${r.destination} ${r.address}:${r.port}: expected ${r.expected} (${r.allowed ? 'allowed' : 'forbidden'}${r.listening ? ', listening' : ''}), got ${r.outcome}`,
+    );
 }
 
 /** Counts, for the test output. */

@@ -154,7 +154,11 @@ function scenario(s: Scenario): void {
     afterBoot: async (up) => {
       scaledOutdir = synthesize(path.join(up.tmpDir, 'cdktf.out.web3'), { TIERFORM_WEB_COUNT: '3' });
       users = up.boot.lab.addClientAddresses(5);
-      await poll(`${s.url} answers 200`, async () => ((await httpAnswer(up.boot, 'client', s.url)).status === 200 ? true : undefined), { attempts: 120, timeoutMs: 60_000, intervalMs: 500 });
+      await poll(`${s.url} answers 200`, async () => ((await httpAnswer(up.boot, 'client', s.url)).status === 200 ? true : undefined), {
+        attempts: 120,
+        timeoutMs: 60_000,
+        intervalMs: 500,
+      });
     },
     beforeShutdown: () => {
       if (facts.length > 0) process.stdout.write(`${s.stage}:\n  ${facts.join('\n  ')}\n`);
@@ -168,11 +172,20 @@ function scenario(s: Scenario): void {
     let heldId = '';
     if (s.heldConnection) {
       const password = String(boot().labPlan.variables.mysql_app_password);
-      held = boot().droplet(s.heldConnection.from).host.spawn(['python3', '-c', HOLD_CONNECTION], { name: 'held-connection', env: { DB_PASSWORD: password } });
+      held = boot()
+        .droplet(s.heldConnection.from)
+        .host.spawn(['python3', '-c', HOLD_CONNECTION], { name: 'held-connection', env: { DB_PASSWORD: password } });
       heldId = /connection ([0-9]+)/.exec(await held.waitForOutput(/connection [0-9]+/, 20_000))![1];
     }
 
-    const load = startLoad(boot(), { url: s.url, rps: LOAD_RPS, seconds: 120, timeoutSeconds: REQUEST_TIMEOUT_SECONDS, sources: users, stopFile: path.join(booted().tmpDir, 'load.stop') });
+    const load = startLoad(boot(), {
+      url: s.url,
+      rps: LOAD_RPS,
+      seconds: 120,
+      timeoutSeconds: REQUEST_TIMEOUT_SECONDS,
+      sources: users,
+      stopFile: path.join(booted().tmpDir, 'load.stop'),
+    });
     await sleep(load.startedAt - Date.now() + 3000);
     const applyStarted = Date.now();
     let result: ApplyResult | undefined;
@@ -190,7 +203,11 @@ function scenario(s: Scenario): void {
     }
     let firstServed: number | undefined;
     if (boot().droplets.has(added)) {
-      firstServed = await poll(`${added} serves a request of the load`, async () => loadRequestsServed(boot(), added)[0], { attempts: 400, timeoutMs: 100_000, intervalMs: 250 }).catch(() => undefined);
+      firstServed = await poll(`${added} serves a request of the load`, async () => loadRequestsServed(boot(), added)[0], {
+        attempts: 400,
+        timeoutMs: 100_000,
+        intervalMs: 250,
+      }).catch(() => undefined);
     }
     // HAProxy ramps a new server's weight up over its slowstart: the share is measured in a window after it.
     const slowstart = Number(/slowstart ([0-9]+)s/.exec(boot().droplet(s.lb).host.readFile('/etc/haproxy/haproxy.cfg') ?? '')?.[1] ?? 0);
@@ -202,7 +219,9 @@ function scenario(s: Scenario): void {
     if (held) {
       boot().droplet(s.heldConnection!.from).host.writeFile('/tmp/tierform-scale-test.done', 'done\n', 0o644);
     }
-    const heldAfter = held ? /after apply ([0-9]+)/.exec(await held.waitForOutput(/after apply [0-9]+|Error/, 20_000).catch((e: Error) => e.message))?.[1] : undefined;
+    const heldAfter = held
+      ? /after apply ([0-9]+)/.exec(await held.waitForOutput(/after apply [0-9]+|Error/, 20_000).catch((e: Error) => e.message))?.[1]
+      : undefined;
 
     const inWindow = (t: number) => t >= windowStart && t < windowStart + SHARE_WINDOW_SECONDS * 1000;
     const served = Object.fromEntries([...web, added].map((w) => [w, loadRequestsServed(boot(), w).filter(inWindow).length]));
@@ -216,8 +235,16 @@ function scenario(s: Scenario): void {
       `load ${LOAD_RPS} req/s from ${users.length} addresses: ${report.failed}/${report.total} failed ${JSON.stringify(report.failures)}${failureWindows(records, applyStarted)}`,
       `${added} served its first request of the load ${firstServed === undefined ? 'never' : `${((firstServed - applied) / 1000).toFixed(1)} s after the apply returned (access log, 1 s resolution)`}; ` +
         `in the ${SHARE_WINDOW_SECONDS} s after HAProxy's slowstart (${slowstart} s) ${JSON.stringify(served)} (share ${(share * 100).toFixed(0)} %)`,
-      ...[...web, added].flatMap((w) => loadErrorsServed(boot(), w).slice(0, 3).map((l) => `${w} answered: ${l}`)),
-      ...(held ? [`database connection ${heldId} held by ${s.heldConnection!.from} across the apply: ${heldAfter === heldId ? 'still open' : `lost (${heldAfter ?? 'no answer'})`}`] : []),
+      ...[...web, added].flatMap((w) =>
+        loadErrorsServed(boot(), w)
+          .slice(0, 3)
+          .map((l) => `${w} answered: ${l}`),
+      ),
+      ...(held
+        ? [
+            `database connection ${heldId} held by ${s.heldConnection!.from} across the apply: ${heldAfter === heldId ? 'still open' : `lost (${heldAfter ?? 'no answer'})`}`,
+          ]
+        : []),
     );
 
     expect(applyError).toBeUndefined();
@@ -243,9 +270,21 @@ function scenario(s: Scenario): void {
 }
 
 describe('stage 1: scaling the web tier', () => {
-  scenario({ stage: 'stage1-load-balanced', url: 'http://www.foobar.com/', prefix: 'foobar-s1-web-', lb: 'foobar-s1-lb', heldConnection: { from: 'foobar-s1-web-0' } });
+  scenario({
+    stage: 'stage1-load-balanced',
+    url: 'http://www.foobar.com/',
+    prefix: 'foobar-s1-web-',
+    lb: 'foobar-s1-lb',
+    heldConnection: { from: 'foobar-s1-web-0' },
+  });
 });
 
 describe('stage 3: scaling the web tier', () => {
-  scenario({ stage: 'stage3-high-availability', url: 'https://www.foobar.com/', prefix: 'foobar-s3-web-', lb: 'foobar-s3-lb-0', prometheus: 'foobar-s3-mon' });
+  scenario({
+    stage: 'stage3-high-availability',
+    url: 'https://www.foobar.com/',
+    prefix: 'foobar-s3-web-',
+    lb: 'foobar-s3-lb-0',
+    prometheus: 'foobar-s3-mon',
+  });
 });

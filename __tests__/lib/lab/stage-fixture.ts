@@ -89,7 +89,9 @@ export function useBootedStage(stage: string, options: UseBootedStageOptions = {
   beforeAll(async () => {
     booted = await synthAndBoot(stage, options.env);
     if (options.printTiming ?? true) {
-      process.stdout.write(`${stage}: synth ${booted.synthSeconds.toFixed(1)} s, synth + boot ${booted.totalSeconds.toFixed(1)} s (boot ${booted.boot.bootSeconds?.toFixed(1)} s)\n`);
+      process.stdout.write(
+        `${stage}: synth ${booted.synthSeconds.toFixed(1)} s, synth + boot ${booted.totalSeconds.toFixed(1)} s (boot ${booted.boot.bootSeconds?.toFixed(1)} s)\n`,
+      );
     }
     await options.afterBoot?.(booted);
   }, options.bootTimeoutMs ?? 120_000);
@@ -120,11 +122,16 @@ export function noteNamespaces(boot: LabBoot, inodes: Set<number>): void {
 }
 
 /** Tears the lab down and returns what is left of it (namespaces, processes, host mounts): should be nothing. */
-export async function shutdownAndCheck(booted: BootedStage | undefined): Promise<{ namespaces: string[]; processes: number[]; hostMounts: string[]; errors: readonly string[] }> {
+export async function shutdownAndCheck(
+  booted: BootedStage | undefined,
+): Promise<{ namespaces: string[]; processes: number[]; hostMounts: string[]; errors: readonly string[] }> {
   if (!booted) return { namespaces: [], processes: [], hostMounts: [], errors: [] };
   const { boot } = booted;
   const report = await boot.shutdown();
-  const namespaces = run('ip', ['netns', 'list']).stdout.split('\n').map((l) => l.split(' ')[0]).filter((n) => n.startsWith(`tfl-${boot.lab.id}-`));
+  const namespaces = run('ip', ['netns', 'list'])
+    .stdout.split('\n')
+    .map((l) => l.split(' ')[0])
+    .filter((n) => n.startsWith(`tfl-${boot.lab.id}-`));
   const leftover = () =>
     allPids().filter((pid) => {
       for (const kind of ['net', 'mnt']) {
@@ -200,7 +207,9 @@ export interface HttpAnswer {
  * from, then what.
  */
 export async function httpAnswer(boot: LabBoot, node: string, url: string): Promise<HttpAnswer> {
-  const r = await boot.lab.exec(node, ['curl', '-sS', '--connect-timeout', '2', '--max-time', '5', '-o', '-', '-w', '\n%{http_code}', url], { timeoutMs: 10_000 });
+  const r = await boot.lab.exec(node, ['curl', '-sS', '--connect-timeout', '2', '--max-time', '5', '-o', '-', '-w', '\n%{http_code}', url], {
+    timeoutMs: 10_000,
+  });
   const lines = r.stdout.split('\n');
   const status = Number(lines.pop() ?? '0') || 0;
   const body = lines.join('\n');
@@ -253,8 +262,15 @@ export async function tcpProbe(boot: LabBoot, node: string, address: string, por
 }
 
 /** Status and headers (lower-case names) of one request from `node` (usually 'client'), bounded; `extra` curl flags. */
-export async function httpHead(boot: LabBoot, node: string, url: string, extra: readonly string[] = []): Promise<{ status: number; headers: Record<string, string>; curlExit: number | null; stderr: string }> {
-  const r = await boot.lab.exec(node, ['curl', '-sS', '--connect-timeout', '2', '--max-time', '5', '-D', '-', '-o', '/dev/null', ...extra, url], { timeoutMs: 10_000 });
+export async function httpHead(
+  boot: LabBoot,
+  node: string,
+  url: string,
+  extra: readonly string[] = [],
+): Promise<{ status: number; headers: Record<string, string>; curlExit: number | null; stderr: string }> {
+  const r = await boot.lab.exec(node, ['curl', '-sS', '--connect-timeout', '2', '--max-time', '5', '-D', '-', '-o', '/dev/null', ...extra, url], {
+    timeoutMs: 10_000,
+  });
   const blocks = r.stdout.split(/\r?\n\r?\n/).filter((b) => b.trim() !== '');
   const last = blocks[blocks.length - 1] ?? '';
   const [statusLine, ...lines] = last.split(/\r?\n/);
@@ -321,7 +337,10 @@ export interface ObservatoryResult {
  */
 export async function observatoryScan(boot: LabBoot, host: string): Promise<ObservatoryResult> {
   const script = path.join(REPO, 'scripts', 'observatory.mjs');
-  const r = await boot.lab.exec('client', [process.execPath, script, 'scan', host], { env: { NODE_EXTRA_CA_CERTS: boot.ca!.certFile }, timeoutMs: 60_000 });
+  const r = await boot.lab.exec('client', [process.execPath, script, 'scan', host], {
+    env: { NODE_EXTRA_CA_CERTS: boot.ca!.certFile },
+    timeoutMs: 60_000,
+  });
   let parsed: ObservatoryResult & { error?: string };
   try {
     parsed = JSON.parse(r.stdout) as ObservatoryResult & { error?: string };
@@ -334,5 +353,7 @@ export async function observatoryScan(boot: LabBoot, host: string): Promise<Obse
 
 /** One line for the test log: grade, score, and every test's result with its modifier. */
 export function observatorySummary(r: ObservatoryResult): string {
-  return `${r.grade} ${r.score}/100 (${Object.entries(r.tests).map(([name, t]) => `${name} ${t.result} ${t.modifier >= 0 ? '+' : ''}${t.modifier}`).join(', ')})`;
+  return `${r.grade} ${r.score}/100 (${Object.entries(r.tests)
+    .map(([name, t]) => `${name} ${t.result} ${t.modifier >= 0 ? '+' : ''}${t.modifier}`)
+    .join(', ')})`;
 }

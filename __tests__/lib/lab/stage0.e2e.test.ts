@@ -33,7 +33,13 @@ test('boots the droplet from the plan: user_data run as written, the data volume
   const runcmd = d.steps.filter((s) => s.module === 'runcmd');
   expect(runcmd.filter((s) => s.outcome === 'failed')).toEqual([]);
   expect(runcmd.filter((s) => s.outcome === 'substituted').map((s) => s.what)).toEqual(['/usr/local/sbin/tierform-mysql-volume']);
-  expect(runcmd.map((s) => s.what)).toEqual(expect.arrayContaining(['/usr/local/sbin/tierform-netinfo', 'systemctl start tierform-mysql-setup.service', '/usr/local/sbin/tierform-app-setup']));
+  expect(runcmd.map((s) => s.what)).toEqual(
+    expect.arrayContaining([
+      '/usr/local/sbin/tierform-netinfo',
+      'systemctl start tierform-mysql-setup.service',
+      '/usr/local/sbin/tierform-app-setup',
+    ]),
+  );
   expect(Object.fromEntries(d.units.status().map((u) => [u.name, u.state]))).toMatchObject({
     'nginx.service': 'active',
     'mariadb.service': 'active',
@@ -46,7 +52,10 @@ test('places every write_files entry byte for byte in the droplet only', () => {
   const d = boot().droplet(DROPLET);
   for (const f of d.planned.cloudConfig!.writeFiles) {
     expect({ path: f.path, content: d.host.readFile(f.path) }).toEqual({ path: f.path, content: f.content });
-    expect({ path: f.path, mode: (fs.statSync(d.host.resolve(f.path)).mode & 0o7777).toString(8).padStart(4, '0') }).toEqual({ path: f.path, mode: f.permissions });
+    expect({ path: f.path, mode: (fs.statSync(d.host.resolve(f.path)).mode & 0o7777).toString(8).padStart(4, '0') }).toEqual({
+      path: f.path,
+      mode: f.permissions,
+    });
   }
   expect(fs.existsSync('/opt/tierform/app/app.py')).toBe(false);
   expect(fs.existsSync('/etc/tierform')).toBe(false);

@@ -28,7 +28,12 @@ function bothWebsAnswer(): Promise<unknown> {
       if (last.status === 200 && typeof last.json?.instance === 'string') seen.add(last.json.instance);
       return seen.size === WEB.length ? true : undefined;
     },
-    { attempts: 80, timeoutMs: 30_000, intervalMs: 200, describe: () => `seen: ${[...seen].join(', ') || 'none'}\n${WEB.map((w) => nginxDiagnosis(boot(), w, last)).join('\n')}` },
+    {
+      attempts: 80,
+      timeoutMs: 30_000,
+      intervalMs: 200,
+      describe: () => `seen: ${[...seen].join(', ') || 'none'}\n${WEB.map((w) => nginxDiagnosis(boot(), w, last)).join('\n')}`,
+    },
   );
   return warm;
 }
@@ -44,8 +49,18 @@ test('boots all five droplets from the plan, each running its user_data', async 
   const env = boot().droplet(WEB[0]).host.readFile('/etc/tierform/app.env') ?? '';
   expect(env).toContain("DB_HOST='foobar-s1-db-primary.internal.foobar.com'");
   expect(env).toContain("DB_READ_HOST='foobar-s1-db-read.internal.foobar.com'");
-  const resolved = await boot().exec(WEB[0], ['getent', 'ahostsv4', 'foobar-s1-db-primary.internal.foobar.com', 'foobar-s1-db-read.internal.foobar.com']);
-  const addresses = new Set(resolved.stdout.split('\n').filter(Boolean).map((l) => l.split(/\s+/)[0]));
+  const resolved = await boot().exec(WEB[0], [
+    'getent',
+    'ahostsv4',
+    'foobar-s1-db-primary.internal.foobar.com',
+    'foobar-s1-db-read.internal.foobar.com',
+  ]);
+  const addresses = new Set(
+    resolved.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(/\s+/)[0]),
+  );
   expect([...addresses].sort()).toEqual([boot().droplet(PRIMARY).planned.privateIp, boot().droplet(REPLICA).planned.privateIp].sort());
 });
 

@@ -8,7 +8,17 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { LabBoot } from '../../../lib/lab/boot';
 import { mismatches, reachabilityMatrix, runProbes, summary } from './reachability';
-import { TestsslFinding, headersFromHaproxyCfg, httpAnswer, httpHead, observatoryScan, observatorySummary, poll, testsslRating, useBootedStage } from './stage-fixture';
+import {
+  TestsslFinding,
+  headersFromHaproxyCfg,
+  httpAnswer,
+  httpHead,
+  observatoryScan,
+  observatorySummary,
+  poll,
+  testsslRating,
+  useBootedStage,
+} from './stage-fixture';
 
 const STAGE = 'stage2-secured-monitored';
 const DOMAIN = 'foobar.com';
@@ -37,10 +47,23 @@ function startTestssl(boot: LabBoot): void {
     .exec(
       'client',
       [
-        'testssl', '--fast', '--quiet', '--warnings', 'off', '--color', '0', '--nodns', 'none',
-        '--add-ca', boot.ca!.certFile, '--jsonfile', json,
+        'testssl',
+        '--fast',
+        '--quiet',
+        '--warnings',
+        'off',
+        '--color',
+        '0',
+        '--nodns',
+        'none',
+        '--add-ca',
+        boot.ca!.certFile,
+        '--jsonfile',
+        json,
         // The site's name, connecting to the address the lab's DNS gives it (--ip: no lookup).
-        '--ip', boot.droplet(LB).planned.publicIp, `https://www.${DOMAIN}/`,
+        '--ip',
+        boot.droplet(LB).planned.publicIp,
+        `https://www.${DOMAIN}/`,
       ],
       // ~45 s on an idle machine; several minutes when other suites share the two cores. Killed at the timeout, it
       // leaves an unterminated JSON file: the failure then says so, with its exit status and run time.
@@ -53,7 +76,11 @@ function startTestssl(boot: LabBoot): void {
       try {
         findings = text === undefined ? undefined : (JSON.parse(text) as TestsslFinding[]);
       } catch (e) {
-        return { status: r.status, seconds, output: `exit ${r.status} after ${seconds.toFixed(0)} s, ${(e as Error).message}; last output: ${`${r.stdout}${r.stderr}`.slice(-400)}` };
+        return {
+          status: r.status,
+          seconds,
+          output: `exit ${r.status} after ${seconds.toFixed(0)} s, ${(e as Error).message}; last output: ${`${r.stdout}${r.stderr}`.slice(-400)}`,
+        };
       }
       return { status: r.status, output: `${r.stdout}${r.stderr}`, findings, seconds };
     })
@@ -79,7 +106,9 @@ test('the reachability matrix: every flow the firewalls forbid is dropped, every
   expect(mismatches(results)).toEqual([]);
   // The matrix is not vacuous: the three layers are all in it.
   const outcome = (source: string, destination: string, port: number) =>
-    results.find((r) => r.source === source && r.destination === destination && r.port === port && r.address === boot().droplet(destination).planned.privateIp)?.outcome;
+    results.find(
+      (r) => r.source === source && r.destination === destination && r.port === port && r.address === boot().droplet(destination).planned.privateIp,
+    )?.outcome;
   expect({
     lbToWeb80: outcome(LB, WEB[0], 80),
     webToPrimary3306: outcome(WEB[0], PRIMARY, 3306),
@@ -87,7 +116,12 @@ test('the reachability matrix: every flow the firewalls forbid is dropped, every
     monToWebNode: outcome(MON, WEB[1], 9100),
     webToWebNode: outcome(WEB[0], WEB[1], 9100),
   }).toEqual({ lbToWeb80: 'open', webToPrimary3306: 'open', lbToPrimary3306: 'dropped', monToWebNode: 'open', webToWebNode: 'dropped' });
-  expect(results.filter((r) => r.source === 'client' && r.outcome === 'open').map((r) => `${r.destination}:${r.port}`).sort()).toEqual([`${LB}:443`, `${LB}:80`]);
+  expect(
+    results
+      .filter((r) => r.source === 'client' && r.outcome === 'open')
+      .map((r) => `${r.destination}:${r.port}`)
+      .sort(),
+  ).toEqual([`${LB}:443`, `${LB}:80`]);
 }, 60_000);
 
 test('plain HTTP answers only with a 301 to the same URL over HTTPS', async () => {
@@ -102,7 +136,14 @@ test('HTTPS answers with a certificate the client trusts and the security header
   const cfg = boot().droplet(LB).host.readFile('/etc/haproxy/haproxy.cfg') ?? '';
   const wanted = headersFromHaproxyCfg(cfg);
   expect(wanted.map((h) => h.name).sort()).toEqual(
-    ['content-security-policy', 'permissions-policy', 'referrer-policy', 'strict-transport-security', 'x-content-type-options', 'x-frame-options'].sort(),
+    [
+      'content-security-policy',
+      'permissions-policy',
+      'referrer-policy',
+      'strict-transport-security',
+      'x-content-type-options',
+      'x-frame-options',
+    ].sort(),
   );
   // curl verifies the chain against the client's trust store (the lab CA only): no -k.
   const r = await httpHead(boot(), 'client', `https://www.${DOMAIN}/`);
@@ -112,15 +153,25 @@ test('HTTPS answers with a certificate the client trusts and the security header
   expect(page.status).toBe(200);
   expect(WEB).toContain(page.json?.instance);
   // A name the certificate does not cover is refused by the client.
-  const wrong = await boot().lab.exec('client', ['curl', '-sS', '--max-time', '5', '--resolve', `other.example:443:${boot().droplet(LB).planned.publicIp}`, 'https://other.example/'], { timeoutMs: 10_000 });
+  const wrong = await boot().lab.exec(
+    'client',
+    ['curl', '-sS', '--max-time', '5', '--resolve', `other.example:443:${boot().droplet(LB).planned.publicIp}`, 'https://other.example/'],
+    { timeoutMs: 10_000 },
+  );
   expect(wrong.status).toBe(60);
 });
 
 test("Mozilla's HTTP Observatory (its own engine, offline) grades the site A+", async () => {
   const r = await observatoryScan(boot(), `www.${DOMAIN}`);
   process.stdout.write(`${STAGE}: HTTP Observatory ${observatorySummary(r)}\n`);
-  const failed = Object.entries(r.tests).filter(([, t]) => !t.pass).map(([name, t]) => `${name}: ${t.result}`);
-  expect({ grade: r.grade, failed, csp: r.tests['content-security-policy']?.result }).toEqual({ grade: 'A+', failed: [], csp: 'csp-implemented-with-no-unsafe' });
+  const failed = Object.entries(r.tests)
+    .filter(([, t]) => !t.pass)
+    .map(([name, t]) => `${name}: ${t.result}`);
+  expect({ grade: r.grade, failed, csp: r.tests['content-security-policy']?.result }).toEqual({
+    grade: 'A+',
+    failed: [],
+    csp: 'csp-implemented-with-no-unsafe',
+  });
   expect(r.score).toBeGreaterThanOrEqual(100);
 }, 90_000);
 
@@ -128,7 +179,12 @@ test('testssl.sh scans the site; its rating is recorded', async () => {
   const r = await testssl!;
   // testssl's exit status is the sum of its checks' return codes (a check that cannot decide something returns 1),
   // not a verdict; only 242..255 are fatal (ERR_CONNECT, ERR_CMDLINE, ...). The findings below decide.
-  expect({ finished: r.status !== null, fatal: (r.status ?? 0) >= 242, findings: r.findings !== undefined, output: r.findings ? '' : r.output }).toEqual({
+  expect({
+    finished: r.status !== null,
+    fatal: (r.status ?? 0) >= 242,
+    findings: r.findings !== undefined,
+    output: r.findings ? '' : r.output,
+  }).toEqual({
     finished: true,
     fatal: false,
     findings: true,
@@ -164,12 +220,18 @@ test('Prometheus (in the lab) reports every target up', async () => {
     { attempts: 60, timeoutMs: 45_000, intervalMs: 1000, describe: () => last },
   );
   const jobs = [...new Set(targets.map((t) => t.labels.job))].sort();
-  process.stdout.write(`${STAGE}: Prometheus: ${targets.length} targets up (${jobs.map((j) => `${j} ${targets.filter((t) => t.labels.job === j).length}`).join(', ')})\n`);
+  process.stdout.write(
+    `${STAGE}: Prometheus: ${targets.length} targets up (${jobs.map((j) => `${j} ${targets.filter((t) => t.labels.job === j).length}`).join(', ')})\n`,
+  );
   expect(jobs).toEqual(['haproxy', 'mysqld', 'nginx', 'node', 'prometheus']);
   // One node exporter per droplet, and the exporters see their daemons.
   expect(targets.filter((t) => t.labels.job === 'node')).toHaveLength(boot().droplets.size);
   for (const metric of ['mysql_up', 'nginx_up']) {
-    const q = await boot().lab.exec(MON, ['curl', '-sS', '--max-time', '5', '-G', `http://${mon}:9090/api/v1/query`, '--data-urlencode', `query=${metric}`], { timeoutMs: 10_000 });
+    const q = await boot().lab.exec(
+      MON,
+      ['curl', '-sS', '--max-time', '5', '-G', `http://${mon}:9090/api/v1/query`, '--data-urlencode', `query=${metric}`],
+      { timeoutMs: 10_000 },
+    );
     const values = (JSON.parse(q.stdout) as { data: { result: { value: [number, string] }[] } }).data.result.map((x) => x.value[1]);
     expect({ metric, values }).toEqual({ metric, values: ['1', '1'] });
   }

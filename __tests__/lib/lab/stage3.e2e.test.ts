@@ -44,7 +44,9 @@ const { boot } = useBootedStage(STAGE, {
 const holder = () => boot().lab.holderOf(reservedIp)?.name;
 const masters = () => vrrpMasters(boot(), nodes);
 const apiMoves = (since: number) =>
-  boot().api!.calls.filter((c) => c.method === 'POST' && Date.parse(c.at) >= since).map((c) => ({ status: c.status, caller: c.caller, at: Date.parse(c.at) }));
+  boot()
+    .api!.calls.filter((c) => c.method === 'POST' && Date.parse(c.at) >= since)
+    .map((c) => ({ status: c.status, caller: c.caller, at: Date.parse(c.at) }));
 
 function diagnosis(): string {
   const lines = [`masters: ${masters().join(', ') || 'none'}; reserved IP ${reservedIp} on ${holder() ?? 'nobody'}`];
@@ -52,7 +54,12 @@ function diagnosis(): string {
     const log = boot().droplet(lb).host.readFile('/var/log/tierform-lab-scripts.log') ?? '';
     lines.push(`--- ${lb} reserved-IP script log:\n${log.trim().split('\n').slice(-6).join('\n')}`);
   }
-  lines.push(`--- API calls:\n${boot().api!.calls.slice(-6).map((c) => `${c.at} ${c.method} ${c.path} ${c.status} ${c.caller}`).join('\n')}`);
+  lines.push(
+    `--- API calls:\n${boot()
+      .api!.calls.slice(-6)
+      .map((c) => `${c.at} ${c.method} ${c.path} ${c.status} ${c.caller}`)
+      .join('\n')}`,
+  );
   return lines.join('\n');
 }
 
@@ -76,7 +83,9 @@ test('boots all ten droplets; the pair elects one master, and the reserved IP is
   expect(nodes.map((n) => n.droplet)).toEqual(LBS);
   const master = await settled('one master holding the reserved IP', 20_000);
   const moves = apiMoves(0);
-  facts.push(`first election: ${master} master (Terraform creates ${reservedIp} unassigned; ${moves.length} assign call(s) at boot${moves.length ? ` from ${moves.map((m) => m.caller).join(', ')}` : ''})`);
+  facts.push(
+    `first election: ${master} master (Terraform creates ${reservedIp} unassigned; ${moves.length} assign call(s) at boot${moves.length ? ` from ${moves.map((m) => m.caller).join(', ')}` : ''})`,
+  );
   const page = await poll('the site through the reserved IP', async () => {
     const r = await httpAnswer(boot(), 'client', SITE);
     return r.status === 200 ? r : undefined;
@@ -87,7 +96,9 @@ test('boots all ten droplets; the pair elects one master, and the reserved IP is
 test("Mozilla's HTTP Observatory (its own engine, offline) grades the site behind the reserved IP A+", async () => {
   const r = await observatoryScan(boot(), new URL(SITE).hostname);
   facts.push(`HTTP Observatory ${observatorySummary(r)}`);
-  const failed = Object.entries(r.tests).filter(([, t]) => !t.pass).map(([name, t]) => `${name}: ${t.result}`);
+  const failed = Object.entries(r.tests)
+    .filter(([, t]) => !t.pass)
+    .map(([name, t]) => `${name}: ${t.result}`);
   expect({ grade: r.grade, failed }).toEqual({ grade: 'A+', failed: [] });
   expect(r.score).toBeGreaterThanOrEqual(100);
 }, 90_000);
@@ -110,7 +121,13 @@ test('under load, killing the active HAProxy moves the reserved IP to the backup
   expect(holder()).toBe(backup);
   expect(masters()).toEqual([backup]);
   // The crash reached keepalived through systemd (haproxy.service's ExecStopPost → track_file), not the HTTP check.
-  const killedLog = fs.readFileSync(boot().droplet(active).units.status().find((u) => u.name === 'keepalived.service')!.logFile!, 'utf8');
+  const killedLog = fs.readFileSync(
+    boot()
+      .droplet(active)
+      .units.status()
+      .find((u) => u.name === 'keepalived.service')!.logFile!,
+    'utf8',
+  );
   expect(killedLog).toContain('tracked file haproxy_stopped now FAULT state');
   expect(boot().droplet(active).host.readFile('/run/tierform/haproxy-stopped')).toBe('1\n');
   expect(report.recoverySeconds).toBeDefined();
@@ -119,14 +136,26 @@ test('under load, killing the active HAProxy moves the reserved IP to the backup
   expect(records.filter((r) => r.start * 1000 > killAt + report.recoverySeconds! * 1000 && r.status !== 200)).toEqual([]);
 
   // HAProxy comes back on the old master, which rejoins as backup (nopreempt): no second move.
-  const keepalivedLog = boot().droplet(active).units.status().find((u) => u.name === 'keepalived.service')!.logFile!;
+  const keepalivedLog = boot()
+    .droplet(active)
+    .units.status()
+    .find((u) => u.name === 'keepalived.service')!.logFile!;
   const backupEntries = () => fs.readFileSync(keepalivedLog, 'utf8').split('Entering BACKUP STATE').length;
   const before = backupEntries();
   const restartedAt = Date.now();
   expect(await boot().systemctl(active, 'start', 'haproxy')).toMatchObject({ status: 0 });
-  await poll(`${active} back in BACKUP`, async () => (backupEntries() > before ? true : undefined), { attempts: 60, timeoutMs: 15_000, intervalMs: 250, describe: diagnosis });
+  await poll(`${active} back in BACKUP`, async () => (backupEntries() > before ? true : undefined), {
+    attempts: 60,
+    timeoutMs: 15_000,
+    intervalMs: 250,
+    describe: diagnosis,
+  });
   await sleep(1500);
-  expect({ masters: masters(), holder: holder(), movesSinceRestart: apiMoves(restartedAt) }).toEqual({ masters: [backup], holder: backup, movesSinceRestart: [] });
+  expect({ masters: masters(), holder: holder(), movesSinceRestart: apiMoves(restartedAt) }).toEqual({
+    masters: [backup],
+    holder: backup,
+    movesSinceRestart: [],
+  });
 }, 60_000);
 
 test('cutting the active load balancer off the network moves the reserved IP to the other, which serves', async () => {
@@ -158,19 +187,30 @@ test('cutting the active load balancer off the network moves the reserved IP to 
   // The node that was cut off marked every web server down (its checks failed); if it is master again, it serves once
   // they pass again (rise × inter): the site answers within seconds of the heal, not necessarily at once.
   let last: HttpAnswer | undefined;
-  await poll('the site answers 200 after the heal', async () => {
-    last = await httpAnswer(boot(), 'client', SITE);
-    return last.status === 200 ? true : undefined;
-  }, { attempts: 40, timeoutMs: 15_000, intervalMs: 250, describe: () => `last: ${last?.status} ${last?.body.slice(0, 200)}` });
+  await poll(
+    'the site answers 200 after the heal',
+    async () => {
+      last = await httpAnswer(boot(), 'client', SITE);
+      return last.status === 200 ? true : undefined;
+    },
+    { attempts: 40, timeoutMs: 15_000, intervalMs: 250, describe: () => `last: ${last?.status} ${last?.body.slice(0, 200)}` },
+  );
   facts.push(`the site answers 200 again ${((Date.now() - healed) / 1000).toFixed(1)} s after the reconnect`);
 }, 90_000);
 
 test('a restarted replica catches up and no committed row is lost', async () => {
-  const sql = (droplet: string, statement: string) => boot().exec(droplet, ['mariadb', '--batch', '--skip-column-names', 'app', '-e', statement], { timeoutMs: 20_000 });
-  const ids = async (droplet: string) => (await sql(droplet, 'SELECT id FROM tierform_lab_rows ORDER BY id')).stdout.trim().split('\n').filter(Boolean).map(Number);
-  expect((await sql(PRIMARY, 'CREATE TABLE IF NOT EXISTS tierform_lab_rows (id INT AUTO_INCREMENT PRIMARY KEY, note VARCHAR(40) NOT NULL)')).status).toBe(0);
+  const sql = (droplet: string, statement: string) =>
+    boot().exec(droplet, ['mariadb', '--batch', '--skip-column-names', 'app', '-e', statement], { timeoutMs: 20_000 });
+  const ids = async (droplet: string) =>
+    (await sql(droplet, 'SELECT id FROM tierform_lab_rows ORDER BY id')).stdout.trim().split('\n').filter(Boolean).map(Number);
+  expect(
+    (await sql(PRIMARY, 'CREATE TABLE IF NOT EXISTS tierform_lab_rows (id INT AUTO_INCREMENT PRIMARY KEY, note VARCHAR(40) NOT NULL)')).status,
+  ).toBe(0);
   const insert = async (note: string, n: number) => {
-    const r = await sql(PRIMARY, Array.from({ length: n }, () => `INSERT INTO tierform_lab_rows (note) VALUES ('${note}'); SELECT LAST_INSERT_ID();`).join(' '));
+    const r = await sql(
+      PRIMARY,
+      Array.from({ length: n }, () => `INSERT INTO tierform_lab_rows (note) VALUES ('${note}'); SELECT LAST_INSERT_ID();`).join(' '),
+    );
     expect(r.status).toBe(0);
     return r.stdout.trim().split('\n').map(Number);
   };
@@ -180,17 +220,23 @@ test('a restarted replica catches up and no committed row is lost', async () => 
   expect((await boot().systemctl(REPLICAS[0], 'start', 'mariadb')).status).toBe(0);
   committed.push(...(await insert('after', 10)));
   for (const replica of REPLICAS) {
-    const seen = await poll(`${replica} has every committed row`, async () => {
-      const got = await ids(replica);
-      return got.length >= committed.length ? got : undefined;
-    }, { attempts: 60, timeoutMs: 20_000, intervalMs: 250 });
+    const seen = await poll(
+      `${replica} has every committed row`,
+      async () => {
+        const got = await ids(replica);
+        return got.length >= committed.length ? got : undefined;
+      },
+      { attempts: 60, timeoutMs: 20_000, intervalMs: 250 },
+    );
     expect({ replica, rows: seen }).toEqual({ replica, rows: committed });
   }
   const status = (await boot().exec(REPLICAS[0], ['mariadb', '-e', 'SHOW SLAVE STATUS\\G'])).stdout;
   expect(status).toMatch(/Slave_IO_Running: Yes/);
   expect(status).toMatch(/Slave_SQL_Running: Yes/);
   expect(status).toMatch(/Seconds_Behind_Master: 0/);
-  facts.push(`replica ${REPLICAS[0]} stopped and started: ${committed.length} committed rows (50 written while it was down) all replicated to ${REPLICAS.join(' and ')}`);
+  facts.push(
+    `replica ${REPLICAS[0]} stopped and started: ${committed.length} committed rows (50 written while it was down) all replicated to ${REPLICAS.join(' and ')}`,
+  );
 }, 60_000);
 
 test('the pair never has two masters (but for the network cut, where the isolated node cannot know) and ends with one', async () => {
@@ -200,6 +246,8 @@ test('the pair never has two masters (but for the network cut, where the isolate
   expect(m).toHaveLength(1);
   expect(holder()).toBe(m[0]);
   const outside = [...monitor!.splitBrains(0, cutWindow.from), ...monitor!.splitBrains(cutWindow.to)];
-  facts.push(`${monitor!.samples.length} samples of the pair's masters every 250 ms; two masters only during the cut (${monitor!.splitBrains(cutWindow.from, cutWindow.to).length} samples)`);
+  facts.push(
+    `${monitor!.samples.length} samples of the pair's masters every 250 ms; two masters only during the cut (${monitor!.splitBrains(cutWindow.from, cutWindow.to).length} samples)`,
+  );
   expect(outside).toEqual([]);
 });

@@ -48,7 +48,9 @@ beforeAll(async () => {
   requireLab();
   root = makeTempDir('lab');
   lab = LabNetwork.create({ labRoot: root.dir, droplets: [{ name: 'a', id: '1', publicIp: '203.0.113.10' }] });
-  host = await DropletHost.create(lab, 'a', (req) => (req.tool === 'systemctl' ? units.systemctl(req.argv) : Promise.resolve({ status: 127, stdout: '', stderr: '' })));
+  host = await DropletHost.create(lab, 'a', (req) =>
+    req.tool === 'systemctl' ? units.systemctl(req.argv) : Promise.resolve({ status: 127, stdout: '', stderr: '' }),
+  );
   units = new UnitManager(host, { environment: { TIERFORM_LAB_MARK: 'lab' } });
   host.writeFile('/etc/systemd/system/demo.service', DEMO, 0o644);
   host.writeFile('/etc/systemd/system/setup.service', SETUP, 0o644);
@@ -82,7 +84,11 @@ test('starts a unit as its user, in its directory, with its environment file and
   const nobody = host.user('nobody')!;
   expect(Number(/^Uid:\s+([0-9]+)/m.exec(fs.readFileSync(`/proc/${s.pid}/status`, 'utf8'))![1])).toBe(nobody.uid);
   expect(fs.statSync(host.resolve('/run/demo')).uid).toBe(nobody.uid);
-  const out = await poll('the greeting', async () => (/hello lab uid=/.test(fs.readFileSync(s.logFile!, 'utf8')) ? fs.readFileSync(s.logFile!, 'utf8') : undefined), { timeoutMs: 5000 });
+  const out = await poll(
+    'the greeting',
+    async () => (/hello lab uid=/.test(fs.readFileSync(s.logFile!, 'utf8')) ? fs.readFileSync(s.logFile!, 'utf8') : undefined),
+    { timeoutMs: 5000 },
+  );
   expect(out).toContain(`hello lab uid=${nobody.uid} cwd=/opt/demo`);
   expect(await systemctl('is-active', 'demo')).toMatchObject({ status: 0, stdout: 'active\n' });
 });
@@ -96,10 +102,14 @@ test('reload sends SIGHUP to the main process', async () => {
 test('Restart=on-failure restarts a killed service (bounded by the start limit)', async () => {
   const before = demo()!.pid!;
   expect(await systemctl('kill', '-s', 'KILL', 'demo')).toMatchObject({ status: 0 });
-  const after = await poll('a new main process', async () => {
-    const s = demo();
-    return s?.state === 'active' && s.pid !== undefined && s.pid !== before ? s : undefined;
-  }, { timeoutMs: 10_000 });
+  const after = await poll(
+    'a new main process',
+    async () => {
+      const s = demo();
+      return s?.state === 'active' && s.pid !== undefined && s.pid !== before ? s : undefined;
+    },
+    { timeoutMs: 10_000 },
+  );
   expect(after.restarts).toBe(1);
   expect(isRunning(before)).toBe(false);
 });
@@ -121,14 +131,21 @@ test('stop ends the process and removes its runtime directory', async () => {
 
 test('unknown units fail as with systemd; skipped units succeed with a note; enable and daemon-reload are no-ops', async () => {
   expect(await systemctl('start', 'nope')).toMatchObject({ status: 5, stderr: expect.stringContaining('Unit nope.service not found') });
-  expect(await systemctl('restart', 'systemd-journald')).toMatchObject({ status: 0, stderr: expect.stringContaining('skipped: no journald in the lab') });
+  expect(await systemctl('restart', 'systemd-journald')).toMatchObject({
+    status: 0,
+    stderr: expect.stringContaining('skipped: no journald in the lab'),
+  });
   expect(await systemctl('daemon-reload')).toMatchObject({ status: 0 });
   expect(await systemctl('enable', 'demo.service')).toMatchObject({ status: 0 });
   expect(await systemctl('enable', 'nope')).toMatchObject({ status: 1 });
 });
 
 test('a failing start reports the command and its output', async () => {
-  host.writeFile('/etc/systemd/system/broken.service', '[Service]\nExecStartPre=/bin/sh -c "echo no config >&2; exit 3"\nExecStart=/bin/sleep 60\n', 0o644);
+  host.writeFile(
+    '/etc/systemd/system/broken.service',
+    '[Service]\nExecStartPre=/bin/sh -c "echo no config >&2; exit 3"\nExecStart=/bin/sleep 60\n',
+    0o644,
+  );
   const r = await systemctl('start', 'broken');
   expect(r.status).toBe(1);
   expect(r.stderr).toMatch(/failed \(status 3\): no config/);
@@ -136,20 +153,32 @@ test('a failing start reports the command and its output', async () => {
 });
 
 test('every service gets the lab environment (before its own Environment=)', async () => {
-  host.writeFile('/etc/systemd/system/envdemo.service', "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'echo $TIERFORM_LAB_MARK > /opt/demo/mark'\n", 0o644);
+  host.writeFile(
+    '/etc/systemd/system/envdemo.service',
+    "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'echo $TIERFORM_LAB_MARK > /opt/demo/mark'\n",
+    0o644,
+  );
   expect(await systemctl('start', 'envdemo')).toMatchObject({ status: 0 });
   expect(host.readFile('/opt/demo/mark')).toBe('lab\n');
 });
 
 test('a package unit is read from the droplet /lib/systemd/system when no stand-in or droplet unit exists', async () => {
-  host.writeFile('/usr/lib/systemd/system/pkgdemo.service', "[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/sh -c 'echo pkg > /opt/demo/pkg'\n", 0o644);
+  host.writeFile(
+    '/usr/lib/systemd/system/pkgdemo.service',
+    "[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/sh -c 'echo pkg > /opt/demo/pkg'\n",
+    0o644,
+  );
   expect(await systemctl('start', 'pkgdemo')).toMatchObject({ status: 0 });
   expect(host.readFile('/opt/demo/pkg')).toBe('pkg\n');
   expect(units.status().find((u) => u.name === 'pkgdemo.service')?.sources[0]).toMatch(/\/lib\/systemd\/system\/pkgdemo\.service \(package unit\)$/);
 });
 
 test('ConditionPathExists= that does not hold skips the start, which succeeds (as systemd)', async () => {
-  host.writeFile('/etc/systemd/system/conddemo.service', "[Unit]\nConditionPathExists=!/opt/demo/done\n[Service]\nType=oneshot\nExecStart=/bin/sh -c 'echo ran >> /opt/demo/cond'\n", 0o644);
+  host.writeFile(
+    '/etc/systemd/system/conddemo.service',
+    "[Unit]\nConditionPathExists=!/opt/demo/done\n[Service]\nType=oneshot\nExecStart=/bin/sh -c 'echo ran >> /opt/demo/cond'\n",
+    0o644,
+  );
   expect(await systemctl('start', 'conddemo')).toMatchObject({ status: 0 });
   host.writeFile('/opt/demo/done', '', 0o644);
   expect(await systemctl('start', 'conddemo')).toMatchObject({ status: 0 });
@@ -157,7 +186,11 @@ test('ConditionPathExists= that does not hold skips the start, which succeeds (a
 });
 
 test('start --no-block returns before the job ends; the job runs on', async () => {
-  host.writeFile('/etc/systemd/system/slowdemo.service', "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'sleep 1; echo done > /opt/demo/slow'\n", 0o644);
+  host.writeFile(
+    '/etc/systemd/system/slowdemo.service',
+    "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'sleep 1; echo done > /opt/demo/slow'\n",
+    0o644,
+  );
   const t0 = Date.now();
   expect(await systemctl('start', '--no-block', 'slowdemo')).toMatchObject({ status: 0 });
   expect(Date.now() - t0).toBeLessThan(900);
@@ -166,7 +199,11 @@ test('start --no-block returns before the job ends; the job runs on', async () =
 
 test('a timer starts its service after OnActiveSec=, again every OnUnitActiveSec=, and stop disarms it', async () => {
   host.writeFile('/etc/systemd/system/tick.service', "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'echo tick >> /opt/demo/ticks'\n", 0o644);
-  host.writeFile('/etc/systemd/system/tick.timer', '[Timer]\nOnActiveSec=200ms\nOnUnitActiveSec=300ms\nOnCalendar=daily\n[Install]\nWantedBy=timers.target\n', 0o644);
+  host.writeFile(
+    '/etc/systemd/system/tick.timer',
+    '[Timer]\nOnActiveSec=200ms\nOnUnitActiveSec=300ms\nOnCalendar=daily\n[Install]\nWantedBy=timers.target\n',
+    0o644,
+  );
   expect(await systemctl('enable', '--now', 'tick.timer')).toMatchObject({ status: 0 });
   expect(await systemctl('is-active', 'tick.timer')).toMatchObject({ status: 0, stdout: 'active\n' });
   await poll('three ticks', async () => ((host.readFile('/opt/demo/ticks') ?? '').split('\n').length > 3 ? true : undefined), { timeoutMs: 10_000 });
@@ -216,10 +253,14 @@ RestartSec=100ms
   const second = crashy()!.pid!;
   units.killUnit('crashy', 'SIGKILL');
   // THEN: the stop commands ran again before the restart
-  const restarted = await poll('a new main process', async () => {
-    const s = crashy();
-    return s?.state === 'active' && s.pid !== undefined && s.pid !== second ? s : undefined;
-  }, { timeoutMs: 10_000 });
+  const restarted = await poll(
+    'a new main process',
+    async () => {
+      const s = crashy();
+      return s?.state === 'active' && s.pid !== undefined && s.pid !== second ? s : undefined;
+    },
+    { timeoutMs: 10_000 },
+  );
   expect(log()).toBe('stop\npost signal killed KILL\nstop\npost signal killed KILL\n');
   expect(restarted.restarts).toBe(1);
   await systemctl('stop', 'crashy');

@@ -53,8 +53,16 @@ describe('command lines', () => {
     const c = parseExecLine('/usr/sbin/haproxy -Ws -f $CONFIG -p ${PIDFILE} $EXTRAOPTS $EMPTY --x=${CONFIG}.bak $$');
     const env = { CONFIG: '/etc/haproxy/haproxy.cfg', PIDFILE: '/run/haproxy.pid', EXTRAOPTS: '-S /run/haproxy-master.sock' };
     expect(execArgv(c, env, CTX)).toEqual([
-      '/usr/sbin/haproxy', '-Ws', '-f', '/etc/haproxy/haproxy.cfg', '-p', '/run/haproxy.pid', '-S', '/run/haproxy-master.sock',
-      '--x=/etc/haproxy/haproxy.cfg.bak', '$',
+      '/usr/sbin/haproxy',
+      '-Ws',
+      '-f',
+      '/etc/haproxy/haproxy.cfg',
+      '-p',
+      '/run/haproxy.pid',
+      '-S',
+      '/run/haproxy-master.sock',
+      '--x=/etc/haproxy/haproxy.cfg.bak',
+      '$',
     ]);
   });
 
@@ -87,9 +95,13 @@ describe('environment', () => {
   });
 
   test('reads time spans', () => {
-    expect([parseTimespanMs('5s'), parseTimespanMs('100ms'), parseTimespanMs('2min 30s'), parseTimespanMs('90'), parseTimespanMs('infinity')]).toEqual([
-      5000, 100, 150_000, 90_000, Infinity,
-    ]);
+    expect([
+      parseTimespanMs('5s'),
+      parseTimespanMs('100ms'),
+      parseTimespanMs('2min 30s'),
+      parseTimespanMs('90'),
+      parseTimespanMs('infinity'),
+    ]).toEqual([5000, 100, 150_000, 90_000, Infinity]);
     expect(() => parseTimespanMs('soon')).toThrow(/not a time span/);
   });
 });

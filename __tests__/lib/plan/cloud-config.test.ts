@@ -48,13 +48,18 @@ describe('parseCloudConfig', () => {
         { path: '/etc/a.conf', content: 'a\n', permissions: '0644', owner: 'root:root', defer: false },
         { path: '/etc/b.conf', content: 'secret\n', permissions: '0600', owner: 'app:app', defer: true },
       ],
-      runcmd: [['systemctl', 'restart', 'nginx'], ['sh', '-c', 'echo hi > /tmp/x']],
+      runcmd: [
+        ['systemctl', 'restart', 'nginx'],
+        ['sh', '-c', 'echo hi > /tmp/x'],
+      ],
       raw: { packages: expect.any(Array) },
     });
   });
 
   it('throws if the first line is not #cloud-config', () => {
-    expect(() => parseCloudConfig('#!/bin/bash\necho hi\n')).toThrow("user_data must start with a '#cloud-config' line for cloud-init to read it as cloud-config, got '#!/bin/bash'");
+    expect(() => parseCloudConfig('#!/bin/bash\necho hi\n')).toThrow(
+      "user_data must start with a '#cloud-config' line for cloud-init to read it as cloud-config, got '#!/bin/bash'",
+    );
   });
 
   it('throws on invalid YAML', () => {

@@ -63,7 +63,10 @@ describe('fakeResolver', () => {
   });
 
   it.each([
-    ['digitalocean_droplet.gone.ipv4_address_private', 'unknown reference digitalocean_droplet.gone.ipv4_address_private: no resource digitalocean_droplet.gone in the plan'],
+    [
+      'digitalocean_droplet.gone.ipv4_address_private',
+      'unknown reference digitalocean_droplet.gone.ipv4_address_private: no resource digitalocean_droplet.gone in the plan',
+    ],
     ['var.missing', "unknown reference var.missing: the plan declares no variable 'missing'"],
     ['digitalocean_droplet.web_0.bogus', "unknown reference digitalocean_droplet.web_0.bogus: digitalocean_droplet has no string attribute 'bogus'"],
     ['local.x.y.z', 'unknown reference local.x.y.z'],
@@ -76,7 +79,8 @@ describe('fakeResolver', () => {
   it('makes a dangling reference in user_data fail the render', () => {
     // GIVEN a droplet whose user_data names a droplet the plan does not have
     const json = fixture();
-    (json.resource!.digitalocean_droplet.web_0 as Record<string, unknown>).user_data = '#cloud-config\nruncmd: [[ping, "${digitalocean_droplet.db_old.ipv4_address_private}"]]\n';
+    (json.resource!.digitalocean_droplet.web_0 as Record<string, unknown>).user_data =
+      '#cloud-config\nruncmd: [[ping, "${digitalocean_droplet.db_old.ipv4_address_private}"]]\n';
     const plan = parseStack(json);
     // WHEN / THEN
     expect(() => renderUserData(plan.droplet('test-web-0'), fakeResolver(plan))).toThrow('no resource digitalocean_droplet.db_old in the plan');

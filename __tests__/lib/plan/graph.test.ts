@@ -73,7 +73,12 @@ describe('buildGraph', () => {
         { from: 'digitalocean_droplet.a', to: 'digitalocean_tag.web', attribute: 'tags[0]', reference: 'digitalocean_tag.web.name' },
         { from: 'digitalocean_droplet.a', to: 'var.ssh_keys', attribute: 'ssh_keys', reference: 'var.ssh_keys' },
         { from: 'digitalocean_droplet.a', to: 'digitalocean_vpc.net', attribute: 'user_data', reference: 'digitalocean_vpc.net.ip_range' },
-        { from: 'digitalocean_firewall.fw', to: 'digitalocean_tag.web', attribute: 'inbound_rule[0].source_tags[0]', reference: 'digitalocean_tag.web.name' },
+        {
+          from: 'digitalocean_firewall.fw',
+          to: 'digitalocean_tag.web',
+          attribute: 'inbound_rule[0].source_tags[0]',
+          reference: 'digitalocean_tag.web.name',
+        },
       ]),
     );
     expect(edges).toHaveLength(5);
@@ -85,7 +90,11 @@ describe('buildGraph', () => {
       {
         digitalocean_droplet: {
           a: droplet({ depends_on: ['digitalocean_tag.web'], count: '${length(var.ssh_keys)}', provider: 'digitalocean.other' }),
-          b: droplet({ for_each: '${toset(var.ssh_keys)}', name: '${each.key}', lifecycle: { replace_triggered_by: ['${digitalocean_droplet.a}'], ignore_changes: ['ssh_keys'] } }),
+          b: droplet({
+            for_each: '${toset(var.ssh_keys)}',
+            name: '${each.key}',
+            lifecycle: { replace_triggered_by: ['${digitalocean_droplet.a}'], ignore_changes: ['ssh_keys'] },
+          }),
         },
       },
       { provider: { digitalocean: [{}, { alias: 'other', token: '${var.ssh_keys[0]}' }] } },
@@ -176,15 +185,23 @@ describe('findCycles', () => {
   });
 
   it('finds a cycle through a local and an output-free chain of locals', () => {
-    const p = plan({ digitalocean_droplet: { a: droplet({ user_data: '${local.x}' }) } }, { locals: { x: '${local.y}', y: '${digitalocean_droplet.a.id}' } });
+    const p = plan(
+      { digitalocean_droplet: { a: droplet({ user_data: '${local.x}' }) } },
+      { locals: { x: '${local.y}', y: '${digitalocean_droplet.a.id}' } },
+    );
     expect(cycleNames(p)).toEqual(['Cycle: digitalocean_droplet.a, local.x, local.y']);
   });
 
   it('finds a cycle through a provider configuration', () => {
     // GIVEN the provider's configuration needs droplet a, which (like the VPC a needs) needs the provider
-    const p = plan({ digitalocean_droplet: { a: droplet() } }, { provider: { digitalocean: [{ api_endpoint: 'https://${digitalocean_droplet.a.ipv4_address}' }] } });
+    const p = plan(
+      { digitalocean_droplet: { a: droplet() } },
+      { provider: { digitalocean: [{ api_endpoint: 'https://${digitalocean_droplet.a.ipv4_address}' }] } },
+    );
     // WHEN / THEN
-    expect(cycleNames(p)).toEqual(['Cycle: digitalocean_droplet.a, digitalocean_vpc.net, provider["registry.terraform.io/digitalocean/digitalocean"]']);
+    expect(cycleNames(p)).toEqual([
+      'Cycle: digitalocean_droplet.a, digitalocean_vpc.net, provider["registry.terraform.io/digitalocean/digitalocean"]',
+    ]);
   });
 
   it('finds every cycle, each once', () => {
@@ -217,14 +234,27 @@ describe('findCycles', () => {
     });
 
     it("a variable's validation referring to the variable", () => {
-      const p = plan({}, { variable: { cidrs: { type: 'list(string)', validation: [{ condition: '${alltrue([for c in var.cidrs : can(cidrhost(c, 0))])}', error_message: 'x' }] } } });
+      const p = plan(
+        {},
+        {
+          variable: {
+            cidrs: {
+              type: 'list(string)',
+              validation: [{ condition: '${alltrue([for c in var.cidrs : can(cidrhost(c, 0))])}', error_message: 'x' }],
+            },
+          },
+        },
+      );
       expect(planProblems(p)).toEqual([]);
     });
 
     it("a dynamic block's iterator", () => {
       const p = plan({
         digitalocean_firewall: {
-          fw: { name: 'fw', dynamic: { inbound_rule: { for_each: '${var.ssh_keys}', iterator: 'r', content: { protocol: 'tcp', port_range: '${r.value}' } } } },
+          fw: {
+            name: 'fw',
+            dynamic: { inbound_rule: { for_each: '${var.ssh_keys}', iterator: 'r', content: { protocol: 'tcp', port_range: '${r.value}' } } },
+          },
         },
       });
       expect(planProblems(p)).toEqual([]);
@@ -234,12 +264,27 @@ describe('findCycles', () => {
 
 describe('dangling references', () => {
   it.each([
-    ['a resource', '${digitalocean_tag.gone.name}', 'Reference to undeclared resource', 'a managed resource "digitalocean_tag" "gone" has not been declared'],
+    [
+      'a resource',
+      '${digitalocean_tag.gone.name}',
+      'Reference to undeclared resource',
+      'a managed resource "digitalocean_tag" "gone" has not been declared',
+    ],
     ['a variable', '${var.missing}', 'Reference to undeclared input variable', 'an input variable with the name "missing" has not been declared'],
     ['a local', '${local.missing}', 'Reference to undeclared local value', 'a local value with the name "missing" has not been declared'],
-    ['a data source', '${data.digitalocean_image.missing.id}', 'Reference to undeclared resource', 'a data resource "digitalocean_image" "missing" has not been declared'],
+    [
+      'a data source',
+      '${data.digitalocean_image.missing.id}',
+      'Reference to undeclared resource',
+      'a data resource "digitalocean_image" "missing" has not been declared',
+    ],
     ['a module', '${module.missing.ip}', 'Reference to undeclared module', 'no module call named "missing" is declared'],
-    ['a bare name (an unescaped shell variable)', '${HOME}', 'Invalid reference', 'a reference to a resource type must be followed by the resource name'],
+    [
+      'a bare name (an unescaped shell variable)',
+      '${HOME}',
+      'Invalid reference',
+      'a reference to a resource type must be followed by the resource name',
+    ],
     ['count.index without count', '${count.index}', 'Reference to "count" in non-counted context', 'count.index is only valid'],
     ['each.key without for_each', '${each.key}', 'Reference to "each" in context without for_each', 'each.key and each.value'],
     ['self outside provisioners', '${self.id}', 'Invalid reference', "'self' is only valid"],
@@ -249,7 +294,9 @@ describe('dangling references', () => {
     // WHEN
     const { dangling } = buildGraph(p);
     // THEN
-    expect(dangling).toEqual([expect.objectContaining({ from: 'digitalocean_droplet.a', attribute: 'tags[0]', summary, detail: expect.stringContaining(detail) })]);
+    expect(dangling).toEqual([
+      expect.objectContaining({ from: 'digitalocean_droplet.a', attribute: 'tags[0]', summary, detail: expect.stringContaining(detail) }),
+    ]);
   });
 
   it('reports a depends_on entry naming nothing, and an undeclared provider alias', () => {
@@ -287,7 +334,12 @@ describe('assertPlanCreatable', () => {
   });
 
   it('passes a plan Terraform can order', () => {
-    const p = plan({ digitalocean_droplet: { a: droplet({ tags: ['${digitalocean_tag.web.name}'] }), b: droplet({ user_data: '${digitalocean_droplet.a.ipv4_address_private}' }) } });
+    const p = plan({
+      digitalocean_droplet: {
+        a: droplet({ tags: ['${digitalocean_tag.web.name}'] }),
+        b: droplet({ user_data: '${digitalocean_droplet.a.ipv4_address_private}' }),
+      },
+    });
     expect(() => assertPlanCreatable(p)).not.toThrow();
   });
 });
@@ -300,7 +352,9 @@ describe('assertPlanCreatable', () => {
 describe('every stage is creatable (no cycle, every reference resolvable)', () => {
   const counts: Array<[StageNumber, Record<string, number>]> = [
     [0, {}],
-    ...[1, 2].flatMap((stage) => [1, 2, 3].flatMap((webCount) => [0, 1, 3].map((replicas) => [stage, { webCount, replicas }] as [StageNumber, Record<string, number>]))),
+    ...[1, 2].flatMap((stage) =>
+      [1, 2, 3].flatMap((webCount) => [0, 1, 3].map((replicas) => [stage, { webCount, replicas }] as [StageNumber, Record<string, number>])),
+    ),
     ...[1, 2, 3].flatMap((webCount) =>
       [0, 1, 3].flatMap((replicas) => [1, 3].map((appCount) => [3, { webCount, replicas, appCount }] as [StageNumber, Record<string, number>])),
     ),

@@ -1,5 +1,15 @@
 import * as path from 'path';
-import { EXIT, ImpactReport, ResourceImpact, StackImpact, compareOutdirs, compareStacks, firstDifferentLine, impactExitCode, jsonEqual } from '../../../lib/plan/impact';
+import {
+  EXIT,
+  ImpactReport,
+  ResourceImpact,
+  StackImpact,
+  compareOutdirs,
+  compareStacks,
+  firstDifferentLine,
+  impactExitCode,
+  jsonEqual,
+} from '../../../lib/plan/impact';
 import { formatImpact } from '../../../lib/plan/impact-report';
 import { Plan, TerraformJson, parseStack } from '../../../lib/plan/plan';
 import { MAIN_PROPS, StageNumber, synthStage, synthToOutdir } from '../../helpers/stage-plans';
@@ -31,7 +41,12 @@ function base(): Resources {
     digitalocean_domain: { site: { name: 'example.com' } },
     digitalocean_record: {
       www: { domain: '${digitalocean_domain.site.name}', type: 'A', name: 'www', value: '${digitalocean_droplet.web.ipv4_address}' },
-      internal: { domain: '${digitalocean_domain.site.name}', type: 'A', name: 'other.internal', value: '${digitalocean_droplet.other.ipv4_address_private}' },
+      internal: {
+        domain: '${digitalocean_domain.site.name}',
+        type: 'A',
+        name: 'other.internal',
+        value: '${digitalocean_droplet.other.ipv4_address_private}',
+      },
     },
   };
 }
@@ -49,7 +64,12 @@ function edited(edit: (r: Resources) => void, extra: Partial<TerraformJson> = {}
 
 const rows = (s: StackImpact) => Object.fromEntries(s.resources.map((r) => [r.address, r]));
 const actions = (s: StackImpact) => Object.fromEntries(s.resources.map((r) => [r.address, r.action]));
-const single = (s: StackImpact): ImpactReport => ({ stacks: [s], dangerous: s.resources.filter((r) => ['replace', 'delete'].includes(r.action) && r.critical.length > 0).map((resource) => ({ stack: s.stack, resource })) });
+const single = (s: StackImpact): ImpactReport => ({
+  stacks: [s],
+  dangerous: s.resources
+    .filter((r) => ['replace', 'delete'].includes(r.action) && r.critical.length > 0)
+    .map((resource) => ({ stack: s.stack, resource })),
+});
 
 describe('compareStacks on hand-written plans', () => {
   it('set-typed attributes (firewall rules and their sources, droplet tags) are compared as sets: order is not a change', () => {
@@ -93,25 +113,43 @@ describe('compareStacks on hand-written plans', () => {
   });
 
   it('updates in place when only attributes that are not ForceNew change', () => {
-    const impact = compareStacks(stack(base()), edited((r) => (r.digitalocean_droplet.web.size = 's-2vcpu-4gb')));
+    const impact = compareStacks(
+      stack(base()),
+      edited((r) => (r.digitalocean_droplet.web.size = 's-2vcpu-4gb')),
+    );
     expect(impact.resources).toEqual([
-      expect.objectContaining({ address: 'digitalocean_droplet.web', action: 'update', changes: [{ attribute: 'size', forcesReplacement: false, detail: '"s-1vcpu-1gb" → "s-2vcpu-4gb"' }] }),
+      expect.objectContaining({
+        address: 'digitalocean_droplet.web',
+        action: 'update',
+        changes: [{ attribute: 'size', forcesReplacement: false, detail: '"s-1vcpu-1gb" → "s-2vcpu-4gb"' }],
+      }),
     ]);
   });
 
   it('replaces on a ForceNew attribute, naming the first differing line of user_data', () => {
-    const impact = compareStacks(stack(base()), edited((r) => (r.digitalocean_droplet.web.user_data = '#cloud-config\nruncmd:\n  - [echo, bye]\n')));
+    const impact = compareStacks(
+      stack(base()),
+      edited((r) => (r.digitalocean_droplet.web.user_data = '#cloud-config\nruncmd:\n  - [echo, bye]\n')),
+    );
     expect(rows(impact)['digitalocean_droplet.web']).toEqual(
-      expect.objectContaining({ action: 'replace', changes: [{ attribute: 'user_data', forcesReplacement: true, detail: 'line 3: - "  - [echo, hello]" + "  - [echo, bye]"' }] }),
+      expect.objectContaining({
+        action: 'replace',
+        changes: [{ attribute: 'user_data', forcesReplacement: true, detail: 'line 3: - "  - [echo, hello]" + "  - [echo, bye]"' }],
+      }),
     );
   });
 
   it('cascades a replacement: a ForceNew reference to a replaced resource replaces, another one updates', () => {
     // GIVEN the VPC's range changes (ForceNew)
-    const impact = compareStacks(stack(base()), edited((r) => (r.digitalocean_vpc.net.ip_range = '10.30.0.0/20')));
+    const impact = compareStacks(
+      stack(base()),
+      edited((r) => (r.digitalocean_vpc.net.ip_range = '10.30.0.0/20')),
+    );
     // THEN the VPC is replaced, the droplet in it too (vpc_uuid is ForceNew), and the record naming its address is updated
     const r = rows(impact);
-    expect(r['digitalocean_vpc.net']).toEqual(expect.objectContaining({ action: 'replace', changes: [expect.objectContaining({ attribute: 'ip_range', forcesReplacement: true })] }));
+    expect(r['digitalocean_vpc.net']).toEqual(
+      expect.objectContaining({ action: 'replace', changes: [expect.objectContaining({ attribute: 'ip_range', forcesReplacement: true })] }),
+    );
     expect(r['digitalocean_droplet.web']).toEqual(
       expect.objectContaining({
         action: 'replace',
@@ -128,9 +166,14 @@ describe('compareStacks on hand-written plans', () => {
   });
 
   it('passes a known new value on: a renamed tag is replaced, droplets naming it are updated, not replaced', () => {
-    const impact = compareStacks(stack(base()), edited((r) => (r.digitalocean_tag.web.name = 'frontend')));
+    const impact = compareStacks(
+      stack(base()),
+      edited((r) => (r.digitalocean_tag.web.name = 'frontend')),
+    );
     expect(actions(impact)).toEqual({ 'digitalocean_tag.web': 'replace', 'digitalocean_droplet.web': 'update' });
-    expect(rows(impact)['digitalocean_droplet.web'].changes[0].detail).toBe('refers to digitalocean_tag.web.name, which changes ("web" → "frontend")');
+    expect(rows(impact)['digitalocean_droplet.web'].changes[0].detail).toBe(
+      'refers to digitalocean_tag.web.name, which changes ("web" → "frontend")',
+    );
   });
 
   it('honours ignore_changes, reporting the ignored change', () => {
@@ -143,7 +186,12 @@ describe('compareStacks on hand-written plans', () => {
     const impact = compareStacks(stack(base()), after);
     // THEN
     expect(impact.resources).toEqual([
-      expect.objectContaining({ address: 'digitalocean_droplet.web', action: 'no-op', changes: [], ignoredChanges: [{ attribute: 'ssh_keys', forcesReplacement: true, detail: '["1"] → ["1","2"]' }] }),
+      expect.objectContaining({
+        address: 'digitalocean_droplet.web',
+        action: 'no-op',
+        changes: [],
+        ignoredChanges: [{ attribute: 'ssh_keys', forcesReplacement: true, detail: '["1"] → ["1","2"]' }],
+      }),
     ]);
     expect(impact.counts).toEqual(expect.objectContaining({ ignored: 1, replace: 0 }));
   });
@@ -164,7 +212,9 @@ describe('compareStacks on hand-written plans', () => {
       r.digitalocean_droplet.web.image = 'debian-12-x64';
       r.digitalocean_droplet.web.lifecycle = { ignore_changes: 'all' };
     });
-    expect(rows(compareStacks(stack(base()), after))['digitalocean_droplet.web']).toEqual(expect.objectContaining({ action: 'no-op', ignoredChanges: [expect.objectContaining({ attribute: 'image' })] }));
+    expect(rows(compareStacks(stack(base()), after))['digitalocean_droplet.web']).toEqual(
+      expect.objectContaining({ action: 'no-op', ignoredChanges: [expect.objectContaining({ attribute: 'image' })] }),
+    );
   });
 
   it('replaces what replace_triggered_by names when that is updated', () => {
@@ -175,7 +225,13 @@ describe('compareStacks on hand-written plans', () => {
     expect(rows(compareStacks(stack(base()), after))['digitalocean_droplet.other']).toEqual(
       expect.objectContaining({
         action: 'replace',
-        changes: [{ attribute: 'lifecycle.replace_triggered_by', forcesReplacement: true, detail: 'replace_triggered_by digitalocean_droplet.web, which is updated in place' }],
+        changes: [
+          {
+            attribute: 'lifecycle.replace_triggered_by',
+            forcesReplacement: true,
+            detail: 'replace_triggered_by digitalocean_droplet.web, which is updated in place',
+          },
+        ],
       }),
     );
   });
@@ -194,9 +250,12 @@ describe('compareStacks on hand-written plans', () => {
 
   it('marks stateful and entry-point resources from the plan, not from names', () => {
     // GIVEN a new region: everything regional is replaced
-    const impact = compareStacks(stack(base()), edited((r) => {
-      for (const t of ['digitalocean_vpc', 'digitalocean_volume', 'digitalocean_droplet']) for (const x of Object.values(r[t])) x.region = 'ams3';
-    }));
+    const impact = compareStacks(
+      stack(base()),
+      edited((r) => {
+        for (const t of ['digitalocean_vpc', 'digitalocean_volume', 'digitalocean_droplet']) for (const x of Object.values(r[t])) x.region = 'ams3';
+      }),
+    );
     // THEN
     const r = rows(impact);
     expect(r['digitalocean_volume.data'].critical).toEqual(['STATEFUL: a volume (re-created empty)']);
@@ -233,7 +292,16 @@ describe('compareStacks on hand-written plans', () => {
 
 describe('compareOutdirs and the exit status', () => {
   it('matches stacks by name and reports stacks added and removed', () => {
-    const report = compareOutdirs(new Map([['kept', stack(base())], ['gone', stack(base())]]), new Map([['kept', stack(base())], ['new', stack(base())]]));
+    const report = compareOutdirs(
+      new Map([
+        ['kept', stack(base())],
+        ['gone', stack(base())],
+      ]),
+      new Map([
+        ['kept', stack(base())],
+        ['new', stack(base())],
+      ]),
+    );
     expect(report.stacks.map((s) => [s.stack, s.status, s.counts.create, s.resources.length])).toEqual([
       ['gone', 'removed', 0, 0],
       ['kept', 'both', 0, 0],
@@ -243,19 +311,34 @@ describe('compareOutdirs and the exit status', () => {
   });
 
   it('exits 2 when a stateful or entry-point resource is replaced or destroyed, 0 with allowReplace', () => {
-    const report = single(compareStacks(stack(base()), edited((r) => (r.digitalocean_droplet.web.image = 'debian-12-x64'))));
+    const report = single(
+      compareStacks(
+        stack(base()),
+        edited((r) => (r.digitalocean_droplet.web.image = 'debian-12-x64')),
+      ),
+    );
     expect(impactExitCode(report)).toBe(EXIT.dangerous);
     expect(impactExitCode(report, { allowReplace: true })).toBe(EXIT.ok);
   });
 
   it('exits 0 when only ordinary resources are replaced', () => {
-    const report = single(compareStacks(stack(base()), edited((r) => (r.digitalocean_droplet.other.image = 'debian-12-x64'))));
+    const report = single(
+      compareStacks(
+        stack(base()),
+        edited((r) => (r.digitalocean_droplet.other.image = 'debian-12-x64')),
+      ),
+    );
     expect(report.stacks[0].counts.replace).toBe(1);
     expect(impactExitCode(report)).toBe(EXIT.ok);
   });
 
   it('exits 3 when Terraform would refuse the new plan', () => {
-    const report = single(compareStacks(stack(base()), edited((r) => (r.digitalocean_droplet.other.user_data = '${digitalocean_droplet.other.id}'))));
+    const report = single(
+      compareStacks(
+        stack(base()),
+        edited((r) => (r.digitalocean_droplet.other.user_data = '${digitalocean_droplet.other.id}')),
+      ),
+    );
     expect(report.stacks[0].problems).toEqual([expect.stringMatching(/^Error: Cycle: digitalocean_droplet\.other/)]);
     expect(impactExitCode(report, { allowReplace: true })).toBe(EXIT.notCreatable);
   });
@@ -284,13 +367,22 @@ describe('firstDifferentLine', () => {
 
 /** Real stages synthesized twice and compared. */
 describe('compareStacks on synthesized stages', () => {
-  const compare = (stage: StageNumber, before: object, after: object) => compareStacks(synthStage(stage, { ...MAIN_PROPS, ...before }).plan, synthStage(stage, { ...MAIN_PROPS, ...after }).plan);
-  const byAction = (impact: StackImpact, action: ResourceImpact['action']) => impact.resources.filter((r) => r.action === action).map((r) => r.address).sort();
+  const compare = (stage: StageNumber, before: object, after: object) =>
+    compareStacks(synthStage(stage, { ...MAIN_PROPS, ...before }).plan, synthStage(stage, { ...MAIN_PROPS, ...after }).plan);
+  const byAction = (impact: StackImpact, action: ResourceImpact['action']) =>
+    impact.resources
+      .filter((r) => r.action === action)
+      .map((r) => r.address)
+      .sort();
 
   it('stage 3: a new web size resizes the web droplets in place and changes nothing else', () => {
     const impact = compare(3, {}, { webSize: 's-2vcpu-4gb' });
     expect(impact.resources.map((r) => [r.name, r.action, r.changes])).toEqual(
-      ['foobar-s3-web-0', 'foobar-s3-web-1'].map((name) => [name, 'update', [{ attribute: 'size', forcesReplacement: false, detail: '"s-1vcpu-1gb" → "s-2vcpu-4gb"' }]]),
+      ['foobar-s3-web-0', 'foobar-s3-web-1'].map((name) => [
+        name,
+        'update',
+        [{ attribute: 'size', forcesReplacement: false, detail: '"s-1vcpu-1gb" → "s-2vcpu-4gb"' }],
+      ]),
     );
     expect(impact.outputs).toEqual([]);
   });
@@ -319,10 +411,15 @@ describe('compareStacks on synthesized stages', () => {
       'digitalocean_vpc.Vpc_8378EB38',
     ]);
     for (const address of byAction(impact, 'replace')) {
-      expect({ address, cause: r[address].changes[0] }).toEqual({ address, cause: { attribute: 'region', forcesReplacement: true, detail: '"nyc3" → "ams3"' } });
+      expect({ address, cause: r[address].changes[0] }).toEqual({
+        address,
+        cause: { attribute: 'region', forcesReplacement: true, detail: '"nyc3" → "ams3"' },
+      });
     }
     expect(r['digitalocean_droplet.Web_Droplet0_DF901BBE'].changes).toEqual(
-      expect.arrayContaining([{ attribute: 'vpc_uuid', forcesReplacement: true, detail: 'refers to digitalocean_vpc.Vpc_8378EB38.id, which is replaced' }]),
+      expect.arrayContaining([
+        { attribute: 'vpc_uuid', forcesReplacement: true, detail: 'refers to digitalocean_vpc.Vpc_8378EB38.id, which is replaced' },
+      ]),
     );
     expect(byAction(impact, 'update')).toEqual([
       'digitalocean_record.Database_Primary_PrimaryName_512D0A37',
@@ -346,7 +443,13 @@ describe('compareStacks on synthesized stages', () => {
     // THEN
     const droplets = impact.resources.filter((r) => r.type === 'digitalocean_droplet');
     expect(droplets).toHaveLength(5);
-    for (const d of droplets) expect(d).toEqual(expect.objectContaining({ action: 'replace', changes: expect.arrayContaining([{ attribute: 'image', forcesReplacement: true, detail: '"ubuntu-24-04-x64" → "ubuntu-25-04-x64"' }]) }));
+    for (const d of droplets)
+      expect(d).toEqual(
+        expect.objectContaining({
+          action: 'replace',
+          changes: expect.arrayContaining([{ attribute: 'image', forcesReplacement: true, detail: '"ubuntu-24-04-x64" → "ubuntu-25-04-x64"' }]),
+        }),
+      );
   });
 
   it('stage 1: a new SSH key list is an ignored change (droplets ignore ssh_keys); without the ignore it would replace every droplet', () => {
@@ -357,8 +460,11 @@ describe('compareStacks on synthesized stages', () => {
     // WHEN / THEN: nothing is replaced; every droplet reports the ignored change, and the report says so
     const ignoring = compareStacks(before, after);
     expect(ignoring.counts).toEqual(expect.objectContaining({ replace: 0, update: 0, ignored: 5 }));
-    for (const d of ignoring.resources) expect(d.ignoredChanges).toEqual([{ attribute: 'ssh_keys', forcesReplacement: true, detail: '["1"] → ["1","2"]' }]);
-    expect(formatImpact(single(ignoring))).toMatch(/ssh_keys ignored \(lifecycle.ignore_changes\), the existing resource keeps its old value: \["1"\] → \["1","2"\]/);
+    for (const d of ignoring.resources)
+      expect(d.ignoredChanges).toEqual([{ attribute: 'ssh_keys', forcesReplacement: true, detail: '["1"] → ["1","2"]' }]);
+    expect(formatImpact(single(ignoring))).toMatch(
+      /ssh_keys ignored \(lifecycle.ignore_changes\), the existing resource keeps its old value: \["1"\] → \["1","2"\]/,
+    );
     expect(impactExitCode(single(ignoring))).toBe(EXIT.ok);
 
     // GIVEN the same change without the ignore (edited out of the JSON)
@@ -377,7 +483,8 @@ describe('compareStacks on synthesized stages', () => {
 
 describe('npm run impact (scripts/impact.ts)', () => {
   const root = path.resolve(__dirname, '../../..');
-  const impact = (...args: string[]) => run(process.execPath, [path.join(root, 'scripts/run-ts.js'), path.join(root, 'scripts/impact.ts'), ...args], { cwd: root });
+  const impact = (...args: string[]) =>
+    run(process.execPath, [path.join(root, 'scripts/run-ts.js'), path.join(root, 'scripts/impact.ts'), ...args], { cwd: root });
   let tmp: ReturnType<typeof makeTempDir>;
   let oldOut: string;
   let newOut: string;
@@ -394,9 +501,15 @@ describe('npm run impact (scripts/impact.ts)', () => {
   it('prints one section per stack and exits 2 when an entry point would be replaced', () => {
     const result = impact(oldOut, newOut);
     expect(result.status).toBe(EXIT.dangerous);
-    expect(result.stdout).toMatch(/^stage0-single-server: 0 to create, 2 to update in place, 3 to replace, 0 to destroy, 0 with ignored changes, 3 unchanged$/m);
-    expect(result.stdout).toMatch(/^stage1-load-balanced: 0 to create, 6 to update in place, 8 to replace, 0 to destroy, 0 with ignored changes, 7 unchanged$/m);
-    expect(result.stdout).toMatch(/^ {2}-\/\+ digitalocean_vpc\.Vpc_8378EB38 {2}foobar-s1-vpc {2}replace\n {8}region forces replacement: "nyc3" → "ams3"$/m);
+    expect(result.stdout).toMatch(
+      /^stage0-single-server: 0 to create, 2 to update in place, 3 to replace, 0 to destroy, 0 with ignored changes, 3 unchanged$/m,
+    );
+    expect(result.stdout).toMatch(
+      /^stage1-load-balanced: 0 to create, 6 to update in place, 8 to replace, 0 to destroy, 0 with ignored changes, 7 unchanged$/m,
+    );
+    expect(result.stdout).toMatch(
+      /^ {2}-\/\+ digitalocean_vpc\.Vpc_8378EB38 {2}foobar-s1-vpc {2}replace\n {8}region forces replacement: "nyc3" → "ams3"$/m,
+    );
     expect(result.stdout).toMatch(/!! STATEFUL: volume digitalocean_volume\.Database_PrimaryVolume_9F2D2470 is attached/);
     expect(result.stdout).toMatch(/Exit status 2: run again with --allow-replace once you accept this\.\n$/);
   });
@@ -421,12 +534,18 @@ describe('npm run impact (scripts/impact.ts)', () => {
   it('exits 0 and lists nothing when comparing an outdir with itself', () => {
     const result = impact(oldOut, oldOut);
     expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(/^stage1-load-balanced: 0 to create, 0 to update in place, 0 to replace, 0 to destroy, 0 with ignored changes, 21 unchanged$/m);
+    expect(result.stdout).toMatch(
+      /^stage1-load-balanced: 0 to create, 0 to update in place, 0 to replace, 0 to destroy, 0 with ignored changes, 21 unchanged$/m,
+    );
   });
 
   it('exits 1 with the usage on bad arguments or a missing directory', () => {
     expect(impact(oldOut)).toEqual(expect.objectContaining({ status: EXIT.usage, stderr: expect.stringMatching(/^usage: npm run impact --/) }));
-    expect(impact(oldOut, newOut, '--force')).toEqual(expect.objectContaining({ status: EXIT.usage, stderr: expect.stringMatching(/unknown option --force/) }));
-    expect(impact(oldOut, path.join(tmp.dir, 'nope'))).toEqual(expect.objectContaining({ status: EXIT.usage, stderr: expect.stringMatching(/nope does not exist/) }));
+    expect(impact(oldOut, newOut, '--force')).toEqual(
+      expect.objectContaining({ status: EXIT.usage, stderr: expect.stringMatching(/unknown option --force/) }),
+    );
+    expect(impact(oldOut, path.join(tmp.dir, 'nope'))).toEqual(
+      expect.objectContaining({ status: EXIT.usage, stderr: expect.stringMatching(/nope does not exist/) }),
+    );
   });
 });

@@ -75,11 +75,11 @@ export const STAGES: Array<[string, StageClass]> = Object.entries(stages)
 /** Every stage (lib/stages) with both engines, synthesized once. */
 export const STAGE_PLANS: Array<[string, Plan]> = STAGES.flatMap(([name, stageClass]) =>
   [MysqlEngine.mysql8_0(), MysqlEngine.mariadb10_11()].map(
-    (engine) => [`${name} with ${engine.flavor}`, parseStack(Testing.synth(new stageClass(Testing.app(), 'stage', { ...PROPS, engine })))] as [string, Plan],
+    (engine) =>
+      [`${name} with ${engine.flavor}`, parseStack(Testing.synth(new stageClass(Testing.app(), 'stage', { ...PROPS, engine })))] as [string, Plan],
   ),
 );
 
 export function stage1(): Plan {
   return parseStack(Testing.synth(new Stage1LoadBalanced(Testing.app(), 'stage1', PROPS)));
 }
-

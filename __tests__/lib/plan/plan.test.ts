@@ -26,7 +26,12 @@ describe('parseStack and the typed views', () => {
         volumeIds: [],
         userDataTemplate: expect.stringMatching(/^#cloud-config\n/),
       }),
-      expect.objectContaining({ name: 'test-db', volumeIds: ['${digitalocean_volume.data.id}'], sshKeys: '${var.ssh_keys}', userDataTemplate: undefined }),
+      expect.objectContaining({
+        name: 'test-db',
+        volumeIds: ['${digitalocean_volume.data.id}'],
+        sshKeys: '${var.ssh_keys}',
+        userDataTemplate: undefined,
+      }),
     ]);
   });
 
@@ -184,7 +189,11 @@ describe.each(STAGE_PLANS)('%s', (_name, plan) => {
     const resolve = fakeResolver(plan);
     for (const d of plan.droplets()) {
       const doc = parseCloudConfig(renderUserData(d, resolve));
-      expect({ droplet: d.name, files: doc.writeFiles.length > 0, leftover: /\$\{[a-z_]+\.[A-Za-z0-9_]+\.[a-z_]+\}/.test(JSON.stringify(doc.raw)) }).toEqual({
+      expect({
+        droplet: d.name,
+        files: doc.writeFiles.length > 0,
+        leftover: /\$\{[a-z_]+\.[A-Za-z0-9_]+\.[a-z_]+\}/.test(JSON.stringify(doc.raw)),
+      }).toEqual({
         droplet: d.name,
         files: true,
         leftover: false,

@@ -43,14 +43,21 @@ function violations(impact: StackImpact, expected: ReadonlySet<string>, expected
     if (r.action === 'no-op') continue; // only ignored changes
     if (r.type === 'digitalocean_droplet') {
       if (expected.has(r.address) && r.action === expectedAction) continue;
-      if (r.action === 'update' || r.action === 'replace') out.push(`existing droplet ${label(r)} would be ${r.action === 'update' ? 'updated in place' : 'replaced'}: ${changes(r)}`);
-      else out.push(`droplet ${label(r)} would be ${r.action === 'create' ? 'created' : 'destroyed'}, but it is not the scaled tier's ${expectedAction === 'create' ? 'new' : 'removed'} droplet`);
+      if (r.action === 'update' || r.action === 'replace')
+        out.push(`existing droplet ${label(r)} would be ${r.action === 'update' ? 'updated in place' : 'replaced'}: ${changes(r)}`);
+      else
+        out.push(
+          `droplet ${label(r)} would be ${r.action === 'create' ? 'created' : 'destroyed'}, but it is not the scaled tier's ${expectedAction === 'create' ? 'new' : 'removed'} droplet`,
+        );
     } else if (!(ALLOWED[r.type] ?? []).includes(r.action)) {
-      out.push(`${label(r)} would be ${r.action === 'update' ? 'updated in place' : `${r.action}d`.replace('deleted', 'destroyed')}${r.changes.length ? `: ${changes(r)}` : ''}`);
+      out.push(
+        `${label(r)} would be ${r.action === 'update' ? 'updated in place' : `${r.action}d`.replace('deleted', 'destroyed')}${r.changes.length ? `: ${changes(r)}` : ''}`,
+      );
     }
   }
   for (const address of expected) {
-    if (!impact.resources.some((r) => r.address === address && r.action === expectedAction)) out.push(`${address} should be ${expectedAction === 'create' ? 'created' : 'destroyed'}`);
+    if (!impact.resources.some((r) => r.address === address && r.action === expectedAction))
+      out.push(`${address} should be ${expectedAction === 'create' ? 'created' : 'destroyed'}`);
   }
   return out;
 }
@@ -60,7 +67,16 @@ const cases: Case[] = ([1, 2, 3] as StageNumber[]).flatMap((stage) =>
   Object.entries(SCALABLE[stage]).flatMap(([prop, from]) =>
     [from + 1, from - 1]
       .filter((to) => to >= MINIMUM[prop])
-      .flatMap((to) => ENGINES.map((_e, engineIndex): Case => [`stage ${stage} (${ENGINES[engineIndex][0]}): ${prop} ${from} → ${to}`, stage, prop, from, to, engineIndex])),
+      .flatMap((to) =>
+        ENGINES.map((_e, engineIndex): Case => [
+          `stage ${stage} (${ENGINES[engineIndex][0]}): ${prop} ${from} → ${to}`,
+          stage,
+          prop,
+          from,
+          to,
+          engineIndex,
+        ]),
+      ),
   ),
 );
 

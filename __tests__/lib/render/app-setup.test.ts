@@ -2,7 +2,13 @@ import { AppCode, renderAppSetupScript } from '../../../lib/render/app-setup';
 import { RenderError } from '../../../lib/render/guards';
 import { checkFiles } from '../../helpers/check-files';
 
-const GIT: AppCode = { kind: 'git', url: 'https://github.com/foobar/app.git', ref: 'v1.2.0', wsgiApp: 'app:app', requirementsFile: 'requirements.txt' };
+const GIT: AppCode = {
+  kind: 'git',
+  url: 'https://github.com/foobar/app.git',
+  ref: 'v1.2.0',
+  wsgiApp: 'app:app',
+  requirementsFile: 'requirements.txt',
+};
 const TOKEN = '${TfToken[TOKEN.9]}';
 
 describe('renderAppSetupScript', () => {
@@ -33,7 +39,12 @@ describe('renderAppSetupScript', () => {
   test.each<[string, AppCode, string, string]>([
     ['a URL with a command substitution', { ...GIT, url: 'https://x.example/$(reboot).git' }, 'www-data', "'code.url' must be one word without"],
     ['a ref with a double quote', { ...GIT, ref: 'v1"; reboot; "' }, 'www-data', "'code.ref' must be one word without"],
-    ['a requirements file with a backquote', { ...GIT, requirementsFile: '`reboot`' }, 'www-data', "'code.requirementsFile' must be one word without"],
+    [
+      'a requirements file with a backquote',
+      { ...GIT, requirementsFile: '`reboot`' },
+      'www-data',
+      "'code.requirementsFile' must be one word without",
+    ],
     ['a socket group with a space', { kind: 'sample' }, 'www-data; reboot', "'socketGroup' must be one word without"],
   ])('throws a RenderError on %s', (_name, code, group, message) => {
     // GIVEN / WHEN / THEN

@@ -1,6 +1,13 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { NET_ENV_FILE, NETINFO_SCRIPT, renderFail2banJail, renderJournaldLimits, renderNetinfoScript, renderSshdConfig } from '../../../lib/render/base';
+import {
+  NET_ENV_FILE,
+  NETINFO_SCRIPT,
+  renderFail2banJail,
+  renderJournaldLimits,
+  renderNetinfoScript,
+  renderSshdConfig,
+} from '../../../lib/render/base';
 import { checkFiles } from '../../helpers/check-files';
 import { makeTempDir, requireTool, run, writeFile } from '../../helpers/tools';
 
@@ -19,7 +26,10 @@ describe('renderNetinfoScript', () => {
       // WHEN
       const result = run(script, [], { env: { ...process.env, TIERFORM_METADATA_URL: `file://${metadata}`, TIERFORM_NET_ENV: out } });
       // THEN
-      expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: 'tierform-netinfo: private 10.20.0.5 public 203.0.113.10 id 3164444\n' });
+      expect({ status: result.status, stderr: result.stderr }).toEqual({
+        status: 0,
+        stderr: 'tierform-netinfo: private 10.20.0.5 public 203.0.113.10 id 3164444\n',
+      });
       expect(fs.readFileSync(out, 'utf8')).toBe('TIERFORM_PRIVATE_IP=10.20.0.5\nTIERFORM_PUBLIC_IP=203.0.113.10\nTIERFORM_DROPLET_ID=3164444\n');
       expect(fs.statSync(out).mode & 0o777).toBe(0o644);
       expect(fs.readdirSync(path.dirname(out))).toEqual(['net.env']);

@@ -18,7 +18,13 @@ describe('caaRecords', () => {
     // GIVEN / WHEN
     const records = caaRecords({ domain: 'foobar.com', iodefEmail: 'security@foobar.com' });
     // THEN
-    expect(records[2]).toEqual({ name: '@', flags: 0, tag: 'iodef', value: 'mailto:security@foobar.com', text: '0 iodef "mailto:security@foobar.com"' });
+    expect(records[2]).toEqual({
+      name: '@',
+      flags: 0,
+      tag: 'iodef',
+      value: 'mailto:security@foobar.com',
+      text: '0 iodef "mailto:security@foobar.com"',
+    });
   });
 
   test('is plain RFC 8659 data: no provider-specific value', () => {
@@ -36,8 +42,16 @@ describe('caaRecords', () => {
   });
 
   test.each<[string, { domain: string; iodefEmail?: string }, string]>([
-    ['the iodef address is not an e-mail address', { domain: 'foobar.com', iodefEmail: 'security' }, `'iodefEmail' must be an e-mail address such as ops@foobar.com, got "security"`],
-    ['the iodef address would break the quoted value', { domain: 'foobar.com', iodefEmail: 'a"b@foobar.com' }, `'iodefEmail' must be an e-mail address such as ops@foobar.com, got "a\\"b@foobar.com"`],
+    [
+      'the iodef address is not an e-mail address',
+      { domain: 'foobar.com', iodefEmail: 'security' },
+      `'iodefEmail' must be an e-mail address such as ops@foobar.com, got "security"`,
+    ],
+    [
+      'the iodef address would break the quoted value',
+      { domain: 'foobar.com', iodefEmail: 'a"b@foobar.com' },
+      `'iodefEmail' must be an e-mail address such as ops@foobar.com, got "a\\"b@foobar.com"`,
+    ],
     ['the domain is not a DNS name', { domain: 'foo bar.com' }, `'domain' must be a DNS name (letters, digits, '-' and '.'), got "foo bar.com"`],
   ])('throws a RenderError if %s', (_name, options, message) => {
     // GIVEN / WHEN / THEN

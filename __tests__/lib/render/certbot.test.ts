@@ -55,7 +55,14 @@ describe('renderCertbotIssueScript (text)', () => {
     // GIVEN / WHEN
     const script = renderCertbotIssueScript(ISSUE);
     // THEN
-    for (const name of ['TIERFORM_ROOT', 'TIERFORM_CERTBOT', 'TIERFORM_SYSTEMCTL', 'TIERFORM_OPENSSL', 'TIERFORM_ISSUE_ATTEMPTS', 'TIERFORM_RETRY_SECONDS']) {
+    for (const name of [
+      'TIERFORM_ROOT',
+      'TIERFORM_CERTBOT',
+      'TIERFORM_SYSTEMCTL',
+      'TIERFORM_OPENSSL',
+      'TIERFORM_ISSUE_ATTEMPTS',
+      'TIERFORM_RETRY_SECONDS',
+    ]) {
       expect(script).toMatch(new RegExp(`^#   ${name} +\\S`, 'm'));
     }
   });
@@ -168,18 +175,14 @@ describe('systemd-analyze verify accepts the units', () => {
     const tmp = makeTempDir('certbot-units');
     try {
       const script = writeFile(tmp.dir, 'sbin/tierform-certbot-issue', renderCertbotIssueScript(ISSUE), 0o755);
-      const service = renderCertbotIssueService({ certName: 'foobar.com' }).replace(
-        `ExecStart=${CERTBOT_ISSUE_SCRIPT_PATH}`,
-        `ExecStart=${script}`,
-      );
+      const service = renderCertbotIssueService({ certName: 'foobar.com' }).replace(`ExecStart=${CERTBOT_ISSUE_SCRIPT_PATH}`, `ExecStart=${script}`);
       const units = path.join(tmp.dir, 'units');
       writeFile(units, CERTBOT_ISSUE_SERVICE, edit(service));
       writeFile(units, CERTBOT_ISSUE_TIMER, renderCertbotIssueTimer());
-      return run(
-        SYSTEMD_ANALYZE,
-        ['verify', '--man=no', path.join(units, CERTBOT_ISSUE_TIMER), path.join(units, CERTBOT_ISSUE_SERVICE)],
-        { cwd: tmp.dir, env: { ...process.env, SYSTEMD_UNIT_PATH: `${units}:` } },
-      );
+      return run(SYSTEMD_ANALYZE, ['verify', '--man=no', path.join(units, CERTBOT_ISSUE_TIMER), path.join(units, CERTBOT_ISSUE_SERVICE)], {
+        cwd: tmp.dir,
+        env: { ...process.env, SYSTEMD_UNIT_PATH: `${units}:` },
+      });
     } finally {
       tmp.cleanup();
     }
@@ -293,7 +296,23 @@ function makeCertificate(dir: string, name: string, dates?: { start: string; end
   const key = path.join(dir, `${name}.key`);
   const cert = path.join(dir, `${name}.crt`);
   if (!dates) {
-    const r = run(OPENSSL(), ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '30', '-subj', '/CN=existing', '-keyout', key, '-out', cert]);
+    const r = run(OPENSSL(), [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-days',
+      '30',
+      '-subj',
+      '/CN=existing',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ]);
     expect(r.status).toBe(0);
     return { cert, key };
   }
@@ -302,15 +321,52 @@ function makeCertificate(dir: string, name: string, dates?: { start: string; end
   fs.mkdirSync(ca);
   writeFile(ca, 'index.txt', '');
   writeFile(ca, 'serial', '01\n');
-  const cnf = writeFile(ca, 'ca.cnf', `[ca]\ndefault_ca = d\n[d]\ndatabase = ${ca}/index.txt\nnew_certs_dir = ${ca}\nserial = ${ca}/serial\ndefault_md = sha256\npolicy = p\n[p]\ncommonName = supplied\n`);
+  const cnf = writeFile(
+    ca,
+    'ca.cnf',
+    `[ca]\ndefault_ca = d\n[d]\ndatabase = ${ca}/index.txt\nnew_certs_dir = ${ca}\nserial = ${ca}/serial\ndefault_md = sha256\npolicy = p\n[p]\ncommonName = supplied\n`,
+  );
   const csr = path.join(ca, 'req.csr');
-  expect(run(OPENSSL(), ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=expired', '-keyout', key, '-out', csr]).status).toBe(0);
-  const signed = run(OPENSSL(), ['ca', '-batch', '-config', cnf, '-selfsign', '-keyfile', key, '-in', csr, '-out', cert, '-notext', '-startdate', dates.start, '-enddate', dates.end]);
+  expect(
+    run(OPENSSL(), [
+      'req',
+      '-new',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-subj',
+      '/CN=expired',
+      '-keyout',
+      key,
+      '-out',
+      csr,
+    ]).status,
+  ).toBe(0);
+  const signed = run(OPENSSL(), [
+    'ca',
+    '-batch',
+    '-config',
+    cnf,
+    '-selfsign',
+    '-keyfile',
+    key,
+    '-in',
+    csr,
+    '-out',
+    cert,
+    '-notext',
+    '-startdate',
+    dates.start,
+    '-enddate',
+    dates.end,
+  ]);
   expect({ status: signed.status, output: signed.output }).toEqual({ status: 0, output: expect.any(String) });
   return { cert, key };
 }
 
-describe('tierform-certbot-issue when certbot fails (first boot without Let\'s Encrypt)', () => {
+describe("tierform-certbot-issue when certbot fails (first boot without Let's Encrypt)", () => {
   let box: Sandbox;
   let result: RunResult;
 
@@ -335,12 +391,30 @@ describe('tierform-certbot-issue when certbot fails (first boot without Let\'s E
     // GIVEN / WHEN: above
     // THEN
     expect(box.certbotCalls()[0]).toEqual([
-      'certonly', '--non-interactive', '--agree-tos', '-m', 'ops@foobar.com', '--no-eff-email',
-      '--config-dir', path.join(box.root, '/etc/letsencrypt'),
-      '--dns-digitalocean', '--dns-digitalocean-credentials', path.join(box.root, CERTBOT_CREDENTIALS_PATH),
-      '--dns-digitalocean-propagation-seconds', '60',
-      '--key-type', 'ecdsa', '--elliptic-curve', 'secp256r1',
-      '-d', 'foobar.com', '-d', '*.foobar.com', '--cert-name', 'foobar.com', '--keep-until-expiring',
+      'certonly',
+      '--non-interactive',
+      '--agree-tos',
+      '-m',
+      'ops@foobar.com',
+      '--no-eff-email',
+      '--config-dir',
+      path.join(box.root, '/etc/letsencrypt'),
+      '--dns-digitalocean',
+      '--dns-digitalocean-credentials',
+      path.join(box.root, CERTBOT_CREDENTIALS_PATH),
+      '--dns-digitalocean-propagation-seconds',
+      '60',
+      '--key-type',
+      'ecdsa',
+      '--elliptic-curve',
+      'secp256r1',
+      '-d',
+      'foobar.com',
+      '-d',
+      '*.foobar.com',
+      '--cert-name',
+      'foobar.com',
+      '--keep-until-expiring',
     ]);
   });
 
@@ -373,10 +447,23 @@ describe('tierform-certbot-issue when certbot fails (first boot without Let\'s E
     // GIVEN
     const haproxy = requireTool('haproxy', 'haproxy');
     const cfg = renderHaproxyCfg({
-      balance: 'roundrobin', servers: [{ name: 'web-0', address: '10.10.0.2', port: 80 }], healthCheckPath: '/health',
-      healthCheckHost: 'foobar.com', checkIntervalSeconds: 5, fall: 3, rise: 2, frontendPort: 80, maxConnections: 4096,
-      connectSeconds: 5, clientSeconds: 30, serverSeconds: 30, httpRequestSeconds: 10, httpKeepAliveSeconds: 5,
-      queueSeconds: 30, stats: { port: 8404, bindAddress: '${TIERFORM_PRIVATE_IP}' }, tls: { certificatePath: box.pem },
+      balance: 'roundrobin',
+      servers: [{ name: 'web-0', address: '10.10.0.2', port: 80 }],
+      healthCheckPath: '/health',
+      healthCheckHost: 'foobar.com',
+      checkIntervalSeconds: 5,
+      fall: 3,
+      rise: 2,
+      frontendPort: 80,
+      maxConnections: 4096,
+      connectSeconds: 5,
+      clientSeconds: 30,
+      serverSeconds: 30,
+      httpRequestSeconds: 10,
+      httpKeepAliveSeconds: 5,
+      queueSeconds: 30,
+      stats: { port: 8404, bindAddress: '${TIERFORM_PRIVATE_IP}' },
+      tls: { certificatePath: box.pem },
     });
     const file = writeFile(box.root, 'haproxy.cfg', cfg);
     // WHEN
@@ -394,7 +481,7 @@ describe('tierform-certbot-issue at work', () => {
     box = undefined;
   });
 
-  test('when certbot issues: the PEM is the lineage\'s full chain then key, 0600, and HAProxy is reloaded', () => {
+  test("when certbot issues: the PEM is the lineage's full chain then key, 0600, and HAProxy is reloaded", () => {
     // GIVEN
     box = sandbox(ISSUING_CERTBOT);
     // WHEN
@@ -540,7 +627,7 @@ describe('the deploy hook at work', () => {
     expect(box.systemctlCalls()).toEqual(['try-reload-or-restart haproxy.service']);
   });
 
-  test("leaves other lineages alone", () => {
+  test('leaves other lineages alone', () => {
     // GIVEN
     box = sandbox(FAILING_CERTBOT);
     const live = lineage(box.root, 'other.example');
@@ -562,4 +649,3 @@ describe('the deploy hook at work', () => {
     expect(result.stderr).toContain('RENEWED_LINEAGE');
   });
 });
-

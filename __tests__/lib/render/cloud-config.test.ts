@@ -44,8 +44,12 @@ describe('CloudConfig', () => {
   });
 
   test('throws on relative paths and malformed permissions', () => {
-    expect(() => new CloudConfig({ description: 'x' }).add({ files: [{ path: 'etc/x', content: '', permissions: '0644' }] }).render()).toThrow(/absolute/);
-    expect(() => new CloudConfig({ description: 'x' }).add({ files: [{ path: '/x', content: '', permissions: '644' }] }).render()).toThrow(/permissions/);
+    expect(() => new CloudConfig({ description: 'x' }).add({ files: [{ path: 'etc/x', content: '', permissions: '0644' }] }).render()).toThrow(
+      /absolute/,
+    );
+    expect(() => new CloudConfig({ description: 'x' }).add({ files: [{ path: '/x', content: '', permissions: '644' }] }).render()).toThrow(
+      /permissions/,
+    );
   });
 
   describe('render cache (one per stack)', () => {
@@ -116,7 +120,7 @@ describe('CloudConfig', () => {
     });
   });
 
-  test('valuesText holds every value of the fragments (what cdktf\'s preparing pass looks for), without YAML', () => {
+  test("valuesText holds every value of the fragments (what cdktf's preparing pass looks for), without YAML", () => {
     const token = '${TfToken[TOKEN.42]}';
     const text = new CloudConfig({ description: 'd' })
       .add({ packages: ['p1'], files: [{ path: '/f', content: `host ${token}\n`, permissions: '0600', owner: 'o:o' }], commands: [['c', token]] })

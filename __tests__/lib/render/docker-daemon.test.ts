@@ -12,7 +12,9 @@ describe('renderDockerDaemonJson', () => {
   });
 
   test('renders what dockerd accepts', () => {
-    const ran = checkFiles([{ path: DOCKER_DAEMON_JSON_PATH, content: renderDockerDaemonJson({ logMaxSizeMb: 10, logMaxFiles: 3 }), permissions: '0644' }]);
+    const ran = checkFiles([
+      { path: DOCKER_DAEMON_JSON_PATH, content: renderDockerDaemonJson({ logMaxSizeMb: 10, logMaxFiles: 3 }), permissions: '0644' },
+    ]);
     expect(ran).toEqual([`${DOCKER_DAEMON_JSON_PATH}: dockerd --config-file (configuration loaded, then stopped before its data root)`]);
   });
 });

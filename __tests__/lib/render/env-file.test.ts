@@ -35,7 +35,9 @@ describe('renderEnvFile (text)', () => {
 
   test.each(['lower', '1ABC', 'A-B', 'A B', ''])('throws if a key is %p', (key) => {
     // GIVEN / WHEN / THEN
-    expect(() => renderEnvFile({ [key]: 'x' })).toThrow(`'key' must be an environment variable name (capital letters, digits and '_', not starting with a digit), got ${JSON.stringify(key)}`);
+    expect(() => renderEnvFile({ [key]: 'x' })).toThrow(
+      `'key' must be an environment variable name (capital letters, digits and '_', not starting with a digit), got ${JSON.stringify(key)}`,
+    );
   });
 
   test.each(['a\nb', 'a\rb', 'a\0b'])('throws if a value holds a line break or NUL (%p), without showing it', (value) => {
@@ -97,8 +99,7 @@ describe('renderEnvFile read back by systemd', () => {
    */
   function conditionHolds(file: string, key: string, expected: string): { status: number | null; output: string } {
     const leading = /^\s*/.exec(expected)![0];
-    const pattern =
-      [...leading].map((c) => `[${c}]`).join('') + expected.slice(leading.length).replace(/[\\*?[]/g, '\\$&');
+    const pattern = [...leading].map((c) => `[${c}]`).join('') + expected.slice(leading.length).replace(/[\\*?[]/g, '\\$&');
     const word = `"${key}$=${pattern.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/%/g, '%%')}"`;
     const script = 'mount --bind "$1" /etc/os-release && exec "$2" condition "ConditionOSRelease=$3"';
     return run(UNSHARE, ['--mount', '--propagation', 'private', SH, '-c', script, 'sh', file, SYSTEMD_ANALYZE, word]);

@@ -28,7 +28,10 @@ import { freePort, sleep } from '../../helpers/processes';
 
 /** The last non-empty `ExecStart=` of a drop-in. */
 function execStartLine(dropIn: string): string {
-  const line = dropIn.split('\n').filter((l) => l.startsWith('ExecStart=') && l !== 'ExecStart=').pop();
+  const line = dropIn
+    .split('\n')
+    .filter((l) => l.startsWith('ExecStart=') && l !== 'ExecStart=')
+    .pop();
   if (line === undefined) {
     throw new Error('no ExecStart= in the drop-in');
   }
@@ -148,9 +151,7 @@ describe('ports and paths', () => {
 
   test('drop-ins go to /etc/systemd/system/<unit>.service.d/', () => {
     // GIVEN / WHEN / THEN
-    expect(dropInPath('prometheus-node-exporter')).toBe(
-      '/etc/systemd/system/prometheus-node-exporter.service.d/50-tierform.conf',
-    );
+    expect(dropInPath('prometheus-node-exporter')).toBe('/etc/systemd/system/prometheus-node-exporter.service.d/50-tierform.conf');
   });
 });
 
@@ -268,9 +269,7 @@ describe('mysqld_exporter text', () => {
     // GIVEN / WHEN
     const sql = renderMysqldExporterAccountSql({ flavor: 'mysql-8.0', password: '${EXPORTER_PASSWORD}' });
     // THEN
-    expect(sql).toContain(
-      "CREATE USER IF NOT EXISTS 'exporter'@'localhost' IDENTIFIED BY '${EXPORTER_PASSWORD}' WITH MAX_USER_CONNECTIONS 3;\n",
-    );
+    expect(sql).toContain("CREATE USER IF NOT EXISTS 'exporter'@'localhost' IDENTIFIED BY '${EXPORTER_PASSWORD}' WITH MAX_USER_CONNECTIONS 3;\n");
     expect(sql).toContain("GRANT PROCESS, REPLICATION CLIENT ON *.* TO 'exporter'@'localhost';\n");
     expect(sql).not.toMatch(/SELECT/);
   });
@@ -287,9 +286,7 @@ describe('mysqld_exporter text', () => {
 
   test('throws if the SQL password holds a quote', () => {
     // GIVEN / WHEN / THEN
-    expect(() => renderMysqldExporterAccountSql({ flavor: 'mysql-8.0', password: "a'b" })).toThrow(
-      /'password' must be non-empty without quotes/,
-    );
+    expect(() => renderMysqldExporterAccountSql({ flavor: 'mysql-8.0', password: "a'b" })).toThrow(/'password' must be non-empty without quotes/);
   });
 });
 
@@ -322,10 +319,20 @@ describe('stub_status block checked by nginx -t', () => {
     // GIVEN
     const nginx = requireTool('nginx', 'nginx');
     const conf = renderNginxConf({
-      serverNames: ['example.com'], listenPort: 80, upstreamServers: ['unix:/run/tierform-app/gunicorn.sock'],
-      balance: 'round-robin', maxFails: 3, failTimeoutSeconds: 30, upstreamKeepalive: 16, clientMaxBodySizeMb: 10,
-      proxyConnectTimeoutSeconds: 5, proxySendTimeoutSeconds: 60, proxyReadTimeoutSeconds: 60,
-      rateLimitRequestsPerSecond: 10, rateLimitBurst: 20, realIpFromCidrs: [],
+      serverNames: ['example.com'],
+      listenPort: 80,
+      upstreamServers: ['unix:/run/tierform-app/gunicorn.sock'],
+      balance: 'round-robin',
+      maxFails: 3,
+      failTimeoutSeconds: 30,
+      upstreamKeepalive: 16,
+      clientMaxBodySizeMb: 10,
+      proxyConnectTimeoutSeconds: 5,
+      proxySendTimeoutSeconds: 60,
+      proxyReadTimeoutSeconds: 60,
+      rateLimitRequestsPerSecond: 10,
+      rateLimitBurst: 20,
+      realIpFromCidrs: [],
     });
     expect(conf).toMatch(/\n\}\n$/);
     const withStatus = conf.replace(/\}\n$/, `\n${renderNginxStubStatusServer()}}\n`);
@@ -380,7 +387,7 @@ describe('nginx + nginx exporter with the rendered block and drop-in', () => {
         break;
       } catch (error) {
         if (Date.now() > deadline) {
-          throw new Error(`nginx did not answer: ${String(error)}\n${nginxd.output()}`);
+          throw new Error(`nginx did not answer: ${String(error)}\n${nginxd.output()}`, { cause: error });
         }
         await sleep(50);
       }
@@ -465,14 +472,28 @@ describe('MariaDB 10.11 + mysqld_exporter with the rendered account, credentials
     socket = path.join(tmp.dir, 'mysqld.sock');
     const dataDir = path.join(tmp.dir, 'data');
     fs.mkdirSync(dataDir);
-    expectOk(run(requireTool('mariadb-install-db', 'mariadb-server'), [
-      '--no-defaults', '--user=root', `--datadir=${dataDir}`, '--auth-root-authentication-method=socket', '--skip-test-db',
-    ]));
+    expectOk(
+      run(requireTool('mariadb-install-db', 'mariadb-server'), [
+        '--no-defaults',
+        '--user=root',
+        `--datadir=${dataDir}`,
+        '--auth-root-authentication-method=socket',
+        '--skip-test-db',
+      ]),
+    );
     // A replica (server id 2, binary log on) without TCP: the exporter uses the socket, like on the droplet.
     mariadbd = startDaemon([
-      requireTool('mariadbd', 'mariadb-server'), '--no-defaults', '--user=root', `--datadir=${dataDir}`,
-      `--socket=${socket}`, '--skip-networking', `--pid-file=${tmp.dir}/mysqld.pid`, `--log-error=${tmp.dir}/error.log`,
-      '--server-id=2', `--log-bin=${tmp.dir}/binlog`, '--binlog-format=MIXED',
+      requireTool('mariadbd', 'mariadb-server'),
+      '--no-defaults',
+      '--user=root',
+      `--datadir=${dataDir}`,
+      `--socket=${socket}`,
+      '--skip-networking',
+      `--pid-file=${tmp.dir}/mysqld.pid`,
+      `--log-error=${tmp.dir}/error.log`,
+      '--server-id=2',
+      `--log-bin=${tmp.dir}/binlog`,
+      '--binlog-format=MIXED',
     ]);
     const deadline = Date.now() + 30_000;
     while (run(mariadbAdmin, ['--no-defaults', `--socket=${socket}`, '--connect-timeout=2', 'ping']).status !== 0) {
@@ -487,15 +508,19 @@ describe('MariaDB 10.11 + mysqld_exporter with the rendered account, credentials
     expectOk(rootSql(accountSql));
     expectOk(rootSql(accountSql));
     const deadPort = await freePort();
-    expectOk(rootSql(
-      `CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=${deadPort}, MASTER_USER='repl', ` +
-        "MASTER_PASSWORD='unused', MASTER_CONNECT_RETRY=1; START SLAVE;",
-    ));
+    expectOk(
+      rootSql(
+        `CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=${deadPort}, MASTER_USER='repl', ` +
+          "MASTER_PASSWORD='unused', MASTER_CONNECT_RETRY=1; START SLAVE;",
+      ),
+    );
     const cnf = writeFile(tmp.dir, 'mysqld-exporter.cnf', renderMysqldExporterCnf({ password: PASSWORD, socket }), 0o600);
     exporterPort = await freePort();
-    exporter = startDaemon(execStartArgv(renderMysqldExporterDropIn({ listenPort: exporterPort, cnfPath: cnf }), {
-      TIERFORM_PRIVATE_IP: '127.0.0.1',
-    }));
+    exporter = startDaemon(
+      execStartArgv(renderMysqldExporterDropIn({ listenPort: exporterPort, cnfPath: cnf }), {
+        TIERFORM_PRIVATE_IP: '127.0.0.1',
+      }),
+    );
   }, 60_000);
 
   afterAll(async () => {

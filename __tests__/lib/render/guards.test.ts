@@ -65,7 +65,9 @@ describe('shellWord (refuses: for values that may be Terraform token texts)', ()
   });
 
   test.each(['', "a'b", 'a\\b', 'a\nb', 'a\rb'])('throws on %p instead of escaping it', (value) => {
-    expect(() => shellWord('host', value)).toThrow(`'host' must be non-empty without single quotes, backslashes or line breaks, got ${JSON.stringify(value)}`);
+    expect(() => shellWord('host', value)).toThrow(
+      `'host' must be non-empty without single quotes, backslashes or line breaks, got ${JSON.stringify(value)}`,
+    );
   });
 });
 
@@ -81,7 +83,9 @@ describe('word', () => {
   });
 
   test("refuses the file's own special characters outside token texts, and names them", () => {
-    expect(() => word('routerId', 'lb}', '!{}')).toThrow(`'routerId' must be one word without whitespace, quotes, '#', '\\', '!', '{' or '}', got "lb}"`);
+    expect(() => word('routerId', 'lb}', '!{}')).toThrow(
+      `'routerId' must be one word without whitespace, quotes, '#', '\\', '!', '{' or '}', got "lb}"`,
+    );
     expect(() => word('f', '${HOME}', '$')).toThrow(RenderError);
   });
 });
@@ -102,10 +106,13 @@ describe('EMAIL and email', () => {
     expect(email('email', value)).toBe(value);
   });
 
-  test.each(['ops', 'ops@localhost', 'o ps@foobar.com', 'o"ps@foobar.com', "o'ps@foobar.com", 'o$ps@foobar.com', 'ops@foo_bar.com'])('refuses %p', (value) => {
-    expect(EMAIL.test(value)).toBe(false);
-    expect(() => email('email', value)).toThrow(`'email' must be an e-mail address such as ops@foobar.com, got ${JSON.stringify(value)}`);
-  });
+  test.each(['ops', 'ops@localhost', 'o ps@foobar.com', 'o"ps@foobar.com', "o'ps@foobar.com", 'o$ps@foobar.com', 'ops@foo_bar.com'])(
+    'refuses %p',
+    (value) => {
+      expect(EMAIL.test(value)).toBe(false);
+      expect(() => email('email', value)).toThrow(`'email' must be an e-mail address such as ops@foobar.com, got ${JSON.stringify(value)}`);
+    },
+  );
 
   test('email() passes a Terraform token text', () => {
     expect(email('email', TOKEN)).toBe(TOKEN);
@@ -161,7 +168,9 @@ describe('paths', () => {
 
   test('urlPath: an absolute URL path without query or escapes', () => {
     expect(urlPath('path', '/tierform-lb-health')).toBe('/tierform-lb-health');
-    expect(() => urlPath('path', '/x?y=1')).toThrow(`'path' must be an absolute URL path of letters, digits and '.', '_', '~', '/', '-', got "/x?y=1"`);
+    expect(() => urlPath('path', '/x?y=1')).toThrow(
+      `'path' must be an absolute URL path of letters, digits and '.', '_', '~', '/', '-', got "/x?y=1"`,
+    );
   });
 });
 

@@ -1,8 +1,4 @@
-import {
-  GunicornUnitOptions,
-  gunicornWorkers,
-  renderGunicornUnit,
-} from '../../../lib/render/gunicorn';
+import { GunicornUnitOptions, gunicornWorkers, renderGunicornUnit } from '../../../lib/render/gunicorn';
 import { makeTempDir, requireTool, run, writeFile } from '../../helpers/tools';
 
 const SOCKET = 'unix:/run/tierform-app/gunicorn.sock';
@@ -241,10 +237,7 @@ describe('renderGunicornUnit checked by systemd-analyze verify', () => {
 
   test('reports an unknown setting (the check is not vacuous)', () => {
     // GIVEN a unit with a misspelt key
-    const unit = renderGunicornUnit(unitOptions({ gunicornPath: GUNICORN })).replace(
-      'PrivateTmp=yes',
-      'PrivateTemp=yes',
-    );
+    const unit = renderGunicornUnit(unitOptions({ gunicornPath: GUNICORN })).replace('PrivateTmp=yes', 'PrivateTemp=yes');
     // WHEN
     const result = verify(unit);
     // THEN

@@ -95,13 +95,9 @@ describe('renderHaproxyCfg text', () => {
 
   test('servers are checked with inter/fall/rise, per-server maxconn and slowstart', () => {
     // GIVEN / WHEN
-    const cfg = renderHaproxyCfg(
-      options({ checkIntervalSeconds: 4, fall: 5, rise: 3, serverMaxConnections: 64, slowStartSeconds: 20 }),
-    );
+    const cfg = renderHaproxyCfg(options({ checkIntervalSeconds: 4, fall: 5, rise: 3, serverMaxConnections: 64, slowStartSeconds: 20 }));
     // THEN
-    expect(cfg).toContain(
-      '    default-server inter 4s fall 5 rise 3 maxconn 64 slowstart 20s on-marked-down shutdown-sessions\n',
-    );
+    expect(cfg).toContain('    default-server inter 4s fall 5 rise 3 maxconn 64 slowstart 20s on-marked-down shutdown-sessions\n');
     expect(cfg).toMatch(/^    server web-0 \S+ check$/m);
   });
 
@@ -137,9 +133,17 @@ describe('renderHaproxyCfg text', () => {
     // THEN
     expect(cfg).toEqual(expect.stringContaining('    maxconn 2000\n'));
     for (const line of [
-      'log /dev/log local0', 'chroot /var/lib/haproxy', 'user haproxy', 'group haproxy',
-      'stats socket /run/haproxy/admin.sock mode 660 level admin', 'log global', 'option httplog',
-      'option dontlognull', 'timeout connect 3s', 'timeout http-request 7s', 'timeout http-keep-alive 4s',
+      'log /dev/log local0',
+      'chroot /var/lib/haproxy',
+      'user haproxy',
+      'group haproxy',
+      'stats socket /run/haproxy/admin.sock mode 660 level admin',
+      'log global',
+      'option httplog',
+      'option dontlognull',
+      'timeout connect 3s',
+      'timeout http-request 7s',
+      'timeout http-keep-alive 4s',
       'timeout queue 9s',
     ]) {
       expect(cfg).toContain(`\n    ${line}\n`);
@@ -161,9 +165,7 @@ describe('renderHaproxyCfg text', () => {
     // GIVEN / WHEN
     const cfg = renderHaproxyCfg(options());
     // THEN
-    expect(cfg).toContain(
-      '    http-request deny deny_status 403 unless { src 10.0.0.0/8 172.16.0.0/12 192.168.0.0/16 127.0.0.0/8 }\n',
-    );
+    expect(cfg).toContain('    http-request deny deny_status 403 unless { src 10.0.0.0/8 172.16.0.0/12 192.168.0.0/16 127.0.0.0/8 }\n');
   });
 
   test('output is deterministic', () => {
@@ -179,9 +181,13 @@ describe('renderHaproxyCfg text', () => {
 
   test('servers found by DNS: one server-template per backend and a resolvers section that keeps the last good answer', () => {
     // GIVEN / WHEN
-    const cfg = renderHaproxyCfg(options({ servers: [], serverTemplates: [{ name: 'site-web', fqdn: 'site-web.internal.example.com', port: 80, slots: 32 }] }));
+    const cfg = renderHaproxyCfg(
+      options({ servers: [], serverTemplates: [{ name: 'site-web', fqdn: 'site-web.internal.example.com', port: 80, slots: 32 }] }),
+    );
     // THEN
-    expect(cfg).toContain('    server-template site-web 1-32 site-web.internal.example.com:80 check resolvers tierform resolve-prefer ipv4 init-addr none\n');
+    expect(cfg).toContain(
+      '    server-template site-web 1-32 site-web.internal.example.com:80 check resolvers tierform resolve-prefer ipv4 init-addr none\n',
+    );
     expect(cfg).toContain(
       [
         'resolvers tierform',
@@ -206,20 +212,38 @@ describe('renderHaproxyCfg text', () => {
   });
 
   test.each<[string, Partial<HaproxyConfigOptions>, string]>([
-    ['a template name with a space', { serverTemplates: [{ name: 'a b', fqdn: 'x.example.com', port: 80, slots: 2 }] }, "'serverTemplates[0].name' must be one word"],
-    ['a template name with a newline', { serverTemplates: [{ name: 'a\nb', fqdn: 'x.example.com', port: 80, slots: 2 }] }, "'serverTemplates[0].name' must be one word"],
-    ['an fqdn that is not a DNS name', { serverTemplates: [{ name: 'a', fqdn: 'x.example.com\nbackend evil', port: 80, slots: 2 }] }, "'serverTemplates[0].fqdn' must be a DNS name"],
-    ['zero slots', { serverTemplates: [{ name: 'a', fqdn: 'x.example.com', port: 80, slots: 0 }] }, "'serverTemplates[0].slots' must be an integer from 1 to 1024, got 0"],
-    ['too many slots', { serverTemplates: [{ name: 'a', fqdn: 'x.example.com', port: 80, slots: 1025 }] }, "'serverTemplates[0].slots' must be an integer from 1 to 1024, got 1025"],
+    [
+      'a template name with a space',
+      { serverTemplates: [{ name: 'a b', fqdn: 'x.example.com', port: 80, slots: 2 }] },
+      "'serverTemplates[0].name' must be one word",
+    ],
+    [
+      'a template name with a newline',
+      { serverTemplates: [{ name: 'a\nb', fqdn: 'x.example.com', port: 80, slots: 2 }] },
+      "'serverTemplates[0].name' must be one word",
+    ],
+    [
+      'an fqdn that is not a DNS name',
+      { serverTemplates: [{ name: 'a', fqdn: 'x.example.com\nbackend evil', port: 80, slots: 2 }] },
+      "'serverTemplates[0].fqdn' must be a DNS name",
+    ],
+    [
+      'zero slots',
+      { serverTemplates: [{ name: 'a', fqdn: 'x.example.com', port: 80, slots: 0 }] },
+      "'serverTemplates[0].slots' must be an integer from 1 to 1024, got 0",
+    ],
+    [
+      'too many slots',
+      { serverTemplates: [{ name: 'a', fqdn: 'x.example.com', port: 80, slots: 1025 }] },
+      "'serverTemplates[0].slots' must be an integer from 1 to 1024, got 1025",
+    ],
   ])('throws if %s', (_name, overrides, message) => {
     expect(() => renderHaproxyCfg(options({ servers: [], ...overrides }))).toThrow(message);
   });
 
   test('throws if a value would inject configuration', () => {
     // GIVEN / WHEN / THEN
-    expect(() => renderHaproxyCfg(options({ healthCheckHost: 'a.com\n    stats admin if TRUE' }))).toThrow(
-      /'healthCheckHost' must be one word/,
-    );
+    expect(() => renderHaproxyCfg(options({ healthCheckHost: 'a.com\n    stats admin if TRUE' }))).toThrow(/'healthCheckHost' must be one word/);
   });
 });
 
@@ -367,9 +391,7 @@ function forLoopbackRun(cfg: string, dir: string, frontendPort: number, tlsPort?
     [/^ {4}group haproxy\n/m, ''],
     [/^ {4}stats socket \/run\/haproxy\/admin\.sock /m, `    stats socket ${dir}/admin.sock `],
     [new RegExp(`^ {4}bind :${frontendPort}$`, 'm'), `    bind 127.0.0.1:${frontendPort}`],
-    ...(tlsPort === undefined
-      ? []
-      : [[new RegExp(`^ {4}bind :${tlsPort} ssl `, 'm'), `    bind 127.0.0.1:${tlsPort} ssl `] as [RegExp, string]]),
+    ...(tlsPort === undefined ? [] : [[new RegExp(`^ {4}bind :${tlsPort} ssl `, 'm'), `    bind 127.0.0.1:${tlsPort} ssl `] as [RegExp, string]]),
   ];
   return edits.reduce((text, [pattern, replacement]) => {
     expect(text).toMatch(pattern);
@@ -442,7 +464,7 @@ async function startHaproxy(
     } catch (error) {
       if (Date.now() > deadline) {
         await stop();
-        throw new Error(`haproxy did not answer on 127.0.0.1:${frontendPort} within 10s: ${String(error)}\n${output}`);
+        throw new Error(`haproxy did not answer on 127.0.0.1:${frontendPort} within 10s: ${String(error)}\n${output}`, { cause: error });
       }
       await sleep(50);
     }
@@ -607,9 +629,7 @@ describe('HAProxy running the rendered file on loopback', () => {
     }
     // THEN
     expect(seenB).toBe(true);
-    process.stdout.write(
-      `haproxy: b left rotation ${leftAfterMs} ms after failing /health, returned after ${Date.now() - back} ms\n`,
-    );
+    process.stdout.write(`haproxy: b left rotation ${leftAfterMs} ms after failing /health, returned after ${Date.now() - back} ms\n`);
   });
 });
 
@@ -717,8 +737,20 @@ async function startDnsmasq(name: string): Promise<Dnsmasq> {
   const start = async () => {
     child = spawn(
       dnsmasq,
-      ['--keep-in-foreground', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', `--hostsdir=${hostsDir}`, '--local-ttl=1',
-        '--listen-address=127.0.0.1', '--bind-interfaces', `--port=${port}`, '--user=root', '--pid-file=', '--log-facility=-'],
+      [
+        '--keep-in-foreground',
+        '--conf-file=/dev/null',
+        '--no-resolv',
+        '--no-hosts',
+        `--hostsdir=${hostsDir}`,
+        '--local-ttl=1',
+        '--listen-address=127.0.0.1',
+        '--bind-interfaces',
+        `--port=${port}`,
+        '--user=root',
+        '--pid-file=',
+        '--log-facility=-',
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const running = child;
@@ -862,9 +894,7 @@ describe('renderHaproxyCfg with tls (text)', () => {
 
   test('throws if tls.port equals frontendPort', () => {
     // GIVEN / WHEN / THEN
-    expect(() => renderHaproxyCfg(options({ frontendPort: 443, tls: TLS }))).toThrow(
-      "'tls.port' must differ from 'frontendPort' (443), got 443",
-    );
+    expect(() => renderHaproxyCfg(options({ frontendPort: 443, tls: TLS }))).toThrow("'tls.port' must differ from 'frontendPort' (443), got 443");
   });
 
   test.each(['a "b"', 'x ${HOME}', 'a\\b', 'a\nb', ' '])('throws if the policy is %p', (policy) => {
@@ -876,9 +906,7 @@ describe('renderHaproxyCfg with tls (text)', () => {
 
   test('throws if certificatePath would inject configuration', () => {
     // GIVEN / WHEN / THEN
-    expect(() => renderHaproxyCfg(options({ tls: { certificatePath: '/a.pem verify none' } }))).toThrow(
-      /'tls.certificatePath' must be one word/,
-    );
+    expect(() => renderHaproxyCfg(options({ tls: { certificatePath: '/a.pem verify none' } }))).toThrow(/'tls.certificatePath' must be one word/);
   });
 });
 
@@ -902,10 +930,22 @@ function makeTestCertificate(keyType: 'ec' | 'rsa' = 'ec'): TestCertificate {
   const cert = path.join(tmp.dir, 'cert.pem');
   const newkey = keyType === 'ec' ? ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'] : ['-newkey', 'rsa:2048'];
   const result = run(openssl, [
-    'req', '-x509', ...newkey, '-nodes', '-days', '90', '-subj', '/CN=www.foobar.com',
-    '-addext', 'subjectAltName=DNS:www.foobar.com,DNS:foobar.com,DNS:*.foobar.com',
-    '-addext', 'crlDistributionPoints=URI:http://127.0.0.1:9/test.crl',
-    '-keyout', key, '-out', cert,
+    'req',
+    '-x509',
+    ...newkey,
+    '-nodes',
+    '-days',
+    '90',
+    '-subj',
+    '/CN=www.foobar.com',
+    '-addext',
+    'subjectAltName=DNS:www.foobar.com,DNS:foobar.com,DNS:*.foobar.com',
+    '-addext',
+    'crlDistributionPoints=URI:http://127.0.0.1:9/test.crl',
+    '-keyout',
+    key,
+    '-out',
+    cert,
   ]);
   expect({ status: result.status, output: result.output }).toEqual({ status: 0, output: expect.any(String) });
   const pem = writeFile(tmp.dir, 'certs/site.pem', fs.readFileSync(cert, 'utf8') + fs.readFileSync(key, 'utf8'), 0o600);
@@ -986,10 +1026,7 @@ function request(scheme: 'http' | 'https', port: number, urlPath: string, ca?: s
       res.on('data', (chunk: string) => (body += chunk));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
     };
-    const req =
-      scheme === 'https'
-        ? https.get({ ...base, ca, servername: 'www.foobar.com' }, onResponse)
-        : http.get(base, onResponse);
+    const req = scheme === 'https' ? https.get({ ...base, ca, servername: 'www.foobar.com' }, onResponse) : http.get(base, onResponse);
     req.on('timeout', () => req.destroy(new Error(`${scheme} 127.0.0.1:${port}${urlPath} timed out`)));
     req.on('error', reject);
   });
@@ -1205,10 +1242,24 @@ describe('HAProxy terminating TLS on loopback', () => {
       const result = await runAsync(
         testssl,
         [
-          '--fast', '--quiet', '--warnings', 'off', '--color', '0', '--nodns', 'none',
-          '--openssl', requireTool('openssl', 'openssl'), '--add-ca', cert.cert, '--jsonfile', json,
+          '--fast',
+          '--quiet',
+          '--warnings',
+          'off',
+          '--color',
+          '0',
+          '--nodns',
+          'none',
+          '--openssl',
+          requireTool('openssl', 'openssl'),
+          '--add-ca',
+          cert.cert,
+          '--jsonfile',
+          json,
           // The certificate's name, connecting to 127.0.0.1 (--ip: no name lookup).
-          '--ip', '127.0.0.1', `https://www.foobar.com:${intermediate!.tlsPort!}/`,
+          '--ip',
+          '127.0.0.1',
+          `https://www.foobar.com:${intermediate!.tlsPort!}/`,
         ],
         240_000,
         tmp.dir,
@@ -1266,7 +1317,9 @@ function testsslRating(findings: readonly TestsslFinding[]): string {
 describe('lbHealth: a loopback monitor endpoint for keepalived', () => {
   test('renders a monitor-uri frontend on 127.0.0.1 that fails when no web server is up', () => {
     const text = renderHaproxyCfg(options({ lbHealth: { port: 8405, path: '/tierform-lb-health' } }));
-    expect(text).toContain('frontend lb_health\n    bind 127.0.0.1:8405\n    monitor-uri /tierform-lb-health\n    monitor fail if { nbsrv(web) lt 1 }');
+    expect(text).toContain(
+      'frontend lb_health\n    bind 127.0.0.1:8405\n    monitor-uri /tierform-lb-health\n    monitor fail if { nbsrv(web) lt 1 }',
+    );
   });
 
   test('without lbHealth nothing is rendered', () => {

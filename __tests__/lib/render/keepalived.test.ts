@@ -126,7 +126,7 @@ function nsSpawn(name: string, ns: string, command: string, args: readonly strin
     child,
     pid: child.pid,
     output: () => output,
-    records: <T,>() =>
+    records: <T>() =>
       output
         .split('\n')
         .filter((line) => line.startsWith('{'))
@@ -138,7 +138,13 @@ function nsSpawn(name: string, ns: string, command: string, args: readonly strin
 }
 
 /** Runs `command` inside `ns` without blocking the event loop (servers in this process must keep answering). */
-function nsRunAsync(ns: string | undefined, command: string, args: readonly string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000): Promise<RunResult & { ms: number }> {
+function nsRunAsync(
+  ns: string | undefined,
+  command: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 60_000,
+): Promise<RunResult & { ms: number }> {
   const started = Date.now();
   const [cmd, argv] = ns === undefined ? [command, args] : [IP, ['netns', 'exec', ns, command, ...args]];
   return new Promise((resolve, reject) => {
@@ -374,10 +380,13 @@ describe('renderKeepalivedConf text', () => {
     expect(renderKeepalivedConf(confOptions({ advertIntervalSeconds: 0.05 }))).toContain('    advert_int 0.05\n');
   });
 
-  test.each([0, 0.005, 0.125, 41, Number.NaN])('throws if the advert interval is %p (VRRPv3: 0.01 to 40.95 s in centiseconds)', (advertIntervalSeconds) => {
-    // GIVEN / WHEN / THEN
-    expect(() => renderKeepalivedConf(confOptions({ advertIntervalSeconds }))).toThrow(/advertIntervalSeconds/);
-  });
+  test.each([0, 0.005, 0.125, 41, Number.NaN])(
+    'throws if the advert interval is %p (VRRPv3: 0.01 to 40.95 s in centiseconds)',
+    (advertIntervalSeconds) => {
+      // GIVEN / WHEN / THEN
+      expect(() => renderKeepalivedConf(confOptions({ advertIntervalSeconds }))).toThrow(/advertIntervalSeconds/);
+    },
+  );
 
   test('health check timing follows the options', () => {
     // GIVEN / WHEN
@@ -426,7 +435,7 @@ describe('renderKeepalivedConf text', () => {
   test('throws if the tunnel subnet has no room for the master marker', () => {
     // GIVEN / WHEN / THEN
     expect(() => vrrpTunnelAddresses({ nodeIndex: 0, cidr: '10.255.255.0/30' })).toThrow(
-      "'cidr' must be a /29 or wider (two nodes and the master marker), got \"10.255.255.0/30\"",
+      '\'cidr\' must be a /29 or wider (two nodes and the master marker), got "10.255.255.0/30"',
     );
   });
 });
@@ -532,7 +541,10 @@ describe('shellcheck finds nothing in the scripts', () => {
   // As on the droplet: Terraform has replaced the tokens (a token text in single quotes is an SC2016 info).
   const scripts: Array<[string, string]> = [
     ['assign, node 0', resolveTokens(renderReservedIpAssignScript(assignOptions()), RESERVED_IP)],
-    ['assign, node 1, custom tunnel', resolveTokens(renderReservedIpAssignScript(assignOptions({ nodeIndex: 1, interfaceName: 'vrrp7', cidr: '172.31.255.16/28' })), RESERVED_IP)],
+    [
+      'assign, node 1, custom tunnel',
+      resolveTokens(renderReservedIpAssignScript(assignOptions({ nodeIndex: 1, interfaceName: 'vrrp7', cidr: '172.31.255.16/28' })), RESERVED_IP),
+    ],
     ['tunnel', renderTunnelScript(tunnelOptions())],
     ['tunnel, node 1', renderTunnelScript(tunnelOptions({ nodeIndex: 1, peerDnsName: 'lb-0.internal.foobar.com' }))],
     ['check', renderCheckHaproxyScript()],
@@ -605,15 +617,12 @@ describe('systemd-analyze verify accepts the units', () => {
   });
   afterAll(() => tmp.cleanup());
 
-  test.each(['tierform-vrrp-tunnel.service', 'tierform-reserved-ip-reconcile.service', 'tierform-reserved-ip-reconcile.timer'])(
-    '%s',
-    (unit) => {
-      // GIVEN (beforeAll) / WHEN
-      const result = verify(path.join(unitDir, unit));
-      // THEN: verify exits 0 on unknown keys, so an empty stderr is the verdict
-      expectClean(result);
-    },
-  );
+  test.each(['tierform-vrrp-tunnel.service', 'tierform-reserved-ip-reconcile.service', 'tierform-reserved-ip-reconcile.timer'])('%s', (unit) => {
+    // GIVEN (beforeAll) / WHEN
+    const result = verify(path.join(unitDir, unit));
+    // THEN: verify exits 0 on unknown keys, so an empty stderr is the verdict
+    expectClean(result);
+  });
 
   test('keepalived.service with our drop-in (the packaged unit from the keepalived package)', () => {
     // GIVEN
@@ -1027,7 +1036,9 @@ describe('the reserved IP assign script', () => {
     const result = await s.run(['master'], { TIERFORM_NET_ENV: netEnv });
     // THEN
     expect(result.status).toBe(0);
-    expect((await s.records()).map((r) => [r.kind, r.kind === 'assign' ? (r.body as { droplet_id: number }).droplet_id : undefined])).toEqual([['assign', 1001]]);
+    expect((await s.records()).map((r) => [r.kind, r.kind === 'assign' ? (r.body as { droplet_id: number }).droplet_id : undefined])).toEqual([
+      ['assign', 1001],
+    ]);
   });
 
   test.each(['rx-lower-pri', 'reconcile'])('%s: skips the assign call when the IP is already on this droplet', async (trigger) => {
@@ -1238,11 +1249,21 @@ describe('live failover between two keepalived nodes', () => {
     const dir = path.join(tmp.dir, name);
     const sbin = path.join(dir, 'sbin');
     const check = writeFile(sbin, 'tierform-check-haproxy', renderCheckHaproxyScript({ port: HEALTH_PORT }), 0o755);
-    const assign = writeFile(sbin, 'tierform-reserved-ip-assign', resolveTokens(renderReservedIpAssignScript(assignOptions({ nodeIndex: index })), RESERVED_IP), 0o755);
+    const assign = writeFile(
+      sbin,
+      'tierform-reserved-ip-assign',
+      resolveTokens(renderReservedIpAssignScript(assignOptions({ nodeIndex: index })), RESERVED_IP),
+      0o755,
+    );
     writeFile(sbin, 'tierform-haproxy-state', renderHaproxyStateScript(), 0o755);
     // What keepalived's drop-in does before it starts (ExecStartPre): the state file's directory exists.
     fs.mkdirSync(path.join(dir, 'run'), { recursive: true });
-    writeFile(sbin, 'tierform-vrrp-tunnel', renderTunnelScript(tunnelOptions({ nodeIndex: index, peerDnsName: `lb-${1 - index}.internal.foobar.com` })), 0o755);
+    writeFile(
+      sbin,
+      'tierform-vrrp-tunnel',
+      renderTunnelScript(tunnelOptions({ nodeIndex: index, peerDnsName: `lb-${1 - index}.internal.foobar.com` })),
+      0o755,
+    );
     // The production file with only the script paths and HAProxy's state file moved; each edit must match.
     let conf = renderKeepalivedConf(confOptions({ nodeIndex: index, routerId: `foobar-lb-${index}` }));
     for (const [from, to] of [
@@ -1275,7 +1296,10 @@ describe('live failover between two keepalived nodes', () => {
   }
 
   async function startHealth(n: LabNode): Promise<void> {
-    n.health = nsSpawn(`health ${n.name}`, n.ns, NODE, ['-e', FAKE_HAPROXY_HEALTH], { PORT: String(HEALTH_PORT), HEALTH_PATH: '/tierform-lb-health' });
+    n.health = nsSpawn(`health ${n.name}`, n.ns, NODE, ['-e', FAKE_HAPROXY_HEALTH], {
+      PORT: String(HEALTH_PORT),
+      HEALTH_PATH: '/tierform-lb-health',
+    });
     const health = n.health;
     await waitFor(`health server ${n.name}`, 10_000, () => health.output().includes('ready'), health.output);
   }
@@ -1284,7 +1308,13 @@ describe('live failover between two keepalived nodes', () => {
     const keepalived = requireTool('keepalived', 'keepalived');
     const pid = (f: string) => path.join(n.dir, f);
     // -n foreground, -l log to the console, -D detailed, -P VRRP only; own pid files so nothing is shared.
-    n.keepalived = nsSpawn(`keepalived ${n.name}`, n.ns, keepalived, ['-n', '-l', '-D', '-P', '-f', pid('keepalived.conf'), '-p', pid('keepalived.pid'), '-r', pid('vrrp.pid'), '-c', pid('checkers.pid')], n.env);
+    n.keepalived = nsSpawn(
+      `keepalived ${n.name}`,
+      n.ns,
+      keepalived,
+      ['-n', '-l', '-D', '-P', '-f', pid('keepalived.conf'), '-p', pid('keepalived.pid'), '-r', pid('vrrp.pid'), '-c', pid('checkers.pid')],
+      n.env,
+    );
   }
 
   async function trackVrrpChild(n: LabNode): Promise<void> {
@@ -1295,7 +1325,13 @@ describe('live failover between two keepalived nodes', () => {
 
   function startReconcileLoop(n: LabNode): void {
     const assign = path.join(n.dir, 'sbin', 'tierform-reserved-ip-assign');
-    n.reconcile = nsSpawn(`reconcile ${n.name}`, n.ns, '/bin/bash', ['-c', `while :; do "$0" reconcile 2>/dev/null || true; sleep ${RECONCILE_EVERY_SECONDS}; done`, assign], n.env);
+    n.reconcile = nsSpawn(
+      `reconcile ${n.name}`,
+      n.ns,
+      '/bin/bash',
+      ['-c', `while :; do "$0" reconcile 2>/dev/null || true; sleep ${RECONCILE_EVERY_SECONDS}; done`, assign],
+      n.env,
+    );
   }
 
   /** Messages keepalived printed that are warnings or errors (none are expected). */
@@ -1315,9 +1351,12 @@ describe('live failover between two keepalived nodes', () => {
       ipRun(['-n', a, 'link', 'add', 'pub0', 'type', 'veth', 'peer', 'name', 'pa0', 'netns', p]);
       ipRun(['-n', b, 'link', 'add', 'pub0', 'type', 'veth', 'peer', 'name', 'pb0', 'netns', p]);
       for (const [ns, dev, cidr] of [
-        [a, 'vpc0', '10.77.0.2/24'], [b, 'vpc0', '10.77.0.3/24'],
-        [a, 'pub0', '10.78.1.2/24'], [p, 'pa0', '10.78.1.1/24'],
-        [b, 'pub0', '10.78.2.2/24'], [p, 'pb0', '10.78.2.1/24'],
+        [a, 'vpc0', '10.77.0.2/24'],
+        [b, 'vpc0', '10.77.0.3/24'],
+        [a, 'pub0', '10.78.1.2/24'],
+        [p, 'pa0', '10.78.1.1/24'],
+        [b, 'pub0', '10.78.2.2/24'],
+        [p, 'pb0', '10.78.2.1/24'],
       ]) {
         ipRun(['-n', ns, 'addr', 'add', cidr, 'dev', dev]);
         ipRun(['-n', ns, 'link', 'set', dev, 'up']);
@@ -1393,7 +1432,12 @@ describe('live failover between two keepalived nodes', () => {
     const before = nodes.a.keepalived!.output().split('Entering BACKUP STATE').length;
     // WHEN
     process.kill(nodes.a.health!.pid, 'SIGCONT');
-    await waitFor('node a to leave FAULT for BACKUP', 15_000, () => nodes.a.keepalived!.output().split('Entering BACKUP STATE').length > before, diag);
+    await waitFor(
+      'node a to leave FAULT for BACKUP',
+      15_000,
+      () => nodes.a.keepalived!.output().split('Entering BACKUP STATE').length > before,
+      diag,
+    );
     await sleep(3 * RECONCILE_EVERY_SECONDS * 1000);
     // THEN
     expect(masters()).toEqual(['b']);
@@ -1425,7 +1469,10 @@ describe('live failover between two keepalived nodes', () => {
       expect(r.status).toBe(0);
     };
     const backups = (n: LabNode) => n.keepalived!.output().split('Entering BACKUP STATE').length;
-    for (const [from, to] of [[nodes.a, nodes.b], [nodes.b, nodes.a]] as const) {
+    for (const [from, to] of [
+      [nodes.a, nodes.b],
+      [nodes.b, nodes.a],
+    ] as const) {
       // GIVEN
       expect(masters()).toEqual([from.name]);
       const t0 = Date.now();
@@ -1491,9 +1538,15 @@ describe('live failover between two keepalived nodes', () => {
     ipRun(['-n', nodes.b.ns, 'neigh', 'replace', '10.255.255.1', 'lladdr', macA, 'dev', 'vrrp0', 'nud', 'permanent']);
     ipRun(['-n', nodes.b.ns, 'route', 'del', 'blackhole', '10.77.0.2/32']);
     // THEN
-    const line = await waitFor('an rx-lower-pri run on a', 10_000, () =>
-      log(nodes.a).split('\n').find((l) => l.includes('[rx-lower-pri]') && Number(l.split(' ')[0]) * 1000 >= healed),
-    diag);
+    const line = await waitFor(
+      'an rx-lower-pri run on a',
+      10_000,
+      () =>
+        log(nodes.a)
+          .split('\n')
+          .find((l) => l.includes('[rx-lower-pri]') && Number(l.split(' ')[0]) * 1000 >= healed),
+      diag,
+    );
     facts.push(`rx-lower-pri run on a after a one-way heal: ${line.replace(/^\S+ /, '')}`);
     ipRun(['-n', nodes.a.ns, 'route', 'del', 'blackhole', '10.77.0.3/32']);
     ipRun(['-n', nodes.b.ns, 'neigh', 'del', '10.255.255.1', 'dev', 'vrrp0']);
@@ -1504,7 +1557,7 @@ describe('live failover between two keepalived nodes', () => {
 });
 
 describe('renderApiTokenFile', () => {
-  test('writes the token on one line, checked like the droplet\'s root-only token file', () => {
+  test("writes the token on one line, checked like the droplet's root-only token file", () => {
     // GIVEN / WHEN
     const content = renderApiTokenFile('${TfToken[TOKEN.5]}');
     const ran = checkFiles([{ path: DO_TOKEN_FILE, content, permissions: '0600' }]);

@@ -132,9 +132,7 @@ describe('renderMysqldConf', () => {
 
   it('renders durability, hygiene and sizing settings', () => {
     const cnf = renderMysqldConf(confOptions({ innodbBufferPoolMb: 512, maxConnections: 80 }));
-    expect(cnf).toEqual(
-      expect.stringContaining('sync_binlog = 1\ninnodb_flush_log_at_trx_commit = 1\n'),
-    );
+    expect(cnf).toEqual(expect.stringContaining('sync_binlog = 1\ninnodb_flush_log_at_trx_commit = 1\n'));
     expect(cnf).toContain('skip_name_resolve = ON\nlocal_infile = OFF\nmax_connections = 80\ninnodb_buffer_pool_size = 512M\n');
     expect(cnf).toContain('log_slow_query_file = /var/log/mysql/mariadb-slow.log\n');
   });
@@ -200,7 +198,7 @@ describe('setup scripts (text)', () => {
 
   it('points a MariaDB replica at the master with slave_pos GTIDs', () => {
     const script = renderReplicaSetupScript(replicaOptions({ flavor: 'mariadb-10.11', primaryPort: 3307 }));
-    expect(script).toContain('  MASTER_PORT=${PRIMARY_PORT},\n  MASTER_USER=\'repl\',');
+    expect(script).toContain("  MASTER_PORT=${PRIMARY_PORT},\n  MASTER_USER='repl',");
     expect(script).toContain('MASTER_USE_GTID=slave_pos,');
     expect(script).toContain('readonly PRIMARY_PORT=3307\n');
   });
@@ -233,24 +231,28 @@ describe('setup scripts (text)', () => {
   });
 
   it('throws if appUser and replicationUser are the same', () => {
-    expect(() => renderPrimarySetupScript(primaryOptions({ replicationUser: 'app' }))).toThrow("'replicationUser' must differ from 'appUser', both are 'app'");
+    expect(() => renderPrimarySetupScript(primaryOptions({ replicationUser: 'app' }))).toThrow(
+      "'replicationUser' must differ from 'appUser', both are 'app'",
+    );
   });
 
   it('throws if the database name is not a plain identifier', () => {
-    expect(() => renderPrimarySetupScript(primaryOptions({ database: 'app`; DROP' }))).toThrow(/^'database' must be 1 to 64 letters, digits or '_', got "app`; DROP"$/);
+    expect(() => renderPrimarySetupScript(primaryOptions({ database: 'app`; DROP' }))).toThrow(
+      /^'database' must be 1 to 64 letters, digits or '_', got "app`; DROP"$/,
+    );
   });
 
   it('mounts the volume and bind-mounts the datadir from fstab', () => {
     const script = renderDataVolumeScript(VOLUME);
-    expect(script).toContain(
-      "'/dev/disk/by-id/scsi-0DO_Volume_tierform-db-0 /mnt/tierform-mysql ext4 defaults,nofail,discard,noatime 0 2'",
-    );
+    expect(script).toContain("'/dev/disk/by-id/scsi-0DO_Volume_tierform-db-0 /mnt/tierform-mysql ext4 defaults,nofail,discard,noatime 0 2'");
     expect(script).toContain("'/mnt/tierform-mysql/mysql /var/lib/mysql none bind,nofail,x-systemd.requires-mounts-for=/mnt/tierform-mysql 0 0'");
     expect(script).toContain('RequiresMountsFor=%s');
   });
 
   it('throws if the volume name could break the device path', () => {
-    expect(() => renderDataVolumeScript({ ...VOLUME, volumeName: '../sda' })).toThrow(`'volumeName' must be 1 to 64 letters, digits and '-', not starting with '-', got "../sda"`);
+    expect(() => renderDataVolumeScript({ ...VOLUME, volumeName: '../sda' })).toThrow(
+      `'volumeName' must be 1 to 64 letters, digits and '-', not starting with '-', got "../sda"`,
+    );
   });
 });
 
@@ -376,10 +378,27 @@ describe('mariadbd accepts the MariaDB option files', () => {
  * the MySQL 8.0 reference manual; values and cross-option rules are NOT checked by a real mysqld.
  */
 const MYSQL80_DOCUMENTED_OPTIONS = new Set([
-  'server_id', 'log_bin', 'relay_log', 'gtid_mode', 'enforce_gtid_consistency', 'log_replica_updates',
-  'binlog_expire_logs_seconds', 'sync_binlog', 'innodb_flush_log_at_trx_commit', 'relay_log_recovery', 'read_only',
-  'super_read_only', 'skip_name_resolve', 'local_infile', 'max_connections', 'innodb_buffer_pool_size',
-  'slow_query_log', 'slow_query_log_file', 'long_query_time', 'bind_address', 'mysqlx_bind_address',
+  'server_id',
+  'log_bin',
+  'relay_log',
+  'gtid_mode',
+  'enforce_gtid_consistency',
+  'log_replica_updates',
+  'binlog_expire_logs_seconds',
+  'sync_binlog',
+  'innodb_flush_log_at_trx_commit',
+  'relay_log_recovery',
+  'read_only',
+  'super_read_only',
+  'skip_name_resolve',
+  'local_infile',
+  'max_connections',
+  'innodb_buffer_pool_size',
+  'slow_query_log',
+  'slow_query_log_file',
+  'long_query_time',
+  'bind_address',
+  'mysqlx_bind_address',
 ]);
 
 describe('MySQL 8.0 option names (no mysqld here: names only)', () => {
@@ -427,7 +446,6 @@ const REPL_PASSWORD = 're#pl"$PATH;&*()=+';
 // The exporter's set is narrower (no # ? ; for mysqld_exporter's config parser): lib/fragments/monitoring.ts.
 const EXPORTER_PASSWORD = 'exp-Pw.~+=@^*:,!/_42x';
 
-
 describe('end to end on MariaDB 10.11', () => {
   const flavor: MysqlFlavor = 'mariadb-10.11';
   const knownPids = new Set<number>();
@@ -474,21 +492,48 @@ describe('end to end on MariaDB 10.11', () => {
     };
     fs.mkdirSync(dataDir, { recursive: true });
     const install = run(requireTool('mariadb-install-db', 'mariadb-server'), [
-      '--no-defaults', '--user=root', `--datadir=${dataDir}`, '--auth-root-authentication-method=socket', '--skip-test-db',
+      '--no-defaults',
+      '--user=root',
+      `--datadir=${dataDir}`,
+      '--auth-root-authentication-method=socket',
+      '--skip-test-db',
     ]);
     expect({ status: install.status, output: install.status === 0 ? '' : install.output }).toEqual({ status: 0, output: '' });
     // Like the package's 50-server.cnf, but bound to 127.0.0.2 so that 61-tierform-bind.cnf (127.0.0.1) must win.
-    writeFile(confDir, '10-lab.cnf', [
-      '[mysqld]', 'user = root', `datadir = ${dataDir}`, `socket = ${inst.socket}`, `port = ${port}`,
-      `pid-file = ${inst.pidFile}`, 'bind-address = 127.0.0.2', 'expire_logs_days = 10', '',
-    ].join('\n'));
-    writeFile(confDir, '60-tierform.cnf', renderMysqldConf({
-      flavor, role, serverId, innodbBufferPoolMb: 32, maxConnections: 50, binlogExpireSeconds: 86_400,
-    }));
+    writeFile(
+      confDir,
+      '10-lab.cnf',
+      [
+        '[mysqld]',
+        'user = root',
+        `datadir = ${dataDir}`,
+        `socket = ${inst.socket}`,
+        `port = ${port}`,
+        `pid-file = ${inst.pidFile}`,
+        'bind-address = 127.0.0.2',
+        'expire_logs_days = 10',
+        '',
+      ].join('\n'),
+    );
+    writeFile(
+      confDir,
+      '60-tierform.cnf',
+      renderMysqldConf({
+        flavor,
+        role,
+        serverId,
+        innodbBufferPoolMb: 32,
+        maxConnections: 50,
+        binlogExpireSeconds: 86_400,
+      }),
+    );
     writeFile(confDir, '99-lab.cnf', `[mysqld]\nlog_error = ${base}/error.log\nlog_slow_query_file = ${base}/slow.log\n`);
     const top = writeFile(base, 'my.cnf', `!includedir ${confDir}\n`);
     // What `systemctl restart` does for the lab: stop the server by its pid file, start it again, detached.
-    writeFile(base, 'restart.sh', `#!/usr/bin/env bash
+    writeFile(
+      base,
+      'restart.sh',
+      `#!/usr/bin/env bash
 set -euo pipefail
 if [[ -s ${inst.pidFile} ]]; then
   pid=$(cat ${inst.pidFile})
@@ -500,7 +545,9 @@ if [[ -s ${inst.pidFile} ]]; then
   done
 fi
 ${requireTool('mariadbd', 'mariadb-server')} --defaults-file=${top} </dev/null >>${inst.logFile} 2>&1 &
-`, 0o755);
+`,
+      0o755,
+    );
     return inst;
   }
 
@@ -517,24 +564,52 @@ ${requireTool('mariadbd', 'mariadb-server')} --defaults-file=${top} </dev/null >
 
   function writeSecrets(appPassword: string): string {
     const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
-    return writeFile(tmp.dir, 'mysql.env', `MYSQL_APP_PASSWORD_B64=${b64(appPassword)}\nMYSQL_REPLICATION_PASSWORD_B64=${b64(REPL_PASSWORD)}\n`, 0o600);
+    return writeFile(
+      tmp.dir,
+      'mysql.env',
+      `MYSQL_APP_PASSWORD_B64=${b64(appPassword)}\nMYSQL_REPLICATION_PASSWORD_B64=${b64(REPL_PASSWORD)}\n`,
+      0o600,
+    );
   }
 
   function runPrimaryScript(appPassword = APP_PASSWORD): RunResult {
-    const script = writeFile(tmp.dir, 'primary-setup.sh', renderPrimarySetupScript({
-      flavor, database: 'tierform_app', appUser: 'app', replicationUser: 'repl', vpcCidr: '127.0.0.0/8',
-      secretsFile: writeSecrets(appPassword), netEnvFile: netEnv, serverWaitSeconds: 30,
-    }), 0o755);
+    const script = writeFile(
+      tmp.dir,
+      'primary-setup.sh',
+      renderPrimarySetupScript({
+        flavor,
+        database: 'tierform_app',
+        appUser: 'app',
+        replicationUser: 'repl',
+        vpcCidr: '127.0.0.0/8',
+        secretsFile: writeSecrets(appPassword),
+        netEnvFile: netEnv,
+        serverWaitSeconds: 30,
+      }),
+      0o755,
+    );
     const result = run('bash', [script], { env: scriptEnv(primary, { TIERFORM_MYSQL_HOOKS_DIR: hooksDir }) });
     trackPid(primary);
     return result;
   }
 
   function runReplicaScript(overrides: Partial<ReplicaSetupScriptOptions> = {}, env: Record<string, string> = {}): RunResult {
-    const script = writeFile(tmp.dir, 'replica-setup.sh', renderReplicaSetupScript({
-      flavor, primaryHost: '127.0.0.1', primaryPort: primary.port, replicationUser: 'repl',
-      secretsFile: path.join(tmp.dir, 'mysql.env'), netEnvFile: netEnv, waitSeconds: 30, serverWaitSeconds: 30, ...overrides,
-    }), 0o755);
+    const script = writeFile(
+      tmp.dir,
+      'replica-setup.sh',
+      renderReplicaSetupScript({
+        flavor,
+        primaryHost: '127.0.0.1',
+        primaryPort: primary.port,
+        replicationUser: 'repl',
+        secretsFile: path.join(tmp.dir, 'mysql.env'),
+        netEnvFile: netEnv,
+        waitSeconds: 30,
+        serverWaitSeconds: 30,
+        ...overrides,
+      }),
+      0o755,
+    );
     const result = run('bash', [script], { env: scriptEnv(replica, env) });
     trackPid(replica);
     return result;
@@ -542,8 +617,22 @@ ${requireTool('mariadbd', 'mariadb-server')} --defaults-file=${top} </dev/null >
 
   /** SQL as a client over TCP to 127.0.0.1 (password in the environment, not argv). */
   function tcpSql(inst: Instance, user: string, password: string, sql: string): RunResult {
-    return run(mariadb, ['--no-defaults', '--protocol=TCP', '--host=127.0.0.1', `--port=${inst.port}`, `--user=${user}`,
-      '--batch', '--skip-column-names', '--connect-timeout=5', '-e', sql], { env: { ...process.env, MYSQL_PWD: password } });
+    return run(
+      mariadb,
+      [
+        '--no-defaults',
+        '--protocol=TCP',
+        '--host=127.0.0.1',
+        `--port=${inst.port}`,
+        `--user=${user}`,
+        '--batch',
+        '--skip-column-names',
+        '--connect-timeout=5',
+        '-e',
+        sql,
+      ],
+      { env: { ...process.env, MYSQL_PWD: password } },
+    );
   }
 
   function rootSql(inst: Instance, sql: string): RunResult {
@@ -641,8 +730,14 @@ ${requireTool('mariadbd', 'mariadb-server')} --defaults-file=${top} </dev/null >
 
   it('replicates a row the app writes on the primary to the replica', async () => {
     // GIVEN the app creates a table and writes over TCP on the primary
-    expectOk(tcpSql(primary, 'app', APP_PASSWORD,
-      'CREATE TABLE tierform_app.notes (id INT PRIMARY KEY, body VARCHAR(64)); INSERT INTO tierform_app.notes VALUES (1, "hello")'));
+    expectOk(
+      tcpSql(
+        primary,
+        'app',
+        APP_PASSWORD,
+        'CREATE TABLE tierform_app.notes (id INT PRIMARY KEY, body VARCHAR(64)); INSERT INTO tierform_app.notes VALUES (1, "hello")',
+      ),
+    );
     const started = Date.now();
     // WHEN the replica is set up
     const result = runReplicaScript();
@@ -747,19 +842,39 @@ ${requireTool('mariadbd', 'mariadb-server')} --defaults-file=${top} </dev/null >
   it("the monitoring role's hook creates the exporter account, which replicates, with only its hash in the binary log", async () => {
     // GIVEN the hook and its secret, as the monitoring role writes them on the primary
     try {
-      const secrets = writeFile(tmp.dir, 'mysqld-exporter.b64', `MYSQLD_EXPORTER_PASSWORD_B64='${Buffer.from(EXPORTER_PASSWORD).toString('base64')}'\n`, 0o600);
+      const secrets = writeFile(
+        tmp.dir,
+        'mysqld-exporter.b64',
+        `MYSQLD_EXPORTER_PASSWORD_B64='${Buffer.from(EXPORTER_PASSWORD).toString('base64')}'\n`,
+        0o600,
+      );
       writeFile(hooksDir, '50-mysqld-exporter-account.sh', renderMysqldExporterAccountHook(flavor), 0o755);
       // WHEN
-      const script = writeFile(tmp.dir, 'primary-setup.sh', renderPrimarySetupScript({
-        flavor, database: 'tierform_app', appUser: 'app', replicationUser: 'repl', vpcCidr: '127.0.0.0/8',
-        secretsFile: writeSecrets(APP_PASSWORD_2), netEnvFile: netEnv, serverWaitSeconds: 30,
-      }), 0o755);
+      const script = writeFile(
+        tmp.dir,
+        'primary-setup.sh',
+        renderPrimarySetupScript({
+          flavor,
+          database: 'tierform_app',
+          appUser: 'app',
+          replicationUser: 'repl',
+          vpcCidr: '127.0.0.0/8',
+          secretsFile: writeSecrets(APP_PASSWORD_2),
+          netEnvFile: netEnv,
+          serverWaitSeconds: 30,
+        }),
+        0o755,
+      );
       const result = run('bash', [script], { env: scriptEnv(primary, { TIERFORM_MYSQL_HOOKS_DIR: hooksDir, TIERFORM_EXPORTER_SECRETS: secrets }) });
       // THEN the account exists with the exporter's privileges only, and logs in over the socket
       expectOk(result);
       expect(result.stderr).toContain("tierform-mysqld-exporter-account: ensuring account 'exporter'@'localhost'");
-      expect(rootSql(primary, "SHOW GRANTS FOR 'exporter'@'localhost'").stdout).toContain('GRANT PROCESS, BINLOG MONITOR, SLAVE MONITOR ON *.* TO `exporter`@`localhost`');
-      const login = run(mariadb, ['--no-defaults', `--socket=${primary.socket}`, '--user=exporter', '-e', 'SELECT 1'], { env: { ...process.env, MYSQL_PWD: EXPORTER_PASSWORD } });
+      expect(rootSql(primary, "SHOW GRANTS FOR 'exporter'@'localhost'").stdout).toContain(
+        'GRANT PROCESS, BINLOG MONITOR, SLAVE MONITOR ON *.* TO `exporter`@`localhost`',
+      );
+      const login = run(mariadb, ['--no-defaults', `--socket=${primary.socket}`, '--user=exporter', '-e', 'SELECT 1'], {
+        env: { ...process.env, MYSQL_PWD: EXPORTER_PASSWORD },
+      });
       expect({ status: login.status, output: login.output }).toEqual({ status: 0, output: '1\n1\n' });
       // AND the replica has it too (replicated, not created there)
       for (let i = 0; i < 200 && rootSql(replica, "SELECT COUNT(*) FROM mysql.user WHERE user = 'exporter'").stdout.trim() !== '1'; i++) {
@@ -767,7 +882,10 @@ ${requireTool('mariadbd', 'mariadb-server')} --defaults-file=${top} </dev/null >
       }
       expect(rootSql(replica, "SELECT COUNT(*) FROM mysql.user WHERE user = 'exporter'").stdout.trim()).toBe('1');
       // AND the binary log holds the hash, never the password
-      const logs = rootSql(primary, 'SHOW BINARY LOGS').stdout.trim().split('\n').map((line) => line.split('\t')[0]);
+      const logs = rootSql(primary, 'SHOW BINARY LOGS')
+        .stdout.trim()
+        .split('\n')
+        .map((line) => line.split('\t')[0]);
       const events = logs.map((l) => rootSql(primary, `SHOW BINLOG EVENTS IN '${l}'`).stdout).join('\n');
       expect(events).toMatch(/CREATE USER IF NOT EXISTS 'exporter'@'localhost' IDENTIFIED BY PASSWORD '\*[0-9A-F]{40}'/);
       expect(events).not.toContain(EXPORTER_PASSWORD);
@@ -779,7 +897,10 @@ ${requireTool('mariadbd', 'mariadb-server')} --defaults-file=${top} </dev/null >
 
   it('keeps plaintext passwords out of the binary log the replicas read', () => {
     // GIVEN every statement the primary logged
-    const logs = rootSql(primary, 'SHOW BINARY LOGS').stdout.trim().split('\n').map((line) => line.split('\t')[0]);
+    const logs = rootSql(primary, 'SHOW BINARY LOGS')
+      .stdout.trim()
+      .split('\n')
+      .map((line) => line.split('\t')[0]);
     const events = logs.map((log) => rootSql(primary, `SHOW BINLOG EVENTS IN '${log}'`).stdout).join('\n');
     // THEN the account statements are there, with hashes only
     expect(events).toContain("ALTER USER 'app'@'127.0.0.0/255.0.0.0' IDENTIFIED BY PASSWORD '*");

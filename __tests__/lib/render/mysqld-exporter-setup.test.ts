@@ -52,12 +52,17 @@ describe('credentials setup script', () => {
     const script = writeFile(tmp.dir, 'setup', renderMysqldExporterSetupScript(), 0o755);
     const cnf = path.join(tmp.dir, 'mysqld-exporter.cnf');
     const result = run('bash', [script], {
-      env: { ...process.env, TIERFORM_EXPORTER_SECRETS: secrets, TIERFORM_EXPORTER_CNF: cnf, TIERFORM_EXPORTER_CNF_OWNER: `${process.getuid!()}:${process.getgid!()}` },
+      env: {
+        ...process.env,
+        TIERFORM_EXPORTER_SECRETS: secrets,
+        TIERFORM_EXPORTER_CNF: cnf,
+        TIERFORM_EXPORTER_CNF_OWNER: `${process.getuid!()}:${process.getgid!()}`,
+      },
     });
     return { result, cnf, dir: tmp.dir, cleanup: tmp.cleanup };
   }
 
-  test('writes the renderer\'s file with the decoded password, 0600', () => {
+  test("writes the renderer's file with the decoded password, 0600", () => {
     // GIVEN a password with every punctuation character the variable allows
     const password = 'a-B_c.d~e+f=g@h^i*j:k,l!m/n0';
     // WHEN
@@ -82,17 +87,22 @@ describe('credentials setup script', () => {
     }
   });
 
-  test.each(['has#hash-in-it-123', 'has?question-12345', 'has;semicolon-1234', 'has`backquote-12345'])('refuses %s and writes nothing', (password) => {
-    // GIVEN / WHEN
-    const { result, cnf, dir, cleanup } = setup(password);
-    try {
-      // THEN
-      expect(result.status).toBe(1);
-      expect(result.stderr).toContain('tierform-mysqld-exporter: ERROR: the exporter password must be non-empty without quotes, backslashes, whitespace, backquotes, ?, # or ;');
-      expect(fs.existsSync(cnf)).toBe(false);
-      expect(fs.readdirSync(dir).filter((f) => f.startsWith('mysqld-exporter.cnf'))).toEqual([]);
-    } finally {
-      cleanup();
-    }
-  });
+  test.each(['has#hash-in-it-123', 'has?question-12345', 'has;semicolon-1234', 'has`backquote-12345'])(
+    'refuses %s and writes nothing',
+    (password) => {
+      // GIVEN / WHEN
+      const { result, cnf, dir, cleanup } = setup(password);
+      try {
+        // THEN
+        expect(result.status).toBe(1);
+        expect(result.stderr).toContain(
+          'tierform-mysqld-exporter: ERROR: the exporter password must be non-empty without quotes, backslashes, whitespace, backquotes, ?, # or ;',
+        );
+        expect(fs.existsSync(cnf)).toBe(false);
+        expect(fs.readdirSync(dir).filter((f) => f.startsWith('mysqld-exporter.cnf'))).toEqual([]);
+      } finally {
+        cleanup();
+      }
+    },
+  );
 });

@@ -67,9 +67,7 @@ describe('renderNginxConf (text)', () => {
 
   test('puts max_fails and fail_timeout on every upstream server', () => {
     // GIVEN / WHEN
-    const conf = renderNginxConf(
-      options({ upstreamServers: ['10.0.0.5:8000', '10.0.0.6:8000'], maxFails: 2, failTimeoutSeconds: 15 }),
-    );
+    const conf = renderNginxConf(options({ upstreamServers: ['10.0.0.5:8000', '10.0.0.6:8000'], maxFails: 2, failTimeoutSeconds: 15 }));
     // THEN
     expect(conf).toContain('server 10.0.0.5:8000 max_fails=2 fail_timeout=15s;');
     expect(conf).toContain('server 10.0.0.6:8000 max_fails=2 fail_timeout=15s;');
@@ -206,9 +204,7 @@ describe('renderNginxConf (text)', () => {
     // GIVEN / WHEN
     const conf = renderNginxConf(options());
     // THEN
-    expect(conf).toMatch(
-      /location = \/health \{\s+access_log off;\s+default_type text\/plain;\s+return 200 "ok\\n";\s+\}/,
-    );
+    expect(conf).toMatch(/location = \/health \{\s+access_log off;\s+default_type text\/plain;\s+return 200 "ok\\n";\s+\}/);
   });
 
   test('adds a default_server catch-all when the site has server names', () => {
@@ -254,7 +250,9 @@ describe('renderNginxConf (text)', () => {
 
   test('throws if there is no upstream server', () => {
     // GIVEN / WHEN / THEN
-    expect(() => renderNginxConf(options({ upstreamServers: [] }))).toThrow("'upstreamServers' (at least one server) or 'upstreamServersFile' must be given, not both");
+    expect(() => renderNginxConf(options({ upstreamServers: [] }))).toThrow(
+      "'upstreamServers' (at least one server) or 'upstreamServersFile' must be given, not both",
+    );
   });
 
   test('throws if both a server list and a servers file are given', () => {
@@ -270,8 +268,12 @@ describe('renderNginxConf (text)', () => {
   });
 
   test('servers found at run time: the upstream block includes the watcher’s file', () => {
-    const conf = renderNginxConf(options({ upstreamServers: [], upstreamServersFile: '/etc/nginx/tierform-upstreams/app.servers', balance: 'ip-hash' }));
-    expect(conf).toMatch(/upstream tierform_app \{\n(?: {8}#[^\n]*\n)* {8}ip_hash;\n {8}# Servers found at run time \(DNS\)[^\n]*\n {8}include \/etc\/nginx\/tierform-upstreams\/app\.servers;\n {8}keepalive 16;\n {4}\}/);
+    const conf = renderNginxConf(
+      options({ upstreamServers: [], upstreamServersFile: '/etc/nginx/tierform-upstreams/app.servers', balance: 'ip-hash' }),
+    );
+    expect(conf).toMatch(
+      /upstream tierform_app \{\n(?: {8}#[^\n]*\n)* {8}ip_hash;\n {8}# Servers found at run time \(DNS\)[^\n]*\n {8}include \/etc\/nginx\/tierform-upstreams\/app\.servers;\n {8}keepalive 16;\n {4}\}/,
+    );
     expect(conf).not.toMatch(/^ {8}server /m);
   });
 });
@@ -371,25 +373,14 @@ interface Reply {
   readonly body: string;
 }
 
-function request(
-  port: number,
-  urlPath: string,
-  headers: Record<string, string> = {},
-  method = 'GET',
-  body?: Buffer,
-): Promise<Reply> {
+function request(port: number, urlPath: string, headers: Record<string, string> = {}, method = 'GET', body?: Buffer): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: '127.0.0.1', port, path: urlPath, method, headers, agent: false, timeout: 5000 },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
-        );
-        res.on('error', reject);
-      },
-    );
+    const req = http.request({ host: '127.0.0.1', port, path: urlPath, method, headers, agent: false, timeout: 5000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
     req.on('timeout', () => req.destroy(new Error(`timeout: ${method} ${urlPath}`)));
     req.on('error', reject);
     req.end(body);
@@ -433,11 +424,7 @@ async function startNginx(nginx: string, conf: string, prefix: string): Promise<
     tmp.cleanup();
     throw new Error(`nginx -t failed:\n${check.output}`);
   }
-  const child: ChildProcess = spawn(
-    nginx,
-    ['-e', path.join(tmp.dir, 'error.log'), '-c', file, '-g', 'daemon off;'],
-    { stdio: 'ignore' },
-  );
+  const child: ChildProcess = spawn(nginx, ['-e', path.join(tmp.dir, 'error.log'), '-c', file, '-g', 'daemon off;'], { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const pid = child.pid;
   if (pid === undefined) {
@@ -466,9 +453,7 @@ async function startNginx(nginx: string, conf: string, prefix: string): Promise<
       await sleep(100);
     }
   }
-  const log = fs.existsSync(path.join(tmp.dir, 'error.log'))
-    ? fs.readFileSync(path.join(tmp.dir, 'error.log'), 'utf8')
-    : '';
+  const log = fs.existsSync(path.join(tmp.dir, 'error.log')) ? fs.readFileSync(path.join(tmp.dir, 'error.log'), 'utf8') : '';
   await stop();
   throw new Error(`nginx did not answer on 127.0.0.1:${port}\n${log}`);
 }
@@ -671,11 +656,7 @@ describe('renderNginxConf running in a real nginx', () => {
 
   test('stops by its pid, workers included', async () => {
     // GIVEN a running nginx with workers
-    const running = await startNginx(
-      NGINX,
-      renderNginxConf(options({ upstreamServers: [`127.0.0.1:${upstreamPort}`] })),
-      'nginx-run-stop',
-    );
+    const running = await startNginx(NGINX, renderNginxConf(options({ upstreamServers: [`127.0.0.1:${upstreamPort}`] })), 'nginx-run-stop');
     expect(running.workers.length).toBeGreaterThan(0);
     // WHEN
     await running.stop();

@@ -86,9 +86,7 @@ describe('renderPrometheusConfig text', () => {
         { targets: ['${TfToken[TOKEN.4]}:9100'], labels: { role: 'db', droplet: 'db-0' } },
       ],
     });
-    expect(doc.scrape_configs.map((c: { job_name: string }) => c.job_name)).toEqual([
-      'node', 'haproxy', 'nginx', 'mysqld', 'prometheus',
-    ]);
+    expect(doc.scrape_configs.map((c: { job_name: string }) => c.job_name)).toEqual(['node', 'haproxy', 'nginx', 'mysqld', 'prometheus']);
   });
 
   test('roles found by DNS: one dns_sd config per name, and each name’s labels attached by relabelling', () => {
@@ -123,9 +121,9 @@ describe('renderPrometheusConfig text', () => {
   });
 
   test('throws if a DNS target is not a DNS name', () => {
-    expect(() =>
-      renderPrometheusConfig(configOptions({ jobs: [{ name: 'x', dnsTargets: [{ name: 'a b', port: 1, labels: {} }] }] })),
-    ).toThrow(`'jobs[0].dnsTargets[0].name' must be a DNS name (letters, digits, '-' and '.'), got "a b"`);
+    expect(() => renderPrometheusConfig(configOptions({ jobs: [{ name: 'x', dnsTargets: [{ name: 'a b', port: 1, labels: {} }] }] }))).toThrow(
+      `'jobs[0].dnsTargets[0].name' must be a DNS name (letters, digits, '-' and '.'), got "a b"`,
+    );
   });
 
   test('token addresses are inserted verbatim in the text', () => {
@@ -162,8 +160,16 @@ describe('renderPrometheusConfig text', () => {
   });
 
   test.each<[string, Partial<PrometheusConfigOptions>, RegExp]>([
-    ['a job name appears twice', { jobs: [JOBS[1], JOBS[1]] }, /^'jobs\[1\]\.name' must be unique \(an earlier job has the same name\), got "haproxy"$/],
-    ['a job has no targets', { jobs: [{ name: 'empty', targets: [] }] }, /^'jobs\[0\]' \(job 'empty'\) has no targets: give 'targets', 'dnsTargets' or 'selfTarget'$/],
+    [
+      'a job name appears twice',
+      { jobs: [JOBS[1], JOBS[1]] },
+      /^'jobs\[1\]\.name' must be unique \(an earlier job has the same name\), got "haproxy"$/,
+    ],
+    [
+      'a job has no targets',
+      { jobs: [{ name: 'empty', targets: [] }] },
+      /^'jobs\[0\]' \(job 'empty'\) has no targets: give 'targets', 'dnsTargets' or 'selfTarget'$/,
+    ],
     ['there are no jobs', { jobs: [] }, /'jobs' must list at least one scrape job/],
     ['the timeout exceeds the interval', { scrapeTimeoutSeconds: 20 }, /'scrapeTimeoutSeconds' must not exceed/],
     [
@@ -234,16 +240,16 @@ describe('renderPrometheusDropIn text', () => {
     // THEN
     expect(dropIn).toContain('\nEnvironmentFile=/etc/tierform/net.env\n');
     expect(dropIn).toContain('\nExecStart=\nExecStart=/usr/bin/prometheus --config.file=/etc/prometheus/prometheus.yml ');
-    expect(dropIn).toMatch(/^ExecStart=\/usr\/bin\/prometheus .*--storage\.tsdb\.retention\.time=30d --storage\.tsdb\.retention\.size=20GB --web\.listen-address=\$\{TIERFORM_PRIVATE_IP\}:9090 \$ARGS$/m);
+    expect(dropIn).toMatch(
+      /^ExecStart=\/usr\/bin\/prometheus .*--storage\.tsdb\.retention\.time=30d --storage\.tsdb\.retention\.size=20GB --web\.listen-address=\$\{TIERFORM_PRIVATE_IP\}:9090 \$ARGS$/m,
+    );
   });
 
   test('refuses to start without an address, then writes the self targets', () => {
     // GIVEN / WHEN
     const dropIn = renderPrometheusDropIn({ retentionDays: 15 });
     // THEN
-    expect(dropIn).toContain(
-      `\nExecStartPre=/usr/bin/test -n \${TIERFORM_PRIVATE_IP}\nExecStartPre=${PROMETHEUS_PATHS.selfTargetsScript}\n`,
-    );
+    expect(dropIn).toContain(`\nExecStartPre=/usr/bin/test -n \${TIERFORM_PRIVATE_IP}\nExecStartPre=${PROMETHEUS_PATHS.selfTargetsScript}\n`);
   });
 
   test('throws if the retention is not a whole number of days', () => {
@@ -458,7 +464,9 @@ function rulesWithoutAnnotations(): string {
 
 const DB = { job: 'mysqld', master_host: '10.10.0.6' };
 const series = (name: string, labels: Record<string, string>) =>
-  `${name}{${Object.entries(labels).map(([k, v]) => `${k}="${v}"`).join(',')}}`;
+  `${name}{${Object.entries(labels)
+    .map(([k, v]) => `${k}="${v}"`)
+    .join(',')}}`;
 
 const UNIT_TESTS: Record<string, UnitTest> = {
   instanceDown: {
@@ -672,12 +680,23 @@ describe("HAProxy's built-in exporter", () => {
     const tmp = makeTempDir('haproxy-metrics');
     const [frontendPort, statsPort, deadPort] = [await freePort(), await freePort(), await freePort()];
     const cfg = [
-      'global', '    log stdout format raw local0',
-      'defaults', '    mode http', '    timeout connect 1s', '    timeout client 5s', '    timeout server 5s',
-      'frontend http', `    bind 127.0.0.1:${frontendPort}`, '    default_backend web',
-      'backend web', `    server web-0 127.0.0.1:${deadPort} check inter 1s fall 1`,
-      'listen stats', `    bind 127.0.0.1:${statsPort}`,
-      '    http-request use-service prometheus-exporter if { path /metrics }', '    stats enable', '',
+      'global',
+      '    log stdout format raw local0',
+      'defaults',
+      '    mode http',
+      '    timeout connect 1s',
+      '    timeout client 5s',
+      '    timeout server 5s',
+      'frontend http',
+      `    bind 127.0.0.1:${frontendPort}`,
+      '    default_backend web',
+      'backend web',
+      `    server web-0 127.0.0.1:${deadPort} check inter 1s fall 1`,
+      'listen stats',
+      `    bind 127.0.0.1:${statsPort}`,
+      '    http-request use-service prometheus-exporter if { path /metrics }',
+      '    stats enable',
+      '',
     ].join('\n');
     const child = spawn(haproxy, ['-db', '-f', writeFile(tmp.dir, 'haproxy.cfg', cfg)], { stdio: 'ignore' });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -762,7 +781,10 @@ describe('systemd-analyze verify', () => {
  * refuses them), so splitting on spaces is exact.
  */
 function execStartArgv(dropIn: string, env: Record<string, string>): string[] {
-  const line = dropIn.split('\n').filter((l) => l.startsWith('ExecStart=') && l !== 'ExecStart=').pop();
+  const line = dropIn
+    .split('\n')
+    .filter((l) => l.startsWith('ExecStart=') && l !== 'ExecStart=')
+    .pop();
   if (line === undefined) {
     throw new Error('no ExecStart= in the drop-in');
   }
@@ -919,9 +941,7 @@ describe('Debian prometheus with the rendered files, on loopback', () => {
     // GIVEN / WHEN
     const reply = (await getJson(promPort, '/api/v1/rules')) as { data: { groups: { name: string; rules: unknown[] }[] } };
     // THEN
-    expect(reply.data.groups.map((g) => g.name).sort()).toEqual([
-      'tierform-availability', 'tierform-disk', 'tierform-http', 'tierform-replication',
-    ]);
+    expect(reply.data.groups.map((g) => g.name).sort()).toEqual(['tierform-availability', 'tierform-disk', 'tierform-http', 'tierform-replication']);
     expect(output).not.toMatch(/level=error/);
   });
 });

@@ -85,15 +85,17 @@ async function startApp(dir: string, env: Record<string, string>): Promise<Runni
   writeFile(dir, 'app.py', renderSampleApp());
   const port = await freePort();
   const log = path.join(dir, 'gunicorn.log');
-  const master = startDaemon(
-    gunicorn,
-    ['--bind', `127.0.0.1:${port}`, '--workers', '2', '--timeout', '30', '--chdir', dir, 'app:app'],
-    { cwd: dir, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, log },
-  );
+  const master = startDaemon(gunicorn, ['--bind', `127.0.0.1:${port}`, '--workers', '2', '--timeout', '30', '--chdir', dir, 'app:app'], {
+    cwd: dir,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
+    log,
+  });
   try {
     // At most 150 x 100 ms for gunicorn to import the app and answer.
-    await waitFor(150, async () => (await get(port, '/health')).status === 200, () =>
-      `gunicorn did not answer /health on 127.0.0.1:${port}\n${fs.readFileSync(log, 'utf8')}`,
+    await waitFor(
+      150,
+      async () => (await get(port, '/health')).status === 200,
+      () => `gunicorn did not answer /health on 127.0.0.1:${port}\n${fs.readFileSync(log, 'utf8')}`,
     );
   } catch (error) {
     await master.stop();
@@ -252,7 +254,11 @@ describe('renderSampleApp under gunicorn with the database down', () => {
       await running.master.stop();
       // THEN
       expect(isAlive(running.master.pid)).toBe(false);
-      await waitFor(50, () => running.workers.every((pid) => !isAlive(pid)), () => 'gunicorn workers still alive');
+      await waitFor(
+        50,
+        () => running.workers.every((pid) => !isAlive(pid)),
+        () => 'gunicorn workers still alive',
+      );
     } finally {
       other.cleanup();
     }
@@ -297,8 +303,10 @@ describe('renderSampleApp under gunicorn against a real MariaDB', () => {
     );
     const sql = (statement: string) => run(client, ['--no-defaults', '-S', socket, '-u', 'root', '-e', statement]);
     // At most 300 x 100 ms for the server to accept connections.
-    await waitFor(300, () => sql('SELECT 1').status === 0, () =>
-      `mariadbd did not start:\n${fs.readFileSync(path.join(tmp.dir, 'mariadbd.log'), 'utf8')}`,
+    await waitFor(
+      300,
+      () => sql('SELECT 1').status === 0,
+      () => `mariadbd did not start:\n${fs.readFileSync(path.join(tmp.dir, 'mariadbd.log'), 'utf8')}`,
     );
     // A least-privilege user with a password that needs quoting, read from a file ending in a newline.
     const password = `p'w"$x \\y`;
@@ -344,7 +352,13 @@ describe('renderSampleApp under gunicorn against a real MariaDB', () => {
     expect(first.status).toBe(200);
     const a = JSON.parse(first.body);
     const b = JSON.parse(second.body);
-    expect(a).toEqual({ instance: 'web-test-2', written_id: expect.any(Number), visits: expect.any(Number), latest_id: a.written_id, read_from: 'replica' });
+    expect(a).toEqual({
+      instance: 'web-test-2',
+      written_id: expect.any(Number),
+      visits: expect.any(Number),
+      latest_id: a.written_id,
+      read_from: 'replica',
+    });
     expect(b.written_id).toBeGreaterThan(a.written_id);
     expect(b.visits).toBe(a.visits + 1);
   });

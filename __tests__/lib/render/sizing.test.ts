@@ -10,7 +10,11 @@ function runSizing(args: string[]) {
   const script = path.join(tmp.dir, 'tierform-sizing');
   fs.writeFileSync(script, renderSizingScript(), { mode: 0o755 });
   const envFile = path.join(tmp.dir, 'run/sizing.env');
-  const result = run(script, args.map((a) => a.replace('@TMP@', tmp.dir)), { env: { ...process.env, TIERFORM_SIZING_ENV: envFile } });
+  const result = run(
+    script,
+    args.map((a) => a.replace('@TMP@', tmp.dir)),
+    { env: { ...process.env, TIERFORM_SIZING_ENV: envFile } },
+  );
   const read = (f: string) => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : undefined);
   return { result, env: read(envFile), read: (rel: string) => read(path.join(tmp.dir, rel)), cleanup: tmp.cleanup, dir: tmp.dir };
 }
@@ -49,7 +53,9 @@ describe('tierform-sizing (values that follow the droplet size, computed at boot
       const mariadbd = requireTool('mariadbd', 'mariadb-server');
       const check = run(mariadbd, [`--defaults-file=${path.join(s.dir, 'mysql/61-tierform-memory.cnf')}`, '--help', '--verbose']);
       expect(check.status).toBe(0);
-      expect(check.stdout).toMatch(new RegExp(`^innodb-buffer-pool-size\\s+${Math.max(128, Math.floor((MEMORY_MB * 50) / 100)) * 1024 * 1024}$`, 'm'));
+      expect(check.stdout).toMatch(
+        new RegExp(`^innodb-buffer-pool-size\\s+${Math.max(128, Math.floor((MEMORY_MB * 50) / 100)) * 1024 * 1024}$`, 'm'),
+      );
     } finally {
       s.cleanup();
     }
@@ -68,7 +74,10 @@ describe('tierform-sizing (values that follow the droplet size, computed at boot
   });
 
   test.each([
-    [['--mysql-cnf', '@TMP@/x.cnf', '--mysql-buffer-pool-percent', '0'], "--mysql-buffer-pool-percent must be a whole percentage from 1 to 100, got '0'"],
+    [
+      ['--mysql-cnf', '@TMP@/x.cnf', '--mysql-buffer-pool-percent', '0'],
+      "--mysql-buffer-pool-percent must be a whole percentage from 1 to 100, got '0'",
+    ],
     [['--retention-dir', '/', '--retention-percent', 'half'], "--retention-percent must be a whole percentage from 1 to 100, got 'half'"],
     [['--frobnicate'], "unknown argument '--frobnicate'"],
   ])('fails clearly on %j', (args, message) => {
@@ -82,12 +91,21 @@ describe('tierform-sizing (values that follow the droplet size, computed at boot
   });
 
   test('the unit runs before the services that read its results, at every boot', () => {
-    const unit = renderSizingUnit({ mysql: { cnfPath: '/etc/mysql/mariadb.conf.d/61-tierform-memory.cnf', bufferPoolPercent: 50 }, before: ['mariadb.service'] });
+    const unit = renderSizingUnit({
+      mysql: { cnfPath: '/etc/mysql/mariadb.conf.d/61-tierform-memory.cnf', bufferPoolPercent: 50 },
+      before: ['mariadb.service'],
+    });
     expect(unit).toContain('Before=mariadb.service\n');
-    expect(unit).toContain('ExecStart=/usr/local/sbin/tierform-sizing --mysql-cnf /etc/mysql/mariadb.conf.d/61-tierform-memory.cnf --mysql-buffer-pool-percent 50\n');
+    expect(unit).toContain(
+      'ExecStart=/usr/local/sbin/tierform-sizing --mysql-cnf /etc/mysql/mariadb.conf.d/61-tierform-memory.cnf --mysql-buffer-pool-percent 50\n',
+    );
     expect(unit).toContain('WantedBy=multi-user.target');
     expect(SIZING_ENV_FILE).toBe('/run/tierform/sizing.env');
-    expect(() => renderSizingUnit({ before: ['mariadb'] })).toThrow(`'before[0]' must be a systemd unit name ending in '.service', '.target', '.socket' or '.timer', got "mariadb"`);
-    expect(() => renderSizingUnit({ retention: { dir: 'relative', percent: 50 } })).toThrow(`'retention.dir' must be an absolute path of letters, digits, '.', '_' and '-' between single '/' (no '.' or '..' component), got "relative"`);
+    expect(() => renderSizingUnit({ before: ['mariadb'] })).toThrow(
+      `'before[0]' must be a systemd unit name ending in '.service', '.target', '.socket' or '.timer', got "mariadb"`,
+    );
+    expect(() => renderSizingUnit({ retention: { dir: 'relative', percent: 50 } })).toThrow(
+      `'retention.dir' must be an absolute path of letters, digits, '.', '_' and '-' between single '/' (no '.' or '..' component), got "relative"`,
+    );
   });
 });

@@ -21,17 +21,27 @@ function sandbox(bootWaitSeconds = 0) {
   const script = writeFile(dir, 'tierform-upstream-watch', text.replace(line, `readonly SERVERS_FILE='${servers}'`));
   fs.chmodSync(script, 0o755);
   const stub = (name: string, body: string) => fs.chmodSync(writeFile(dir, `bin/${name}`, `#!/bin/sh\n${body}\n`), 0o755);
-  stub('getent', `[ -f ${dir}/dns ] || exit 2\nwhile read -r a; do printf '%s STREAM %s\\n%s DGRAM\\n%s RAW\\n' "$a" "$2" "$a" "$a"; done < ${dir}/dns`);
+  stub(
+    'getent',
+    `[ -f ${dir}/dns ] || exit 2\nwhile read -r a; do printf '%s STREAM %s\\n%s DGRAM\\n%s RAW\\n' "$a" "$2" "$a" "$a"; done < ${dir}/dns`,
+  );
   stub('systemctl', `echo "$*" >> ${dir}/systemctl.log\ncase "$1" in is-active) [ -f ${dir}/nginx-running ];; *) exit 0;; esac`);
   stub('nginx', `echo "$*" >> ${dir}/nginx.log\n[ ! -f ${dir}/nginx-broken ]`);
   const env = { ...process.env, PATH: `${dir}/bin:${process.env.PATH}` };
   return {
-    dns: (addresses: string[] | undefined) => (addresses ? writeFile(dir, 'dns', addresses.map((a) => `${a}\n`).join('')) : fs.rmSync(`${dir}/dns`, { force: true })),
+    dns: (addresses: string[] | undefined) =>
+      addresses ? writeFile(dir, 'dns', addresses.map((a) => `${a}\n`).join('')) : fs.rmSync(`${dir}/dns`, { force: true }),
     nginxRunning: () => writeFile(dir, 'nginx-running', ''),
     nginxBroken: () => writeFile(dir, 'nginx-broken', ''),
     run: (mode: string): RunResult => run(script, [mode], { env }),
     servers: () => (fs.existsSync(servers) ? fs.readFileSync(servers, 'utf8') : undefined),
-    reloads: () => (fs.existsSync(`${dir}/systemctl.log`) ? fs.readFileSync(`${dir}/systemctl.log`, 'utf8').split('\n').filter((l) => l.startsWith('reload')).length : 0),
+    reloads: () =>
+      fs.existsSync(`${dir}/systemctl.log`)
+        ? fs
+            .readFileSync(`${dir}/systemctl.log`, 'utf8')
+            .split('\n')
+            .filter((l) => l.startsWith('reload')).length
+        : 0,
     script,
     cleanup: tmp.cleanup,
   };
@@ -131,7 +141,11 @@ describe('tierform-upstream-watch', () => {
 
   test.each([
     ['a name with a quote', { name: "x'; rm -rf /" }, /^'name' must be a DNS name \(letters, digits, '-' and '\.'\), got "x'; rm -rf \/"$/],
-    ['parameters with a semicolon', { serverParameters: 'max_fails=1; include /etc/shadow' }, /^'serverParameters' must be letters, digits, '_', '=', '\.' and spaces, got/],
+    [
+      'parameters with a semicolon',
+      { serverParameters: 'max_fails=1; include /etc/shadow' },
+      /^'serverParameters' must be letters, digits, '_', '=', '\.' and spaces, got/,
+    ],
     ['a relative servers file', { serversFile: 'app.servers' }, /^'serversFile' must be an absolute path .*, got "app\.servers"$/],
     ['port 0', { port: 0 }, /^'port' must be a port \(an integer from 1 to 65535\), got 0$/],
   ])('throws if %s', (_name, overrides, message) => {

@@ -7,15 +7,32 @@ import { cloudConfig } from '../checks/fixtures';
 
 const ANY = ['0.0.0.0/0', '::/0'];
 const tag = (name: string) => `\${digitalocean_tag.${name}.name}`;
-const fw = (name: string, inbound: Record<string, unknown>[], outbound: Record<string, unknown>[] = [{ protocol: 'tcp', port_range: '1-65535', destination_addresses: ANY }]) => ({
+const fw = (
+  name: string,
+  inbound: Record<string, unknown>[],
+  outbound: Record<string, unknown>[] = [{ protocol: 'tcp', port_range: '1-65535', destination_addresses: ANY }],
+) => ({
   name,
   tags: [tag(name)],
   inbound_rule: inbound,
   outbound_rule: outbound,
 });
-const droplet = (name: string, role: string, userData = '') => ({ name, image: 'ubuntu-24-04-x64', size: 's-1vcpu-1gb', region: 'nyc3', tags: [tag(role)], user_data: userData });
-const HAPROXY = cloudConfig({ packages: ['haproxy'], write_files: [{ path: '/etc/haproxy/haproxy.cfg', content: 'backend web\n    server-template web 1-4 web.internal:80 check\n' }] });
-const UNCHECKED = cloudConfig({ packages: ['haproxy'], write_files: [{ path: '/etc/haproxy/haproxy.cfg', content: 'backend web\n    server w1 10.0.0.3:80\n' }] });
+const droplet = (name: string, role: string, userData = '') => ({
+  name,
+  image: 'ubuntu-24-04-x64',
+  size: 's-1vcpu-1gb',
+  region: 'nyc3',
+  tags: [tag(role)],
+  user_data: userData,
+});
+const HAPROXY = cloudConfig({
+  packages: ['haproxy'],
+  write_files: [{ path: '/etc/haproxy/haproxy.cfg', content: 'backend web\n    server-template web 1-4 web.internal:80 check\n' }],
+});
+const UNCHECKED = cloudConfig({
+  packages: ['haproxy'],
+  write_files: [{ path: '/etc/haproxy/haproxy.cfg', content: 'backend web\n    server w1 10.0.0.3:80\n' }],
+});
 
 function handWritten(lbConfig: string, lbOutbound?: Record<string, unknown>[]) {
   return new StackView({
@@ -23,7 +40,14 @@ function handWritten(lbConfig: string, lbOutbound?: Record<string, unknown>[]) {
       digitalocean_tag: { lb: { name: 'lb' }, web: { name: 'web' } },
       digitalocean_droplet: { lb0: droplet('lb-0', 'lb', lbConfig), web0: droplet('web-0', 'web'), web1: droplet('web-1', 'web') },
       digitalocean_firewall: {
-        lb: fw('lb', [{ protocol: 'tcp', port_range: '80', source_addresses: ANY }, { protocol: 'tcp', port_range: '22', source_addresses: '${var.admin_cidrs}' }], lbOutbound),
+        lb: fw(
+          'lb',
+          [
+            { protocol: 'tcp', port_range: '80', source_addresses: ANY },
+            { protocol: 'tcp', port_range: '22', source_addresses: '${var.admin_cidrs}' },
+          ],
+          lbOutbound,
+        ),
         web: fw('web', [{ protocol: 'tcp', port_range: '80', source_tags: [tag('lb')] }]),
       },
       digitalocean_record: { www: { domain: 'foobar.com', type: 'A', name: 'www', value: '${digitalocean_droplet.lb0.ipv4_address}' } },
@@ -60,7 +84,12 @@ describe('architectureOf', () => {
     expect(m.cells['foobar-s2-web']['foobar-s2-db']).toEqual(['tcp/3306']);
     expect(m.cells['foobar-s2-lb']['foobar-s2-db']).toEqual([]);
     expect(m.cells['foobar-s2-mon']['foobar-s2-db']).toEqual(['tcp/9100', 'tcp/9104']);
-    expect(m.cells.admins).toEqual({ 'foobar-s2-db': ['tcp/22'], 'foobar-s2-web': ['tcp/22'], 'foobar-s2-lb': ['tcp/22'], 'foobar-s2-mon': ['tcp/22'] });
+    expect(m.cells.admins).toEqual({
+      'foobar-s2-db': ['tcp/22'],
+      'foobar-s2-web': ['tcp/22'],
+      'foobar-s2-lb': ['tcp/22'],
+      'foobar-s2-mon': ['tcp/22'],
+    });
   });
 });
 
@@ -88,7 +117,9 @@ describe('singlePointsOfFailure', () => {
     const stack = new Stage3HighAvailability(Testing.app(), 's3', { domain: 'foobar.com', email: 'ops@foobar.com' });
     const view = new StackView(stack.toTerraform() as Record<string, unknown>);
     const a = architectureOf(view, 's3', stack);
-    expect(readerEndpoints(a, view)).toEqual([{ role: 'foobar-s3-db', droplets: [expect.stringMatching(/Database_Replica1_/), expect.stringMatching(/Database_Replica2_/)] }]);
+    expect(readerEndpoints(a, view)).toEqual([
+      { role: 'foobar-s3-db', droplets: [expect.stringMatching(/Database_Replica1_/), expect.stringMatching(/Database_Replica2_/)] },
+    ]);
     expect(singlePointsOfFailure(a, view, readerEndpoints(a, view)).map((x) => [x.role, x.paths, x.singlePoints])).toEqual([
       ['foobar-s3-db', ['request', 'write'], ['foobar-s3-db-primary']],
       ['foobar-s3-app', ['request', 'write'], []],

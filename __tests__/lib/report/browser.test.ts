@@ -44,10 +44,23 @@ describe('readiness reports in Chromium', () => {
   let command: ReturnType<typeof run>;
 
   beforeAll(async () => {
-    command = run(process.execPath, [path.join(REPO, 'scripts', 'report.js'), '--out', tmp.dir], { cwd: REPO, env: { ...process.env, CDKTF_OUTDIR: path.join(tmp.dir, 'synth') }, timeout: 120_000 });
+    command = run(process.execPath, [path.join(REPO, 'scripts', 'report.js'), '--out', tmp.dir], {
+      cwd: REPO,
+      env: { ...process.env, CDKTF_OUTDIR: path.join(tmp.dir, 'synth') },
+      timeout: 120_000,
+    });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   }, 180_000);
 
@@ -58,43 +71,59 @@ describe('readiness reports in Chromium', () => {
 
   test('npm run report writes an HTML and a JSON per stack and exits 0 (no unsuppressed error)', () => {
     expect({ status: command.status, stderr: command.stderr }).toEqual({ status: 0, stderr: '' });
-    expect(fs.readdirSync(tmp.dir).filter((f) => /\.(html|json)$/.test(f)).sort()).toEqual(STACKS.flatMap((s) => [`${s}.html`, `${s}.json`]).sort());
+    expect(
+      fs
+        .readdirSync(tmp.dir)
+        .filter((f) => /\.(html|json)$/.test(f))
+        .sort(),
+    ).toEqual(STACKS.flatMap((s) => [`${s}.html`, `${s}.json`]).sort());
   });
 
-  test.each(STAGES)('%s renders offline with no console error; the SVG has every role and every allowed flow', async (stage) => {
-    const context = await browser.newContext({ viewport: { width: 1600, height: 1200 }, offline: true });
-    const page = await context.newPage();
-    const problems: string[] = [];
-    const requests: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-    await page.route('**/*', (route) => {
-      requests.push(route.request().url());
-      return route.request().url().startsWith('file://') ? route.continue() : route.abort();
-    });
-    const file = path.join(tmp.dir, `${stage}.html`);
-    await page.goto(`file://${file}`, { waitUntil: 'load' });
-    const png = path.join(tmp.dir, `${stage}.png`);
-    await page.screenshot({ path: png, fullPage: true });
-    const report = JSON.parse(fs.readFileSync(path.join(tmp.dir, `${stage}.json`), 'utf8')) as { architecture: { roles: { id: string }[] } };
+  test.each(STAGES)(
+    '%s renders offline with no console error; the SVG has every role and every allowed flow',
+    async (stage) => {
+      const context = await browser.newContext({ viewport: { width: 1600, height: 1200 }, offline: true });
+      const page = await context.newPage();
+      const problems: string[] = [];
+      const requests: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+      });
+      page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+      await page.route('**/*', (route) => {
+        requests.push(route.request().url());
+        return route.request().url().startsWith('file://') ? route.continue() : route.abort();
+      });
+      const file = path.join(tmp.dir, `${stage}.html`);
+      await page.goto(`file://${file}`, { waitUntil: 'load' });
+      const png = path.join(tmp.dir, `${stage}.png`);
+      await page.screenshot({ path: png, fullPage: true });
+      const report = JSON.parse(fs.readFileSync(path.join(tmp.dir, `${stage}.json`), 'utf8')) as { architecture: { roles: { id: string }[] } };
 
-    const roles = await page.$$eval('svg g.role', (gs) => gs.map((g) => g.getAttribute('data-role')));
-    const edges = await page.$$eval('svg g.edge', (gs) => gs.map((g) => ({ from: g.getAttribute('data-from'), to: g.getAttribute('data-to'), ports: (g.getAttribute('data-ports') ?? '').split(' '), d: g.querySelector('path')?.getAttribute('d') ?? '' })));
-    const box = await page.$eval('svg', (s) => s.getBoundingClientRect().width);
-    await context.close();
+      const roles = await page.$$eval('svg g.role', (gs) => gs.map((g) => g.getAttribute('data-role')));
+      const edges = await page.$$eval('svg g.edge', (gs) =>
+        gs.map((g) => ({
+          from: g.getAttribute('data-from'),
+          to: g.getAttribute('data-to'),
+          ports: (g.getAttribute('data-ports') ?? '').split(' '),
+          d: g.querySelector('path')?.getAttribute('d') ?? '',
+        })),
+      );
+      const box = await page.$eval('svg', (s) => s.getBoundingClientRect().width);
+      await context.close();
 
-    expect(problems).toEqual([]);
-    expect(requests).toEqual([`file://${file}`]);
-    expect(fs.statSync(png).size).toBeGreaterThan(20_000);
-    expect(box).toBeGreaterThan(500);
-    expect([...roles].sort()).toEqual(report.architecture.roles.map((r) => r.id).sort());
-    const drawn = new Set(edges.flatMap((e) => e.ports.map((p: string) => `${e.from} -> ${e.to} ${p}`)));
-    const flows = treeFlows(stage);
-    expect(flows.length).toBeGreaterThanOrEqual(2);
-    expect(flows.filter((f) => !drawn.has(f))).toEqual([]);
-    // Every edge was routed by ELK (a path with at least a start and an end point).
-    expect(edges.filter((e) => !/^M[-0-9.]+,[-0-9.]+ L/.test(e.d))).toEqual([]);
-  }, 60_000);
+      expect(problems).toEqual([]);
+      expect(requests).toEqual([`file://${file}`]);
+      expect(fs.statSync(png).size).toBeGreaterThan(20_000);
+      expect(box).toBeGreaterThan(500);
+      expect([...roles].sort()).toEqual(report.architecture.roles.map((r) => r.id).sort());
+      const drawn = new Set(edges.flatMap((e) => e.ports.map((p: string) => `${e.from} -> ${e.to} ${p}`)));
+      const flows = treeFlows(stage);
+      expect(flows.length).toBeGreaterThanOrEqual(2);
+      expect(flows.filter((f) => !drawn.has(f))).toEqual([]);
+      // Every edge was routed by ELK (a path with at least a start and an end point).
+      expect(edges.filter((e) => !/^M[-0-9.]+,[-0-9.]+ L/.test(e.d))).toEqual([]);
+    },
+    60_000,
+  );
 });

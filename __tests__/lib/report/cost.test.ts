@@ -35,7 +35,12 @@ describe('estimateMonthlyCost', () => {
   test('backups add 20% to the droplet price', () => {
     const { stack, vpc } = testStack();
     new SingleServer(stack, 'Server', { vpc, name: 'site-www', sshKeys: SSH_KEYS, size: 's-2vcpu-4gb', backups: true });
-    expect(estimateMonthlyCost(stack).lines).toContainEqual({ item: 'droplet s-2vcpu-4gb + backups', count: 1, unitMonthlyUsd: 28.8, monthlyUsd: 28.8 });
+    expect(estimateMonthlyCost(stack).lines).toContainEqual({
+      item: 'droplet s-2vcpu-4gb + backups',
+      count: 1,
+      unitMonthlyUsd: 28.8,
+      monthlyUsd: 28.8,
+    });
   });
 
   test('lists droplets whose size is a token as unpriced', () => {

@@ -27,19 +27,25 @@ describe('Seed 001: the app stack', () => {
   });
 
   test('nginx is the only published port', () => {
-    const published = resources(json, 'docker_container').filter((c) => c.ports).map((c) => `${c.name} ${c.ports[0].external}:${c.ports[0].internal}`);
+    const published = resources(json, 'docker_container')
+      .filter((c) => c.ports)
+      .map((c) => `${c.name} ${c.ports[0].external}:${c.ports[0].internal}`);
     expect(published).toEqual(['shop-nginx 8080:80']);
   });
 
   test('app, Redis and PostgreSQL share an internal network; nginx and the app a frontend one', () => {
-    const nets = (name: string) => byName(json, name).networks_advanced.map((n: Json) => n.name.replace(/^\$\{docker_network\.(\w+?)_[0-9A-F]+\.name\}$/, '$1'));
+    const nets = (name: string) =>
+      byName(json, name).networks_advanced.map((n: Json) => n.name.replace(/^\$\{docker_network\.(\w+?)_[0-9A-F]+\.name\}$/, '$1'));
     expect({ nginx: nets('shop-nginx'), app: nets('shop-app'), redis: nets('shop-redis'), postgres: nets('shop-postgres') }).toEqual({
       nginx: ['Frontend'],
       app: ['Frontend', 'Backend'],
       redis: ['Backend'],
       postgres: ['Backend'],
     });
-    expect(resources(json, 'docker_network').map((n) => [n.name, n.internal])).toEqual([['shop-backend', true], ['shop-frontend', false]]);
+    expect(resources(json, 'docker_network').map((n) => [n.name, n.internal])).toEqual([
+      ['shop-backend', true],
+      ['shop-frontend', false],
+    ]);
   });
 
   test('nginx resolves the app at request time through Docker\u2019s DNS and answers /health itself', () => {
@@ -53,12 +59,20 @@ describe('Seed 001: the app stack', () => {
   test('every service has its own health check: wget /health, python /health, redis-cli ping, pg_isready', () => {
     const tests = Object.fromEntries(resources(json, 'docker_container').map((c) => [c.name, c.healthcheck.test.slice(0, 2).join(' ')]));
     expect(tests).toEqual({ 'shop-nginx': 'CMD wget', 'shop-app': 'CMD python3', 'shop-redis': 'CMD redis-cli', 'shop-postgres': 'CMD pg_isready' });
-    expect(resources(json, 'docker_container').map((c) => c.healthcheck.interval).every((i: string) => parseInt(i, 10) >= 10)).toBe(true);
+    expect(
+      resources(json, 'docker_container')
+        .map((c) => c.healthcheck.interval)
+        .every((i: string) => parseInt(i, 10) >= 10),
+    ).toBe(true);
   });
 
   test('Redis persists append-only on a named volume; PostgreSQL data on another', () => {
     expect(byName(json, 'shop-redis').command).toEqual(expect.arrayContaining(['--appendonly', 'yes']));
-    expect(resources(json, 'docker_volume').map((v) => v.name).sort()).toEqual(['shop-postgres-data', 'shop-redis-data']);
+    expect(
+      resources(json, 'docker_volume')
+        .map((v) => v.name)
+        .sort(),
+    ).toEqual(['shop-postgres-data', 'shop-redis-data']);
   });
 
   test('the same stack targets a droplet\u2019s Docker over SSH, published on 80', () => {

@@ -10,7 +10,14 @@ import { planProblems } from '../../../lib/plan/graph';
 import { parseStack } from '../../../lib/plan/plan';
 import { DIGITALOCEAN_REPLACING_ATTRIBUTES, compareStacks } from '../../../lib/plan/impact';
 import { DOCKER_REPLACING_ATTRIBUTES } from '../../../lib/plan/docker-replacing-attributes';
-import { ContainerUpload, checkDockerDaemonJson, containerCheckersFor, describeContainerUploads, describeRenderedDroplet, renderDroplets } from '../../helpers/checkers';
+import {
+  ContainerUpload,
+  checkDockerDaemonJson,
+  containerCheckersFor,
+  describeContainerUploads,
+  describeRenderedDroplet,
+  renderDroplets,
+} from '../../helpers/checkers';
 import { expectMachineIndependent, expectSecretsOnlyFromSensitiveVariables } from '../../helpers/invariants';
 import { ADMIN, SSH_KEYS, Json, asSet, resources } from '../../helpers/stacks';
 import { makeTempDir } from '../../helpers/tools';
@@ -55,7 +62,9 @@ describe('Seed 000: the Docker host stack and its apps stack', () => {
   });
 
   test('the apps stack reaches the droplet over SSH once cloud-init finished, through a cross-stack reference', () => {
-    expect(built.appsJson.provider.docker[0].host).toMatch(/^ssh:\/\/root@\$\{data\.terraform_remote_state\.cross-stack-reference-input-docker-host\.outputs\.[^}]+\}:22$/);
+    expect(built.appsJson.provider.docker[0].host).toMatch(
+      /^ssh:\/\/root@\$\{data\.terraform_remote_state\.cross-stack-reference-input-docker-host\.outputs\.[^}]+\}:22$/,
+    );
     expect(built.appsJson.provider.docker[0].ssh_opts).toEqual(expect.arrayContaining(['StrictHostKeyChecking=accept-new']));
     const ready = Object.values(built.hostJson.resource.terraform_data as Record<string, Json>)[0];
     expect(ready.provisioner[0]['remote-exec'].inline[0]).toBe('cloud-init status --wait > /dev/null');
@@ -79,13 +88,21 @@ describe('Seed 000: the Docker host stack and its apps stack', () => {
   });
 
   test('only the edge publishes ports, 80 and 443', () => {
-    const published = containers(built.appsJson).filter((c) => c.ports).map((c) => [c.name, c.ports.map((p: Json) => `${p.external}:${p.internal}`)]);
+    const published = containers(built.appsJson)
+      .filter((c) => c.ports)
+      .map((c) => [c.name, c.ports.map((p: Json) => `${p.external}:${p.internal}`)]);
     expect(published).toEqual([['tierform-edge', ['80:80', '443:443']]]);
   });
 
   test('databases live on internal backend networks only, and app networks are internal', () => {
     const networks = Object.fromEntries(resources(built.appsJson, 'docker_network').map((n) => [n.name, n.internal]));
-    expect(networks).toEqual({ 'recipe-frontend': true, 'recipe-backend': true, 'bookfinder-frontend': true, 'bookfinder-backend': true, 'tierform-edge': false });
+    expect(networks).toEqual({
+      'recipe-frontend': true,
+      'recipe-backend': true,
+      'bookfinder-frontend': true,
+      'bookfinder-backend': true,
+      'tierform-edge': false,
+    });
     expect(byName(built.appsJson, 'recipe-db').networks_advanced).toEqual([{ name: expect.stringMatching(/Recipe_Backend/) }]);
     expect(byName(built.appsJson, 'bookfinder-db').networks_advanced).toEqual([{ name: expect.stringMatching(/Bookfinder_Backend/) }]);
   });
@@ -94,8 +111,22 @@ describe('Seed 000: the Docker host stack and its apps stack', () => {
     const webs = ['recipe-web-0', 'recipe-web-1', 'recipe-web-2'].map((n) => byName(built.appsJson, n));
     expect(webs.map((w) => w.networks_advanced[0].ipv4_address)).toEqual(['172.30.126.10', '172.30.126.11', '172.30.126.12']);
     for (const w of webs) {
-      expect(w).toEqual(expect.objectContaining({ memory: 384, memory_swap: 384, cpus: '0.3', restart: 'unless-stopped', log_driver: 'json-file', log_opts: { 'max-file': '3', 'max-size': '10m' } }));
-      expect(w.lifecycle.precondition).toEqual([{ condition: expect.stringMatching(/^\$\{docker_container\.Recipe_Migrate_Container_[0-9A-F]+\.exit_code == 0\}$/), error_message: expect.any(String) }]);
+      expect(w).toEqual(
+        expect.objectContaining({
+          memory: 384,
+          memory_swap: 384,
+          cpus: '0.3',
+          restart: 'unless-stopped',
+          log_driver: 'json-file',
+          log_opts: { 'max-file': '3', 'max-size': '10m' },
+        }),
+      );
+      expect(w.lifecycle.precondition).toEqual([
+        {
+          condition: expect.stringMatching(/^\$\{docker_container\.Recipe_Migrate_Container_[0-9A-F]+\.exit_code == 0\}$/),
+          error_message: expect.any(String),
+        },
+      ]);
     }
     const migrate = byName(built.appsJson, 'recipe-migrate');
     expect(migrate).toEqual(expect.objectContaining({ must_run: false, attach: true, restart: 'no', command: ['python', 'migrate.py'] }));
@@ -110,22 +141,36 @@ describe('Seed 000: the Docker host stack and its apps stack', () => {
 
   test('the database waits healthy before its dependants, with pg_isready every 10 s and a named volume kept on destroy', () => {
     const db = byName(built.appsJson, 'recipe-db');
-    expect(db).toEqual(expect.objectContaining({ wait: true, healthcheck: expect.objectContaining({ interval: '10s', test: expect.arrayContaining(['pg_isready']) }) }));
-    expect(db.volumes).toEqual([{ container_path: '/var/lib/postgresql/data', read_only: false, volume_name: expect.stringMatching(/Recipe_Database_Data/) }]);
+    expect(db).toEqual(
+      expect.objectContaining({
+        wait: true,
+        healthcheck: expect.objectContaining({ interval: '10s', test: expect.arrayContaining(['pg_isready']) }),
+      }),
+    );
+    expect(db.volumes).toEqual([
+      { container_path: '/var/lib/postgresql/data', read_only: false, volume_name: expect.stringMatching(/Recipe_Database_Data/) },
+    ]);
     const volume = resources(built.appsJson, 'docker_volume').find((v) => v.name === 'recipe-db-data');
     expect(volume.lifecycle).toEqual({ prevent_destroy: true });
   });
 
   test('secrets come from sensitive variables and land in files, never in the environment', () => {
     expectSecretsOnlyFromSensitiveVariables(built.appsJson);
-    expect(Object.keys(built.appsJson.variable).sort()).toEqual(['bookfinder_db_app_password', 'bookfinder_db_root_password', 'recipe_db_app_password', 'recipe_db_superuser_password']);
+    expect(Object.keys(built.appsJson.variable).sort()).toEqual([
+      'bookfinder_db_app_password',
+      'bookfinder_db_root_password',
+      'recipe_db_app_password',
+      'recipe_db_superuser_password',
+    ]);
     for (const c of containers(built.appsJson)) {
       expect({ name: c.name, secretEnv: (c.env ?? []).filter((e: string) => /PASSWORD=/.test(e)) }).toEqual({ name: c.name, secretEnv: [] });
     }
   });
 
   test('images are pinned registry references or builds of a directory of this repository, by a relative path', () => {
-    const images = resources(built.appsJson, 'docker_image').map((i) => i.name).sort();
+    const images = resources(built.appsJson, 'docker_image')
+      .map((i) => i.name)
+      .sort();
     expect(images).toEqual(['mysql:8.4', 'nginx:1.27-alpine', 'postgres:16.4', expect.stringMatching(/^tierform-sample-app:[0-9a-f]{12}$/)]);
     const build = resources(built.appsJson, 'docker_image').find((i) => i.build).build;
     expect(build.context).toMatch(/^assets\/[A-Za-z_0-9]+\/[0-9A-F]+$/);
@@ -133,7 +178,11 @@ describe('Seed 000: the Docker host stack and its apps stack', () => {
   });
 
   test('the host costs one s-1vcpu-2gb droplet a month', () => {
-    expect(estimateMonthlyCost(built.host)).toEqual({ lines: [{ item: 'droplet s-1vcpu-2gb', count: 1, unitMonthlyUsd: 12, monthlyUsd: 12 }], totalMonthlyUsd: 12, unpriced: [] });
+    expect(estimateMonthlyCost(built.host)).toEqual({
+      lines: [{ item: 'droplet s-1vcpu-2gb', count: 1, unitMonthlyUsd: 12, monthlyUsd: 12 }],
+      totalMonthlyUsd: 12,
+      unpriced: [],
+    });
   });
 
   test('Terraform can create both stacks: no cycle, every reference resolvable (lib/plan/graph)', () => {
@@ -153,7 +202,9 @@ describe('Seed 000: changes touch only what they must', () => {
   test('adding an app changes neither the host stack nor the other apps\u2019 containers', () => {
     const after = build([shop('1.0.0')]);
     expect(after.hostText).toBe(before.hostText);
-    const changed = containers(after.appsJson).filter((c) => JSON.stringify(c) !== JSON.stringify(byName(before.appsJson, c.name))).map((c) => c.name);
+    const changed = containers(after.appsJson)
+      .filter((c) => JSON.stringify(c) !== JSON.stringify(byName(before.appsJson, c.name)))
+      .map((c) => c.name);
     expect(changed.sort()).toEqual(['shop-web', 'tierform-edge']);
   });
 
@@ -161,7 +212,9 @@ describe('Seed 000: changes touch only what they must', () => {
     const v1 = build([shop('1.0.0')]);
     const v2 = build([shop('1.0.1')]);
     const diff = (type: string) =>
-      Object.entries(v2.appsJson.resource[type] as Record<string, Json>).filter(([id, r]) => JSON.stringify(r) !== JSON.stringify(v1.appsJson.resource[type][id])).map(([id]) => id);
+      Object.entries(v2.appsJson.resource[type] as Record<string, Json>)
+        .filter(([id, r]) => JSON.stringify(r) !== JSON.stringify(v1.appsJson.resource[type][id]))
+        .map(([id]) => id);
     expect(diff('docker_image')).toEqual([expect.stringMatching(/^App-shop_Web_Image_/)]);
     // The containers' image is a reference to the image's id: Terraform replaces exactly those whose image changed.
     expect(diff('docker_container')).toEqual([]);
@@ -174,7 +227,10 @@ describe('Seed 000: changes touch only what they must', () => {
     const v2 = build([shop('1.0.1')]);
     const replacing = { ...DIGITALOCEAN_REPLACING_ATTRIBUTES, ...DOCKER_REPLACING_ATTRIBUTES };
     const apps = compareStacks(parseStack(v1.appsText, 'docker-apps'), parseStack(v2.appsText, 'docker-apps'), { replacing });
-    expect(apps.resources.map((r) => `${r.action} ${r.type} ${r.name}`).sort()).toEqual(['replace docker_container shop-web', 'replace docker_image ghcr.io/foobar/shop:1.0.1']);
+    expect(apps.resources.map((r) => `${r.action} ${r.type} ${r.name}`).sort()).toEqual([
+      'replace docker_container shop-web',
+      'replace docker_image ghcr.io/foobar/shop:1.0.1',
+    ]);
     expect(apps.problems).toEqual([]);
     const host = compareStacks(parseStack(v1.hostText, 'docker-host'), parseStack(v2.hostText, 'docker-host'), { replacing });
     expect(host.counts).toEqual(expect.objectContaining({ create: 0, update: 0, replace: 0, delete: 0 }));
@@ -186,7 +242,12 @@ describe('Seed 000: changes touch only what they must', () => {
     const replacing = { ...DIGITALOCEAN_REPLACING_ATTRIBUTES, ...DOCKER_REPLACING_ATTRIBUTES };
     const apps = compareStacks(parseStack(before.appsText, 'docker-apps'), parseStack(after.appsText, 'docker-apps'), { replacing });
     expect(apps.resources.filter((r) => r.action !== 'create').map((r) => `${r.action} ${r.name}`)).toEqual(['replace tierform-edge']);
-    expect(apps.resources.filter((r) => r.action === 'create').map((r) => r.name).sort()).toEqual(['ghcr.io/foobar/shop:1.0.0', 'shop-frontend', 'shop-web']);
+    expect(
+      apps.resources
+        .filter((r) => r.action === 'create')
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(['ghcr.io/foobar/shop:1.0.0', 'shop-frontend', 'shop-web']);
   });
 });
 
@@ -224,7 +285,9 @@ describe('the Docker checkers catch planted mistakes', () => {
     const planted = { ...upload, content: upload.content!.replace('client_max_body_size', 'client_max_body_sise') };
     const tmp = makeTempDir('planted');
     try {
-      expect(() => containerCheckersFor(planted)[0].check(path.join(tmp.dir, 'nginx.conf'), planted.content!, tmp.dir)).toThrow(/unknown directive .*client_max_body_sise/);
+      expect(() => containerCheckersFor(planted)[0].check(path.join(tmp.dir, 'nginx.conf'), planted.content!, tmp.dir)).toThrow(
+        /unknown directive .*client_max_body_sise/,
+      );
     } finally {
       tmp.cleanup();
     }

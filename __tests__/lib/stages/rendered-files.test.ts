@@ -62,12 +62,36 @@ describe('the checkers catch planted mistakes', () => {
 
   /** [checker, planted mistake, file path pattern, how to plant it, what the failure must say] */
   const mistakes: Array<[string, string, RegExp, (content: string) => string, RegExp]> = [
-    ['nginx -t', 'misspelt directive', /^\/etc\/nginx\/nginx\.conf$/, (c) => c.replace('client_max_body_size', 'client_max_body_sise'), /unknown directive .*client_max_body_sise/],
-    ['haproxy -c', 'missing client timeout', /haproxy\.cfg$/, (c) => c.replace('timeout client', '# timeout client'), /\[WARNING\].*missing timeouts/],
+    [
+      'nginx -t',
+      'misspelt directive',
+      /^\/etc\/nginx\/nginx\.conf$/,
+      (c) => c.replace('client_max_body_size', 'client_max_body_sise'),
+      /unknown directive .*client_max_body_sise/,
+    ],
+    [
+      'haproxy -c',
+      'missing client timeout',
+      /haproxy\.cfg$/,
+      (c) => c.replace('timeout client', '# timeout client'),
+      /\[WARNING\].*missing timeouts/,
+    ],
     ['shellcheck', 'unquoted expansion', /tierform-netinfo$/, (c) => c.replace('"$private_ip"', '$private_ip'), /SC2086/],
     ['systemd-analyze verify', 'unknown key', /\.service$/, (c) => c.replace('[Service]', '[Service]\nRestartSecs=5'), /Unknown key 'RestartSecs'/],
-    ['systemd-analyze verify', 'missing ExecStart program', /tierform-mysql-setup\.service$/, (c) => c.replace('ExecStart=', 'ExecStart=/usr/local/sbin/does-not-exist '), /does-not-exist is not executable/],
-    ['systemd-analyze verify (drop-in)', 'unknown key', /\.service\.d\//, (c) => c.replace('EnvironmentFile=', 'EnvironmentFiles='), /Unknown key 'EnvironmentFiles'/],
+    [
+      'systemd-analyze verify',
+      'missing ExecStart program',
+      /tierform-mysql-setup\.service$/,
+      (c) => c.replace('ExecStart=', 'ExecStart=/usr/local/sbin/does-not-exist '),
+      /does-not-exist is not executable/,
+    ],
+    [
+      'systemd-analyze verify (drop-in)',
+      'unknown key',
+      /\.service\.d\//,
+      (c) => c.replace('EnvironmentFile=', 'EnvironmentFiles='),
+      /Unknown key 'EnvironmentFiles'/,
+    ],
     ['python3 -m py_compile', 'syntax error', /\.py$/, (c) => `${c}\ndef broken(:\n`, /SyntaxError/],
     ['mariadbd --help --verbose', 'unknown option', /\.cnf$/, (c) => `${c}\nbogus_option = 1\n`, /unknown variable 'bogus_option=1'/],
     ['sshd -t', 'bad value', /sshd_config\.d/, (c) => `${c}PasswordAuthentication maybe\n`, /unsupported option .*maybe/],
@@ -75,15 +99,33 @@ describe('the checkers catch planted mistakes', () => {
     ['fail2ban-client -t', 'unknown key', /jail\.d/, (c) => c.replace('maxretry', 'max_retry'), /sshd\.max_retry/],
     ['sh -n and sh -c .', 'unterminated quote', /\.env$/, (c) => `${c}BROKEN='unterminated\n`, /Unterminated quoted string/],
     ['journald.conf(5) keys and values', 'unknown key', /journald/, (c) => c.replace('SystemMaxUse', 'SystemMaxUsage'), /SystemMaxUsage/],
-    ['journald.conf(5) keys and values', 'bad time span', /journald/, (c) => c.replace('MaxRetentionSec=1month', 'MaxRetentionSec=1 fortnight'), /1 fortnight/],
+    [
+      'journald.conf(5) keys and values',
+      'bad time span',
+      /journald/,
+      (c) => c.replace('MaxRetentionSec=1month', 'MaxRetentionSec=1 fortnight'),
+      /1 fortnight/,
+    ],
   ];
 
   // Stage 3's load balancers carry the files no earlier stage has (keepalived, certbot, the API token).
   const [, stage3] = STAGES.find(([name]) => name === 'Stage3HighAvailability') ?? STAGES[0];
   const stage3Droplets = renderStage(stage3, MysqlEngine.mariadb10_11());
   const stage3Mistakes: typeof mistakes = [
-    ['keepalived -t (in a namespace with the droplet\u2019s own VRRP tunnel up)', 'unknown keyword', /keepalived\.conf$/, (c) => c.replace('advert_int', 'advert_intervall'), /Unknown keyword|advert_intervall/],
-    ['certbot DNS plugin credentials: 0600, dns_digitalocean_token only', 'second key', /certbot-digitalocean\.ini$/, (c) => `${c}dns_digitalocean_propagation = 10\n`, /dns_digitalocean_propagation/],
+    [
+      'keepalived -t (in a namespace with the droplet\u2019s own VRRP tunnel up)',
+      'unknown keyword',
+      /keepalived\.conf$/,
+      (c) => c.replace('advert_int', 'advert_intervall'),
+      /Unknown keyword|advert_intervall/,
+    ],
+    [
+      'certbot DNS plugin credentials: 0600, dns_digitalocean_token only',
+      'second key',
+      /certbot-digitalocean\.ini$/,
+      (c) => `${c}dns_digitalocean_propagation = 10\n`,
+      /dns_digitalocean_propagation/,
+    ],
     ['root-only token file: 0600, one line, no spaces', 'second line', /do-token$/, (c) => `${c}extra\n`, /extra/],
   ];
 

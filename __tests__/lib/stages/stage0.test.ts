@@ -1,6 +1,11 @@
 import { Testing } from 'cdktf';
 import { Stage0SingleServer } from '../../../lib/stages/stage0';
-import { expectMachineIndependent, expectNoPublicDatabasePort, expectSecretsOnlyFromSensitiveVariables, expectNoDropletReferencesInUserData } from '../../helpers/invariants';
+import {
+  expectMachineIndependent,
+  expectNoPublicDatabasePort,
+  expectSecretsOnlyFromSensitiveVariables,
+  expectNoDropletReferencesInUserData,
+} from '../../helpers/invariants';
 import { ADMIN, SSH_KEYS, resources } from '../../helpers/stacks';
 
 function synth(props: Partial<ConstructorParameters<typeof Stage0SingleServer>[2]> = {}) {

@@ -24,7 +24,11 @@ describe('Stage 1: load balancer, two web servers, MySQL primary and replica', (
 
   test('has one load balancer, two web droplets, a primary and a replica', () => {
     const { json } = synth();
-    expect(resources(json, 'digitalocean_droplet').map((d) => d.name).sort()).toEqual(['foobar-s1-db-primary', 'foobar-s1-db-replica-1', 'foobar-s1-lb', 'foobar-s1-web-0', 'foobar-s1-web-1']);
+    expect(
+      resources(json, 'digitalocean_droplet')
+        .map((d) => d.name)
+        .sort(),
+    ).toEqual(['foobar-s1-db-primary', 'foobar-s1-db-replica-1', 'foobar-s1-lb', 'foobar-s1-web-0', 'foobar-s1-web-1']);
   });
 
   test('points www and the apex at the load balancer', () => {
@@ -38,7 +42,9 @@ describe('Stage 1: load balancer, two web servers, MySQL primary and replica', (
 
   test('droplets find each other by internal names: the app writes to the primary and reads from the replica', () => {
     const { json } = synth();
-    const env = (parse(userData(json, 'foobar-s1-web-0')).write_files as { path: string; content: string }[]).find((f) => f.path === '/etc/tierform/app.env')!.content;
+    const env = (parse(userData(json, 'foobar-s1-web-0')).write_files as { path: string; content: string }[]).find(
+      (f) => f.path === '/etc/tierform/app.env',
+    )!.content;
     expect(env).toContain("DB_HOST='foobar-s1-db-primary.internal.foobar.com'");
     expect(env).toContain("DB_READ_HOST='foobar-s1-db-read.internal.foobar.com'");
     const internal = resources(json, 'digitalocean_record').filter((r) => r.name.endsWith('.internal'));

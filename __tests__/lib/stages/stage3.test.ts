@@ -1,10 +1,20 @@
 import { Testing } from 'cdktf';
 import { Stage3HighAvailability } from '../../../lib/stages/stage3';
-import { expectMachineIndependent, expectNoPublicDatabasePort, expectSecretsOnlyFromSensitiveVariables, expectNoDropletReferencesInUserData } from '../../helpers/invariants';
+import {
+  expectMachineIndependent,
+  expectNoPublicDatabasePort,
+  expectSecretsOnlyFromSensitiveVariables,
+  expectNoDropletReferencesInUserData,
+} from '../../helpers/invariants';
 import { ADMIN, SSH_KEYS, resources } from '../../helpers/stacks';
 
 function synth() {
-  const stack = new Stage3HighAvailability(Testing.app(), 'stage3', { domain: 'foobar.com', email: 'ops@foobar.com', sshKeys: SSH_KEYS, adminCidrs: ADMIN });
+  const stack = new Stage3HighAvailability(Testing.app(), 'stage3', {
+    domain: 'foobar.com',
+    email: 'ops@foobar.com',
+    sshKeys: SSH_KEYS,
+    adminCidrs: ADMIN,
+  });
   const text = Testing.synth(stack);
   return { stack, text, json: JSON.parse(text) };
 }
@@ -18,7 +28,11 @@ describe('Stage 3: HAProxy pair with a reserved IP, split web/app tiers, primary
 
   test('has two load balancers, two web, two app, a primary, two replicas and a monitoring server', () => {
     const { json } = synth();
-    expect(resources(json, 'digitalocean_droplet').map((d) => d.name).sort()).toEqual([
+    expect(
+      resources(json, 'digitalocean_droplet')
+        .map((d) => d.name)
+        .sort(),
+    ).toEqual([
       'foobar-s3-app-0',
       'foobar-s3-app-1',
       'foobar-s3-db-primary',
@@ -42,8 +56,16 @@ describe('Stage 3: HAProxy pair with a reserved IP, split web/app tiers, primary
   test('web only reaches app, app only reaches the database', () => {
     const { json } = synth();
     const fw = Object.fromEntries(resources(json, 'digitalocean_firewall').map((f) => [f.name, f]));
-    expect(fw['foobar-s3-app'].inbound_rule).toContainEqual({ protocol: 'tcp', port_range: '8000', source_tags: [expect.stringMatching(/Web_Firewall_Tag/)] });
-    expect(fw['foobar-s3-db'].inbound_rule).toContainEqual({ protocol: 'tcp', port_range: '3306', source_tags: [expect.stringMatching(/App_Firewall_Tag/)] });
+    expect(fw['foobar-s3-app'].inbound_rule).toContainEqual({
+      protocol: 'tcp',
+      port_range: '8000',
+      source_tags: [expect.stringMatching(/Web_Firewall_Tag/)],
+    });
+    expect(fw['foobar-s3-db'].inbound_rule).toContainEqual({
+      protocol: 'tcp',
+      port_range: '3306',
+      source_tags: [expect.stringMatching(/App_Firewall_Tag/)],
+    });
     expect(JSON.stringify(fw['foobar-s3-db'].inbound_rule)).not.toMatch(/Web_Firewall_Tag/);
   });
 

@@ -20,13 +20,17 @@ export default namedRule('ConfigFromEnvFiles', (element, stack): RuleResult => {
     const inline = [...unit.content.matchAll(/^\s*Environment\s*=\s*(.*)$/gm)]
       .flatMap((m) => [...m[1].matchAll(/"([^"]*)"|(\S+)/g)].map((w) => w[1] ?? w[2]))
       .filter((kv) => kv.includes('=') && !HARMLESS.test(kv));
-    if (inline.length > 0 && !/^\s*EnvironmentFile\s*=/m.test(unit.content)) findings.push(`${unit.path} sets ${inline.map((kv) => kv.split('=')[0]).join(', ')} inline instead of reading an EnvironmentFile`);
+    if (inline.length > 0 && !/^\s*EnvironmentFile\s*=/m.test(unit.content))
+      findings.push(`${unit.path} sets ${inline.map((kv) => kv.split('=')[0]).join(', ')} inline instead of reading an EnvironmentFile`);
   }
   const lines = d.config.commands.flatMap((c) => c.split('\n'));
   if (lines.some((l) => APP.test(l) && /&\s*$|\bnohup\b/.test(l))) {
     apps++;
     const exports = lines.filter((l) => /^\s*export\s+[A-Z_][A-Z0-9_]*=/.test(l) && !HARMLESS.test(l.replace(/^\s*export\s+/, '')));
-    if (exports.length > 0) findings.push(`the boot script exports ${exports.map((l) => /export\s+([A-Z_][A-Z0-9_]*)/.exec(l)![1]).join(', ')} to the app instead of an environment file`);
+    if (exports.length > 0)
+      findings.push(
+        `the boot script exports ${exports.map((l) => /export\s+([A-Z_][A-Z0-9_]*)/.exec(l)![1]).join(', ')} to the app instead of an environment file`,
+      );
   }
   if (findings.length > 0) return findings;
   return apps > 0 ? Compliance.COMPLIANT : Compliance.NOT_APPLICABLE;

@@ -19,7 +19,9 @@ export default namedRule('ContainerPortsNotPublished', (element, stack): RuleRes
   if (c.networkMode === 'host') findings.push('network_mode "host" puts every port the container listens on on the host\u2019s addresses');
   for (const p of c.ports) {
     if (LOOPBACK.test(p.ip) || WEB_PORTS.has(p.internal)) continue;
-    findings.push(`publishes container port ${p.internal}/${p.protocol} on ${p.ip}:${p.external ?? '(random)'}; reach it over a Docker network or bind it to 127.0.0.1`);
+    findings.push(
+      `publishes container port ${p.internal}/${p.protocol} on ${p.ip}:${p.external ?? '(random)'}; reach it over a Docker network or bind it to 127.0.0.1`,
+    );
   }
   return findings;
 });

@@ -38,25 +38,33 @@ export default namedRule('DedicatedDatabaseUser', (element, stack): RuleResult =
       const repo = parseImage(c.image!).repository;
       if (repo === 'mysql' || repo === 'mariadb' || repo === 'percona') {
         const user = c.env.get('MYSQL_USER') ?? c.env.get('MARIADB_USER');
-        if (user === undefined || user.trim() === '') return [`the ${repo} container creates no app account (set MYSQL_USER / MARIADB_USER and its password): apps would use root`];
+        if (user === undefined || user.trim() === '')
+          return [`the ${repo} container creates no app account (set MYSQL_USER / MARIADB_USER and its password): apps would use root`];
         if (user.trim() === 'root') return [`the ${repo} container's app account is root`];
         return Compliance.COMPLIANT;
       }
       if (repo === 'postgres' || repo === 'postgresql') {
         const init = c.uploads.some((u) => /CREATE\s+(ROLE|USER)\b/i.test(u.content));
-        return init ? Compliance.COMPLIANT : ['the postgres container has only its superuser account (create an app role in /docker-entrypoint-initdb.d)'];
+        return init
+          ? Compliance.COMPLIANT
+          : ['the postgres container has only its superuser account (create an app role in /docker-entrypoint-initdb.d)'];
       }
       return Compliance.NOT_APPLICABLE;
     }
     const findings = rootConnections(c.env, c.text);
-    return findings.length > 0 ? findings : c.env.size > 0 && [...c.env.keys()].some((k) => APP_DB_USER.test(k)) ? Compliance.COMPLIANT : Compliance.NOT_APPLICABLE;
+    return findings.length > 0
+      ? findings
+      : c.env.size > 0 && [...c.env.keys()].some((k) => APP_DB_USER.test(k))
+        ? Compliance.COMPLIANT
+        : Compliance.NOT_APPLICABLE;
   }
   const d = w.droplet;
   const text = d.config.text;
   const findings = rootConnections(envAssignments(text), text);
   if (isDatabaseDroplet(d)) {
     const isReplica = /CHANGE\s+(REPLICATION\s+SOURCE|MASTER)\s+TO\b/i.test(text) && !/CREATE\s+USER/i.test(text);
-    if (!/CREATE\s+USER/i.test(text) && !isReplica) findings.push('the database server gets no dedicated app account at boot (CREATE USER ... GRANT ... ON app.*)');
+    if (!/CREATE\s+USER/i.test(text) && !isReplica)
+      findings.push('the database server gets no dedicated app account at boot (CREATE USER ... GRANT ... ON app.*)');
     for (const m of text.matchAll(GRANT_EVERYTHING)) {
       if (!/^(root|admin|replicator|repl)$/i.test(m[2])) findings.push(`account ${m[2]} is granted ALL PRIVILEGES ON *.* (grant one database only)`);
     }

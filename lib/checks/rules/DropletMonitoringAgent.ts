@@ -6,5 +6,7 @@ import { Compliance, RuleResult, namedRule } from '../rule';
 
 export default namedRule('DropletMonitoringAgent', (element): RuleResult => {
   if (element.type !== 'digitalocean_droplet') return Compliance.NOT_APPLICABLE;
-  return element.attributes.monitoring === true ? Compliance.COMPLIANT : [`droplet ${String(element.attributes.name ?? element.logicalId)} has monitoring off`];
+  return element.attributes.monitoring === true
+    ? Compliance.COMPLIANT
+    : [`droplet ${String(element.attributes.name ?? element.logicalId)} has monitoring off`];
 });

@@ -6,7 +6,8 @@
 import { Compliance, RuleResult, namedRule } from '../rule';
 import { FirewallView, isAnywhere } from '../stack-view';
 
-const open = (fw: FirewallView) => fw.outbound.some((r) => r.protocol === 'tcp' && isAnywhere(r.addresses) && r.ports.from <= 1 && r.ports.to >= 65535);
+const open = (fw: FirewallView) =>
+  fw.outbound.some((r) => r.protocol === 'tcp' && isAnywhere(r.addresses) && r.ports.from <= 1 && r.ports.to >= 65535);
 
 export default namedRule('FirewallEgressLayer', (element, stack): RuleResult => {
   if (element.type !== 'digitalocean_firewall') return Compliance.NOT_APPLICABLE;
@@ -14,5 +15,7 @@ export default namedRule('FirewallEgressLayer', (element, stack): RuleResult => 
   const restricted = all.filter((f) => !open(f));
   if (restricted.length === 0) return Compliance.NOT_APPLICABLE;
   const fw = all.find((f) => f.element.address === element.address)!;
-  return open(fw) ? [`firewall ${fw.name} allows all outbound tcp while ${restricted.map((f) => f.name).join(', ')} restrict theirs`] : Compliance.COMPLIANT;
+  return open(fw)
+    ? [`firewall ${fw.name} allows all outbound tcp while ${restricted.map((f) => f.name).join(', ')} restrict theirs`]
+    : Compliance.COMPLIANT;
 });

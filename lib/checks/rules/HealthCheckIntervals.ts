@@ -36,8 +36,10 @@ export default namedRule('HealthCheckIntervals', (element, stack): RuleResult =>
     const interval = typeof hc.interval === 'string' ? durationMs(hc.interval) : 30000;
     const timeout = typeof hc.timeout === 'string' ? durationMs(hc.timeout) : undefined;
     const findings: string[] = [];
-    if (interval === undefined || interval < 5000 || interval > 300000) findings.push(`container ${w.container.name}: healthcheck interval ${String(hc.interval)} (use 5s to 5m)`);
-    if (interval !== undefined && timeout !== undefined && timeout > interval) findings.push(`container ${w.container.name}: healthcheck timeout ${String(hc.timeout)} is longer than its interval`);
+    if (interval === undefined || interval < 5000 || interval > 300000)
+      findings.push(`container ${w.container.name}: healthcheck interval ${String(hc.interval)} (use 5s to 5m)`);
+    if (interval !== undefined && timeout !== undefined && timeout > interval)
+      findings.push(`container ${w.container.name}: healthcheck timeout ${String(hc.timeout)} is longer than its interval`);
     return findings;
   }
   const findings: string[] = [];

@@ -13,7 +13,9 @@ import { workloadOf } from './_workloads';
 
 export default namedRule('HealthChecks', (element, stack): RuleResult => {
   if (element.type === 'digitalocean_loadbalancer') {
-    return blocks(element.attributes.healthcheck).length > 0 ? Compliance.COMPLIANT : ['the load balancer has no healthcheck block (set an HTTP check of a health path)'];
+    return blocks(element.attributes.healthcheck).length > 0
+      ? Compliance.COMPLIANT
+      : ['the load balancer has no healthcheck block (set an HTTP check of a health path)'];
   }
   const w = workloadOf(element, stack);
   if (!w) return Compliance.NOT_APPLICABLE;
@@ -34,7 +36,10 @@ export default namedRule('HealthChecks', (element, stack): RuleResult => {
       proxies++;
       const httpchk = s.lines.some((l) => l[0] === 'option' && (l[1] === 'httpchk' || l[1] === 'tcp-check'));
       const unchecked = servers.filter((l) => !l.includes('check'));
-      if (unchecked.length > 0) findings.push(`${h.file.path}: ${s.kind} ${s.name}: ${unchecked.map((l) => l[1]).join(', ')} ${unchecked.length === 1 ? 'is' : 'are'} never checked${httpchk ? ' (option httpchk needs `check` on each server)' : ''}`);
+      if (unchecked.length > 0)
+        findings.push(
+          `${h.file.path}: ${s.kind} ${s.name}: ${unchecked.map((l) => l[1]).join(', ')} ${unchecked.length === 1 ? 'is' : 'are'} never checked${httpchk ? ' (option httpchk needs `check` on each server)' : ''}`,
+        );
     }
   }
   for (const n of nginxFiles(w)) {

@@ -11,7 +11,9 @@ export default namedRule('LoadBalancerHttps', (element): RuleResult => {
   const rules = blocks(element.attributes.forwarding_rule);
   const name = String(element.attributes.name ?? element.logicalId);
   const findings: string[] = [];
-  if (!rules.some((r) => ['https', 'http2', 'http3'].includes(String(r.entry_protocol)))) findings.push(`load balancer ${name} has no HTTPS forwarding rule`);
-  if (rules.some((r) => r.entry_protocol === 'http') && element.attributes.redirect_http_to_https !== true) findings.push(`load balancer ${name} serves plain HTTP without redirect_http_to_https`);
+  if (!rules.some((r) => ['https', 'http2', 'http3'].includes(String(r.entry_protocol))))
+    findings.push(`load balancer ${name} has no HTTPS forwarding rule`);
+  if (rules.some((r) => r.entry_protocol === 'http') && element.attributes.redirect_http_to_https !== true)
+    findings.push(`load balancer ${name} serves plain HTTP without redirect_http_to_https`);
   return findings;
 });

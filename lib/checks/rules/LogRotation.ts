@@ -21,8 +21,14 @@ export default namedRule('LogRotation', (element, stack): RuleResult => {
   }
   const d = w.droplet;
   if (d.config.format === 'none') return Compliance.NOT_APPLICABLE;
-  const rotated = d.config.files.filter((f) => f.path.startsWith('/etc/logrotate.d/')).map((f) => f.content).join('\n');
-  const covered = (path: string) => rotated.split(/\s+/).some((p) => p === path || (p.includes('*') && new RegExp(`^${p.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}$`).test(path)));
+  const rotated = d.config.files
+    .filter((f) => f.path.startsWith('/etc/logrotate.d/'))
+    .map((f) => f.content)
+    .join('\n');
+  const covered = (path: string) =>
+    rotated
+      .split(/\s+/)
+      .some((p) => p === path || (p.includes('*') && new RegExp(`^${p.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}$`).test(path)));
   const targets = new Set<string>();
   for (const line of d.config.commands.flatMap((c) => c.split('\n'))) {
     if (/^\s*#/.test(line)) continue;

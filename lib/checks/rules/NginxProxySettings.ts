@@ -17,12 +17,17 @@ export default namedRule('NginxProxySettings', (element, stack): RuleResult => {
   if (locations.length === 0) return Compliance.NOT_APPLICABLE;
   const findings = new Set<string>();
   for (const loc of locations) {
-    const where = `${loc.file} (${loc.chain.slice(0, -1).map((b) => [b.name, ...b.args].join(' ')).join(' > ')})`;
+    const where = `${loc.file} (${loc.chain
+      .slice(0, -1)
+      .map((b) => [b.name, ...b.args].join(' '))
+      .join(' > ')})`;
     const headers = proxyHeaders(loc);
     const missing = HEADERS.filter((h) => !headers.has(h));
     if (missing.length > 0) findings.add(`${where}: proxy_set_header missing for ${missing.join(', ')}`);
-    if (!['proxy_read_timeout', 'proxy_connect_timeout', 'proxy_send_timeout'].some((d) => setAnywhere(loc, d))) findings.add(`${where}: no proxy timeouts (proxy_connect_timeout, proxy_read_timeout)`);
-    if (!['proxy_buffers', 'proxy_buffer_size', 'proxy_buffering'].some((d) => setAnywhere(loc, d))) findings.add(`${where}: no proxy buffer settings (proxy_buffers, proxy_buffer_size)`);
+    if (!['proxy_read_timeout', 'proxy_connect_timeout', 'proxy_send_timeout'].some((d) => setAnywhere(loc, d)))
+      findings.add(`${where}: no proxy timeouts (proxy_connect_timeout, proxy_read_timeout)`);
+    if (!['proxy_buffers', 'proxy_buffer_size', 'proxy_buffering'].some((d) => setAnywhere(loc, d)))
+      findings.add(`${where}: no proxy buffer settings (proxy_buffers, proxy_buffer_size)`);
     if (!setAnywhere(loc, 'client_max_body_size')) findings.add(`${where}: no client_max_body_size`);
   }
   return [...findings];

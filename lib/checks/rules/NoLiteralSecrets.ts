@@ -17,7 +17,8 @@ function literalSecrets(lines: readonly string[]): string[] {
   for (const line of lines) {
     const m = ASSIGNMENT.exec(line);
     if (m && SECRET_NAME.test(m[1]) && !/_FILE$/.test(m[1]) && !isComputedValue(m[2])) found.push(`${m[1]} is assigned a literal value`);
-    for (const s of line.matchAll(SQL_IDENTIFIED)) if (!isComputedValue(s[2])) found.push("a SQL account is created with a literal password (IDENTIFIED BY '...')");
+    for (const s of line.matchAll(SQL_IDENTIFIED))
+      if (!isComputedValue(s[2])) found.push("a SQL account is created with a literal password (IDENTIFIED BY '...')");
     if (/\b(mysql|mariadb|mysqladmin|mysqldump|mariadb-dump)\b/.test(line)) {
       for (const s of line.matchAll(CLI_PASSWORD)) if (!isComputedValue(s[2])) found.push('a literal password is passed on the MySQL command line');
     }

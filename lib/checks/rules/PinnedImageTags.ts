@@ -10,7 +10,8 @@ import { parseImage } from './_workloads';
 export default namedRule('PinnedImageTags', (element, stack): RuleResult => {
   let image: string | undefined;
   if (element.type === 'docker_image' || element.type === 'docker_registry_image') image = stack.imageName(element.attributes.name);
-  else if (element.type === 'docker_container' && typeof element.attributes.image === 'string' && !/\$\{/.test(element.attributes.image)) image = element.attributes.image;
+  else if (element.type === 'docker_container' && typeof element.attributes.image === 'string' && !/\$\{/.test(element.attributes.image))
+    image = element.attributes.image;
   else return Compliance.NOT_APPLICABLE;
   if (image === undefined) return Compliance.NOT_APPLICABLE;
   const { tag, digest } = parseImage(image);

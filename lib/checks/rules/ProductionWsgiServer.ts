@@ -13,7 +13,11 @@ export default namedRule('ProductionWsgiServer', (element, stack): RuleResult =>
   const text = workloadText(w);
   const findings = DEV_SERVERS.filter((d) => d.pattern.test(text)).map((d) => `runs ${d.what}`);
   // `python app.py` where app.py calls app.run(): the development server behind a plain python command.
-  const scripts = new Map(workloadFiles(w).filter((f) => f.path.endsWith('.py')).map((f) => [f.path.split('/').pop()!, f.content]));
+  const scripts = new Map(
+    workloadFiles(w)
+      .filter((f) => f.path.endsWith('.py'))
+      .map((f) => [f.path.split('/').pop()!, f.content]),
+  );
   for (const m of text.matchAll(/\bpython[0-9.]*\s+(?:-u\s+)?(\S+\.py)\b/g)) {
     const body = scripts.get(m[1].split('/').pop()!);
     if (body !== undefined && /\.run\s*\(/.test(body)) findings.push(`runs ${m[1]}, which starts the framework's development server (app.run())`);

@@ -21,15 +21,23 @@ export default namedRule('RateLimiting', (element, stack): RuleResult => {
   for (const loc of locations) {
     const zone = loc.trees.some((t) => /limit_req_zone/.test(JSON.stringify(t)));
     if (!(setAnywhere(loc, 'limit_req') || loc.chain.some((b) => b.name === 'limit_req')) || !zone) {
-      findings.push(`${loc.file}: ${loc.chain.slice(0, -1).map((b) => [b.name, ...b.args].join(' ')).join(' > ')} proxies without limit_req`);
+      findings.push(
+        `${loc.file}: ${loc.chain
+          .slice(0, -1)
+          .map((b) => [b.name, ...b.args].join(' '))
+          .join(' > ')} proxies without limit_req`,
+      );
     }
   }
   const haproxy = w.kind === 'droplet' ? w.droplet.haproxy : [];
   for (const h of haproxy) {
-    const frontends = h.sections.filter((s) => s.kind === 'frontend' || s.kind === 'listen').filter((s) => s.lines.some((l) => l[0] === 'default_backend' || l[0] === 'use_backend' || l[0] === 'server'));
+    const frontends = h.sections
+      .filter((s) => s.kind === 'frontend' || s.kind === 'listen')
+      .filter((s) => s.lines.some((l) => l[0] === 'default_backend' || l[0] === 'use_backend' || l[0] === 'server'));
     for (const f of frontends) {
       const tracks = f.lines.some((l) => l[0] === 'http-request' && /^track-sc/.test(l[1] ?? ''));
-      if (!tracks && !stackNginxLimits(stack)) findings.push(`${h.file.path}: ${f.kind} ${f.name} tracks no request rate (stick-table + http-request track-sc0 + deny)`);
+      if (!tracks && !stackNginxLimits(stack))
+        findings.push(`${h.file.path}: ${f.kind} ${f.name} tracks no request rate (stick-table + http-request track-sc0 + deny)`);
     }
   }
   if (findings.length > 0) return [...new Set(findings)];

@@ -7,13 +7,16 @@
 import { Compliance, RuleResult, namedRule } from '../rule';
 import { DEV_SERVERS, workloadOf } from './_workloads';
 
-const APP_PROCESS = /\b(gunicorn|uwsgi|uvicorn|hypercorn|waitress-serve|flask|python[0-9.]*\s+\S+\.py|node\s+\S+\.js|npm\s+start|java\s+-jar|rails\s+server|puma)\b/;
+const APP_PROCESS =
+  /\b(gunicorn|uwsgi|uvicorn|hypercorn|waitress-serve|flask|python[0-9.]*\s+\S+\.py|node\s+\S+\.js|npm\s+start|java\s+-jar|rails\s+server|puma)\b/;
 
 export default namedRule('ResourceLimits', (element, stack): RuleResult => {
   const w = workloadOf(element, stack);
   if (!w) return Compliance.NOT_APPLICABLE;
   if (w.kind === 'container') {
-    return w.container.memoryMb !== undefined && w.container.memoryMb > 0 ? Compliance.COMPLIANT : [`container ${w.container.name} has no memory limit (memory)`];
+    return w.container.memoryMb !== undefined && w.container.memoryMb > 0
+      ? Compliance.COMPLIANT
+      : [`container ${w.container.name} has no memory limit (memory)`];
   }
   const d = w.droplet;
   const findings: string[] = [];
@@ -29,7 +32,10 @@ export default namedRule('ResourceLimits', (element, stack): RuleResult => {
     if (/\bdocker\s+run\b/.test(line)) {
       apps++;
       if (!/\s(--memory(=|\s)|-m\s)/.test(line)) findings.push(`\`docker run\` without --memory: ${line.trim().slice(0, 80)}`);
-    } else if ((/(&\s*$|\bnohup\b|\bsetsid\b)/.test(line) && APP_PROCESS.test(line)) || DEV_SERVERS.some((s) => s.pattern.test(line) && /&\s*$/.test(line))) {
+    } else if (
+      (/(&\s*$|\bnohup\b|\bsetsid\b)/.test(line) && APP_PROCESS.test(line)) ||
+      DEV_SERVERS.some((s) => s.pattern.test(line) && /&\s*$/.test(line))
+    ) {
       apps++;
       findings.push(`the app is started from a boot script, outside any service manager or limit: ${line.trim().slice(0, 80)}`);
     }

@@ -22,7 +22,8 @@ export default namedRule('SecurityHeaders', (element, stack): RuleResult => {
   if (hsts === undefined) findings.push(`${where}: no Strict-Transport-Security header`);
   else if (!(maxAge >= SIX_MONTHS)) findings.push(`${where}: Strict-Transport-Security max-age below six months (${hsts})`);
   if ((h.get('x-content-type-options') ?? '').toLowerCase() !== 'nosniff') findings.push(`${where}: no X-Content-Type-Options: nosniff`);
-  if (!h.has('x-frame-options') && !/frame-ancestors/i.test(h.get('content-security-policy') ?? '')) findings.push(`${where}: no X-Frame-Options (or CSP frame-ancestors)`);
+  if (!h.has('x-frame-options') && !/frame-ancestors/i.test(h.get('content-security-policy') ?? ''))
+    findings.push(`${where}: no X-Frame-Options (or CSP frame-ancestors)`);
   for (const name of ['referrer-policy', 'permissions-policy', 'content-security-policy']) {
     if (!h.has(name)) findings.push(`${where}: no ${name.replace(/(^|-)(\w)/g, (_, d: string, c: string) => d + c.toUpperCase())} header`);
   }

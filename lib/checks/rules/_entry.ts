@@ -40,9 +40,13 @@ export interface TlsSetup {
 
 function nginxTls(trees: readonly NginxDirective[][]): Omit<TlsSetup, 'files' | 'headers'> & { headers: HeaderSetting[] } {
   const listens = trees.flatMap((t) => findNginx(t, 'listen')).map((l) => l.directive.args);
-  const terminates = listens.some((args) => args.includes('ssl') || args.includes('quic')) || trees.some((t) => findNginx(t, 'ssl_certificate').length > 0);
+  const terminates =
+    listens.some((args) => args.includes('ssl') || args.includes('quic')) || trees.some((t) => findNginx(t, 'ssl_certificate').length > 0);
   const redirects = trees.some((t) =>
-    [...findNginx(t, 'return'), ...findNginx(t, 'rewrite')].some(({ directive }) => directive.args.some((a) => /^https:\/\//.test(a)) && (directive.name === 'rewrite' || /^30[1278]$/.test(directive.args[0] ?? ''))),
+    [...findNginx(t, 'return'), ...findNginx(t, 'rewrite')].some(
+      ({ directive }) =>
+        directive.args.some((a) => /^https:\/\//.test(a)) && (directive.name === 'rewrite' || /^30[1278]$/.test(directive.args[0] ?? '')),
+    ),
   );
   const protocols = trees.flatMap((t) => findNginx(t, 'ssl_protocols')).flatMap((p) => p.directive.args);
   const tickets = trees.flatMap((t) => findNginx(t, 'ssl_session_tickets')).map((p) => p.directive.args[0]);
@@ -72,7 +76,14 @@ export function tlsSetup(w: Workload): TlsSetup {
     files.push(h.file.path);
     const lines = h.sections.flatMap((s) => s.lines);
     if (lines.some((l) => l[0] === 'bind' && l.includes('ssl'))) terminates = true;
-    if (lines.some((l) => (l[0] === 'http-request' && l[1] === 'redirect' && l[2] === 'scheme' && l[3] === 'https') || (l[0] === 'redirect' && l[1] === 'scheme' && l[2] === 'https'))) redirects = true;
+    if (
+      lines.some(
+        (l) =>
+          (l[0] === 'http-request' && l[1] === 'redirect' && l[2] === 'scheme' && l[3] === 'https') ||
+          (l[0] === 'redirect' && l[1] === 'scheme' && l[2] === 'https'),
+      )
+    )
+      redirects = true;
     const options = lines.filter((l) => l[0] === 'ssl-default-bind-options' || (l[0] === 'bind' && l.includes('ssl'))).flat();
     const i = options.indexOf('ssl-min-ver');
     if (i >= 0 && options[i + 1]) minVersion = options[i + 1];

@@ -20,7 +20,9 @@ const PROXY_PARAMS = ['host', 'x-real-ip', 'x-forwarded-for', 'x-forwarded-proto
 
 export function nginxFiles(w: Workload): { file: HostFile; tree: NginxDirective[] }[] {
   if (w.kind === 'droplet') return w.droplet.nginx.map((n) => ({ file: n.file, tree: [...n.tree] }));
-  return w.container.uploads.filter((u) => /nginx|\.conf$/.test(u.path) && /\bserver\s*\{|\blocation\b/.test(u.content)).map((file) => ({ file, tree: parseNginx(file.content) }));
+  return w.container.uploads
+    .filter((u) => /nginx|\.conf$/.test(u.path) && /\bserver\s*\{|\blocation\b/.test(u.content))
+    .map((file) => ({ file, tree: parseNginx(file.content) }));
 }
 
 /** Locations (or servers) that proxy to an app: `proxy_pass`, `uwsgi_pass`, `fastcgi_pass`. */
@@ -57,7 +59,9 @@ export function proxyHeaders(loc: ProxiedLocation): Set<string> {
   const levels = loc.chain.slice(0, -1);
   let found: NginxDirective[] = [];
   for (let i = levels.length - 1; i >= 0; i--) {
-    const own = (levels[i].children ?? []).filter((d) => d.name === 'proxy_set_header' || (d.name === 'include' && /proxy_params/.test(d.args[0] ?? '')));
+    const own = (levels[i].children ?? []).filter(
+      (d) => d.name === 'proxy_set_header' || (d.name === 'include' && /proxy_params/.test(d.args[0] ?? '')),
+    );
     if (own.length > 0) {
       found = own;
       break;

@@ -75,7 +75,8 @@ export function containerView(element: PlanElement, stack: StackView): Container
 }
 
 /** The workload an element describes, if any. */
-export type Workload = { readonly kind: 'droplet'; readonly droplet: DropletView } | { readonly kind: 'container'; readonly container: ContainerView };
+export type Workload =
+  { readonly kind: 'droplet'; readonly droplet: DropletView } | { readonly kind: 'container'; readonly container: ContainerView };
 
 export function workloadOf(element: PlanElement, stack: StackView): Workload | undefined {
   if (element.type === 'digitalocean_droplet') return { kind: 'droplet', droplet: stack.droplet(element) };
@@ -105,7 +106,8 @@ export function parseImage(image: string): { repository: string; tag?: string; d
 }
 
 const DATABASE_IMAGES = ['mysql', 'mariadb', 'postgres', 'postgresql', 'mongo', 'redis', 'percona', 'percona-server'];
-const DATABASE_PACKAGES = /^(mysql-server(-[0-9.]+)?|mariadb-server(-[0-9.]+)?|postgresql(-[0-9]+)?|mongodb(-org)?|redis-server|percona-server-server)$/;
+const DATABASE_PACKAGES =
+  /^(mysql-server(-[0-9.]+)?|mariadb-server(-[0-9.]+)?|postgresql(-[0-9]+)?|mongodb(-org)?|redis-server|percona-server-server)$/;
 
 /** Is this container a database server (by its image)? */
 export function isDatabaseContainer(c: ContainerView): boolean {
@@ -114,7 +116,10 @@ export function isDatabaseContainer(c: ContainerView): boolean {
 
 /** Does this droplet run a database server (installed at boot)? */
 export function isDatabaseDroplet(d: DropletView): boolean {
-  return d.config.packages.some((p) => DATABASE_PACKAGES.test(p.replace(/=.*/, ''))) || /\bdocker run\b[^\n]*\b(mysql|mariadb|postgres)(:|\s)/.test(d.config.text);
+  return (
+    d.config.packages.some((p) => DATABASE_PACKAGES.test(p.replace(/=.*/, ''))) ||
+    /\bdocker run\b[^\n]*\b(mysql|mariadb|postgres)(:|\s)/.test(d.config.text)
+  );
 }
 
 /** Python web apps and how they are started. */
@@ -131,7 +136,10 @@ export const SECRET_NAME = /(PASSWORD|PASSWD|PASS$|SECRET|TOKEN|API_?KEY|PRIVATE
 
 /** True when a value is computed at deploy or at boot rather than written in the plan. */
 export function isComputedValue(value: string): boolean {
-  const v = value.trim().replace(/,$/, '').replace(/^["']|["']$/g, '');
+  const v = value
+    .trim()
+    .replace(/,$/, '')
+    .replace(/^["']|["']$/g, '');
   // Interpolations, boot-time shell expansions, and code (a call such as `_password()`) are not literals.
   return v === '' || /(^|[^$])\$\{/.test(v) || /\$\$\{|\$\(|^\$[A-Za-z_]|`/.test(v) || /^<.*>$/.test(v) || /^[A-Za-z_][\w.]*\(.*\)$/.test(v);
 }

@@ -69,7 +69,13 @@ export interface AppliedResource {
   /** Values other resources reference (`<address>.<attribute>` → value). */
   readonly outputs: Readonly<Record<string, string>>;
   /** How to destroy it (containers: the provider's delete options; images: keep_locally). */
-  readonly destroy: { readonly rm?: boolean; readonly graceSeconds?: number; readonly removeVolumes?: boolean; readonly attach?: boolean; readonly keepLocally?: boolean };
+  readonly destroy: {
+    readonly rm?: boolean;
+    readonly graceSeconds?: number;
+    readonly removeVolumes?: boolean;
+    readonly attach?: boolean;
+    readonly keepLocally?: boolean;
+  };
 }
 
 export interface DockerState {
@@ -115,7 +121,8 @@ export function dockerResources(plan: Plan): PlanResource[] {
     }
     const lifecycle = r.attributes.lifecycle as Record<string, unknown> | undefined;
     for (const k of Object.keys(lifecycle ?? {})) {
-      if (!['ignore_changes', 'prevent_destroy', 'precondition'].includes(k)) throw new DockerMappingError(`${r.address}: lifecycle.${k} is not supported by the tierform lab`);
+      if (!['ignore_changes', 'prevent_destroy', 'precondition'].includes(k))
+        throw new DockerMappingError(`${r.address}: lifecycle.${k} is not supported by the tierform lab`);
     }
   }
   return all;
@@ -176,7 +183,7 @@ export function preconditions(r: PlanResource): { condition: string; errorMessag
   });
 }
 
-const CONDITION = /^\$\{\s*([A-Za-z_][A-Za-z0-9_.\[\]-]*)\s*(==|!=)\s*("(?:[^"\\]|\\.)*"|-?[0-9]+(?:\.[0-9]+)?|true|false)\s*\}$/;
+const CONDITION = /^\$\{\s*([A-Za-z_][A-Za-z0-9_.[\]-]*)\s*(==|!=)\s*("(?:[^"\\]|\\.)*"|-?[0-9]+(?:\.[0-9]+)?|true|false)\s*\}$/;
 
 /** The references of a precondition the lab evaluates (`${<reference> == <literal>}` or `!=`). */
 export function conditionReferences(condition: string): string[] {
@@ -190,7 +197,10 @@ export function conditionReferences(condition: string): string[] {
  */
 export function evaluateCondition(address: string, condition: string, resolve: ReferenceResolver): boolean {
   const m = CONDITION.exec(condition.trim());
-  if (!m) throw new DockerMappingError(`${address}: lifecycle.precondition '${condition}': the tierform lab evaluates '\${<reference> == <literal>}' and '!=' only`);
+  if (!m)
+    throw new DockerMappingError(
+      `${address}: lifecycle.precondition '${condition}': the tierform lab evaluates '\${<reference> == <literal>}' and '!=' only`,
+    );
   const left = resolve(m[1]);
   const literal = m[3].startsWith('"') ? (JSON.parse(m[3]) as string) : m[3];
   const equal = /^-?[0-9]/.test(literal) ? Number(left) === Number(literal) : left === literal;
@@ -202,7 +212,11 @@ export function renderAttributes(value: unknown, resolve: ReferenceResolver): un
   if (typeof value === 'string') return renderTemplate(value, resolve);
   if (Array.isArray(value)) return value.map((v) => renderAttributes(v, resolve));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).filter(([k]) => k !== 'depends_on' && k !== 'lifecycle' && k !== 'provider').map(([k, v]) => [k, renderAttributes(v, resolve)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([k]) => k !== 'depends_on' && k !== 'lifecycle' && k !== 'provider')
+        .map(([k, v]) => [k, renderAttributes(v, resolve)]),
+    );
   }
   return value;
 }
@@ -224,7 +238,8 @@ export async function applyDocker(options: ApplyOptions): Promise<ApplyReport> {
     if (byAddress.has(`${parts[0]}.${parts[1]}`) && parts[0] !== 'var') {
       const r = byAddress.get(`${parts[0]}.${parts[1]}`)!;
       const literal = r.attributes[parts.slice(2).join('.')];
-      if (parts.length === 3 && (typeof literal === 'string' || typeof literal === 'number' || typeof literal === 'boolean')) return renderTemplate(String(literal), resolve);
+      if (parts.length === 3 && (typeof literal === 'string' || typeof literal === 'number' || typeof literal === 'boolean'))
+        return renderTemplate(String(literal), resolve);
       throw new LabError(`${ref}: not known before ${r.address} is applied (is it in the right order?)`);
     }
     return options.resolve(ref);
@@ -251,10 +266,13 @@ export async function applyDocker(options: ApplyOptions): Promise<ApplyReport> {
       const before = previous[address];
       const target = targetOf(r);
       for (const p of preconditions(r)) {
-        if (!evaluateCondition(r.address, p.condition, resolve)) throw new LabError(`${r.address}: resource precondition failed: ${p.errorMessage} (${p.condition})`);
+        if (!evaluateCondition(r.address, p.condition, resolve))
+          throw new LabError(`${r.address}: resource precondition failed: ${p.errorMessage} (${p.condition})`);
       }
       const attrs = renderAttributes(r.attributes, resolve) as Attributes;
-      const ignore = new Set(((r.attributes.lifecycle as { ignore_changes?: string[] } | undefined)?.ignore_changes ?? []).map((x) => x.replace(/^\$\{|\}$/g, '')));
+      const ignore = new Set(
+        ((r.attributes.lifecycle as { ignore_changes?: string[] } | undefined)?.ignore_changes ?? []).map((x) => x.replace(/^\$\{|\}$/g, '')),
+      );
       const effective = before && ignore.size > 0 ? withIgnored(attrs, ignore, before) : attrs;
       let applied: AppliedResource;
       switch (r.type as AppliedType) {
@@ -312,14 +330,20 @@ function providerHosts(plan: Plan): Map<string, string | undefined> {
   for (const p of list as Record<string, unknown>[]) {
     const key = typeof p.alias === 'string' ? `docker.${p.alias}` : 'docker';
     for (const k of Object.keys(p)) {
-      if (!['alias', 'host', 'ssh_opts'].includes(k)) throw new DockerMappingError(`provider ${key}: '${k}' is not supported by the tierform lab (it maps host and ssh_opts)`);
+      if (!['alias', 'host', 'ssh_opts'].includes(k))
+        throw new DockerMappingError(`provider ${key}: '${k}' is not supported by the tierform lab (it maps host and ssh_opts)`);
     }
     out.set(key, typeof p.host === 'string' ? p.host : undefined);
   }
   return out;
 }
 
-function targetOfApplied(p: AppliedResource, options: Pick<ApplyOptions, 'target'>, resolve: ReferenceResolver, providers: Map<string, string | undefined>): DockerTarget {
+function targetOfApplied(
+  p: AppliedResource,
+  options: Pick<ApplyOptions, 'target'>,
+  resolve: ReferenceResolver,
+  providers: Map<string, string | undefined>,
+): DockerTarget {
   // A resource that left the plan is destroyed on the engine it was applied to.
   for (const [, host] of providers) {
     try {
@@ -341,7 +365,13 @@ function withIgnored(attrs: Attributes, ignore: ReadonlySet<string>, before: App
 // ---------------------------------------------------------------------------------------------------------------
 // networks and volumes
 
-async function applyNetwork(address: string, a: Attributes, before: AppliedResource | undefined, target: DockerTarget, report: { created: string[]; replaced: string[]; unchanged: string[] }): Promise<AppliedResource> {
+async function applyNetwork(
+  address: string,
+  a: Attributes,
+  before: AppliedResource | undefined,
+  target: DockerTarget,
+  report: { created: string[]; replaced: string[]; unchanged: string[] },
+): Promise<AppliedResource> {
   const spec = networkSpec(address, a);
   if (before && before.key === spec.key && (await exists(target.engine, `/networks/${before.id}`))) {
     report.unchanged.push(address);
@@ -371,13 +401,22 @@ async function removeNetwork(engine: EngineClient, id: string, address: string):
   }
 }
 
-async function applyVolume(address: string, a: Attributes, before: AppliedResource | undefined, target: DockerTarget, report: { created: string[]; replaced: string[]; unchanged: string[] }): Promise<AppliedResource> {
+async function applyVolume(
+  address: string,
+  a: Attributes,
+  before: AppliedResource | undefined,
+  target: DockerTarget,
+  report: { created: string[]; replaced: string[]; unchanged: string[] },
+): Promise<AppliedResource> {
   const spec = volumeSpec(address, a);
   if (before && before.key === spec.key && (await exists(target.engine, `/volumes/${before.id}`))) {
     report.unchanged.push(address);
     return before;
   }
-  if (before) await target.engine.delete(`/volumes/${before.id}`).catch((e: Error) => { if (!(e instanceof EngineError && e.statusCode === 404)) throw e; });
+  if (before)
+    await target.engine.delete(`/volumes/${before.id}`).catch((e: Error) => {
+      if (!(e instanceof EngineError && e.statusCode === 404)) throw e;
+    });
   const created = await target.engine.post<{ Name: string; Mountpoint: string }>('/volumes/create', { body: spec.body });
   (before ? report.replaced : report.created).push(address);
   return {
@@ -418,7 +457,8 @@ async function applyImage(
     const context = resolveContext(b.context, options.planDir);
     const dockerfile = path.resolve(context, b.dockerfile);
     if (!fs.existsSync(dockerfile)) throw new LabError(`${address}: build.dockerfile ${dockerfile} does not exist`);
-    for (const base of dockerfileBaseImages(fs.readFileSync(dockerfile, 'utf8'), b.buildArgs)) await serveImage(target.engine, base, address, options);
+    for (const base of dockerfileBaseImages(fs.readFileSync(dockerfile, 'utf8'), b.buildArgs))
+      await serveImage(target.engine, base, address, options);
     const tar = contextTar(context, address);
     await target.engine.stream('POST', '/build', {
       tar,
@@ -451,15 +491,20 @@ async function applyImage(
  * is loaded from the cache when missing, then a derived image labelled with the reference is built and tagged
  * with it (one id per reference, as from a registry).
  */
-export async function serveImage(engine: EngineClient, reference: string, address: string, options: Pick<ApplyOptions, 'cacheDir' | 'log'>): Promise<string> {
+export async function serveImage(
+  engine: EngineClient,
+  reference: string,
+  address: string,
+  options: Pick<ApplyOptions, 'cacheDir' | 'log'>,
+): Promise<string> {
   const existing = await engine.get<{ Id: string }>(`/images/${encodeURIComponent(imageName(reference))}/json`).catch(() => undefined);
   if (existing) return existing.Id;
   const sub = substitutionFor(reference);
   if (!sub) {
     throw new LabError(
-      `${address}: image '${reference}' has no stand-in in the lab (no registry is reachable): the lab serves ${[...new Set(
-        (await import('./images')).LAB_IMAGE_SUBSTITUTIONS.map((s) => s.repository),
-      )].join(', ')} (lib/lab/docker/images.ts)`,
+      `${address}: image '${reference}' has no stand-in in the lab (no registry is reachable): the lab serves ${[
+        ...new Set((await import('./images')).LAB_IMAGE_SUBSTITUTIONS.map((s) => s.repository)),
+      ].join(', ')} (lib/lab/docker/images.ts)`,
     );
   }
   const [cached] = await ensureImages([sub.labImage], { cacheDir: options.cacheDir, log: options.log });
@@ -467,7 +512,11 @@ export async function serveImage(engine: EngineClient, reference: string, addres
     await engine.stream('POST', '/images/load', { file: cached.archive, query: { quiet: true }, timeoutMs: 600_000 });
   }
   const dockerfile = `FROM ${cached.tag}\nLABEL org.tierform.lab.reference=${JSON.stringify(reference)}\n`;
-  await engine.stream('POST', '/build', { tar: uploadTar('Dockerfile', Buffer.from(dockerfile), 0o644), query: { t: imageName(reference), rm: true }, timeoutMs: 120_000 });
+  await engine.stream('POST', '/build', {
+    tar: uploadTar('Dockerfile', Buffer.from(dockerfile), 0o644),
+    query: { t: imageName(reference), rm: true },
+    timeoutMs: 120_000,
+  });
   return (await engine.get<{ Id: string }>(`/images/${encodeURIComponent(imageName(reference))}/json`)).Id;
 }
 
@@ -529,7 +578,10 @@ function contextTar(dir: string, address: string): Buffer {
   const excludes: string[] = [];
   const ignore = path.join(dir, '.dockerignore');
   if (fs.existsSync(ignore)) {
-    for (const line of fs.readFileSync(ignore, 'utf8').split('\n').map((l) => l.trim())) {
+    for (const line of fs
+      .readFileSync(ignore, 'utf8')
+      .split('\n')
+      .map((l) => l.trim())) {
       if (line === '' || line.startsWith('#')) continue;
       if (line.startsWith('!')) throw new LabError(`${address}: .dockerignore exceptions ('${line}') are not supported by the tierform lab`);
       excludes.push(`--exclude=./${line.replace(/^\/+/, '').replace(/\/+$/, '')}`);
@@ -560,7 +612,14 @@ function hashContext(dir: string): string {
 interface InspectedContainer {
   Id: string;
   Name: string;
-  State: { Running: boolean; Status: string; ExitCode: number; StartedAt: string; FinishedAt: string; Health?: { Status: string; Log?: { Output: string }[] } };
+  State: {
+    Running: boolean;
+    Status: string;
+    ExitCode: number;
+    StartedAt: string;
+    FinishedAt: string;
+    Health?: { Status: string; Log?: { Output: string }[] };
+  };
   NetworkSettings: { Networks: Record<string, { IPAddress: string; IPPrefixLen: number; Gateway: string; MacAddress: string }> };
   Config: { Hostname: string };
 }
@@ -581,7 +640,13 @@ async function applyContainer(
       if (before.updateKey !== spec.updateKey) {
         await target.engine.post(`/containers/${before.id}/update`, { body: spec.update });
         report.updated.push(spec.address);
-        return { ...before, updateKey: spec.updateKey, mustRun: spec.mustRun, destroy: destroyOptions(spec), outputs: { ...before.outputs, ...containerOutputs(spec.address, live!) } };
+        return {
+          ...before,
+          updateKey: spec.updateKey,
+          mustRun: spec.mustRun,
+          destroy: destroyOptions(spec),
+          outputs: { ...before.outputs, ...containerOutputs(spec.address, live!) },
+        };
       }
       report.unchanged.push(spec.address);
       return { ...before, mustRun: spec.mustRun, outputs: { ...before.outputs, ...containerOutputs(spec.address, live!) } };
@@ -655,7 +720,11 @@ function destroyOptions(spec: ContainerSpec): AppliedResource['destroy'] {
 }
 
 function containerOutputs(address: string, c: InspectedContainer): Record<string, string> {
-  const out: Record<string, string> = { [`${address}.id`]: c.Id, [`${address}.name`]: c.Name.replace(/^\//, ''), [`${address}.hostname`]: c.Config.Hostname };
+  const out: Record<string, string> = {
+    [`${address}.id`]: c.Id,
+    [`${address}.name`]: c.Name.replace(/^\//, ''),
+    [`${address}.hostname`]: c.Config.Hostname,
+  };
   Object.entries(c.NetworkSettings.Networks ?? {}).forEach(([name, n], i) => {
     out[`${address}.network_data[${i}].network_name`] = name;
     out[`${address}.network_data[${i}].ip_address`] = n.IPAddress;
@@ -675,7 +744,9 @@ async function readRunning(engine: EngineClient, id: string, spec: ContainerSpec
     const finished = Date.parse(c.State.FinishedAt);
     if (Number.isFinite(finished) && finished >= startedAt - 1000) {
       const logs = await engine.request('GET', `/containers/${id}/logs`, { query: { stdout: true, stderr: true, tail: 20 } }).catch(() => '');
-      throw new ContainerFailed(`${spec.address}: container ${spec.name} exited immediately (status ${c.State.ExitCode}; must_run is true):\n${printable(logs)}`);
+      throw new ContainerFailed(
+        `${spec.address}: container ${spec.name} exited immediately (status ${c.State.ExitCode}; must_run is true):\n${printable(logs)}`,
+      );
     }
     if (Date.now() > deadline) throw new ContainerFailed(`${spec.address}: container ${spec.name} failed to be in running state`);
     await sleep(100);
@@ -687,11 +758,14 @@ async function waitHealthy(engine: EngineClient, id: string, spec: ContainerSpec
   for (;;) {
     const c = await engine.get<InspectedContainer>(`/containers/${id}/json`);
     const health = c.State.Health;
-    if (!health) throw new ContainerFailed(`${spec.address}: wait is true but container ${spec.name} has no health check (the provider fails the same way)`);
+    if (!health)
+      throw new ContainerFailed(`${spec.address}: wait is true but container ${spec.name} has no health check (the provider fails the same way)`);
     if (health.Status === 'healthy') return;
     if (Date.now() > deadline) {
       const last = health.Log?.[health.Log.length - 1]?.Output ?? '';
-      throw new ContainerFailed(`${spec.address}: container ${spec.name} not healthy within wait_timeout ${spec.waitTimeoutSeconds} s (${health.Status}): ${printable(last)}`);
+      throw new ContainerFailed(
+        `${spec.address}: container ${spec.name} not healthy within wait_timeout ${spec.waitTimeoutSeconds} s (${health.Status}): ${printable(last)}`,
+      );
     }
     await sleep(250);
   }
@@ -744,7 +818,12 @@ async function exists(engine: EngineClient, p: string): Promise<boolean> {
 
 /** Docker's multiplexed log stream (8-byte frame headers) as text. */
 function printable(s: string): string {
-  return s.replace(/[\x00-\x08\x0e-\x1f]/g, '').trim().split('\n').slice(-20).join('\n');
+  return s
+    .replace(/[\x00-\x08\x0e-\x1f]/g, '')
+    .trim()
+    .split('\n')
+    .slice(-20)
+    .join('\n');
 }
 
 function sleep(ms: number): Promise<void> {

@@ -48,7 +48,9 @@ export function installsDocker(packages: readonly string[]): boolean {
 }
 
 /** The cgroup mounts of this machine under /sys/fs/cgroup, as `[type, mount point, options]`. */
-export function hostCgroupMounts(mountinfo: string = fs.readFileSync('/proc/self/mountinfo', 'utf8')): { type: 'tmpfs' | 'cgroup' | 'cgroup2'; target: string; options: string }[] {
+export function hostCgroupMounts(
+  mountinfo: string = fs.readFileSync('/proc/self/mountinfo', 'utf8'),
+): { type: 'tmpfs' | 'cgroup' | 'cgroup2'; target: string; options: string }[] {
   const out: { type: 'tmpfs' | 'cgroup' | 'cgroup2'; target: string; options: string }[] = [];
   for (const line of mountinfo.split('\n')) {
     const f = line.split(' ');
@@ -81,7 +83,7 @@ export async function prepareDockerHost(host: DropletHost, labId: string): Promi
   host.writeFile(
     DOCKER_DROP_IN,
     [
-      '# tierform lab: every container of this droplet under the lab\'s cgroup, so that the lab\'s teardown finds them',
+      "# tierform lab: every container of this droplet under the lab's cgroup, so that the lab's teardown finds them",
       '# (lib/lab/docker/engine.ts, lib/lab/README.md "Docker hosts").',
       '[Service]',
       `Environment=TIERFORM_LAB_CGROUP_PARENT=/${dockerCgroupParent(labId, host.name)}`,
@@ -160,7 +162,13 @@ export class EngineClient {
     }
     const failed = messages.find((m) => m.error !== undefined || m.errorDetail !== undefined);
     if (failed) {
-      const log = messages.map((m) => (typeof m.stream === 'string' ? m.stream : '')).join('').trim().split('\n').slice(-15).join('\n');
+      const log = messages
+        .map((m) => (typeof m.stream === 'string' ? m.stream : ''))
+        .join('')
+        .trim()
+        .split('\n')
+        .slice(-15)
+        .join('\n');
       throw new EngineError(`${method} ${p}: ${String(failed.error ?? JSON.stringify(failed.errorDetail))}${log ? `\n${log}` : ''}`, 200);
     }
     return messages;
@@ -215,10 +223,15 @@ export class EngineClient {
         });
         res.on('error', reject);
       });
-      req.setTimeout(options.timeoutMs ?? 120_000, () => req.destroy(new EngineError(`${method} ${p}: no answer within ${options.timeoutMs ?? 120_000} ms`, 0)));
+      req.setTimeout(options.timeoutMs ?? 120_000, () =>
+        req.destroy(new EngineError(`${method} ${p}: no answer within ${options.timeoutMs ?? 120_000} ms`, 0)),
+      );
       req.on('error', (e) => reject(e instanceof EngineError ? e : new EngineError(`${method} ${p} on ${this.socketPath}: ${e.message}`, 0)));
       if (payload) req.end(payload);
-      else if (options.file !== undefined) fs.createReadStream(options.file).on('error', (e) => req.destroy(e)).pipe(req);
+      else if (options.file !== undefined)
+        fs.createReadStream(options.file)
+          .on('error', (e) => req.destroy(e))
+          .pipe(req);
       else req.end();
     });
   }
@@ -232,5 +245,7 @@ export async function waitForEngine(host: DropletHost, timeoutMs = 60_000): Prom
     if (await client.ping()) return client;
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new LabError(`droplet ${host.name}: its Docker Engine does not answer on ${DOCKER_SOCKET} (is docker.service running? log: ${path.join(host.lab.dir, 'logs', `${host.name}.docker.service.log`)})`);
+  throw new LabError(
+    `droplet ${host.name}: its Docker Engine does not answer on ${DOCKER_SOCKET} (is docker.service running? log: ${path.join(host.lab.dir, 'logs', `${host.name}.docker.service.log`)})`,
+  );
 }

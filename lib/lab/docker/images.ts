@@ -64,22 +64,26 @@ export const LAB_IMAGE_SUBSTITUTIONS: readonly ImageSubstitution[] = [
   {
     repository: 'postgres',
     labImage: 'postgres',
-    differences: "any tag runs Debian 12's PostgreSQL 15 (postgres:16 would be 16); the official entrypoint's variables (POSTGRES_USER/PASSWORD/DB, *_FILE, POSTGRES_INITDB_ARGS, POSTGRES_HOST_AUTH_METHOD, PGDATA), /docker-entrypoint-initdb.d, uid 999",
+    differences:
+      "any tag runs Debian 12's PostgreSQL 15 (postgres:16 would be 16); the official entrypoint's variables (POSTGRES_USER/PASSWORD/DB, *_FILE, POSTGRES_INITDB_ARGS, POSTGRES_HOST_AUTH_METHOD, PGDATA), /docker-entrypoint-initdb.d, uid 999",
   },
   {
     repository: 'redis',
     labImage: 'redis',
-    differences: "any tag (7-alpine included) runs Debian 12's Redis 7.0 on Debian, not Alpine; protected mode off and every address bound as the official build; runs as redis (uid 999)",
+    differences:
+      "any tag (7-alpine included) runs Debian 12's Redis 7.0 on Debian, not Alpine; protected mode off and every address bound as the official build; runs as redis (uid 999)",
   },
   {
     repository: 'nginx',
     labImage: 'nginx',
-    differences: "any tag (1.27-alpine included) runs Debian 12's nginx 1.22; the official layout (conf.d, /usr/share/nginx/html, templates with envsubst, logs to stdout/stderr, workers as nginx uid 101); the default server listens on IPv4 only",
+    differences:
+      "any tag (1.27-alpine included) runs Debian 12's nginx 1.22; the official layout (conf.d, /usr/share/nginx/html, templates with envsubst, logs to stdout/stderr, workers as nginx uid 101); the default server listens on IPv4 only",
   },
   {
     repository: 'mysql',
     labImage: 'mariadb',
-    differences: "MariaDB 10.11 instead of MySQL (Debian ships no MySQL): the official entrypoint's MYSQL_* variables and *_FILE forms, port 3306; MySQL-only SQL or options would fail",
+    differences:
+      "MariaDB 10.11 instead of MySQL (Debian ships no MySQL): the official entrypoint's MYSQL_* variables and *_FILE forms, port 3306; MySQL-only SQL or options would fail",
   },
   {
     repository: 'mariadb',
@@ -89,7 +93,8 @@ export const LAB_IMAGE_SUBSTITUTIONS: readonly ImageSubstitution[] = [
   {
     repository: 'python',
     labImage: 'python',
-    differences: "any tag (3.12-slim included) runs Debian 12's Python 3.11 with the Debian packages of Flask, Gunicorn, SQLAlchemy, Flask-SQLAlchemy, Flask-Migrate, psycopg2, PyMySQL, redis-py; `pip install` installs nothing and fails for a requirement that is not installed (no package index)",
+    differences:
+      "any tag (3.12-slim included) runs Debian 12's Python 3.11 with the Debian packages of Flask, Gunicorn, SQLAlchemy, Flask-SQLAlchemy, Flask-Migrate, psycopg2, PyMySQL, redis-py; `pip install` installs nothing and fails for a requirement that is not installed (no package index)",
   },
   {
     repository: 'debian',
@@ -111,7 +116,10 @@ export interface ImageReference {
 
 /** Parses `[registry/]repo[:tag][@digest]` as Docker does; throws on what Docker would refuse. */
 export function parseImageReference(reference: string): ImageReference {
-  const m = /^(?:([a-z0-9.-]+(?::[0-9]+)?|localhost)\/)?([a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*)(?::([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@(sha256:[a-f0-9]{64}))?$/.exec(reference);
+  const m =
+    /^(?:([a-z0-9.-]+(?::[0-9]+)?|localhost)\/)?([a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*)(?::([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@(sha256:[a-f0-9]{64}))?$/.exec(
+      reference,
+    );
   if (!m) throw new LabError(`'${reference}' is not a Docker image reference ([registry/]repository[:tag][@sha256:digest])`);
   let registry: string | undefined = m[1];
   let repository = m[2];
@@ -207,7 +215,11 @@ export async function ensureImages(names: readonly LabImageName[], options: Ensu
   const cache = path.join(options.cacheDir ?? labCacheDir(), 'images');
   const root = recipesDir();
   const wanted = [...new Set(names)];
-  const cached = (name: LabImageName): CachedImage => ({ name, tag: imageTag(name, root), archive: path.join(cache, `${name}-${imageKey(name, root)}.tar`) });
+  const cached = (name: LabImageName): CachedImage => ({
+    name,
+    tag: imageTag(name, root),
+    archive: path.join(cache, `${name}-${imageKey(name, root)}.tar`),
+  });
   const missing = () => wanted.map(cached).filter((c) => !fs.existsSync(c.archive));
   lastBuildTimings.length = 0;
   if (missing().length === 0) return wanted.map(cached);
@@ -215,7 +227,13 @@ export async function ensureImages(names: readonly LabImageName[], options: Ensu
   const release = await acquireLock(path.join(cache, 'build.lock'), options.log);
   try {
     const todo = missing();
-    if (todo.length > 0) await build(todo.map((c) => c.name), cache, root, options.log ?? (() => undefined));
+    if (todo.length > 0)
+      await build(
+        todo.map((c) => c.name),
+        cache,
+        root,
+        options.log ?? (() => undefined),
+      );
   } finally {
     release();
   }
@@ -245,13 +263,25 @@ async function build(names: LabImageName[], cache: string, root: string, log: (l
       await timed('load the cached base image', () => builder.docker(['load', '-i', baseArchive], 600_000));
     } else {
       const rootfs = path.join(work, 'rootfs');
-      await timed('debootstrap the base root filesystem', () => run(['bash', path.join(root, 'base', 'make-rootfs.sh'), rootfs, DEBIAN_MIRROR], { timeoutMs: 1_800_000 }));
+      await timed('debootstrap the base root filesystem', () =>
+        run(['bash', path.join(root, 'base', 'make-rootfs.sh'), rootfs, DEBIAN_MIRROR], { timeoutMs: 1_800_000 }),
+      );
       await timed('import the base image', async () => {
         const tarFile = path.join(work, 'rootfs.tar');
         await run(['tar', '--numeric-owner', '--xattrs', '-C', rootfs, '-cf', tarFile, '.'], { timeoutMs: 600_000 });
         fs.rmSync(rootfs, { recursive: true, force: true });
         await builder.docker(
-          ['import', '--change', 'CMD ["bash"]', '--change', 'ENV LANG=C.UTF-8', '--change', 'LABEL org.tierform.lab.engine="Debian 12 (bookworm) minbase"', tarFile, baseTag],
+          [
+            'import',
+            '--change',
+            'CMD ["bash"]',
+            '--change',
+            'ENV LANG=C.UTF-8',
+            '--change',
+            'LABEL org.tierform.lab.engine="Debian 12 (bookworm) minbase"',
+            tarFile,
+            baseTag,
+          ],
           600_000,
         );
         fs.rmSync(tarFile, { force: true });
@@ -260,7 +290,12 @@ async function build(names: LabImageName[], cache: string, root: string, log: (l
     }
     for (const name of names.filter((n) => n !== 'base')) {
       const tag = imageTag(name, root);
-      await timed(`build ${name}`, () => builder.docker(['build', '--network', 'host', '--build-arg', `BASE=${baseTag}`, '--tag', tag, '--rm', '--force-rm', path.join(root, name)], 1_800_000));
+      await timed(`build ${name}`, () =>
+        builder.docker(
+          ['build', '--network', 'host', '--build-arg', `BASE=${baseTag}`, '--tag', tag, '--rm', '--force-rm', path.join(root, name)],
+          1_800_000,
+        ),
+      );
       await timed(`save ${name}`, () => save(builder, tag, path.join(cache, `${name}-${imageKey(name, root)}.tar`)));
     }
   } finally {
@@ -288,10 +323,26 @@ class Builder {
       child = spawn(
         'unshare',
         [
-          '--mount', '--propagation', 'private', '--',
-          'dockerd', '--data-root', path.join(dir, 'data'), '--exec-root', path.join(dir, 'exec'), '--host', `unix://${socket}`,
-          '--pidfile', path.join(dir, 'docker.pid'), '--bridge=none', '--iptables=false', '--ip-masq=false', '--ip-forward=false',
-          '--ip6tables=false', `--cgroup-parent=/tierform-lab-build-${process.pid}`, '--log-level=warn',
+          '--mount',
+          '--propagation',
+          'private',
+          '--',
+          'dockerd',
+          '--data-root',
+          path.join(dir, 'data'),
+          '--exec-root',
+          path.join(dir, 'exec'),
+          '--host',
+          `unix://${socket}`,
+          '--pidfile',
+          path.join(dir, 'docker.pid'),
+          '--bridge=none',
+          '--iptables=false',
+          '--ip-masq=false',
+          '--ip-forward=false',
+          '--ip6tables=false',
+          `--cgroup-parent=/tierform-lab-build-${process.pid}`,
+          '--log-level=warn',
         ],
         { detached: true, stdio: ['ignore', logFd, logFd], env: { PATH: SEARCH_PATH, LANG: 'C.UTF-8' } },
       );
@@ -302,7 +353,11 @@ class Builder {
     const b = new Builder(work, socket, child, processStartTime(child.pid) ?? '');
     const deadline = Date.now() + 60_000;
     for (;;) {
-      const r = spawnSync('docker', ['-H', `unix://${socket}`, 'version', '--format', '{{.Server.Version}}'], { encoding: 'utf8', timeout: 10_000, env: { PATH: SEARCH_PATH } });
+      const r = spawnSync('docker', ['-H', `unix://${socket}`, 'version', '--format', '{{.Server.Version}}'], {
+        encoding: 'utf8',
+        timeout: 10_000,
+        env: { PATH: SEARCH_PATH },
+      });
       if (r.status === 0) return b;
       if (child.exitCode !== null || Date.now() > deadline) {
         await b.stop();
@@ -367,7 +422,7 @@ async function acquireLock(file: string, log?: (line: string) => void): Promise<
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
-    let holder = '';
+    let holder: string;
     try {
       holder = fs.readFileSync(file, 'utf8');
     } catch {
@@ -394,7 +449,11 @@ async function acquireLock(file: string, log?: (line: string) => void): Promise<
 
 function run(argv: readonly string[], options: { readonly timeoutMs: number; readonly logFile?: string }): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: SEARCH_PATH, LANG: 'C.UTF-8', HOME: '/root' }, detached: true });
+    const child = spawn(argv[0], argv.slice(1), {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: SEARCH_PATH, LANG: 'C.UTF-8', HOME: '/root' },
+      detached: true,
+    });
     const chunks: Buffer[] = [];
     let size = 0;
     const collect = (b: Buffer) => {

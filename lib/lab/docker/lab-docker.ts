@@ -41,11 +41,17 @@ export function labDockerTargets(boot: LabBoot, options: LabDockerOptions = {}):
       if (host !== undefined && host !== '' && host !== 'unix:///var/run/docker.sock' && host !== 'unix:///run/docker.sock') {
         throw new LabError(`${address}: provider host ${host}: the lab's engines listen on /var/run/docker.sock`);
       }
-      if (!options.localDroplet) throw new LabError(`${address}: the provider targets the local Docker engine (${host ?? 'DOCKER_HOST'}); name the droplet standing in for it (localDroplet)`);
+      if (!options.localDroplet)
+        throw new LabError(
+          `${address}: the provider targets the local Docker engine (${host ?? 'DOCKER_HOST'}); name the droplet standing in for it (localDroplet)`,
+        );
       return engineOf(options.localDroplet);
     }
     const m = /^ssh:\/\/(?:[^@/]+@)?([^:/]+)(?::[0-9]+)?\/?$/.exec(host);
-    if (!m) throw new LabError(`${address}: provider host '${host}' is not supported by the tierform lab (ssh://user@address or unix:///var/run/docker.sock)`);
+    if (!m)
+      throw new LabError(
+        `${address}: provider host '${host}' is not supported by the tierform lab (ssh://user@address or unix:///var/run/docker.sock)`,
+      );
     const address_ = m[1];
     const reserved = boot.lab.reservedIps().get(address_);
     const droplet = reserved ?? boot.labPlan.droplets.find((d) => d.publicIp === address_ || d.privateIp === address_ || d.name === address_)?.name;
@@ -135,19 +141,35 @@ export async function applyInLab(boot: LabBoot, options: ApplyInLabOptions = {})
 export async function destroyInLab(boot: LabBoot, state: DockerState, options: ApplyInLabOptions = {}): Promise<string[]> {
   const planFile = options.planFile ?? boot.planFile;
   const plan = planFile === boot.planFile ? boot.labPlan.plan : loadStack(planFile);
-  return destroyDocker(state, { plan, planDir: path.dirname(path.resolve(planFile)), resolve: stackResolver(boot, plan), target: labDockerTargets(boot, options) });
+  return destroyDocker(state, {
+    plan,
+    planDir: path.dirname(path.resolve(planFile)),
+    resolve: stackResolver(boot, plan),
+    target: labDockerTargets(boot, options),
+  });
 }
 
 function providerTargets(plan: Plan, resolve: ReferenceResolver, target: (host: string | undefined, address: string) => DockerTarget): string[] {
   const raw = (plan.json.provider as Record<string, unknown> | undefined)?.docker;
   if (raw === undefined) return [];
   const list = (Array.isArray(raw) ? raw : [raw]) as Record<string, unknown>[];
-  const used = new Set(plan.resources().filter((r) => r.type.startsWith('docker_')).map((r) => (typeof r.attributes.provider === 'string' ? r.attributes.provider : 'docker')));
+  const used = new Set(
+    plan
+      .resources()
+      .filter((r) => r.type.startsWith('docker_'))
+      .map((r) => (typeof r.attributes.provider === 'string' ? r.attributes.provider : 'docker')),
+  );
   return [
     ...new Set(
       list
         .filter((p) => used.has(typeof p.alias === 'string' ? `docker.${p.alias}` : 'docker'))
-        .map((p) => target(typeof p.host === 'string' ? renderTemplate(p.host, resolve) : undefined, `provider docker${typeof p.alias === 'string' ? `.${p.alias}` : ''}`).label),
+        .map(
+          (p) =>
+            target(
+              typeof p.host === 'string' ? renderTemplate(p.host, resolve) : undefined,
+              `provider docker${typeof p.alias === 'string' ? `.${p.alias}` : ''}`,
+            ).label,
+        ),
     ),
   ];
 }

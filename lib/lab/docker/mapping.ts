@@ -30,7 +30,8 @@ export function blocks(address: string, attribute: string, v: unknown): Record<s
   if (v === undefined || v === null) return [];
   const list = Array.isArray(v) ? v : [v];
   return list.map((b, i) => {
-    if (b === null || typeof b !== 'object' || Array.isArray(b)) fail(address, `${attribute}[${i}]`, `must be a block (object), got ${JSON.stringify(b)}`);
+    if (b === null || typeof b !== 'object' || Array.isArray(b))
+      fail(address, `${attribute}[${i}]`, `must be a block (object), got ${JSON.stringify(b)}`);
     return b as Record<string, unknown>;
   });
 }
@@ -91,7 +92,8 @@ function labelMap(address: string, attribute: string, v: unknown): Record<string
   const out: Record<string, string> = {};
   list.forEach((b, i) => {
     only(address, `${attribute}[${i}]`, b, ['label', 'value']);
-    out[str(address, `${attribute}[${i}].label`, b.label) ?? fail(address, `${attribute}[${i}].label`, 'is required')] = str(address, `${attribute}[${i}].value`, b.value) ?? '';
+    out[str(address, `${attribute}[${i}].label`, b.label) ?? fail(address, `${attribute}[${i}].label`, 'is required')] =
+      str(address, `${attribute}[${i}].value`, b.value) ?? '';
   });
   return out;
 }
@@ -107,7 +109,7 @@ function only(address: string, where: string, obj: Attributes, known: readonly s
   }
 }
 
-const DURATION_UNITS: Readonly<Record<string, number>> = { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+const DURATION_UNITS: Readonly<Record<string, number>> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
 
 /** A Go duration ("30s", "1m30s", "500ms", "0s") in nanoseconds, as `time.ParseDuration`. */
 export function parseGoDuration(address: string, attribute: string, v: unknown): number {
@@ -155,7 +157,19 @@ export interface NetworkSpec {
   readonly key: string;
 }
 
-const NETWORK_ATTRIBUTES = ['name', 'driver', 'internal', 'attachable', 'ingress', 'ipam_driver', 'ipam_options', 'ipam_config', 'options', 'labels', 'check_duplicate'];
+const NETWORK_ATTRIBUTES = [
+  'name',
+  'driver',
+  'internal',
+  'attachable',
+  'ingress',
+  'ipam_driver',
+  'ipam_options',
+  'ipam_config',
+  'options',
+  'labels',
+  'check_duplicate',
+];
 
 export function networkSpec(address: string, a: Attributes): NetworkSpec {
   only(address, '', a, NETWORK_ATTRIBUTES, { ipv6: 'the lab has no IPv6' });
@@ -181,7 +195,11 @@ export function networkSpec(address: string, a: Attributes): NetworkSpec {
     Ingress: false,
     Options: strMap(address, 'options', a.options) ?? {},
     Labels: labelMap(address, 'labels', a.labels) ?? {},
-    IPAM: { Driver: str(address, 'ipam_driver', a.ipam_driver) ?? 'default', Options: strMap(address, 'ipam_options', a.ipam_options) ?? {}, Config: ipam },
+    IPAM: {
+      Driver: str(address, 'ipam_driver', a.ipam_driver) ?? 'default',
+      Options: strMap(address, 'ipam_options', a.ipam_options) ?? {},
+      Config: ipam,
+    },
   };
   return { name, body, key: stableHash(body) };
 }
@@ -199,10 +217,16 @@ export interface VolumeSpec {
 export function volumeSpec(address: string, a: Attributes): VolumeSpec {
   only(address, '', a, ['name', 'driver', 'driver_opts', 'labels']);
   const name = str(address, 'name', a.name);
-  if (name === undefined) fail(address, 'name', "is required by the lab (Docker would generate one; give the volume a name so containers can mount it)");
+  if (name === undefined)
+    fail(address, 'name', 'is required by the lab (Docker would generate one; give the volume a name so containers can mount it)');
   const driver = str(address, 'driver', a.driver) ?? 'local';
   if (driver !== 'local') fail(address, 'driver', `'${driver}': the lab's engines have the local driver only`);
-  const body = { Name: name, Driver: driver, DriverOpts: strMap(address, 'driver_opts', a.driver_opts) ?? {}, Labels: labelMap(address, 'labels', a.labels) ?? {} };
+  const body = {
+    Name: name,
+    Driver: driver,
+    DriverOpts: strMap(address, 'driver_opts', a.driver_opts) ?? {},
+    Labels: labelMap(address, 'labels', a.labels) ?? {},
+  };
   return { name, body, key: stableHash(body) };
 }
 
@@ -230,7 +254,20 @@ export interface ImageSpec {
   readonly key: string;
 }
 
-const IMAGE_BUILD_ATTRIBUTES = ['context', 'dockerfile', 'build_args', 'build_arg', 'target', 'tag', 'label', 'labels', 'no_cache', 'remove', 'force_remove', 'suppress_output'];
+const IMAGE_BUILD_ATTRIBUTES = [
+  'context',
+  'dockerfile',
+  'build_args',
+  'build_arg',
+  'target',
+  'tag',
+  'label',
+  'labels',
+  'no_cache',
+  'remove',
+  'force_remove',
+  'suppress_output',
+];
 
 export function imageSpec(address: string, a: Attributes): ImageSpec {
   only(address, '', a, ['name', 'keep_locally', 'force_remove', 'build', 'triggers', 'pull_triggers'], {
@@ -245,7 +282,7 @@ export function imageSpec(address: string, a: Attributes): ImageSpec {
       remote_context: 'no remote context is reachable from the lab',
       auth_config: 'no registry is reachable from the lab',
       secrets: 'build secrets need BuildKit, which the lab does not run',
-      builder: 'the lab builds with the droplet engine\'s classic builder',
+      builder: "the lab builds with the droplet engine's classic builder",
       platform: 'the lab runs linux/amd64 images only',
     });
     build = {
@@ -380,13 +417,13 @@ export const CONTAINER_ATTRIBUTES: Readonly<Record<string, 'new' | 'update' | 'n
 };
 
 const CONTAINER_REFUSED: Readonly<Record<string, string>> = {
-  cgroup_parent: "the lab puts every container under its own cgroup to find it at teardown (lib/lab/docker/engine.ts)",
-  cgroupns_mode: 'Docker Engine 20.10 (the lab\'s) has cgroup v1 only here',
+  cgroup_parent: 'the lab puts every container under its own cgroup to find it at teardown (lib/lab/docker/engine.ts)',
+  cgroupns_mode: "Docker Engine 20.10 (the lab's) has cgroup v1 only here",
   devices: 'no host devices are given to lab containers',
   gpus: 'no GPUs in the lab',
   runtime: 'the lab runs runc only',
   storage_opts: 'the overlay2 driver here takes no per-container options',
-  userns_mode: 'user namespace remapping is not enabled in the lab\'s engines',
+  userns_mode: "user namespace remapping is not enabled in the lab's engines",
   links: 'legacy links: use networks_advanced aliases',
 };
 
@@ -436,7 +473,10 @@ export function containerSpec(address: string, a: Attributes): ContainerSpec {
     const external = int(address, `ports[${i}].external`, p.external);
     const key = `${internal}/${protocol}`;
     exposed[key] = {};
-    (bindings[key] ??= []).push({ HostIp: str(address, `ports[${i}].ip`, p.ip) || '0.0.0.0', HostPort: external === undefined ? '' : String(external) });
+    (bindings[key] ??= []).push({
+      HostIp: str(address, `ports[${i}].ip`, p.ip) || '0.0.0.0',
+      HostPort: external === undefined ? '' : String(external),
+    });
   });
   if (Object.keys(exposed).length > 0) config.ExposedPorts = exposed;
 
@@ -453,7 +493,8 @@ export function containerSpec(address: string, a: Attributes): ContainerSpec {
     if (fromContainer === '' && containerPath === '') fail(address, `volumes[${i}]`, 'Volume entry without container path or source container');
     if (fromContainer !== '' && containerPath !== '') fail(address, `volumes[${i}]`, 'Both a container and a path specified in a volume entry');
     const hostPath = str(address, `volumes[${i}].host_path`, v.host_path);
-    if (hostPath !== undefined && hostPath !== '' && !hostPath.startsWith('/')) fail(address, `volumes[${i}].host_path`, `'${hostPath}' must be an absolute path`);
+    if (hostPath !== undefined && hostPath !== '' && !hostPath.startsWith('/'))
+      fail(address, `volumes[${i}].host_path`, `'${hostPath}' must be an absolute path`);
     if (fromContainer !== '') volumesFrom.push(fromContainer);
     else if (source !== '') {
       volumes[containerPath] = {};
@@ -481,7 +522,9 @@ export function containerSpec(address: string, a: Attributes): ContainerSpec {
     }
     const vo = blocks(address, `${where}.volume_options`, m.volume_options)[0];
     if (type === 'volume' && vo) {
-      only(address, `${where}.volume_options`, vo, ['no_copy', 'labels', 'driver_name', 'driver_options'], { subpath: 'needs Docker API 1.45; the lab\'s engine speaks 1.41' });
+      only(address, `${where}.volume_options`, vo, ['no_copy', 'labels', 'driver_name', 'driver_options'], {
+        subpath: "needs Docker API 1.45; the lab's engine speaks 1.41",
+      });
       const driverName = str(address, `${where}.volume_options.driver_name`, vo.driver_name);
       const driverOptions = strMap(address, `${where}.volume_options.driver_options`, vo.driver_options);
       out.VolumeOptions = {
@@ -493,9 +536,13 @@ export function containerSpec(address: string, a: Attributes): ContainerSpec {
     const to = blocks(address, `${where}.tmpfs_options`, m.tmpfs_options)[0];
     if (type === 'tmpfs' && to) {
       only(address, `${where}.tmpfs_options`, to, ['size_bytes', 'mode']);
-      out.TmpfsOptions = { SizeBytes: int(address, `${where}.tmpfs_options.size_bytes`, to.size_bytes), Mode: int(address, `${where}.tmpfs_options.mode`, to.mode) };
+      out.TmpfsOptions = {
+        SizeBytes: int(address, `${where}.tmpfs_options.size_bytes`, to.size_bytes),
+        Mode: int(address, `${where}.tmpfs_options.mode`, to.mode),
+      };
     }
-    if (type === 'bind' && !String(out.Source).startsWith('/')) fail(address, `${where}.source`, `a bind mount's source must be an absolute path on the Docker host, got '${String(out.Source)}'`);
+    if (type === 'bind' && !String(out.Source).startsWith('/'))
+      fail(address, `${where}.source`, `a bind mount's source must be an absolute path on the Docker host, got '${String(out.Source)}'`);
     return out;
   });
 
@@ -504,7 +551,8 @@ export function containerSpec(address: string, a: Attributes): ContainerSpec {
   if (hc) {
     only(address, 'healthcheck', hc, ['test', 'interval', 'timeout', 'start_period', 'retries', 'start_interval']);
     const startInterval = parseGoDuration(address, 'healthcheck.start_interval', hc.start_interval);
-    if (startInterval !== 0) fail(address, 'healthcheck.start_interval', "needs Docker API 1.44; the lab's Docker Engine 20.10 (API 1.41) would ignore it");
+    if (startInterval !== 0)
+      fail(address, 'healthcheck.start_interval', "needs Docker API 1.44; the lab's Docker Engine 20.10 (API 1.41) would ignore it");
     config.Healthcheck = {
       Test: strList(address, 'healthcheck.test', hc.test) ?? fail(address, 'healthcheck.test', 'is required'),
       Interval: parseGoDuration(address, 'healthcheck.interval', hc.interval),
@@ -515,7 +563,8 @@ export function containerSpec(address: string, a: Attributes): ContainerSpec {
   }
 
   const restart = str(address, 'restart', a.restart) ?? 'no';
-  if (!/^(no|on-failure|always|unless-stopped)$/.test(restart)) fail(address, 'restart', `'${restart}' must be one of no, on-failure, always, unless-stopped`);
+  if (!/^(no|on-failure|always|unless-stopped)$/.test(restart))
+    fail(address, 'restart', `'${restart}' must be one of no, on-failure, always, unless-stopped`);
   const memory = int(address, 'memory', a.memory);
   if (memory !== undefined && memory < 0) fail(address, 'memory', `must be at least 0 (MB), got ${memory}`);
   const memorySwap = int(address, 'memory_swap', a.memory_swap);
@@ -571,7 +620,11 @@ export function containerSpec(address: string, a: Attributes): ContainerSpec {
   if (volumesFrom.length > 0) hostConfig.VolumesFrom = volumesFrom;
   const ulimits = blocks(address, 'ulimit', a.ulimit).map((u, i) => {
     only(address, `ulimit[${i}]`, u, ['name', 'soft', 'hard']);
-    return { Name: str(address, `ulimit[${i}].name`, u.name), Soft: int(address, `ulimit[${i}].soft`, u.soft), Hard: int(address, `ulimit[${i}].hard`, u.hard) };
+    return {
+      Name: str(address, `ulimit[${i}].name`, u.name),
+      Soft: int(address, `ulimit[${i}].soft`, u.soft),
+      Hard: int(address, `ulimit[${i}].hard`, u.hard),
+    };
   });
   if (ulimits.length > 0) hostConfig.Ulimits = ulimits;
   const caps = blocks(address, 'capabilities', a.capabilities)[0];
@@ -580,7 +633,13 @@ export function containerSpec(address: string, a: Attributes): ContainerSpec {
     hostConfig.CapAdd = strList(address, 'capabilities.add', caps.add) ?? [];
     hostConfig.CapDrop = strList(address, 'capabilities.drop', caps.drop) ?? [];
   }
-  for (const [attr, field] of [['dns', 'Dns'], ['dns_opts', 'DnsOptions'], ['dns_search', 'DnsSearch'], ['security_opts', 'SecurityOpt'], ['group_add', 'GroupAdd']] as const) {
+  for (const [attr, field] of [
+    ['dns', 'Dns'],
+    ['dns_opts', 'DnsOptions'],
+    ['dns_search', 'DnsSearch'],
+    ['security_opts', 'SecurityOpt'],
+    ['group_add', 'GroupAdd'],
+  ] as const) {
     const v = strList(address, attr, a[attr]);
     if (v) hostConfig[field] = v;
   }
@@ -609,7 +668,8 @@ export function containerSpec(address: string, a: Attributes): ContainerSpec {
     if (set.length === 0) fail(address, where, "error with upload content: one of 'content', 'content_base64', or 'source' must be set");
     if (set.length > 1) fail(address, where, "error with upload content: only one of 'content', 'content_base64', or 'source' can be set");
     const permissions = str(address, `${where}.permissions`, u.permissions);
-    if (permissions !== undefined && !/^0[0-7]{3}$/.test(permissions)) fail(address, `${where}.permissions`, `'${permissions}' must be an octal mode such as 0644`);
+    if (permissions !== undefined && !/^0[0-7]{3}$/.test(permissions))
+      fail(address, `${where}.permissions`, `'${permissions}' must be an octal mode such as 0644`);
     const mode = permissions !== undefined ? parseInt(permissions, 8) : bool(address, `${where}.executable`, u.executable) ? 0o744 : 0o644;
     const file = str(address, `${where}.file`, u.file) ?? fail(address, `${where}.file`, 'is required');
     if (u.content_base64 !== undefined && u.content_base64 !== '') {
@@ -648,7 +708,22 @@ export function containerSpec(address: string, a: Attributes): ContainerSpec {
 
 /** Set-typed attributes (env, labels, dns, …, networks_advanced, volumes, mounts, upload) compared without order. */
 function canonicalSets(attrs: Record<string, unknown>): Record<string, unknown> {
-  const sets = new Set(['env', 'labels', 'dns', 'dns_opts', 'dns_search', 'security_opts', 'group_add', 'networks_advanced', 'volumes', 'mounts', 'upload', 'host', 'ulimit', 'capabilities']);
+  const sets = new Set([
+    'env',
+    'labels',
+    'dns',
+    'dns_opts',
+    'dns_search',
+    'security_opts',
+    'group_add',
+    'networks_advanced',
+    'volumes',
+    'mounts',
+    'upload',
+    'host',
+    'ulimit',
+    'capabilities',
+  ]);
   return Object.fromEntries(
     Object.entries(attrs).map(([k, v]) => {
       if (!sets.has(k) || !Array.isArray(v)) return [k, v];

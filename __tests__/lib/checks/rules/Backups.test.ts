@@ -3,7 +3,11 @@ import { COMPLIANT, NOT_APPLICABLE, cloudConfig, container, droplet, nonComplian
 
 describe('PR-BAK1 Backups', () => {
   test('Noncompliance 1: a database droplet with data on a volume and no backups (seed 003 #12)', () => {
-    const v = view({ digitalocean_droplet: { db: droplet({ name: 'db', volume_ids: ['${digitalocean_volume.data.id}'], user_data: cloudConfig({ packages: ['mariadb-server'] }) }) } });
+    const v = view({
+      digitalocean_droplet: {
+        db: droplet({ name: 'db', volume_ids: ['${digitalocean_volume.data.id}'], user_data: cloudConfig({ packages: ['mariadb-server'] }) }),
+      },
+    });
     expect(outcome(rule, v, 'digitalocean_droplet.db')).toEqual(nonCompliant(/db holds data on a volume but has neither/));
   });
 
@@ -19,7 +23,13 @@ describe('PR-BAK1 Backups', () => {
         a: droplet({ backups: true, user_data: cloudConfig({ packages: ['mysql-server'] }) }),
         b: droplet({ user_data: cloudConfig({ packages: ['mysql-server'], write_files: [{ path: '/etc/cron.d/dump', content: cron }] }) }),
       },
-      docker_container: { db: container({ image: 'mariadb:11.4' }), dump: container({ image: 'mariadb:11.4-ubi', command: ['sh', '-c', 'while sleep 86400; do mariadb-dump -h db app > /backups/app.sql; done'] }) },
+      docker_container: {
+        db: container({ image: 'mariadb:11.4' }),
+        dump: container({
+          image: 'mariadb:11.4-ubi',
+          command: ['sh', '-c', 'while sleep 86400; do mariadb-dump -h db app > /backups/app.sql; done'],
+        }),
+      },
       digitalocean_database_cluster: { m: { engine: 'mysql' } },
     });
     expect(outcome(rule, v, 'digitalocean_droplet.a')).toEqual(COMPLIANT);
@@ -29,7 +39,10 @@ describe('PR-BAK1 Backups', () => {
   });
 
   test('Not applicable: stateless droplets and containers', () => {
-    const v = view({ digitalocean_droplet: { web: droplet({ user_data: cloudConfig({ packages: ['nginx'] }) }) }, docker_container: { c: container({ image: 'nginx:1.27' }) } });
+    const v = view({
+      digitalocean_droplet: { web: droplet({ user_data: cloudConfig({ packages: ['nginx'] }) }) },
+      docker_container: { c: container({ image: 'nginx:1.27' }) },
+    });
     expect(outcome(rule, v, 'digitalocean_droplet.web')).toEqual(NOT_APPLICABLE);
     expect(outcome(rule, v, 'docker_container.c')).toEqual(NOT_APPLICABLE);
   });

@@ -1,7 +1,10 @@
 import rule from '../../../../lib/checks/rules/ConfigFromEnvFiles';
 import { COMPLIANT, NOT_APPLICABLE, cloudConfig, droplet, nonCompliant, outcome, view } from '../fixtures';
 
-const unit = (body: string) => cloudConfig({ write_files: [{ path: '/etc/systemd/system/app.service', content: `[Service]\n${body}ExecStart=/usr/bin/gunicorn app:app\nMemoryMax=512M\n` }] });
+const unit = (body: string) =>
+  cloudConfig({
+    write_files: [{ path: '/etc/systemd/system/app.service', content: `[Service]\n${body}ExecStart=/usr/bin/gunicorn app:app\nMemoryMax=512M\n` }],
+  });
 
 describe('PR-CFG1 ConfigFromEnvFiles', () => {
   test('Noncompliance 1: settings inline in the unit (seed 003 #15)', () => {
@@ -26,7 +29,10 @@ describe('PR-CFG1 ConfigFromEnvFiles', () => {
   });
 
   test('Not applicable: no app on the droplet; containers', () => {
-    const v = view({ digitalocean_droplet: { d: droplet({ user_data: cloudConfig({ packages: ['haproxy'] }) }) }, docker_container: { c: { name: 'c', image: 'x:1' } } });
+    const v = view({
+      digitalocean_droplet: { d: droplet({ user_data: cloudConfig({ packages: ['haproxy'] }) }) },
+      docker_container: { c: { name: 'c', image: 'x:1' } },
+    });
     expect(outcome(rule, v, 'digitalocean_droplet.d')).toEqual(NOT_APPLICABLE);
     expect(outcome(rule, v, 'docker_container.c')).toEqual(NOT_APPLICABLE);
   });

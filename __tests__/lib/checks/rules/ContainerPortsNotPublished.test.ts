@@ -26,7 +26,13 @@ describe('PR-NET1 ContainerPortsNotPublished', () => {
   test('Compliance: the proxy publishes 80/443, the backend binds loopback, the db publishes nothing', () => {
     const v = view({
       docker_container: {
-        proxy: container({ image: 'nginx:1.27-alpine', ports: [{ internal: 80, external: 80 }, { internal: 443, external: 443 }] }),
+        proxy: container({
+          image: 'nginx:1.27-alpine',
+          ports: [
+            { internal: 80, external: 80 },
+            { internal: 443, external: 443 },
+          ],
+        }),
         app: container({ ports: [{ internal: 8000, external: 8000, ip: '127.0.0.1' }] }),
         db: container({ image: 'mariadb:11.4' }),
       },

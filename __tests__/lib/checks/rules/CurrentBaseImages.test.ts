@@ -19,7 +19,10 @@ describe('PR-IMG1 CurrentBaseImages', () => {
   });
 
   test('Compliance: Ubuntu 24.04, nginx:1.27-alpine, mariadb:11.4, python:3.12 (as of the fixture date)', () => {
-    const v = view({ digitalocean_droplet: { d: droplet() }, docker_image: { a: { name: 'nginx:1.27-alpine' }, b: { name: 'mariadb:11.4' }, c: { name: 'python:3.12-alpine' } } });
+    const v = view({
+      digitalocean_droplet: { d: droplet() },
+      docker_image: { a: { name: 'nginx:1.27-alpine' }, b: { name: 'mariadb:11.4' }, c: { name: 'python:3.12-alpine' } },
+    });
     for (const a of ['digitalocean_droplet.d', 'docker_image.a', 'docker_image.b', 'docker_image.c']) expect(outcome(rule, v, a)).toEqual(COMPLIANT);
   });
 

@@ -3,11 +3,15 @@ import { COMPLIANT, NOT_APPLICABLE, droplet, nonCompliant, outcome, view } from 
 
 describe('PR-DO6 DropletMonitoringAgent', () => {
   test('Noncompliance 1: monitoring left at its default (off)', () => {
-    expect(outcome(rule, view({ digitalocean_droplet: { d: droplet({ monitoring: undefined }) } }), 'digitalocean_droplet.d')).toEqual(nonCompliant(/web-1 has monitoring off/));
+    expect(outcome(rule, view({ digitalocean_droplet: { d: droplet({ monitoring: undefined }) } }), 'digitalocean_droplet.d')).toEqual(
+      nonCompliant(/web-1 has monitoring off/),
+    );
   });
 
   test('Noncompliance 2: monitoring = false', () => {
-    expect(outcome(rule, view({ digitalocean_droplet: { d: droplet({ monitoring: false }) } }), 'digitalocean_droplet.d')).toEqual(nonCompliant(/monitoring off/));
+    expect(outcome(rule, view({ digitalocean_droplet: { d: droplet({ monitoring: false }) } }), 'digitalocean_droplet.d')).toEqual(
+      nonCompliant(/monitoring off/),
+    );
   });
 
   test('Compliance: monitoring = true', () => {

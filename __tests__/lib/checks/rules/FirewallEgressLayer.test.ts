@@ -12,7 +12,12 @@ describe('PR-DO4 FirewallEgressLayer', () => {
   });
 
   test('Noncompliance 2: a hand-written firewall added to a restricted stack', () => {
-    const v = view({ digitalocean_firewall: { web: restricted('web'), extra: firewall([], { name: 'extra', outbound_rule: [{ protocol: 'tcp', port_range: 'all', destination_addresses: ['0.0.0.0/0'] }] }) } });
+    const v = view({
+      digitalocean_firewall: {
+        web: restricted('web'),
+        extra: firewall([], { name: 'extra', outbound_rule: [{ protocol: 'tcp', port_range: 'all', destination_addresses: ['0.0.0.0/0'] }] }),
+      },
+    });
     expect(outcome(rule, v, 'digitalocean_firewall.extra')).toEqual(nonCompliant(/extra allows all outbound tcp/));
   });
 

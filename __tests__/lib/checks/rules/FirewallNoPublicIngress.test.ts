@@ -10,21 +10,36 @@ describe('PR-DO2 FirewallNoPublicIngress (CKV_DIO_4, AVD-DIG-0001)', () => {
   });
 
   test('Noncompliance 2: the app port and a whole range from IPv4 anywhere', () => {
-    const v = view({ digitalocean_firewall: { f: firewall([['tcp', '8000', ['0.0.0.0/0']], ['tcp', '1-65535', ['::/0']]]) } });
+    const v = view({
+      digitalocean_firewall: {
+        f: firewall([
+          ['tcp', '8000', ['0.0.0.0/0']],
+          ['tcp', '1-65535', ['::/0']],
+        ]),
+      },
+    });
     expect(outcome(rule, v, 'digitalocean_firewall.f')).toEqual(nonCompliant(/tcp\/8000/, /tcp\/1-65535/));
   });
 
   test('Compliance: web ports from anywhere, SSH from an admin network or a variable, app port from a tag', () => {
     const v = view({
       digitalocean_firewall: {
-        f: firewall([['tcp', '80', ANY], ['tcp', '443', ANY], ['udp', '443', ANY], ['tcp', '22', ['203.0.113.7/32']]], {
-          inbound_rule: [
-            { protocol: 'tcp', port_range: '80', source_addresses: ANY },
-            { protocol: 'tcp', port_range: '22', source_addresses: '${var.admin_cidrs}' },
-            { protocol: 'tcp', port_range: '8000', source_tags: ['${digitalocean_tag.web.name}'] },
-            { protocol: 'icmp', source_addresses: ANY },
+        f: firewall(
+          [
+            ['tcp', '80', ANY],
+            ['tcp', '443', ANY],
+            ['udp', '443', ANY],
+            ['tcp', '22', ['203.0.113.7/32']],
           ],
-        }),
+          {
+            inbound_rule: [
+              { protocol: 'tcp', port_range: '80', source_addresses: ANY },
+              { protocol: 'tcp', port_range: '22', source_addresses: '${var.admin_cidrs}' },
+              { protocol: 'tcp', port_range: '8000', source_tags: ['${digitalocean_tag.web.name}'] },
+              { protocol: 'icmp', source_addresses: ANY },
+            ],
+          },
+        ),
       },
     });
     expect(outcome(rule, v, 'digitalocean_firewall.f')).toEqual(COMPLIANT);

@@ -5,7 +5,13 @@ const hc = (interval: string, timeout = '2s') => ({ test: ['CMD', 'healthcheck.s
 
 describe('PR-HC2 HealthCheckIntervals', () => {
   test('durations: Docker (1m30s) and HAProxy (2s, bare milliseconds)', () => {
-    expect([durationMs('1m30s'), durationMs('500ms'), durationMs('2s', 1), durationMs('500', 1), durationMs('soon')]).toEqual([90000, 500, 2000, 500, undefined]);
+    expect([durationMs('1m30s'), durationMs('500ms'), durationMs('2s', 1), durationMs('500', 1), durationMs('soon')]).toEqual([
+      90000,
+      500,
+      2000,
+      500,
+      undefined,
+    ]);
   });
 
   test('Noncompliance 1: the database checked every 3 s (seed 003 #9)', () => {

@@ -6,7 +6,10 @@ const lb = (content: string) => droplet({ user_data: cloudConfig({ write_files: 
 
 describe('PR-HC1 HealthChecks', () => {
   test('Noncompliance 1: containers without a healthcheck (seed 003 #8)', () => {
-    const v = view({ docker_image: APP_IMAGE, docker_container: { c: container({ healthcheck: undefined }), d: container({ healthcheck: { test: ['NONE'] } }) } });
+    const v = view({
+      docker_image: APP_IMAGE,
+      docker_container: { c: container({ healthcheck: undefined }), d: container({ healthcheck: { test: ['NONE'] } }) },
+    });
     expect(outcome(rule, v, 'docker_container.c')).toEqual(nonCompliant(/has no healthcheck/));
     expect(outcome(rule, v, 'docker_container.d')).toEqual(nonCompliant(/has no healthcheck/));
   });
@@ -17,7 +20,8 @@ describe('PR-HC1 HealthChecks', () => {
   });
 
   test('Noncompliance 3: nginx upstream with passive checks off; a load balancer without healthcheck', () => {
-    const nginx = 'upstream app { server 10.0.0.5:8000 max_fails=0; server 10.0.0.6:8000; }\nserver { listen 80; location / { proxy_pass http://app; } }\n';
+    const nginx =
+      'upstream app { server 10.0.0.5:8000 max_fails=0; server 10.0.0.6:8000; }\nserver { listen 80; location / { proxy_pass http://app; } }\n';
     const v = view({
       digitalocean_droplet: { web: droplet({ user_data: cloudConfig({ write_files: [{ path: '/etc/nginx/conf.d/app.conf', content: nginx }] }) }) },
       digitalocean_loadbalancer: { l: { name: 'lb', forwarding_rule: [] } },
@@ -27,7 +31,13 @@ describe('PR-HC1 HealthChecks', () => {
   });
 
   test('Not applicable: a one-shot container (a migration job that runs to completion)', () => {
-    const v = view({ docker_image: APP_IMAGE, docker_container: { job: container({ healthcheck: undefined, must_run: false, restart: 'no' }), svc: container({ healthcheck: undefined, must_run: false, restart: 'unless-stopped' }) } });
+    const v = view({
+      docker_image: APP_IMAGE,
+      docker_container: {
+        job: container({ healthcheck: undefined, must_run: false, restart: 'no' }),
+        svc: container({ healthcheck: undefined, must_run: false, restart: 'unless-stopped' }),
+      },
+    });
     expect(outcome(rule, v, 'docker_container.job')).toEqual(NOT_APPLICABLE);
     expect(outcome(rule, v, 'docker_container.svc')).toEqual(nonCompliant(/has no healthcheck/));
   });

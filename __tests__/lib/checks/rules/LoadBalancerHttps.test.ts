@@ -16,7 +16,12 @@ describe('PR-DO5 LoadBalancerHttps (AVD-DIG-0002)', () => {
   });
 
   test('Compliance: HTTPS, HTTP redirected; HTTPS only', () => {
-    const v = view({ digitalocean_loadbalancer: { a: { name: 'a', forwarding_rule: [http, https], redirect_http_to_https: true }, b: { name: 'b', forwarding_rule: https } } });
+    const v = view({
+      digitalocean_loadbalancer: {
+        a: { name: 'a', forwarding_rule: [http, https], redirect_http_to_https: true },
+        b: { name: 'b', forwarding_rule: https },
+      },
+    });
     expect(outcome(rule, v, 'digitalocean_loadbalancer.a')).toEqual(COMPLIANT);
     expect(outcome(rule, v, 'digitalocean_loadbalancer.b')).toEqual(COMPLIANT);
   });

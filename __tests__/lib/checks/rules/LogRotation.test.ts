@@ -3,7 +3,10 @@ import { APP_IMAGE, COMPLIANT, NOT_APPLICABLE, cloudConfig, container, droplet, 
 
 describe('PR-LOG1 LogRotation', () => {
   test("Noncompliance 1: Docker's default json-file driver without max-size (seed 003 #10)", () => {
-    const v = view({ docker_image: APP_IMAGE, docker_container: { c: container({ log_driver: undefined }), d: container({ log_driver: 'json-file', log_opts: { 'max-file': '3' } }) } });
+    const v = view({
+      docker_image: APP_IMAGE,
+      docker_container: { c: container({ log_driver: undefined }), d: container({ log_driver: 'json-file', log_opts: { 'max-file': '3' } }) },
+    });
     expect(outcome(rule, v, 'docker_container.c')).toEqual(nonCompliant(/logs with json-file without max-size/));
     expect(outcome(rule, v, 'docker_container.d')).toEqual(nonCompliant(/without max-size/));
   });
@@ -15,7 +18,9 @@ describe('PR-LOG1 LogRotation', () => {
 
   test('Noncompliance 3: a unit appending to a file', () => {
     const unit = '[Service]\nExecStart=/usr/bin/gunicorn app:app\nStandardOutput=append:/var/log/app/out.log\n';
-    const v = view({ digitalocean_droplet: { d: droplet({ user_data: cloudConfig({ write_files: [{ path: '/etc/systemd/system/app.service', content: unit }] }) }) } });
+    const v = view({
+      digitalocean_droplet: { d: droplet({ user_data: cloudConfig({ write_files: [{ path: '/etc/systemd/system/app.service', content: unit }] }) }) },
+    });
     expect(outcome(rule, v, 'digitalocean_droplet.d')).toEqual(nonCompliant(/\/var\/log\/app\/out\.log/));
   });
 
@@ -24,8 +29,17 @@ describe('PR-LOG1 LogRotation', () => {
       docker_image: APP_IMAGE,
       docker_container: { c: container({ log_driver: 'json-file', log_opts: { 'max-size': '10m', 'max-file': '3' } }) },
       digitalocean_droplet: {
-        rotated: droplet({ user_data: cloudConfig({ write_files: [{ path: '/etc/logrotate.d/app', content: '/var/log/app/*.log {\n  daily\n  rotate 7\n}\n' }], runcmd: ['nohup gunicorn app:app >> /var/log/app/app.log 2>&1 &'] }) }),
-        journal: droplet({ user_data: cloudConfig({ write_files: [{ path: '/etc/systemd/system/app.service', content: '[Service]\nExecStart=/usr/bin/gunicorn app:app\n' }] }) }),
+        rotated: droplet({
+          user_data: cloudConfig({
+            write_files: [{ path: '/etc/logrotate.d/app', content: '/var/log/app/*.log {\n  daily\n  rotate 7\n}\n' }],
+            runcmd: ['nohup gunicorn app:app >> /var/log/app/app.log 2>&1 &'],
+          }),
+        }),
+        journal: droplet({
+          user_data: cloudConfig({
+            write_files: [{ path: '/etc/systemd/system/app.service', content: '[Service]\nExecStart=/usr/bin/gunicorn app:app\n' }],
+          }),
+        }),
       },
     });
     expect(outcome(rule, v, 'docker_container.c')).toEqual(COMPLIANT);

@@ -21,13 +21,27 @@ const GOOD = `http {
 
 describe('PR-WEB1 NginxProxySettings', () => {
   test('Noncompliance 1: seed 003\u2019s bare `location / { proxy_pass ...; }` uploaded into a container', () => {
-    const v = view({ docker_container: { proxy: container({ image: 'nginx:1.27', upload: [{ file: '/etc/nginx/conf.d/default.conf', content: BARE }] }) } });
-    expect(outcome(rule, v, 'docker_container.proxy')).toEqual(nonCompliant(/proxy_set_header missing for host, x-forwarded-for, x-forwarded-proto/, /no proxy timeouts/, /no proxy buffer/, /no client_max_body_size/));
+    const v = view({
+      docker_container: { proxy: container({ image: 'nginx:1.27', upload: [{ file: '/etc/nginx/conf.d/default.conf', content: BARE }] }) },
+    });
+    expect(outcome(rule, v, 'docker_container.proxy')).toEqual(
+      nonCompliant(
+        /proxy_set_header missing for host, x-forwarded-for, x-forwarded-proto/,
+        /no proxy timeouts/,
+        /no proxy buffer/,
+        /no client_max_body_size/,
+      ),
+    );
   });
 
   test('Noncompliance 2: headers set at server level are lost in a location that sets its own', () => {
-    const conf = GOOD.replace('    location / {\n', '    proxy_set_header Host $host;\n    location / {\n').replace(/      proxy_set_header (Host|X-Forwarded-For) [^\n]*\n/g, '');
-    const v = view({ digitalocean_droplet: { d: droplet({ user_data: cloudConfig({ write_files: [{ path: '/etc/nginx/nginx.conf', content: conf }] }) }) } });
+    const conf = GOOD.replace('    location / {\n', '    proxy_set_header Host $host;\n    location / {\n').replace(
+      /      proxy_set_header (Host|X-Forwarded-For) [^\n]*\n/g,
+      '',
+    );
+    const v = view({
+      digitalocean_droplet: { d: droplet({ user_data: cloudConfig({ write_files: [{ path: '/etc/nginx/nginx.conf', content: conf }] }) }) },
+    });
     expect(outcome(rule, v, 'digitalocean_droplet.d')).toEqual(nonCompliant(/missing for host, x-forwarded-for$/));
   });
 
@@ -44,7 +58,13 @@ describe('PR-WEB1 NginxProxySettings', () => {
   });
 
   test('Not applicable: nginx serving files only', () => {
-    const v = view({ digitalocean_droplet: { d: droplet({ user_data: cloudConfig({ write_files: [{ path: '/etc/nginx/nginx.conf', content: 'http { server { listen 80; root /var/www; } }\n' }] }) }) } });
+    const v = view({
+      digitalocean_droplet: {
+        d: droplet({
+          user_data: cloudConfig({ write_files: [{ path: '/etc/nginx/nginx.conf', content: 'http { server { listen 80; root /var/www; } }\n' }] }),
+        }),
+      },
+    });
     expect(outcome(rule, v, 'digitalocean_droplet.d')).toEqual(NOT_APPLICABLE);
   });
 });

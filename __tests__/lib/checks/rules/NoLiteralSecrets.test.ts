@@ -13,7 +13,9 @@ describe('PR-SEC1 NoLiteralSecrets', () => {
       runcmd: ["mysql -uroot -e \"CREATE USER 'app'@'%' IDENTIFIED BY 'hunter2'\"", 'mysqldump -u root -phunter2 app > /root/app.sql'],
     });
     const v = view({ digitalocean_droplet: { d: droplet({ user_data: userData }) } });
-    expect(outcome(rule, v, 'digitalocean_droplet.d')).toEqual(nonCompliant(/DB_PASSWORD is assigned a literal value/, /IDENTIFIED BY/, /MySQL command line/));
+    expect(outcome(rule, v, 'digitalocean_droplet.d')).toEqual(
+      nonCompliant(/DB_PASSWORD is assigned a literal value/, /IDENTIFIED BY/, /MySQL command line/),
+    );
   });
 
   test('Noncompliance 3: an API token in a shell script', () => {
@@ -23,12 +25,19 @@ describe('PR-SEC1 NoLiteralSecrets', () => {
 
   test('Compliance: values from variables, read at boot, or from *_FILE', () => {
     const userData = cloudConfig({
-      write_files: [{ path: '/etc/app.env', content: "DB_PASSWORD_B64='${base64encode(var.db_password)}'\nAPI_TOKEN=$(cat /run/secrets/token)\nSECRET=$${SECRET_FROM_ENV}\n" }],
+      write_files: [
+        {
+          path: '/etc/app.env',
+          content: "DB_PASSWORD_B64='${base64encode(var.db_password)}'\nAPI_TOKEN=$(cat /run/secrets/token)\nSECRET=$${SECRET_FROM_ENV}\n",
+        },
+      ],
       runcmd: ["mysql -e \"CREATE USER 'app'@'%' IDENTIFIED BY '$${PASSWORD}'\""],
     });
     const v = view({
       digitalocean_droplet: { d: droplet({ user_data: userData }) },
-      docker_container: { db: container({ image: 'mariadb:11.4', env: ['MYSQL_ROOT_PASSWORD_FILE=/run/secrets/root', 'MYSQL_PASSWORD=${var.db_password}'] }) },
+      docker_container: {
+        db: container({ image: 'mariadb:11.4', env: ['MYSQL_ROOT_PASSWORD_FILE=/run/secrets/root', 'MYSQL_PASSWORD=${var.db_password}'] }),
+      },
     });
     expect(outcome(rule, v, 'digitalocean_droplet.d')).toEqual(COMPLIANT);
     expect(outcome(rule, v, 'docker_container.db')).toEqual(COMPLIANT);

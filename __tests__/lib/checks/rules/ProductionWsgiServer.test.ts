@@ -3,7 +3,11 @@ import { APP_IMAGE, COMPLIANT, NOT_APPLICABLE, cloudConfig, container, droplet, 
 
 describe('PR-APP1 ProductionWsgiServer', () => {
   test('Noncompliance 1: a droplet script starts `flask run`', () => {
-    const v = view({ digitalocean_droplet: { d: droplet({ user_data: '#!/bin/bash\napt-get install -y python3-flask\ncd /opt/app && FLASK_APP=app flask run --host 0.0.0.0 &\n' }) } });
+    const v = view({
+      digitalocean_droplet: {
+        d: droplet({ user_data: '#!/bin/bash\napt-get install -y python3-flask\ncd /opt/app && FLASK_APP=app flask run --host 0.0.0.0 &\n' }),
+      },
+    });
     expect(outcome(rule, v, 'digitalocean_droplet.d')).toEqual(nonCompliant(/Flask's development server/));
   });
 
@@ -38,7 +42,10 @@ describe('PR-APP1 ProductionWsgiServer', () => {
   });
 
   test('Not applicable: a droplet with no Python web app, and other resources', () => {
-    const v = view({ digitalocean_droplet: { d: droplet({ user_data: cloudConfig({ packages: ['haproxy'] }) }) }, digitalocean_tag: { web: { name: 'web' } } });
+    const v = view({
+      digitalocean_droplet: { d: droplet({ user_data: cloudConfig({ packages: ['haproxy'] }) }) },
+      digitalocean_tag: { web: { name: 'web' } },
+    });
     expect(outcome(rule, v, 'digitalocean_droplet.d')).toEqual(NOT_APPLICABLE);
     expect(outcome(rule, v, 'digitalocean_tag.web')).toEqual(NOT_APPLICABLE);
   });

@@ -27,13 +27,21 @@ describe('PR-WEB2 RateLimiting', () => {
   });
 
   test('Compliance: nginx limit_req; HAProxy in front of nginx servers that limit', () => {
-    const v = view({ digitalocean_droplet: { web: droplet({ user_data: file('/etc/nginx/nginx.conf', NGINX(true)) }), lb: droplet({ user_data: file('/etc/haproxy/haproxy.cfg', HAPROXY) }) } });
+    const v = view({
+      digitalocean_droplet: {
+        web: droplet({ user_data: file('/etc/nginx/nginx.conf', NGINX(true)) }),
+        lb: droplet({ user_data: file('/etc/haproxy/haproxy.cfg', HAPROXY) }),
+      },
+    });
     expect(outcome(rule, v, 'digitalocean_droplet.web')).toEqual(COMPLIANT);
     expect(outcome(rule, v, 'digitalocean_droplet.lb')).toEqual(COMPLIANT);
   });
 
   test('Compliance: HAProxy tracking request rates itself', () => {
-    const tracked = HAPROXY.replace('    default_backend web', '    stick-table type ip size 100k expire 30s store http_req_rate(10s)\n    http-request track-sc0 src\n    http-request deny deny_status 429 if { sc_http_req_rate(0) gt 100 }\n    default_backend web');
+    const tracked = HAPROXY.replace(
+      '    default_backend web',
+      '    stick-table type ip size 100k expire 30s store http_req_rate(10s)\n    http-request track-sc0 src\n    http-request deny deny_status 429 if { sc_http_req_rate(0) gt 100 }\n    default_backend web',
+    );
     const v = view({ digitalocean_droplet: { lb: droplet({ user_data: file('/etc/haproxy/haproxy.cfg', tracked) }) } });
     expect(outcome(rule, v, 'digitalocean_droplet.lb')).toEqual(COMPLIANT);
   });

@@ -9,12 +9,18 @@ describe('PR-RES1 ResourceLimits', () => {
 
   test('Noncompliance 2: a systemd unit running gunicorn without MemoryMax', () => {
     const unit = '[Service]\nExecStart=/usr/bin/gunicorn app:app\n';
-    const v = view({ digitalocean_droplet: { d: droplet({ user_data: cloudConfig({ write_files: [{ path: '/etc/systemd/system/app.service', content: unit }] }) }) } });
+    const v = view({
+      digitalocean_droplet: { d: droplet({ user_data: cloudConfig({ write_files: [{ path: '/etc/systemd/system/app.service', content: unit }] }) }) },
+    });
     expect(outcome(rule, v, 'digitalocean_droplet.d')).toEqual(nonCompliant(/app\.service runs the app without MemoryMax/));
   });
 
   test('Noncompliance 3: the app started from the boot script; docker run without --memory', () => {
-    const v = view({ digitalocean_droplet: { d: droplet({ user_data: '#!/bin/bash\nnohup python3 /opt/app/app.py > /var/log/app.log 2>&1 &\ndocker run -d -p 80:80 nginx:1.27\n' }) } });
+    const v = view({
+      digitalocean_droplet: {
+        d: droplet({ user_data: '#!/bin/bash\nnohup python3 /opt/app/app.py > /var/log/app.log 2>&1 &\ndocker run -d -p 80:80 nginx:1.27\n' }),
+      },
+    });
     expect(outcome(rule, v, 'digitalocean_droplet.d')).toEqual(nonCompliant(/started from a boot script/, /docker run` without --memory/));
   });
 

@@ -2,13 +2,21 @@ import rule from '../../../../lib/checks/rules/SecurityHeaders';
 import { COMPLIANT, NOT_APPLICABLE, cloudConfig, droplet, nonCompliant, outcome, view } from '../fixtures';
 import { HEADERS, haproxyCfg } from './_tls';
 
-const with_ = (path: string, content: string) => view({ digitalocean_droplet: { d: droplet({ user_data: cloudConfig({ write_files: [{ path, content }] }) }) } });
+const with_ = (path: string, content: string) =>
+  view({ digitalocean_droplet: { d: droplet({ user_data: cloudConfig({ write_files: [{ path, content }] }) }) } });
 
 describe('PR-HDR1 SecurityHeaders', () => {
   test('Noncompliance 1: TLS without any header', () => {
     const v = with_('/etc/haproxy/haproxy.cfg', haproxyCfg({ tls: true, headers: [] }));
     expect(outcome(rule, v, 'digitalocean_droplet.d')).toEqual(
-      nonCompliant(/no Strict-Transport-Security/, /X-Content-Type-Options/, /X-Frame-Options/, /Referrer-Policy/, /Permissions-Policy/, /Content-Security-Policy/),
+      nonCompliant(
+        /no Strict-Transport-Security/,
+        /X-Content-Type-Options/,
+        /X-Frame-Options/,
+        /Referrer-Policy/,
+        /Permissions-Policy/,
+        /Content-Security-Policy/,
+      ),
     );
   });
 

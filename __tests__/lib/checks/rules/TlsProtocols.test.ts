@@ -2,7 +2,8 @@ import rule from '../../../../lib/checks/rules/TlsProtocols';
 import { COMPLIANT, NOT_APPLICABLE, cloudConfig, droplet, nonCompliant, outcome, view } from '../fixtures';
 import { haproxyCfg } from './_tls';
 
-const with_ = (path: string, content: string) => view({ digitalocean_droplet: { d: droplet({ user_data: cloudConfig({ write_files: [{ path, content }] }) }) } });
+const with_ = (path: string, content: string) =>
+  view({ digitalocean_droplet: { d: droplet({ user_data: cloudConfig({ write_files: [{ path, content }] }) }) } });
 
 describe('PR-TLS2 TlsProtocols', () => {
   test('Noncompliance 1: nginx enables TLS 1.0 and 1.1, tickets on', () => {

@@ -17,7 +17,7 @@ export function haproxyCfg(o: { tls?: boolean; redirect?: boolean; options?: str
     'frontend http',
     '    bind :80',
     ...(o.tls ? ['    bind :443 ssl crt /etc/haproxy/certs/site.pem alpn h2,http/1.1'] : []),
-    ...(o.redirect ?? o.tls ? ['    http-request redirect scheme https code 301 unless { ssl_fc }'] : []),
+    ...((o.redirect ?? o.tls) ? ['    http-request redirect scheme https code 301 unless { ssl_fc }'] : []),
     ...(o.headers ?? (o.tls ? HEADERS : [])),
     '    default_backend web',
     'backend web',

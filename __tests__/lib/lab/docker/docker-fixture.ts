@@ -60,14 +60,21 @@ export function dockerHostStack(options: FixtureOptions = {}): TerraformJson {
     '  - path: /etc/docker/daemon.json',
     "    permissions: '0644'",
     '    content: |',
-    ...DAEMON_JSON.trimEnd().split('\n').map((l) => `      ${l}`),
+    ...DAEMON_JSON.trimEnd()
+      .split('\n')
+      .map((l) => `      ${l}`),
     'runcmd:',
     '  - [systemctl, is-active, docker]',
     '',
   ].join('\n');
   const container = (extra: Record<string, unknown>) => ({ provider: 'docker', ...extra });
   return {
-    terraform: { required_providers: { digitalocean: { source: 'digitalocean/digitalocean', version: '2.71.0' }, docker: { source: 'kreuzwerker/docker', version: '3.6.2' } } },
+    terraform: {
+      required_providers: {
+        digitalocean: { source: 'digitalocean/digitalocean', version: '2.71.0' },
+        docker: { source: 'kreuzwerker/docker', version: '3.6.2' },
+      },
+    },
     provider: { digitalocean: [{}], docker: [{ host: 'ssh://root@${digitalocean_droplet.dockerhost.ipv4_address}' }] },
     variable: {
       db_password: { type: 'string', sensitive: true, description: 'Postgres password' },

@@ -34,7 +34,13 @@ function b(): LabBoot {
 interface Inspect {
   Id: string;
   State: { Running: boolean; ExitCode: number; Health?: { Status: string } };
-  HostConfig: Record<string, unknown> & { Memory: number; NanoCpus: number; ReadonlyRootfs: boolean; LogConfig: { Type: string; Config: Record<string, string> }; RestartPolicy: { Name: string } };
+  HostConfig: Record<string, unknown> & {
+    Memory: number;
+    NanoCpus: number;
+    ReadonlyRootfs: boolean;
+    LogConfig: { Type: string; Config: Record<string, string> };
+    RestartPolicy: { Name: string };
+  };
   NetworkSettings: { Networks: Record<string, { Aliases: string[] | null }> };
   Config: { Labels: Record<string, string>; Cmd: string[] };
 }
@@ -54,13 +60,17 @@ beforeAll(async () => {
   const t2 = Date.now();
   first = await applyInLab(boot);
   engine = new EngineClient(`/proc/${boot.droplet(DROPLET).host.holderPid}/root/run/docker.sock`);
-  process.stdout.write(`${STAGE}: images ${((t1 - t0) / 1000).toFixed(1)} s, boot ${((t2 - t1) / 1000).toFixed(1)} s, apply ${((Date.now() - t2) / 1000).toFixed(1)} s\n`);
+  process.stdout.write(
+    `${STAGE}: images ${((t1 - t0) / 1000).toFixed(1)} s, boot ${((t2 - t1) / 1000).toFixed(1)} s, apply ${((Date.now() - t2) / 1000).toFixed(1)} s\n`,
+  );
 }, 45 * 60_000);
 
 afterAll(async () => {
   if (boot) {
     const inodes = new Set<number>();
-    const left = await shutdownAndCheck(boot ? { boot, inodes, tmpDir: tmp!.dir, totalSeconds: 0, synthSeconds: 0, cleanup: () => undefined } : undefined);
+    const left = await shutdownAndCheck(
+      boot ? { boot, inodes, tmpDir: tmp!.dir, totalSeconds: 0, synthSeconds: 0, cleanup: () => undefined } : undefined,
+    );
     expect(left).toEqual({ namespaces: [], processes: [], hostMounts: [], errors: [] });
     // The containers ran in network namespaces of their own: their cgroups are gone too (nothing left running).
     expect(cgroupsWithPrefix(`tfl-${labId}-`)).toEqual([]);
@@ -71,21 +81,40 @@ afterAll(async () => {
 test('the droplet runs dockerd from its cloud-config, with the daemon.json it wrote', async () => {
   const d = b().droplet(DROPLET);
   expect(d.steps.filter((s) => s.outcome === 'failed')).toEqual([]);
-  expect(d.steps).toContainEqual(expect.objectContaining({ module: 'packages', what: 'postinst: systemctl start docker.service', outcome: 'substituted' }));
+  expect(d.steps).toContainEqual(
+    expect.objectContaining({ module: 'packages', what: 'postinst: systemctl start docker.service', outcome: 'substituted' }),
+  );
   await expect(b().systemctl(DROPLET, 'is-active', 'docker')).resolves.toMatchObject({ status: 0 });
-  const info = await engine!.get<{ LoggingDriver: string; LiveRestoreEnabled: boolean; DockerRootDir: string; CgroupDriver: string; ServerVersion: string }>('/info');
+  const info = await engine!.get<{
+    LoggingDriver: string;
+    LiveRestoreEnabled: boolean;
+    DockerRootDir: string;
+    CgroupDriver: string;
+    ServerVersion: string;
+  }>('/info');
   expect(info).toMatchObject({ LoggingDriver: 'json-file', LiveRestoreEnabled: true, DockerRootDir: '/var/lib/docker' });
   // Its data root, exec root and socket are in the lab directory, not on this machine.
   expect(fs.existsSync(path.join(d.host.dir, 'run', 'docker.sock'))).toBe(true);
-  expect(fs.readdirSync(path.join(d.host.dir, 'run', 'tierform-lab', 'docker'))).toEqual(expect.arrayContaining(['overlay2', 'volumes', 'containers']));
+  expect(fs.readdirSync(path.join(d.host.dir, 'run', 'tierform-lab', 'docker'))).toEqual(
+    expect.arrayContaining(['overlay2', 'volumes', 'containers']),
+  );
 });
 
 test('applies every docker_* resource of the plan', () => {
   expect([...first!.created].sort()).toEqual(
     [
-      'docker_container.cache', 'docker_container.db', 'docker_container.probe_backend', 'docker_container.probe_frontend', 'docker_container.web',
-      'docker_image.nginx', 'docker_image.postgres', 'docker_image.python', 'docker_image.redis',
-      'docker_network.backend', 'docker_network.frontend', 'docker_volume.pgdata',
+      'docker_container.cache',
+      'docker_container.db',
+      'docker_container.probe_backend',
+      'docker_container.probe_frontend',
+      'docker_container.web',
+      'docker_image.nginx',
+      'docker_image.postgres',
+      'docker_image.python',
+      'docker_image.redis',
+      'docker_network.backend',
+      'docker_network.frontend',
+      'docker_volume.pgdata',
     ].sort(),
   );
 });
@@ -93,7 +122,11 @@ test('applies every docker_* resource of the plan', () => {
 test('maps the container attributes: limits, restart, logging, labels, read-only root, aliases, command', async () => {
   const db = await inspect('db');
   expect(db.State).toMatchObject({ Running: true, Health: { Status: 'healthy' } });
-  expect(db.HostConfig).toMatchObject({ Memory: 256 * 1024 * 1024, RestartPolicy: { Name: 'unless-stopped' }, LogConfig: { Type: 'json-file', Config: { 'max-size': '5m', 'max-file': '2' } } });
+  expect(db.HostConfig).toMatchObject({
+    Memory: 256 * 1024 * 1024,
+    RestartPolicy: { Name: 'unless-stopped' },
+    LogConfig: { Type: 'json-file', Config: { 'max-size': '5m', 'max-file': '2' } },
+  });
   expect(db.Config.Labels).toMatchObject({ 'org.tierform.role': 'database' });
   expect(Object.keys(db.NetworkSettings.Networks)).toEqual(['backend']);
   expect(db.NetworkSettings.Networks.backend.Aliases).toEqual(expect.arrayContaining(['db']));
@@ -115,10 +148,14 @@ test('Redis runs with append-only persistence as its command line asks', async (
 
 test('the published port answers from the client through the Cloud Firewall; the database port does not', async () => {
   const ip = b().droplet(DROPLET).planned.publicIp;
-  const health = await poll('web /health from the client', async () => {
-    const r = await httpAnswer(b(), 'client', `http://${ip}/health`);
-    return r.status === 200 ? r : undefined;
-  }, { attempts: 40, timeoutMs: 20_000 });
+  const health = await poll(
+    'web /health from the client',
+    async () => {
+      const r = await httpAnswer(b(), 'client', `http://${ip}/health`);
+      return r.status === 200 ? r : undefined;
+    },
+    { attempts: 40, timeoutMs: 20_000 },
+  );
   expect(health.body.trim()).toBe('ok');
   await expect(tcpProbe(b(), 'client', ip, 5432)).resolves.toBe('dropped');
 });

@@ -48,7 +48,13 @@ export function allHealthy(boot: LabBoot, droplet: string, names: readonly strin
     `${names.join(', ')} healthy`,
     async () => {
       last = {};
-      for (const n of names) last[n] = await docker(boot, droplet, ['inspect', '--format', '{{if .State.Health}}{{.State.Health.Status}}{{else}}no-healthcheck{{end}}', n]);
+      for (const n of names)
+        last[n] = await docker(boot, droplet, [
+          'inspect',
+          '--format',
+          '{{if .State.Health}}{{.State.Health.Status}}{{else}}no-healthcheck{{end}}',
+          n,
+        ]);
       return Object.values(last).every((s) => s === 'healthy') ? last : undefined;
     },
     { attempts: 120, timeoutMs: 240_000, intervalMs: 2000, describe: () => JSON.stringify(last) },

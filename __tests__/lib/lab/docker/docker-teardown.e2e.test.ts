@@ -36,10 +36,19 @@ beforeAll(async () => {
 afterAll(() => root?.cleanup());
 
 async function startOwner(name: string): Promise<Owner> {
-  const child = spawn(process.execPath, [path.join(REPO, 'scripts', 'run-ts.js'), path.join(__dirname, 'fixtures', 'docker-owner.ts'), path.join(root.dir, name[0]), path.join(root.dir, `o${name[0]}`)], {
-    cwd: REPO,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(REPO, 'scripts', 'run-ts.js'),
+      path.join(__dirname, 'fixtures', 'docker-owner.ts'),
+      path.join(root.dir, name[0]),
+      path.join(root.dir, `o${name[0]}`),
+    ],
+    {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   let out = '';
   let err = '';
@@ -72,7 +81,9 @@ function gone(owner: Owner): Record<string, unknown> {
     containers: owner.containerPids.filter((p) => isRunning(p)),
     dockerd: isRunning(owner.dockerd),
     cgroups: cgroupsWithPrefix(`tfl-${owner.id}-`),
-    namespaces: run('ip', ['netns', 'list']).stdout.split('\n').filter((l) => l.startsWith(`tfl-${owner.id}-`)),
+    namespaces: run('ip', ['netns', 'list'])
+      .stdout.split('\n')
+      .filter((l) => l.startsWith(`tfl-${owner.id}-`)),
     labDir: fs.existsSync(owner.dir),
   };
 }

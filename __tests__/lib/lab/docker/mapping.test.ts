@@ -7,8 +7,24 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { dependencyOrder, dockerResources, evaluateCondition, renderAttributes } from '../../../../lib/lab/docker/apply';
 import { hostCgroupMounts, installsDocker } from '../../../../lib/lab/docker/engine';
-import { LAB_IMAGE_RECIPES, LAB_IMAGE_SUBSTITUTIONS, LabImageName, imageKey, parseImageReference, recipesDir, substitutionFor } from '../../../../lib/lab/docker/images';
-import { CONTAINER_ATTRIBUTES, containerSpec, imageSpec, networkSpec, parseGoDuration, uploadTar, volumeSpec } from '../../../../lib/lab/docker/mapping';
+import {
+  LAB_IMAGE_RECIPES,
+  LAB_IMAGE_SUBSTITUTIONS,
+  LabImageName,
+  imageKey,
+  parseImageReference,
+  recipesDir,
+  substitutionFor,
+} from '../../../../lib/lab/docker/images';
+import {
+  CONTAINER_ATTRIBUTES,
+  containerSpec,
+  imageSpec,
+  networkSpec,
+  parseGoDuration,
+  uploadTar,
+  volumeSpec,
+} from '../../../../lib/lab/docker/mapping';
 import { dockerfileBaseImages } from '../../../../lib/lab/docker/apply';
 import { parseStack } from '../../../../lib/plan/plan';
 import { makeTempDir, requireTool, run } from '../../../helpers/tools';
@@ -42,7 +58,14 @@ describe('containerSpec', () => {
   });
 
   test('publishes ports as the provider does: tcp by default, 0.0.0.0, a random host port when external is unset', () => {
-    const s = containerSpec(A, { name: 'a', image: 'x', ports: [{ internal: 80, external: 8080 }, { internal: 53, protocol: 'udp', ip: '127.0.0.1' }] });
+    const s = containerSpec(A, {
+      name: 'a',
+      image: 'x',
+      ports: [
+        { internal: 80, external: 8080 },
+        { internal: 53, protocol: 'udp', ip: '127.0.0.1' },
+      ],
+    });
     expect(s.create).toMatchObject({ ExposedPorts: { '80/tcp': {}, '53/udp': {} } });
     expect((s.create.HostConfig as Record<string, unknown>).PortBindings).toEqual({
       '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '8080' }],
@@ -51,7 +74,16 @@ describe('containerSpec', () => {
   });
 
   test('memory and memory_swap are MB, cpus are NanoCpus (and win over cpu_period/cpu_quota), cpu_shares as given', () => {
-    const hc = containerSpec(A, { name: 'a', image: 'x', memory: 384, memory_swap: 512, cpus: '0.3', cpu_period: 100000, cpu_quota: 50000, cpu_shares: 512 }).create.HostConfig as Record<string, unknown>;
+    const hc = containerSpec(A, {
+      name: 'a',
+      image: 'x',
+      memory: 384,
+      memory_swap: 512,
+      cpus: '0.3',
+      cpu_period: 100000,
+      cpu_quota: 50000,
+      cpu_shares: 512,
+    }).create.HostConfig as Record<string, unknown>;
     expect(hc).toMatchObject({ Memory: 384 * MB, MemorySwap: 512 * MB, NanoCpus: 300_000_000, CpuShares: 512 });
     expect(hc.CpuPeriod).toBeUndefined();
     const unlimitedSwap = containerSpec(A, { name: 'a', image: 'x', memory: 64, memory_swap: -1 }).create.HostConfig as Record<string, unknown>;
@@ -61,7 +93,11 @@ describe('containerSpec', () => {
   });
 
   test('healthcheck durations are Go durations in nanoseconds', () => {
-    const s = containerSpec(A, { name: 'a', image: 'x', healthcheck: { test: ['CMD', 'pg_isready'], interval: '30s', timeout: '1m30s', start_period: '500ms', retries: 3 } });
+    const s = containerSpec(A, {
+      name: 'a',
+      image: 'x',
+      healthcheck: { test: ['CMD', 'pg_isready'], interval: '30s', timeout: '1m30s', start_period: '500ms', retries: 3 },
+    });
     expect(s.create.Healthcheck).toEqual({ Test: ['CMD', 'pg_isready'], Interval: 30e9, Timeout: 90e9, StartPeriod: 5e8, Retries: 3 });
     expect(parseGoDuration(A, 'x', '0s')).toBe(0);
     expect(parseGoDuration(A, 'x', '1h2m3s')).toBe(3723e9);
@@ -69,8 +105,17 @@ describe('containerSpec', () => {
 
   test('restart policy, logging, read-only root, tmpfs, init, stop signal', () => {
     const s = containerSpec(A, {
-      name: 'a', image: 'x', restart: 'on-failure', max_retry_count: 3, log_driver: 'json-file', log_opts: { 'max-size': '10m', 'max-file': '3' },
-      read_only: true, tmpfs: { '/tmp': 'rw,size=64m' }, init: true, stop_signal: 'SIGQUIT', stop_timeout: 20,
+      name: 'a',
+      image: 'x',
+      restart: 'on-failure',
+      max_retry_count: 3,
+      log_driver: 'json-file',
+      log_opts: { 'max-size': '10m', 'max-file': '3' },
+      read_only: true,
+      tmpfs: { '/tmp': 'rw,size=64m' },
+      init: true,
+      stop_signal: 'SIGQUIT',
+      stop_timeout: 20,
     });
     expect(s.create.HostConfig).toMatchObject({
       RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 3 },
@@ -81,14 +126,26 @@ describe('containerSpec', () => {
     });
     expect(s.create).toMatchObject({ StopSignal: 'SIGQUIT', StopTimeout: 20 });
     // Without log_driver the daemon's default applies (daemon.json): the provider sends an empty type.
-    expect((containerSpec(A, { name: 'a', image: 'x' }).create.HostConfig as { LogConfig: unknown }).LogConfig).toEqual({ Type: '', Config: undefined });
+    expect((containerSpec(A, { name: 'a', image: 'x' }).create.HostConfig as { LogConfig: unknown }).LogConfig).toEqual({
+      Type: '',
+      Config: undefined,
+    });
   });
 
   test('volumes become binds (named volume or host path, ro/rw) and anonymous volumes; mounts keep their options', () => {
     const s = containerSpec(A, {
-      name: 'a', image: 'x',
-      volumes: [{ volume_name: 'pgdata', container_path: '/data' }, { host_path: '/etc/app.conf', container_path: '/app.conf', read_only: true }, { container_path: '/scratch' }],
-      mounts: [{ type: 'bind', source: '/etc/nginx/site.conf', target: '/etc/nginx/conf.d/site.conf', read_only: true }, { type: 'volume', source: 'v', target: '/v', volume_options: { no_copy: true } }, { type: 'tmpfs', target: '/t', tmpfs_options: { size_bytes: 1024, mode: 448 } }],
+      name: 'a',
+      image: 'x',
+      volumes: [
+        { volume_name: 'pgdata', container_path: '/data' },
+        { host_path: '/etc/app.conf', container_path: '/app.conf', read_only: true },
+        { container_path: '/scratch' },
+      ],
+      mounts: [
+        { type: 'bind', source: '/etc/nginx/site.conf', target: '/etc/nginx/conf.d/site.conf', read_only: true },
+        { type: 'volume', source: 'v', target: '/v', volume_options: { no_copy: true } },
+        { type: 'tmpfs', target: '/t', tmpfs_options: { size_bytes: 1024, mode: 448 } },
+      ],
     });
     expect(s.create.Volumes).toEqual({ '/data': {}, '/app.conf': {}, '/scratch': {} });
     expect(s.create.HostConfig).toMatchObject({
@@ -103,11 +160,19 @@ describe('containerSpec', () => {
 
   test('networks_advanced with aliases are connected after create; uploads keep permissions over executable', () => {
     const s = containerSpec(A, {
-      name: 'a', image: 'x',
+      name: 'a',
+      image: 'x',
       networks_advanced: [{ name: 'backend', aliases: ['db', 'postgres'] }, { name: 'frontend' }],
-      upload: [{ file: '/run/secrets/pw', content: 'secret', permissions: '0600' }, { file: '/entry.sh', content_base64: Buffer.from('#!/bin/sh\n').toString('base64'), executable: true }, { file: '/plain', content: 'x' }],
+      upload: [
+        { file: '/run/secrets/pw', content: 'secret', permissions: '0600' },
+        { file: '/entry.sh', content_base64: Buffer.from('#!/bin/sh\n').toString('base64'), executable: true },
+        { file: '/plain', content: 'x' },
+      ],
     });
-    expect(s.networks).toEqual([{ name: 'backend', aliases: ['db', 'postgres'], ipv4Address: undefined }, { name: 'frontend', aliases: [], ipv4Address: undefined }]);
+    expect(s.networks).toEqual([
+      { name: 'backend', aliases: ['db', 'postgres'], ipv4Address: undefined },
+      { name: 'frontend', aliases: [], ipv4Address: undefined },
+    ]);
     // No network_mode: nothing in HostConfig (the engine's default network, left again when networks_advanced connect).
     expect(s.create.HostConfig).not.toHaveProperty('NetworkMode');
     expect(s.create.NetworkingConfig).toEqual({});
@@ -122,7 +187,11 @@ describe('containerSpec', () => {
   });
 
   test('accepts a whole-list reference rendered to JSON text (e.g. command = var.command)', () => {
-    expect(containerSpec(A, { name: 'a', image: 'x', command: '["redis-server","--appendonly","yes"]' }).create.Cmd).toEqual(['redis-server', '--appendonly', 'yes']);
+    expect(containerSpec(A, { name: 'a', image: 'x', command: '["redis-server","--appendonly","yes"]' }).create.Cmd).toEqual([
+      'redis-server',
+      '--appendonly',
+      'yes',
+    ]);
   });
 
   test('ForceNew attributes change the replacement key; restart and resources only the update key; lifecycle flags neither', () => {
@@ -135,35 +204,66 @@ describe('containerSpec', () => {
     const flags = containerSpec(A, { ...base, wait: true, must_run: false, destroy_grace_seconds: 5 });
     expect([flags.forceNewKey, flags.updateKey]).toEqual([s.forceNewKey, s.updateKey]);
     // The tables agree with the provider's schema: ForceNew vs updated in place.
-    expect(Object.entries(CONTAINER_ATTRIBUTES).filter(([, v]) => v === 'update').map(([k]) => k).sort()).toEqual(
-      ['cpu_period', 'cpu_quota', 'cpu_set', 'cpu_shares', 'max_retry_count', 'memory', 'memory_swap', 'restart'],
-    );
+    expect(
+      Object.entries(CONTAINER_ATTRIBUTES)
+        .filter(([, v]) => v === 'update')
+        .map(([k]) => k)
+        .sort(),
+    ).toEqual(['cpu_period', 'cpu_quota', 'cpu_set', 'cpu_shares', 'max_retry_count', 'memory', 'memory_swap', 'restart']);
   });
 
   test('throws if an attribute is not mapped, naming the resource and the attribute', () => {
-    expect(() => containerSpec(A, { name: 'a', image: 'x', gpus: 'all' })).toThrow(/docker_container\.app: attribute 'gpus' is not supported by the tierform lab: no GPUs/);
+    expect(() => containerSpec(A, { name: 'a', image: 'x', gpus: 'all' })).toThrow(
+      /docker_container\.app: attribute 'gpus' is not supported by the tierform lab: no GPUs/,
+    );
     expect(() => containerSpec(A, { name: 'a', image: 'x', cgroup_parent: '/x' })).toThrow(/attribute 'cgroup_parent' is not supported/);
     expect(() => containerSpec(A, { name: 'a', image: 'x', something_new: 1 })).toThrow(/attribute 'something_new' is not supported/);
-    expect(() => containerSpec(A, { name: 'a', image: 'x', networks_advanced: [{ name: 'n', ipv6_address: '::1' }] })).toThrow(/attribute 'networks_advanced\[0\]\.ipv6_address' is not supported by the tierform lab: the lab has no IPv6/);
-    expect(() => containerSpec(A, { name: 'a', image: 'x', healthcheck: { test: ['CMD', 'true'], start_interval: '1s' } })).toThrow(/healthcheck\.start_interval: needs Docker API 1\.44/);
+    expect(() => containerSpec(A, { name: 'a', image: 'x', networks_advanced: [{ name: 'n', ipv6_address: '::1' }] })).toThrow(
+      /attribute 'networks_advanced\[0\]\.ipv6_address' is not supported by the tierform lab: the lab has no IPv6/,
+    );
+    expect(() => containerSpec(A, { name: 'a', image: 'x', healthcheck: { test: ['CMD', 'true'], start_interval: '1s' } })).toThrow(
+      /healthcheck\.start_interval: needs Docker API 1\.44/,
+    );
   });
 
   test('throws on values the provider refuses', () => {
-    expect(() => containerSpec(A, { name: 'a', image: 'x', restart: 'sometimes' })).toThrow(/restart: 'sometimes' must be one of no, on-failure, always, unless-stopped/);
+    expect(() => containerSpec(A, { name: 'a', image: 'x', restart: 'sometimes' })).toThrow(
+      /restart: 'sometimes' must be one of no, on-failure, always, unless-stopped/,
+    );
     expect(() => containerSpec(A, { name: 'a', image: 'x', memory: 'lots' })).toThrow(/memory: must be a number, got "lots"/);
     expect(() => containerSpec(A, { name: 'a', image: 'x', command: ['a', ''] })).toThrow(/values for command may not be empty/);
-    expect(() => containerSpec(A, { name: 'a', image: 'x', upload: [{ file: '/f' }] })).toThrow(/one of 'content', 'content_base64', or 'source' must be set/);
+    expect(() => containerSpec(A, { name: 'a', image: 'x', upload: [{ file: '/f' }] })).toThrow(
+      /one of 'content', 'content_base64', or 'source' must be set/,
+    );
     expect(() => containerSpec(A, { name: 'a', image: 'x', upload: [{ file: '/f', content: 'a', source: 'b' }] })).toThrow(/only one of/);
-    expect(() => containerSpec(A, { name: 'a', image: 'x', volumes: [{ host_path: 'relative', container_path: '/x' }] })).toThrow(/must be an absolute path/);
-    expect(() => containerSpec(A, { name: 'a', image: 'x', healthcheck: { test: ['CMD', 'true'], interval: '30 seconds' } })).toThrow(/is not a duration/);
+    expect(() => containerSpec(A, { name: 'a', image: 'x', volumes: [{ host_path: 'relative', container_path: '/x' }] })).toThrow(
+      /must be an absolute path/,
+    );
+    expect(() => containerSpec(A, { name: 'a', image: 'x', healthcheck: { test: ['CMD', 'true'], interval: '30 seconds' } })).toThrow(
+      /is not a duration/,
+    );
   });
 });
 
 describe('networks, volumes, images', () => {
   test('a docker_network is a bridge network, internal when asked, with its IPAM config', () => {
-    const s = networkSpec('docker_network.backend', { name: 'backend', internal: true, ipam_config: [{ subnet: '172.30.0.0/24', gateway: '172.30.0.1' }], labels: [{ label: 'a', value: 'b' }] });
-    expect(s.body).toMatchObject({ Name: 'backend', Driver: 'bridge', Internal: true, Attachable: false, Labels: { a: 'b' }, IPAM: { Driver: 'default', Config: [{ Subnet: '172.30.0.0/24', Gateway: '172.30.0.1' }] } });
-    expect(() => networkSpec('docker_network.x', { name: 'x', driver: 'overlay' })).toThrow(/driver: 'overlay': the lab's engines run the bridge driver only/);
+    const s = networkSpec('docker_network.backend', {
+      name: 'backend',
+      internal: true,
+      ipam_config: [{ subnet: '172.30.0.0/24', gateway: '172.30.0.1' }],
+      labels: [{ label: 'a', value: 'b' }],
+    });
+    expect(s.body).toMatchObject({
+      Name: 'backend',
+      Driver: 'bridge',
+      Internal: true,
+      Attachable: false,
+      Labels: { a: 'b' },
+      IPAM: { Driver: 'default', Config: [{ Subnet: '172.30.0.0/24', Gateway: '172.30.0.1' }] },
+    });
+    expect(() => networkSpec('docker_network.x', { name: 'x', driver: 'overlay' })).toThrow(
+      /driver: 'overlay': the lab's engines run the bridge driver only/,
+    );
   });
 
   test('a docker_volume is a local volume; a volume without a name is refused', () => {
@@ -174,12 +274,16 @@ describe('networks, volumes, images', () => {
   test('a docker_image with a build block keeps its context, Dockerfile and build args', () => {
     const s = imageSpec('docker_image.app', { name: 'app:1', build: { context: './app', build_args: { V: '1' }, tag: ['app:latest'] } });
     expect(s.build).toMatchObject({ context: './app', dockerfile: 'Dockerfile', buildArgs: { V: '1' }, tags: ['app:latest'], remove: true });
-    expect(() => imageSpec('docker_image.app', { name: 'app', build: { context: '.', secrets: [{ id: 'x' }] } })).toThrow(/build\.secrets' is not supported by the tierform lab: build secrets need BuildKit/);
+    expect(() => imageSpec('docker_image.app', { name: 'app', build: { context: '.', secrets: [{ id: 'x' }] } })).toThrow(
+      /build\.secrets' is not supported by the tierform lab: build secrets need BuildKit/,
+    );
     expect(() => imageSpec('docker_image.app', { name: 'app', platform: 'linux/arm64' })).toThrow(/platform/);
   });
 
   test('dockerfileBaseImages: FROM images with build args, stages and scratch excluded', () => {
-    expect(dockerfileBaseImages('ARG PY=3.12\nFROM python:${PY}-slim AS build\nRUN true\nFROM build\nFROM scratch\nFROM nginx:1.27-alpine\n')).toEqual(['python:3.12-slim', 'nginx:1.27-alpine']);
+    expect(
+      dockerfileBaseImages('ARG PY=3.12\nFROM python:${PY}-slim AS build\nRUN true\nFROM build\nFROM scratch\nFROM nginx:1.27-alpine\n'),
+    ).toEqual(['python:3.12-slim', 'nginx:1.27-alpine']);
     expect(dockerfileBaseImages('ARG PY=3.12\nFROM python:$PY\n', { PY: '3.11' })).toEqual(['python:3.11']);
   });
 });
@@ -188,16 +292,22 @@ describe('images', () => {
   test('parses image references as Docker does', () => {
     expect(parseImageReference('postgres:16.4')).toEqual({ registry: undefined, repository: 'postgres', tag: '16.4', digest: undefined });
     expect(parseImageReference('docker.io/library/redis:7-alpine')).toMatchObject({ registry: undefined, repository: 'redis', tag: '7-alpine' });
-    expect(parseImageReference(`nginx@sha256:${'a'.repeat(64)}`)).toMatchObject({ repository: 'nginx', tag: undefined, digest: `sha256:${'a'.repeat(64)}` });
+    expect(parseImageReference(`nginx@sha256:${'a'.repeat(64)}`)).toMatchObject({
+      repository: 'nginx',
+      tag: undefined,
+      digest: `sha256:${'a'.repeat(64)}`,
+    });
     expect(parseImageReference('ghcr.io/acme/app:1')).toMatchObject({ registry: 'ghcr.io', repository: 'acme/app' });
     expect(parseImageReference('python')).toMatchObject({ tag: 'latest' });
     expect(() => parseImageReference('Not An Image')).toThrow(/is not a Docker image reference/);
   });
 
   test('every plan image the Docker stacks use has a stand-in; other registries have none', () => {
-    expect(['postgres:16', 'postgres:16.4', 'redis:7-alpine', 'nginx:1.27-alpine', 'mysql:8.0', 'mariadb:11', 'python:3.12-slim'].map((r) => substitutionFor(r)?.labImage)).toEqual(
-      ['postgres', 'postgres', 'redis', 'nginx', 'mariadb', 'mariadb', 'python'],
-    );
+    expect(
+      ['postgres:16', 'postgres:16.4', 'redis:7-alpine', 'nginx:1.27-alpine', 'mysql:8.0', 'mariadb:11', 'python:3.12-slim'].map(
+        (r) => substitutionFor(r)?.labImage,
+      ),
+    ).toEqual(['postgres', 'postgres', 'redis', 'nginx', 'mariadb', 'mariadb', 'python']);
     expect(substitutionFor('ghcr.io/acme/postgres:16')).toBeUndefined();
     expect(substitutionFor('bitnami/redis:7')).toBeUndefined();
   });
@@ -224,14 +334,27 @@ describe('images', () => {
 
   test("the recipes' shell scripts pass shellcheck", () => {
     requireTool('shellcheck', 'shellcheck');
-    const scripts = ['base/make-rootfs.sh', 'postgres/docker-entrypoint.sh', 'redis/docker-entrypoint.sh', 'nginx/docker-entrypoint.sh', 'nginx/20-envsubst-on-templates.sh', 'mariadb/docker-entrypoint.sh', 'mariadb/healthcheck.sh'];
-    const r = run('shellcheck', scripts.map((s) => path.join(recipesDir(), s)));
+    const scripts = [
+      'base/make-rootfs.sh',
+      'postgres/docker-entrypoint.sh',
+      'redis/docker-entrypoint.sh',
+      'nginx/docker-entrypoint.sh',
+      'nginx/20-envsubst-on-templates.sh',
+      'mariadb/docker-entrypoint.sh',
+      'mariadb/healthcheck.sh',
+    ];
+    const r = run(
+      'shellcheck',
+      scripts.map((s) => path.join(recipesDir(), s)),
+    );
     expect(r.output).toBe('');
     expect(r.status).toBe(0);
   });
 
   test("the python image's pip stand-in compiles", () => {
-    const r = spawnSync('python3', ['-c', 'import ast,sys; ast.parse(open(sys.argv[1]).read())', path.join(recipesDir(), 'python', 'pip')], { encoding: 'utf8' });
+    const r = spawnSync('python3', ['-c', 'import ast,sys; ast.parse(open(sys.argv[1]).read())', path.join(recipesDir(), 'python', 'pip')], {
+      encoding: 'utf8',
+    });
     expect(r.stderr).toBe('');
   });
 });
@@ -271,7 +394,9 @@ describe('the plan around the resources', () => {
   test('throws if the plan has docker resources the lab does not apply', () => {
     const json = dockerHostStack();
     (json.resource as Record<string, unknown>).docker_service = { s: { name: 's' } };
-    expect(() => dockerResources(parseStack(json))).toThrow(/docker_service\.s: the tierform lab applies docker_network, docker_volume, docker_image, docker_container only/);
+    expect(() => dockerResources(parseStack(json))).toThrow(
+      /docker_service\.s: the tierform lab applies docker_network, docker_volume, docker_image, docker_container only/,
+    );
   });
 
   test('a droplet installs Docker Engine when its packages name docker.io', () => {

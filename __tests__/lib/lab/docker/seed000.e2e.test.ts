@@ -25,7 +25,11 @@ beforeAll(async () => {
   droplet = b().labPlan.droplets[0].name;
   state = (await apply(b(), stackPlanFile(b(), APPS))).state;
   await b().addNames(['recipe.foobar.com', 'bookfinder.foobar.com']);
-  await poll('the edge answers https://foobar.com/', async () => ((await httpAnswer(b(), 'client', 'https://foobar.com/')).status === 200 ? true : undefined), { attempts: 60, timeoutMs: 90_000, intervalMs: 1000 });
+  await poll(
+    'the edge answers https://foobar.com/',
+    async () => ((await httpAnswer(b(), 'client', 'https://foobar.com/')).status === 200 ? true : undefined),
+    { attempts: 60, timeoutMs: 90_000, intervalMs: 1000 },
+  );
 }, 45 * 60_000);
 
 afterAll(async () => {
@@ -66,8 +70,22 @@ test('the database cannot be reached from the frontend network, the public addre
   const ip = b().labPlan.droplets[0].publicIp;
   await expect(tcpProbe(b(), 'client', ip, 5432)).resolves.toBe('dropped');
   await expect(tcpProbe(b(), 'client', ip, 3306)).resolves.toBe('dropped');
-  const probe = await b().exec(droplet, ['docker', 'run', '--rm', '--network', 'recipe-frontend', '--entrypoint', 'python3', 'tierform-sample-app:d6a686380f76', '-c',
-    "import socket\ntry:\n socket.create_connection(('recipe-db',5432),timeout=3); print('open')\nexcept OSError as e: print('failed', type(e).__name__)"], { timeoutMs: 60_000 });
+  const probe = await b().exec(
+    droplet,
+    [
+      'docker',
+      'run',
+      '--rm',
+      '--network',
+      'recipe-frontend',
+      '--entrypoint',
+      'python3',
+      'tierform-sample-app:d6a686380f76',
+      '-c',
+      "import socket\ntry:\n socket.create_connection(('recipe-db',5432),timeout=3); print('open')\nexcept OSError as e: print('failed', type(e).__name__)",
+    ],
+    { timeoutMs: 60_000 },
+  );
   expect(probe.stdout).toMatch(/failed/);
 });
 
@@ -85,7 +103,14 @@ test('the security headers and TLS are on every response', async () => {
   for (const url of ['https://foobar.com/', 'https://recipe.foobar.com/', 'https://bookfinder.foobar.com/']) {
     const h = await httpHead(b(), 'client', url);
     expect({ url, status: h.status }).toEqual({ url, status: 200 });
-    for (const name of ['strict-transport-security', 'x-frame-options', 'x-content-type-options', 'referrer-policy', 'permissions-policy', 'content-security-policy']) {
+    for (const name of [
+      'strict-transport-security',
+      'x-frame-options',
+      'x-content-type-options',
+      'referrer-policy',
+      'permissions-policy',
+      'content-security-policy',
+    ]) {
       expect({ url, name, present: h.headers[name] !== undefined }).toEqual({ url, name, present: true });
     }
   }
@@ -95,11 +120,19 @@ test('the security headers and TLS are on every response', async () => {
 
 test('a container over its memory limit is OOM-killed and restarted while the other apps keep serving', async () => {
   // The kernel's OOM killer picks the container's main process once it is the likeliest victim.
-  await b().exec(droplet, ['docker', 'exec', 'bookfinder-web', 'sh', '-c', 'echo 1000 > /proc/1/oom_score_adj; python3 -c "b = bytearray(1024 * 1024 * 1024)"'], { timeoutMs: 60_000 });
-  const oom = await poll('bookfinder-web OOM-killed and restarted', async () => {
-    const s = await docker(b(), droplet, ['inspect', '--format', '{{.State.OOMKilled}} {{.RestartCount}} {{.State.Running}}', 'bookfinder-web']);
-    return /^(true|false) [1-9][0-9]* true$/.test(s) ? s : undefined;
-  }, { attempts: 60, timeoutMs: 60_000, intervalMs: 1000 });
+  await b().exec(
+    droplet,
+    ['docker', 'exec', 'bookfinder-web', 'sh', '-c', 'echo 1000 > /proc/1/oom_score_adj; python3 -c "b = bytearray(1024 * 1024 * 1024)"'],
+    { timeoutMs: 60_000 },
+  );
+  const oom = await poll(
+    'bookfinder-web OOM-killed and restarted',
+    async () => {
+      const s = await docker(b(), droplet, ['inspect', '--format', '{{.State.OOMKilled}} {{.RestartCount}} {{.State.Running}}', 'bookfinder-web']);
+      return /^(true|false) [1-9][0-9]* true$/.test(s) ? s : undefined;
+    },
+    { attempts: 60, timeoutMs: 60_000, intervalMs: 1000 },
+  );
   expect(oom).toMatch(/ [1-9]/);
   expect((await httpAnswer(b(), 'client', 'https://recipe.foobar.com/')).status).toBe(200);
 });
@@ -112,5 +145,6 @@ test("changing one app's image tag re-creates only that container; the others ke
   });
   const r = await apply(b(), changed, { state });
   expect(r.replaced.filter((a) => a.startsWith('docker_container.'))).toEqual([expect.stringMatching(/^docker_container\.Recipe_Database/)]);
-  for (const [a, id] of Object.entries(ids)) if (a.startsWith('docker_container.') && !/Recipe_Database/.test(a)) expect({ [a]: r.state.resources[a].id }).toEqual({ [a]: id });
+  for (const [a, id] of Object.entries(ids))
+    if (a.startsWith('docker_container.') && !/Recipe_Database/.test(a)) expect({ [a]: r.state.resources[a].id }).toEqual({ [a]: id });
 });

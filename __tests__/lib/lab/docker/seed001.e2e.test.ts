@@ -46,7 +46,8 @@ beforeAll(async () => {
     const c = containers(json);
     for (const [k, v] of Object.entries(c)) if (String(v.name).endsWith('-app')) delete c[k];
     for (const v of Object.values(c)) {
-      if (Array.isArray(v.depends_on)) v.depends_on = (v.depends_on as string[]).filter((d) => !d.startsWith('docker_container.') || d.split('.')[1] in c);
+      if (Array.isArray(v.depends_on))
+        v.depends_on = (v.depends_on as string[]).filter((d) => !d.startsWith('docker_container.') || d.split('.')[1] in c);
     }
   });
   const first = await apply(b(), withoutApp, { localDroplet: droplet });
@@ -64,16 +65,22 @@ test('nginx answers /health before the app exists, and proxies to it once it is 
   // Without the app, / cannot be proxied (no answer, or a 5xx); nginx itself is up and healthy.
   expect(beforeApp.health).toBe(200);
   expect(beforeApp.root).not.toBe(200);
-  const r = await poll('/ through nginx', async () => {
-    const x = await get('/');
-    return x.status === 200 ? x : undefined;
-  }, { attempts: 60, timeoutMs: 60_000, intervalMs: 1000 });
+  const r = await poll(
+    '/ through nginx',
+    async () => {
+      const x = await get('/');
+      return x.status === 200 ? x : undefined;
+    },
+    { attempts: 60, timeoutMs: 60_000, intervalMs: 1000 },
+  );
   expect(r.json).toMatchObject({ degraded: false });
   expect(await docker(b(), droplet, ['inspect', '--format', '{{.Id}}', 'shop-nginx'])).toBe(nginxId);
 });
 
 test('every container reports healthy', async () => {
-  const names = Object.values(state!.resources).filter((r) => r.type === 'docker_container').map((r) => r.name);
+  const names = Object.values(state!.resources)
+    .filter((r) => r.type === 'docker_container')
+    .map((r) => r.name);
   await expect(allHealthy(b(), droplet, names)).resolves.toEqual(Object.fromEntries(names.map((n) => [n, 'healthy'])));
 });
 
@@ -82,7 +89,11 @@ test("only nginx's port is published", async () => {
   for (const r of Object.values(state!.resources).filter((x) => x.type === 'docker_container')) {
     published[r.name] = await docker(b(), droplet, ['inspect', '--format', '{{json .HostConfig.PortBindings}}', r.name]);
   }
-  expect(Object.entries(published).filter(([, v]) => v !== '{}' && v !== 'null').map(([k]) => k)).toEqual(['shop-nginx']);
+  expect(
+    Object.entries(published)
+      .filter(([, v]) => v !== '{}' && v !== 'null')
+      .map(([k]) => k),
+  ).toEqual(['shop-nginx']);
 });
 
 test('with Redis stopped the app still answers, degraded', async () => {
@@ -106,10 +117,14 @@ test("Postgres' data survives the container's re-creation (named volume)", async
   });
   const r = await apply(b(), relabelled, { state, localDroplet: droplet });
   expect(r.replaced).toEqual([expect.stringMatching(/^docker_container\.Postgres/)]);
-  const after = await poll('/ after the re-creation', async () => {
-    const x = await get('/');
-    return x.status === 200 && x.json?.degraded === false ? x : undefined;
-  }, { attempts: 60, timeoutMs: 120_000, intervalMs: 1000 });
+  const after = await poll(
+    '/ after the re-creation',
+    async () => {
+      const x = await get('/');
+      return x.status === 200 && x.json?.degraded === false ? x : undefined;
+    },
+    { attempts: 60, timeoutMs: 120_000, intervalMs: 1000 },
+  );
   expect(Number(after.json?.database_visits)).toBeGreaterThan(before);
   state = r.state;
 });
