@@ -7,6 +7,7 @@
  */
 import { DigitaloceanProvider } from '@cdktf/provider-digitalocean/lib/provider';
 import { App, TerraformStack, TerraformVariable, Testing } from 'cdktf';
+import { TierformError } from '../../lib/errors';
 import { AdminAccess } from '../../constructs/admin-access';
 import { DockerNetwork } from '../../constructs/docker-network';
 import { DockerService } from '../../constructs/docker-service';
@@ -458,3 +459,26 @@ export const BAD_INPUT_CASES: readonly BadInputCase[] = [
   { name: 'DockerHostStack with {}', build: (f) => new DockerHostStack(f.app, 'Host', {} as Any) },
   { name: 'DockerMultiAppStack with {}', build: (f) => new DockerMultiAppStack(f.app, 'Apps', {} as Any) },
 ];
+
+/** A case by name, as a function that builds it and synthesizes (throws if the name is unknown). */
+export function byName(name: string): () => void {
+  const c = BAD_INPUT_CASES.find((x) => x.name === name);
+  if (!c) throw new Error(`no case ${name}`);
+  return () => {
+    const f = new Fixture();
+    c.build(f);
+    f.synth();
+  };
+}
+
+/** The whole message, and the library's error type (never a TypeError from deeper down). */
+export function expectTierformError(run: () => void, message: string): void {
+  let error: unknown;
+  try {
+    run();
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(TierformError);
+  expect((error as Error).message).toBe(message);
+}

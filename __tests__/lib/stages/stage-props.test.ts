@@ -3,30 +3,7 @@
  * wrote it, the value received and the fix. The mistakes themselves are built in __tests__/helpers/bad-input-cases.ts
  * (shared with the probe, which checks every case for the error type and path only).
  */
-import { TierformError } from '../../../lib/errors';
-import { BAD_INPUT_CASES, Fixture } from '../../helpers/bad-input-cases';
-
-function byName(name: string): () => void {
-  const c = BAD_INPUT_CASES.find((x) => x.name === name);
-  if (!c) throw new Error(`no case ${name}`);
-  return () => {
-    const f = new Fixture();
-    c.build(f);
-    f.synth();
-  };
-}
-
-/** The whole message, and the library's error type (never a TypeError from deeper down). */
-function expectTierformError(run: () => void, message: string): void {
-  let error: unknown;
-  try {
-    run();
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(TierformError);
-  expect((error as Error).message).toBe(message);
-}
+import { byName, expectTierformError } from '../../helpers/bad-input-cases';
 
 describe('stage props are checked under the names the user wrote', () => {
   test('throws if stage webCount is a Terraform variable', () => {
