@@ -23,7 +23,6 @@
  * The last lines are for machines: one `scenario=<name> assign_delay_seconds=<s> failover_seconds=<s>
  * recovery_seconds=<s> lost_percent=<p>` line per scenario, then `replica_lag_seconds=<s>`.
  */
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -31,6 +30,7 @@ import { LabBoot, bootStage } from '../lib/lab/boot';
 import { analyzeLoad, measureReplicaLag, startLoad, vrrpMasters, vrrpNodes } from '../lib/lab/failover';
 import { LabError } from '../lib/lab/netns';
 import { listLabs } from '../lib/lab/teardown';
+import { synthesizeForLab } from './synth-stages';
 
 const STAGE = 'stage3-high-availability';
 /** For a dead HAProxy at zero assign delay: failover_seconds is the injection → assign call. */
@@ -155,18 +155,7 @@ async function main(): Promise<void> {
     if (!outdir) {
       tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tierform-bench-failover-'));
       outdir = path.join(tmp, 'cdktf.out');
-      // The repository: this file's parent directory, or (when run-ts.js bundled it elsewhere) the working directory.
-      const repo = [path.resolve(__dirname, '..'), path.resolve(__dirname, '..', '..'), process.cwd()].find(
-        (d) => fs.existsSync(path.join(d, 'scripts', 'run-ts.js')) && fs.existsSync(path.join(d, 'main.ts')),
-      );
-      if (!repo) throw new Error('run bench:failover from the repository (npm run bench:failover)');
-      const synth = spawnSync(process.execPath, [path.join(repo, 'scripts', 'run-ts.js'), 'main.ts'], {
-        cwd: repo,
-        env: { ...process.env, CDKTF_OUTDIR: outdir, TIERFORM_ENGINE: 'mariadb-10.11' },
-        encoding: 'utf8',
-        timeout: 120_000,
-      });
-      if (synth.status !== 0) throw new Error(`synth failed:\n${synth.stdout}${synth.stderr}`);
+      synthesizeForLab(outdir, 'bench:failover');
     }
     boot = await bootStage({ stage: STAGE, outdir });
     const lab = boot;

@@ -17,12 +17,12 @@
  * The last lines are for machines: `stage=<name> web_down=<0|1> rps=<r> p50_ms=<ms> p99_ms=<ms> errors=<n>`
  * (errors: non-2xx/3xx responses + socket errors).
  */
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { LabBoot, bootStage } from '../lib/lab/boot';
 import { LabError } from '../lib/lab/netns';
+import { synthesizeForLab } from './synth-stages';
 
 const STAGES = ['stage1-load-balanced', 'stage3-high-availability'];
 
@@ -107,22 +107,6 @@ export function parseWrk(text: string): WrkResult {
       ? { connect: Number(socket[1]), read: Number(socket[2]), write: Number(socket[3]), timeout: Number(socket[4]) }
       : { connect: 0, read: 0, write: 0, timeout: 0 },
   };
-}
-
-/** Synthesizes every stage with MariaDB into `outdir`, as a user would (`main.ts`). */
-function synthesize(outdir: string): void {
-  // The repository: this file's parent directory, or (when run-ts.js bundled it elsewhere) the working directory.
-  const repo = [path.resolve(__dirname, '..'), path.resolve(__dirname, '..', '..'), process.cwd()].find(
-    (d) => fs.existsSync(path.join(d, 'scripts', 'run-ts.js')) && fs.existsSync(path.join(d, 'main.ts')),
-  );
-  if (!repo) throw new Error('run bench:serve from the repository (npm run bench:serve)');
-  const synth = spawnSync(process.execPath, [path.join(repo, 'scripts', 'run-ts.js'), 'main.ts'], {
-    cwd: repo,
-    env: { ...process.env, CDKTF_OUTDIR: outdir, TIERFORM_ENGINE: 'mariadb-10.11' },
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  if (synth.status !== 0) throw new Error(`synth failed:\n${synth.stdout}${synth.stderr}`);
 }
 
 /** HAProxy's `show servers state` on `lb`: address → running (operational state 2). */
@@ -273,7 +257,7 @@ async function main(): Promise<void> {
   }
   try {
     const outdir = path.join(tmp, 'cdktf.out');
-    synthesize(outdir);
+    synthesizeForLab(outdir, 'bench:serve');
     const lines: RunLine[] = [];
     for (const stage of o.stages) lines.push(...(await benchStage(stage, outdir, o)));
     out(
