@@ -1,9 +1,10 @@
 /**
- * A typed model of the `#cloud-config` a droplet boots with, rendered with the `yaml` package.
- * Pure: no cdktf. Values unknown until deploy arrive as opaque strings and are copied verbatim.
+ * A typed model of the `#cloud-config` a droplet boots with, rendered as the `yaml` package renders it (through
+ * ./yaml-text.ts, which writes the same bytes faster). Pure: no cdktf. Values unknown until deploy arrive as opaque
+ * strings and are copied verbatim.
  */
-import { stringify } from 'yaml';
 import { RenderError, refuse } from './guards';
+import { YamlTextOptions, stringifyYaml } from './yaml-text';
 
 export interface CloudConfigFile {
   /** Absolute path on the droplet. */
@@ -40,6 +41,14 @@ export interface CloudConfigOptions {
 }
 
 const PERMISSIONS = /^0[0-7]{3}$/;
+
+/** How the body is written (the `yaml` package's options; ./yaml-text.ts writes the same bytes). */
+export const CLOUD_CONFIG_YAML: YamlTextOptions = {
+  lineWidth: 0, // never fold: a folded line could split a Terraform reference
+  blockQuote: 'literal',
+  defaultStringType: 'PLAIN',
+  defaultKeyType: 'PLAIN',
+};
 
 /**
  * Rendered bodies keyed by their content: droplets whose fragments hold the same packages, files and commands (a
@@ -234,11 +243,6 @@ export class CloudConfig {
     if (commands.length > 0) {
       doc.runcmd = commands;
     }
-    return stringify(doc, {
-      lineWidth: 0, // never fold: a folded line could split a Terraform reference
-      blockQuote: 'literal',
-      defaultStringType: 'PLAIN',
-      defaultKeyType: 'PLAIN',
-    });
+    return stringifyYaml(doc, CLOUD_CONFIG_YAML);
   }
 }

@@ -23,11 +23,11 @@
  * `mysql_slave_status_{slave_io_running,slave_sql_running,seconds_behind_master}` (mysqld_exporter 0.14/0.15:
  * `SHOW SLAVE STATUS` columns lowercased; Yes → 1, No/Connecting → 0, NULL → no sample).
  */
-import { stringify } from 'yaml';
 import { NET_ENV_FILE } from './base';
 import { PRIVATE_IP_REF, renderVpcDropIn, systemdArg } from './exporters';
 import { RenderError, absPath, dnsName, integer, number, port, positive, refuse, shellQuote, urlPath } from './guards';
 import { SIZING_ENV_FILE, SIZING_UNIT_NAME } from './sizing';
+import { stringifyYaml } from './yaml-text';
 
 /** Prometheus's port, on the VPC address. */
 export const PROMETHEUS_PORT = 9090;
@@ -506,7 +506,7 @@ const IP_MARK = '@PRIVATE_IP@';
 
 function yaml(doc: unknown): string {
   // lineWidth 0: long expressions stay on one line (easier to read and to grep on the droplet).
-  return stringify(doc, { lineWidth: 0 });
+  return stringifyYaml(doc, { lineWidth: 0 });
 }
 
 /** A regular expression matching exactly `value` (RE2: dots escaped; a token text is left as it is). */
