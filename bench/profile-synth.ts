@@ -6,7 +6,7 @@
  *   node scripts/profile-summary.js /tmp/prof/<file>.cpuprofile  # self time by function and by package
  *
  * `--side=library|l1|both`, `--rounds=N` (after 5 warm-up rounds that the profile also holds; compare
- * summaries of equal round counts). `--scale=1000` profiles the 1,000-droplet stack instead of the stages.
+ * summaries of equal round counts). It prints the construct and synth phases of each side per round.
  */
 import * as fs from 'fs';
 import * as path from 'path';

@@ -1,5 +1,5 @@
 import { Droplet } from '@cdktf/provider-digitalocean/lib/droplet';
-import { ITerraformDependable, Lazy, TerraformStack } from 'cdktf';
+import { IResolvable, IResolveContext, ITerraformDependable, TerraformResource, TerraformStack, Token } from 'cdktf';
 import { dependable } from 'cdktf/lib/tfExpression';
 import { Construct, IConstruct } from 'constructs';
 import { SizeInfo } from '../lib/catalog/sizes';
@@ -77,22 +77,56 @@ export interface IRoleDroplet extends IConstruct {
 }
 
 /**
+ * A `depends_on` entry on a resource: what cdktf's `dependable(resource)` resolves to (the bare address,
+ * `type.name`), without minting a new reference token on every resolve (cdktf's token resolves `resource.fqn`, a
+ * getter that creates a token and records a stack trace each time it is read, on both of cdktf's passes). The
+ * address is read at synth, so a logical id overridden later still counts. From another stack, it resolves as
+ * cdktf's token does.
+ */
+class DependsOnAddress implements IResolvable {
+  public readonly creationStack: string[] = [];
+  private readonly stack: TerraformStack;
+
+  constructor(private readonly resource: TerraformResource) {
+    this.stack = TerraformStack.of(resource);
+  }
+
+  public resolve(context: IResolveContext): string {
+    if (TerraformStack.of(context.scope) === this.stack) {
+      return `${this.resource.terraformResourceType}.${this.resource.friendlyUniqueId}`;
+    }
+    context.suppressBraces = true;
+    return this.resource.fqn;
+  }
+}
+
+/**
  * One `depends_on` token per dependable, shared by every droplet that waits for it (a tier's droplets all wait for
- * the same DNS records): cdktf records a stack trace for each token it creates. The token resolves to the address
- * at synth, so a logical id overridden later still counts.
+ * the same DNS records).
  */
 const DEPENDABLE_TOKENS = new WeakMap<ITerraformDependable, string>();
 
 function dependableToken(d: ITerraformDependable): string {
   let token = DEPENDABLE_TOKENS.get(d);
   if (token === undefined) {
-    token = dependable(d);
+    token = d instanceof TerraformResource ? Token.asString(new DependsOnAddress(d)) : dependable(d);
     DEPENDABLE_TOKENS.set(d, token);
   }
   return token;
 }
 
 const RENDER_CACHE_ID = 'TierformRenderCache';
+
+/** cdktf's pattern for a number token written into a string (NUMBER_TOKEN_REGEX in cdktf/lib/tokens/private/encoding). */
+const NUMBER_TOKEN_IN_TEXT = /[-|\d|.+]+(e[-|\d|.|e|E|+]+)/;
+
+/**
+ * Whether cdktf's resolver could find a token in `value`: a string, list or map token marker, or text cdktf reads as
+ * a number token. Generous on purpose (a value kept without need only costs a scan).
+ */
+function mayHoldToken(value: string): boolean {
+  return value.includes('TfToken[') || NUMBER_TOKEN_IN_TEXT.test(value);
+}
 
 /** Renderer options (lib/render) and the construct prop they come from, for render-time errors. */
 const RENDER_FIELD_PROPS: Readonly<Record<string, string>> = {
@@ -126,6 +160,24 @@ class StackRenderCache extends Construct {
 }
 
 /**
+ * user_data as a token, rendered at synth. As `Lazy.stringValue` would do, without the stack trace cdktf's `Lazy`
+ * records when it is created (only shown when resolving fails; a render error names the droplet's path instead).
+ */
+class UserData implements IResolvable {
+  public readonly creationStack: string[] = [];
+
+  constructor(private readonly produce: (preparing: boolean) => string) {}
+
+  public resolve(context: IResolveContext): string {
+    return this.produce(context.preparing);
+  }
+
+  public toString(): string {
+    return Token.asString(this);
+  }
+}
+
+/**
  * The droplet base used by every role: Ubuntu 24.04 in the stage's VPC and region, SSH keys required, the
  * role's tag, DigitalOcean's monitoring agent, and a cloud-config built from typed fragments. Roles add
  * fragments with `addFragment()`; user_data is rendered at synth, so fragments added later still count.
@@ -139,10 +191,6 @@ export class TierDroplet extends Construct implements IRoleDroplet {
   public readonly backups: boolean;
   /** Droplet name (= hostname). */
   public readonly name: string;
-  /** The VPC address (a reference, known after apply). */
-  public readonly privateIpv4: string;
-  /** The public address (a reference, known after apply). */
-  public readonly publicIpv4: string;
   private readonly dependencies = new Set<ITerraformDependable>();
 
   constructor(scope: Construct, id: string, props: TierDropletProps) {
@@ -185,16 +233,28 @@ export class TierDroplet extends Construct implements IRoleDroplet {
       lifecycle: { ignoreChanges: ['ssh_keys'] },
       // Rendered at synth (fragments added later count). cdktf resolves every value twice: a preparing pass, whose
       // output it discards (it only registers cross-stack references), then the final one. The preparing pass
-      // gets the fragments' values without YAML (the same tokens), the final one the rendered document; the stack's
-      // render cache keys bodies by content, so droplets with the same fragments run the YAML emitter once.
-      userData: Lazy.stringValue({
-        produce: (context) => (context.preparing ? this.cloudConfig.valuesText() : this.renderUserData()),
-      }),
+      // gets the fragments' values that may hold a token, without YAML (the same tokens; text without one resolves
+      // to itself), the final one the rendered document; the stack's render cache keys bodies by content, so
+      // droplets with the same fragments run the YAML emitter once.
+      userData: Token.asString(new UserData((preparing) => (preparing ? this.cloudConfig.valuesText(mayHoldToken) : this.renderUserData()))),
     });
-    // Each reference read once: every getter call would otherwise mint a new token (cdktf records a stack
-    // trace for each, the dominant cost of synthesizing large stacks).
-    this.privateIpv4 = this.resource.ipv4AddressPrivate;
-    this.publicIpv4 = this.resource.ipv4Address;
+  }
+
+  private privateIpv4Token?: string;
+  private publicIpv4Token?: string;
+
+  /**
+   * The VPC address (a reference, known after apply). Read from the resource once, on first use: every read of the
+   * resource's getter mints a new token, and cdktf records a stack trace for each (the dominant cost of synthesizing
+   * large stacks); droplets whose address nobody names get none.
+   */
+  public get privateIpv4(): string {
+    return (this.privateIpv4Token ??= this.resource.ipv4AddressPrivate);
+  }
+
+  /** The public address (a reference, known after apply), read once, on first use, like `privateIpv4`. */
+  public get publicIpv4(): string {
+    return (this.publicIpv4Token ??= this.resource.ipv4Address);
   }
 
   /**

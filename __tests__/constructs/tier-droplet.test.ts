@@ -52,6 +52,21 @@ describe('TierDroplet', () => {
     expect(userData(json, 'site-web-0')).toEqual(before);
   });
 
+  test('dependOn writes what cdktf writes for dependsOn (the bare address), read at synth: an id overridden later counts', () => {
+    // GIVEN a droplet waiting for a tag, and a plain Droplet given the same tag through cdktf's dependsOn prop
+    const { stack, d } = droplet();
+    const tag = new Tag(stack, 'Extra', { name: 'site-extra' });
+    d.dependOn([tag]);
+    new Droplet(stack, 'Plain', { name: 'plain', image: 'x', size: 'y', dependsOn: [tag] });
+    // WHEN the tag's logical id changes after both
+    tag.overrideLogicalId('renamed_tag');
+    const json = synthJson(stack);
+    // THEN both name the new address
+    const dependsOn = (name: string) => resources(json, 'digitalocean_droplet').find((r) => r.name === name).depends_on;
+    expect(dependsOn('site-web-0')).toEqual(['digitalocean_tag.renamed_tag']);
+    expect(dependsOn('plain')).toEqual(['digitalocean_tag.renamed_tag']);
+  });
+
   test('turns on backups and IPv6 when asked', () => {
     const { stack } = droplet({ backups: true, ipv6: true, size: 's-2vcpu-4gb' });
     expect(Testing.synth(stack)).toHaveResourceWithProperties(Droplet, { backups: true, ipv6: true, size: 's-2vcpu-4gb' });

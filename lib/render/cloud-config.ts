@@ -149,17 +149,26 @@ export class CloudConfig {
   }
 
   /**
-   * Every value the fragments hold (paths, contents, commands, packages, the description), unformatted and
-   * unchecked, one per line: for a caller that only needs to see which values occur, such as cdktf's preparing
-   * resolve pass, which looks for cross-stack references and throws its output away. Much cheaper than
-   * `render()`: no merging, no YAML.
+   * The values the fragments hold (paths, contents, commands, packages, the description) that pass `keep`,
+   * unformatted and unchecked, one per line: for a caller that only needs to see which values occur, such as cdktf's
+   * preparing resolve pass, which looks for cross-stack references and throws its output away (it passes a `keep`
+   * that selects the values holding a token). Much cheaper than `render()`: no merging, no YAML.
    */
-  public valuesText(): string {
-    const values: string[] = [this.options.description];
+  public valuesText(keep: (value: string) => boolean = () => true): string {
+    const values: string[] = [];
+    const add = (value: string): void => {
+      if (keep(value)) values.push(value);
+    };
+    add(this.options.description);
     for (const f of this.fragments()) {
-      if (f.packages) values.push(...f.packages);
-      for (const file of f.files ?? []) values.push(file.path, file.owner ?? '', file.permissions, file.content);
-      for (const command of f.commands ?? []) values.push(...command);
+      for (const pkg of f.packages ?? []) add(pkg);
+      for (const file of f.files ?? []) {
+        add(file.path);
+        add(file.owner ?? '');
+        add(file.permissions);
+        add(file.content);
+      }
+      for (const command of f.commands ?? []) for (const arg of command) add(arg);
     }
     return values.join('\n');
   }

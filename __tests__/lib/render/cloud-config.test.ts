@@ -131,6 +131,14 @@ describe('CloudConfig', () => {
     expect(text).not.toContain('#cloud-config');
   });
 
+  test('valuesText keeps only the values its filter selects (the preparing pass needs only those holding a token)', () => {
+    const token = '${TfToken[TOKEN.42]}';
+    const text = new CloudConfig({ description: 'd' })
+      .add({ packages: ['p1'], files: [{ path: '/f', content: `host ${token}\n`, permissions: '0600' }], commands: [['c', `--ip=${token}`]] })
+      .valuesText((v) => v.includes('TfToken['));
+    expect(text.split('\n')).toEqual([`host ${token}`, '', `--ip=${token}`]);
+  });
+
   describe('memoizedFragment', () => {
     test('builds again only when the inputs change', () => {
       let port = 80;
