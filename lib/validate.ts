@@ -284,11 +284,13 @@ export function coversInternet(cidrs: readonly string[]): boolean {
     .filter((i): i is NonNullable<typeof i> => i !== undefined);
   const v4 = parsed.filter((p) => !p.v6);
   const v6 = parsed.filter((p) => p.v6);
-  const v4WithNonPublic = [...v4, ...NON_PUBLIC_V4.map((c) => interval(c)!)];
-  const all4 = { start: 0n, end: (1n << 32n) - 1n };
-  const global6 = interval('2000::/3')!;
-  return (v4.length > 0 && covers(v4WithNonPublic, all4)) || (v6.length > 0 && covers(v6, global6));
+  return (v4.length > 0 && covers([...v4, ...NON_PUBLIC_V4_INTERVALS], ALL_V4)) || (v6.length > 0 && covers(v6, GLOBAL_V6));
 }
+
+// Constants of coversInternet, parsed once (they were parsed on every call: every SSH rule and admin CIDR list).
+const NON_PUBLIC_V4_INTERVALS = NON_PUBLIC_V4.map((c) => interval(c)!);
+const ALL_V4 = { start: 0n, end: (1n << 32n) - 1n };
+const GLOBAL_V6 = interval('2000::/3')!;
 
 /**
  * Proxies trusted for X-Forwarded-For: literal CIDRs (tierform writes them into nginx.conf), each IPv4 entry /8 or
