@@ -14,7 +14,7 @@ import { App, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { SecuredStageProps, Stage0SingleServer, Stage1LoadBalanced, Stage2SecuredMonitored, Stage3HighAvailability } from '../lib/stages';
 import { TfJson, buildL1Stack, planL1Stack } from './l1';
-import { removeDir, tempDir } from './stats';
+import { mainThreadCpuMs, removeDir, tempDir } from './stats';
 
 const PROPS: SecuredStageProps = { domain: 'foobar.com', email: 'ops@foobar.com', sshKeys: ['123'], adminCidrs: ['203.0.113.7/32'] };
 type StageClass = new (scope: Construct, id: string, props: SecuredStageProps) => TerraformStack;
@@ -66,6 +66,7 @@ function l1Side(outdir: string): void {
 }
 const t0 = performance.now();
 const times: Record<string, number> = { library: 0, l1: 0 };
+const cpu: Record<string, number> = { library: 0, l1: 0 };
 for (let i = 0; i < rounds + 5; i++) {
   measuring = i >= 5;
   for (const [name, fn] of [
@@ -76,8 +77,12 @@ for (let i = 0; i < rounds + 5; i++) {
     const out = tempDir('tierform-prof-');
     (globalThis as { __side?: (s: string) => void }).__side?.(name);
     const t = performance.now();
+    const c = mainThreadCpuMs() ?? 0;
     fn(out);
-    if (i >= 5) times[name] += performance.now() - t;
+    if (i >= 5) {
+      times[name] += performance.now() - t;
+      cpu[name] += (mainThreadCpuMs() ?? 0) - c;
+    }
     removeDir(out);
   }
 }
@@ -87,5 +92,6 @@ console.log(
     `l1 construct ${per(phases.l1Construct)} + synth ${per(phases.l1Synth)} ms`,
 );
 console.log(
-  `side=${side} rounds=${rounds} total ${(performance.now() - t0).toFixed(0)} ms; per round library ${(times.library / rounds).toFixed(1)} ms, l1 ${(times.l1 / rounds).toFixed(1)} ms`,
+  `side=${side} rounds=${rounds} total ${(performance.now() - t0).toFixed(0)} ms; per round library ${per(times.library)} ms, l1 ${per(times.l1)} ms; ` +
+    `main-thread cpu per round library ${per(cpu.library)} ms, l1 ${per(cpu.l1)} ms`,
 );

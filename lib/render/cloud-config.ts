@@ -56,9 +56,14 @@ export const CLOUD_CONFIG_YAML: YamlTextOptions = {
  * the fragments' content itself (function fragments evaluated first), so a cached body is never stale: anything that
  * changes what would be rendered changes the key. One cache per synthesized stack (owned by the caller), bounded so it
  * cannot grow without limit.
+ *
+ * A key is the sequence of the values the rendering reads (see `contentKey`), held as a trie of Maps, one level per
+ * value: a lookup hashes each value (V8 keeps a string's hash with the string, and a fragment built once hands the
+ * same strings to every render) instead of serializing every file's content into one key string on each render.
  */
 export class RenderCache {
-  private readonly bodies = new Map<string, string>();
+  private root: TrieNode = new Map();
+  private count = 0;
   private readonly ids = new WeakMap<object, number>();
   private nextId = 1;
 
@@ -74,33 +79,74 @@ export class RenderCache {
     return id;
   }
 
-  public get(key: string): string | undefined {
-    return this.bodies.get(key);
+  public get(key: readonly unknown[]): string | undefined {
+    let node: TrieNode | undefined = this.root;
+    for (const part of key) {
+      node = node.get(part) as TrieNode | undefined;
+      if (node === undefined) return undefined;
+    }
+    return node.get(BODY) as string | undefined;
   }
 
-  public set(key: string, body: string): void {
-    if (this.bodies.size >= this.maxEntries) this.bodies.clear();
-    this.bodies.set(key, body);
+  public set(key: readonly unknown[], body: string): void {
+    if (this.count >= this.maxEntries) {
+      this.root = new Map();
+      this.count = 0;
+    }
+    let node = this.root;
+    for (const part of key) {
+      let next = node.get(part) as TrieNode | undefined;
+      if (next === undefined) {
+        next = new Map();
+        node.set(part, next);
+      }
+      node = next;
+    }
+    if (!node.has(BODY)) this.count++;
+    node.set(BODY, body);
   }
 
   /** How many bodies are held (for tests). */
   public get size(): number {
-    return this.bodies.size;
+    return this.count;
   }
 }
 
+/** A level of RenderCache's trie: the next key part → the next level; BODY → the rendered body. */
+type TrieNode = Map<unknown, TrieNode | string>;
+const BODY = Symbol('body');
+
+/** Markers between the values of a key (symbols: no value of a fragment can be equal to one). */
+const FRAGMENT = Symbol('fragment');
+const PACKAGES = Symbol('packages');
+const FILE = Symbol('file');
+const COMMAND = Symbol('command');
+
+/** A value as a key part: primitives as they are; anything else (not valid in a fragment) by its JSON. */
+function part(value: unknown): unknown {
+  return typeof value === 'object' && value !== null ? JSON.stringify(value) : value;
+}
+
 /**
- * Everything of the fragments that the body's rendering reads, as one string: equal keys render equal bodies.
- * Unknown properties are left out on purpose (the renderer ignores them too).
+ * Everything of the fragments that the body's rendering reads, appended to `key` as a sequence of values with
+ * markers: equal keys render equal bodies. Unknown properties are left out on purpose (the renderer ignores them too).
  */
-function contentKey(fragments: readonly CloudConfigFragment[]): string {
-  return JSON.stringify(
-    fragments.map((f) => [
-      f.packages ?? null,
-      f.files?.map((file) => [file.path, file.owner ?? null, file.permissions, Boolean(file.defer), file.content]) ?? null,
-      f.commands ?? null,
-    ]),
-  );
+function contentKey(key: unknown[], fragments: readonly CloudConfigFragment[]): unknown[] {
+  for (const f of fragments) {
+    key.push(FRAGMENT);
+    if (f.packages) {
+      key.push(PACKAGES);
+      for (const pkg of f.packages) key.push(part(pkg));
+    }
+    for (const file of f.files ?? []) {
+      key.push(FILE, part(file.path), part(file.owner ?? null), part(file.permissions), Boolean(file.defer), part(file.content));
+    }
+    for (const command of f.commands ?? []) {
+      key.push(COMMAND);
+      for (const arg of command) key.push(part(arg));
+    }
+  }
+  return key;
 }
 
 const IDENTITY = (text: string): string => text;
@@ -219,7 +265,7 @@ export class CloudConfig {
 
   private renderBody(transform: (text: string) => string): string {
     const fragments = this.fragments();
-    const key = `${this.cache.id(transform)}|${this.options.packageUpdate ?? true}|${this.options.packageUpgrade ?? true}|${contentKey(fragments)}`;
+    const key = contentKey([this.cache.id(transform), this.options.packageUpdate ?? true, this.options.packageUpgrade ?? true], fragments);
     const cached = this.cache.get(key);
     if (cached !== undefined) {
       return cached;

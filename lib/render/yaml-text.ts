@@ -54,9 +54,19 @@ const UNSUPPORTED = new Error('not handled by the fast YAML path');
 const NOT_PLAIN = /^[\n\t ,[\]{}#&*!|>'"%@`]|^[?-]$|^[?-][ \t]|[\n:][ \t]|[ \t]\n|[\n\t ]#|[\n\t :]$/;
 /** Control characters and lone surrogates: yaml writes a double-quoted string with YAML escapes. */
 const FORCE_DOUBLE_QUOTED = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u{D800}-\u{DFFF}]/u;
+/** The same characters, any surrogate included: a faster scan (no `u` flag) deciding whether the exact one is needed. */
+const MAYBE_DOUBLE_QUOTED = /[\x00-\x08\x0b-\x1f\x7f-\x9f\uD800-\uDFFF]/;
+
+function forcesDoubleQuotes(value: string): boolean {
+  return MAYBE_DOUBLE_QUOTED.test(value) && FORCE_DOUBLE_QUOTED.test(value);
+}
 const DOCUMENT_MARKER = /^(%|---|\.\.\.)/m;
-/** A block scalar cannot end in a whitespace-only line: yaml quotes the string instead. */
-const WHITESPACE_LAST_LINE = /\n[\t ]+$/;
+/** A block scalar cannot end in a whitespace-only line (yaml's test: /\n[\t ]+$/): yaml quotes the string instead. */
+function endsInWhitespaceLine(value: string): boolean {
+  let i = value.length - 1;
+  while (i >= 0 && (value[i] === ' ' || value[i] === '\t')) i--;
+  return i < value.length - 1 && i >= 0 && value[i] === '\n';
+}
 /** yaml's `blockEndNewlines`. */
 const BLOCK_END_NEWLINES = /(^|(?<!\n))\n+(?!\n|$)/g;
 
@@ -76,7 +86,7 @@ const OTHER_TYPE_TESTS: readonly RegExp[] = (() => {
  * of the top-level map has '  ', a value at least that.
  */
 function singleLine(value: string, indent: string, implicitKey: boolean): string {
-  if (FORCE_DOUBLE_QUOTED.test(value)) throw UNSUPPORTED;
+  if (forcesDoubleQuotes(value)) throw UNSUPPORTED;
   if (NOT_PLAIN.test(value)) return quoted(value);
   if (DOCUMENT_MARKER.test(value)) {
     // yaml: a top-level block scalar would need its indentation forced; a key of the top-level map is quoted.
@@ -97,7 +107,7 @@ function quoted(value: string): string {
 
 /** yaml's `blockString` with `literal` chosen, for a multi-line string whose scalar indentation is `indent` (non-empty). */
 function literalBlock(text: string, indent: string): string {
-  if (FORCE_DOUBLE_QUOTED.test(text) || WHITESPACE_LAST_LINE.test(text)) throw UNSUPPORTED;
+  if (forcesDoubleQuotes(text) || endsInWhitespaceLine(text)) throw UNSUPPORTED;
   let value = text;
   // Chomping, from the whitespace at the end.
   let endStart = value.length;

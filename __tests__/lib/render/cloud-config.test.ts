@@ -102,6 +102,25 @@ describe('CloudConfig', () => {
       expect(parse(noUpdate).package_update).toBe(false);
     });
 
+    test('the same values in different places are different keys (packages, commands, fragments, files)', () => {
+      const cache = new RenderCache();
+      const render = (...fragments: CloudConfigFragment[]) =>
+        fragments.reduce((c, f) => c.add(f), new CloudConfig({ description: 'x' }, cache)).render();
+      const bodies = [
+        render({ packages: ['a', 'b'] }),
+        render({ packages: ['a'], commands: [['b']] }),
+        render({ commands: [['a', 'b']] }),
+        render({ commands: [['a'], ['b']] }),
+        render({ files: [file('a')] }, { packages: ['b'] }),
+        render({ files: [file('a'), { ...file('b'), path: '/etc/y.conf' }] }),
+      ];
+      expect(new Set(bodies).size).toBe(bodies.length);
+      // Each renders what its fragments say, also when rendered again from the cache.
+      expect(parse(render({ packages: ['a'], commands: [['b']] })).runcmd).toEqual([['b']]);
+      expect(parse(render({ commands: [['a'], ['b']] })).runcmd).toEqual([['a'], ['b']]);
+      expect(cache.size).toBe(bodies.length);
+    });
+
     test('a transform is part of the key: escaped and plain bodies are cached apart', () => {
       const cache = new RenderCache();
       const config = new CloudConfig({ description: 'x' }, cache).add({ files: [file('echo ${HOME}\n')] });
