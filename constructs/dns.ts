@@ -5,6 +5,7 @@ import { Construct, IConstruct } from 'constructs';
 import { propError, scopeError } from '../lib/errors';
 import { caaRecords } from '../lib/render/caa';
 import { checkDomain, checkInteger, checkIpv4, isToken, requireProps } from '../lib/validate';
+import { attributeReference } from '../lib/reference';
 
 export interface DnsProps {
   /** The zone, e.g. 'foobar.com'. */
@@ -133,7 +134,7 @@ export class Dns extends Construct {
     }
     if (!(props as DnsConstruction).existingZone) {
       this.resource = new Domain(this, 'Resource', { name: props.domain });
-      this.domainName = this.resource.name;
+      this.domainName = attributeReference(this.resource, 'name');
     } else {
       this.domainName = props.domain;
     }

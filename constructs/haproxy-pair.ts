@@ -19,6 +19,7 @@ import type { IHttpBackend } from './web-tier';
 import { HaproxyBackendInputs, HaproxyBalancingProps, ResolvedHaproxy, backendInputs, checkBackend, resolveHaproxy } from './_haproxy-options';
 import { resolveHttps } from './_https-options';
 import { waitForNames } from './_discovery';
+import { attributeReference } from '../lib/reference';
 
 export interface HaproxyPairProps extends RoleProps, HaproxyBalancingProps {
   /**
@@ -105,7 +106,7 @@ export class HaproxyPair extends RoleBase implements IMonitorable, IEntryPoint {
         keepalivedFragment({
           nodeIndex: i as 0 | 1,
           routerId: `${props.name}-${i}`,
-          reservedIp: this.reservedIp.ipAddress,
+          reservedIp: this.entryIpv4,
           peerDnsName: zone.internalFqdn(nodeName(1 - i)),
           apiToken,
           virtualRouterId,
@@ -120,7 +121,7 @@ export class HaproxyPair extends RoleBase implements IMonitorable, IEntryPoint {
       validate: () => (this.backends.length === 0 ? [scopeError(this, `HaproxyPair ${Messages.noBackends}`).message] : []),
     });
 
-    this.addOutput('ReservedIpv4', this.reservedIp.ipAddress, 'The reserved IP in front of the pair');
+    this.addOutput('ReservedIpv4', this.entryIpv4, 'The reserved IP in front of the pair');
     this.addOutput(
       'NodePublicIpv4',
       this.nodes.map((n) => n.publicIpv4),
@@ -135,8 +136,11 @@ export class HaproxyPair extends RoleBase implements IMonitorable, IEntryPoint {
 
   /** The reserved IP, the address clients use: point DNS here (`dns.pointTo(pair)`). */
   public get entryIpv4(): string {
-    return this.reservedIp.ipAddress;
+    // One token for every use (lib/reference.ts: no stack trace per reference).
+    return (this.reservedIpv4 ??= attributeReference(this.reservedIp, 'ip_address'));
   }
+
+  private reservedIpv4?: string;
 
   /**
    * Sends traffic to `backend` and lets both nodes in through the backend's firewall. HAProxy finds the backend's

@@ -25,6 +25,7 @@ import { Port } from './port';
 import { RoleBase, RoleProps } from './role-base';
 import { IRoleDroplet, TierDroplet } from './tier-droplet';
 import { IDiscoverable, waitForNames } from './_discovery';
+import { attributeReference } from '../lib/reference';
 
 export type { ExporterKind } from '../lib/fragments/monitoring';
 export { EXPORTER_PORTS } from '../lib/fragments/monitoring';
@@ -395,7 +396,7 @@ export class MonitoringAgent extends RoleBase {
     }
     const check = new UptimeCheck(this, 'UptimeCheck', { name: `${this.roleName}-uptime`, target: url, type, regions, enabled: true });
     const alert = new UptimeAlert(this, 'UptimeAlert', {
-      checkId: check.id,
+      checkId: attributeReference(check, 'id'),
       name: `${this.roleName}: ${isToken(url) ? 'the site' : url} is down`,
       type: 'down',
       period: period ?? `${minutes}m`,

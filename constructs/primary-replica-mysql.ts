@@ -16,6 +16,7 @@ import { Port } from './port';
 import { RoleBase, RoleProps } from './role-base';
 import { TierDroplet } from './tier-droplet';
 import { InternalName, LazyInternalName, publishName, waitForNames } from './_discovery';
+import { attributeReference } from '../lib/reference';
 
 /** What an app needs to reach a MySQL database: names it resolves at run time, never addresses in user_data. */
 export interface IMysqlDatabase extends IConnectable, IConstruct {
@@ -136,7 +137,11 @@ export class PrimaryReplicaMysql extends RoleBase implements IMysqlDatabase, IMo
         description: `MySQL data of ${props.name}-${nodeName} (tierform)`,
       });
       this.volumes.push(volume);
-      const droplet = this.addDroplet(logical, { name: `${props.name}-${nodeName}`, defaultSize: 's-1vcpu-2gb', volumeIds: [volume.id] });
+      const droplet = this.addDroplet(logical, {
+        name: `${props.name}-${nodeName}`,
+        defaultSize: 's-1vcpu-2gb',
+        volumeIds: [attributeReference(volume, 'id')],
+      });
       // The buffer pool follows the droplet's memory, computed at every boot: a resize replaces nothing.
       droplet.addFragment(sizing);
       droplet.addFragment(

@@ -6,6 +6,7 @@ import { checkName, coversInternet, isToken, requireProps } from '../lib/validat
 import { AllowedFlow, Connections, FirewallEndpoint } from './connections';
 import { OutboundPolicy } from './outbound-policy';
 import { Port } from './port';
+import { attributeReference } from '../lib/reference';
 
 export interface RoleFirewallProps {
   /** Name of the role's tag and Cloud Firewall, e.g. 'foobar-stage1-web'. */
@@ -58,7 +59,7 @@ export class RoleFirewall extends Construct {
     this.outboundPolicy = props.outbound ?? OutboundPolicy.allowAll();
     this.sshException = props.allowSshFromAnywhere;
     this.tag = new Tag(this, 'Tag', { name: props.name });
-    this.tagName = this.tag.name;
+    this.tagName = attributeReference(this.tag, 'name');
     this.resource = new Firewall(this, 'Resource', { name: props.name, tags: [this.tagName] });
     // Connections writes through this narrow view; the rule methods stay private to the firewall.
     this.connections = new Connections({

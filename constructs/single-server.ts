@@ -15,6 +15,7 @@ import { Port } from './port';
 import { RoleBase, RoleProps } from './role-base';
 import { TierDroplet } from './tier-droplet';
 import { WebServerProps, colocatedWebFragments, needsSizing, resolveWebServer } from './_web-options';
+import { attributeReference } from '../lib/reference';
 
 export interface SingleServerProps extends RoleProps, WebServerProps {
   /** @default AppSource.sample() */
@@ -69,7 +70,7 @@ export class SingleServer extends RoleBase implements IMonitorable, IEntryPoint 
       initialFilesystemType: 'ext4',
       description: `MySQL data of ${props.name} (tierform)`,
     });
-    this.droplet = this.addDroplet('Droplet', { defaultSize: 's-1vcpu-2gb', volumeIds: [this.volume.id] });
+    this.droplet = this.addDroplet('Droplet', { defaultSize: 's-1vcpu-2gb', volumeIds: [attributeReference(this.volume, 'id')] });
     // The app and MySQL share the droplet's memory: a quarter each to the app and InnoDB's buffer pool, computed on
     // the droplet (systemd percentage; the buffer pool at every boot), so a resize replaces nothing.
     const settings = resolveWebServer(this, props, this.droplet.sizeInfo, props.vpc.ipRange, { appMemoryPercent: 25 });

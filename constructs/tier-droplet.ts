@@ -13,6 +13,7 @@ import { AdminAccess } from './admin-access';
 import type { Dns } from './dns';
 import { RoleFirewall } from './role-firewall';
 import type { IVpc } from './vpc';
+import { attributeReference } from '../lib/reference';
 
 /** Every tierform droplet runs this image; its package versions are what the renderers target. */
 export const DROPLET_IMAGE = 'ubuntu-24-04-x64';
@@ -117,8 +118,12 @@ function dependableToken(d: ITerraformDependable): string {
 
 const RENDER_CACHE_ID = 'TierformRenderCache';
 
-/** cdktf's pattern for a number token written into a string (NUMBER_TOKEN_REGEX in cdktf/lib/tokens/private/encoding). */
-const NUMBER_TOKEN_IN_TEXT = /[-|\d|.+]+(e[-|\d|.|e|E|+]+)/;
+/**
+ * Text where cdktf looks for a number token: its NUMBER_TOKEN_REGEX (cdktf/lib/tokens/private/encoding),
+ * `[-|\d|.\+]+(e[-|\d|.|e|E|\+]+)`, matches exactly where one of its characters, an `e`, and another follow each
+ * other; this form tests the same without the first pattern's backtracking over long runs of digits.
+ */
+const NUMBER_TOKEN_IN_TEXT = /[-|\d.+]e[-|\d.eE+]/;
 
 /**
  * Whether cdktf's resolver could find a token in `value`: a string, list or map token marker, or text cdktf reads as
@@ -159,8 +164,45 @@ class StackRenderCache extends Construct {
   public readonly cache = new RenderCache();
 }
 
+/** A string token's marker, a `${` that opens an escape, or a `}` that closes one, as cdktf's tokenizer finds them. */
+const TOKEN_OR_ESCAPE = /\$\{TfToken\[[a-zA-Z0-9:._-]+\]\}|\$\{(?!TfToken\[)|\}/g;
+
 /**
- * user_data as a token, rendered at synth. As `Lazy.stringValue` would do, without the stack trace cdktf's `Lazy`
+ * `text` with each string token in it resolved, exactly as cdktf's resolver resolves a string holding tokens (its
+ * `TokenString.split` and `mapTokens`): between a `${` that is no token and the next `}` (Terraform's own
+ * interpolation syntax; in rendered text, the `${` of an escaped `$${`), a token resolves without its braces. The
+ * rest of the text is left as it is, and cdktf then finds no token to split it on.
+ *
+ * Why: cdktf splits such a string into a fragment per `${`, `}` and token, restarting its regular expressions after
+ * each, and joins the fragments pairwise at the front of an array: for a rendered cloud-config (20 KB of scripts, a
+ * fragment per brace) that was most of the library's extra synth time on droplets (bench/README.md).
+ */
+function resolveStringTokens(text: string, context: IResolveContext): string {
+  if (!text.includes('${TfToken[')) return text;
+  const original = context.suppressBraces;
+  const escapes = !context.ignoreEscapes;
+  let inEscape = false;
+  let out = '';
+  let last = 0;
+  for (const match of text.matchAll(TOKEN_OR_ESCAPE)) {
+    const found = match[0];
+    if (found === '}') {
+      inEscape = false;
+    } else if (found === '${') {
+      inEscape = true;
+    } else {
+      out += text.slice(last, match.index);
+      context.suppressBraces = escapes && inEscape ? true : original;
+      out += String(context.resolve(found));
+      last = match.index + found.length;
+    }
+  }
+  context.suppressBraces = original;
+  return out + text.slice(last);
+}
+
+/**
+ * user_data, rendered at synth: a token as `Lazy.stringValue` would make, without the stack trace cdktf's `Lazy`
  * records when it is created (only shown when resolving fails; a render error names the droplet's path instead).
  */
 class UserData implements IResolvable {
@@ -169,7 +211,7 @@ class UserData implements IResolvable {
   constructor(private readonly produce: (preparing: boolean) => string) {}
 
   public resolve(context: IResolveContext): string {
-    return this.produce(context.preparing);
+    return resolveStringTokens(this.produce(context.preparing), context);
   }
 
   public toString(): string {
@@ -236,7 +278,10 @@ export class TierDroplet extends Construct implements IRoleDroplet {
       // gets the fragments' values that may hold a token, without YAML (the same tokens; text without one resolves
       // to itself), the final one the rendered document; the stack's render cache keys bodies by content, so
       // droplets with the same fragments run the YAML emitter once.
-      userData: Token.asString(new UserData((preparing) => (preparing ? this.cloudConfig.valuesText(mayHoldToken) : this.renderUserData()))),
+      // The resolvable itself, not its string form (`Token.asString`): cdktf resolves an IResolvable anywhere in a
+      // resource's config (the generated binding types the attribute as a string only), and a string token would make
+      // it split the ~20 KB text around the token and scan the joined result again on every pass (bench/README.md).
+      userData: new UserData((preparing) => (preparing ? this.cloudConfig.valuesText(mayHoldToken) : this.renderUserData())) as unknown as string,
     });
   }
 
@@ -244,17 +289,16 @@ export class TierDroplet extends Construct implements IRoleDroplet {
   private publicIpv4Token?: string;
 
   /**
-   * The VPC address (a reference, known after apply). Read from the resource once, on first use: every read of the
-   * resource's getter mints a new token, and cdktf records a stack trace for each (the dominant cost of synthesizing
-   * large stacks); droplets whose address nobody names get none.
+   * The VPC address (a reference, known after apply): `ipv4_address_private`, made once, on first use (droplets whose
+   * address nobody names get no token), without the stack trace of the resource's getter (see lib/reference.ts).
    */
   public get privateIpv4(): string {
-    return (this.privateIpv4Token ??= this.resource.ipv4AddressPrivate);
+    return (this.privateIpv4Token ??= attributeReference(this.resource, 'ipv4_address_private'));
   }
 
   /** The public address (a reference, known after apply), read once, on first use, like `privateIpv4`. */
   public get publicIpv4(): string {
-    return (this.publicIpv4Token ??= this.resource.ipv4Address);
+    return (this.publicIpv4Token ??= attributeReference(this.resource, 'ipv4_address'));
   }
 
   /**

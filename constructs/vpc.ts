@@ -4,6 +4,7 @@ import * as ipaddr from 'ipaddr.js';
 import { TerraformStack } from 'cdktf';
 import { Messages, propError, scopeError } from '../lib/errors';
 import { checkName, checkRegion, checkVpcRange, ipv4RangesOverlap, isToken, parseCidr, requireProps } from '../lib/validate';
+import { attributeReference } from '../lib/reference';
 
 export interface VpcProps {
   /** DigitalOcean region slug, e.g. 'nyc3'. Every droplet of the stage lives here. */
@@ -127,6 +128,6 @@ export class Vpc extends Construct implements IVpc {
       ipRange: this.ipRange,
       description: 'Managed by tierform',
     });
-    this.id = this.resource.id;
+    this.id = attributeReference(this.resource, 'id');
   }
 }

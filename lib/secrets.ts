@@ -9,6 +9,7 @@
 import { TerraformVariable, Token } from 'cdktf';
 import { Construct, IConstruct } from 'constructs';
 import { Messages, propError } from './errors';
+import { variableReference } from './reference';
 
 /** Marks Secret instances, so one made by another copy of the library is recognised too. */
 const SECRET = Symbol.for('tierform.Secret');
@@ -31,7 +32,7 @@ export class Secret {
         `${variable.node.path}: a Secret needs a sensitive variable, got one without 'sensitive: true'. Declare it with { type: 'string', sensitive: true }: Terraform then redacts it in plans and logs.`,
       );
     }
-    return new Secret(variable.stringValue);
+    return new Secret(variableReference(variable));
   }
 
   /**

@@ -8,6 +8,7 @@ import * as path from 'path';
 import { parse } from 'yaml';
 import { RoleFirewall } from '../../constructs/role-firewall';
 import { TierDroplet } from '../../constructs/tier-droplet';
+import { escapeForTerraform } from '../../lib/terraform-text';
 import { Vpc } from '../../constructs/vpc';
 import { SSH_KEYS, resources, synthJson, testStack, userData } from '../helpers/stacks';
 
@@ -65,6 +66,24 @@ describe('TierDroplet', () => {
     const dependsOn = (name: string) => resources(json, 'digitalocean_droplet').find((r) => r.name === name).depends_on;
     expect(dependsOn('site-web-0')).toEqual(['digitalocean_tag.renamed_tag']);
     expect(dependsOn('plain')).toEqual(['digitalocean_tag.renamed_tag']);
+  });
+
+  test("user_data's tokens resolve as cdktf resolves them in a string, also inside Terraform escapes", () => {
+    // GIVEN a file whose text holds a reference in plain text, inside a shell ${...} (escaped to $${...}) and after
+    // a stray closing brace
+    const { stack, d } = droplet();
+    const tag = new Tag(stack, 'Extra', { name: 'site-extra' });
+    const content = `a \${X:-${tag.name}} b ${tag.name} } c \${Y} ${tag.name}\n`;
+    d.addFragment({ files: [{ path: '/etc/refs', content, permissions: '0644' }] });
+    // AND a plain Droplet whose user_data is the same rendered text, left to cdktf's own string resolution
+    new Droplet(stack, 'Plain', { name: 'plain', image: 'x', size: 'y', userData: d.cloudConfig.render(escapeForTerraform) });
+    // WHEN synthesized
+    const json = synthJson(stack);
+    const raw = (name: string) => resources(json, 'digitalocean_droplet').find((r) => r.name === name).user_data as string;
+    // THEN the texts are the same, including cdktf's bare reference inside an escape
+    expect(raw('site-web-0')).toBe(raw('plain'));
+    expect(raw('plain')).toContain('$${X:-digitalocean_tag.Extra.name}');
+    expect(raw('plain')).toContain('b ${digitalocean_tag.Extra.name} }');
   });
 
   test('turns on backups and IPv6 when asked', () => {
