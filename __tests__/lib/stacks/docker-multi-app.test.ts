@@ -177,6 +177,18 @@ describe('Seed 000: the Docker host stack and its apps stack', () => {
     expect(SAMPLE_APP_DIR).toMatch(/apps\/flask-sample$/);
   });
 
+  test('configuration reaches containers read-only: rendered files without write bits, bind mounts read-only', () => {
+    const uploads = containers(built.appsJson).flatMap((c) =>
+      ((c.upload ?? []) as Json[]).filter((u) => !/^\/run\/secrets\//.test(u.file)).map((u) => `${c.name}:${u.file} ${u.permissions}`),
+    );
+    expect(uploads.length).toBeGreaterThan(0);
+    expect(uploads.filter((u) => !/ 0[0-7][0145][0145]$/.test(u) || / 0[2367]/.test(u))).toEqual([]);
+    const binds = containers(built.appsJson).flatMap((c) =>
+      ((c.volumes ?? []) as Json[]).filter((v) => v.host_path).map((v) => [c.name, v.host_path, v.read_only]),
+    );
+    expect(binds).toEqual([['tierform-edge', '/etc/tierform/tls', true]]);
+  });
+
   test('the host costs one s-1vcpu-2gb droplet a month', () => {
     expect(estimateMonthlyCost(built.host)).toEqual({
       lines: [{ item: 'droplet s-1vcpu-2gb', count: 1, unitMonthlyUsd: 12, monthlyUsd: 12 }],
@@ -248,6 +260,22 @@ describe('Seed 000: changes touch only what they must', () => {
         .map((r) => r.name)
         .sort(),
     ).toEqual(['ghcr.io/foobar/shop:1.0.0', 'shop-frontend', 'shop-web']);
+  });
+});
+
+describe('Seed 000 on your machine (DockerTarget.local())', () => {
+  const stack = new DockerMultiAppStack(Testing.app(), 'docker-apps-local', { domain: 'foobar.localhost', target: DockerTarget.local() });
+  const json = JSON.parse(Testing.synth(stack)) as Json;
+
+  test('targets the local Docker socket, and the edge serves plain HTTP on 80 (no certificate on your machine)', () => {
+    expect(json.provider.docker).toEqual([{ host: 'unix:///var/run/docker.sock' }]);
+    expect(byName(json, 'tierform-edge').ports).toEqual([{ external: 80, internal: 80, protocol: 'tcp' }]);
+    expect(byName(json, 'tierform-edge').volumes).toBeUndefined();
+  });
+
+  test('validates, and Terraform can create it (lib/plan/graph)', () => {
+    expect(() => Testing.synth(stack, true)).not.toThrow();
+    expect(planProblems(parseStack(Testing.synth(stack), 'docker-apps-local'))).toEqual([]);
   });
 });
 
