@@ -54,6 +54,8 @@ describe('Seed 001: the app stack', () => {
     expect(conf).toContain('set $tierform_app http://shop-app:5000;');
     expect(conf).toContain('proxy_pass $tierform_app;');
     expect(byName(json, 'shop-nginx').depends_on).toBeUndefined();
+    expect(conf).toMatch(/location = \/health \{[^}]*return 200 [^}]*\}/);
+    expect(byName(json, 'shop-nginx').healthcheck.test).toEqual(['CMD', 'wget', '-q', '-O', '/dev/null', 'http://127.0.0.1/health']);
   });
 
   test('every service has its own health check: wget /health, python /health, redis-cli ping, pg_isready', () => {

@@ -139,6 +139,27 @@ describe('Seed 000: the Docker host stack and its apps stack', () => {
     expect(edge.match(/proxy_connect_timeout (\d+)s;/g)).toEqual(['proxy_connect_timeout 2s;', 'proxy_connect_timeout 2s;']);
   });
 
+  test('every long-running container has its own health check, none more often than every 10 s; the one-shot migrations none', () => {
+    const checks = Object.fromEntries(
+      containers(built.appsJson).map((c) => [
+        c.name,
+        c.healthcheck ? `${c.healthcheck.test.slice(1, 3).join(' ')} every ${c.healthcheck.interval}` : 'none',
+      ]),
+    );
+    expect(checks).toEqual({
+      'tierform-edge': 'wget -q every 30s',
+      'recipe-db': 'pg_isready -h every 10s',
+      'recipe-migrate': 'none',
+      'recipe-web-0': 'python3 -c every 30s',
+      'recipe-web-1': 'python3 -c every 30s',
+      'recipe-web-2': 'python3 -c every 30s',
+      'bookfinder-db': 'mysqladmin ping every 10s',
+      'bookfinder-migrate': 'none',
+      'bookfinder-web': 'python3 -c every 30s',
+    });
+    expect(byName(built.appsJson, 'recipe-web-0').healthcheck.test[3]).toContain("urlopen('http://127.0.0.1:5000/health'");
+  });
+
   test('the database waits healthy before its dependants, with pg_isready every 10 s and a named volume kept on destroy', () => {
     const db = byName(built.appsJson, 'recipe-db');
     expect(db).toEqual(
