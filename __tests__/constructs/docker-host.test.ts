@@ -144,6 +144,14 @@ describe('DockerTarget capacity checks', () => {
     );
   });
 
+  test('warns if the memory limits add up to more than the host has (ceilings, not reservations)', () => {
+    const apps = appsOn('s-1vcpu-2gb', 6);
+    expect(() => Testing.synth(apps, true)).not.toThrow();
+    expect(apps.node.metadata.filter((m) => m.type === '@cdktf/warn').map((m) => m.data)).toEqual([
+      "apps: the containers' memory limits add up to 2304 MiB on a 2048 MiB host: under load the kernel may kill containers before their own limit.",
+    ]);
+  });
+
   test('throws at synth if a service is granted more CPUs than the host has', () => {
     expect(() => Testing.synth(appsOn('s-1vcpu-2gb', 1, 2), true)).toThrow(
       "apps/Web: 'cpus' is 2, more than the Docker host's 1 vCPU. Pass at most 1.",
