@@ -64,6 +64,28 @@ describe('DockerHost', () => {
     expect(fw.inbound_rule.map((r: { port_range: string }) => r.port_range).sort()).toEqual(['22', '80']);
   });
 
+  test('with HTTPS: one wildcard certificate (apex and *.domain) by DNS-01, kept for the edge in /etc/tierform/tls; 443 admitted', () => {
+    const { stack, vpc } = testStack();
+    const dnsToken = Secret.fromVariable(new TerraformVariable(stack, 'dns_token', { type: 'string', sensitive: true }));
+    new DockerHost(stack, 'Host', {
+      vpc,
+      name: 'site-docker',
+      sshKeys: SSH_KEYS,
+      adminCidrs: ADMIN,
+      https: { domain: 'foobar.com', email: 'ops@foobar.com', dnsToken },
+    });
+    const text = Testing.synth(stack);
+    const files = renderDroplets(text)[0].doc.writeFiles;
+    const issue = files.find((f) => f.path === '/usr/local/sbin/tierform-certbot-issue')!.content;
+    expect(issue).toContain("domain='foobar.com'");
+    expect(issue).toContain('-d "$domain" -d "*.$domain"');
+    expect(issue).toContain('--dns-digitalocean --dns-digitalocean-credentials');
+    expect(issue).toContain('pem="$root/etc/tierform/tls/site.pem"');
+    expect(files.find((f) => f.path === '/etc/tierform/certbot-digitalocean.ini')!.permissions).toBe('0600');
+    const fw = resources(JSON.parse(text), 'digitalocean_firewall')[0];
+    expect(fw.inbound_rule.map((r: { port_range: string }) => r.port_range).sort()).toEqual(['22', '443', '80']);
+  });
+
   test('throws if the HTTPS DNS token is a literal', () => {
     const { stack, vpc } = testStack();
     expect(
