@@ -23,12 +23,13 @@ export class DockerTarget {
       host.memoryMb,
       host.vcpus,
       host.https,
+      host,
     );
   }
 
   /** A local Docker Engine through its unix socket. */
   public static local(socketPath = '/var/run/docker.sock'): DockerTarget {
-    return new DockerTarget(`unix://${socketPath}`, undefined, undefined, undefined, false);
+    return new DockerTarget(`unix://${socketPath}`, undefined, undefined, undefined, false, undefined);
   }
 
   private constructor(
@@ -39,11 +40,18 @@ export class DockerTarget {
     public readonly vcpus: number | undefined,
     /** The host keeps a TLS certificate for the edge. */
     public readonly https: boolean,
+    /** The droplet, for its firewall (undefined for a local Engine). */
+    private readonly droplet: DockerHost | undefined,
   ) {}
 
   /** True for a local Docker Engine (a unix socket on your machine), false for a droplet's. */
   public get isLocal(): boolean {
     return this.host.startsWith('unix://');
+  }
+
+  /** Where published ports answer: the droplet's public address (a cross-stack reference), or 'localhost'. */
+  public get publicAddress(): string {
+    return this.droplet?.publicIpv4 ?? 'localhost';
   }
 
   /** The stack's Docker provider. */
@@ -52,8 +60,28 @@ export class DockerTarget {
       throw propError(scope, 'target', 'is not a unix socket path', this.host, "Pass an absolute path such as '/var/run/docker.sock'.");
     }
     const provider = new DockerProvider(scope, 'docker', { host: this.host, sshOpts: this.sshOpts });
-    scope.node.addValidation({ validate: () => this.capacityErrors(scope) });
+    scope.node.addValidation({ validate: () => [...this.capacityErrors(scope), ...this.firewallErrors(scope)] });
     return provider;
+  }
+
+  /**
+   * On a droplet, every port a container publishes must be one the host's Cloud Firewall admits from anywhere:
+   * otherwise the service deploys and nobody can reach it. (A local Engine has no Cloud Firewall.)
+   */
+  private firewallErrors(scope: Construct): string[] {
+    const host = this.droplet;
+    if (!host) return [];
+    const services = scope.node.findAll().filter((c): c is DockerService => c instanceof DockerService);
+    const errors: string[] = [];
+    for (const s of services) {
+      for (const p of s.publishedPorts) {
+        if (isToken(p.external) || host.admitsFromAnywhere(p.external)) continue;
+        errors.push(
+          `${s.node.path}: 'publishedPorts' publishes ${p.external} on the Docker host ${host.node.path}, whose Cloud Firewall does not admit it (it admits ${host.publicPorts.join(', ')} from anywhere). Publish on one of those, or admit the port: host.connections.allowFrom(Peer.anywhere(), Port.tcp(${p.external})).`,
+        );
+      }
+    }
+    return errors;
   }
 
   /**

@@ -1,11 +1,12 @@
 import { Secret } from '../../lib/secrets';
 import { Droplet } from '@cdktf/provider-digitalocean/lib/droplet';
-import { TerraformStack, Testing } from 'cdktf';
+import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { ContainerImage } from '../../constructs/container-image';
 import { DockerHost } from '../../constructs/docker-host';
 import { DockerNetwork } from '../../constructs/docker-network';
 import { DockerService } from '../../constructs/docker-service';
 import { DockerTarget } from '../../constructs/docker-target';
+import { renderDroplets } from '../helpers/checkers';
 import { ADMIN, SSH_KEYS, resources, synthJson, testStack } from '../helpers/stacks';
 
 describe('DockerHost', () => {
@@ -22,11 +23,67 @@ describe('DockerHost', () => {
     expect(userData).not.toMatch(/"hosts"|tcp:\/\//);
   });
 
+  test('is a tierform droplet like every other: Ubuntu 24.04, SSH keys, the VPC, the monitoring agent, fail2ban running', () => {
+    const { stack, vpc } = testStack();
+    new DockerHost(stack, 'Host', { vpc, name: 'site-docker', sshKeys: SSH_KEYS, adminCidrs: ADMIN });
+    const text = Testing.synth(stack);
+    expect(text).toHaveResourceWithProperties(Droplet, {
+      image: 'ubuntu-24-04-x64',
+      ssh_keys: SSH_KEYS,
+      vpc_uuid: expect.stringMatching(/^\$\{digitalocean_vpc\./),
+      monitoring: true,
+    });
+    const { doc } = renderDroplets(text)[0];
+    expect(doc.raw.packages).toEqual(expect.arrayContaining(['docker.io', 'fail2ban']));
+    expect(doc.raw.packages).not.toContain('ufw');
+    expect(doc.raw.runcmd).toEqual(expect.arrayContaining([['systemctl', 'enable', '--now', 'fail2ban']]));
+  });
+
+  test('daemon.json: json-file rotation (logMaxSizeMiB \u00d7 logMaxFiles), live-restore, no TCP socket', () => {
+    const { stack, vpc } = testStack();
+    new DockerHost(stack, 'Host', { vpc, name: 'site-docker', sshKeys: SSH_KEYS, logMaxSizeMiB: 20, logMaxFiles: 5 });
+    const daemon = renderDroplets(Testing.synth(stack))[0].doc.writeFiles.find((f) => f.path === '/etc/docker/daemon.json')!;
+    const config = JSON.parse(daemon.content);
+    expect(config).toEqual(
+      expect.objectContaining({ 'log-driver': 'json-file', 'log-opts': { 'max-size': '20m', 'max-file': '5' }, 'live-restore': true }),
+    );
+    expect(Object.keys(config).filter((k) => /host|tls/.test(k))).toEqual([]);
+  });
+
+  test('throws if the log rotation keeps no file', () => {
+    const { stack, vpc } = testStack();
+    expect(() => new DockerHost(stack, 'Host', { vpc, name: 'site-docker', sshKeys: SSH_KEYS, logMaxFiles: 0 })).toThrow(
+      /test\/Host: 'logMaxFiles' must be an integer from 1 to 100, got 0/,
+    );
+  });
+
   test('without HTTPS the firewall admits 80 and admin SSH only', () => {
     const { stack, vpc } = testStack();
     new DockerHost(stack, 'Host', { vpc, name: 'site-docker', sshKeys: SSH_KEYS, adminCidrs: ADMIN });
     const fw = resources(synthJson(stack), 'digitalocean_firewall')[0];
     expect(fw.inbound_rule.map((r: { port_range: string }) => r.port_range).sort()).toEqual(['22', '80']);
+  });
+
+  test('with HTTPS: one wildcard certificate (apex and *.domain) by DNS-01, kept for the edge in /etc/tierform/tls; 443 admitted', () => {
+    const { stack, vpc } = testStack();
+    const dnsToken = Secret.fromVariable(new TerraformVariable(stack, 'dns_token', { type: 'string', sensitive: true }));
+    new DockerHost(stack, 'Host', {
+      vpc,
+      name: 'site-docker',
+      sshKeys: SSH_KEYS,
+      adminCidrs: ADMIN,
+      https: { domain: 'foobar.com', email: 'ops@foobar.com', dnsToken },
+    });
+    const text = Testing.synth(stack);
+    const files = renderDroplets(text)[0].doc.writeFiles;
+    const issue = files.find((f) => f.path === '/usr/local/sbin/tierform-certbot-issue')!.content;
+    expect(issue).toContain("domain='foobar.com'");
+    expect(issue).toContain('-d "$domain" -d "*.$domain"');
+    expect(issue).toContain('--dns-digitalocean --dns-digitalocean-credentials');
+    expect(issue).toContain('pem="$root/etc/tierform/tls/site.pem"');
+    expect(files.find((f) => f.path === '/etc/tierform/certbot-digitalocean.ini')!.permissions).toBe('0600');
+    const fw = resources(JSON.parse(text), 'digitalocean_firewall')[0];
+    expect(fw.inbound_rule.map((r: { port_range: string }) => r.port_range).sort()).toEqual(['22', '443', '80']);
   });
 
   test('throws if the HTTPS DNS token is a literal', () => {
@@ -40,6 +97,42 @@ describe('DockerHost', () => {
           https: { domain: 'foobar.com', email: 'ops@foobar.com', dnsToken: 'dop_v1_literal' as unknown as Secret },
         }),
     ).toThrow("test/Host: 'https.dnsToken' is a literal secret, got '(redacted)'.");
+  });
+});
+
+describe('DockerTarget: published ports and the host\u2019s Cloud Firewall', () => {
+  function publishing(external: number, https = false) {
+    const { stack: hostStack, vpc } = testStack();
+    const host = new DockerHost(hostStack, 'Host', {
+      vpc,
+      name: 'site-docker',
+      sshKeys: SSH_KEYS,
+      https: https
+        ? { domain: 'foobar.com', email: 'ops@foobar.com', dnsToken: Secret.fromVariable(new TerraformVariable(hostStack, 't', { sensitive: true })) }
+        : undefined,
+    });
+    const apps = new TerraformStack(Testing.app(), 'apps');
+    DockerTarget.droplet(host).configure(apps);
+    const net = new DockerNetwork(apps, 'Net', { name: 'edge', internal: false });
+    new DockerService(apps, 'Proxy', {
+      name: 'proxy',
+      image: ContainerImage.registry('nginx:1.27-alpine'),
+      networks: [{ network: net }],
+      publishedPorts: [{ internal: 80, external }],
+    });
+    return apps;
+  }
+
+  test('accepts 80, and 443 on a host with HTTPS', () => {
+    expect(() => Testing.synth(publishing(80), true)).not.toThrow();
+    expect(() => Testing.synth(publishing(443, true), true)).not.toThrow();
+  });
+
+  test('throws at synth if a container publishes a port the firewall does not admit', () => {
+    expect(() => Testing.synth(publishing(8080), true)).toThrow(
+      "apps/Proxy: 'publishedPorts' publishes 8080 on the Docker host test/Host, whose Cloud Firewall does not admit it (it admits tcp/80 from anywhere). Publish on one of those, or admit the port: host.connections.allowFrom(Peer.anywhere(), Port.tcp(8080)).",
+    );
+    expect(() => Testing.synth(publishing(443), true)).toThrow(/publishes 443 on the Docker host test\/Host/);
   });
 });
 
@@ -71,6 +164,14 @@ describe('DockerTarget capacity checks', () => {
         "'",
       ),
     );
+  });
+
+  test('warns if the memory limits add up to more than the host has (ceilings, not reservations)', () => {
+    const apps = appsOn('s-1vcpu-2gb', 6);
+    expect(() => Testing.synth(apps, true)).not.toThrow();
+    expect(apps.node.metadata.filter((m) => m.type === '@cdktf/warn').map((m) => m.data)).toEqual([
+      "apps: the containers' memory limits add up to 2304 MiB on a 2048 MiB host: under load the kernel may kill containers before their own limit.",
+    ]);
   });
 
   test('throws at synth if a service is granted more CPUs than the host has', () => {
