@@ -26,9 +26,13 @@ export function renderHtml(r: ReadinessReport, svg: string): string {
 <p class="cards"><span class="card">${r.architecture.roles.length} roles, ${droplets} droplets</span><span class="card">${usd(r.cost.totalMonthlyUsd)} / month</span>` +
       `<span class="card ${t.errors ? 'bad' : 'good'}">${t.errors} errors</span><span class="card ${t.warnings ? 'warn' : 'good'}">${t.warnings} warnings</span>` +
       `<span class="card">${t.suppressed} suppressed</span><span class="card ${spofs.length ? 'warn' : 'good'}">${spofs.length} ${spofs.length === 1 ? 'role' : 'roles'} with a single point of failure</span></p></header>`,
-    `<section id="diagram"><h2>Architecture</h2><p>Roles (a Cloud Firewall and its droplets), entry points and every flow the firewalls allow (both sides), in tiers by hops from the internet. Laid out by ELK.</p><div class="diagram">${svg}</div>
+    `<section id="diagram"><h2>Architecture</h2><p>Roles (a Cloud Firewall and its droplets, or a Docker service and its containers), entry points and every flow the firewalls (both sides) or the Docker networks allow, in tiers by hops from the internet. Laid out by ELK.</p><div class="diagram">${svg}</div>
 <p class="legend"><span class="l service">service flow</span><span class="l admin">SSH from admins</span><span class="l monitoring">monitoring scrape</span><span class="l internal">inside the role</span><span class="l entry">DNS / reserved IP</span></p></section>`,
-    `<section id="spof"><h2>Single points of failure</h2><p>For each role on the request or write path: does losing one droplet stop the service?</p>${table(
+    `<section id="spof"><h2>Single points of failure</h2><p>For each role on the request or write path: does losing one droplet stop the service?${
+      r.architecture.roles.some((x) => x.containers)
+        ? " Docker services are not judged here: their containers share one Docker host, judged in the host's own report."
+        : ''
+    }</p>${table(
       ['role', 'path', 'single points of failure', 'why'],
       r.singlePointsOfFailure.map((v) => [
         esc(v.role),
