@@ -3,6 +3,7 @@
  * external asset (its own Content-Security-Policy forbids any), so it opens offline and from an e-mail attachment.
  */
 import type { ReadinessReport } from './readiness-report';
+import type { StackImpact } from '../plan/impact';
 
 const esc = (s: unknown) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const usd = (n: number) => `$${n.toFixed(2)}`;
@@ -12,6 +13,29 @@ function table(headers: readonly string[], rows: readonly (readonly string[])[],
   return `<table${cls ? ` class="${cls}"` : ''}><thead><tr>${headers.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${rows
     .map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`)
     .join('')}</tbody></table>`;
+}
+
+const ACTION_ORDER = ['delete', 'replace', 'update', 'create', 'no-op'];
+
+function impactSection(i: StackImpact): string {
+  const c = i.counts;
+  const rows = [...i.resources]
+    .sort((a, b) => ACTION_ORDER.indexOf(a.action) - ACTION_ORDER.indexOf(b.action) || a.address.localeCompare(b.address))
+    .map((x) => [
+      x.action === 'replace' || x.action === 'delete'
+        ? `<strong class="${x.critical.length ? 'bad' : 'warn'}">${esc(x.action)}</strong>`
+        : esc(x.action),
+      esc(x.address) + (x.name ? ` <span class="none">${esc(x.name)}</span>` : ''),
+      esc(
+        x.changes
+          .map((ch) => `${ch.attribute}${ch.forcesReplacement && x.action === 'replace' ? ' (forces replacement)' : ''}: ${ch.detail}`)
+          .join('; '),
+      ),
+      x.critical.length && (x.action === 'replace' || x.action === 'delete') ? `<strong class="bad">${esc(x.critical.join('; '))}</strong>` : '',
+    ]);
+  return `<section id="impact"><h2>What the last change would do</h2><p>Against the synth last deployed: ${c.create} to create, ${c.update} to update in place, ${c.replace} to replace, ${c.delete} to destroy, ${c.unchanged} unchanged.${
+    i.problems.length ? ` <strong class="bad">Terraform would refuse this plan: ${esc(i.problems.join('; '))}</strong>` : ''
+  }</p>${table(['action', 'resource', 'changes', 'why losing it hurts'], rows)}</section>`;
 }
 
 export function renderHtml(r: ReadinessReport, svg: string): string {
@@ -77,6 +101,7 @@ export function renderHtml(r: ReadinessReport, svg: string): string {
         String(s.notApplicable),
       ]),
     )}</section>`,
+    ...(r.impact ? [impactSection(r.impact)] : []),
   ];
   return `<!DOCTYPE html>
 <html lang="en">

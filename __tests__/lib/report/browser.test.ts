@@ -69,7 +69,11 @@ describe('readiness reports in Chromium', () => {
   let command: ReturnType<typeof run>;
 
   beforeAll(async () => {
-    command = run(process.execPath, [path.join(REPO, 'scripts', 'report.js'), '--out', tmp.dir], {
+    // A "last deployed" synth holding stage 0 with nothing in it: its report must say everything is created.
+    const deployed = path.join(tmp.dir, 'deployed');
+    fs.mkdirSync(path.join(deployed, 'stacks', 'stage0-single-server'), { recursive: true });
+    fs.writeFileSync(path.join(deployed, 'stacks', 'stage0-single-server', 'cdk.tf.json'), '{"resource": {}}\n');
+    command = run(process.execPath, [path.join(REPO, 'scripts', 'report.js'), '--out', tmp.dir, '--deployed', deployed], {
       cwd: REPO,
       env: { ...process.env, CDKTF_OUTDIR: path.join(tmp.dir, 'synth') },
       timeout: 120_000,
@@ -102,6 +106,18 @@ describe('readiness reports in Chromium', () => {
         .filter((f) => /\.(html|json)$/.test(f))
         .sort(),
     ).toEqual(STACKS.flatMap((s) => [`${s}.html`, `${s}.json`]).sort());
+  });
+
+  test('--deployed adds the impact of the change to the stacks found in the deployed synth, and only to them', () => {
+    const impact = (s: string) =>
+      (JSON.parse(fs.readFileSync(path.join(tmp.dir, `${s}.json`), 'utf8')) as { impact?: { counts: { create: number; replace: number } } }).impact;
+    const plan = JSON.parse(fs.readFileSync(path.join(tmp.dir, 'synth', 'stacks', 'stage0-single-server', 'cdk.tf.json'), 'utf8')) as {
+      resource: Record<string, Record<string, unknown>>;
+    };
+    const resources = Object.values(plan.resource).reduce((n, byId) => n + Object.keys(byId).length, 0);
+    expect(impact('stage0-single-server')?.counts).toEqual(expect.objectContaining({ create: resources, replace: 0 }));
+    expect(command.stdout).toMatch(/stage0-single-server: .*; last change: 0 to replace, 0 to destroy ->/);
+    expect(STACKS.filter((s) => s !== 'stage0-single-server' && impact(s) !== undefined)).toEqual([]);
   });
 
   test.each(STACKS)(
