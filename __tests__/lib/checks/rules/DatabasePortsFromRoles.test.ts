@@ -33,7 +33,7 @@ describe('PR-NET3 DatabasePortsFromRoles', () => {
     expect(outcome(rule, v, 'digitalocean_firewall.db')).toEqual(COMPLIANT);
   });
 
-  test('Not applicable: a firewall with no database port; the internet on 3306 is PR-DO2 finding', () => {
+  test("Not applicable: a firewall with no database port; the internet on 3306 is PR-DO2's finding", () => {
     expect(outcome(rule, db([{ protocol: 'tcp', port_range: '443', source_addresses: ['0.0.0.0/0'] }]), 'digitalocean_firewall.db')).toEqual(
       NOT_APPLICABLE,
     );
