@@ -170,7 +170,7 @@ describe('DockerTarget capacity checks', () => {
     const apps = appsOn('s-1vcpu-2gb', 6);
     expect(() => Testing.synth(apps, true)).not.toThrow();
     expect(apps.node.metadata.filter((m) => m.type === '@cdktf/warn').map((m) => m.data)).toEqual([
-      "apps: the containers' memory limits add up to 2304 MiB on a 2048 MiB host: under load the kernel may kill containers before their own limit.",
+      'apps: the memory limits of the containers add up to 2304 MiB on a 2048 MiB host: under load the kernel may kill containers before their own limit.',
     ]);
   });
 
@@ -178,5 +178,65 @@ describe('DockerTarget capacity checks', () => {
     expect(() => Testing.synth(appsOn('s-1vcpu-2gb', 1, 2), true)).toThrow(
       "apps/Web: 'cpus' is 2, more than the Docker host's 1 vCPU. Pass at most 1.",
     );
+  });
+});
+
+describe('DockerTarget: several stacks on one Engine', () => {
+  /** Two apps stacks of one App on the same DockerHost (or the same local socket), each with one service. */
+  function twoStacks(options: { first: number[]; second: number[]; local?: boolean; replicas?: [number, number] }) {
+    const { stack: hostStack, vpc } = testStack();
+    const host = new DockerHost(hostStack, 'Host', {
+      vpc,
+      name: 'site-docker',
+      sshKeys: SSH_KEYS,
+      adminCidrs: ADMIN,
+      https: {
+        domain: 'foobar.com',
+        email: 'ops@foobar.com',
+        dnsToken: Secret.fromVariable(new TerraformVariable(hostStack, 't', { sensitive: true })),
+      },
+    });
+    const app = Testing.app();
+    const stacks = (['apps', 'apps2'] as const).map((id, i) => {
+      const s = new TerraformStack(app, id);
+      (options.local ? DockerTarget.local() : DockerTarget.droplet(host)).configure(s);
+      const net = new DockerNetwork(s, 'Net', { name: `front${i}`, internal: false });
+      new DockerService(s, 'Proxy', {
+        name: `proxy${i}`,
+        image: ContainerImage.registry('nginx:1.27.3'),
+        replicas: options.replicas?.[i] ?? 1,
+        networks: [{ network: net }],
+        publishedPorts: (i === 0 ? options.first : options.second).map((external) => ({ internal: 80, external })),
+      });
+      return s;
+    });
+    return { first: stacks[0], second: stacks[1] };
+  }
+
+  test('throws at synth if a second stack publishes a host port another stack already publishes on the droplet', () => {
+    const { first, second } = twoStacks({ first: [80, 443], second: [443] });
+    expect(() => Testing.synth(first, true)).not.toThrow();
+    expect(() => Testing.synth(second, true)).toThrow(
+      `apps2/Proxy: 'publishedPorts' publishes 443 on the Docker host test/Host, and apps/Proxy already publishes it there: Docker refuses a second container on one host port ("port is already allocated"). Publish another port, or serve both through one proxy (EdgeProxy routes by Host).`,
+    );
+  });
+
+  test('the same on a local Engine; different ports on one Engine are fine', () => {
+    expect(() => Testing.synth(twoStacks({ first: [8080], second: [8080], local: true }).second, true)).toThrow(
+      /apps2\/Proxy: 'publishedPorts' publishes 8080 on the Docker Engine at unix:\/\/\/var\/run\/docker.sock, and apps\/Proxy already publishes it there/,
+    );
+    const { first, second } = twoStacks({ first: [80], second: [443] });
+    expect(() => [Testing.synth(first, true), Testing.synth(second, true)]).not.toThrow();
+  });
+
+  test('memory is counted over every stack on the host, and reported once, naming them', () => {
+    // 2 × 3 replicas of 192 MiB = 1152 MiB reserved on a 2 GB host (1536 MiB available): fine; 2 × 5 = 1920 MiB: not.
+    const fits = twoStacks({ first: [], second: [], replicas: [3, 3] });
+    expect(() => Testing.synth(fits.first, true)).not.toThrow();
+    const over = twoStacks({ first: [], second: [], replicas: [5, 5] });
+    expect(() => Testing.synth(over.first, true)).toThrow(
+      "apps: the containers of apps and apps2 (one host) reserve 1920 MiB, more than the Docker host's 2048 MiB less 512 MiB for the system (1536 MiB). Choose a larger droplet size or lower memoryReservationMiB.",
+    );
+    expect(() => Testing.synth(over.second, true)).not.toThrow();
   });
 });
