@@ -14,8 +14,10 @@
  *    same load again;
  * 5. shuts the lab down (always, in `finally`).
  *
- * The last lines are for machines: `stage=<name> web_down=<0|1> rps=<r> p50_ms=<ms> p99_ms=<ms> errors=<n>`
- * (errors: non-2xx/3xx responses + socket errors).
+ * Responses are counted by HTTP status (bench/wrk.ts's Lua script). The last lines are for machines:
+ * `stage=<name> web_down=<0|1> rps=<r> ok_rps=<r> p50_ms=<ms> p99_ms=<ms> rate_limited=<n> errors=<n>` (rps: every
+ * response; ok_rps: the 2xx/3xx share of it; rate_limited: nginx's 429s, the plan's per-address limit working;
+ * errors: any other status plus socket errors).
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -23,6 +25,7 @@ import * as path from 'path';
 import { LabBoot, bootStage } from '../lib/lab/boot';
 import { LabError } from '../lib/lab/netns';
 import { synthesizeForLab } from './synth-stages';
+import { Outcome, STATUS_SCRIPT, WrkResult, outcome, parseWrk, wrkArgv } from './wrk';
 
 const STAGES = ['stage1-load-balanced', 'stage3-high-availability'];
 
@@ -71,44 +74,6 @@ async function poll<T>(what: string, fn: () => T | undefined | Promise<T | undef
   }
 }
 
-export interface WrkResult {
-  readonly requests: number;
-  readonly rps: number;
-  /** Latency percentiles in milliseconds (`--latency`'s distribution). */
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  readonly non2xx3xx: number;
-  readonly socketErrors: { connect: number; read: number; write: number; timeout: number };
-}
-
-/** wrk's durations: `512.00us`, `12.34ms`, `1.20s`, `2.00m`, `1.00h`. */
-function milliseconds(value: string): number {
-  const m = /^([0-9.]+)(us|ms|s|m|h)$/.exec(value);
-  if (!m) throw new Error(`wrk: unreadable duration ${value}`);
-  const factor = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'us' | 'ms' | 's' | 'm' | 'h'];
-  return Number(m[1]) * factor;
-}
-
-/** Parses the report of `wrk --latency` (wrk 4.x). */
-export function parseWrk(text: string): WrkResult {
-  const need = (re: RegExp, what: string) => {
-    const m = re.exec(text);
-    if (!m) throw new Error(`wrk: no ${what} in its output:\n${text}`);
-    return m;
-  };
-  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
-  return {
-    requests: Number(need(/^\s*(\d+) requests in /m, 'request count')[1]),
-    rps: Number(need(/^Requests\/sec:\s+([0-9.]+)/m, 'Requests/sec')[1]),
-    p50Ms: milliseconds(need(/^\s*50(?:\.000)?%\s+(\S+)/m, '50% latency')[1]),
-    p99Ms: milliseconds(need(/^\s*99(?:\.000)?%\s+(\S+)/m, '99% latency')[1]),
-    non2xx3xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(text)?.[1] ?? 0),
-    socketErrors: socket
-      ? { connect: Number(socket[1]), read: Number(socket[2]), write: Number(socket[3]), timeout: Number(socket[4]) }
-      : { connect: 0, read: 0, write: 0, timeout: 0 },
-  };
-}
-
 /** HAProxy's `show servers state` on `lb`: address → running (operational state 2). */
 async function haproxyServers(boot: LabBoot, lb: string): Promise<Map<string, boolean>> {
   const script = [
@@ -134,9 +99,10 @@ interface RunLine {
   readonly stage: string;
   readonly webDown: number;
   readonly result: WrkResult;
+  readonly outcome: Outcome;
 }
 
-async function benchStage(stage: string, outdir: string, o: Options): Promise<RunLine[]> {
+async function benchStage(stage: string, outdir: string, script: string, o: Options): Promise<RunLine[]> {
   let boot: LabBoot | undefined;
   try {
     boot = await bootStage({ stage, outdir });
@@ -192,15 +158,20 @@ async function benchStage(stage: string, outdir: string, o: Options): Promise<Ru
     out(`${stage}: ${url} answers; ${lbs.length} HAProxy (${lbs.join(', ')}), web ${webs.join(', ')}; load from ${sources.length} client addresses`);
 
     const wrk = async (webDown: number): Promise<RunLine> => {
-      const argv = ['wrk', `-t${o.threads}`, `-c${o.connections}`, `-d${o.seconds}s`, '--latency', '--timeout', '5s', url];
+      const argv = wrkArgv(url, { ...o, script });
       const r = await lab.lab.exec('client', argv, { timeoutMs: (o.seconds + 30) * 1000 });
       if (r.status !== 0) throw new LabError(`${stage}: ${argv.join(' ')} failed (${r.status}): ${r.stderr.trim() || r.stdout.trim()}`);
       const result = parseWrk(r.stdout);
+      const counts = outcome(result);
       const s = result.socketErrors;
+      const byStatus = [...result.statuses]
+        .sort(([a], [b]) => a - b)
+        .map(([code, n]) => `${code}: ${n}`)
+        .join(', ');
       out(
-        `${stage} web_down=${webDown}: ${result.requests} requests, ${result.rps.toFixed(1)} req/s, p50 ${result.p50Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(1)} ms, non-2xx/3xx ${result.non2xx3xx}, socket errors connect ${s.connect} read ${s.read} write ${s.write} timeout ${s.timeout}`,
+        `${stage} web_down=${webDown}: ${result.requests} requests, ${result.rps.toFixed(1)} req/s (${(result.rps / o.connections).toFixed(1)} per client address), p50 ${result.p50Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(1)} ms; by status {${byStatus}}; socket errors connect ${s.connect} read ${s.read} write ${s.write} timeout ${s.timeout}`,
       );
-      return { stage, webDown, result };
+      return { stage, webDown, result, outcome: counts };
     };
 
     const lines = [await wrk(0)];
@@ -258,18 +229,19 @@ async function main(): Promise<void> {
   try {
     const outdir = path.join(tmp, 'cdktf.out');
     synthesizeForLab(outdir, 'bench:serve');
+    const script = path.join(tmp, 'status.lua');
+    fs.writeFileSync(script, STATUS_SCRIPT);
     const lines: RunLine[] = [];
-    for (const stage of o.stages) lines.push(...(await benchStage(stage, outdir, o)));
+    for (const stage of o.stages) lines.push(...(await benchStage(stage, outdir, script, o)));
     out(
       `load average after: ${os
         .loadavg()
         .map((x) => x.toFixed(2))
         .join(' ')}`,
     );
-    for (const { stage, webDown, result: r } of lines) {
-      const s = r.socketErrors;
+    for (const { stage, webDown, result: r, outcome: c } of lines) {
       out(
-        `stage=${stage} web_down=${webDown} rps=${r.rps.toFixed(1)} p50_ms=${r.p50Ms.toFixed(1)} p99_ms=${r.p99Ms.toFixed(1)} errors=${r.non2xx3xx + s.connect + s.read + s.write + s.timeout}`,
+        `stage=${stage} web_down=${webDown} rps=${r.rps.toFixed(1)} ok_rps=${(r.requests > 0 ? (r.rps * c.ok) / r.requests : 0).toFixed(1)} p50_ms=${r.p50Ms.toFixed(1)} p99_ms=${r.p99Ms.toFixed(1)} rate_limited=${c.rateLimited} errors=${c.errors}`,
       );
     }
   } finally {

@@ -31,10 +31,19 @@ export interface IDiscoverable extends IConstruct {
 }
 
 /**
- * Publishes `droplets` under `<name>.<internal>.<zone>`: one A record per droplet, created in the droplet's own
- * scope with id `recordId` (so adding a droplet adds exactly its records).
+ * Publishes `droplets` under `<name>.<internal>.<zone>` for `owner`: one A record per droplet, created in the
+ * droplet's own scope with id `recordId` (so adding a droplet adds exactly its records). A name another construct
+ * already publishes in the zone is refused (`Dns.claimInternalName`); `what` names the droplets in that message.
  */
-export function publishName(zone: Dns, name: string, droplets: readonly TierDroplet[], recordId: string): InternalName {
+export function publishName(
+  zone: Dns,
+  owner: IConstruct & { readonly roleName: string },
+  what: string,
+  name: string,
+  droplets: readonly TierDroplet[],
+  recordId: string,
+): InternalName {
+  zone.claimInternalName(owner, owner.roleName, name, what);
   const records = droplets.map((d) => zone.addInternalRecord(d, recordId, name, d.privateIpv4));
   return { fqdn: zone.internalFqdn(name), records };
 }

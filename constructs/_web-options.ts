@@ -19,7 +19,12 @@ export interface WebServerProps {
   readonly serverNames?: string[];
   /** Largest request body accepted, MiB. @default 10 */
   readonly clientMaxBodySizeMiB?: number;
-  /** Sustained requests per second per client address before 429s. @default 10 */
+  /**
+   * Sustained requests per second per client address before 429s, counted by each web droplet's nginx on its own
+   * (no shared state): behind a load balancer a client's allowance is this times the web droplets serving, and it
+   * shrinks with them when one fails (docs/decisions.md, "Rate limiting per web droplet").
+   * @default 10
+   */
   readonly rateLimitRequestsPerSecond?: number;
   /** Requests above the rate served at once. @default 20 */
   readonly rateLimitBurst?: number;

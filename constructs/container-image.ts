@@ -1,5 +1,5 @@
 import { Image } from '@cdktf/provider-docker/lib/image';
-import { TerraformAsset, AssetType, TerraformStack } from 'cdktf';
+import { Annotations, TerraformAsset, AssetType, TerraformStack } from 'cdktf';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Construct, IConstruct } from 'constructs';
@@ -28,7 +28,8 @@ const IMAGE_NAME = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
  *   ContainerImage.fromDirectory(path.join(__dirname, 'app'), { name: 'recipe' })
  *
  * `latest` and untagged references are refused: the image a container runs would change under the plan (a
- * re-pull of the same name is invisible to Terraform), and two hosts would run different code.
+ * re-pull of the same name is invisible to Terraform), and two hosts would run different code. A tag with no digit
+ * at all (`alpine`, `stable`, `lts`: a release channel, not a version) is accepted with a warning.
  */
 export class ContainerImage {
   /** A registry image, e.g. 'postgres:16.4' or 'nginx@sha256:<64 hex>'. Refused: no tag, or the tag `latest`. */
@@ -82,6 +83,11 @@ export class ContainerImage {
       const { tag, digest } = m.groups!;
       if (!digest && (tag === undefined || tag === 'latest')) {
         throw propError(scope, prop, 'is not pinned to a version', reference, Messages.imageUnpinned);
+      }
+      if (!digest && tag !== undefined && !/[0-9]/.test(tag)) {
+        Annotations.of(scope).addWarning(
+          `${scope.node.path}: '${prop}' is '${reference}', whose tag '${tag}' names no version (a release channel follows new releases): pin a version tag or a digest so the plan shows when the image changes.`,
+        );
       }
     }
     const resource = new Image(scope, 'Image', { name: reference });

@@ -67,6 +67,8 @@ export class Dns extends Construct {
   private readonly internalTtl: number;
   private pointed = false;
   private internalRecords = 0;
+  /** Internal names published so far: relative record name → who publishes it (path and what the name is). */
+  private readonly internalNameOwners = new Map<string, { readonly path: string; readonly what: string }>();
 
   /**
    * A zone that already exists in your DigitalOcean account: records are added to it, the zone itself is referenced by
@@ -191,6 +193,23 @@ export class Dns extends Construct {
   /** The fully qualified internal name, e.g. 'foobar-web' → 'foobar-web.internal.foobar.com'. */
   public internalFqdn(name: string): string {
     return this.fqdn(this.internalRecordName(name));
+  }
+
+  /**
+   * Reserves the internal name `name` for `owner`, whose `name` prop is `ownerName` (`what` says what the name stands for, e.g. 'its droplets').
+   * Two publishers of one name would mix their droplets' addresses under it (a role named 'shop-db-primary' beside
+   * a database 'shop-db' would receive its writes), so the second is refused, naming both.
+   */
+  public claimInternalName(owner: IConstruct, ownerName: string, name: string, what: string): void {
+    const relative = this.internalRecordName(name);
+    const previous = this.internalNameOwners.get(relative);
+    if (previous !== undefined && previous.path !== owner.node.path) {
+      throw scopeError(
+        owner,
+        `'name' '${ownerName}' publishes ${what} as '${this.fqdn(relative)}', a name ${previous.path} already publishes for ${previous.what}: consumers would resolve both roles' droplets under it. Rename one of the two (its 'name').`,
+      );
+    }
+    this.internalNameOwners.set(relative, { path: owner.node.path, what });
   }
 
   /**

@@ -82,6 +82,19 @@ export class DockerHost extends RoleBase implements IEntryPoint {
     this.addOutput('DockerHostUri', this.dockerHostUri, 'DOCKER_HOST for the apps stack (SSH to the Docker socket)');
   }
 
+  /**
+   * True when the Cloud Firewall admits TCP `port` from anywhere: a container port published on this host is
+   * reachable from the internet only then (`DockerTarget` checks every published port against it at synth).
+   */
+  public admitsFromAnywhere(port: number): boolean {
+    return this.connections.flows.some((f) => f.direction === 'inbound' && f.peer === 'anywhere' && f.port.covers('tcp', port));
+  }
+
+  /** The TCP ports its Cloud Firewall admits from anywhere, e.g. ['tcp/80', 'tcp/443'] (for messages). */
+  public get publicPorts(): string[] {
+    return this.connections.flows.filter((f) => f.direction === 'inbound' && f.peer === 'anywhere').map((f) => f.port.toString());
+  }
+
   /** The host's public address: what DNS points at. */
   public get entryIpv4(): string {
     return this.publicIpv4;

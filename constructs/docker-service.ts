@@ -218,7 +218,7 @@ export class DockerService extends Construct {
     super(scope, id);
     props = requireProps(this, props, {
       name: "Pass the container's name, e.g. 'recipe-web'.",
-      image: "Pass a ContainerImage, e.g. ContainerImage.fromRegistry('nginx:1.27.3').",
+      image: "Pass a ContainerImage, e.g. ContainerImage.registry('nginx:1.27.3').",
       networks: 'Pass the Docker networks the container joins, e.g. [{ network }].',
     });
     if (!isToken(props.name) && !NAME.test(props.name)) {

@@ -92,8 +92,17 @@ export class PrimaryReplicaMysql extends RoleBase implements IMysqlDatabase, IMo
     // replicas replicate from), the replicas (or the primary when there is none) under '<name>-read' (reads).
     const lazy = (publish: (zone: Dns) => InternalName) => new LazyInternalName(this, props.dns, publish);
     this.names = {
-      writer: lazy((zone) => publishName(zone, `${this.roleName}-primary`, [this.primary], 'PrimaryName')),
-      reader: lazy((zone) => publishName(zone, `${this.roleName}-read`, this.replicas.length > 0 ? this.replicas : [this.primary], 'ReadName')),
+      writer: lazy((zone) => publishName(zone, this, 'its primary (writes)', `${this.roleName}-primary`, [this.primary], 'PrimaryName')),
+      reader: lazy((zone) =>
+        publishName(
+          zone,
+          this,
+          'its replicas (reads)',
+          `${this.roleName}-read`,
+          this.replicas.length > 0 ? this.replicas : [this.primary],
+          'ReadName',
+        ),
+      ),
     };
     const replicaCount = checkInteger(this, 'replicas', props.replicas ?? 1, 0, 10, { why: Messages.countLiteral });
     const volumeSizeGiB = checkInteger(this, 'volumeSizeGiB', props.volumeSizeGiB ?? 20, 1, 16384, { tokens: 'allow' });

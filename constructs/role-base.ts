@@ -79,7 +79,9 @@ export abstract class RoleBase extends Construct implements IConnectable, IDisco
     if (this.access.adminCidrs.length > 0) {
       this.connections.allowFrom(Peer.cidrs(this.access.adminCidrs), Port.SSH, 'SSH from admin networks');
     }
-    this.name = new LazyInternalName(this, props.dns, (zone: Dns) => publishName(zone, this.roleName, this.all, 'InternalName'));
+    this.name = new LazyInternalName(this, props.dns, (zone: Dns) =>
+      publishName(zone, this, 'its droplets', this.roleName, this.all, 'InternalName'),
+    );
   }
 
   /** The VPC (and region) of the role's droplets. */

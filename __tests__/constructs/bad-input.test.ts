@@ -687,6 +687,18 @@ describe('constructs refuse bad input with one clear error', () => {
       "test/App: 'name' 'site-web' is already used by test/Web: a role's name is its DigitalOcean tag, firewall and droplet-name prefix, so the two would share a tag and each other's firewall rules. Give each role its own name.",
     );
   });
+  test("throws if a role is named like a database's primary name", () => {
+    expectTierformError(
+      byName("a role named like a database's primary name"),
+      "test/App: 'name' 'site-db-primary' publishes its droplets as 'site-db-primary.internal.site.example', a name test/Db already publishes for its primary (writes): consumers would resolve both roles' droplets under it. Rename one of the two (its 'name').",
+    );
+  });
+  test("throws if a database's read name is another role's name", () => {
+    expectTierformError(
+      byName("a database whose read name is another role's name"),
+      "test/Db: 'name' 'site-db' publishes its replicas (reads) as 'site-db-read.internal.site.example', a name test/App already publishes for its droplets: consumers would resolve both roles' droplets under it. Rename one of the two (its 'name').",
+    );
+  });
   test('throws if two VPCs with overlapping ranges', () => {
     expectTierformError(
       byName('two VPCs with overlapping ranges'),

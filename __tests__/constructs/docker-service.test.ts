@@ -141,6 +141,35 @@ describe('DockerService', () => {
     }
   });
 
+  const warnings = (c: { node: { metadata: { type: string; data: unknown }[] } }) =>
+    c.node.metadata.filter((m) => m.type === '@cdktf/warn').map((m) => m.data);
+
+  test('warns if the tag names no version (a release channel such as alpine), not for a version tag', () => {
+    const { stack, backend } = dockerStack();
+    const channel = new DockerService(stack, 'Web', {
+      name: 'web',
+      image: ContainerImage.registry('nginx:alpine'),
+      networks: [{ network: backend }],
+    });
+    const version = new DockerService(stack, 'Api', {
+      name: 'api',
+      image: ContainerImage.registry('nginx:1.27-alpine'),
+      networks: [{ network: backend }],
+    });
+    expect(warnings(channel)).toEqual([
+      "test/Web: 'image' is 'nginx:alpine', whose tag 'alpine' names no version (a release channel follows new releases): pin a version tag or a digest so the plan shows when the image changes.",
+    ]);
+    expect(warnings(version)).toEqual([]);
+  });
+
+  test('warns if a secret-looking variable comes from a sensitive variable through the environment (kept in state, shown by docker inspect)', () => {
+    const { stack, backend, secret } = dockerStack();
+    const web = new DockerService(stack, 'Web', { name: 'web', image, networks: [{ network: backend }], environment: { API_TOKEN: secret.token } });
+    expect(warnings(web)).toEqual([
+      "test/Web: 'environment.API_TOKEN' puts a secret in the container's environment (visible to docker inspect and kept in Terraform state); prefer 'secretFiles' with a *_FILE variable.",
+    ]);
+  });
+
   test('accepts a digest without a tag', () => {
     const { stack, backend } = dockerStack();
     new DockerService(stack, 'Web', {

@@ -9,6 +9,7 @@ import { EdgeProxy } from '../../constructs/edge-proxy';
 import { PostgresContainer } from '../../constructs/postgres-container';
 import { RedisContainer } from '../../constructs/redis-container';
 import { AppDatabase, WebApp } from '../../constructs/web-app';
+import { TlsProfile } from '../../constructs/https';
 
 function dockerStack() {
   const stack = new TerraformStack(Testing.app(), 'test');
@@ -36,6 +37,55 @@ describe('WebApp', () => {
     expect(synth).toHaveResourceWithProperties(Container, { name: 'recipe-migrate', attach: true });
     expect(synth).toHaveResourceWithProperties(Network, { name: 'recipe-backend', internal: true });
     expect(synth).toHaveResourceWithProperties(Network, { name: 'recipe-frontend', internal: true, ipam_config: [{ subnet: '172.30.126.0/24' }] });
+  });
+
+  test('simple shape: the web container is created only after the migration exited 0, the migration after the healthy database', () => {
+    const { stack, v } = dockerStack();
+    new WebApp(stack, 'Books', {
+      name: 'books',
+      subdomain: 'books',
+      image,
+      migrateCommand: ['python', 'migrate.py'],
+      database: AppDatabase.mysql({ rootPassword: v('root'), appPassword: v('app') }),
+    });
+    const synth = Testing.synth(stack);
+    expect(synth).toHaveResourceWithProperties(Container, {
+      name: 'books-web',
+      depends_on: [expect.stringMatching(/^docker_container\.Books_Migrate_Container_/)],
+      lifecycle: { precondition: [expect.objectContaining({ condition: expect.stringMatching(/Books_Migrate_Container_\w+\.exit_code == 0\}$/) })] },
+    });
+    expect(synth).toHaveResourceWithProperties(Container, {
+      name: 'books-migrate',
+      restart: 'no',
+      depends_on: [expect.stringMatching(/^docker_container\.Books_Database_Service_Container_/)],
+      networks_advanced: [{ name: expect.stringMatching(/Books_Backend/) }],
+    });
+    expect(synth).toHaveResourceWithProperties(Container, {
+      name: 'books-db',
+      wait: true,
+      env: expect.arrayContaining(['MYSQL_USER=app', 'MYSQL_PASSWORD_FILE=/run/secrets/app-db-password']),
+      healthcheck: expect.objectContaining({ test: ['CMD', 'mysqladmin', 'ping', '-h', '127.0.0.1', '--silent'], interval: '10s' }),
+    });
+  });
+
+  test('the app reaches PostgreSQL as a least-privilege role of its own, never the superuser', () => {
+    const { stack, v } = dockerStack();
+    new WebApp(stack, 'Recipe', {
+      name: 'recipe',
+      subdomain: 'recipe',
+      image,
+      database: AppDatabase.postgres({ superuserPassword: v('su'), appPassword: v('app') }),
+    });
+    const json = JSON.parse(Testing.synth(stack));
+    const byName = (n: string) =>
+      Object.values(
+        json.resource.docker_container as Record<string, { name: string; env: string[]; upload: { file: string; content: string }[] }>,
+      ).find((c) => c.name === n)!;
+    expect(byName('recipe-web').env).toEqual(expect.arrayContaining(['DB_USER=app', 'DB_NAME=recipe']));
+    const init = byName('recipe-db').upload.find((u) => u.file.startsWith('/docker-entrypoint-initdb.d/'))!.content;
+    expect(init).toContain('CREATE ROLE "app" LOGIN PASSWORD :\'app_password\' NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION;');
+    expect(init).toContain('REVOKE ALL ON DATABASE "recipe" FROM PUBLIC;');
+    expect(init).toContain('REVOKE CREATE ON SCHEMA public FROM PUBLIC;');
   });
 
   test('throws if the subdomain is not a DNS label', () => {
@@ -86,6 +136,29 @@ describe('EdgeProxy', () => {
     expect(port80).toContain('add_header X-Frame-Options "SAMEORIGIN" always;');
     expect(port80).toContain('add_header Content-Security-Policy');
     expect(port80).not.toContain('Strict-Transport-Security');
+  });
+
+  test('routes by Host: each app\u2019s subdomain to its upstream, the apex and www to the static site', () => {
+    const { stack } = dockerStack();
+    const apps = [
+      new WebApp(stack, 'A', { name: 'shop', subdomain: 'shop', image }),
+      new WebApp(stack, 'B', { name: 'blog-app', subdomain: 'blog', image }),
+    ];
+    const edge = new EdgeProxy(stack, 'Edge', { domain: 'foobar.com', apps, staticSiteDirectory: __dirname });
+    const server = (name: string) =>
+      new RegExp(`server \\{[^{}]*server_name ${name.replace(/\./g, '\\.')};[\\s\\S]*?\\n    \\}`).exec(edge.configuration)?.[0] ?? '';
+    expect(server('shop.foobar.com')).toContain('proxy_pass http://app_shop;');
+    expect(server('blog.foobar.com')).toContain('proxy_pass http://app_blog_app;');
+    expect(server('foobar.com www.foobar.com')).toContain('root /usr/share/nginx/html;');
+    expect(server('foobar.com www.foobar.com')).not.toContain('proxy_pass');
+  });
+
+  test('TlsProfile.modern() is TLS 1.3 only; the intermediate default adds TLS 1.2', () => {
+    const { stack } = dockerStack();
+    const app = new WebApp(stack, 'A', { name: 'shop', subdomain: 'shop', image });
+    const modern = new EdgeProxy(stack, 'Modern', { domain: 'foobar.com', apps: [app], https: { profile: TlsProfile.modern() } });
+    expect(modern.configuration).toContain('ssl_protocols TLSv1.3;');
+    expect(modern.configuration).not.toContain('TLSv1.2');
   });
 
   test('a dead app container is given up on after proxyConnectTimeoutSeconds, counted by every worker (zone)', () => {

@@ -340,6 +340,22 @@ export const BAD_INPUT_CASES: readonly BadInputCase[] = [
       f.appTier({ name: 'site-web' });
     },
   },
+  {
+    name: "a role named like a database's primary name",
+    build: (f) => {
+      const db = f.db();
+      f.web({ upstream: f.appTier({ name: 'site-db-primary', database: db }) });
+    },
+  },
+  {
+    name: "a database whose read name is another role's name",
+    build: (f) => {
+      const app = f.appTier({ name: 'site-db-read' });
+      f.web({ upstream: app });
+      // The database comes second: its derived name is the one refused.
+      new AppTier(f.stack, 'App2', { vpc: f.vpc, name: 'site-app2', count: 1, sshKeys: SSH_KEYS, database: f.db({ replicas: 1 }) });
+    },
+  },
   { name: 'two VPCs with overlapping ranges', build: (f) => new Vpc(f.stack, 'Vpc2', { region: 'nyc3', name: 'vpc2', ipRange: '10.20.8.0/24' }) },
   {
     name: 'two VPCs in two stacks with overlapping ranges',

@@ -14,6 +14,7 @@ import ConfigFromEnvFiles from './rules/ConfigFromEnvFiles';
 import ContainerPortsNotPublished from './rules/ContainerPortsNotPublished';
 import CspKeepsObservatoryAPlus from './rules/CspKeepsObservatoryAPlus';
 import CurrentBaseImages from './rules/CurrentBaseImages';
+import DatabasePortsFromRoles from './rules/DatabasePortsFromRoles';
 import DedicatedDatabaseUser from './rules/DedicatedDatabaseUser';
 import DropletHasFirewall from './rules/DropletHasFirewall';
 import DropletMonitoringAgent from './rules/DropletMonitoringAgent';
@@ -75,6 +76,15 @@ export const PRODUCTION_READINESS_RULES: readonly RuleDefinition[] = [
     source: 'seed 003 #2 (critical)',
     info: 'A droplet has no Cloud Firewall.',
     explanation: 'Without a Cloud Firewall every port a daemon listens on is public: put the droplet in a role whose firewall admits only its flows.',
+  },
+  {
+    id: 'PR-NET3',
+    rule: DatabasePortsFromRoles,
+    level: ERROR,
+    source: 'seed 003 #2 (critical)',
+    info: 'A database port admits an address range instead of the roles that use it.',
+    explanation:
+      "An address range (even the VPC's) lets every tier reach the database: admit the client roles by tag (source_tags) or droplet id; tierform's roles do.",
   },
   {
     id: 'PR-SEC1',

@@ -238,7 +238,7 @@ async function execute(
   const gone = [...d.destroyed, ...d.replaced].map((x) => x.name);
   // Record resources gone from the plan are destroyed before what they point at; a record whose value changes is
   // updated in place once its droplet exists (step 6), and answers its old value until then.
-  const kept = new Set(next.records.map((r) => r.resource));
+  const kept = new Set([...next.records, ...next.wildcards].map((r) => r.resource));
   const served = dns.records();
   if (served.some((r) => r.resource !== undefined && !kept.has(r.resource)))
     await dns.setRecords(served.filter((r) => r.resource === undefined || kept.has(r.resource)));
@@ -262,7 +262,7 @@ async function execute(
   let update: DnsUpdate | undefined;
   let dnsServedAt: number | undefined;
   if (diff.records.added.length + diff.records.removed.length > 0) {
-    update = await dns.setRecords(next.records);
+    update = await dns.setRecords(boot.servedRecords(next));
     dnsServedAt = Date.now();
     log(`DNS: ${update.changedNames.join(', ')} served ${((dnsServedAt - started) / 1000).toFixed(2)} s into the apply`);
   }

@@ -428,7 +428,8 @@ export class LabBoot {
     return d;
   }
 
-  private extraRecords: HostRecord[] = [];
+  /** Names added under the plan's wildcards (`addNames`), served until the wildcard leaves the plan. */
+  private addedNames: string[] = [];
 
   /**
    * Gives `names` the address of the plan's wildcard record covering them (`*.example.com` → `app.example.com`) in
@@ -436,15 +437,19 @@ export class LabBoot {
    */
   public async addNames(names: readonly string[]): Promise<void> {
     for (const name of names) {
-      const w = this.labPlan.wildcards.find((x) => name.endsWith(x.name.slice(1)) && !name.slice(0, -(x.name.length - 1)).includes('.'));
-      if (!w)
+      if (!coveringWildcard(this.labPlan, name))
         throw new LabError(
           `${name}: no wildcard record of ${this.labPlan.stage} covers it (wildcards: ${this.labPlan.wildcards.map((x) => x.name).join(', ') || 'none'})`,
         );
-      if (!this.extraRecords.some((r) => r.name === name)) this.extraRecords.push({ name, address: w.address });
+      if (!this.addedNames.includes(name)) this.addedNames.push(name);
     }
     if (!this.dns) throw new LabError('addNames: the lab has no DNS server yet');
-    await this.dns.setRecords([...this.labPlan.records, ...this.extraRecords]);
+    await this.dns.setRecords(this.servedRecords(this.labPlan));
+  }
+
+  /** What the lab's DNS server answers for `plan`: see {@link servedRecords}; `apply` serves the next plan's. */
+  public servedRecords(plan: LabPlan): HostRecord[] {
+    return servedRecords(plan, this.addedNames);
   }
 
   /** Runs a command in a droplet (its namespaces and filesystem), as root unless `user` is given. */
@@ -892,4 +897,24 @@ async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined>
   const result = await Promise.race([p, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)))]);
   clearTimeout(timer);
   return result;
+}
+
+/** The wildcard record of `plan` that covers `name` (one label under it, as DNS wildcards match), if any. */
+function coveringWildcard(plan: LabPlan, name: string): HostRecord | undefined {
+  return plan.wildcards.find((x) => name.endsWith(x.name.slice(1)) && !name.slice(0, -(x.name.length - 1)).includes('.'));
+}
+
+/**
+ * The records the lab's DNS server answers for `plan`: the plan's A records, and each name added under a wildcard
+ * (`LabBoot.addNames`) that a wildcard of `plan` still covers, with that wildcard's address, TTL and resource (so an
+ * apply that removes the wildcard removes the names, and one that moves it moves them). A name the plan itself
+ * records is answered as the plan says.
+ */
+export function servedRecords(plan: LabPlan, addedNames: readonly string[]): HostRecord[] {
+  const own = new Set(plan.records.map((r) => r.name));
+  const added = addedNames.flatMap((name) => {
+    const w = own.has(name) ? undefined : coveringWildcard(plan, name);
+    return w ? [{ name, address: w.address, ttl: w.ttl, resource: w.resource }] : [];
+  });
+  return [...plan.records, ...added];
 }

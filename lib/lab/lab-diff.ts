@@ -154,8 +154,11 @@ export function diffLabPlans(
   }
 
   const recordKey = (r: HostRecord) => `${r.name} ${r.address} ${r.ttl ?? ''}`;
-  const beforeRecords = new Set(before.records.map(recordKey));
-  const afterRecords = new Set(after.records.map(recordKey));
+  // Wildcard records count as records: the names served under them (LabBoot.addNames) follow them.
+  const beforeAll = [...before.records, ...before.wildcards];
+  const afterAll = [...after.records, ...after.wildcards];
+  const beforeRecords = new Set(beforeAll.map(recordKey));
+  const afterRecords = new Set(afterAll.map(recordKey));
 
   const firewallKey = (f: FirewallSpec) => JSON.stringify(f);
   const beforeFw = new Map(before.firewalls.map((f) => [f.name, firewallKey(f)]));
@@ -181,8 +184,8 @@ export function diffLabPlans(
   return {
     droplets: { created, replaced: [...replaced.values()], destroyed, updated, ignored, unchanged },
     records: {
-      added: after.records.filter((r) => !beforeRecords.has(recordKey(r))),
-      removed: before.records.filter((r) => !afterRecords.has(recordKey(r))),
+      added: afterAll.filter((r) => !beforeRecords.has(recordKey(r))),
+      removed: beforeAll.filter((r) => !afterRecords.has(recordKey(r))),
     },
     firewalls: {
       added: [...afterFw.keys()].filter((n) => !beforeFw.has(n)).sort(),

@@ -1,6 +1,7 @@
 /**
  * The architecture of a synthesized stack, as the readiness report draws and judges it: roles (a Cloud Firewall
- * and the droplets it covers), the peers that reach them (the internet, admin networks), entry points (DNS
+ * and the droplets it covers; in a Docker stack, a service's containers, whose layers are the Docker networks
+ * they join), the peers that reach them (the internet, admin networks), entry points (DNS
  * records, reserved IPs), the flows the firewalls allow (both sides: DigitalOcean drops a packet unless the
  * source's outbound rules and the destination's inbound rules admit it), and tiers (hops from the internet).
  *
@@ -8,7 +9,8 @@
  * role's owning construct: WebTier, PrimaryReplicaMysql, ...).
  */
 import { IConstruct } from 'constructs';
-import { DropletView, FirewallRuleView, FirewallView, StackView, isAnywhere, referencedAddress } from '../checks/stack-view';
+import { DropletView, FirewallRuleView, FirewallView, StackView, blocks, isAnywhere, referencedAddress } from '../checks/stack-view';
+import { ContainerView, containerView } from '../checks/rules/_workloads';
 
 export interface RoleDroplet {
   readonly name: string;
@@ -16,12 +18,25 @@ export interface RoleDroplet {
   readonly size: string;
 }
 
+export interface RoleContainer {
+  readonly name: string;
+  readonly address: string;
+  /** The image name, when the plan knows it. */
+  readonly image?: string;
+  /** The container's memory limit in MiB, when set. */
+  readonly memoryMb?: number;
+}
+
 export interface RoleNode {
-  /** The role's id: its firewall's name (= tag name for tierform roles). */
+  /** The role's id: its firewall's name (= tag name for tierform roles); for containers, the service's name. */
   readonly id: string;
   /** The construct that owns the role, e.g. 'Web', and its class, e.g. 'WebTier'. */
   readonly construct?: { readonly path: string; readonly kind: string };
   readonly droplets: readonly RoleDroplet[];
+  /** A Docker service's containers (`name`, `name-0`, `name-1`, ...); absent for droplet roles. */
+  readonly containers?: readonly RoleContainer[];
+  /** The Docker networks the service's containers join: a container reaches only those networks' members. */
+  readonly networks?: readonly string[];
   /** Outbound policy: 'all' (every port anywhere) or 'restricted'. */
   readonly egress: 'all' | 'restricted';
   /** Hops from the internet over service flows; undefined when the internet does not reach it (monitoring). */
@@ -44,10 +59,10 @@ export interface EntryPoint {
 }
 
 export interface Flow {
-  /** A role id, 'internet', 'admins', or a CIDR. */
+  /** A role id, 'internet', 'admins', 'docker-host' (a port published on loopback), or a CIDR. */
   readonly from: string;
   readonly to: string;
-  /** `tcp/80`, `udp/4789`, `icmp`. */
+  /** `tcp/80`, `udp/4789`, `icmp`; `all` between containers of a Docker network (networks filter no port). */
   readonly port: string;
   /** An SSH flow from admins, or a scrape from the monitoring role: not on the request path. */
   readonly kind: 'service' | 'admin' | 'monitoring' | 'internal';
@@ -157,6 +172,7 @@ export function architectureOf(view: StackView, stackName: string, tree?: IConst
       }
     }
   }
+  flows.push(...containerRoles(view, tree, roles, peers));
   // A role that only scrapes others is the monitoring role: all its flows are monitoring flows.
   const flowsOut = flows.map((f) =>
     monitoringRoles.has(f.from) && f.kind === 'service' && !flows.some((g) => g.to === f.from && g.kind === 'service')
@@ -212,6 +228,76 @@ export function architectureOf(view: StackView, stackName: string, tree?: IConst
     entryPoints,
     flows: dedupe(flowsOut),
   };
+}
+
+/**
+ * Docker containers as roles: one per service (containers named `x`, `x-0`, `x-1`, ...), labelled by the construct
+ * owning them. Flows: the ports a container publishes, from the internet (or from the Docker host itself when bound
+ * to loopback), and every port between the services that share a Docker network (Docker filters no port inside a
+ * network, so `all`); containers on different networks cannot reach each other.
+ */
+function containerRoles(view: StackView, tree: IConstruct | undefined, roles: RoleNode[], peers: Map<string, PeerNode>): Flow[] {
+  const containers = view.resources('docker_container').map((e) => containerView(e, view));
+  if (containers.length === 0) return [];
+  const service = (c: ContainerView) => c.name.replace(/-\d+$/, '');
+  const networksOf = (c: ContainerView): string[] =>
+    c.networkMode === 'host'
+      ? ['host']
+      : blocks(c.element.attributes.networks_advanced).map((n) => {
+          const ref = referencedAddress(n.name);
+          const name = ref ? view.element(ref)?.attributes.name : n.name;
+          return typeof name === 'string' ? name : String(n.name);
+        });
+  const internal = (network: string) => view.resources('docker_network').some((n) => n.attributes.name === network && n.attributes.internal === true);
+  const groups = new Map<string, ContainerView[]>();
+  for (const c of containers) groups.set(service(c), [...(groups.get(service(c)) ?? []), c]);
+  for (const [id, members] of groups) {
+    const owner = constructAt(
+      tree,
+      members[0].element.constructPath
+        ?.split('/')
+        .slice(0, -1)
+        .join('/')
+        .replace(/\/Service$/, ''),
+    );
+    const networks = [...new Set(members.flatMap(networksOf))];
+    roles.push({
+      id,
+      construct: owner ? { path: owner.node.path, kind: owner.constructor.name } : undefined,
+      droplets: [],
+      containers: members.map((c) => ({ name: c.name, address: c.element.address, image: c.image, memoryMb: c.memoryMb })),
+      networks,
+      egress: networks.length > 0 && networks.every(internal) ? 'restricted' : 'all',
+    });
+  }
+  const flows: Flow[] = [];
+  for (const [id, members] of groups) {
+    for (const c of members) {
+      for (const p of c.ports) {
+        const loopback = /^(127\.|::1$|localhost$)/.test(p.ip);
+        const from = loopback ? 'docker-host' : 'internet';
+        peers.set(from, { id: from, label: loopback ? 'the Docker host (loopback)' : 'internet' });
+        flows.push({ from, to: id, port: `${p.protocol}/${p.external ?? 'random'}`, kind: 'service' });
+      }
+      if (c.networkMode === 'host' || c.publishAllPorts) {
+        peers.set('internet', { id: 'internet', label: 'internet' });
+        flows.push({ from: 'internet', to: id, port: 'all', kind: 'service' });
+      }
+    }
+  }
+  const ids = [...groups.keys()];
+  for (const a of ids) {
+    for (const b of ids) {
+      const shared = groups
+        .get(a)!
+        .flatMap(networksOf)
+        .filter((n) => n !== 'host' && groups.get(b)!.flatMap(networksOf).includes(n));
+      if (shared.length === 0) continue;
+      if (a !== b) flows.push({ from: a, to: b, port: 'all', kind: 'service' });
+      else if (groups.get(a)!.length > 1) flows.push({ from: a, to: b, port: 'all', kind: 'internal' });
+    }
+  }
+  return flows;
 }
 
 function roleByName(roles: readonly RoleNode[], name: string): RoleNode | undefined {

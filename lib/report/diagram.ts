@@ -40,10 +40,16 @@ const size = (lines: readonly { text: string }[]) => ({
 function roleLines(r: RoleNode, verdict: RoleVerdict | undefined): { text: string; cls?: string }[] {
   const sizes = new Map<string, number>();
   for (const d of r.droplets) sizes.set(d.size, (sizes.get(d.size) ?? 0) + 1);
+  // Containers: count per image and memory limit, and the Docker networks (their isolation layers).
+  for (const c of r.containers ?? []) {
+    const key = `${c.image ?? 'image from the plan'}${c.memoryMb !== undefined ? `, ${c.memoryMb} MiB` : ', no memory limit'}`;
+    sizes.set(key, (sizes.get(key) ?? 0) + 1);
+  }
   return [
     { text: r.id, cls: 'title' },
-    { text: r.construct?.kind ?? 'droplet (no firewall)', cls: 'kind' },
+    { text: r.construct?.kind ?? (r.containers ? 'containers' : 'droplet (no firewall)'), cls: 'kind' },
     ...[...sizes].map(([s, n]) => ({ text: `${n} \u00d7 ${s}` })),
+    ...(r.networks ? [{ text: `networks: ${r.networks.join(', ') || 'none'}` }] : []),
     { text: `egress: ${r.egress}`, cls: r.egress === 'all' ? 'warn' : 'ok' },
     ...(verdict && verdict.singlePoints.length > 0
       ? [{ text: `SPOF: ${verdict.singlePoints.join(', ')}`, cls: 'spof' }]

@@ -3,6 +3,7 @@
  * external asset (its own Content-Security-Policy forbids any), so it opens offline and from an e-mail attachment.
  */
 import type { ReadinessReport } from './readiness-report';
+import type { StackImpact } from '../plan/impact';
 
 const esc = (s: unknown) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const usd = (n: number) => `$${n.toFixed(2)}`;
@@ -12,6 +13,29 @@ function table(headers: readonly string[], rows: readonly (readonly string[])[],
   return `<table${cls ? ` class="${cls}"` : ''}><thead><tr>${headers.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${rows
     .map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`)
     .join('')}</tbody></table>`;
+}
+
+const ACTION_ORDER = ['delete', 'replace', 'update', 'create', 'no-op'];
+
+function impactSection(i: StackImpact): string {
+  const c = i.counts;
+  const rows = [...i.resources]
+    .sort((a, b) => ACTION_ORDER.indexOf(a.action) - ACTION_ORDER.indexOf(b.action) || a.address.localeCompare(b.address))
+    .map((x) => [
+      x.action === 'replace' || x.action === 'delete'
+        ? `<strong class="${x.critical.length ? 'bad' : 'warn'}">${esc(x.action)}</strong>`
+        : esc(x.action),
+      esc(x.address) + (x.name ? ` <span class="none">${esc(x.name)}</span>` : ''),
+      esc(
+        x.changes
+          .map((ch) => `${ch.attribute}${ch.forcesReplacement && x.action === 'replace' ? ' (forces replacement)' : ''}: ${ch.detail}`)
+          .join('; '),
+      ),
+      x.critical.length && (x.action === 'replace' || x.action === 'delete') ? `<strong class="bad">${esc(x.critical.join('; '))}</strong>` : '',
+    ]);
+  return `<section id="impact"><h2>What the last change would do</h2><p>Against the synth last deployed: ${c.create} to create, ${c.update} to update in place, ${c.replace} to replace, ${c.delete} to destroy, ${c.unchanged} unchanged.${
+    i.problems.length ? ` <strong class="bad">Terraform would refuse this plan: ${esc(i.problems.join('; '))}</strong>` : ''
+  }</p>${table(['action', 'resource', 'changes', 'why losing it hurts'], rows)}</section>`;
 }
 
 export function renderHtml(r: ReadinessReport, svg: string): string {
@@ -26,9 +50,13 @@ export function renderHtml(r: ReadinessReport, svg: string): string {
 <p class="cards"><span class="card">${r.architecture.roles.length} roles, ${droplets} droplets</span><span class="card">${usd(r.cost.totalMonthlyUsd)} / month</span>` +
       `<span class="card ${t.errors ? 'bad' : 'good'}">${t.errors} errors</span><span class="card ${t.warnings ? 'warn' : 'good'}">${t.warnings} warnings</span>` +
       `<span class="card">${t.suppressed} suppressed</span><span class="card ${spofs.length ? 'warn' : 'good'}">${spofs.length} ${spofs.length === 1 ? 'role' : 'roles'} with a single point of failure</span></p></header>`,
-    `<section id="diagram"><h2>Architecture</h2><p>Roles (a Cloud Firewall and its droplets), entry points and every flow the firewalls allow (both sides), in tiers by hops from the internet. Laid out by ELK.</p><div class="diagram">${svg}</div>
+    `<section id="diagram"><h2>Architecture</h2><p>Roles (a Cloud Firewall and its droplets, or a Docker service and its containers), entry points and every flow the firewalls (both sides) or the Docker networks allow, in tiers by hops from the internet. Laid out by ELK.</p><div class="diagram">${svg}</div>
 <p class="legend"><span class="l service">service flow</span><span class="l admin">SSH from admins</span><span class="l monitoring">monitoring scrape</span><span class="l internal">inside the role</span><span class="l entry">DNS / reserved IP</span></p></section>`,
-    `<section id="spof"><h2>Single points of failure</h2><p>For each role on the request or write path: does losing one droplet stop the service?</p>${table(
+    `<section id="spof"><h2>Single points of failure</h2><p>For each role on the request or write path: does losing one droplet stop the service?${
+      r.architecture.roles.some((x) => x.containers)
+        ? " Docker services are not judged here: their containers share one Docker host, judged in the host's own report."
+        : ''
+    }</p>${table(
       ['role', 'path', 'single points of failure', 'why'],
       r.singlePointsOfFailure.map((v) => [
         esc(v.role),
@@ -73,6 +101,7 @@ export function renderHtml(r: ReadinessReport, svg: string): string {
         String(s.notApplicable),
       ]),
     )}</section>`,
+    ...(r.impact ? [impactSection(r.impact)] : []),
   ];
   return `<!DOCTYPE html>
 <html lang="en">

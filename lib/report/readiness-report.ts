@@ -1,10 +1,12 @@
 /**
  * The readiness report of one stack: its architecture (diagram), the reachability matrix, computed single points
- * of failure, monthly cost by role, and the rule pack's results with every suppression and its reason. Written
- * by `npm run report` as `<stack>.json` and a self-contained `<stack>.html`.
+ * of failure, monthly cost by role, the rule pack's results with every suppression and its reason, and, when the
+ * synth last deployed is given, what deploying this one would do (lib/plan/impact.ts). Written by `npm run report`
+ * as `<stack>.json` and a self-contained `<stack>.html`.
  */
 import { TerraformStack } from 'cdktf';
 import { Compliance, RuleLevel, RuleOutcome, RulePack } from '../checks';
+import { StackImpact } from '../plan/impact';
 import { Architecture, architectureOf, reachabilityMatrix } from './architecture';
 import { CostEstimate, estimateMonthlyCostByRole } from './cost';
 import { renderDiagram } from './diagram';
@@ -41,13 +43,24 @@ export interface ReadinessReport {
     readonly suppressions: readonly RuleOutcome[];
     readonly summary: readonly RuleSummary[];
   };
+  /** What deploying this synth over the one last deployed would do; absent when no deployed synth was given. */
+  readonly impact?: StackImpact;
+}
+
+export interface ReadinessReportOptions {
+  /** The impact of this stack against the synth last deployed (compareStacks). @default - no impact section */
+  readonly impact?: StackImpact;
 }
 
 /**
  * The report of `stack`, after the app was synthesized with `pack` applied to it (its results are read; its view of
  * the stack is reused). Returns the JSON model, the SVG diagram and the HTML page.
  */
-export async function readinessReport(stack: TerraformStack, pack: RulePack): Promise<{ report: ReadinessReport; svg: string; html: string }> {
+export async function readinessReport(
+  stack: TerraformStack,
+  pack: RulePack,
+  options: ReadinessReportOptions = {},
+): Promise<{ report: ReadinessReport; svg: string; html: string }> {
   const view = pack.stackView(stack);
   const name = stack.node.id;
   const architecture = architectureOf(view, name, stack);
@@ -84,6 +97,7 @@ export async function readinessReport(stack: TerraformStack, pack: RulePack): Pr
         notApplicable: count(d.id, (r) => r.compliance === Compliance.NOT_APPLICABLE),
       })),
     },
+    ...(options.impact ? { impact: options.impact } : {}),
   };
   const svg = await renderDiagram(architecture, verdicts);
   return { report, svg, html: renderHtml(report, svg) };

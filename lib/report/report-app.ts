@@ -2,13 +2,16 @@
  * `npm run report`: synthesizes the example app (main.ts, every stage) with the production-readiness pack and the
  * stages' documented suppressions, then writes `<out>/<stack>.json` and `<out>/<stack>.html` for every stack.
  * Error findings do not stop the synth here (they are the report's content); the command exits non-zero when
- * any stack has one.
+ * any stack has one. With `deployed` (the synth output last deployed), each stack found there also gets what
+ * deploying the new synth would create, update, replace or destroy.
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { Aspects, TerraformStack } from 'cdktf';
 import { buildApp } from '../../main';
 import { ProductionReadiness, suppressStageWeaknesses } from '../checks';
+import { compareStacks } from '../plan/impact';
+import { Plan, loadStack, loadStacks } from '../plan/plan';
 import { ReadinessReport, readinessReport } from './readiness-report';
 
 export interface ReportOptions {
@@ -18,6 +21,8 @@ export interface ReportOptions {
   readonly synthDir?: string;
   /** Also write the stage 3 diagram the README shows, to this file. @default - not written */
   readonly readmeDiagram?: string;
+  /** The synth output last deployed (`stacks/<name>/cdk.tf.json`): adds the impact of the new synth. @default - none */
+  readonly deployed?: string;
 }
 
 export interface WrittenReport {
@@ -46,10 +51,21 @@ export async function writeReports(options: ReportOptions = {}): Promise<Written
     Aspects.of(stack).add(pack);
   }
   app.synth();
+  let deployed: Map<string, Plan> | undefined;
+  if (options.deployed !== undefined) {
+    if (!fs.existsSync(path.join(options.deployed, 'stacks'))) {
+      throw new Error(
+        `--deployed ${options.deployed} has no stacks/<name>/cdk.tf.json: give the synth output you last deployed (e.g. cdktf.deployed)`,
+      );
+    }
+    deployed = loadStacks(options.deployed);
+  }
   fs.mkdirSync(outDir, { recursive: true });
   const written: WrittenReport[] = [];
   for (const stack of stacks) {
-    const { report, svg, html } = await readinessReport(stack, pack);
+    const old = deployed?.get(stack.node.id);
+    const impact = old ? compareStacks(old, loadStack(path.join(app.outdir, 'stacks', stack.node.id, 'cdk.tf.json')), {}, stack.node.id) : undefined;
+    const { report, svg, html } = await readinessReport(stack, pack, { impact });
     const base = path.join(outDir, stack.node.id);
     fs.writeFileSync(`${base}.json`, `${JSON.stringify({ ...report, diagramSvg: svg }, null, 2)}\n`);
     fs.writeFileSync(`${base}.html`, html);

@@ -11,6 +11,8 @@
  * - A database role: its writer (the primary: no replica markers) is a single point of failure on the write path
  *   unless there are several writers; a replica is one on the request path when the app's reads go to it alone
  *   (`DB_READ_HOST` naming one droplet: tierform's sample app has no fallback to another node).
+ * - Docker services (container roles) are not judged here: their containers share one Docker host, whose droplet
+ *   is judged in the host's stack.
  */
 import { DropletView, StackView, referencedAddress } from '../checks/stack-view';
 import { isDatabaseDroplet } from '../checks/rules/_workloads';
@@ -65,7 +67,7 @@ export function readerEndpoints(a: Architecture, view: StackView): ReaderEndpoin
 
 export function singlePointsOfFailure(a: Architecture, view: StackView, readers: readonly ReaderEndpoint[] = []): RoleVerdict[] {
   const service = a.flows.filter((f) => f.kind === 'service');
-  const onRequestPath = new Set(a.roles.filter((r) => r.tier !== undefined).map((r) => r.id));
+  const onRequestPath = new Set(a.roles.filter((r) => r.tier !== undefined && r.droplets.length > 0).map((r) => r.id));
   const dropletViews = new Map(view.droplets().map((d) => [d.element.address, d]));
   const dv = (r: RoleNode) => r.droplets.map((d) => dropletViews.get(d.address)!).filter(Boolean);
   const dbRoles = new Set(a.roles.filter((r) => dv(r).length > 0 && dv(r).every(isDatabaseDroplet)).map((r) => r.id));

@@ -21,7 +21,11 @@ import { SAMPLE_APP_DIR } from './docker-multi-app';
 
 export interface DockerAppStackProps {
   readonly target: DockerTarget;
-  /** Host port nginx is published on. @default 8080 */
+  /**
+   * Host port nginx is published on. On a droplet it must be a port the host's Cloud Firewall admits (80, or 443
+   * with HTTPS): a synth error otherwise.
+   * @default 8080 on your machine (`DockerTarget.local()`), 80 on a droplet
+   */
   readonly publishedPort?: number;
   /** Prefix of container, network and volume names. @default 'shop' */
   readonly namePrefix?: string;
@@ -37,12 +41,12 @@ export class DockerAppStack extends TerraformStack {
 
   constructor(scope: Construct, id: string, props: DockerAppStackProps) {
     super(scope, id);
-    props = requireProps(this, props, { target: 'Pass where the containers run: DockerTarget.sshHost(host) or DockerTarget.local().' });
+    props = requireProps(this, props, { target: 'Pass where the containers run: DockerTarget.droplet(host) or DockerTarget.local().' });
     new LocalBackend(this, { path: `../../../terraform.${id}.tfstate` });
     props.target.configure(this);
     this.isLocal = props.target.isLocal;
     const prefix = props.namePrefix ?? 'shop';
-    const port = checkInteger(this, 'publishedPort', props.publishedPort ?? 8080, 1, 65535);
+    const port = checkInteger(this, 'publishedPort', props.publishedPort ?? (props.target.isLocal ? 8080 : 80), 1, 65535);
     const frontend = new DockerNetwork(this, 'Frontend', { name: `${prefix}-frontend`, internal: false });
     const backend = new DockerNetwork(this, 'Backend', { name: `${prefix}-backend`, internal: true });
     this.postgres = new PostgresContainer(this, 'Postgres', {
@@ -107,6 +111,9 @@ export class DockerAppStack extends TerraformStack {
       command: ['sh', '-c', 'python migrate.py; exec gunicorn --workers 2 --bind 0.0.0.0:5000 --access-logfile - --timeout 30 app:app'],
       dependsOn: [this.postgres.service, this.redis.service],
     });
-    new TerraformOutput(this, 'url', { value: `http://localhost:${port}/`, description: 'nginx (on the Docker host; localhost for a local target)' });
+    new TerraformOutput(this, 'url', {
+      value: `http://${props.target.publicAddress}:${port}/`,
+      description: 'nginx (on the Docker host; localhost for a local target)',
+    });
   }
 }

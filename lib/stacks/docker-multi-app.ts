@@ -76,7 +76,7 @@ export class DockerMultiAppStack extends TerraformStack {
     super(scope, id);
     props = requireProps(this, props, {
       domain: "Pass the site's domain, e.g. 'foobar.com'.",
-      target: 'Pass where the containers run: DockerTarget.sshHost(host) or DockerTarget.local().',
+      target: 'Pass where the containers run: DockerTarget.droplet(host) or DockerTarget.local().',
     });
     new LocalBackend(this, { path: `../../../terraform.${id}.tfstate` });
     props.target.configure(this);

@@ -2,7 +2,8 @@
  * Seed 003's "NOT PRODUCTION READY" nginx-flask-mysql setup, rebuilt as a user could write it with raw provider
  * resources: a droplet running Docker, and the compose file's three services as docker_container resources
  * (kreuzwerker/docker schema). The pack must report each of the seed's critical and high findings on it, on the
- * resource the seed blames, as errors; and its medium ones as warnings.
+ * resource the seed blames, as errors; and its medium ones as warnings. The one high item a plan cannot show is
+ * #5 (connection pooling, retries, the table dropped at startup: application code), so no rule judges it.
  */
 import { Droplet } from '@cdktf/provider-digitalocean/lib/droplet';
 import { DigitaloceanProvider } from '@cdktf/provider-digitalocean/lib/provider';
@@ -16,6 +17,8 @@ import { makeTempDir } from '../../helpers/tools';
 
 /** The seed's proxy/conf: `location / { proxy_pass http://backend:8000; }` and nothing else. */
 const SEED_NGINX = 'server {\n    listen 80;\n    location / {\n        proxy_pass   http://backend:8000;\n    }\n}\n';
+/** The seed's `secrets: db-password: file: db/password.txt`, committed to git, mounted where both services read it. */
+const SEED_SECRET = { file: '/run/secrets/db-password', content: 'db-78n9n\n' };
 
 function notProductionReady(app = Testing.app()): TerraformStack {
   const stack = new TerraformStack(app, 'nginx-flask-mysql');
@@ -37,7 +40,8 @@ function notProductionReady(app = Testing.app()): TerraformStack {
   new Container(stack, 'db', {
     name: 'db',
     image: dbImage.imageId,
-    env: ['MYSQL_DATABASE=example', 'MYSQL_ROOT_PASSWORD=db-78n9n'],
+    env: ['MYSQL_DATABASE=example', 'MYSQL_ROOT_PASSWORD_FILE=/run/secrets/db-password'],
+    upload: [SEED_SECRET],
     healthcheck: {
       test: ['CMD-SHELL', 'mysqladmin ping -h 127.0.0.1 --password="$(cat /run/secrets/db-password)" --silent'],
       interval: '3s',
@@ -53,6 +57,7 @@ function notProductionReady(app = Testing.app()): TerraformStack {
     command: ['flask', 'run', '--host=0.0.0.0', '--port=8000'],
     env: ['FLASK_ENV=development', 'FLASK_APP=hello.py'],
     ports: [{ internal: 8000, external: 8000 }],
+    upload: [SEED_SECRET],
     networksAdvanced: [{ name: backnet.name }, { name: frontnet.name }],
   });
   new Container(stack, 'proxy', {
@@ -80,7 +85,7 @@ describe("seed 003's NOT PRODUCTION READY setup", () => {
   test.each([
     ['#1 Flask development mode (critical)', ['PR-APP1 backend_service', 'PR-APP2 backend_service']],
     ['#2 backend port exposed to the host (critical)', ['PR-NET1 backend_service', 'PR-NET2 host']],
-    ['#3 weak database password security: plaintext, root for the app (critical)', ['PR-SEC1 db', 'PR-DB1 db']],
+    ['#3 weak database password security: plaintext, root for the app (critical)', ['PR-SEC1 db', 'PR-SEC1 backend_service', 'PR-DB1 db']],
     ['#4 no resource limits (critical)', ['PR-RES1 db', 'PR-RES1 backend_service', 'PR-RES1 proxy']],
     ['#6 nginx configuration: headers, timeouts, buffers, body size, rate limiting (high)', ['PR-WEB1 proxy', 'PR-WEB2 proxy']],
     ['#7 no HTTPS/TLS (high)', ['PR-TLS1 proxy']],
@@ -108,7 +113,20 @@ describe("seed 003's NOT PRODUCTION READY setup", () => {
     expect(finding('PR-NET1', 'backend_service')).toEqual([
       'publishes container port 8000/tcp on 0.0.0.0:8000; reach it over a Docker network or bind it to 127.0.0.1',
     ]);
-    expect(finding('PR-SEC1', 'db')).toEqual(['environment variable MYSQL_ROOT_PASSWORD has a literal value']);
+    expect(finding('PR-SEC1', 'db')).toEqual(['file /run/secrets/db-password holds a literal secret']);
+    expect(finding('PR-DB1', 'db')).toEqual([
+      'the mariadb container creates no app account (set MYSQL_USER / MARIADB_USER and its password): apps would use root',
+    ]);
+    // #6 lists five missing things: headers, timeouts, buffers and the body size (PR-WEB1), rate limiting (PR-WEB2).
+    const nginx = finding('PR-WEB1', 'proxy') ?? [];
+    expect(nginx).toEqual([
+      expect.stringMatching(/proxy_set_header missing for host, x-forwarded-for, x-forwarded-proto$/),
+      expect.stringMatching(/no proxy timeouts/),
+      expect.stringMatching(/no proxy buffer settings/),
+      expect.stringMatching(/no client_max_body_size$/),
+    ]);
+    expect(finding('PR-WEB2', 'proxy')).toEqual([expect.stringMatching(/without limit_req/)]);
+    expect(finding('PR-TLS1', 'proxy')).toEqual([expect.stringMatching(/./)]);
     expect(finding('PR-HC2', 'db')).toEqual(['container db: healthcheck interval 3s (use 5s to 5m)']);
   });
 

@@ -87,6 +87,7 @@ describe('the shipped stages pass the pack', () => {
       nginx: judged('PR-WEB1'),
       limits: judged('PR-RES1'),
       firewalls: judged('PR-DO2'),
+      databasePorts: judged('PR-NET3'),
       sshKeys: judged('PR-DO1'),
     }).toEqual({
       tls: 2,
@@ -94,6 +95,7 @@ describe('the shipped stages pass the pack', () => {
       nginx: 2,
       limits: 2,
       firewalls: 5,
+      databasePorts: 1,
       sshKeys: 10,
     });
   });

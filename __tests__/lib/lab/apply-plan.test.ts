@@ -5,7 +5,7 @@
 import { Testing } from 'cdktf';
 import { MysqlEngine } from '../../../constructs/mysql-engine';
 import { formatApplySummary, formatPlannedApply, planApply } from '../../../lib/lab/apply';
-import { LabPlan, planLab } from '../../../lib/lab/boot';
+import { LabPlan, planLab, servedRecords } from '../../../lib/lab/boot';
 import { renderRecordsFile, renderResolvConf } from '../../../lib/lab/dns';
 import { minimumTtl } from '../../../lib/lab/dns-server';
 import { DROPLET_FORCE_NEW, ignoredChanges } from '../../../lib/lab/lab-diff';
@@ -249,5 +249,38 @@ describe('the DNS server files', () => {
   test('resolv.conf names the lab server, or 127.0.0.1 (nothing) without one', () => {
     expect(renderResolvConf(['198.51.100.53'])).toMatch(/^nameserver 198\.51\.100\.53$/m);
     expect(renderResolvConf()).toMatch(/^nameserver 127\.0\.0\.1$/m);
+  });
+});
+
+describe('names served under a wildcard (LabBoot.addNames) across an apply', () => {
+  const base: LabPlan = planLab(plan(stage1Json(2)));
+  const wildcard = (address: string, resource = 'digitalocean_record.Wildcard') => ({ name: '*.apps.foobar.com', address, ttl: 60, resource });
+  const withWildcards = (...wildcards: ReturnType<typeof wildcard>[]): LabPlan => ({ ...base, wildcards });
+
+  test('a name added under a wildcard is served with its address, TTL and resource, after the plan’s own records', () => {
+    const served = servedRecords(withWildcards(wildcard('203.0.113.7')), ['shop.apps.foobar.com']);
+    expect(served.slice(0, base.records.length)).toEqual(base.records);
+    expect(served.slice(base.records.length)).toEqual([
+      { name: 'shop.apps.foobar.com', address: '203.0.113.7', ttl: 60, resource: 'digitalocean_record.Wildcard' },
+    ]);
+  });
+
+  test('the next plan keeps the added names while its wildcard covers them, at the wildcard’s new address', () => {
+    expect(servedRecords(withWildcards(wildcard('203.0.113.9')), ['shop.apps.foobar.com']).slice(base.records.length)).toEqual([
+      { name: 'shop.apps.foobar.com', address: '203.0.113.9', ttl: 60, resource: 'digitalocean_record.Wildcard' },
+    ]);
+  });
+
+  test('names go with their wildcard, and are never served for more than one label or over a record of the plan', () => {
+    expect(servedRecords(withWildcards(), ['shop.apps.foobar.com'])).toEqual(base.records);
+    expect(servedRecords(withWildcards(wildcard('203.0.113.7')), ['a.b.apps.foobar.com', 'apps.foobar.com'])).toEqual(base.records);
+    const own = base.records[0];
+    const covering = { ...wildcard('203.0.113.7'), name: `*.${own.name.split('.').slice(1).join('.')}` };
+    expect(servedRecords(withWildcards(covering), [own.name])).toEqual(base.records);
+  });
+
+  test('a wildcard that leaves the plan is a removed record of the apply (the names under it stop being answered)', () => {
+    const { diff } = planApply(withWildcards(wildcard('203.0.113.7')), plan(stage1Json(2)));
+    expect(diff.records.removed).toEqual([wildcard('203.0.113.7')]);
   });
 });

@@ -33,7 +33,10 @@ let testssl: Promise<{ status: number | null; output: string; findings?: Testssl
 
 const { boot } = useBootedStage(STAGE, {
   bootTimeoutMs: 120_000,
-  shutdownTimeoutMs: 180_000,
+  // beforeShutdown waits for testssl (bounded at 300 s below, minutes on a busy machine), then the lab shuts down:
+  // the hook's budget covers both, or a run under load (or `-t Observatory`, which skips the testssl test but still
+  // starts it) fails in afterAll and leaves the lab to the watchdog.
+  shutdownTimeoutMs: 480_000,
   afterBoot: (booted) => startTestssl(booted.boot),
   beforeShutdown: async () => {
     await testssl;

@@ -140,3 +140,68 @@ describe('singlePointsOfFailure', () => {
     });
   });
 });
+
+describe('entry points and Docker services', () => {
+  test('stage 3: DNS names the reserved IP, which the lb pair moves itself on failure', () => {
+    const stack = new Stage3HighAvailability(Testing.app(), 's3', { domain: 'foobar.com', email: 'ops@foobar.com' });
+    const a = architectureOf(new StackView(stack.toTerraform() as Record<string, unknown>), 's3', stack);
+    expect(a.entryPoints.map((e) => ({ kind: e.kind, role: e.role, detail: e.detail }))).toEqual(
+      expect.arrayContaining([
+        { kind: 'reserved-ip', role: 'foobar-s3-lb', detail: 'moved by the role on failover' },
+        { kind: 'dns', role: expect.stringMatching(/^digitalocean_reserved_ip\./), detail: expect.stringMatching(/www/) },
+      ]),
+    );
+    expect(a.roles.map((r) => [r.id, r.droplets.length, [...new Set(r.droplets.map((d) => d.size))].length, r.tier])).toEqual([
+      ['foobar-s3-db', 3, 1, 4],
+      ['foobar-s3-app', 2, 1, 3],
+      ['foobar-s3-web', 2, 1, 2],
+      ['foobar-s3-lb', 2, 1, 1],
+      ['foobar-s3-mon', 1, 1, undefined],
+    ]);
+  });
+
+  test('containers are roles per service; published ports come from the internet (or the host), shared Docker networks allow every port', () => {
+    const net = (name: string) => `\${docker_network.${name}.name}`;
+    const container = (name: string, networks: string[], over: Record<string, unknown> = {}) => ({
+      name,
+      image: '${docker_image.app.image_id}',
+      memory: 256,
+      networks_advanced: networks.map((n) => ({ name: net(n) })),
+      ...over,
+    });
+    const view = new StackView({
+      resource: {
+        docker_image: { app: { name: 'registry.example/app:1.4.2' } },
+        docker_network: { front: { name: 'front' }, back: { name: 'back', internal: true } },
+        docker_container: {
+          proxy: container('proxy', ['front'], { ports: [{ internal: 443, external: 443 }] }),
+          app0: container('app-0', ['front', 'back']),
+          app1: container('app-1', ['front', 'back']),
+          db: container('db', ['back'], { ports: [{ internal: 5432, external: 5432, ip: '127.0.0.1' }] }),
+          lone: container('lone', []),
+        },
+      },
+    });
+    const a = architectureOf(view, 'hand');
+    expect(a.roles.map((r) => ({ id: r.id, containers: r.containers?.length, networks: r.networks, egress: r.egress, tier: r.tier }))).toEqual([
+      { id: 'proxy', containers: 1, networks: ['front'], egress: 'all', tier: 1 },
+      { id: 'app', containers: 2, networks: ['front', 'back'], egress: 'all', tier: 2 },
+      { id: 'db', containers: 1, networks: ['back'], egress: 'restricted', tier: 3 },
+      { id: 'lone', containers: 1, networks: [], egress: 'all', tier: undefined },
+    ]);
+    expect(a.flows.map((f) => `${f.from} -> ${f.to} ${f.port} ${f.kind}`).sort()).toEqual(
+      [
+        'internet -> proxy tcp/443 service',
+        'docker-host -> db tcp/5432 service',
+        'proxy -> app all service',
+        'app -> proxy all service',
+        'app -> app all internal',
+        'app -> db all service',
+        'db -> app all service',
+      ].sort(),
+    );
+    expect(reachabilityMatrix(a).cells.proxy.db).toEqual([]);
+    // Containers share one Docker host: judged in the host's stack, not as droplets here.
+    expect(singlePointsOfFailure(a, view)).toEqual([]);
+  });
+});

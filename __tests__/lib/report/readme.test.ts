@@ -1,12 +1,14 @@
 /**
- * The README's stage table must agree with the computed single points of failure, and its stage 3 diagram must be
- * the one the report draws today (`npm run report:readme` regenerates it).
+ * The README's stage table must agree with the computed single points of failure, both tables' droplets and list
+ * prices with `estimateMonthlyCost()`, and its stage 3 diagram must be the one the report draws today
+ * (`npm run report:readme` regenerates it).
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { TerraformStack } from 'cdktf';
 import { StackView } from '../../../lib/checks';
 import { architectureOf } from '../../../lib/report/architecture';
+import { estimateMonthlyCost } from '../../../lib/report/cost';
 import { renderDiagram } from '../../../lib/report/diagram';
 import { readerEndpoints, singlePointsOfFailure } from '../../../lib/report/spof';
 import { buildApp } from '../../../main';
@@ -30,6 +32,18 @@ function stageRows(): Map<string, string> {
     if (m) rows.set(m[1], line.split(' | ')[3]);
   }
   return rows;
+}
+
+/** The last two cells of each row of either table: droplets and list price / month. */
+function costCells(): Map<string, { droplets: string; price: string }> {
+  const cells = new Map<string, { droplets: string; price: string }>();
+  for (const line of README.split('\n')) {
+    const m = /^\| `(stage\d-[a-z-]+|docker-[a-z-]+)`/.exec(line);
+    if (!m) continue;
+    const row = line.replace(/\s*\|\s*$/, '').split(' | ');
+    cells.set(m[1], { droplets: row[row.length - 2], price: row[row.length - 1] });
+  }
+  return cells;
 }
 
 function computed(): Map<string, { stack: TerraformStack; view: StackView; spofs: string[] }> {
@@ -68,6 +82,28 @@ describe('README', () => {
       expect(spofs.filter((d) => !PHRASES.some((p) => p.matches(d)))).toEqual([]);
     },
   );
+
+  test.each([...costCells().keys()])('%s: the droplets and list price columns are what estimateMonthlyCost() computes', (name) => {
+    const estimate = estimateMonthlyCost(stages.get(name)!.stack);
+    const { droplets, price } = costCells().get(name)!;
+    const bySize = new Map<string, number>();
+    for (const line of estimate.lines) {
+      const size = /^droplet (\S+)/.exec(line.item)?.[1];
+      if (size) bySize.set(size, (bySize.get(size) ?? 0) + line.count);
+    }
+    const expected = [...bySize.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([size, n]) => `${n} × ${size}`);
+    expect({
+      name,
+      unpriced: estimate.unpriced,
+      droplets: expected.length > 0 ? droplets : droplets.includes('×') ? droplets : '(none)',
+      price: price.split(' ')[0],
+    }).toEqual({
+      name,
+      unpriced: [],
+      droplets: expected.length > 0 ? expected.join(', ') : '(none)',
+      price: `$${estimate.totalMonthlyUsd}`,
+    });
+  });
 
   test('shows the stage 3 diagram the report draws today (npm run report:readme)', async () => {
     expect(README).toContain('![Stage 3 architecture, drawn by npm run report](docs/images/stage3-architecture.svg)');

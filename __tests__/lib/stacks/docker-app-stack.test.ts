@@ -54,6 +54,8 @@ describe('Seed 001: the app stack', () => {
     expect(conf).toContain('set $tierform_app http://shop-app:5000;');
     expect(conf).toContain('proxy_pass $tierform_app;');
     expect(byName(json, 'shop-nginx').depends_on).toBeUndefined();
+    expect(conf).toMatch(/location = \/health \{[^}]*return 200 [^}]*\}/);
+    expect(byName(json, 'shop-nginx').healthcheck.test).toEqual(['CMD', 'wget', '-q', '-O', '/dev/null', 'http://127.0.0.1/health']);
   });
 
   test('every service has its own health check: wget /health, python /health, redis-cli ping, pg_isready', () => {
@@ -75,13 +77,30 @@ describe('Seed 001: the app stack', () => {
     ).toEqual(['shop-postgres-data', 'shop-redis-data']);
   });
 
-  test('the same stack targets a droplet\u2019s Docker over SSH, published on 80', () => {
+  test('the same stack targets a droplet\u2019s Docker over SSH, published on 80 by default (what its firewall admits)', () => {
     const app = Testing.app();
     const host = new DockerHostStack(app, 'docker-host', { domain: 'foobar.com', sshKeys: SSH_KEYS, adminCidrs: ADMIN });
-    const onDroplet = new DockerAppStack(app, 'docker-app', { target: DockerTarget.droplet(host.host), publishedPort: 80 });
+    const onDroplet = new DockerAppStack(app, 'docker-app', { target: DockerTarget.droplet(host.host) });
     const droplet = JSON.parse(Testing.synth(onDroplet)) as Json;
     expect(droplet.provider.docker[0].host).toMatch(/^ssh:\/\/root@\$\{.+\}:22$/);
     expect(byName(droplet, 'shop-nginx').ports).toEqual([{ external: 80, internal: 80, protocol: 'tcp' }]);
+    expect(droplet.output.url.value).toMatch(/^http:\/\/\$\{.+\}:80\/$/);
+    expect(() => Testing.synth(onDroplet, true)).not.toThrow();
+  });
+
+  test('throws at synth if, on a droplet, nginx is published on a port the host\u2019s Cloud Firewall does not admit', () => {
+    const app = Testing.app();
+    const host = new DockerHostStack(app, 'docker-host', { domain: 'foobar.com', sshKeys: SSH_KEYS, adminCidrs: ADMIN });
+    const onDroplet = new DockerAppStack(app, 'docker-app', { target: DockerTarget.droplet(host.host), publishedPort: 8080 });
+    expect(() => Testing.synth(onDroplet, true)).toThrow(
+      "docker-app/Proxy: 'publishedPorts' publishes 8080 on the Docker host docker-host/Host, whose Cloud Firewall does not admit it (it admits tcp/80 from anywhere).",
+    );
+  });
+
+  test('throws if the local socket is not an absolute path', () => {
+    expect(() => new DockerAppStack(Testing.app(), 'docker-app-local', { target: DockerTarget.local('docker.sock') })).toThrow(
+      "docker-app-local: 'target' is not a unix socket path, got 'unix://docker.sock'. Pass an absolute path such as '/var/run/docker.sock'.",
+    );
   });
 
   test('Terraform can create it: no cycle, every reference resolvable (lib/plan/graph)', () => {

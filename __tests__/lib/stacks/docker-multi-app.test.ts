@@ -139,6 +139,27 @@ describe('Seed 000: the Docker host stack and its apps stack', () => {
     expect(edge.match(/proxy_connect_timeout (\d+)s;/g)).toEqual(['proxy_connect_timeout 2s;', 'proxy_connect_timeout 2s;']);
   });
 
+  test('every long-running container has its own health check, none more often than every 10 s; the one-shot migrations none', () => {
+    const checks = Object.fromEntries(
+      containers(built.appsJson).map((c) => [
+        c.name,
+        c.healthcheck ? `${c.healthcheck.test.slice(1, 3).join(' ')} every ${c.healthcheck.interval}` : 'none',
+      ]),
+    );
+    expect(checks).toEqual({
+      'tierform-edge': 'wget -q every 30s',
+      'recipe-db': 'pg_isready -h every 10s',
+      'recipe-migrate': 'none',
+      'recipe-web-0': 'python3 -c every 30s',
+      'recipe-web-1': 'python3 -c every 30s',
+      'recipe-web-2': 'python3 -c every 30s',
+      'bookfinder-db': 'mysqladmin ping every 10s',
+      'bookfinder-migrate': 'none',
+      'bookfinder-web': 'python3 -c every 30s',
+    });
+    expect(byName(built.appsJson, 'recipe-web-0').healthcheck.test[3]).toContain("urlopen('http://127.0.0.1:5000/health'");
+  });
+
   test('the database waits healthy before its dependants, with pg_isready every 10 s and a named volume kept on destroy', () => {
     const db = byName(built.appsJson, 'recipe-db');
     expect(db).toEqual(
@@ -175,6 +196,18 @@ describe('Seed 000: the Docker host stack and its apps stack', () => {
     const build = resources(built.appsJson, 'docker_image').find((i) => i.build).build;
     expect(build.context).toMatch(/^assets\/[A-Za-z_0-9]+\/[0-9A-F]+$/);
     expect(SAMPLE_APP_DIR).toMatch(/apps\/flask-sample$/);
+  });
+
+  test('configuration reaches containers read-only: rendered files without write bits, bind mounts read-only', () => {
+    const uploads = containers(built.appsJson).flatMap((c) =>
+      ((c.upload ?? []) as Json[]).filter((u) => !/^\/run\/secrets\//.test(u.file)).map((u) => `${c.name}:${u.file} ${u.permissions}`),
+    );
+    expect(uploads.length).toBeGreaterThan(0);
+    expect(uploads.filter((u) => !/ 0[0-7][0145][0145]$/.test(u) || / 0[2367]/.test(u))).toEqual([]);
+    const binds = containers(built.appsJson).flatMap((c) =>
+      ((c.volumes ?? []) as Json[]).filter((v) => v.host_path).map((v) => [c.name, v.host_path, v.read_only]),
+    );
+    expect(binds).toEqual([['tierform-edge', '/etc/tierform/tls', true]]);
   });
 
   test('the host costs one s-1vcpu-2gb droplet a month', () => {
@@ -248,6 +281,22 @@ describe('Seed 000: changes touch only what they must', () => {
         .map((r) => r.name)
         .sort(),
     ).toEqual(['ghcr.io/foobar/shop:1.0.0', 'shop-frontend', 'shop-web']);
+  });
+});
+
+describe('Seed 000 on your machine (DockerTarget.local())', () => {
+  const stack = new DockerMultiAppStack(Testing.app(), 'docker-apps-local', { domain: 'foobar.localhost', target: DockerTarget.local() });
+  const json = JSON.parse(Testing.synth(stack)) as Json;
+
+  test('targets the local Docker socket, and the edge serves plain HTTP on 80 (no certificate on your machine)', () => {
+    expect(json.provider.docker).toEqual([{ host: 'unix:///var/run/docker.sock' }]);
+    expect(byName(json, 'tierform-edge').ports).toEqual([{ external: 80, internal: 80, protocol: 'tcp' }]);
+    expect(byName(json, 'tierform-edge').volumes).toBeUndefined();
+  });
+
+  test('validates, and Terraform can create it (lib/plan/graph)', () => {
+    expect(() => Testing.synth(stack, true)).not.toThrow();
+    expect(planProblems(parseStack(Testing.synth(stack), 'docker-apps-local'))).toEqual([]);
   });
 });
 
