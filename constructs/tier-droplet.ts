@@ -79,10 +79,9 @@ export interface IRoleDroplet extends IConstruct {
 
 /**
  * A `depends_on` entry on a resource: what cdktf's `dependable(resource)` resolves to (the bare address,
- * `type.name`), without minting a new reference token on every resolve (cdktf's token resolves `resource.fqn`, a
- * getter that creates a token and records a stack trace each time it is read, on both of cdktf's passes). The
- * address is read at synth, so a logical id overridden later still counts. From another stack, it resolves as
- * cdktf's token does.
+ * `type.name`), without cdktf's `Dependable` token and the `resource.fqn` reference token it creates at synth (a
+ * stack trace each). The address is read at synth, so a logical id overridden later still counts. From another
+ * stack, it resolves as cdktf's token does.
  */
 class DependsOnAddress implements IResolvable {
   public readonly creationStack: string[] = [];
