@@ -10,20 +10,10 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, TerraformStack } from 'cdktf';
-import { Construct } from 'constructs';
-import { SecuredStageProps, Stage0SingleServer, Stage1LoadBalanced, Stage2SecuredMonitored, Stage3HighAvailability } from '../lib/stages';
+import { App } from 'cdktf';
 import { TfJson, buildL1Stack, planL1Stack } from './l1';
 import { mainThreadCpuMs, removeDir, tempDir } from './stats';
-
-const PROPS: SecuredStageProps = { domain: 'foobar.com', email: 'ops@foobar.com', sshKeys: ['123'], adminCidrs: ['203.0.113.7/32'] };
-type StageClass = new (scope: Construct, id: string, props: SecuredStageProps) => TerraformStack;
-const STAGES: readonly { readonly id: string; readonly stage: StageClass }[] = [
-  { id: 'stage0-single-server', stage: Stage0SingleServer },
-  { id: 'stage1-load-balanced', stage: Stage1LoadBalanced },
-  { id: 'stage2-secured-monitored', stage: Stage2SecuredMonitored },
-  { id: 'stage3-high-availability', stage: Stage3HighAvailability },
-];
+import { PROPS, STAGES } from './synth-stages';
 
 function arg(name: string, fallback: string): string {
   const a = process.argv.slice(2).find((x) => x.startsWith(`--${name}=`));

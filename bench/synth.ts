@@ -16,31 +16,17 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App, TerraformStack } from 'cdktf';
-import { Construct } from 'constructs';
 import { Dns } from '../constructs/dns';
 import { HaproxyLoadBalancer } from '../constructs/haproxy-load-balancer';
 import { PrimaryReplicaMysql } from '../constructs/primary-replica-mysql';
 import { Vpc } from '../constructs/vpc';
 import { WebTier } from '../constructs/web-tier';
-import { SecuredStageProps, Stage0SingleServer, Stage1LoadBalanced, Stage2SecuredMonitored, Stage3HighAvailability } from '../lib/stages';
 import { configureProvider } from '../lib/stages/common';
 import { L1StackPlan, TfJson, buildL1Stack, firstDifference, planL1Stack, withoutMetadata } from './l1';
 import { Sample, Summary, median, removeDir, summarize, tempDir, time } from './stats';
+import { PROPS, STAGES } from './synth-stages';
 
 // ---------------------------------------------------------------------------------------------- inputs
-
-/** Fixed props of every stage, so runs are comparable. */
-const PROPS: SecuredStageProps = { domain: 'foobar.com', email: 'ops@foobar.com', sshKeys: ['123'], adminCidrs: ['203.0.113.7/32'] };
-
-type StageClass = new (scope: Construct, id: string, props: SecuredStageProps) => TerraformStack;
-
-/** Every stage, under the stack id main.ts gives it. A new stage is one more line here. */
-const STAGES: readonly { readonly id: string; readonly stage: StageClass }[] = [
-  { id: 'stage0-single-server', stage: Stage0SingleServer },
-  { id: 'stage1-load-balanced', stage: Stage1LoadBalanced },
-  { id: 'stage2-secured-monitored', stage: Stage2SecuredMonitored },
-  { id: 'stage3-high-availability', stage: Stage3HighAvailability },
-];
 
 const TARGETS = { ratioVsL1: 1.2, scale1000Seconds: 5, scaleFactor: 11, scaleVsL1: 1.5 } as const;
 
