@@ -211,10 +211,11 @@ const JOURNALD_KEYS = new Set([
 const JOURNALD_SIZE_KEYS = /^(System|Runtime)(MaxUse|KeepFree|MaxFileSize)$|^LineMax$/;
 
 /**
- * Option names MySQL 8.0's reference manual documents, as in __tests__/lib/render/mysql.test.ts: there is no
- * MySQL 8.0 server here (Debian 12 ships MariaDB only), so MySQL files are checked by name, not by a mysqld.
+ * Option names MySQL 8.0's reference manual documents: there is no MySQL 8.0 server here (Debian 12 ships MariaDB
+ * only), so MySQL files are checked by option name against the manual; values and cross-option rules are NOT checked
+ * by a real mysqld. Used here and by __tests__/lib/render/mysql.test.ts.
  */
-const MYSQL80_DOCUMENTED_OPTIONS = new Set([
+export const MYSQL80_DOCUMENTED_OPTIONS = new Set([
   'server_id',
   'log_bin',
   'relay_log',

@@ -19,6 +19,7 @@ import {
 } from '../../../lib/render/mysql';
 import { renderMysqldExporterAccountHook } from '../../../lib/render/mysqld-exporter-setup';
 import { checkFiles } from '../../helpers/check-files';
+import { MYSQL80_DOCUMENTED_OPTIONS } from '../../helpers/checkers';
 import { makeTempDir, requireTool, run, RunResult, writeFile } from '../../helpers/tools';
 import { freePort, sleep } from '../../helpers/processes';
 
@@ -372,34 +373,6 @@ describe('mariadbd accepts the MariaDB option files', () => {
     expect(result.stderr).toContain("unknown variable 'bogus_option=1'");
   });
 });
-
-/**
- * No MySQL 8.0 server here (Debian 12 ships MariaDB only), so the MySQL files are checked by option name against
- * the MySQL 8.0 reference manual; values and cross-option rules are NOT checked by a real mysqld.
- */
-const MYSQL80_DOCUMENTED_OPTIONS = new Set([
-  'server_id',
-  'log_bin',
-  'relay_log',
-  'gtid_mode',
-  'enforce_gtid_consistency',
-  'log_replica_updates',
-  'binlog_expire_logs_seconds',
-  'sync_binlog',
-  'innodb_flush_log_at_trx_commit',
-  'relay_log_recovery',
-  'read_only',
-  'super_read_only',
-  'skip_name_resolve',
-  'local_infile',
-  'max_connections',
-  'innodb_buffer_pool_size',
-  'slow_query_log',
-  'slow_query_log_file',
-  'long_query_time',
-  'bind_address',
-  'mysqlx_bind_address',
-]);
 
 describe('MySQL 8.0 option names (no mysqld here: names only)', () => {
   it.each(['primary', 'replica'] as const)('uses only documented MySQL 8.0 options for the %s', (role) => {
